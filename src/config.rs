@@ -1,13 +1,31 @@
 //! Typed configuration: defaults < `config/spacedav.toml` < `SPACEDAV_*` env < CLI flags.
 //!
 //! `Config` is the validated result the rest of the server reads; nothing else parses TOML or env.
+//! Loading goes in three steps, each in its own module: `layers` stacks the raw values of every
+//! source, `validate` interprets them and collects every problem, `secrets` reads `*_file`
+//! secrets and generates/persists the storage id and secrets under the data root.
 
+mod keys;
+mod layers;
+mod secrets;
+mod validate;
+
+use std::collections::BTreeMap;
+use std::fmt;
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
+
+pub use layers::{ConfigError, ConfigFile, Origin, Overrides, Problem, Sources};
+
+/// The embedded default configuration: every key, its default and what it means.
+pub const DEFAULT_FILE: &str = include_str!("../config/spacedav.toml");
+
+/// Where `spacedav serve` looks for its config file when `--config` is not given.
+pub const DEFAULT_PATH: &str = "config/spacedav.toml";
 
 /// Log line format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -31,8 +49,8 @@ pub enum BlobConfig {
     },
 }
 
-/// The validated configuration of one server process.
-#[derive(Debug, Clone)]
+/// The validated configuration of one server process. `Debug` redacts the secrets.
+#[derive(Clone)]
 pub struct Config {
     /// Address to bind (`127.0.0.1:0` picks a free port).
     pub listen: SocketAddr,
@@ -66,6 +84,36 @@ pub struct Config {
     pub log_format: LogFormat,
     /// Whether PROPFIND `Depth: infinity` is served (else 400).
     pub propfind_depth_infinity: bool,
+    /// Password of the `admin` user created on first start; `None` = random, printed once.
+    pub admin_password: Option<String>,
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        const REDACTED: &str = "<redacted>";
+        f.debug_struct("Config")
+            .field("listen", &self.listen)
+            .field("public_url", &self.public_url)
+            .field("data_root", &self.data_root)
+            .field("storage_id", &self.storage_id)
+            .field("metadata_url", &self.metadata_url)
+            .field("blobs", &self.blobs)
+            .field("transfer_secret", &REDACTED)
+            .field("token_secret", &REDACTED)
+            .field("upload_expiry", &self.upload_expiry)
+            .field("sweep_interval", &self.sweep_interval)
+            .field("max_upload_size", &self.max_upload_size)
+            .field("max_chunk_size", &self.max_chunk_size)
+            .field("checksum_algorithms", &self.checksum_algorithms)
+            .field("cors_origins", &self.cors_origins)
+            .field("log_format", &self.log_format)
+            .field("propfind_depth_infinity", &self.propfind_depth_infinity)
+            .field(
+                "admin_password",
+                &self.admin_password.as_ref().map(|_| REDACTED),
+            )
+            .finish()
+    }
 }
 
 impl Config {
@@ -76,20 +124,24 @@ impl Config {
         Config {
             listen: "127.0.0.1:0".parse().expect("valid literal"),
             public_url: None,
-            metadata_url: format!("sqlite://{}", data_root.join("spacedav.db").display()),
+            metadata_url: default_metadata_url(&data_root),
             blobs: BlobConfig::Local { path: None },
             data_root,
             storage_id: Uuid::new_v4(),
             transfer_secret: Uuid::new_v4().simple().to_string(),
             token_secret: Uuid::new_v4().simple().to_string(),
-            upload_expiry: Duration::from_secs(24 * 3600),
-            sweep_interval: Duration::from_secs(3600),
-            max_upload_size: 1 << 40,
-            max_chunk_size: 10_000_000,
-            checksum_algorithms: vec!["md5".into(), "sha1".into(), "adler32".into()],
+            upload_expiry: Duration::from_secs(validate::defaults::UPLOAD_EXPIRY),
+            sweep_interval: Duration::from_secs(validate::defaults::SWEEP_INTERVAL),
+            max_upload_size: validate::defaults::MAX_UPLOAD_SIZE,
+            max_chunk_size: validate::defaults::MAX_CHUNK_SIZE,
+            checksum_algorithms: validate::defaults::CHECKSUM_ALGORITHMS
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
             cors_origins: Vec::new(),
             log_format: LogFormat::Text,
             propfind_depth_infinity: false,
+            admin_password: None,
         }
     }
 
@@ -102,3 +154,138 @@ impl Config {
         }
     }
 }
+
+/// `sqlite://{data_root}/spacedav.db`, the metadata database when none is configured.
+fn default_metadata_url(data_root: &Path) -> String {
+    format!("sqlite://{}", data_root.join("spacedav.db").display())
+}
+
+/// A loaded configuration and what loading did that the operator should hear about (generated
+/// secrets, ignored env variables); logged by the caller once logging is set up.
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    /// The configuration.
+    pub config: Config,
+    /// Notes for the start-up log; they never contain secrets.
+    pub notes: Vec<String>,
+}
+
+/// Loads the configuration from `sources`: defaults < file < env < flags, validated, secrets
+/// resolved. Reads no process state; touches the file system only to read `*_file` secrets and
+/// to read or persist the generated storage id and secrets under the data root.
+///
+/// `Err` lists every problem found, each with its key, value, origin and reason.
+pub fn load(sources: &Sources) -> Result<Loaded, ConfigError> {
+    let layers = layers::collect(sources);
+    let settings = validate::validate(&layers)?;
+    let mut notes: Vec<String> = layers
+        .unknown_env
+        .iter()
+        .map(|var| format!("ignoring environment variable {var}: it names no config key"))
+        .collect();
+    let mut problems = Vec::new();
+    let root = &settings.data_root;
+    let mut note = |what: &str, provenance: secrets::Provenance| {
+        if let secrets::Provenance::Generated(path) = provenance {
+            notes.push(format!(
+                "generated {what} and saved it to {}",
+                path.display()
+            ));
+        }
+    };
+    let storage_id = secrets::storage_id(settings.storage_id, root)
+        .map(|(id, p)| {
+            note("a storage id", p);
+            id
+        })
+        .map_err(|p| problems.push(p))
+        .ok();
+    let token_secret = secrets::secret(&settings.token_secret, "auth.token_secret", root, "token")
+        .map(|(s, p)| {
+            note("the user-token secret", p);
+            s
+        })
+        .map_err(|p| problems.push(p))
+        .ok();
+    let transfer_secret = secrets::secret(
+        &settings.transfer_secret,
+        "tus.transfer_secret",
+        root,
+        "transfer",
+    )
+    .map(|(s, p)| {
+        note("the transfer-token secret", p);
+        s
+    })
+    .map_err(|p| problems.push(p))
+    .ok();
+    let (Some(storage_id), Some(token_secret), Some(transfer_secret)) =
+        (storage_id, token_secret, transfer_secret)
+    else {
+        return Err(ConfigError { problems });
+    };
+    let config = Config {
+        listen: settings.listen,
+        public_url: settings.public_url,
+        metadata_url: settings
+            .metadata_url
+            .unwrap_or_else(|| default_metadata_url(root)),
+        data_root: settings.data_root.clone(),
+        storage_id,
+        blobs: settings.blobs,
+        transfer_secret,
+        token_secret,
+        upload_expiry: settings.upload_expiry,
+        sweep_interval: settings.sweep_interval,
+        max_upload_size: settings.max_upload_size,
+        max_chunk_size: settings.max_chunk_size,
+        checksum_algorithms: settings.checksum_algorithms,
+        cors_origins: settings.cors_origins,
+        log_format: settings.log_format,
+        propfind_depth_infinity: settings.propfind_depth_infinity,
+        admin_password: settings.admin_password,
+    };
+    Ok(Loaded { config, notes })
+}
+
+impl Sources {
+    /// Gathers the sources of a real process: the file at `path` (which must exist), else
+    /// [`DEFAULT_PATH`] relative to the working directory if it exists, else none; every
+    /// `SPACEDAV_*` environment variable; and the given flags.
+    pub fn from_process(path: Option<&Path>, overrides: Overrides) -> Result<Self, ConfigError> {
+        let file = match path {
+            Some(path) => Some(read_file(path)?),
+            None if Path::new(DEFAULT_PATH).is_file() => Some(read_file(Path::new(DEFAULT_PATH))?),
+            None => None,
+        };
+        let env: BTreeMap<String, String> = std::env::vars_os()
+            .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
+            .filter(|(k, _)| k.starts_with(keys::ENV_PREFIX))
+            .collect();
+        Ok(Sources {
+            file,
+            env,
+            overrides,
+        })
+    }
+}
+
+fn read_file(path: &Path) -> Result<ConfigFile, ConfigError> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => Ok(ConfigFile {
+            path: path.to_path_buf(),
+            text,
+        }),
+        Err(e) => Err(ConfigError {
+            problems: vec![Problem {
+                key: "(file)".into(),
+                value: String::new(),
+                origin: Origin::File(path.to_path_buf()),
+                why: format!("cannot read: {e}"),
+            }],
+        }),
+    }
+}
+
+#[cfg(test)]
+mod load_tests;

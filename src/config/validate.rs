@@ -1,0 +1,406 @@
+//! Interpreting the raw layered settings: every key is parsed and checked on its own, then the
+//! cross-key rules run, and all problems are returned together. Pure: no file system, no env.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use uuid::Uuid;
+
+use super::keys::{self, Kind};
+use super::layers::{ConfigError, Layers, Origin, Problem, RawValue, Setting};
+use super::{BlobConfig, LogFormat};
+
+/// Built-in defaults; `config/spacedav.toml` repeats them and a test keeps the two in step.
+pub(crate) mod defaults {
+    /// `server.listen`.
+    pub const LISTEN: &str = "127.0.0.1:9200";
+    /// `storage.data_root`.
+    pub const DATA_ROOT: &str = "spaces";
+    /// `tus.upload_expiry`, seconds.
+    pub const UPLOAD_EXPIRY: u64 = 24 * 3600;
+    /// `tus.sweep_interval`, seconds.
+    pub const SWEEP_INTERVAL: u64 = 3600;
+    /// `tus.max_upload_size`, bytes (1 TiB).
+    pub const MAX_UPLOAD_SIZE: u64 = 1 << 40;
+    /// `tus.max_chunk_size`, bytes; the value oCIS advertises.
+    pub const MAX_CHUNK_SIZE: u64 = 10_000_000;
+    /// `tus.checksum_algorithms`.
+    pub const CHECKSUM_ALGORITHMS: &[&str] = &["md5", "sha1", "adler32"];
+}
+
+/// Checksum algorithms the server can compute.
+pub(crate) const KNOWN_CHECKSUMS: &[&str] = &["md5", "sha1", "adler32", "sha256"];
+
+/// Secrets shorter than this are refused: an HS256 key should not be guessable.
+pub(crate) const MIN_SECRET_LEN: usize = 16;
+
+/// Where a secret comes from, before any file is read.
+#[derive(Clone)]
+pub(crate) enum SecretSource {
+    /// Given inline (file or env).
+    Value(String),
+    /// Read from this file.
+    File(PathBuf, Origin),
+    /// Not configured: generated once and persisted under the data root.
+    Unset,
+}
+
+impl std::fmt::Debug for SecretSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SecretSource::Value(_) => f.write_str("Value(<redacted>)"),
+            SecretSource::File(path, _) => f.debug_tuple("File").field(path).finish(),
+            SecretSource::Unset => f.write_str("Unset"),
+        }
+    }
+}
+
+/// Everything validated except what needs the file system (secrets and the storage id).
+#[derive(Debug, Clone)]
+pub(crate) struct Settings {
+    pub listen: SocketAddr,
+    pub public_url: Option<url::Url>,
+    pub data_root: PathBuf,
+    pub storage_id: Option<Uuid>,
+    pub metadata_url: Option<String>,
+    pub blobs: BlobConfig,
+    pub token_secret: SecretSource,
+    pub transfer_secret: SecretSource,
+    pub upload_expiry: Duration,
+    pub sweep_interval: Duration,
+    pub max_upload_size: u64,
+    pub max_chunk_size: u64,
+    pub checksum_algorithms: Vec<String>,
+    pub cors_origins: Vec<String>,
+    pub log_format: LogFormat,
+    pub propfind_depth_infinity: bool,
+    pub admin_password: Option<String>,
+}
+
+struct Checker<'a> {
+    layers: &'a Layers,
+    problems: Vec<Problem>,
+}
+
+impl Checker<'_> {
+    /// The parsed value of `key` if it is set and valid; records a problem if it is invalid.
+    fn get<T>(
+        &mut self,
+        key: &str,
+        parse: impl FnOnce(&RawValue) -> Result<T, String>,
+    ) -> Option<T> {
+        let setting = self.layers.get(key)?;
+        match parse(&setting.value) {
+            Ok(v) => Some(v),
+            Err(why) => {
+                self.report(key, Some(setting), why);
+                None
+            }
+        }
+    }
+
+    fn report(&mut self, key: &str, setting: Option<&Setting>, why: String) {
+        let secret = keys::KEYS
+            .iter()
+            .any(|k| k.kind == Kind::Secret && k.dotted() == key);
+        let (value, origin) = match setting {
+            Some(_) if secret => ("<redacted>".to_string(), setting.map(|s| s.origin.clone())),
+            Some(s) => (show(&s.value), Some(s.origin.clone())),
+            None => (String::new(), None),
+        };
+        self.problems.push(Problem {
+            key: key.into(),
+            value,
+            origin: origin.unwrap_or(Origin::Default),
+            why,
+        });
+    }
+
+    /// Reports a cross-key problem against `key`'s winning setting (or its default).
+    fn report_on(&mut self, key: &str, why: String) {
+        let setting = self.layers.get(key);
+        self.report(key, setting, why);
+    }
+
+    fn secret(&mut self, key: &str) -> SecretSource {
+        let file_key = format!("{key}_file");
+        let value = self.get(key, |v| {
+            let s = text(v)?;
+            if s.len() < MIN_SECRET_LEN {
+                return Err(format!(
+                    "too short: use at least {MIN_SECRET_LEN} characters"
+                ));
+            }
+            Ok(s.to_string())
+        });
+        let file = self.get(&file_key, path);
+        let both = self.layers.get(key).is_some() && self.layers.get(&file_key).is_some();
+        if both {
+            self.report_on(
+                &file_key,
+                format!("conflicts with {key}: set only one of them"),
+            );
+        }
+        match (value, file) {
+            (Some(v), None) => SecretSource::Value(v),
+            (None, Some(p)) => {
+                let origin = self.layers.get(&file_key).map(|s| s.origin.clone());
+                SecretSource::File(p, origin.unwrap_or(Origin::Default))
+            }
+            _ => SecretSource::Unset,
+        }
+    }
+}
+
+/// Checks every layered setting; `Err` lists every problem, including those found while layering.
+pub(crate) fn validate(layers: &Layers) -> Result<Settings, ConfigError> {
+    let mut c = Checker {
+        layers,
+        problems: layers.problems.clone(),
+    };
+    let listen = c.get("server.listen", addr);
+    let public_url = c.get("server.public_url", public_url);
+    let data_root = c.get("storage.data_root", path);
+    let storage_id = c.get("storage.storage_id", uuid);
+    let metadata_url = c.get("storage.metadata_url", metadata_url);
+    c.get("storage.blob_backend", blob_backend);
+    let blob_path = c.get("storage.blob_path", path);
+    let token_secret = c.secret("auth.token_secret");
+    let transfer_secret = c.secret("tus.transfer_secret");
+    let upload_expiry = c
+        .get("tus.upload_expiry", positive)
+        .map(Duration::from_secs);
+    let sweep_interval = c
+        .get("tus.sweep_interval", positive)
+        .map(Duration::from_secs);
+    let max_upload_size = c.get("tus.max_upload_size", positive);
+    let max_chunk_size = c.get("tus.max_chunk_size", positive);
+    let checksum_algorithms = c.get("tus.checksum_algorithms", checksums);
+    let cors_origins = c.get("cors.origins", origins);
+    let log_format = c.get("log.format", log_format);
+    let propfind_depth_infinity = c.get("dav.propfind_depth_infinity", boolean);
+    let admin_password = c.get("admin.password", |v| {
+        let s = text(v)?;
+        if s.is_empty() {
+            return Err("must not be empty".into());
+        }
+        Ok(s.to_string())
+    });
+
+    let max_upload_size = max_upload_size.unwrap_or(defaults::MAX_UPLOAD_SIZE);
+    let max_chunk_size = max_chunk_size.unwrap_or(defaults::MAX_CHUNK_SIZE);
+    if max_chunk_size > max_upload_size {
+        c.report_on(
+            "tus.max_chunk_size",
+            format!("must not exceed tus.max_upload_size ({max_upload_size})"),
+        );
+    }
+
+    let settings = Settings {
+        listen: listen.unwrap_or_else(|| defaults::LISTEN.parse().expect("valid default")),
+        public_url,
+        data_root: data_root.unwrap_or_else(|| defaults::DATA_ROOT.into()),
+        storage_id,
+        metadata_url,
+        blobs: BlobConfig::Local { path: blob_path },
+        token_secret,
+        transfer_secret,
+        upload_expiry: upload_expiry.unwrap_or(Duration::from_secs(defaults::UPLOAD_EXPIRY)),
+        sweep_interval: sweep_interval.unwrap_or(Duration::from_secs(defaults::SWEEP_INTERVAL)),
+        max_upload_size,
+        max_chunk_size,
+        checksum_algorithms: checksum_algorithms.unwrap_or_else(|| {
+            defaults::CHECKSUM_ALGORITHMS
+                .iter()
+                .map(|s| s.to_string())
+                .collect()
+        }),
+        cors_origins: cors_origins.unwrap_or_default(),
+        log_format: log_format.unwrap_or_default(),
+        propfind_depth_infinity: propfind_depth_infinity.unwrap_or(false),
+        admin_password,
+    };
+    if c.problems.is_empty() {
+        Ok(settings)
+    } else {
+        Err(ConfigError {
+            problems: c.problems,
+        })
+    }
+}
+
+/// A raw value as the operator wrote it.
+fn show(value: &RawValue) -> String {
+    match value {
+        RawValue::Toml(v) => v.to_string(),
+        RawValue::Text(s) => format!("{s:?}"),
+    }
+}
+
+fn type_name(v: &toml::Value) -> &'static str {
+    v.type_str()
+}
+
+fn text(v: &RawValue) -> Result<&str, String> {
+    match v {
+        RawValue::Toml(toml::Value::String(s)) | RawValue::Text(s) => Ok(s),
+        RawValue::Toml(other) => Err(format!("expected a string, found {}", type_name(other))),
+    }
+}
+
+fn non_empty(v: &RawValue) -> Result<&str, String> {
+    let s = text(v)?;
+    if s.trim().is_empty() {
+        return Err("must not be empty".into());
+    }
+    Ok(s)
+}
+
+fn list(v: &RawValue) -> Result<Vec<String>, String> {
+    match v {
+        RawValue::Toml(toml::Value::Array(items)) => items
+            .iter()
+            .map(|item| match item {
+                toml::Value::String(s) => Ok(s.clone()),
+                other => Err(format!(
+                    "expected a list of strings, found {}",
+                    type_name(other)
+                )),
+            })
+            .collect(),
+        // Env and flags spell lists comma-separated.
+        RawValue::Text(s) => Ok(s
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(String::from)
+            .collect()),
+        RawValue::Toml(other) => Err(format!("expected a list, found {}", type_name(other))),
+    }
+}
+
+fn addr(v: &RawValue) -> Result<SocketAddr, String> {
+    let s = non_empty(v)?;
+    s.trim()
+        .parse()
+        .map_err(|_| "not an IP:PORT address (e.g. 127.0.0.1:9200)".to_string())
+}
+
+fn http_url(s: &str) -> Result<url::Url, String> {
+    let url = url::Url::parse(s.trim()).map_err(|e| format!("not a URL: {e}"))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err("must be an http:// or https:// URL".into());
+    }
+    if url.host().is_none() {
+        return Err("must name a host".into());
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err("must not have a query or fragment".into());
+    }
+    Ok(url)
+}
+
+fn public_url(v: &RawValue) -> Result<url::Url, String> {
+    http_url(non_empty(v)?)
+}
+
+fn path(v: &RawValue) -> Result<PathBuf, String> {
+    Ok(PathBuf::from(non_empty(v)?))
+}
+
+fn uuid(v: &RawValue) -> Result<Uuid, String> {
+    Uuid::parse_str(non_empty(v)?.trim()).map_err(|_| "not a UUID".into())
+}
+
+fn metadata_url(v: &RawValue) -> Result<String, String> {
+    let s = non_empty(v)?.trim();
+    if !s.starts_with("sqlite:") {
+        return Err("unsupported database URL: this build supports sqlite:// only".into());
+    }
+    Ok(s.to_string())
+}
+
+fn blob_backend(v: &RawValue) -> Result<(), String> {
+    match text(v)? {
+        "local" => Ok(()),
+        _ => Err("unknown blob backend: expected \"local\"".into()),
+    }
+}
+
+fn positive(v: &RawValue) -> Result<u64, String> {
+    let n: i64 = match v {
+        RawValue::Toml(toml::Value::Integer(n)) => *n,
+        RawValue::Text(s) => s
+            .trim()
+            .parse()
+            .map_err(|_| "expected a whole number".to_string())?,
+        RawValue::Toml(other) => {
+            return Err(format!("expected an integer, found {}", type_name(other)));
+        }
+    };
+    u64::try_from(n)
+        .ok()
+        .filter(|n| *n > 0)
+        .ok_or_else(|| "must be greater than zero".into())
+}
+
+fn boolean(v: &RawValue) -> Result<bool, String> {
+    match v {
+        RawValue::Toml(toml::Value::Boolean(b)) => Ok(*b),
+        RawValue::Text(s) => match s.trim().to_ascii_lowercase().as_str() {
+            "true" | "1" | "yes" | "on" => Ok(true),
+            "false" | "0" | "no" | "off" => Ok(false),
+            _ => Err("expected true or false".into()),
+        },
+        RawValue::Toml(other) => Err(format!(
+            "expected true or false, found {}",
+            type_name(other)
+        )),
+    }
+}
+
+fn log_format(v: &RawValue) -> Result<LogFormat, String> {
+    match text(v)?.trim() {
+        "text" => Ok(LogFormat::Text),
+        "json" => Ok(LogFormat::Json),
+        _ => Err("expected \"text\" or \"json\"".into()),
+    }
+}
+
+fn checksums(v: &RawValue) -> Result<Vec<String>, String> {
+    let mut out: Vec<String> = Vec::new();
+    for name in list(v)? {
+        let name = name.to_ascii_lowercase();
+        if !KNOWN_CHECKSUMS.contains(&name.as_str()) {
+            return Err(format!(
+                "unknown checksum algorithm {name:?}: expected some of {}",
+                KNOWN_CHECKSUMS.join(", ")
+            ));
+        }
+        if !out.contains(&name) {
+            out.push(name);
+        }
+    }
+    Ok(out)
+}
+
+fn origins(v: &RawValue) -> Result<Vec<String>, String> {
+    list(v)?
+        .into_iter()
+        .map(|o| {
+            if o == "*" {
+                return Ok(o);
+            }
+            let url = http_url(&o).map_err(|why| format!("origin {o:?}: {why}"))?;
+            if url.path() != "/" {
+                return Err(format!("origin {o:?}: must not have a path"));
+            }
+            Ok(url.origin().ascii_serialization())
+        })
+        .collect()
+}
+
+#[cfg(test)]
+#[path = "validate_tests.rs"]
+mod tests;
