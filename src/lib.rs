@@ -2,5 +2,33 @@
 //!
 //! Data flows one way: HTTP adapters (`http`, `dav`, `tus`, `ocs`, `graph`) call protocol
 //! services, which call the storage core in `spaces` (metadata in SQL, bytes in a blob store).
+//! [`app`] builds the whole server; the binary and the tests share it.
 
+pub mod auth;
 pub mod config;
+pub mod http;
+pub mod spaces;
+pub mod state;
+
+use std::future::Future;
+
+use axum::Router;
+use tokio::net::TcpListener;
+
+pub use state::AppState;
+
+/// The application: every route with every layer.
+pub fn app(state: AppState) -> Router {
+    http::router(state)
+}
+
+/// Serve `state` on `listener` until `shutdown` resolves; in-flight requests then finish.
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, app(state))
+        .with_graceful_shutdown(shutdown)
+        .await
+}

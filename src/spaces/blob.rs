@@ -1,0 +1,321 @@
+//! The blob store: write-once byte containers named by keys, and its local-directory backend.
+//!
+//! A blob is written once (PUT: temp file, fsync, rename) or appended to while it is an upload's
+//! staging blob (tus), and never changed after a node points at it. The metadata database says
+//! which keys are live; [`super::Store::sweep_blobs`] deletes the rest.
+
+use std::io::{self, SeekFrom};
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::pin::Pin;
+use std::time::SystemTime;
+
+use async_trait::async_trait;
+use tokio::fs::{self, File, OpenOptions};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncSeekExt, AsyncWriteExt, BufWriter};
+use uuid::Uuid;
+
+/// A boxed reader over (part of) a blob.
+pub type BlobReader = Pin<Box<dyn AsyncRead + Send>>;
+
+/// An open writer into a blob.
+#[async_trait]
+pub trait BlobSink: Send {
+    /// Append bytes.
+    async fn write(&mut self, data: &[u8]) -> io::Result<()>;
+    /// Make everything written so far durable; returns the blob's length.
+    async fn sync(&mut self) -> io::Result<u64>;
+    /// Make everything durable and seal the blob under its key; returns the key.
+    async fn finish(self: Box<Self>) -> io::Result<String>;
+}
+
+/// Byte storage. Keys are opaque strings chosen by the store.
+#[async_trait]
+pub trait BlobStore: Send + Sync + 'static {
+    /// Start a new blob; nothing is visible under its key until `finish`.
+    async fn create(&self) -> io::Result<Box<dyn BlobSink>>;
+    /// Allocate an empty appendable staging blob (a tus upload's bytes); returns its key.
+    async fn create_staging(&self) -> io::Result<String>;
+    /// Open a staging blob for appending at `at`, first cutting off anything beyond `at`
+    /// (bytes a failed request left behind that were never acknowledged).
+    async fn append(&self, key: &str, at: u64) -> io::Result<Box<dyn BlobSink>>;
+    /// A new blob holding the concatenation of `parts`, assembled by the backend without
+    /// passing the bytes through this process where it can.
+    async fn concat(&self, parts: &[String]) -> io::Result<String>;
+    /// A new blob with the same content.
+    async fn copy(&self, key: &str) -> io::Result<String>;
+    /// Read `range` (or everything).
+    async fn open(&self, key: &str, range: Option<Range<u64>>) -> io::Result<BlobReader>;
+    /// Current length.
+    async fn len(&self, key: &str) -> io::Result<u64>;
+    /// Remove a blob; removing a missing blob is not an error.
+    async fn delete(&self, key: &str) -> io::Result<()>;
+    /// Every key with its last modification time (for the garbage sweep).
+    async fn list(&self) -> io::Result<Vec<(String, SystemTime)>>;
+}
+
+/// Blobs as files under one directory: `{dir}/{key[..2]}/{key}`.
+#[derive(Debug, Clone)]
+pub struct LocalBlobs {
+    dir: PathBuf,
+}
+
+const WRITE_BUF: usize = 1 << 20;
+
+impl LocalBlobs {
+    /// Use (and create) `dir`.
+    pub async fn open(dir: impl Into<PathBuf>) -> io::Result<Self> {
+        let dir = dir.into();
+        fs::create_dir_all(&dir).await?;
+        Ok(LocalBlobs { dir })
+    }
+
+    /// The file of a key. `list` also reports the temp files of unfinished writes as
+    /// `<key>.tmp`, so those names map to their temp file (and can be deleted by the sweep).
+    fn path(&self, key: &str) -> io::Result<PathBuf> {
+        let (stem, temp) = match key.strip_suffix(".tmp") {
+            Some(stem) => (stem, true),
+            None => (key, false),
+        };
+        // Keys come from the database, but a corrupted row must still not escape the directory.
+        if stem.len() < 3 || !stem.bytes().all(|b| b.is_ascii_alphanumeric()) {
+            return Err(io::Error::new(io::ErrorKind::InvalidInput, "bad blob key"));
+        }
+        let path = self.dir.join(&stem[..2]).join(stem);
+        Ok(if temp {
+            path.with_extension("tmp")
+        } else {
+            path
+        })
+    }
+
+    async fn new_key(&self) -> io::Result<(String, PathBuf)> {
+        let key = Uuid::new_v4().simple().to_string();
+        let path = self.path(&key)?;
+        fs::create_dir_all(path.parent().expect("has parent")).await?;
+        Ok((key, path))
+    }
+}
+
+async fn sync_dir(dir: &Path) -> io::Result<()> {
+    File::open(dir).await?.sync_all().await
+}
+
+struct LocalSink {
+    file: BufWriter<File>,
+    key: String,
+    final_path: PathBuf,
+    temp_path: Option<PathBuf>,
+    len: u64,
+}
+
+#[async_trait]
+impl BlobSink for LocalSink {
+    async fn write(&mut self, data: &[u8]) -> io::Result<()> {
+        self.file.write_all(data).await?;
+        self.len += data.len() as u64;
+        Ok(())
+    }
+
+    async fn sync(&mut self) -> io::Result<u64> {
+        self.file.flush().await?;
+        self.file.get_ref().sync_data().await?;
+        Ok(self.len)
+    }
+
+    async fn finish(mut self: Box<Self>) -> io::Result<String> {
+        self.sync().await?;
+        if let Some(temp) = self.temp_path.take() {
+            fs::rename(&temp, &self.final_path).await?;
+            sync_dir(self.final_path.parent().expect("has parent")).await?;
+        }
+        Ok(self.key.clone())
+    }
+}
+
+impl Drop for LocalSink {
+    fn drop(&mut self) {
+        // An unfinished new blob leaves no trace; the sweep would catch it anyway.
+        if let Some(temp) = self.temp_path.take() {
+            let _ = std::fs::remove_file(temp);
+        }
+    }
+}
+
+#[async_trait]
+impl BlobStore for LocalBlobs {
+    async fn create(&self) -> io::Result<Box<dyn BlobSink>> {
+        let (key, final_path) = self.new_key().await?;
+        let temp_path = final_path.with_extension("tmp");
+        let file = File::create(&temp_path).await?;
+        Ok(Box::new(LocalSink {
+            file: BufWriter::with_capacity(WRITE_BUF, file),
+            key,
+            final_path,
+            temp_path: Some(temp_path),
+            len: 0,
+        }))
+    }
+
+    async fn create_staging(&self) -> io::Result<String> {
+        let (key, path) = self.new_key().await?;
+        File::create(&path).await?.sync_all().await?;
+        sync_dir(path.parent().expect("has parent")).await?;
+        Ok(key)
+    }
+
+    async fn append(&self, key: &str, at: u64) -> io::Result<Box<dyn BlobSink>> {
+        let path = self.path(key)?;
+        let mut file = OpenOptions::new().write(true).open(&path).await?;
+        let len = file.metadata().await?.len();
+        if len < at {
+            return Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                format!("staging blob has {len} bytes, expected at least {at}"),
+            ));
+        }
+        if len > at {
+            file.set_len(at).await?;
+        }
+        file.seek(SeekFrom::Start(at)).await?;
+        Ok(Box::new(LocalSink {
+            file: BufWriter::with_capacity(WRITE_BUF, file),
+            key: key.to_string(),
+            final_path: path,
+            temp_path: None,
+            len: at,
+        }))
+    }
+
+    async fn concat(&self, parts: &[String]) -> io::Result<String> {
+        let (key, final_path) = self.new_key().await?;
+        let temp_path = final_path.with_extension("tmp");
+        let sources = parts
+            .iter()
+            .map(|p| self.path(p))
+            .collect::<io::Result<Vec<_>>>()?;
+        let temp = temp_path.clone();
+        // std::io::copy between files uses copy_file_range on Linux: the kernel moves the
+        // bytes (or shares extents), they never pass through user space.
+        tokio::task::spawn_blocking(move || -> io::Result<()> {
+            let mut out = std::fs::File::create(&temp)?;
+            for src in sources {
+                let mut input = std::fs::File::open(src)?;
+                io::copy(&mut input, &mut out)?;
+            }
+            out.sync_all()
+        })
+        .await
+        .map_err(io::Error::other)??;
+        fs::rename(&temp_path, &final_path).await?;
+        sync_dir(final_path.parent().expect("has parent")).await?;
+        Ok(key)
+    }
+
+    async fn copy(&self, key: &str) -> io::Result<String> {
+        self.concat(&[key.to_string()]).await
+    }
+
+    async fn open(&self, key: &str, range: Option<Range<u64>>) -> io::Result<BlobReader> {
+        let mut file = File::open(self.path(key)?).await?;
+        match range {
+            None => Ok(Box::pin(file)),
+            Some(r) => {
+                file.seek(SeekFrom::Start(r.start)).await?;
+                Ok(Box::pin(file.take(r.end.saturating_sub(r.start))))
+            }
+        }
+    }
+
+    async fn len(&self, key: &str) -> io::Result<u64> {
+        Ok(fs::metadata(self.path(key)?).await?.len())
+    }
+
+    async fn delete(&self, key: &str) -> io::Result<()> {
+        match fs::remove_file(self.path(key)?).await {
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+            other => other,
+        }
+    }
+
+    async fn list(&self) -> io::Result<Vec<(String, SystemTime)>> {
+        let mut out = Vec::new();
+        let mut top = fs::read_dir(&self.dir).await?;
+        while let Some(shard) = top.next_entry().await? {
+            if !shard.file_type().await?.is_dir() {
+                continue;
+            }
+            let mut inner = fs::read_dir(shard.path()).await?;
+            while let Some(entry) = inner.next_entry().await? {
+                let name = entry.file_name().to_string_lossy().into_owned();
+                let modified = entry.metadata().await?.modified()?;
+                out.push((name, modified));
+            }
+        }
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn read_all(store: &LocalBlobs, key: &str, range: Option<Range<u64>>) -> Vec<u8> {
+        let mut r = store.open(key, range).await.unwrap();
+        let mut v = Vec::new();
+        r.read_to_end(&mut v).await.unwrap();
+        v
+    }
+
+    #[tokio::test]
+    async fn write_once_blob_is_invisible_until_finished_and_readable_by_range() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = LocalBlobs::open(dir.path()).await.unwrap();
+        let mut sink = store.create().await.unwrap();
+        sink.write(b"hello ").await.unwrap();
+        sink.write(b"world").await.unwrap();
+        assert!(
+            store
+                .list()
+                .await
+                .unwrap()
+                .iter()
+                .all(|(k, _)| k.ends_with(".tmp"))
+        );
+        let key = sink.finish().await.unwrap();
+        assert_eq!(read_all(&store, &key, None).await, b"hello world");
+        assert_eq!(read_all(&store, &key, Some(6..11)).await, b"world");
+        assert_eq!(store.len(&key).await.unwrap(), 11);
+        store.delete(&key).await.unwrap();
+        store.delete(&key).await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn dropped_sink_leaves_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = LocalBlobs::open(dir.path()).await.unwrap();
+        let mut sink = store.create().await.unwrap();
+        sink.write(b"partial").await.unwrap();
+        drop(sink);
+        assert!(store.list().await.unwrap().is_empty());
+    }
+
+    #[tokio::test]
+    async fn staging_append_truncates_unacknowledged_tail_and_concat_joins() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = LocalBlobs::open(dir.path()).await.unwrap();
+        let key = store.create_staging().await.unwrap();
+        let mut s = store.append(&key, 0).await.unwrap();
+        s.write(b"abcdef").await.unwrap();
+        assert_eq!(s.sync().await.unwrap(), 6);
+        drop(s);
+        let mut s = store.append(&key, 3).await.unwrap();
+        s.write(b"XY").await.unwrap();
+        s.finish().await.unwrap();
+        assert_eq!(read_all(&store, &key, None).await, b"abcXY");
+        assert!(store.append(&key, 9).await.is_err());
+        let joined = store.concat(&[key.clone(), key.clone()]).await.unwrap();
+        assert_eq!(read_all(&store, &joined, None).await, b"abcXYabcXY");
+        assert!(store.path("../etc").is_err());
+    }
+}

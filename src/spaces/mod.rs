@@ -1,0 +1,127 @@
+//! The storage core: users, spaces and their node trees in the metadata database, file bytes in
+//! the blob store (DESIGN.md). No HTTP types in here.
+//!
+//! [`Store`] is the one facade every protocol layer uses. Writes follow "bytes first, then one
+//! commit": content is streamed into a fresh blob, then a single transaction switches the node to
+//! it and propagates etags and subtree sizes up to the space root.
+
+mod accounts;
+pub mod blob;
+pub mod checksum;
+mod db;
+mod error;
+pub mod ids;
+pub mod model;
+pub mod path;
+mod tree;
+
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+use uuid::Uuid;
+
+pub use blob::{BlobReader, BlobSink, BlobStore, LocalBlobs};
+pub use checksum::{Algorithm, Checksums, Digests, Hasher};
+pub use error::{StoreError, StoreResult};
+pub use ids::{NodeId, ResourceId, SpaceId, SpaceRef, UserId};
+pub use model::{Mtime, NewSpace, NewUser, Node, NodeKind, Quota, Role, Space, SpaceKind, User};
+pub use path::{InvalidPath, SpacePath};
+pub use tree::{Committed, NewContent, Precondition};
+
+/// Handle to the metadata database and the blob store. Cheap to clone.
+#[derive(Clone)]
+pub struct Store {
+    db: SqlitePool,
+    blobs: Arc<dyn BlobStore>,
+    storage_id: Uuid,
+}
+
+impl Store {
+    /// Open the metadata database at `metadata_url` (creating it and running the embedded
+    /// migrations) and use `blobs` for bytes.
+    pub async fn open(
+        metadata_url: &str,
+        blobs: Arc<dyn BlobStore>,
+        storage_id: Uuid,
+    ) -> StoreResult<Store> {
+        let opts = SqliteConnectOptions::from_str(metadata_url)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            // FULL: a transaction acknowledged to a client survives a power cut.
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(30));
+        let db = SqlitePoolOptions::new()
+            .max_connections(8)
+            .connect_with(opts)
+            .await?;
+        sqlx::migrate!("./migrations").run(&db).await?;
+        Ok(Store {
+            db,
+            blobs,
+            storage_id,
+        })
+    }
+
+    /// Open with the local blob store under `blob_dir`.
+    pub async fn open_local(
+        metadata_url: &str,
+        blob_dir: impl Into<std::path::PathBuf>,
+        storage_id: Uuid,
+    ) -> StoreResult<Store> {
+        let blobs = Arc::new(LocalBlobs::open(blob_dir).await?);
+        Self::open(metadata_url, blobs, storage_id).await
+    }
+
+    /// The installation's storage id.
+    pub fn storage_id(&self) -> Uuid {
+        self.storage_id
+    }
+
+    /// The wire id of the space with this uuid.
+    pub fn space_id(&self, space: Uuid) -> SpaceId {
+        SpaceId {
+            storage: self.storage_id,
+            space,
+        }
+    }
+
+    /// The blob store.
+    pub fn blobs(&self) -> &Arc<dyn BlobStore> {
+        &self.blobs
+    }
+
+    /// The metadata database pool, for protocol layers that keep their own tables
+    /// (upload sessions, locks, properties) in the same database.
+    pub fn db(&self) -> &SqlitePool {
+        &self.db
+    }
+
+    /// Delete blobs nothing references (no node, version or upload session) that are older
+    /// than `grace` (so a blob being written right now, not yet committed, survives).
+    /// Returns how many were deleted.
+    pub async fn sweep_blobs(&self, grace: Duration) -> StoreResult<usize> {
+        let cutoff = SystemTime::now() - grace;
+        let referenced: std::collections::HashSet<String> = sqlx::query_scalar(
+            "SELECT blob FROM nodes WHERE blob IS NOT NULL \
+             UNION SELECT blob FROM versions UNION SELECT blob FROM uploads",
+        )
+        .fetch_all(&self.db)
+        .await?
+        .into_iter()
+        .collect();
+        let mut deleted = 0;
+        for (name, modified) in self.blobs.list().await? {
+            if modified > cutoff || referenced.contains(&name) {
+                continue;
+            }
+            self.blobs.delete(&name).await?;
+            deleted += 1;
+        }
+        Ok(deleted)
+    }
+}

@@ -1,0 +1,510 @@
+//! Tree operations on a space: resolve, list, create folders, commit content, move, copy,
+//! delete, quota and reservations. Every mutation is one `BEGIN IMMEDIATE` transaction that
+//! also propagates etags and subtree sizes to the space root.
+
+use sqlx::{Row, SqliteConnection};
+use uuid::Uuid;
+
+use super::Store;
+use super::checksum::Checksums;
+use super::db::{self, NODE_COLS, child, new_etag, node_by_id, node_from_row, now_ns, propagate};
+use super::error::{StoreError, StoreResult};
+use super::ids::NodeId;
+use super::model::{Mtime, Node, Quota};
+use super::path::SpacePath;
+
+/// New content for [`Store::commit_file`]: a finished blob and what is known about it.
+#[derive(Debug, Clone)]
+pub struct NewContent {
+    /// Key of a finished blob.
+    pub blob: String,
+    /// Its length.
+    pub size: u64,
+    /// Its checksums.
+    pub checksums: Checksums,
+    /// Client-supplied mtime; `None` = now.
+    pub mtime: Option<Mtime>,
+    /// MIME type; `None` keeps the old one (or none).
+    pub content_type: Option<String>,
+    /// A quota reservation made for these bytes, released by the same transaction.
+    pub reservation: Option<String>,
+}
+
+/// What must hold about the target when the commit happens.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Precondition {
+    /// Nothing: create or replace.
+    None,
+    /// The target must not exist.
+    Absent,
+    /// The target must exist with this version counter (compare-and-set).
+    Version(i64),
+    /// The target must exist with this etag (unquoted).
+    Etag(String),
+}
+
+/// The result of a commit.
+#[derive(Debug, Clone)]
+pub struct Committed {
+    /// The node after the commit.
+    pub node: Node,
+    /// Whether the node was created (else replaced).
+    pub created: bool,
+}
+
+async fn resolve_in(
+    conn: &mut SqliteConnection,
+    space: Uuid,
+    path: &SpacePath,
+) -> StoreResult<Node> {
+    let mut node = node_by_id(conn, NodeId(space)).await?;
+    for name in path.components() {
+        if !node.is_folder() {
+            return Err(StoreError::NotFound);
+        }
+        node = child(conn, node.id, name)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+    }
+    Ok(node)
+}
+
+/// The parent folder of `path`, which must exist and be a folder.
+async fn parent_folder(
+    conn: &mut SqliteConnection,
+    space: Uuid,
+    path: &SpacePath,
+) -> StoreResult<(Node, String)> {
+    let (parent, name) = match (path.parent(), path.name()) {
+        (Some(p), Some(n)) => (p, n.to_string()),
+        _ => return Err(StoreError::RootImmutable),
+    };
+    match resolve_in(conn, space, &parent).await {
+        Ok(p) if p.is_folder() => Ok((p, name)),
+        Ok(_) | Err(StoreError::NotFound) => Err(StoreError::ParentMissing),
+        Err(e) => Err(e),
+    }
+}
+
+async fn reserved(
+    conn: &mut SqliteConnection,
+    space: Uuid,
+    except: Option<&str>,
+) -> StoreResult<u64> {
+    let sum: Option<i64> = sqlx::query_scalar(
+        "SELECT SUM(bytes) FROM reservations WHERE space_id = $1 AND expires_at > $2 AND id <> $3",
+    )
+    .bind(space.to_string())
+    .bind(now_ns())
+    .bind(except.unwrap_or(""))
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(sum.unwrap_or(0).max(0) as u64)
+}
+
+async fn quota_in(
+    conn: &mut SqliteConnection,
+    space: Uuid,
+    except: Option<&str>,
+) -> StoreResult<Quota> {
+    let row = sqlx::query(
+        "SELECT s.quota, n.size FROM spaces s JOIN nodes n ON n.id = s.id WHERE s.id = $1",
+    )
+    .bind(space.to_string())
+    .fetch_optional(&mut *conn)
+    .await?
+    .ok_or(StoreError::NotFound)?;
+    let total: Option<i64> = row.try_get(0)?;
+    let used: i64 = row.try_get(1)?;
+    Ok(Quota {
+        used: used.max(0) as u64,
+        total: total.map(|t| t.max(0) as u64),
+        reserved: reserved(conn, space, except).await?,
+    })
+}
+
+async fn check_quota(
+    conn: &mut SqliteConnection,
+    space: Uuid,
+    growth: i64,
+    except: Option<&str>,
+) -> StoreResult<()> {
+    if growth > 0 && !quota_in(conn, space, except).await?.fits(growth as u64) {
+        return Err(StoreError::QuotaExceeded);
+    }
+    Ok(())
+}
+
+impl Store {
+    /// The node at `path` in space `space` (a space uuid).
+    pub async fn resolve(&self, space: Uuid, path: &SpacePath) -> StoreResult<Node> {
+        let mut conn = self.db.acquire().await?;
+        resolve_in(&mut conn, space, path).await
+    }
+
+    /// The node with this id.
+    pub async fn node(&self, id: NodeId) -> StoreResult<Node> {
+        let mut conn = self.db.acquire().await?;
+        node_by_id(&mut conn, id).await
+    }
+
+    /// The children of a folder, ordered by name, in one query.
+    pub async fn children(&self, folder: NodeId) -> StoreResult<Vec<Node>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {NODE_COLS} FROM nodes WHERE parent_id = $1 ORDER BY name"
+        ))
+        .bind(folder.to_string())
+        .fetch_all(&self.db)
+        .await?;
+        rows.iter().map(node_from_row).collect()
+    }
+
+    /// The path of a node from its space root.
+    pub async fn path_of(&self, node: &Node) -> StoreResult<SpacePath> {
+        let mut conn = self.db.acquire().await?;
+        let mut names = Vec::new();
+        let mut cur = node.clone();
+        while let Some(parent) = cur.parent {
+            names.push(cur.name.clone());
+            cur = node_by_id(&mut conn, parent).await?;
+        }
+        names.reverse();
+        Ok(SpacePath::parse(&names.join("/"))?)
+    }
+
+    /// Create a folder; its parent must exist.
+    pub async fn create_folder(&self, space: Uuid, path: &SpacePath) -> StoreResult<Node> {
+        let mut tx = self.db.begin_with("BEGIN IMMEDIATE").await?;
+        let (parent, name) = parent_folder(&mut tx, space, path).await?;
+        if child(&mut tx, parent.id, &name).await?.is_some() {
+            return Err(StoreError::AlreadyExists);
+        }
+        let id = NodeId::new();
+        db::insert_folder(&mut tx, id, space, Some(parent.id), &name, now_ns()).await?;
+        propagate(&mut tx, parent.id, 0).await?;
+        let node = node_by_id(&mut tx, id).await?;
+        tx.commit().await?;
+        Ok(node)
+    }
+
+    /// Point the file at `path` to new content in one transaction: check `pre` and the quota,
+    /// keep the old blob as a version, record checksums, size and mtime, propagate etags and
+    /// sizes, release the reservation. A replaced file keeps its id.
+    pub async fn commit_file(
+        &self,
+        space: Uuid,
+        path: &SpacePath,
+        content: NewContent,
+        pre: Precondition,
+    ) -> StoreResult<Committed> {
+        let mut tx = self.db.begin_with("BEGIN IMMEDIATE").await?;
+        let (parent, name) = parent_folder(&mut tx, space, path).await?;
+        let existing = child(&mut tx, parent.id, &name).await?;
+        match (&pre, &existing) {
+            (_, Some(n)) if n.is_folder() => return Err(StoreError::IsFolder),
+            (Precondition::Absent, Some(_)) => return Err(StoreError::PreconditionFailed),
+            (Precondition::Version(_), None) => return Err(StoreError::Conflict),
+            (Precondition::Version(v), Some(n)) if n.version != *v => {
+                return Err(StoreError::Conflict);
+            }
+            (Precondition::Etag(_), None) => return Err(StoreError::PreconditionFailed),
+            (Precondition::Etag(e), Some(n)) if n.etag != *e => {
+                return Err(StoreError::PreconditionFailed);
+            }
+            _ => {}
+        }
+        let old_size = existing.as_ref().map_or(0, |n| n.size as i64);
+        let delta = content.size as i64 - old_size;
+        check_quota(&mut tx, space, delta, content.reservation.as_deref()).await?;
+        let mtime = content.mtime.unwrap_or_else(Mtime::now).0;
+        let sums = &content.checksums;
+        let (id, created) = match &existing {
+            Some(old) => {
+                if let Some(blob) = &old.blob {
+                    sqlx::query(
+                        "INSERT INTO versions (id, node_id, blob, size, mtime, etag, sha1, md5, \
+                         adler32, created_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)",
+                    )
+                    .bind(Uuid::new_v4().to_string())
+                    .bind(old.id.to_string())
+                    .bind(blob)
+                    .bind(old.size as i64)
+                    .bind(old.mtime.0)
+                    .bind(&old.etag)
+                    .bind(&old.checksums.sha1)
+                    .bind(&old.checksums.md5)
+                    .bind(&old.checksums.adler32)
+                    .bind(now_ns())
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                let done = sqlx::query(
+                    "UPDATE nodes SET blob = $1, size = $2, sha1 = $3, md5 = $4, adler32 = $5, \
+                     mtime = $6, etag = $7, content_type = COALESCE($8, content_type), \
+                     version = version + 1 WHERE id = $9 AND version = $10",
+                )
+                .bind(&content.blob)
+                .bind(content.size as i64)
+                .bind(&sums.sha1)
+                .bind(&sums.md5)
+                .bind(&sums.adler32)
+                .bind(mtime)
+                .bind(new_etag())
+                .bind(&content.content_type)
+                .bind(old.id.to_string())
+                .bind(old.version)
+                .execute(&mut *tx)
+                .await?;
+                if done.rows_affected() != 1 {
+                    return Err(StoreError::Conflict);
+                }
+                (old.id, false)
+            }
+            None => {
+                let id = NodeId::new();
+                sqlx::query(
+                    "INSERT INTO nodes (id, space_id, parent_id, name, kind, size, mtime, etag, \
+                     content_type, sha1, md5, adler32, blob, version) \
+                     VALUES ($1,$2,$3,$4,'file',$5,$6,$7,$8,$9,$10,$11,$12,1)",
+                )
+                .bind(id.to_string())
+                .bind(space.to_string())
+                .bind(parent.id.to_string())
+                .bind(&name)
+                .bind(content.size as i64)
+                .bind(mtime)
+                .bind(new_etag())
+                .bind(&content.content_type)
+                .bind(&sums.sha1)
+                .bind(&sums.md5)
+                .bind(&sums.adler32)
+                .bind(&content.blob)
+                .execute(&mut *tx)
+                .await?;
+                (id, true)
+            }
+        };
+        propagate(&mut tx, parent.id, delta).await?;
+        if let Some(r) = &content.reservation {
+            sqlx::query("DELETE FROM reservations WHERE id = $1")
+                .bind(r)
+                .execute(&mut *tx)
+                .await?;
+        }
+        let node = node_by_id(&mut tx, id).await?;
+        tx.commit().await?;
+        Ok(Committed { node, created })
+    }
+
+    /// Set a node's mtime (a new etag follows, and the ancestors' etags change).
+    pub async fn set_mtime(&self, id: NodeId, mtime: Mtime) -> StoreResult<Node> {
+        let mut tx = self.db.begin_with("BEGIN IMMEDIATE").await?;
+        let node = node_by_id(&mut tx, id).await?;
+        sqlx::query("UPDATE nodes SET mtime = $1, etag = $2, version = version + 1 WHERE id = $3")
+            .bind(mtime.0)
+            .bind(new_etag())
+            .bind(id.to_string())
+            .execute(&mut *tx)
+            .await?;
+        if let Some(parent) = node.parent {
+            propagate(&mut tx, parent, 0).await?;
+        }
+        let node = node_by_id(&mut tx, id).await?;
+        tx.commit().await?;
+        Ok(node)
+    }
+
+    /// Remove the target of a move or copy when overwriting is allowed.
+    async fn clear_destination(
+        tx: &mut SqliteConnection,
+        parent: &Node,
+        name: &str,
+        overwrite: bool,
+    ) -> StoreResult<bool> {
+        match child(tx, parent.id, name).await? {
+            None => Ok(false),
+            Some(_) if !overwrite => Err(StoreError::AlreadyExists),
+            Some(old) => {
+                sqlx::query("DELETE FROM nodes WHERE id = $1")
+                    .bind(old.id.to_string())
+                    .execute(&mut *tx)
+                    .await?;
+                propagate(tx, parent.id, -(old.size as i64)).await?;
+                Ok(true)
+            }
+        }
+    }
+
+    /// Move or rename within one space; the node keeps its id. Returns the moved node and
+    /// whether an existing destination was replaced.
+    pub async fn rename(
+        &self,
+        space: Uuid,
+        from: &SpacePath,
+        to: &SpacePath,
+        overwrite: bool,
+    ) -> StoreResult<(Node, bool)> {
+        if from.is_root() || to.is_root() {
+            return Err(StoreError::RootImmutable);
+        }
+        if to.starts_with(from) {
+            return Err(StoreError::IntoItself);
+        }
+        let mut tx = self.db.begin_with("BEGIN IMMEDIATE").await?;
+        let src = resolve_in(&mut tx, space, from).await?;
+        let (dst_parent, name) = parent_folder(&mut tx, space, to).await?;
+        let replaced = Self::clear_destination(&mut tx, &dst_parent, &name, overwrite).await?;
+        sqlx::query(
+            "UPDATE nodes SET parent_id = $1, name = $2, version = version + 1 WHERE id = $3",
+        )
+        .bind(dst_parent.id.to_string())
+        .bind(&name)
+        .bind(src.id.to_string())
+        .execute(&mut *tx)
+        .await?;
+        let old_parent = src.parent.expect("non-root has a parent");
+        propagate(&mut tx, old_parent, -(src.size as i64)).await?;
+        propagate(&mut tx, dst_parent.id, src.size as i64).await?;
+        let node = node_by_id(&mut tx, src.id).await?;
+        tx.commit().await?;
+        Ok((node, replaced))
+    }
+
+    /// Copy a file or a whole folder within one space; the copies get new ids and share the
+    /// (write-once) blobs of the originals. `recursive = false` copies a folder without its
+    /// children (WebDAV `Depth: 0`).
+    pub async fn copy(
+        &self,
+        space: Uuid,
+        from: &SpacePath,
+        to: &SpacePath,
+        overwrite: bool,
+        recursive: bool,
+    ) -> StoreResult<(Node, bool)> {
+        if to.is_root() {
+            return Err(StoreError::RootImmutable);
+        }
+        if to.starts_with(from) {
+            return Err(StoreError::IntoItself);
+        }
+        let mut tx = self.db.begin_with("BEGIN IMMEDIATE").await?;
+        let src = resolve_in(&mut tx, space, from).await?;
+        let (dst_parent, name) = parent_folder(&mut tx, space, to).await?;
+        let whole = recursive || !src.is_folder();
+        let nodes = if whole {
+            // Depth order puts every parent before its children.
+            let rows = sqlx::query(
+                "WITH RECURSIVE sub(id, depth) AS (SELECT CAST($1 AS TEXT), 0 \
+                 UNION ALL SELECT n.id, s.depth + 1 FROM nodes n JOIN sub s ON n.parent_id = s.id) \
+                 SELECT nodes.* FROM nodes JOIN sub ON nodes.id = sub.id ORDER BY sub.depth",
+            )
+            .bind(src.id.to_string())
+            .fetch_all(&mut *tx)
+            .await?;
+            rows.iter()
+                .map(node_from_row)
+                .collect::<StoreResult<Vec<_>>>()?
+        } else {
+            vec![Node {
+                size: 0,
+                ..src.clone()
+            }]
+        };
+        let growth = if whole { src.size as i64 } else { 0 };
+        let replaced = Self::clear_destination(&mut tx, &dst_parent, &name, overwrite).await?;
+        check_quota(&mut tx, space, growth, None).await?;
+        let mut new_ids = std::collections::HashMap::new();
+        for n in &nodes {
+            let id = NodeId::new();
+            let (parent, nm) = match n.parent.and_then(|p| new_ids.get(&p)) {
+                Some(p) if n.id != src.id => (*p, n.name.as_str()),
+                _ => (dst_parent.id, name.as_str()),
+            };
+            new_ids.insert(n.id, id);
+            // A complete copy has the same subtree sizes as its original.
+            sqlx::query(
+                "INSERT INTO nodes (id, space_id, parent_id, name, kind, size, mtime, etag, \
+                 content_type, sha1, md5, adler32, blob, version) \
+                 VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,1)",
+            )
+            .bind(id.to_string())
+            .bind(space.to_string())
+            .bind(parent.to_string())
+            .bind(nm)
+            .bind(if n.is_folder() { "folder" } else { "file" })
+            .bind(n.size as i64)
+            .bind(n.mtime.0)
+            .bind(new_etag())
+            .bind(&n.content_type)
+            .bind(&n.checksums.sha1)
+            .bind(&n.checksums.md5)
+            .bind(&n.checksums.adler32)
+            .bind(&n.blob)
+            .execute(&mut *tx)
+            .await?;
+        }
+        let new_root = new_ids[&src.id];
+        propagate(&mut tx, dst_parent.id, growth).await?;
+        let node = node_by_id(&mut tx, new_root).await?;
+        tx.commit().await?;
+        Ok((node, replaced))
+    }
+
+    /// Delete a file or a folder with everything below it.
+    pub async fn delete(&self, space: Uuid, path: &SpacePath) -> StoreResult<Node> {
+        if path.is_root() {
+            return Err(StoreError::RootImmutable);
+        }
+        let mut tx = self.db.begin_with("BEGIN IMMEDIATE").await?;
+        let node = resolve_in(&mut tx, space, path).await?;
+        sqlx::query("DELETE FROM nodes WHERE id = $1")
+            .bind(node.id.to_string())
+            .execute(&mut *tx)
+            .await?;
+        propagate(&mut tx, node.parent.expect("non-root"), -(node.size as i64)).await?;
+        tx.commit().await?;
+        Ok(node)
+    }
+
+    /// Usage, limit and reservations of a space.
+    pub async fn quota(&self, space: Uuid) -> StoreResult<Quota> {
+        let mut conn = self.db.acquire().await?;
+        quota_in(&mut conn, space, None).await
+    }
+
+    /// Reserve `bytes` of the space's quota under `id` until `expires_at` (unix ns), or fail
+    /// with `QuotaExceeded` when they do not fit beside the usage and open reservations.
+    pub async fn reserve(
+        &self,
+        space: Uuid,
+        id: &str,
+        bytes: u64,
+        expires_at: i64,
+    ) -> StoreResult<()> {
+        let mut tx = self.db.begin_with("BEGIN IMMEDIATE").await?;
+        if !quota_in(&mut tx, space, Some(id)).await?.fits(bytes) {
+            return Err(StoreError::QuotaExceeded);
+        }
+        sqlx::query(
+            "INSERT INTO reservations (id, space_id, bytes, expires_at) VALUES ($1,$2,$3,$4) \
+             ON CONFLICT (id) DO UPDATE SET bytes = excluded.bytes, expires_at = excluded.expires_at",
+        )
+        .bind(id)
+        .bind(space.to_string())
+        .bind(bytes as i64)
+        .bind(expires_at)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Release a reservation (missing is fine).
+    pub async fn release(&self, id: &str) -> StoreResult<()> {
+        sqlx::query("DELETE FROM reservations WHERE id = $1")
+            .bind(id)
+            .execute(&self.db)
+            .await?;
+        Ok(())
+    }
+}

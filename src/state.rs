@@ -1,0 +1,73 @@
+//! `AppState`: everything a request handler may reach, shared by all requests of a process.
+//!
+//! It holds no state that matters across restarts (DESIGN.md): that lives in the store.
+
+use std::sync::Arc;
+
+use crate::auth::hash_password;
+use crate::config::Config;
+use crate::spaces::{NewUser, Store, StoreError};
+
+/// Shared, cheaply cloneable application state.
+#[derive(Clone)]
+pub struct AppState(Arc<Inner>);
+
+struct Inner {
+    config: Config,
+    store: Store,
+}
+
+/// Why the state could not be opened.
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    /// The data root could not be created.
+    #[error("data root {0}: {1}")]
+    DataRoot(String, std::io::Error),
+    /// The store failed to open.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl AppState {
+    /// Open the store described by `config` (creating the data root, database and blob
+    /// directory as needed). On first start with no users, create `admin` with
+    /// `config.admin_password` or a random password, printed once on stdout.
+    pub async fn open(config: Config) -> Result<AppState, StartupError> {
+        std::fs::create_dir_all(&config.data_root)
+            .map_err(|e| StartupError::DataRoot(config.data_root.display().to_string(), e))?;
+        let store =
+            Store::open_local(&config.metadata_url, config.blob_dir(), config.storage_id).await?;
+        if store.users().await?.is_empty() {
+            let (password, generated) = match &config.admin_password {
+                Some(p) => (p.clone(), false),
+                None => (
+                    uuid::Uuid::new_v4().simple().to_string()[..20].to_string(),
+                    true,
+                ),
+            };
+            store
+                .create_user(NewUser {
+                    name: "admin".into(),
+                    display_name: "Administrator".into(),
+                    email: None,
+                    password_hash: hash_password(&password),
+                    is_admin: true,
+                })
+                .await?;
+            if generated {
+                println!("spacedav: created user `admin` with password {password}");
+            }
+        }
+        Ok(AppState(Arc::new(Inner { config, store })))
+    }
+
+    /// The configuration this process runs with.
+    pub fn config(&self) -> &Config {
+        &self.0.config
+    }
+
+    /// The storage core.
+    pub fn store(&self) -> &Store {
+        &self.0.store
+    }
+}

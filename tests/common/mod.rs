@@ -1,0 +1,120 @@
+//! The one way tests start a server: in-process, on 127.0.0.1:0, with its own temp data root.
+//! Dropping the `TestServer` stops it (in-flight requests are cut off).
+#![allow(dead_code)]
+
+use std::net::SocketAddr;
+
+use spacedav::AppState;
+use spacedav::auth::hash_password;
+use spacedav::config::Config;
+use spacedav::spaces::{NewUser, SpaceId, User};
+use tokio::sync::oneshot;
+
+/// Password of the `admin` user every test server starts with.
+pub const ADMIN_PASSWORD: &str = "admin-test-password";
+
+/// A running server.
+pub struct TestServer {
+    /// `http://127.0.0.1:PORT` (no trailing slash).
+    pub base: String,
+    /// The bound address.
+    pub addr: SocketAddr,
+    /// The state the server runs with (direct store access for assertions).
+    pub state: AppState,
+    /// The temp data root (removed on drop).
+    pub dir: tempfile::TempDir,
+    shutdown: Option<oneshot::Sender<()>>,
+}
+
+impl TestServer {
+    /// Start with the default configuration.
+    pub async fn start() -> TestServer {
+        Self::start_with(|_| {}).await
+    }
+
+    /// Start after letting the test adjust the configuration.
+    pub async fn start_with(adjust: impl FnOnce(&mut Config)) -> TestServer {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut config = Config::for_data_root(dir.path());
+        config.admin_password = Some(ADMIN_PASSWORD.into());
+        adjust(&mut config);
+        Self::start_in(dir, config).await
+    }
+
+    /// Start on an existing data root (e.g. to test a restart) with `config`.
+    pub async fn start_in(dir: tempfile::TempDir, config: Config) -> TestServer {
+        let state = AppState::open(config).await.expect("open state");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let (tx, rx) = oneshot::channel();
+        let st = state.clone();
+        tokio::spawn(async move {
+            spacedav::serve(listener, st, async {
+                let _ = rx.await;
+            })
+            .await
+            .expect("serve");
+        });
+        TestServer {
+            base: format!("http://{addr}"),
+            addr,
+            state,
+            dir,
+            shutdown: Some(tx),
+        }
+    }
+
+    /// Stop the server and hand back its data root and config, for a restart.
+    pub fn stop(mut self) -> (tempfile::TempDir, Config) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        let config = self.state.config().clone();
+        let dir = std::mem::replace(&mut self.dir, tempfile::tempdir().expect("temp dir"));
+        (dir, config)
+    }
+
+    /// An HTTP client.
+    pub fn client(&self) -> reqwest::Client {
+        reqwest::Client::new()
+    }
+
+    /// `{base}{path}`.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    /// The admin's personal space id.
+    pub async fn admin_space(&self) -> SpaceId {
+        let admin = self.state.store().user_by_name("admin").await.expect("admin");
+        self.state.store().space_id(admin.id.0)
+    }
+
+    /// `{base}/remote.php/dav/spaces/{sid}` (no trailing slash).
+    pub fn space_url(&self, sid: &SpaceId) -> String {
+        format!("{}/remote.php/dav/spaces/{}", self.base, sid)
+    }
+
+    /// Create a (non-admin) user with a password.
+    pub async fn add_user(&self, name: &str, password: &str) -> User {
+        self.state
+            .store()
+            .create_user(NewUser {
+                name: name.into(),
+                display_name: name.into(),
+                email: Some(format!("{name}@example.org")),
+                password_hash: hash_password(password),
+                is_admin: false,
+            })
+            .await
+            .expect("create user")
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
