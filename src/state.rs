@@ -71,3 +71,22 @@ impl AppState {
         &self.0.store
     }
 }
+
+/// How old an unreferenced blob must be before the sweep deletes it. A blob being written has
+/// a fresh mtime, and a finished one is committed right away; an hour is far beyond both.
+const BLOB_GRACE: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// Periodic housekeeping of a serving process, every `sweep_interval`: delete blobs nothing
+/// references (crashed writes, overwritten content whose versions were removed, deleted files).
+pub async fn maintenance(state: AppState) {
+    let mut tick = tokio::time::interval(state.config().sweep_interval);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        match state.store().sweep_blobs(BLOB_GRACE).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(deleted = n, "blob sweep"),
+            Err(e) => tracing::error!(error = %e, "blob sweep failed"),
+        }
+    }
+}

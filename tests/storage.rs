@@ -369,3 +369,36 @@ async fn missing_parent_existing_folder_and_quota_are_refused() {
     let q = f.store.quota(ps).await.unwrap();
     assert_eq!((q.used, q.reserved, q.available()), (4, 0, Some(6)));
 }
+
+#[tokio::test]
+async fn fsck_finds_a_blob_whose_bytes_changed_behind_the_database() {
+    let f = fixture().await;
+    let space = f.user.id.0;
+    let c = blob_with(&f.store, b"original").await;
+    f.store
+        .commit_file(space, &p("good"), c, Precondition::None)
+        .await
+        .unwrap();
+    let c = blob_with(&f.store, b"tampered").await;
+    let bad = f
+        .store
+        .commit_file(space, &p("bad"), c, Precondition::None)
+        .await
+        .unwrap()
+        .node;
+    let report = f.store.fsck().await.unwrap();
+    assert_eq!((report.checked, report.problems.len()), (2, 0));
+
+    // Flip the stored bytes of one file (same length) without telling the database.
+    let key = bad.blob.unwrap();
+    let file = f._dir.path().join("blobs").join(&key[..2]).join(&key);
+    std::fs::write(&file, b"TAMPERED").unwrap();
+    let report = f.store.fsck().await.unwrap();
+    assert_eq!(report.problems.len(), 1);
+    assert_eq!(report.problems[0].node.name, "bad");
+    assert!(
+        report.problems[0].reason.starts_with("SHA1"),
+        "{}",
+        report.problems[0].reason
+    );
+}
