@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use crate::auth::hash_password;
+use crate::auth::{CredentialCache, hash_password};
 use crate::config::Config;
 use crate::spaces::{NewUser, Store, StoreError};
 
@@ -15,6 +15,7 @@ pub struct AppState(Arc<Inner>);
 struct Inner {
     config: Config,
     store: Store,
+    credentials: CredentialCache,
 }
 
 /// Why the state could not be opened.
@@ -58,7 +59,11 @@ impl AppState {
                 println!("spacedav: created user `admin` with password {password}");
             }
         }
-        Ok(AppState(Arc::new(Inner { config, store })))
+        Ok(AppState(Arc::new(Inner {
+            config,
+            store,
+            credentials: CredentialCache::default(),
+        })))
     }
 
     /// The configuration this process runs with.
@@ -69,6 +74,12 @@ impl AppState {
     /// The storage core.
     pub fn store(&self) -> &Store {
         &self.0.store
+    }
+
+    /// Recently verified Basic credentials (owned by `auth`; argon2 is too slow to run on every
+    /// chunk of an upload).
+    pub fn credentials(&self) -> &CredentialCache {
+        &self.0.credentials
     }
 }
 

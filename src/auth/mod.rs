@@ -1,6 +1,130 @@
-//! Authentication: who is asking. Passwords (argon2), Basic and Bearer credentials, and the
-//! transfer tokens of `/data/{token}`.
+//! Authentication: who is asking. Passwords (argon2), Basic and Bearer credentials (SPEC §2),
+//! the [`Principal`] extractor, and the transfer tokens of `/data/{token}`.
+//!
+//! `Authorization: Basic` is checked against the users table; `Authorization: Bearer` accepts
+//! user tokens this server issued ([`issue_token`]). Every failure is an [`AuthError`], mapped
+//! to a status in one place ([`AuthError::status`]).
 
+mod basic;
 pub mod password;
+mod token;
 
+use axum::extract::FromRequestParts;
+use axum::response::{IntoResponse, Response};
+use http::request::Parts;
+use http::{HeaderMap, HeaderValue, StatusCode, header};
+
+use crate::spaces::{StoreError, User};
+use crate::state::AppState;
+
+pub use basic::{BasicCredentials, CredentialCache};
 pub use password::{hash_password, verify_password};
+pub use token::{Claims, TOKEN_AUDIENCE, TOKEN_TYPE, issue_token};
+
+/// The `WWW-Authenticate` challenge sent with every 401 (SPEC §2).
+pub const CHALLENGE: &str = "Basic realm=\"spacedav\"";
+
+/// An authenticated user. As an axum extractor it rejects with [`AuthError`] (401 plus the
+/// Basic challenge when credentials are missing or wrong).
+#[derive(Debug, Clone)]
+pub struct Principal {
+    /// The user, as stored when the request was authenticated.
+    pub user: User,
+}
+
+/// Why a request could not be authenticated.
+#[derive(Debug, thiserror::Error)]
+pub enum AuthError {
+    /// The request carries no credentials but the resource needs them.
+    #[error("no credentials")]
+    Missing,
+    /// The `Authorization` header is not a well-formed Basic or Bearer credential.
+    #[error("malformed Authorization header")]
+    Malformed,
+    /// An authorization scheme other than Basic or Bearer.
+    #[error("unsupported authorization scheme")]
+    UnsupportedScheme,
+    /// Basic credentials name no user.
+    #[error("unknown user")]
+    UnknownUser,
+    /// Basic credentials with the wrong password.
+    #[error("wrong password")]
+    WrongPassword,
+    /// A Bearer token that is malformed, tampered with, signed with another key, meant for
+    /// another purpose, or names a user that no longer exists.
+    #[error("invalid token: {0}")]
+    InvalidToken(String),
+    /// A Bearer token past its `exp`.
+    #[error("token expired")]
+    ExpiredToken,
+    /// The user store failed while checking credentials.
+    #[error("user store: {0}")]
+    Store(#[from] StoreError),
+}
+
+impl AuthError {
+    /// The HTTP status of this failure (the one table for authentication).
+    pub fn status(&self) -> StatusCode {
+        match self {
+            AuthError::Missing
+            | AuthError::Malformed
+            | AuthError::UnsupportedScheme
+            | AuthError::UnknownUser
+            | AuthError::WrongPassword
+            | AuthError::InvalidToken(_)
+            | AuthError::ExpiredToken => StatusCode::UNAUTHORIZED,
+            AuthError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+}
+
+impl IntoResponse for AuthError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        if status.is_server_error() {
+            return crate::http::internal_error(self);
+        }
+        let mut res = status.into_response();
+        res.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_static(CHALLENGE),
+        );
+        res
+    }
+}
+
+/// Authenticate the request's `Authorization` header. `Ok(None)`: no credentials were sent
+/// (the caller decides whether anonymous access is fine, e.g. for `OPTIONS`); `Err`: the
+/// credentials are wrong or malformed.
+pub async fn authenticate(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> Result<Option<Principal>, AuthError> {
+    let Some(value) = headers.get(header::AUTHORIZATION) else {
+        return Ok(None);
+    };
+    let value = value.to_str().map_err(|_| AuthError::Malformed)?;
+    let (scheme, rest) = value.trim().split_once(' ').ok_or(AuthError::Malformed)?;
+    let user = if scheme.eq_ignore_ascii_case("basic") {
+        let creds = BasicCredentials::parse(rest.trim())?;
+        basic::verify(state, &creds).await?
+    } else if scheme.eq_ignore_ascii_case("bearer") {
+        token::verify(state, rest.trim()).await?
+    } else {
+        return Err(AuthError::UnsupportedScheme);
+    };
+    Ok(Some(Principal { user }))
+}
+
+impl FromRequestParts<AppState> for Principal {
+    type Rejection = AuthError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        authenticate(state, &parts.headers)
+            .await?
+            .ok_or(AuthError::Missing)
+    }
+}

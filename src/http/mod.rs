@@ -1,13 +1,47 @@
-//! The HTTP surface in one place: the router (which protocol owns which URL) and the layers
-//! every request passes through.
+//! The HTTP surface in one place: the router (which protocol owns which URL), the layers every
+//! request passes through, header constants, and the public base URL.
+
+mod cors;
+mod error;
+pub mod headers;
+mod observe;
 
 use axum::Router;
+use axum::middleware;
+use http::{HeaderMap, header};
 
 use crate::state::AppState;
 
+pub use cors::{OriginMatch, match_origin};
+pub use error::{ErrorCause, internal_error, with_cause};
+pub use observe::RequestId;
+
 /// The complete router. Each protocol module contributes its routes; layers are applied here.
 ///
-/// Layer order (outermost first): request id, access log and 5xx logging, CORS.
+/// Layer order (outermost first):
+/// 1. `observe`: request id, access log, 5xx body stripping and cause logging; outermost so
+///    that it sees every response, including CORS preflights and auth rejections.
+/// 2. `cors`: answers preflights before routing (and before any authentication) and decorates
+///    every response to an allowed origin.
+/// 3. the routes; authentication is per handler (the `auth::Principal` extractor).
 pub fn router(state: AppState) -> Router {
-    Router::new().with_state(state)
+    Router::new()
+        // protocol routes are merged here
+        .layer(middleware::from_fn_with_state(state.clone(), cors::cors))
+        .layer(middleware::from_fn(observe::observe))
+        .with_state(state)
+}
+
+/// The public base URL without a trailing slash: `config.public_url` when set, else
+/// `http://{Host}` of the request (SPEC §1), used for `Location`, `webDavUrl` and private links.
+pub fn base_url(state: &AppState, headers: &HeaderMap) -> String {
+    if let Some(url) = &state.config().public_url {
+        return url.as_str().trim_end_matches('/').to_string();
+    }
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .filter(|h| !h.is_empty())
+        .unwrap_or("localhost");
+    format!("http://{host}")
 }

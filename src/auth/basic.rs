@@ -1,0 +1,180 @@
+//! `Authorization: Basic` (RFC 7617) against the users table, with a short-lived cache of
+//! verified credentials: argon2 costs 10+ ms per check, and clients send Basic credentials with
+//! every chunk of an upload.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use sha2::{Digest, Sha256};
+
+use super::AuthError;
+use super::password::{hash_password, verify_password};
+use crate::spaces::{StoreError, User};
+use crate::state::AppState;
+
+/// How long a verified user/password pair is trusted without running argon2 again.
+const CACHE_TTL: Duration = Duration::from_secs(60);
+
+/// Entries beyond which expired ones are pruned on insert.
+const CACHE_SOFT_LIMIT: usize = 4096;
+
+/// Decoded Basic credentials.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BasicCredentials {
+    /// The user name as sent.
+    pub user: String,
+    /// The password as sent.
+    pub password: String,
+}
+
+impl BasicCredentials {
+    /// Parse the part after `Basic `: base64 of `user:password` (the user contains no colon).
+    pub fn parse(encoded: &str) -> Result<Self, AuthError> {
+        let raw = STANDARD
+            .decode(encoded.as_bytes())
+            .map_err(|_| AuthError::Malformed)?;
+        let text = String::from_utf8(raw).map_err(|_| AuthError::Malformed)?;
+        let (user, password) = text.split_once(':').ok_or(AuthError::Malformed)?;
+        if user.is_empty() {
+            return Err(AuthError::Malformed);
+        }
+        Ok(BasicCredentials {
+            user: user.to_string(),
+            password: password.to_string(),
+        })
+    }
+}
+
+/// Recently verified credentials, keyed by a salted SHA-256 of the user id, the stored password
+/// hash and the password sent. Because the stored hash is part of the key, changing a password
+/// invalidates every entry for that user; the per-process salt keeps the keys useless outside
+/// this process.
+pub struct CredentialCache {
+    salt: [u8; 32],
+    verified: Mutex<HashMap<[u8; 32], Instant>>,
+}
+
+impl Default for CredentialCache {
+    fn default() -> Self {
+        CredentialCache {
+            salt: rand::random(),
+            verified: Mutex::new(HashMap::new()),
+        }
+    }
+}
+
+impl CredentialCache {
+    fn key(&self, user: &User, password: &str) -> [u8; 32] {
+        let mut h = Sha256::new();
+        h.update(self.salt);
+        h.update(user.id.0.as_bytes());
+        h.update(user.password_hash.as_bytes());
+        h.update([0]);
+        h.update(password.as_bytes());
+        h.finalize().into()
+    }
+
+    fn hit(&self, key: &[u8; 32]) -> bool {
+        let map = self.verified.lock().expect("credential cache lock");
+        map.get(key).is_some_and(|t| t.elapsed() < CACHE_TTL)
+    }
+
+    fn insert(&self, key: [u8; 32]) {
+        let mut map = self.verified.lock().expect("credential cache lock");
+        if map.len() >= CACHE_SOFT_LIMIT {
+            map.retain(|_, t| t.elapsed() < CACHE_TTL);
+            if map.len() >= CACHE_SOFT_LIMIT {
+                map.clear();
+            }
+        }
+        map.insert(key, Instant::now());
+    }
+}
+
+/// A hash to verify against when the user does not exist, so an unknown user costs the same
+/// argon2 time as a wrong password (no user enumeration by timing).
+fn decoy_hash() -> &'static str {
+    static DECOY: OnceLock<String> = OnceLock::new();
+    DECOY.get_or_init(|| hash_password("spacedav decoy password"))
+}
+
+async fn argon2_verify(hash: String, password: String) -> bool {
+    tokio::task::spawn_blocking(move || verify_password(&hash, &password))
+        .await
+        .unwrap_or(false)
+}
+
+/// Check Basic credentials; the user on success.
+pub(super) async fn verify(state: &AppState, creds: &BasicCredentials) -> Result<User, AuthError> {
+    let user = match state.store().user_by_name(&creds.user).await {
+        Ok(u) => u,
+        Err(StoreError::NotFound) => {
+            argon2_verify(decoy_hash().to_string(), creds.password.clone()).await;
+            return Err(AuthError::UnknownUser);
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let cache = state.credentials();
+    let key = cache.key(&user, &creds.password);
+    if cache.hit(&key) {
+        return Ok(user);
+    }
+    if argon2_verify(user.password_hash.clone(), creds.password.clone()).await {
+        cache.insert(key);
+        Ok(user)
+    } else {
+        Err(AuthError::WrongPassword)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn basic_credentials_parse_table() {
+        let enc = |s: &str| STANDARD.encode(s);
+        let ok = |u: &str, p: &str| {
+            Some(BasicCredentials {
+                user: u.into(),
+                password: p.into(),
+            })
+        };
+        let rows: Vec<(String, Option<BasicCredentials>)> = vec![
+            (enc("alice:secret"), ok("alice", "secret")),
+            (enc("alice:"), ok("alice", "")),
+            (enc("alice:a:b"), ok("alice", "a:b")),
+            (enc("ålice:pässword"), ok("ålice", "pässword")),
+            (enc("alice"), None),
+            (enc(":secret"), None),
+            ("not base64!".into(), None),
+            (STANDARD.encode([0xff, b':', b'x']), None),
+        ];
+        for (input, want) in rows {
+            assert_eq!(BasicCredentials::parse(&input).ok(), want, "{input}");
+        }
+    }
+
+    #[test]
+    fn cache_key_changes_with_the_stored_hash() {
+        let cache = CredentialCache::default();
+        let mut user = User {
+            id: crate::spaces::UserId(uuid::Uuid::new_v4()),
+            name: "a".into(),
+            display_name: "a".into(),
+            email: None,
+            password_hash: "h1".into(),
+            is_admin: false,
+        };
+        let k1 = cache.key(&user, "pw");
+        cache.insert(k1);
+        assert!(cache.hit(&k1));
+        user.password_hash = "h2".into();
+        assert!(!cache.hit(&cache.key(&user, "pw")));
+        assert_ne!(cache.key(&user, "pw"), cache.key(&user, "pw2"));
+    }
+}

@@ -1,0 +1,169 @@
+//! Bearer user tokens issued by this server (`spacedav token issue`): HS256 JWTs signed with
+//! `config.token_secret`, never with the transfer secret. The algorithm is pinned and the
+//! `aud`/`typ` claims say "user token", so a transfer token (other key, other audience) can
+//! never pass as one.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use jsonwebtoken::errors::ErrorKind;
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::AuthError;
+use crate::spaces::{StoreError, User, UserId};
+use crate::state::AppState;
+
+/// `aud` of user tokens.
+pub const TOKEN_AUDIENCE: &str = "spacedav-user";
+
+/// `typ` claim of user tokens.
+pub const TOKEN_TYPE: &str = "user";
+
+/// The claims of a user token.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Claims {
+    /// The user id.
+    pub sub: String,
+    /// Expiry, unix seconds.
+    pub exp: u64,
+    /// Issued at, unix seconds.
+    pub iat: u64,
+    /// Always [`TOKEN_AUDIENCE`].
+    pub aud: String,
+    /// Always [`TOKEN_TYPE`].
+    pub typ: String,
+}
+
+fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+/// Issue a user token for `user`, valid for `ttl`, signed with `secret` (the configured
+/// `token_secret`).
+pub fn issue_token(
+    secret: &[u8],
+    user: &User,
+    ttl: Duration,
+) -> Result<String, jsonwebtoken::errors::Error> {
+    let iat = unix_now();
+    let claims = Claims {
+        sub: user.id.to_string(),
+        exp: iat.saturating_add(ttl.as_secs()),
+        iat,
+        aud: TOKEN_AUDIENCE.into(),
+        typ: TOKEN_TYPE.into(),
+    };
+    jsonwebtoken::encode(
+        &Header::new(Algorithm::HS256),
+        &claims,
+        &EncodingKey::from_secret(secret),
+    )
+}
+
+/// Check signature, algorithm, audience, type and expiry; the claims on success.
+fn decode(secret: &[u8], token: &str) -> Result<Claims, AuthError> {
+    let mut v = Validation::new(Algorithm::HS256);
+    v.algorithms = vec![Algorithm::HS256];
+    v.leeway = 0;
+    v.set_audience(&[TOKEN_AUDIENCE]);
+    v.set_required_spec_claims(&["exp", "sub", "aud"]);
+    let data = jsonwebtoken::decode::<Claims>(token, &DecodingKey::from_secret(secret), &v)
+        .map_err(|e| match e.kind() {
+            ErrorKind::ExpiredSignature => AuthError::ExpiredToken,
+            _ => AuthError::InvalidToken(e.to_string()),
+        })?;
+    if data.claims.typ != TOKEN_TYPE {
+        return Err(AuthError::InvalidToken(format!("typ {}", data.claims.typ)));
+    }
+    Ok(data.claims)
+}
+
+/// Verify a Bearer token; the (still existing) user on success.
+pub(super) async fn verify(state: &AppState, token: &str) -> Result<User, AuthError> {
+    let claims = decode(state.config().token_secret.as_bytes(), token)?;
+    let id = Uuid::parse_str(&claims.sub)
+        .map_err(|_| AuthError::InvalidToken("sub is not a user id".into()))?;
+    match state.store().user(UserId(id)).await {
+        Ok(u) => Ok(u),
+        Err(StoreError::NotFound) => Err(AuthError::InvalidToken("user no longer exists".into())),
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn user() -> User {
+        User {
+            id: UserId(Uuid::new_v4()),
+            name: "alice".into(),
+            display_name: "Alice".into(),
+            email: None,
+            password_hash: String::new(),
+            is_admin: false,
+        }
+    }
+
+    fn sign(claims: &Claims, alg: Algorithm, key: &[u8]) -> String {
+        jsonwebtoken::encode(&Header::new(alg), claims, &EncodingKey::from_secret(key)).unwrap()
+    }
+
+    #[test]
+    fn token_checks_table() {
+        let u = user();
+        let now = unix_now();
+        let good = Claims {
+            sub: u.id.to_string(),
+            exp: now + 60,
+            iat: now,
+            aud: TOKEN_AUDIENCE.into(),
+            typ: TOKEN_TYPE.into(),
+        };
+        let issued = issue_token(b"k", &u, Duration::from_secs(60)).unwrap();
+        let mut tampered = issued.clone();
+        tampered.insert(tampered.find('.').unwrap() + 3, 'x');
+        let expired = Claims {
+            exp: now - 1,
+            ..good.clone()
+        };
+        let transfer = Claims {
+            aud: "spacedav-transfer".into(),
+            ..good.clone()
+        };
+        let wrong_typ = Claims {
+            typ: "transfer".into(),
+            ..good.clone()
+        };
+        let rows: Vec<(&str, String, bool)> = vec![
+            ("issued", issued, true),
+            ("hand-signed", sign(&good, Algorithm::HS256, b"k"), true),
+            ("other key", sign(&good, Algorithm::HS256, b"other"), false),
+            (
+                "HS512 not accepted",
+                sign(&good, Algorithm::HS512, b"k"),
+                false,
+            ),
+            ("tampered", tampered, false),
+            ("expired", sign(&expired, Algorithm::HS256, b"k"), false),
+            (
+                "other audience",
+                sign(&transfer, Algorithm::HS256, b"k"),
+                false,
+            ),
+            ("other typ", sign(&wrong_typ, Algorithm::HS256, b"k"), false),
+            ("garbage", "a.b.c".into(), false),
+        ];
+        for (what, token, ok) in rows {
+            assert_eq!(decode(b"k", &token).is_ok(), ok, "{what}");
+        }
+        assert!(matches!(
+            decode(b"k", &sign(&expired, Algorithm::HS256, b"k")),
+            Err(AuthError::ExpiredToken)
+        ));
+    }
+}

@@ -1,0 +1,135 @@
+//! The outermost layer: request id, one access-log line per request, and 5xx hygiene.
+//!
+//! `X-Request-ID` is taken from the request when it is sane (visible ASCII, at most 128 bytes)
+//! or generated, stored in the request's extensions as [`RequestId`], and echoed on the
+//! response. A 5xx response loses its body; its [`ErrorCause`] is logged once. The access-log
+//! line is written when the response body has been sent (or dropped), so it carries the real
+//! byte count and duration.
+
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Instant;
+
+use axum::body::Body;
+use axum::extract::Request;
+use axum::middleware::Next;
+use axum::response::Response;
+use bytes::Bytes;
+use http::{HeaderValue, Method, StatusCode, header};
+use http_body::{Frame, SizeHint};
+
+use super::error::ErrorCause;
+use super::headers::X_REQUEST_ID;
+
+/// The id of the current request (also in the `X-Request-ID` response header).
+#[derive(Debug, Clone)]
+pub struct RequestId(pub String);
+
+fn sane(v: &HeaderValue) -> bool {
+    let b = v.as_bytes();
+    !b.is_empty() && b.len() <= 128 && b.iter().all(|c| c.is_ascii_graphic())
+}
+
+/// Middleware: see the module doc.
+pub async fn observe(mut req: Request, next: Next) -> Response {
+    let start = Instant::now();
+    let id = req
+        .headers()
+        .get(&X_REQUEST_ID)
+        .filter(|v| sane(v))
+        .cloned()
+        .unwrap_or_else(|| {
+            HeaderValue::from_str(&uuid::Uuid::new_v4().to_string()).expect("uuid is ASCII")
+        });
+    let id_text = id.to_str().expect("checked visible ASCII").to_string();
+    req.headers_mut().insert(X_REQUEST_ID, id.clone());
+    req.extensions_mut().insert(RequestId(id_text.clone()));
+    let method = req.method().clone();
+    let path = req.uri().path().to_string();
+
+    let mut res = next.run(req).await;
+    let status = res.status();
+    let cause = res.extensions_mut().remove::<ErrorCause>();
+    if status.is_server_error() {
+        let cause = cause.map_or_else(|| "no cause recorded".to_string(), |c| c.0);
+        tracing::error!(request_id = %id_text, %method, %path, status = status.as_u16(), %cause,
+            "request failed");
+        *res.body_mut() = Body::empty();
+        res.headers_mut().remove(header::CONTENT_TYPE);
+        res.headers_mut()
+            .insert(header::CONTENT_LENGTH, HeaderValue::from_static("0"));
+    }
+    res.headers_mut().insert(X_REQUEST_ID, id);
+    let line = AccessLine {
+        request_id: id_text,
+        method,
+        path,
+        status,
+        start,
+    };
+    res.map(|body| {
+        Body::new(LoggedBody {
+            inner: body,
+            bytes: 0,
+            line: Some(line),
+        })
+    })
+}
+
+struct AccessLine {
+    request_id: String,
+    method: Method,
+    path: String,
+    status: StatusCode,
+    start: Instant,
+}
+
+/// A response body that counts what it sends and writes the access-log line when dropped.
+struct LoggedBody {
+    inner: Body,
+    bytes: u64,
+    line: Option<AccessLine>,
+}
+
+impl http_body::Body for LoggedBody {
+    type Data = Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Self::Data>, Self::Error>>> {
+        let polled = Pin::new(&mut self.inner).poll_frame(cx);
+        if let Poll::Ready(Some(Ok(frame))) = &polled {
+            if let Some(data) = frame.data_ref() {
+                self.bytes += data.len() as u64;
+            }
+        }
+        polled
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
+    }
+}
+
+impl Drop for LoggedBody {
+    fn drop(&mut self) {
+        if let Some(l) = self.line.take() {
+            tracing::info!(
+                target: "spacedav::access",
+                request_id = %l.request_id,
+                method = %l.method,
+                path = %l.path,
+                status = l.status.as_u16(),
+                bytes = self.bytes,
+                duration_ms = l.start.elapsed().as_secs_f64() * 1000.0,
+                "request"
+            );
+        }
+    }
+}
