@@ -26,7 +26,7 @@ use sqlx::sqlite::{
 use uuid::Uuid;
 
 pub use blob::{BlobReader, BlobSink, BlobStore, LocalBlobs};
-pub use checksum::{Algorithm, Checksums, Digests, Hasher};
+pub use checksum::{Algorithm, Checksums, Digests, HashPipe, Hasher};
 pub use error::{StoreError, StoreResult};
 pub use fsck::{FsckProblem, FsckReport};
 pub use ids::{NodeId, ResourceId, SpaceId, SpaceRef, UserId};
