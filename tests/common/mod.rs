@@ -44,7 +44,9 @@ impl TestServer {
     /// Start on an existing data root (e.g. to test a restart) with `config`.
     pub async fn start_in(dir: tempfile::TempDir, config: Config) -> TestServer {
         let state = AppState::open(config).await.expect("open state");
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
         let addr = listener.local_addr().expect("addr");
         let (tx, rx) = oneshot::channel();
         let st = state.clone();
@@ -86,7 +88,12 @@ impl TestServer {
 
     /// The admin's personal space id.
     pub async fn admin_space(&self) -> SpaceId {
-        let admin = self.state.store().user_by_name("admin").await.expect("admin");
+        let admin = self
+            .state
+            .store()
+            .user_by_name("admin")
+            .await
+            .expect("admin");
         self.state.store().space_id(admin.id.0)
     }
 

@@ -1,0 +1,29 @@
+//! Real clients nobody on this team wrote, driven against a started spacedav (issue 5, and the
+//! client items of issues 3 and 4): each test starts the server through the shared helper,
+//! runs the unmodified client as a process, and asserts both on what the client reports and
+//! on what the server then stores (content hashes, mtimes, checksums, file ids).
+//!
+//! `.ci/run` installs the clients and sets `SPACEDAV_CI=1`, which makes a missing client a
+//! failure; elsewhere such a test prints a note and passes vacuously. How each client is
+//! installed and what it needs from a server: `shared/research/clients.md`.
+
+#[path = "../common/mod.rs"]
+mod common;
+
+#[macro_use]
+mod support;
+
+mod cadaver;
+mod dav;
+mod dav_tck;
+mod davfs2;
+mod desktop;
+mod litmus;
+mod proxy;
+mod rclone;
+mod server;
+mod tus_js;
+mod tus_py;
+mod uppy;
+mod webdav_npm;
+mod webdavclient3;
