@@ -183,42 +183,33 @@ pub fn load(sources: &Sources) -> Result<Loaded, ConfigError> {
         .iter()
         .map(|var| format!("ignoring environment variable {var}: it names no config key"))
         .collect();
-    let mut problems = Vec::new();
     let root = &settings.data_root;
-    let mut note = |what: &str, provenance: secrets::Provenance| {
-        if let secrets::Provenance::Generated(path) = provenance {
-            notes.push(format!(
-                "generated {what} and saved it to {}",
-                path.display()
-            ));
-        }
-    };
-    let storage_id = secrets::storage_id(settings.storage_id, root)
-        .map(|(id, p)| {
-            note("a storage id", p);
-            id
-        })
-        .map_err(|p| problems.push(p))
-        .ok();
-    let token_secret = secrets::secret(&settings.token_secret, "auth.token_secret", root, "token")
-        .map(|(s, p)| {
-            note("the user-token secret", p);
-            s
-        })
-        .map_err(|p| problems.push(p))
-        .ok();
-    let transfer_secret = secrets::secret(
-        &settings.transfer_secret,
-        "tus.transfer_secret",
-        root,
-        "transfer",
-    )
-    .map(|(s, p)| {
-        note("the transfer-token secret", p);
-        s
-    })
-    .map_err(|p| problems.push(p))
-    .ok();
+    let mut problems = Vec::new();
+    // Resolve all three before failing, so one start-up reports every unreadable file.
+    let (n, p) = (&mut notes, &mut problems);
+    let storage_id = resolved(
+        "a storage id",
+        secrets::storage_id(settings.storage_id, root),
+        n,
+        p,
+    );
+    let token_secret = resolved(
+        "the user-token secret",
+        secrets::secret(&settings.token_secret, "auth.token_secret", root, "token"),
+        n,
+        p,
+    );
+    let transfer_secret = resolved(
+        "the transfer-token secret",
+        secrets::secret(
+            &settings.transfer_secret,
+            "tus.transfer_secret",
+            root,
+            "transfer",
+        ),
+        n,
+        p,
+    );
     let (Some(storage_id), Some(token_secret), Some(transfer_secret)) =
         (storage_id, token_secret, transfer_secret)
     else {
@@ -246,6 +237,29 @@ pub fn load(sources: &Sources) -> Result<Loaded, ConfigError> {
         admin_password: settings.admin_password,
     };
     Ok(Loaded { config, notes })
+}
+
+/// The value of a resolved persisted setting, noting a generation and collecting a failure.
+fn resolved<T>(
+    what: &str,
+    result: Result<(T, secrets::Provenance), Problem>,
+    notes: &mut Vec<String>,
+    problems: &mut Vec<Problem>,
+) -> Option<T> {
+    match result {
+        Ok((value, secrets::Provenance::Existing)) => Some(value),
+        Ok((value, secrets::Provenance::Generated(path))) => {
+            notes.push(format!(
+                "generated {what} and saved it to {}",
+                path.display()
+            ));
+            Some(value)
+        }
+        Err(problem) => {
+            problems.push(problem);
+            None
+        }
+    }
 }
 
 impl Sources {
