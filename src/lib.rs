@@ -5,6 +5,7 @@
 //! [`app`] builds the whole server; the binary and the tests share it.
 
 pub mod auth;
+pub mod cli;
 pub mod config;
 pub mod http;
 pub mod spaces;

@@ -1,0 +1,295 @@
+//! The `spacedav` command line: argument types (clap derive) and dispatch. `main.rs` only calls
+//! [`run`]. `serve` lives in `cli/serve.rs`, the admin commands in `cli/admin.rs`; both reach the
+//! server through the same library API the tests use.
+
+mod admin;
+mod maintenance;
+mod serve;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+use tracing_subscriber::EnvFilter;
+
+use crate::config::{self, LogFormat, Overrides, Sources};
+
+/// spacedav: an ownCloud Infinite Scale compatible file server.
+#[derive(Debug, Parser)]
+#[command(name = "spacedav", version, about)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    /// What to do (default: serve).
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Flags every command accepts: where the configuration comes from.
+#[derive(Debug, Clone, Args, Default)]
+pub struct Global {
+    /// Config file (default: config/spacedav.toml if it exists, else built-in defaults).
+    #[arg(long, global = true, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+    /// Address to bind, IP:PORT (port 0 picks a free one).
+    #[arg(long, global = true, value_name = "ADDR")]
+    pub listen: Option<String>,
+    /// Runtime data root.
+    #[arg(long, global = true, value_name = "DIR")]
+    pub data_root: Option<String>,
+    /// Public base URL.
+    #[arg(long, global = true, value_name = "URL")]
+    pub public_url: Option<String>,
+    /// Log format: text or json.
+    #[arg(long, global = true, value_name = "FORMAT")]
+    pub log_format: Option<String>,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the server until SIGINT/SIGTERM (the default).
+    Serve,
+    /// Manage users.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Manage project spaces.
+    #[command(subcommand)]
+    Space(SpaceCommand),
+    /// Issue Bearer tokens.
+    #[command(subcommand)]
+    Token(TokenCommand),
+    /// Re-hash every stored file and compare with its recorded checksums.
+    Fsck,
+}
+
+/// Where a password comes from.
+#[derive(Debug, Clone, Args, Default)]
+pub struct PasswordArgs {
+    /// The password (visible in the process list; prefer --password-stdin).
+    #[arg(long, conflicts_with = "password_stdin")]
+    pub password: Option<String>,
+    /// Read the password from the first line of stdin.
+    #[arg(long)]
+    pub password_stdin: bool,
+}
+
+/// `spacedav user ...`.
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create a user (and their personal space); prints a random password if none is given.
+    Add {
+        /// Login name.
+        name: String,
+        #[command(flatten)]
+        password: PasswordArgs,
+        /// Make the user an administrator.
+        #[arg(long)]
+        admin: bool,
+        /// Display name (default: the login name).
+        #[arg(long)]
+        display_name: Option<String>,
+        /// E-mail address.
+        #[arg(long)]
+        email: Option<String>,
+    },
+    /// List users.
+    List,
+    /// Set a user's password (from --password, --password-stdin, else stdin).
+    Passwd {
+        /// Login name.
+        name: String,
+        #[command(flatten)]
+        password: PasswordArgs,
+    },
+    /// Remove a user.
+    Remove {
+        /// Login name.
+        name: String,
+    },
+}
+
+/// `spacedav space ...`.
+#[derive(Debug, Subcommand)]
+pub enum SpaceCommand {
+    /// Create a project space.
+    Create {
+        /// Display name.
+        name: String,
+        /// Alias slug (`project/<alias>`; default: derived from the name).
+        #[arg(long)]
+        alias: Option<String>,
+        /// Quota in bytes (default: unlimited).
+        #[arg(long, value_name = "BYTES")]
+        quota: Option<u64>,
+        /// User who manages the space (default: admin).
+        #[arg(long, value_name = "USER")]
+        owner: Option<String>,
+    },
+    /// List spaces.
+    List,
+    /// Set a space's quota.
+    Quota {
+        /// Space id, alias or name.
+        space: String,
+        /// Bytes, or `unlimited`.
+        #[arg(value_parser = parse_quota)]
+        quota: Quota,
+    },
+    /// Show, add or remove members of a project space.
+    Members {
+        /// Space id, alias or name.
+        space: String,
+        /// Add (or change) a member: USER:ROLE, role viewer, editor or manager.
+        #[arg(long, value_name = "USER:ROLE", value_parser = parse_member)]
+        add: Vec<(String, String)>,
+        /// Remove a member.
+        #[arg(long, value_name = "USER")]
+        remove: Vec<String>,
+    },
+}
+
+/// A quota argument.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Quota {
+    /// At most this many bytes.
+    Bytes(u64),
+    /// No limit.
+    Unlimited,
+}
+
+fn parse_quota(s: &str) -> Result<Quota, String> {
+    if s.eq_ignore_ascii_case("unlimited") {
+        return Ok(Quota::Unlimited);
+    }
+    s.parse()
+        .map(Quota::Bytes)
+        .map_err(|_| "expected a number of bytes or `unlimited`".into())
+}
+
+fn parse_member(s: &str) -> Result<(String, String), String> {
+    let (user, role) = s
+        .rsplit_once(':')
+        .ok_or("expected USER:ROLE, e.g. alice:editor")?;
+    let role = role.to_ascii_lowercase();
+    if user.is_empty() || !matches!(role.as_str(), "viewer" | "editor" | "manager") {
+        return Err("expected USER:ROLE with role viewer, editor or manager".into());
+    }
+    Ok((user.to_string(), role))
+}
+
+/// `spacedav token ...`.
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Print a Bearer token for a user.
+    Issue {
+        /// Login name.
+        #[arg(long)]
+        user: String,
+        /// Lifetime in seconds.
+        #[arg(long, default_value_t = 3600)]
+        ttl: u64,
+    },
+}
+
+/// Installs the global tracing subscriber on stderr (stdout carries only what scripts parse):
+/// level from `RUST_LOG`, else `default_level`.
+fn init_tracing(format: LogFormat, default_level: &str) {
+    let filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_level));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    // Only `run` calls this, once per process; an error would mean a subscriber is already set.
+    let _ = match format {
+        LogFormat::Text => builder.try_init(),
+        LogFormat::Json => builder.json().try_init(),
+    };
+}
+
+impl Global {
+    fn overrides(&self) -> Overrides {
+        Overrides {
+            listen: self.listen.clone(),
+            data_root: self.data_root.clone(),
+            public_url: self.public_url.clone(),
+            log_format: self.log_format.clone(),
+        }
+    }
+}
+
+/// Parses the process arguments, runs the command and returns the exit code.
+pub fn run() -> ExitCode {
+    let cli = Cli::parse();
+    let loaded = Sources::from_process(cli.global.config.as_deref(), cli.global.overrides())
+        .and_then(|sources| config::load(&sources));
+    let loaded = match loaded {
+        Ok(loaded) => loaded,
+        Err(e) => {
+            eprintln!("spacedav: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("spacedav: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async move {
+        match cli.command.unwrap_or(Command::Serve) {
+            Command::Serve => serve::serve(loaded).await,
+            Command::User(cmd) => admin::user(loaded.config, cmd).await,
+            Command::Space(cmd) => admin::space(loaded.config, cmd).await,
+            Command::Token(cmd) => admin::token(loaded.config, cmd).await,
+            Command::Fsck => maintenance::fsck(loaded.config).await,
+        }
+    });
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("spacedav: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
+        Cli::try_parse_from(std::iter::once("spacedav").chain(args.iter().copied()))
+    }
+
+    #[test]
+    fn no_subcommand_means_serve_and_flags_are_global() {
+        let cli = parse(&["--listen", "127.0.0.1:0", "--data-root", "/d"]).unwrap();
+        assert!(cli.command.is_none());
+        assert_eq!(cli.global.listen.as_deref(), Some("127.0.0.1:0"));
+        let cli = parse(&["user", "list", "--config", "x.toml"]).unwrap();
+        assert_eq!(cli.global.config, Some(PathBuf::from("x.toml")));
+    }
+
+    #[test]
+    fn quota_and_member_arguments_are_checked() {
+        let rows: &[(&[&str], bool)] = &[
+            (&["space", "quota", "p", "100"], true),
+            (&["space", "quota", "p", "Unlimited"], true),
+            (&["space", "quota", "p", "-1"], false),
+            (&["space", "quota", "p", "1GB"], false),
+            (&["space", "members", "p", "--add", "alice:editor"], true),
+            (&["space", "members", "p", "--add", "alice:owner"], false),
+            (&["space", "members", "p", "--add", "alice"], false),
+            (
+                &["user", "add", "bob", "--password", "x", "--password-stdin"],
+                false,
+            ),
+            (&["token", "issue"], false),
+        ];
+        for (args, ok) in rows {
+            assert_eq!(parse(args).is_ok(), *ok, "{args:?}");
+        }
+    }
+}
