@@ -132,6 +132,7 @@ impl Store {
         )
         .await?;
         tx.commit().await?;
+        self.durable().await?;
         self.user(id).await
     }
 
@@ -200,6 +201,7 @@ impl Store {
             return Err(StoreError::NotFound);
         }
         tx.commit().await?;
+        self.durable().await?;
         Ok(())
     }
 
@@ -222,6 +224,7 @@ impl Store {
         )
         .await?;
         tx.commit().await?;
+        self.durable().await?;
         self.space(id).await
     }
 

@@ -184,6 +184,7 @@ impl Store {
         propagate(&mut tx, parent.id, 0).await?;
         let node = node_by_id(&mut tx, id).await?;
         tx.commit().await?;
+        self.durable().await?;
         Ok(node)
     }
 
@@ -293,6 +294,7 @@ impl Store {
         }
         let node = node_by_id(&mut tx, id).await?;
         tx.commit().await?;
+        self.durable().await?;
         Ok(Committed { node, created })
     }
 
@@ -311,6 +313,7 @@ impl Store {
         }
         let node = node_by_id(&mut tx, id).await?;
         tx.commit().await?;
+        self.durable().await?;
         Ok(node)
     }
 
@@ -367,6 +370,7 @@ impl Store {
         propagate(&mut tx, dst_parent.id, src.size as i64).await?;
         let node = node_by_id(&mut tx, src.id).await?;
         tx.commit().await?;
+        self.durable().await?;
         Ok((node, replaced))
     }
 
@@ -447,6 +451,7 @@ impl Store {
         propagate(&mut tx, dst_parent.id, growth).await?;
         let node = node_by_id(&mut tx, new_root).await?;
         tx.commit().await?;
+        self.durable().await?;
         Ok((node, replaced))
     }
 
@@ -463,6 +468,7 @@ impl Store {
             .await?;
         propagate(&mut tx, node.parent.expect("non-root"), -(node.size as i64)).await?;
         tx.commit().await?;
+        self.durable().await?;
         Ok(node)
     }
 
@@ -496,6 +502,7 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
+        self.durable().await?;
         Ok(())
     }
 
