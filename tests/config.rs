@@ -265,3 +265,89 @@ fn fsck_of_an_empty_data_root_finds_nothing_damaged() {
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(stdout(&out).contains("0 damaged"), "{}", stdout(&out));
 }
+
+#[test]
+fn issued_tokens_verify_with_the_persisted_token_secret() {
+    use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(
+        dir.path(),
+        &["token", "issue", "--user", "admin", "--ttl", "600"],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let token = stdout(&out).trim().to_string();
+    // A second process reads the key the first one generated and persisted.
+    let secret = std::fs::read_to_string(dir.path().join("data/secrets/token.key")).unwrap();
+    let mut validation = Validation::new(Algorithm::HS256);
+    validation.set_audience(&[spacedav::auth::TOKEN_AUDIENCE]);
+    let claims = jsonwebtoken::decode::<spacedav::auth::Claims>(
+        &token,
+        &DecodingKey::from_secret(secret.trim().as_bytes()),
+        &validation,
+    )
+    .unwrap()
+    .claims;
+    assert_eq!(claims.exp - claims.iat, 600);
+    let users = stdout(&run(dir.path(), &["user", "list"]));
+    assert!(
+        users.starts_with(&format!("{}\tadmin\t", claims.sub)),
+        "{users}"
+    );
+    let unknown = run(dir.path(), &["token", "issue", "--user", "nobody"]);
+    assert!(!unknown.status.success());
+}
+
+#[test]
+fn config_spacedav_toml_in_the_working_directory_is_read_by_default() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("config")).unwrap();
+    std::fs::write(
+        dir.path().join("config/spacedav.toml"),
+        "[log]\nformat = \"xml\"\n",
+    )
+    .unwrap();
+    let out = run(dir.path(), &[]);
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(
+        err.contains("log.format = \"xml\" (file config/spacedav.toml)"),
+        "{err}"
+    );
+}
+
+#[test]
+fn json_logs_go_to_stderr_and_never_contain_secrets() {
+    let dir = tempfile::tempdir().unwrap();
+    let secret = "transfer-secret-that-must-not-leak";
+    let mut child = spacedav(dir.path())
+        .env("SPACEDAV_TUS_TRANSFER_SECRET", secret)
+        .env("RUST_LOG", "debug")
+        .args(["serve", "--listen", "127.0.0.1:0", "--log-format", "json"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    assert!(line.starts_with("spacedav listening on http://"), "{line}");
+    let pid = child.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    let logs = stderr(&out);
+    assert!(!logs.is_empty());
+    for l in logs.lines() {
+        let v: serde_json::Value = serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}"));
+        assert!(v["level"].is_string(), "{l}");
+    }
+    assert!(!logs.contains(secret));
+    assert!(!logs.contains(ADMIN_PASSWORD));
+}
