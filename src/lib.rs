@@ -7,9 +7,12 @@
 pub mod auth;
 pub mod cli;
 pub mod config;
+pub mod graph;
 pub mod http;
+pub mod ocs;
 pub mod spaces;
 pub mod state;
+pub mod tus;
 
 use std::future::Future;
 

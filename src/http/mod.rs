@@ -26,7 +26,8 @@ pub use observe::RequestId;
 /// 3. the routes; authentication is per handler (the `auth::Principal` extractor).
 pub fn router(state: AppState) -> Router {
     Router::new()
-        // protocol routes are merged here
+        .merge(crate::ocs::routes())
+        .merge(crate::graph::routes())
         .layer(middleware::from_fn_with_state(state.clone(), cors::cors))
         .layer(middleware::from_fn(observe::observe))
         .with_state(state)

@@ -1,0 +1,138 @@
+//! The capabilities document (SPEC §6, research/ocis-spec.md §5.2), computed from the
+//! configuration and from what the tus layer advertises, and the status document shared with
+//! `/status.php`.
+
+use super::value::{Value, map, s};
+use crate::config::Config;
+use crate::tus;
+
+/// The legacy ownCloud 10 version clients gate features on (`>= 10`).
+pub const LEGACY_VERSION: &str = "10.11.0.0";
+/// The legacy version string.
+pub const LEGACY_VERSION_STRING: &str = "10.11.0";
+/// Edition reported everywhere.
+pub const EDITION: &str = "Community";
+/// Product name reported everywhere.
+pub const PRODUCT: &str = "spacedav";
+/// The real version of this server.
+pub const PRODUCT_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// The `status` object: `/status.php` and `capabilities.core.status`.
+pub fn status() -> Value {
+    map([
+        ("installed", Value::Flag(true)),
+        ("maintenance", Value::Flag(false)),
+        ("needsDbUpgrade", Value::Flag(false)),
+        ("version", s(LEGACY_VERSION)),
+        ("versionstring", s(LEGACY_VERSION_STRING)),
+        ("edition", s(EDITION)),
+        ("productname", s(PRODUCT)),
+        ("product", s(PRODUCT)),
+        ("productversion", s(PRODUCT_VERSION)),
+    ])
+}
+
+fn int(v: u64) -> Value {
+    Value::Int(i64::try_from(v).unwrap_or(i64::MAX))
+}
+
+/// `data` of `/ocs/v{1,2}.php/cloud/capabilities`.
+pub fn capabilities(config: &Config) -> Value {
+    let tus = tus::support(config);
+    let core = map([
+        ("pollinterval", Value::Int(60)),
+        ("webdav-root", s("remote.php/webdav")),
+        ("status", status()),
+        // Signed download URLs and server-sent events are not served: say so, so ownCloud Web
+        // does not try them.
+        ("support-url-signing", Value::Flag(false)),
+        ("support-sse", Value::Flag(false)),
+    ]);
+    // The checksums recorded for every stored file (spaces::Hasher).
+    let checksums = map([
+        (
+            "supportedTypes",
+            Value::List(vec![s("sha1"), s("md5"), s("adler32")]),
+        ),
+        ("preferredUploadType", s("sha1")),
+    ]);
+    let files = map([
+        ("privateLinks", Value::Flag(true)),
+        ("bigfilechunking", Value::Flag(false)),
+        // No trash bin (deleted nodes are gone); overwritten files keep versions.
+        ("undelete", Value::Flag(false)),
+        ("versioning", Value::Flag(true)),
+        ("favorites", Value::Flag(false)),
+        ("full_text_search", Value::Flag(false)),
+        ("tags", Value::Flag(false)),
+        ("blacklisted_files", Value::List(vec![])),
+        (
+            "tus_support",
+            map([
+                ("version", s(tus.version)),
+                ("resumable", s(tus.resumable)),
+                ("extension", s(tus.extensions.join(","))),
+                ("max_chunk_size", int(tus.max_chunk_size)),
+                ("http_method_override", s(tus.http_method_override)),
+            ]),
+        ),
+    ]);
+    let dav = map([
+        // "" = no v1/ng chunking: uploads in pieces go through tus.
+        ("chunking", s("")),
+        // "" = no trash bin (ownCloud Web shows one only for "1.0").
+        ("trashbin", s("")),
+        (
+            "propfind",
+            map([(
+                "depth_infinity",
+                Value::Flag(config.propfind_depth_infinity),
+            )]),
+        ),
+    ]);
+    // Sharing is not offered; clients hide their sharing UI on these flags.
+    let files_sharing = map([
+        ("api_enabled", Value::Flag(false)),
+        ("resharing", Value::Flag(false)),
+        ("public", map([("enabled", Value::Flag(false))])),
+        (
+            "federation",
+            map([
+                ("outgoing", Value::Flag(false)),
+                ("incoming", Value::Flag(false)),
+            ]),
+        ),
+    ]);
+    let spaces = map([
+        ("version", s("1.0.0")),
+        ("enabled", Value::Bool(true)),
+        ("projects", Value::Bool(true)),
+        ("share_jail", Value::Bool(false)),
+        ("max_quota", Value::Int(0)),
+    ]);
+    map([
+        (
+            "capabilities",
+            map([
+                ("core", core),
+                ("checksums", checksums),
+                ("files", files),
+                ("dav", dav),
+                ("files_sharing", files_sharing),
+                ("spaces", spaces),
+            ]),
+        ),
+        (
+            "version",
+            map([
+                ("major", Value::Int(10)),
+                ("minor", Value::Int(11)),
+                ("micro", Value::Int(0)),
+                ("string", s(LEGACY_VERSION_STRING)),
+                ("edition", s(EDITION)),
+                ("product", s(PRODUCT)),
+                ("productversion", s(PRODUCT_VERSION)),
+            ]),
+        ),
+    ])
+}

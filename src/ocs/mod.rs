@@ -1,0 +1,99 @@
+//! OCS and server status (SPEC §6): `/status.php`, `/status`, the capabilities
+//! (`/ocs/v{1,2}.php/cloud/capabilities`, anonymous) and the current user
+//! (`/ocs/v{1,2}.php/cloud/user`), in the OCS envelope as JSON or one-line XML.
+
+mod capabilities;
+mod envelope;
+mod value;
+
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use http::{HeaderValue, Uri, header};
+use serde::Serialize;
+
+use crate::auth::{Principal, authenticate};
+use crate::state::AppState;
+
+pub use capabilities::{LEGACY_VERSION, LEGACY_VERSION_STRING, PRODUCT, PRODUCT_VERSION};
+pub use envelope::{Format, OcsError, OcsVersion};
+pub use value::Value;
+
+/// The OCS and status routes.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/status.php", get(status))
+        .route("/status", get(status))
+        .route("/ocs/{api}/cloud/capabilities", get(capabilities))
+        .route("/ocs/{api}/cloud/user", get(user))
+        .route("/ocs/{api}/{*rest}", get(not_found))
+}
+
+/// `/status.php`: the status object as 4-space indented JSON, like oCIS (the desktop client
+/// requires 200 and a JSON body with `installed`).
+async fn status() -> Response {
+    let mut buf = Vec::new();
+    let fmt = serde_json::ser::PrettyFormatter::with_indent(b"    ");
+    let mut ser = serde_json::Serializer::with_formatter(&mut buf, fmt);
+    capabilities::status()
+        .serialize(&mut ser)
+        .expect("status serialises");
+    let mut res = buf.into_response();
+    res.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    res
+}
+
+/// The version and format of an OCS request; `None` for an unknown version segment.
+fn negotiate(api: &str, uri: &Uri) -> Option<(OcsVersion, Format)> {
+    Some((OcsVersion::parse(api)?, Format::from_query(uri.query())))
+}
+
+async fn capabilities(
+    State(state): State<AppState>,
+    Path(api): Path<String>,
+    uri: Uri,
+) -> Response {
+    let Some((version, format)) = negotiate(&api, &uri) else {
+        return http::StatusCode::NOT_FOUND.into_response();
+    };
+    envelope::ok(version, format, capabilities::capabilities(state.config()))
+}
+
+async fn user(
+    State(state): State<AppState>,
+    Path(api): Path<String>,
+    uri: Uri,
+    headers: http::HeaderMap,
+) -> Response {
+    let Some((version, format)) = negotiate(&api, &uri) else {
+        return http::StatusCode::NOT_FOUND.into_response();
+    };
+    let principal = match authenticate(&state, &headers).await {
+        Ok(Some(p)) => p,
+        Ok(None) => {
+            return OcsError::from(crate::auth::AuthError::Missing).respond(version, format);
+        }
+        Err(e) => return OcsError::from(e).respond(version, format),
+    };
+    envelope::ok(version, format, user_data(&principal))
+}
+
+fn user_data(p: &Principal) -> Value {
+    value::map([
+        ("id", value::s(&p.user.name)),
+        ("display-name", value::s(&p.user.display_name)),
+        ("email", value::s(p.user.email.clone().unwrap_or_default())),
+        ("user-type", value::s("member")),
+    ])
+}
+
+async fn not_found(Path((api, _rest)): Path<(String, String)>, uri: Uri) -> Response {
+    match negotiate(&api, &uri) {
+        Some((version, format)) => OcsError::NotFound.respond(version, format),
+        None => http::StatusCode::NOT_FOUND.into_response(),
+    }
+}
