@@ -7,6 +7,7 @@ use std::sync::Arc;
 use crate::auth::{CredentialCache, hash_password};
 use crate::config::Config;
 use crate::spaces::{NewUser, Store, StoreError};
+use crate::tus::TusService;
 
 /// Shared, cheaply cloneable application state.
 #[derive(Clone)]
@@ -16,6 +17,7 @@ struct Inner {
     config: Config,
     store: Store,
     credentials: CredentialCache,
+    tus: TusService,
 }
 
 /// Why the state could not be opened.
@@ -59,7 +61,9 @@ impl AppState {
                 println!("spacedav: created user `admin` with password {password}");
             }
         }
+        let tus = TusService::new(store.clone(), &config);
         Ok(AppState(Arc::new(Inner {
+            tus,
             config,
             store,
             credentials: CredentialCache::default(),
@@ -76,6 +80,11 @@ impl AppState {
         &self.0.store
     }
 
+    /// The tus upload service (owned by `tus`; holds the per-upload locks and hashers).
+    pub fn tus(&self) -> &TusService {
+        &self.0.tus
+    }
+
     /// Recently verified Basic credentials (owned by `auth`; argon2 is too slow to run on every
     /// chunk of an upload).
     pub fn credentials(&self) -> &CredentialCache {
@@ -88,12 +97,18 @@ impl AppState {
 const BLOB_GRACE: std::time::Duration = std::time::Duration::from_secs(3600);
 
 /// Periodic housekeeping of a serving process, every `sweep_interval`: delete blobs nothing
-/// references (crashed writes, overwritten content whose versions were removed, deleted files).
+/// references (crashed writes, overwritten content whose versions were removed, deleted files),
+/// after removing expired tus uploads (their partial bytes, their quota reservations).
 pub async fn maintenance(state: AppState) {
     let mut tick = tokio::time::interval(state.config().sweep_interval);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
+        match state.tus().clean_expired().await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(removed = n, "expired upload sweep"),
+            Err(e) => tracing::error!(error = %e, "expired upload sweep failed"),
+        }
         match state.store().sweep_blobs(BLOB_GRACE).await {
             Ok(0) => {}
             Ok(n) => tracing::info!(deleted = n, "blob sweep"),

@@ -8,6 +8,7 @@
 mod basic;
 pub mod password;
 mod token;
+pub mod transfer;
 
 use axum::extract::FromRequestParts;
 use axum::response::{IntoResponse, Response};

@@ -1,0 +1,187 @@
+//! Completion: the request that brings an upload to its length commits the staging blob as
+//! the file in one store transaction (SPEC §4), and the final upload of a concatenation is
+//! assembled from its parts by the blob store and committed at once.
+
+use uuid::Uuid;
+
+use super::error::TusError;
+use super::service::{
+    Completion, Creation, Creator, Progress, TusService, file_permissions, now_ns,
+};
+use super::session::{ConcatRole, Session};
+use crate::auth::transfer::TransferError;
+use crate::spaces::{Hasher, NewContent, Precondition, StoreError};
+
+impl TusService {
+    /// Commit a complete upload. A partial upload of a concatenation has nothing to commit.
+    /// A definitive refusal (checksum, precondition, target, quota) removes the session: it
+    /// can never complete.
+    pub(crate) async fn complete(
+        &self,
+        session: &mut Session,
+        hasher: Hasher,
+    ) -> Result<Option<Completion>, TusError> {
+        let Some(target) = session.target.clone() else {
+            return Ok(None);
+        };
+        let store = &self.0.store;
+        // A crash between the commit and `mark_done` leaves a session whose blob is already
+        // the file's: finish the bookkeeping instead of committing twice.
+        if self.0.sessions.blob_in_use(&session.blob).await? {
+            let node = store.resolve(session.space, &target).await?;
+            self.0.sessions.mark_done(session.id, node.id).await?;
+            session.done = true;
+            return Ok(Some(self.completion(session, node)));
+        }
+        let digests = hasher.finish();
+        if let Some((alg, want)) = &session.checksum
+            && digests.hex(*alg) != Some(want.as_str())
+        {
+            self.discard(session).await?;
+            return Err(TusError::ChecksumMismatch);
+        }
+        let pre = match &session.if_match {
+            Some(etag) => Precondition::Etag(etag.clone()),
+            None => Precondition::None,
+        };
+        let content = NewContent {
+            blob: session.blob.clone(),
+            size: session.offset,
+            checksums: digests.recorded,
+            mtime: session.mtime,
+            content_type: session.content_type.clone(),
+            reservation: Some(session.id.to_string()),
+        };
+        let committed = match store
+            .commit_file(session.space, &target, content, pre)
+            .await
+        {
+            Ok(c) => c,
+            Err(e) => {
+                let refusal = match e {
+                    StoreError::PreconditionFailed => TusError::PreconditionFailed,
+                    StoreError::QuotaExceeded => TusError::QuotaExceeded,
+                    StoreError::IsFolder | StoreError::ParentMissing | StoreError::NotFolder => {
+                        TusError::Conflict
+                    }
+                    other => return Err(other.into()),
+                };
+                self.discard(session).await?;
+                return Err(refusal);
+            }
+        };
+        self.0
+            .sessions
+            .mark_done(session.id, committed.node.id)
+            .await?;
+        session.done = true;
+        session.node = Some(committed.node.id);
+        Ok(Some(self.completion(session, committed.node)))
+    }
+
+    fn completion(&self, session: &Session, node: crate::spaces::Node) -> Completion {
+        Completion {
+            file_id: self
+                .0
+                .store
+                .space_id(session.space)
+                .resource(node.id)
+                .to_string(),
+            permissions: file_permissions(session.role),
+            mtime_accepted: session.mtime.is_some(),
+            node,
+        }
+    }
+
+    /// The final upload of a concatenation (`Upload-Concat: final;<url> ...`): every named
+    /// upload must be a finished partial upload of the same space (else 400). The parts are
+    /// joined by the blob store (a kernel copy on local disk), hashed once, and committed.
+    pub(crate) async fn create_final(
+        &self,
+        creator: &Creator,
+        req: &Creation,
+        tokens: &[String],
+    ) -> Result<Progress, TusError> {
+        let space = creator.space.id.space;
+        let bad = |why: String| TusError::InvalidConcat(why);
+        if req.length.is_some() {
+            return Err(bad("a final upload must not carry Upload-Length".into()));
+        }
+        let mut parts = Vec::with_capacity(tokens.len());
+        for (i, token) in tokens.iter().enumerate() {
+            let part = match self.0.keys.verify(token) {
+                Ok(c) if c.spc == space => self.0.sessions.get(c.upl).await?,
+                Ok(_) | Err(TransferError::Invalid) | Err(TransferError::Expired) => None,
+            };
+            match part {
+                Some(p)
+                    if p.concat == ConcatRole::Partial
+                        && p.is_complete()
+                        && p.expires_at > now_ns() =>
+                {
+                    parts.push(p)
+                }
+                _ => {
+                    return Err(bad(format!(
+                        "part {} is not a finished partial upload of this space",
+                        i + 1
+                    )));
+                }
+            }
+        }
+        let total: u64 = parts.iter().map(|p| p.offset).sum();
+        if total > self.settings().max_size {
+            return Err(TusError::TooLarge);
+        }
+        let info = req.info.clone().ok_or(TusError::InvalidFilename)?;
+        let path = creator.folder.join(&info.path);
+        let if_match = self
+            .check_target(creator, &path, req.if_match.as_deref())
+            .await?;
+        // The parts' reservations become the final upload's.
+        for p in &parts {
+            self.0.store.release(&p.id.to_string()).await?;
+        }
+        let now = now_ns();
+        let expires_at = now + self.settings().expiry.as_nanos() as i64;
+        let id = Uuid::new_v4();
+        self.reserve(space, id, total, expires_at).await?;
+        let keys: Vec<String> = parts.iter().map(|p| p.blob.clone()).collect();
+        let blob = self.0.store.blobs().concat(&keys).await?;
+        let mut session = Session {
+            id,
+            space,
+            blob,
+            expires_at,
+            version: 1,
+            done: false,
+            created_at: now,
+            created_by: Some(creator.user),
+            role: Some(creator.role),
+            target: Some(path),
+            length: Some(total),
+            offset: total,
+            metadata: req.metadata.raw.clone(),
+            content_type: info.content_type.clone(),
+            mtime: info.mtime,
+            checksum: info.checksum.clone(),
+            reserved: total,
+            if_match,
+            concat: ConcatRole::Final(parts.iter().map(|p| p.id).collect()),
+            node: None,
+        };
+        self.0.sessions.insert(&session).await?;
+        let hasher = self
+            .hash_blob(&session.blob, total, session.wants_sha256())
+            .await?;
+        let completion = self.complete(&mut session, hasher).await?;
+        for p in &parts {
+            self.discard(p).await?;
+        }
+        Ok(Progress {
+            token: self.token(&session),
+            session,
+            completion,
+        })
+    }
+}

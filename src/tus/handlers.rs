@@ -1,0 +1,324 @@
+//! axum glue: the upload resource `/data/{token}` (`PATCH`, `HEAD`, `DELETE`, `OPTIONS`, and
+//! `POST` with `X-HTTP-Method-Override`) and [`create_upload`] for the dav dispatcher. Every
+//! answer, errors included, carries `Tus-Resumable`, `Tus-Extension` and the CORS expose list
+//! (SPEC §3).
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{Path, Request, State};
+use axum::response::{IntoResponse, Response};
+use axum::routing::any;
+use http::header::{
+    ACCESS_CONTROL_EXPOSE_HEADERS, ALLOW, CACHE_CONTROL, ETAG, IF_MATCH, LAST_MODIFIED, LOCATION,
+};
+use http::{HeaderMap, HeaderValue, Method, StatusCode};
+
+use super::error::TusError;
+use super::headers::{
+    MTIME_ACCEPTED, TUS_EXTENSION, TUS_RESUMABLE, TUS_VERSION, UPLOAD_CONCAT, UPLOAD_DEFER_LENGTH,
+    UPLOAD_EXPIRES, UPLOAD_LENGTH, UPLOAD_METADATA, UPLOAD_OFFSET, VERSION,
+};
+use super::metadata::{Metadata, upload_info};
+use super::parse::{self, Concat, Length};
+use super::receive::PatchRequest;
+use super::service::{Creation, Creator, Progress};
+use super::session::{ConcatRole, Session};
+use super::{extensions, options_headers};
+use crate::auth::Principal;
+use crate::http::headers::{CORS_EXPOSE_HEADERS, OC_ETAG, OC_FILEID, OC_PERM, X_OC_MTIME};
+use crate::spaces::{Role, Space, SpacePath};
+use crate::state::AppState;
+
+/// Where a tus creation goes: resolved by the dav dispatcher from the POSTed folder URL.
+#[derive(Debug, Clone)]
+pub struct CreateTarget {
+    /// The space.
+    pub space: Space,
+    /// The folder the POST addressed.
+    pub folder: SpacePath,
+    /// The requesting user's role in the space.
+    pub role: Role,
+}
+
+/// The upload resource routes.
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/data/{token}", any(upload))
+}
+
+fn hv(s: impl ToString) -> HeaderValue {
+    HeaderValue::try_from(s.to_string()).unwrap_or_else(|_| HeaderValue::from_static(""))
+}
+
+/// Add the headers every tus answer carries.
+fn decorate(state: &AppState, res: &mut Response) {
+    let h = res.headers_mut();
+    h.insert(TUS_RESUMABLE, HeaderValue::from_static(VERSION));
+    h.insert(TUS_EXTENSION, hv(extensions(state.config()).join(",")));
+    if !h.contains_key(ACCESS_CONTROL_EXPOSE_HEADERS) {
+        h.insert(
+            ACCESS_CONTROL_EXPOSE_HEADERS,
+            HeaderValue::from_static(CORS_EXPOSE_HEADERS),
+        );
+    }
+}
+
+fn error_response(state: &AppState, e: &TusError) -> Response {
+    let status = e.status();
+    let mut res = if status.is_server_error() {
+        crate::http::with_cause(status, e)
+    } else {
+        (status, e.body()).into_response()
+    };
+    match e {
+        TusError::UnsupportedVersion => {
+            res.headers_mut()
+                .insert(TUS_VERSION, HeaderValue::from_static(VERSION));
+        }
+        TusError::MethodNotAllowed => {
+            res.headers_mut().insert(
+                ALLOW,
+                HeaderValue::from_static("PATCH, HEAD, DELETE, OPTIONS, POST"),
+            );
+        }
+        _ => {}
+    }
+    decorate(state, &mut res);
+    res
+}
+
+fn finish(state: &AppState, result: Result<Response, TusError>) -> Response {
+    match result {
+        Ok(mut res) => {
+            decorate(state, &mut res);
+            res
+        }
+        Err(e) => error_response(state, &e),
+    }
+}
+
+/// Headers describing where an upload stands, and the completion headers of SPEC §4.
+fn progress_headers(h: &mut HeaderMap, p: &Progress) {
+    h.insert(UPLOAD_OFFSET, hv(p.session.offset));
+    h.insert(UPLOAD_EXPIRES, hv(p.session.expires_secs()));
+    if let Some(c) = &p.completion {
+        let etag = hv(c.node.quoted_etag());
+        h.insert(OC_FILEID, hv(&c.file_id));
+        h.insert(ETAG, etag.clone());
+        h.insert(OC_ETAG, etag);
+        h.insert(OC_PERM, hv(c.permissions));
+        h.insert(LAST_MODIFIED, hv(c.node.mtime.http_date()));
+        if c.mtime_accepted {
+            h.insert(X_OC_MTIME, HeaderValue::from_static(MTIME_ACCEPTED));
+        }
+    }
+}
+
+async fn upload(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+    req: Request,
+) -> Response {
+    let method = parse::effective_method(req.method(), req.headers());
+    let result = match method {
+        Method::PATCH => patch_upload(&state, &token, req).await,
+        Method::HEAD => head_upload(&state, &token, req.headers()).await,
+        Method::DELETE => delete_upload(&state, &token, req.headers()).await,
+        Method::OPTIONS => {
+            let mut res = StatusCode::NO_CONTENT.into_response();
+            res.headers_mut().extend(options_headers(state.config()));
+            Ok(res)
+        }
+        _ => Err(TusError::MethodNotAllowed),
+    };
+    finish(&state, result)
+}
+
+fn patch_request(
+    state: &AppState,
+    headers: &HeaderMap,
+    offset: u64,
+) -> Result<PatchRequest, TusError> {
+    let length = match parse::upload_length(headers)? {
+        Some(Length::Known(n)) => Some(n),
+        Some(Length::Deferred) | None => None,
+    };
+    Ok(PatchRequest {
+        offset,
+        length,
+        content_length: parse::content_length(headers),
+        checksum: parse::upload_checksum(headers, &state.tus().settings().algorithms)?,
+    })
+}
+
+async fn patch_upload(state: &AppState, token: &str, req: Request) -> Result<Response, TusError> {
+    let svc = state.tus();
+    svc.upload_of(token)?;
+    let headers = req.headers();
+    parse::tus_resumable(headers)?;
+    if !parse::is_offset_stream(headers) {
+        return Err(TusError::WrongContentType);
+    }
+    let offset = parse::upload_offset(headers)?;
+    let preq = patch_request(state, headers, offset)?;
+    let body = req.into_body().into_data_stream();
+    let progress = svc.patch(token, preq, body).await?;
+    let mut res = StatusCode::NO_CONTENT.into_response();
+    progress_headers(res.headers_mut(), &progress);
+    Ok(res)
+}
+
+async fn head_upload(
+    state: &AppState,
+    token: &str,
+    headers: &HeaderMap,
+) -> Result<Response, TusError> {
+    parse::tus_resumable_if_present(headers)?;
+    let s = state.tus().head(token).await?;
+    let mut res = StatusCode::OK.into_response();
+    let h = res.headers_mut();
+    h.insert(UPLOAD_OFFSET, hv(s.offset));
+    match s.length {
+        Some(l) => h.insert(UPLOAD_LENGTH, hv(l)),
+        None => h.insert(UPLOAD_DEFER_LENGTH, HeaderValue::from_static("1")),
+    };
+    if !s.metadata.is_empty() {
+        h.insert(UPLOAD_METADATA, hv(&s.metadata));
+    }
+    if let Some(concat) = concat_header(state, &s) {
+        h.insert(UPLOAD_CONCAT, hv(concat));
+    }
+    h.insert(UPLOAD_EXPIRES, hv(s.expires_secs()));
+    h.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(res)
+}
+
+/// `Upload-Concat` of a HEAD answer (concatenation extension): `partial`, or `final;` with the
+/// parts' upload URLs (path-only, freshly signed).
+fn concat_header(state: &AppState, s: &Session) -> Option<String> {
+    match &s.concat {
+        ConcatRole::None => None,
+        ConcatRole::Partial => Some("partial".into()),
+        ConcatRole::Final(parts) => {
+            let urls: Vec<String> = parts
+                .iter()
+                .map(|id| {
+                    let part = Session {
+                        id: *id,
+                        ..s.clone()
+                    };
+                    format!("/data/{}", state.tus().token(&part))
+                })
+                .collect();
+            Some(format!("final;{}", urls.join(" ")))
+        }
+    }
+}
+
+async fn delete_upload(
+    state: &AppState,
+    token: &str,
+    headers: &HeaderMap,
+) -> Result<Response, TusError> {
+    parse::tus_resumable_if_present(headers)?;
+    state.tus().terminate(token).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// The header checks of a creation, in the order of SPEC §3's table.
+fn creation(state: &AppState, headers: &HeaderMap) -> Result<Creation, TusError> {
+    parse::tus_resumable(headers)?;
+    let concat = parse::upload_concat(headers)?;
+    let is_final = matches!(concat, Some(Concat::Final(_)));
+    let length = parse::upload_length(headers)?;
+    if length.is_none() && !is_final {
+        return Err(TusError::MissingLength);
+    }
+    if let Some(Length::Known(n)) = length
+        && n > state.tus().settings().max_size
+    {
+        return Err(TusError::TooLarge);
+    }
+    let metadata = Metadata::parse(
+        headers
+            .get(UPLOAD_METADATA)
+            .map(|v| {
+                v.to_str()
+                    .map_err(|_| TusError::InvalidMetadata("not ASCII".into()))
+            })
+            .transpose()?,
+    )?;
+    let info = upload_info(&metadata, concat != Some(Concat::Partial))?;
+    let if_match = headers
+        .get(IF_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| {
+            v.trim()
+                .trim_start_matches("W/")
+                .trim_matches('"')
+                .to_string()
+        })
+        .filter(|v| !v.is_empty());
+    Ok(Creation {
+        length,
+        metadata,
+        info,
+        concat,
+        if_match,
+    })
+}
+
+/// tus creation (`POST` on a folder URL, SPEC §3), with creation-with-upload when the body is
+/// `application/offset+octet-stream`. Called by the dav dispatcher with the authenticated user
+/// and the resolved folder.
+pub async fn create_upload(
+    state: &AppState,
+    principal: &Principal,
+    target: CreateTarget,
+    req: Request,
+) -> Response {
+    let mut location = None;
+    let result = create(state, principal, target, req, &mut location).await;
+    let mut res = finish(state, result);
+    if let Some(loc) = location {
+        res.headers_mut().insert(LOCATION, hv(loc));
+    }
+    res
+}
+
+async fn create(
+    state: &AppState,
+    principal: &Principal,
+    target: CreateTarget,
+    req: Request,
+    location: &mut Option<String>,
+) -> Result<Response, TusError> {
+    let headers = req.headers();
+    let creation = creation(state, headers)?;
+    let with_upload = parse::is_offset_stream(headers);
+    let creator = Creator {
+        user: principal.user.id,
+        space: target.space,
+        folder: target.folder,
+        role: target.role,
+    };
+    let svc = state.tus();
+    let progress = svc.create(&creator, creation).await?;
+    let base = crate::http::base_url(state, headers);
+    *location = Some(format!("{base}/data/{}", progress.token));
+    let progress = if with_upload && !progress.session.done {
+        let offset = parse::creation_offset(headers)?;
+        let preq = patch_request(state, headers, offset)?;
+        let body: Body = req.into_body();
+        svc.append(progress.session, preq, body.into_data_stream())
+            .await?
+    } else {
+        progress
+    };
+    let mut res = StatusCode::CREATED.into_response();
+    let h = res.headers_mut();
+    progress_headers(h, &progress);
+    if !with_upload && progress.completion.is_none() {
+        h.remove(UPLOAD_OFFSET);
+    }
+    Ok(res)
+}

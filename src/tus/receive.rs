@@ -1,0 +1,283 @@
+//! `PATCH` (tus core, checksum and creation-defer-length): stream a request body into the
+//! upload's staging blob while hashing it, make it durable, then move the offset by
+//! compare-and-set. Completing requests go on to [`TusService::complete`].
+
+use bytes::{Bytes, BytesMut};
+use futures::{Stream, StreamExt};
+
+use super::error::TusError;
+use super::parse::ChunkChecksum;
+use super::service::{BATCH, HashState, Progress, TusService};
+use super::session::{ConcatRole, Session};
+use crate::spaces::BlobSink;
+use crate::spaces::checksum::HashPipe;
+use crate::spaces::checksum::SingleHasher;
+
+/// Without a per-request checksum, a long body is made durable and acknowledged in the session
+/// every this many bytes, so an interrupted request (or a crash) keeps what arrived.
+const CHECKPOINT: u64 = 64 << 20;
+
+/// A parsed PATCH (or the upload part of a creation-with-upload).
+#[derive(Debug, Clone, Default)]
+pub struct PatchRequest {
+    /// `Upload-Offset`.
+    pub offset: u64,
+    /// `Upload-Length`, for an upload whose length was deferred.
+    pub length: Option<u64>,
+    /// `Content-Length`, when known.
+    pub content_length: Option<u64>,
+    /// `Upload-Checksum`.
+    pub checksum: Option<ChunkChecksum>,
+}
+
+/// Write one batch while the whole-file pipe and the per-request hasher (on the blocking
+/// pool) hash it.
+async fn write_batch(
+    sink: &mut Box<dyn BlobSink>,
+    pipe: &mut HashPipe,
+    chunk: &mut Option<SingleHasher>,
+    data: Bytes,
+) -> Result<(), TusError> {
+    let chunk_job = chunk.take().map(|mut c| {
+        let d = data.clone();
+        tokio::task::spawn_blocking(move || {
+            c.update(&d);
+            c
+        })
+    });
+    let chunk_done = async {
+        match chunk_job {
+            Some(job) => job.await.map(Some),
+            None => Ok(None),
+        }
+    };
+    let (written, (), hashed) =
+        tokio::join!(sink.write(&data), pipe.feed(data.clone()), chunk_done);
+    written?;
+    *chunk = hashed.map_err(std::io::Error::other)?;
+    Ok(())
+}
+
+enum End {
+    /// The body ended normally.
+    Complete,
+    /// The body broke off.
+    Interrupted(String),
+    /// The body would pass the upload's length.
+    TooLong,
+}
+
+impl TusService {
+    /// Append a request body to the upload named by `token` (tus `PATCH`).
+    pub async fn patch<S, E>(
+        &self,
+        token: &str,
+        req: PatchRequest,
+        body: S,
+    ) -> Result<Progress, TusError>
+    where
+        S: Stream<Item = Result<Bytes, E>> + Send + Unpin,
+        E: std::fmt::Display,
+    {
+        let (id, space) = self.upload_of(token)?;
+        let session = self.live(id, space).await?;
+        if matches!(session.concat, ConcatRole::Final(_)) {
+            return Err(TusError::PatchOnFinal);
+        }
+        if session.done {
+            return Err(TusError::UploadNotFound);
+        }
+        self.append(session, req, body).await
+    }
+
+    /// The PATCH logic for a known session (also used by creation-with-upload).
+    pub(crate) async fn append<S, E>(
+        &self,
+        session: Session,
+        req: PatchRequest,
+        body: S,
+    ) -> Result<Progress, TusError>
+    where
+        S: Stream<Item = Result<Bytes, E>> + Send + Unpin,
+        E: std::fmt::Display,
+    {
+        let slot = self.slot(session.id);
+        let mut state = slot.try_lock().map_err(|_| TusError::Busy)?;
+        // Re-read under the lock: another process may have moved the upload meanwhile.
+        let mut session = self.live(session.id, session.space).await?;
+        if session.done {
+            return Err(TusError::UploadNotFound);
+        }
+        let settings = self.settings();
+        let length = match (session.length, req.length) {
+            (Some(known), Some(sent)) if known != sent => return Err(TusError::LengthChange),
+            (Some(known), _) => Some(known),
+            (None, Some(sent)) => {
+                if sent > settings.max_size {
+                    return Err(TusError::TooLarge);
+                }
+                if sent < session.offset {
+                    return Err(TusError::LengthChange);
+                }
+                self.reserve(session.space, session.id, sent, session.expires_at)
+                    .await?;
+                let offset = session.offset;
+                if !self
+                    .0
+                    .sessions
+                    .advance(&mut session, offset, Some(sent))
+                    .await?
+                {
+                    return Err(TusError::OffsetMismatch);
+                }
+                self.0.sessions.set_reserved(session.id, sent).await?;
+                Some(sent)
+            }
+            (None, None) => None,
+        };
+        if req.offset != session.offset {
+            return Err(TusError::OffsetMismatch);
+        }
+        let end = length.unwrap_or(settings.max_size);
+        if req
+            .content_length
+            .is_some_and(|n| session.offset.saturating_add(n) > end)
+        {
+            return Err(TusError::ExceedsLength);
+        }
+        if state.offset != session.offset || state.hasher.is_none() {
+            state.hasher = None;
+            let hasher = self
+                .hash_blob(&session.blob, session.offset, session.wants_sha256())
+                .await?;
+            *state = HashState {
+                offset: session.offset,
+                hasher: Some(hasher),
+            };
+        }
+        self.receive(&mut session, &mut state, end, req.checksum, body)
+            .await?;
+        let token = self.token(&session);
+        let completion = if session.is_complete() {
+            let hasher = state.hasher.clone().expect("hasher is positioned");
+            let done = self.complete(&mut session, hasher).await?;
+            drop(state);
+            self.forget(session.id);
+            done
+        } else {
+            None
+        };
+        Ok(Progress {
+            session,
+            token,
+            completion,
+        })
+    }
+
+    /// Stream `body` into the staging blob up to `end`. On success the bytes are durable and
+    /// the session's offset moved; on failure the hasher state matches the recorded offset.
+    async fn receive<S, E>(
+        &self,
+        session: &mut Session,
+        state: &mut HashState,
+        end: u64,
+        check: Option<ChunkChecksum>,
+        mut body: S,
+    ) -> Result<(), TusError>
+    where
+        S: Stream<Item = Result<Bytes, E>> + Send + Unpin,
+        E: std::fmt::Display,
+    {
+        let start = session.offset;
+        let before = state.hasher.clone().expect("hasher is positioned");
+        // Until the request ends well, a failure leaves no usable hasher (rebuilt next time).
+        let mut pipe = HashPipe::start(state.hasher.take().expect("hasher is positioned"));
+        let mut chunk = check.as_ref().map(|c| SingleHasher::new(c.algorithm));
+        let mut sink = self.0.store.blobs().append(&session.blob, start).await?;
+        let mut written = start;
+        let mut buf = BytesMut::with_capacity(BATCH);
+        let outcome = loop {
+            match body.next().await {
+                Some(Ok(bytes)) => {
+                    if written + (buf.len() + bytes.len()) as u64 > end {
+                        break End::TooLong;
+                    }
+                    buf.extend_from_slice(&bytes);
+                    if buf.len() < BATCH {
+                        continue;
+                    }
+                    let data = buf.split().freeze();
+                    written += data.len() as u64;
+                    write_batch(&mut sink, &mut pipe, &mut chunk, data).await?;
+                    if check.is_none() && written - session.offset >= CHECKPOINT {
+                        sink.sync().await?;
+                        let length = session.length;
+                        if !self.0.sessions.advance(session, written, length).await? {
+                            return Err(TusError::OffsetMismatch);
+                        }
+                        let hasher = pipe.finish().await;
+                        pipe = HashPipe::start(hasher.clone());
+                        *state = HashState {
+                            offset: written,
+                            hasher: Some(hasher),
+                        };
+                    }
+                }
+                Some(Err(e)) => break End::Interrupted(e.to_string()),
+                None => break End::Complete,
+            }
+        };
+        let keep = match &outcome {
+            End::Complete => true,
+            End::Interrupted(_) => check.is_none(),
+            End::TooLong => false,
+        };
+        if !keep {
+            // Nothing of this request counts: back to where it started.
+            if session.offset != start {
+                let length = session.length;
+                if !self.0.sessions.advance(session, start, length).await? {
+                    return Err(TusError::OffsetMismatch);
+                }
+            }
+            *state = HashState {
+                offset: start,
+                hasher: Some(before),
+            };
+            return Err(match outcome {
+                End::TooLong => TusError::ExceedsLength,
+                End::Interrupted(e) => TusError::Interrupted(e),
+                End::Complete => unreachable!("a complete body is kept"),
+            });
+        }
+        if !buf.is_empty() {
+            let data = buf.split().freeze();
+            written += data.len() as u64;
+            write_batch(&mut sink, &mut pipe, &mut chunk, data).await?;
+        }
+        let whole = pipe.finish().await;
+        if let (Some(c), Some(h)) = (&check, chunk)
+            && h.finish() != c.digest
+        {
+            *state = HashState {
+                offset: start,
+                hasher: Some(before),
+            };
+            return Err(TusError::ChecksumMismatch);
+        }
+        sink.sync().await?;
+        drop(sink);
+        let length = session.length;
+        if written != session.offset && !self.0.sessions.advance(session, written, length).await? {
+            return Err(TusError::OffsetMismatch);
+        }
+        *state = HashState {
+            offset: written,
+            hasher: Some(whole),
+        };
+        match outcome {
+            End::Interrupted(e) => Err(TusError::Interrupted(e)),
+            End::Complete | End::TooLong => Ok(()),
+        }
+    }
+}

@@ -1,0 +1,402 @@
+//! `TusService`: the tus protocol over the storage core, with no HTTP framework types.
+//!
+//! State that matters lives in the metadata database (sessions) and the blob store (bytes).
+//! The only process memory is per upload: an exclusive slot that serialises PATCH and DELETE
+//! (a second request answers 423) and the whole-file hasher positioned at the durable offset,
+//! rebuilt once by re-reading the staging blob when it is missing (after a restart, or when
+//! another process served the previous request).
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::io::AsyncReadExt;
+use uuid::Uuid;
+
+use super::error::TusError;
+use super::metadata::{Metadata, UploadInfo};
+use super::parse::{Concat, Length};
+use super::session::{ConcatRole, Session, Sessions};
+use crate::auth::transfer::{TransferError, TransferKeys};
+use crate::config::Config;
+use crate::spaces::{
+    Algorithm, Hasher, Mtime, Node, Role, Space, SpacePath, Store, StoreError, UserId,
+};
+
+/// Bytes hashed or written per step.
+pub(crate) const BATCH: usize = 1 << 20;
+
+/// What the service needs from the configuration.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Session lifetime.
+    pub expiry: Duration,
+    /// Largest accepted upload (`Tus-Max-Size`).
+    pub max_size: u64,
+    /// Algorithms accepted in `Upload-Checksum`.
+    pub algorithms: Vec<Algorithm>,
+}
+
+impl Settings {
+    /// From the configuration (unknown algorithm names were refused by config validation).
+    pub fn from_config(config: &Config) -> Self {
+        Settings {
+            expiry: config.upload_expiry,
+            max_size: config.max_upload_size,
+            algorithms: config
+                .checksum_algorithms
+                .iter()
+                .filter_map(|a| Algorithm::parse(a))
+                .collect(),
+        }
+    }
+}
+
+/// A validated creation request (the header checks of SPEC §3 done by the caller).
+#[derive(Debug, Clone)]
+pub struct Creation {
+    /// `Upload-Length` or deferred; `None` for a final concatenation.
+    pub length: Option<Length>,
+    /// The metadata as sent.
+    pub metadata: Metadata,
+    /// The acted-on keys; `None` for a partial upload without filename.
+    pub info: Option<UploadInfo>,
+    /// `Upload-Concat`.
+    pub concat: Option<Concat>,
+    /// `If-Match`, unquoted.
+    pub if_match: Option<String>,
+}
+
+/// Who creates an upload, and where.
+#[derive(Debug, Clone)]
+pub struct Creator {
+    /// The user.
+    pub user: UserId,
+    /// The space.
+    pub space: Space,
+    /// The folder the creation was POSTed to.
+    pub folder: SpacePath,
+    /// The user's role in the space.
+    pub role: Role,
+}
+
+/// A committed file, for the completion headers of SPEC §4.
+#[derive(Debug, Clone)]
+pub struct Completion {
+    /// The node after the commit.
+    pub node: Node,
+    /// `OC-FileId`.
+    pub file_id: String,
+    /// `OC-Perm`.
+    pub permissions: &'static str,
+    /// Whether a metadata `mtime` was applied (`X-OC-MTime: accepted`).
+    pub mtime_accepted: bool,
+}
+
+/// The state of an upload after a request.
+#[derive(Debug, Clone)]
+pub struct Progress {
+    /// The session (offset, length, expiry).
+    pub session: Session,
+    /// The transfer token naming it.
+    pub token: String,
+    /// Set when this request committed the file.
+    pub completion: Option<Completion>,
+}
+
+/// The in-process part of an upload: the whole-file hasher at `offset`.
+#[derive(Default)]
+pub(crate) struct HashState {
+    pub(crate) offset: u64,
+    pub(crate) hasher: Option<Hasher>,
+}
+
+pub(crate) type Slot = Arc<tokio::sync::Mutex<HashState>>;
+
+/// The tus protocol service. Cheap to clone.
+#[derive(Clone)]
+pub struct TusService(pub(crate) Arc<Inner>);
+
+pub(crate) struct Inner {
+    pub(crate) store: Store,
+    pub(crate) sessions: Sessions,
+    pub(crate) keys: TransferKeys,
+    pub(crate) settings: Settings,
+    slots: Mutex<HashMap<Uuid, Slot>>,
+}
+
+pub(crate) fn now_ns() -> i64 {
+    Mtime::now().0
+}
+
+/// `OC-Perm` letters of a file for a role (ocis-spec §6.3).
+pub fn file_permissions(role: Option<Role>) -> &'static str {
+    match role {
+        Some(Role::Manager) => "RDNVWZP",
+        Some(Role::Editor) => "DNVW",
+        Some(Role::Viewer) | None => "",
+    }
+}
+
+impl TusService {
+    /// A service over `store` configured by `config`.
+    pub fn new(store: Store, config: &Config) -> Self {
+        TusService(Arc::new(Inner {
+            sessions: Sessions::new(store.db().clone()),
+            store,
+            keys: TransferKeys::new(&config.transfer_secret),
+            settings: Settings::from_config(config),
+            slots: Mutex::new(HashMap::new()),
+        }))
+    }
+
+    /// The settings in force.
+    pub fn settings(&self) -> &Settings {
+        &self.0.settings
+    }
+
+    pub(crate) fn slot(&self, id: Uuid) -> Slot {
+        let mut slots = self.0.slots.lock().expect("slot map poisoned");
+        slots.entry(id).or_default().clone()
+    }
+
+    pub(crate) fn forget(&self, id: Uuid) {
+        self.0.slots.lock().expect("slot map poisoned").remove(&id);
+    }
+
+    /// The upload a transfer token names: 403 for a bad token, 404 when the session is gone.
+    pub fn upload_of(&self, token: &str) -> Result<(Uuid, Uuid), TusError> {
+        match self.0.keys.verify(token) {
+            Ok(c) => Ok((c.upl, c.spc)),
+            Err(TransferError::Invalid) => Err(TusError::InvalidToken),
+            Err(TransferError::Expired) => Err(TusError::UploadNotFound),
+        }
+    }
+
+    /// A live (not expired) session of `space`.
+    pub(crate) async fn live(&self, id: Uuid, space: Uuid) -> Result<Session, TusError> {
+        match self.0.sessions.get(id).await? {
+            Some(s) if s.space == space && s.expires_at > now_ns() => Ok(s),
+            _ => Err(TusError::UploadNotFound),
+        }
+    }
+
+    /// A transfer token naming session `s`, valid until it expires.
+    pub fn token(&self, s: &Session) -> String {
+        self.0.keys.issue(s.id, s.space, s.expires_secs())
+    }
+
+    /// `HEAD`: the session as it stands.
+    pub async fn head(&self, token: &str) -> Result<Session, TusError> {
+        let (id, space) = self.upload_of(token)?;
+        self.live(id, space).await
+    }
+
+    /// Check the target of a creation (SPEC §3 rows after the header checks); returns the etag
+    /// to re-check at completion when `If-Match` was given and the target exists.
+    pub(crate) async fn check_target(
+        &self,
+        creator: &Creator,
+        path: &SpacePath,
+        if_match: Option<&str>,
+    ) -> Result<Option<String>, TusError> {
+        let space = creator.space.id.space;
+        let existing = match self.0.store.resolve(space, path).await {
+            Ok(node) if node.is_folder() => return Err(TusError::TargetIsFolder),
+            Ok(node) => Some(node),
+            Err(StoreError::NotFound) => {
+                let parent = path.parent().unwrap_or_default();
+                match self.0.store.resolve(space, &parent).await {
+                    Ok(p) if p.is_folder() => None,
+                    Ok(_) | Err(StoreError::NotFound) => return Err(TusError::ParentMissing),
+                    Err(e) => return Err(e.into()),
+                }
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let expected = match (if_match, existing) {
+            (Some(want), Some(node)) => {
+                if want != "*" && want != node.etag {
+                    return Err(TusError::PreconditionFailed);
+                }
+                Some(node.etag)
+            }
+            _ => None,
+        };
+        // TODO(dav locks): a target locked by a WebDAV lock answers 423 (SPEC §3) once the
+        // lock table's lookup exists.
+        if !creator.role.can_write() {
+            return Err(TusError::Forbidden);
+        }
+        Ok(expected)
+    }
+
+    /// Reserve quota for `id`, mapping a refusal to 507.
+    pub(crate) async fn reserve(
+        &self,
+        space: Uuid,
+        id: Uuid,
+        bytes: u64,
+        expires_at: i64,
+    ) -> Result<(), TusError> {
+        match self
+            .0
+            .store
+            .reserve(space, &id.to_string(), bytes, expires_at)
+            .await
+        {
+            Err(StoreError::QuotaExceeded) => Err(TusError::QuotaExceeded),
+            other => Ok(other?),
+        }
+    }
+
+    /// Create an upload session (tus creation). A zero-byte upload and a final concatenation
+    /// are complete at once; the answer then carries the completion.
+    pub async fn create(&self, creator: &Creator, req: Creation) -> Result<Progress, TusError> {
+        let space = creator.space.id.space;
+        if let Some(Concat::Final(tokens)) = &req.concat {
+            return self.create_final(creator, &req, tokens).await;
+        }
+        let target = match &req.info {
+            Some(info) if req.concat != Some(Concat::Partial) => {
+                let path = creator.folder.join(&info.path);
+                let etag = self
+                    .check_target(creator, &path, req.if_match.as_deref())
+                    .await?;
+                Some((path, etag))
+            }
+            _ => {
+                if !creator.role.can_write() {
+                    return Err(TusError::Forbidden);
+                }
+                None
+            }
+        };
+        let now = now_ns();
+        let expires_at = now + self.0.settings.expiry.as_nanos() as i64;
+        let id = Uuid::new_v4();
+        let length = match req.length {
+            Some(Length::Known(n)) => Some(n),
+            Some(Length::Deferred) | None => None,
+        };
+        if let Some(n) = length {
+            self.reserve(space, id, n, expires_at).await?;
+        }
+        let blob = match self.0.store.blobs().create_staging().await {
+            Ok(b) => b,
+            Err(e) => {
+                self.0.store.release(&id.to_string()).await?;
+                return Err(e.into());
+            }
+        };
+        let info = req.info.clone();
+        let (target, if_match) = target.map_or((None, None), |(p, e)| (Some(p), e));
+        let mut session = Session {
+            id,
+            space,
+            blob,
+            expires_at,
+            version: 1,
+            done: false,
+            created_at: now,
+            created_by: Some(creator.user),
+            role: Some(creator.role),
+            target,
+            length,
+            offset: 0,
+            metadata: req.metadata.raw.clone(),
+            content_type: info.as_ref().and_then(|i| i.content_type.clone()),
+            mtime: info.as_ref().and_then(|i| i.mtime),
+            checksum: info.as_ref().and_then(|i| i.checksum.clone()),
+            reserved: length.unwrap_or(0),
+            if_match,
+            concat: match req.concat {
+                Some(Concat::Partial) => ConcatRole::Partial,
+                _ => ConcatRole::None,
+            },
+            node: None,
+        };
+        self.0.sessions.insert(&session).await?;
+        let token = self.token(&session);
+        let completion = if session.is_complete() {
+            let hasher = Hasher::new(session.wants_sha256());
+            self.complete(&mut session, hasher).await?
+        } else {
+            None
+        };
+        Ok(Progress {
+            session,
+            token,
+            completion,
+        })
+    }
+
+    /// `DELETE` (termination): remove the session, its bytes and its reservation.
+    pub async fn terminate(&self, token: &str) -> Result<(), TusError> {
+        let (id, space) = self.upload_of(token)?;
+        let slot = self.slot(id);
+        let _guard = slot.try_lock().map_err(|_| TusError::Busy)?;
+        let session = self.live(id, space).await?;
+        if session.done {
+            return Err(TusError::UploadNotFound);
+        }
+        self.discard(&session).await
+    }
+
+    /// Remove a session that will never become a file: row, reservation, unreferenced bytes.
+    pub(crate) async fn discard(&self, s: &Session) -> Result<(), TusError> {
+        self.0.sessions.delete(s.id).await?;
+        self.0.store.release(&s.id.to_string()).await?;
+        if !s.done && !self.0.sessions.blob_in_use(&s.blob).await? {
+            self.0.store.blobs().delete(&s.blob).await?;
+        }
+        self.forget(s.id);
+        Ok(())
+    }
+
+    /// Hash the first `len` bytes of a blob (rebuilding a hasher, or hashing an assembled
+    /// concatenation).
+    pub(crate) async fn hash_blob(
+        &self,
+        blob: &str,
+        len: u64,
+        sha256: bool,
+    ) -> Result<Hasher, TusError> {
+        let mut reader = self.0.store.blobs().open(blob, Some(0..len)).await?;
+        let mut hasher = Hasher::new(sha256);
+        let mut done = 0u64;
+        while done < len {
+            let mut buf = vec![0u8; BATCH.min((len - done) as usize)];
+            reader.read_exact(&mut buf).await?;
+            done += buf.len() as u64;
+            hasher = tokio::task::spawn_blocking(move || {
+                hasher.update(&buf);
+                hasher
+            })
+            .await
+            .map_err(std::io::Error::other)?;
+        }
+        Ok(hasher)
+    }
+
+    /// Every session (for `spacedav uploads list`), oldest first.
+    pub async fn list_uploads(&self) -> Result<Vec<Session>, TusError> {
+        Ok(self.0.sessions.all().await?)
+    }
+
+    /// Remove every expired session with its partial bytes and reservation (the sweeper and
+    /// `spacedav uploads clean`). A session busy with a request is left for the next sweep.
+    /// Returns how many were removed.
+    pub async fn clean_expired(&self) -> Result<usize, TusError> {
+        let mut removed = 0;
+        for s in self.0.sessions.expired(now_ns()).await? {
+            let slot = self.slot(s.id);
+            let Ok(_guard) = slot.try_lock() else {
+                continue;
+            };
+            self.discard(&s).await?;
+            removed += 1;
+        }
+        Ok(removed)
+    }
+}
