@@ -59,6 +59,9 @@ pub enum Command {
     /// Issue Bearer tokens.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Inspect and clean tus upload sessions.
+    #[command(subcommand)]
+    Uploads(UploadsCommand),
     /// Re-hash every stored file and compare with its recorded checksums.
     Fsck,
 }
@@ -178,6 +181,15 @@ fn parse_member(s: &str) -> Result<(String, String), String> {
     Ok((user.to_string(), role))
 }
 
+/// `spacedav uploads ...`.
+#[derive(Debug, Subcommand)]
+pub enum UploadsCommand {
+    /// List upload sessions: id, space, target, offset/length, state, expiry.
+    List,
+    /// Delete expired upload sessions with their partial data and quota reservations.
+    Clean,
+}
+
 /// `spacedav token ...`.
 #[derive(Debug, Subcommand)]
 pub enum TokenCommand {
@@ -243,6 +255,7 @@ pub fn run() -> ExitCode {
             Command::User(cmd) => admin::user(loaded.config, cmd).await,
             Command::Space(cmd) => admin::space(loaded.config, cmd).await,
             Command::Token(cmd) => admin::token(loaded.config, cmd).await,
+            Command::Uploads(cmd) => maintenance::uploads(loaded.config, cmd).await,
             Command::Fsck => maintenance::fsck(loaded.config).await,
         }
     });

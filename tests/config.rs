@@ -148,6 +148,9 @@ async fn serve_announces_its_address_answers_and_stops_on_sigterm() {
         .unwrap();
     // The request went through spacedav's own middleware, not just any listener.
     assert_eq!(res.headers()["x-request-id"], "smoke-test-1");
+    let status: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(status["installed"], true);
+    assert_eq!(status["productname"], "spacedav");
     assert!(server.terminate(), "graceful exit on SIGTERM");
 }
 
@@ -350,4 +353,60 @@ fn json_logs_go_to_stderr_and_never_contain_secrets() {
     }
     assert!(!logs.contains(secret));
     assert!(!logs.contains(ADMIN_PASSWORD));
+}
+
+/// `GET /ocs/v1.php/cloud/user?format=json` with `auth` applied; the status and the user id.
+async fn cloud_user(
+    addr: &str,
+    auth: impl FnOnce(reqwest::RequestBuilder) -> reqwest::RequestBuilder,
+) -> (u16, String) {
+    let url = format!("http://{addr}/ocs/v1.php/cloud/user?format=json");
+    let res = auth(reqwest::Client::new().get(url)).send().await.unwrap();
+    let status = res.status().as_u16();
+    let body: serde_json::Value = res.json().await.unwrap_or_default();
+    let id = body["ocs"]["data"]["id"].as_str().unwrap_or_default();
+    (status, id.to_string())
+}
+
+#[tokio::test]
+async fn passwords_and_tokens_from_the_cli_authenticate_over_http() {
+    let dir = tempfile::tempdir().unwrap();
+    let add = run(
+        dir.path(),
+        &["user", "add", "carol", "--password", "carol-old-pass"],
+    );
+    assert!(add.status.success(), "{}", stderr(&add));
+    let passwd = run(
+        dir.path(),
+        &["user", "passwd", "carol", "--password", "carol-new-pass"],
+    );
+    assert!(passwd.status.success(), "{}", stderr(&passwd));
+    let token = stdout(&run(dir.path(), &["token", "issue", "--user", "carol"]));
+    let server = Server::start(dir.path());
+    let basic = |p: &'static str| move |r: reqwest::RequestBuilder| r.basic_auth("carol", Some(p));
+    assert_eq!(
+        cloud_user(&server.addr, basic("carol-old-pass")).await.0,
+        401
+    );
+    assert_eq!(
+        cloud_user(&server.addr, basic("carol-new-pass")).await,
+        (200, "carol".to_string())
+    );
+    let bearer = |r: reqwest::RequestBuilder| r.bearer_auth(token.trim());
+    assert_eq!(
+        cloud_user(&server.addr, bearer).await,
+        (200, "carol".to_string())
+    );
+    assert!(server.terminate());
+}
+
+#[test]
+fn uploads_of_a_fresh_data_root_list_nothing_and_clean_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let list = run(dir.path(), &["uploads", "list"]);
+    assert!(list.status.success(), "{}", stderr(&list));
+    assert_eq!(stdout(&list), "");
+    let clean = run(dir.path(), &["uploads", "clean"]);
+    assert!(clean.status.success(), "{}", stderr(&clean));
+    assert_eq!(stdout(&clean), "removed 0 expired uploads\n");
 }

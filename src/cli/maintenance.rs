@@ -1,7 +1,10 @@
-//! Maintenance subcommands: `fsck` (re-hash stored files against their recorded checksums).
+//! Maintenance subcommands: `fsck` (re-hash stored files against their recorded checksums) and
+//! `uploads` (list and clean tus upload sessions).
 
 use std::process::ExitCode;
+use std::time::{Duration, UNIX_EPOCH};
 
+use super::UploadsCommand;
 use super::admin::open;
 use crate::config::Config;
 
@@ -29,4 +32,35 @@ pub(crate) async fn fsck(config: Config) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::FAILURE
     })
+}
+
+/// `spacedav uploads ...`.
+pub(crate) async fn uploads(config: Config, cmd: UploadsCommand) -> anyhow::Result<ExitCode> {
+    let state = open(config).await?;
+    let tus = state.tus();
+    match cmd {
+        UploadsCommand::List => {
+            for s in tus.list_uploads().await? {
+                let space = state.store().space_id(s.space);
+                let target = s
+                    .target
+                    .as_ref()
+                    .map_or_else(|| "-".into(), |p| p.to_string());
+                let length = s.length.map_or_else(|| "?".into(), |l| l.to_string());
+                let state = if s.done { "done" } else { "open" };
+                let expires = UNIX_EPOCH + Duration::from_secs(s.expires_secs().max(0) as u64);
+                println!(
+                    "{}\t{space}\t{target}\t{}/{length}\t{state}\texpires {}",
+                    s.id,
+                    s.offset,
+                    httpdate::fmt_http_date(expires)
+                );
+            }
+        }
+        UploadsCommand::Clean => {
+            let removed = tus.clean_expired().await?;
+            println!("removed {removed} expired uploads");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }
