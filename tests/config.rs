@@ -1,34 +1,12 @@
-//! The `spacedav` binary as an operator meets it: configuration errors at start-up, the
-//! announced address, graceful shutdown on SIGTERM, and the admin subcommands.
+//! The `spacedav` binary's configuration and `serve` as an operator meets them: every problem
+//! reported at start-up, the announced address, graceful shutdown on SIGTERM, logs.
 
-use std::io::{BufRead, BufReader, Write};
-use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
+mod binary;
 
-const ADMIN_PASSWORD: &str = "admin-password-for-tests";
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
 
-/// The binary with a clean environment, run in `dir` so no repository config file is picked up.
-fn spacedav(dir: &Path) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_spacedav"));
-    cmd.env_clear()
-        .current_dir(dir)
-        .env("SPACEDAV_ADMIN_PASSWORD", ADMIN_PASSWORD)
-        .arg("--data-root")
-        .arg(dir.join("data"));
-    cmd
-}
-
-fn run(dir: &Path, args: &[&str]) -> Output {
-    spacedav(dir).args(args).output().expect("binary runs")
-}
-
-fn stdout(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
+use binary::{ADMIN_PASSWORD, Server, run, spacedav, stderr, stdout};
 
 #[test]
 fn invalid_config_exits_nonzero_and_names_every_problem() {
@@ -77,62 +55,6 @@ fn missing_config_file_is_an_error() {
     assert!(stderr(&out).contains("nope.toml"), "{}", stderr(&out));
 }
 
-/// A running `spacedav serve`; killed on drop if a test fails before stopping it.
-struct Server {
-    child: Child,
-    addr: String,
-    stdout: Vec<String>,
-}
-
-impl Server {
-    /// Starts `spacedav serve --listen 127.0.0.1:0` in `dir` and reads stdout up to the
-    /// announced address.
-    fn start(dir: &Path) -> Server {
-        Server::spawn(spacedav(dir))
-    }
-
-    fn spawn(mut cmd: Command) -> Server {
-        let mut child = cmd
-            .args(["serve", "--listen", "127.0.0.1:0"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-        let mut stdout = Vec::new();
-        let addr = loop {
-            let line = lines
-                .next()
-                .expect("server announces its address before closing stdout")
-                .unwrap();
-            if let Some(addr) = line.strip_prefix("spacedav listening on http://") {
-                break addr.to_string();
-            }
-            stdout.push(line);
-        };
-        Server {
-            child,
-            addr,
-            stdout,
-        }
-    }
-
-    /// Sends SIGTERM and waits; true if the process exited successfully.
-    fn terminate(mut self) -> bool {
-        let pid = self.child.id().to_string();
-        let killed = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
-        assert!(killed.success());
-        self.child.wait().unwrap().success()
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 #[tokio::test]
 async fn serve_announces_its_address_answers_and_stops_on_sigterm() {
     let dir = tempfile::tempdir().unwrap();
@@ -177,127 +99,6 @@ fn first_start_creates_admin_once_with_a_random_password() {
     let second = start();
     assert!(second.stdout.iter().all(|l| !l.contains(&password)));
     assert!(second.terminate());
-}
-
-#[test]
-fn users_can_be_added_listed_and_removed() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut add = spacedav(dir.path())
-        .args([
-            "user",
-            "add",
-            "alice",
-            "--password-stdin",
-            "--display-name",
-            "Alice A",
-        ])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    add.stdin
-        .take()
-        .unwrap()
-        .write_all(b"alice-secret\n")
-        .unwrap();
-    let out = add.wait_with_output().unwrap();
-    assert!(out.status.success(), "{}", stderr(&out));
-    assert!(stdout(&out).contains("created user alice"));
-    assert!(!stdout(&out).contains("alice-secret"));
-
-    let list = stdout(&run(dir.path(), &["user", "list"]));
-    assert!(list.contains("\talice\tuser\tAlice A\t"), "{list}");
-
-    let dup = run(dir.path(), &["user", "add", "alice", "--password", "x"]);
-    assert!(!dup.status.success(), "a second alice is refused");
-
-    assert!(
-        run(dir.path(), &["user", "remove", "alice"])
-            .status
-            .success()
-    );
-    let list = stdout(&run(dir.path(), &["user", "list"]));
-    assert!(!list.contains("alice"), "{list}");
-    assert!(
-        !run(dir.path(), &["user", "remove", "alice"])
-            .status
-            .success()
-    );
-}
-
-#[test]
-fn project_spaces_can_be_created_resized_and_shared() {
-    let dir = tempfile::tempdir().unwrap();
-    let ok = |args: &[&str]| {
-        let out = run(dir.path(), args);
-        assert!(out.status.success(), "{args:?}: {}", stderr(&out));
-        stdout(&out)
-    };
-    ok(&["user", "add", "bob", "--password", "bob-password"]);
-    let created = ok(&["space", "create", "Team Docs", "--quota", "1000"]);
-    assert!(created.starts_with("created space project/"), "{created}");
-
-    let list = ok(&["space", "list"]);
-    let row = list
-        .lines()
-        .find(|l| l.contains("\tTeam Docs\t"))
-        .unwrap_or_else(|| panic!("{list}"));
-    assert!(
-        row.contains("\tproject\t") && row.ends_with("quota 1000"),
-        "{row}"
-    );
-    assert!(list.contains("\tpersonal\tpersonal/bob\t"), "{list}");
-
-    ok(&["space", "quota", "Team Docs", "unlimited"]);
-    assert!(ok(&["space", "list"]).contains("\tTeam Docs\tquota unlimited"));
-
-    let members = ok(&["space", "members", "Team Docs", "--add", "bob:editor"]);
-    assert!(members.lines().any(|l| l == "bob\teditor"), "{members}");
-    let members = ok(&["space", "members", "Team Docs", "--remove", "bob"]);
-    assert!(!members.contains("bob"), "{members}");
-
-    let missing = run(dir.path(), &["space", "quota", "No Such Space", "1"]);
-    assert!(!missing.status.success());
-    assert!(stderr(&missing).contains("No Such Space"));
-}
-
-#[test]
-fn fsck_of_an_empty_data_root_finds_nothing_damaged() {
-    let dir = tempfile::tempdir().unwrap();
-    let out = run(dir.path(), &["fsck"]);
-    assert!(out.status.success(), "{}", stderr(&out));
-    assert!(stdout(&out).contains("0 damaged"), "{}", stdout(&out));
-}
-
-#[test]
-fn issued_tokens_verify_with_the_persisted_token_secret() {
-    use jsonwebtoken::{Algorithm, DecodingKey, Validation};
-    let dir = tempfile::tempdir().unwrap();
-    let out = run(
-        dir.path(),
-        &["token", "issue", "--user", "admin", "--ttl", "600"],
-    );
-    assert!(out.status.success(), "{}", stderr(&out));
-    let token = stdout(&out).trim().to_string();
-    // A second process reads the key the first one generated and persisted.
-    let secret = std::fs::read_to_string(dir.path().join("data/secrets/token.key")).unwrap();
-    let mut validation = Validation::new(Algorithm::HS256);
-    validation.set_audience(&[spacedav::auth::TOKEN_AUDIENCE]);
-    let claims = jsonwebtoken::decode::<spacedav::auth::Claims>(
-        &token,
-        &DecodingKey::from_secret(secret.trim().as_bytes()),
-        &validation,
-    )
-    .unwrap()
-    .claims;
-    assert_eq!(claims.exp - claims.iat, 600);
-    let users = stdout(&run(dir.path(), &["user", "list"]));
-    assert!(
-        users.starts_with(&format!("{}\tadmin\t", claims.sub)),
-        "{users}"
-    );
-    let unknown = run(dir.path(), &["token", "issue", "--user", "nobody"]);
-    assert!(!unknown.status.success());
 }
 
 #[test]
@@ -353,60 +154,4 @@ fn json_logs_go_to_stderr_and_never_contain_secrets() {
     }
     assert!(!logs.contains(secret));
     assert!(!logs.contains(ADMIN_PASSWORD));
-}
-
-/// `GET /ocs/v1.php/cloud/user?format=json` with `auth` applied; the status and the user id.
-async fn cloud_user(
-    addr: &str,
-    auth: impl FnOnce(reqwest::RequestBuilder) -> reqwest::RequestBuilder,
-) -> (u16, String) {
-    let url = format!("http://{addr}/ocs/v1.php/cloud/user?format=json");
-    let res = auth(reqwest::Client::new().get(url)).send().await.unwrap();
-    let status = res.status().as_u16();
-    let body: serde_json::Value = res.json().await.unwrap_or_default();
-    let id = body["ocs"]["data"]["id"].as_str().unwrap_or_default();
-    (status, id.to_string())
-}
-
-#[tokio::test]
-async fn passwords_and_tokens_from_the_cli_authenticate_over_http() {
-    let dir = tempfile::tempdir().unwrap();
-    let add = run(
-        dir.path(),
-        &["user", "add", "carol", "--password", "carol-old-pass"],
-    );
-    assert!(add.status.success(), "{}", stderr(&add));
-    let passwd = run(
-        dir.path(),
-        &["user", "passwd", "carol", "--password", "carol-new-pass"],
-    );
-    assert!(passwd.status.success(), "{}", stderr(&passwd));
-    let token = stdout(&run(dir.path(), &["token", "issue", "--user", "carol"]));
-    let server = Server::start(dir.path());
-    let basic = |p: &'static str| move |r: reqwest::RequestBuilder| r.basic_auth("carol", Some(p));
-    assert_eq!(
-        cloud_user(&server.addr, basic("carol-old-pass")).await.0,
-        401
-    );
-    assert_eq!(
-        cloud_user(&server.addr, basic("carol-new-pass")).await,
-        (200, "carol".to_string())
-    );
-    let bearer = |r: reqwest::RequestBuilder| r.bearer_auth(token.trim());
-    assert_eq!(
-        cloud_user(&server.addr, bearer).await,
-        (200, "carol".to_string())
-    );
-    assert!(server.terminate());
-}
-
-#[test]
-fn uploads_of_a_fresh_data_root_list_nothing_and_clean_nothing() {
-    let dir = tempfile::tempdir().unwrap();
-    let list = run(dir.path(), &["uploads", "list"]);
-    assert!(list.status.success(), "{}", stderr(&list));
-    assert_eq!(stdout(&list), "");
-    let clean = run(dir.path(), &["uploads", "clean"]);
-    assert!(clean.status.success(), "{}", stderr(&clean));
-    assert_eq!(stdout(&clean), "removed 0 expired uploads\n");
 }

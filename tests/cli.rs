@@ -1,0 +1,252 @@
+//! The admin subcommands of the `spacedav` binary: users, spaces, tokens, uploads, fsck; their
+//! effects checked through the CLI itself, over HTTP, or in the data root.
+
+mod binary;
+
+use std::io::Write;
+use std::process::Stdio;
+
+use binary::{ADMIN_PASSWORD, Server, run, spacedav, stderr, stdout};
+
+#[test]
+fn users_can_be_added_listed_and_removed() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut add = spacedav(dir.path())
+        .args([
+            "user",
+            "add",
+            "alice",
+            "--password-stdin",
+            "--display-name",
+            "Alice A",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    add.stdin
+        .take()
+        .unwrap()
+        .write_all(b"alice-secret\n")
+        .unwrap();
+    let out = add.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("created user alice"));
+    assert!(!stdout(&out).contains("alice-secret"));
+
+    let list = stdout(&run(dir.path(), &["user", "list"]));
+    assert!(list.contains("\talice\tuser\tAlice A\t"), "{list}");
+
+    let dup = run(dir.path(), &["user", "add", "alice", "--password", "x"]);
+    assert!(!dup.status.success(), "a second alice is refused");
+
+    assert!(
+        run(dir.path(), &["user", "remove", "alice"])
+            .status
+            .success()
+    );
+    let list = stdout(&run(dir.path(), &["user", "list"]));
+    assert!(!list.contains("alice"), "{list}");
+    assert!(
+        !run(dir.path(), &["user", "remove", "alice"])
+            .status
+            .success()
+    );
+}
+
+#[test]
+fn project_spaces_can_be_created_resized_and_shared() {
+    let dir = tempfile::tempdir().unwrap();
+    let ok = |args: &[&str]| {
+        let out = run(dir.path(), args);
+        assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+        stdout(&out)
+    };
+    ok(&["user", "add", "bob", "--password", "bob-password"]);
+    let created = ok(&["space", "create", "Team Docs", "--quota", "1000"]);
+    assert!(created.starts_with("created space project/"), "{created}");
+
+    let list = ok(&["space", "list"]);
+    let row = list
+        .lines()
+        .find(|l| l.contains("\tTeam Docs\t"))
+        .unwrap_or_else(|| panic!("{list}"));
+    assert!(
+        row.contains("\tproject\t") && row.ends_with("quota 1000"),
+        "{row}"
+    );
+    assert!(list.contains("\tpersonal\tpersonal/bob\t"), "{list}");
+
+    ok(&["space", "quota", "Team Docs", "unlimited"]);
+    assert!(ok(&["space", "list"]).contains("\tTeam Docs\tquota unlimited"));
+
+    let members = ok(&["space", "members", "Team Docs", "--add", "bob:editor"]);
+    assert!(members.lines().any(|l| l == "bob\teditor"), "{members}");
+    let members = ok(&["space", "members", "Team Docs", "--remove", "bob"]);
+    assert!(!members.contains("bob"), "{members}");
+
+    let missing = run(dir.path(), &["space", "quota", "No Such Space", "1"]);
+    assert!(!missing.status.success());
+    assert!(stderr(&missing).contains("No Such Space"));
+}
+
+#[test]
+fn fsck_of_an_empty_data_root_finds_nothing_damaged() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(dir.path(), &["fsck"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("0 damaged"), "{}", stdout(&out));
+}
+
+#[test]
+fn issued_tokens_verify_with_the_persisted_token_secret() {
+    use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(
+        dir.path(),
+        &["token", "issue", "--user", "admin", "--ttl", "600"],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let token = stdout(&out).trim().to_string();
+    // A second process reads the key the first one generated and persisted.
+    let secret = std::fs::read_to_string(dir.path().join("data/secrets/token.key")).unwrap();
+    let mut validation = Validation::new(Algorithm::HS256);
+    validation.set_audience(&[spacedav::auth::TOKEN_AUDIENCE]);
+    let claims = jsonwebtoken::decode::<spacedav::auth::Claims>(
+        &token,
+        &DecodingKey::from_secret(secret.trim().as_bytes()),
+        &validation,
+    )
+    .unwrap()
+    .claims;
+    assert_eq!(claims.exp - claims.iat, 600);
+    let users = stdout(&run(dir.path(), &["user", "list"]));
+    assert!(
+        users.starts_with(&format!("{}\tadmin\t", claims.sub)),
+        "{users}"
+    );
+    let unknown = run(dir.path(), &["token", "issue", "--user", "nobody"]);
+    assert!(!unknown.status.success());
+}
+
+/// `GET /ocs/v1.php/cloud/user?format=json` with `auth` applied; the status and the user id.
+async fn cloud_user(
+    addr: &str,
+    auth: impl FnOnce(reqwest::RequestBuilder) -> reqwest::RequestBuilder,
+) -> (u16, String) {
+    let url = format!("http://{addr}/ocs/v1.php/cloud/user?format=json");
+    let res = auth(reqwest::Client::new().get(url)).send().await.unwrap();
+    let status = res.status().as_u16();
+    let body: serde_json::Value = res.json().await.unwrap_or_default();
+    let id = body["ocs"]["data"]["id"].as_str().unwrap_or_default();
+    (status, id.to_string())
+}
+
+#[tokio::test]
+async fn passwords_and_tokens_from_the_cli_authenticate_over_http() {
+    let dir = tempfile::tempdir().unwrap();
+    let add = run(
+        dir.path(),
+        &["user", "add", "carol", "--password", "carol-old-pass"],
+    );
+    assert!(add.status.success(), "{}", stderr(&add));
+    let passwd = run(
+        dir.path(),
+        &["user", "passwd", "carol", "--password", "carol-new-pass"],
+    );
+    assert!(passwd.status.success(), "{}", stderr(&passwd));
+    let token = stdout(&run(dir.path(), &["token", "issue", "--user", "carol"]));
+    let server = Server::start(dir.path());
+    let basic = |p: &'static str| move |r: reqwest::RequestBuilder| r.basic_auth("carol", Some(p));
+    assert_eq!(
+        cloud_user(&server.addr, basic("carol-old-pass")).await.0,
+        401
+    );
+    assert_eq!(
+        cloud_user(&server.addr, basic("carol-new-pass")).await,
+        (200, "carol".to_string())
+    );
+    let bearer = |r: reqwest::RequestBuilder| r.bearer_auth(token.trim());
+    assert_eq!(
+        cloud_user(&server.addr, bearer).await,
+        (200, "carol".to_string())
+    );
+    assert!(server.terminate());
+}
+
+#[test]
+fn uploads_of_a_fresh_data_root_list_nothing_and_clean_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let list = run(dir.path(), &["uploads", "list"]);
+    assert!(list.status.success(), "{}", stderr(&list));
+    assert_eq!(stdout(&list), "");
+    let clean = run(dir.path(), &["uploads", "clean"]);
+    assert!(clean.status.success(), "{}", stderr(&clean));
+    assert_eq!(stdout(&clean), "removed 0 expired uploads\n");
+}
+
+#[tokio::test]
+async fn fsck_names_a_file_whose_blob_was_altered() {
+    use spacedav::spaces::{Hasher, NewContent, Precondition, SpacePath};
+    let dir = tempfile::tempdir().unwrap();
+    let data_root = dir.path().join("data");
+    // Store one file through the library, on the data root the binary will check.
+    let sources = spacedav::config::Sources {
+        env: [
+            (
+                "SPACEDAV_STORAGE_DATA_ROOT".to_string(),
+                data_root.display().to_string(),
+            ),
+            (
+                "SPACEDAV_ADMIN_PASSWORD".to_string(),
+                ADMIN_PASSWORD.to_string(),
+            ),
+        ]
+        .into(),
+        ..Default::default()
+    };
+    let config = spacedav::config::load(&sources).unwrap().config;
+    let state = spacedav::AppState::open(config).await.unwrap();
+    let store = state.store();
+    let admin = store.user_by_name("admin").await.unwrap();
+    let data = b"bytes that fsck re-hashes";
+    let mut sink = store.blobs().create().await.unwrap();
+    sink.write(data).await.unwrap();
+    let mut hasher = Hasher::new(false);
+    hasher.update(data);
+    let content = NewContent {
+        blob: sink.finish().await.unwrap(),
+        size: data.len() as u64,
+        checksums: hasher.finish().recorded,
+        mtime: None,
+        content_type: None,
+        reservation: None,
+    };
+    let blob = content.blob.clone();
+    let path = SpacePath::parse("notes.txt").unwrap();
+    store
+        .commit_file(admin.id.0, &path, content, Precondition::None)
+        .await
+        .unwrap();
+    drop(state);
+
+    let clean = run(dir.path(), &["fsck"]);
+    assert!(clean.status.success(), "{}", stderr(&clean));
+    assert!(
+        stdout(&clean).contains("checked 1 files"),
+        "{}",
+        stdout(&clean)
+    );
+
+    // Same length, different bytes: only the checksums can tell.
+    let file = data_root.join("blobs").join(&blob[..2]).join(&blob);
+    std::fs::write(&file, b"BYTES that fsck re-hashes").unwrap();
+    let damaged = run(dir.path(), &["fsck"]);
+    assert!(!damaged.status.success());
+    let out = stdout(&damaged);
+    assert!(
+        out.contains("DAMAGED\t") && out.contains("\t/notes.txt\t"),
+        "{out}"
+    );
+    assert!(out.contains("1 damaged"), "{out}");
+}
