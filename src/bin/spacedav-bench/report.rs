@@ -1,0 +1,237 @@
+//! Results: one record per (round, server, workload), written as JSON lines, and the summary
+//! table of medians with ratios to spacedav and to both ceilings.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use serde_json::json;
+
+use crate::servers::Kind;
+use crate::workloads::{Better, Metric, Workload};
+
+/// One measurement of one workload on one server.
+pub struct Record {
+    pub ts: f64,
+    pub round: usize,
+    pub server: Kind,
+    pub workload: Workload,
+    pub metrics: Vec<Metric>,
+    pub server_cpu_s: f64,
+    pub server_peak_rss_mib: f64,
+    /// False when the peak could not be reset and is the server's lifetime peak.
+    pub peak_reset: bool,
+    pub client_cpu_s: f64,
+    pub wall_s: f64,
+    pub error: Option<String>,
+}
+
+impl Record {
+    /// The JSON line for this record.
+    pub fn to_json(&self) -> serde_json::Value {
+        let metrics: serde_json::Map<String, serde_json::Value> = self
+            .metrics
+            .iter()
+            .map(|m| (m.name.to_owned(), json!(m.value)))
+            .collect();
+        json!({
+            "ts": self.ts, "round": self.round + 1, "server": self.server.name(),
+            "workload": self.workload.name(), "metrics": metrics,
+            "server_cpu_s": self.server_cpu_s, "server_peak_rss_mib": self.server_peak_rss_mib,
+            "peak_reset": self.peak_reset, "client_cpu_s": self.client_cpu_s,
+            "wall_s": self.wall_s, "error": self.error,
+        })
+    }
+}
+
+/// Median, minimum, maximum and count of some values.
+#[derive(Clone, Copy)]
+struct Stat {
+    median: f64,
+    min: f64,
+    max: f64,
+    n: usize,
+}
+
+fn stat(mut v: Vec<f64>) -> Option<Stat> {
+    if v.is_empty() {
+        return None;
+    }
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    let median = if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        (v[n / 2 - 1] + v[n / 2]) / 2.0
+    };
+    Some(Stat {
+        median,
+        min: v[0],
+        max: v[n - 1],
+        n,
+    })
+}
+
+/// How much better `value` is than `reference` (> 1 = better, whatever the metric's direction).
+fn relative(better: Better, value: f64, reference: f64) -> Option<f64> {
+    let r = match better {
+        Better::Higher => value / reference,
+        Better::Lower => reference / value,
+        Better::Neither => return None,
+    };
+    r.is_finite().then_some(r)
+}
+
+type Key = (Workload, &'static str);
+
+struct Summary {
+    /// Per workload and metric: direction and each server's figures.
+    metrics: BTreeMap<Key, (Better, BTreeMap<Kind, Stat>)>,
+    /// Per workload and server: CPU seconds and peak RSS.
+    usage: BTreeMap<(Workload, Kind), (Stat, Stat)>,
+    errors: BTreeMap<(Workload, Kind), usize>,
+}
+
+fn summarise(records: &[Record]) -> Summary {
+    let mut values: BTreeMap<Key, (Better, BTreeMap<Kind, Vec<f64>>)> = BTreeMap::new();
+    let mut usage: BTreeMap<(Workload, Kind), (Vec<f64>, Vec<f64>)> = BTreeMap::new();
+    let mut errors = BTreeMap::new();
+    for r in records {
+        if r.error.is_some() {
+            *errors.entry((r.workload, r.server)).or_insert(0) += 1;
+            continue;
+        }
+        for m in &r.metrics {
+            let e = values.entry((r.workload, m.name)).or_insert((m.better, BTreeMap::new()));
+            e.1.entry(r.server).or_default().push(m.value);
+        }
+        let u = usage.entry((r.workload, r.server)).or_default();
+        u.0.push(r.server_cpu_s);
+        u.1.push(r.server_peak_rss_mib);
+    }
+    Summary {
+        metrics: values
+            .into_iter()
+            .map(|(k, (b, per))| {
+                let per = per.into_iter().filter_map(|(s, v)| Some((s, stat(v)?))).collect();
+                (k, (b, per))
+            })
+            .collect(),
+        usage: usage
+            .into_iter()
+            .filter_map(|(k, (c, m))| Some((k, (stat(c)?, stat(m)?))))
+            .collect(),
+        errors,
+    }
+}
+
+fn ratio_cell(better: Better, s: &Stat, per: &BTreeMap<Kind, Stat>, reference: Kind) -> String {
+    per.get(&reference)
+        .and_then(|r| relative(better, s.median, r.median))
+        .map_or_else(|| "–".into(), |x| format!("{x:.2}"))
+}
+
+fn num(v: f64) -> String {
+    if v >= 100.0 {
+        format!("{v:.0}")
+    } else if v >= 10.0 {
+        format!("{v:.1}")
+    } else {
+        format!("{v:.2}")
+    }
+}
+
+/// The Markdown summary: medians, ranges, ratios, server CPU and peak RSS, then the largest
+/// gaps between spacedav and the best peer or a ceiling.
+pub fn table(records: &[Record], servers: &[Kind], workloads: &[Workload]) -> String {
+    let sum = summarise(records);
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "Medians over rounds (min–max). Ratios are relative performance: > 1 means better than \
+         the reference (spacedav, null sink, hash sink), for rates and times alike.\n"
+    );
+    let _ = writeln!(
+        out,
+        "| workload | metric | server | median | min–max | n | vs spacedav | vs null | vs hash | server CPU s | peak RSS MiB |"
+    );
+    let _ = writeln!(out, "|---|---|---|---|---|---|---|---|---|---|---|");
+    for &w in workloads {
+        let mut first_metric = true;
+        for ((mw, name), (better, per)) in &sum.metrics {
+            if *mw != w {
+                continue;
+            }
+            for &k in servers {
+                let Some(s) = per.get(&k) else { continue };
+                let (cpu, rss) = match (first_metric, sum.usage.get(&(w, k))) {
+                    (true, Some((c, m))) => (num(c.median), num(m.median)),
+                    _ => (String::new(), String::new()),
+                };
+                let _ = writeln!(
+                    out,
+                    "| {} | {name} | {} | {} | {}–{} | {} | {} | {} | {} | {cpu} | {rss} |",
+                    w.name(),
+                    k.name(),
+                    num(s.median),
+                    num(s.min),
+                    num(s.max),
+                    s.n,
+                    ratio_cell(*better, s, per, Kind::Spacedav),
+                    ratio_cell(*better, s, per, Kind::Null),
+                    ratio_cell(*better, s, per, Kind::Hash),
+                );
+            }
+            first_metric = false;
+        }
+    }
+    for ((w, k), n) in &sum.errors {
+        let _ = writeln!(out, "\n{} on {}: {n} failed run(s), see the JSON lines", w.name(), k.name());
+    }
+    out.push_str(&gaps(&sum));
+    out
+}
+
+/// spacedav's figures relative to the best non-ceiling peer and to each ceiling, worst first.
+fn gaps(sum: &Summary) -> String {
+    let mut rows = Vec::new();
+    for ((w, name), (better, per)) in &sum.metrics {
+        let Some(ours) = per.get(&Kind::Spacedav) else { continue };
+        for (&k, s) in per {
+            if k == Kind::Spacedav {
+                continue;
+            }
+            if let Some(r) = relative(*better, ours.median, s.median) {
+                rows.push((r, format!("{} {name}: spacedav {} vs {} {}", w.name(), num(ours.median), k.name(), num(s.median))));
+            }
+        }
+    }
+    if rows.is_empty() {
+        return String::new();
+    }
+    rows.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let mut out = String::from("\nLargest gaps (spacedav's relative performance, < 1 = behind):\n");
+    for (r, what) in rows.iter().take(5) {
+        let _ = writeln!(out, "  {r:.2}  {what}");
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn median_of_even_count_is_the_mean_of_the_middle_two() {
+        let s = stat(vec![4.0, 1.0, 3.0, 2.0]).unwrap();
+        assert_eq!((s.median, s.min, s.max, s.n), (2.5, 1.0, 4.0, 4));
+        assert!(stat(vec![]).is_none());
+    }
+
+    #[test]
+    fn relative_is_above_one_when_better_in_either_direction() {
+        assert_eq!(relative(Better::Higher, 200.0, 100.0), Some(2.0));
+        assert_eq!(relative(Better::Lower, 50.0, 100.0), Some(2.0));
+        assert_eq!(relative(Better::Neither, 1.0, 2.0), None);
+        assert_eq!(relative(Better::Higher, 1.0, 0.0), None);
+    }
+}
