@@ -77,7 +77,11 @@ pub async fn get(
 pub async fn delete(conn: &mut Conn, url: &Url) -> Result<()> {
     let req = conn.request(Method::DELETE, url).body(client::empty())?;
     let resp = conn.send(req).await?;
-    let ok = [StatusCode::NO_CONTENT, StatusCode::OK, StatusCode::NOT_FOUND];
+    let ok = [
+        StatusCode::NO_CONTENT,
+        StatusCode::OK,
+        StatusCode::NOT_FOUND,
+    ];
     let (_, _, body) = client::expect(resp, "DELETE", &ok).await?;
     client::discard(body).await
 }

@@ -26,7 +26,10 @@ use crate::servers::{Kind, Tools};
 use crate::workloads::{Ctx, Sizes, Workload};
 
 #[derive(Parser)]
-#[command(version, about = "spacedav benchmark: spacedav, peers and ceilings side by side")]
+#[command(
+    version,
+    about = "spacedav benchmark: spacedav, peers and ceilings side by side"
+)]
 struct Cli {
     #[command(subcommand)]
     cmd: Cmd,
@@ -145,7 +148,11 @@ async fn run(a: Box<RunArgs>) -> Result<bool> {
     };
     let ctx = Ctx {
         pattern: pattern::Pattern::new(),
-        sizes: if a.smoke { Sizes::smoke() } else { Sizes::full() },
+        sizes: if a.smoke {
+            Sizes::smoke()
+        } else {
+            Sizes::full()
+        },
         verify: a.verify || a.smoke,
     };
     let plan = runner::Plan {
@@ -155,9 +162,7 @@ async fn run(a: Box<RunArgs>) -> Result<bool> {
         out: a.out,
         strict: a.smoke,
     };
-    runner::run(plan, tools, ctx)
-        .await
-        .context("benchmark run")
+    runner::run(plan, tools, ctx).await.context("benchmark run")
 }
 
 fn on_path(name: &str) -> Option<PathBuf> {

@@ -60,7 +60,11 @@ fn tree(root: u32) -> Vec<u32> {
     let mut parents = Vec::new();
     if let Ok(dir) = fs::read_dir("/proc") {
         for entry in dir.flatten() {
-            let Some(pid) = entry.file_name().to_str().and_then(|s| s.parse::<u32>().ok()) else {
+            let Some(pid) = entry
+                .file_name()
+                .to_str()
+                .and_then(|s| s.parse::<u32>().ok())
+            else {
                 continue;
             };
             if let Some(ppid) = stat_fields(&format!("/proc/{pid}/stat")).and_then(|f| f.ppid) {
@@ -135,7 +139,10 @@ mod tests {
 
     #[test]
     fn hwm_is_read_in_kib() {
-        assert_eq!(parse_hwm("Name:\tx\nVmHWM:\t  12345 kB\nVmRSS:\t1 kB\n"), Some(12345));
+        assert_eq!(
+            parse_hwm("Name:\tx\nVmHWM:\t  12345 kB\nVmRSS:\t1 kB\n"),
+            Some(12345)
+        );
         assert_eq!(parse_hwm("Name:\tx\n"), None);
     }
 

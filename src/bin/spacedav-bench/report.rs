@@ -101,7 +101,9 @@ fn summarise(records: &[Record]) -> Summary {
             continue;
         }
         for m in &r.metrics {
-            let e = values.entry((r.workload, m.name)).or_insert((m.better, BTreeMap::new()));
+            let e = values
+                .entry((r.workload, m.name))
+                .or_insert((m.better, BTreeMap::new()));
             e.1.entry(r.server).or_default().push(m.value);
         }
         let u = usage.entry((r.workload, r.server)).or_default();
@@ -112,7 +114,10 @@ fn summarise(records: &[Record]) -> Summary {
         metrics: values
             .into_iter()
             .map(|(k, (b, per))| {
-                let per = per.into_iter().filter_map(|(s, v)| Some((s, stat(v)?))).collect();
+                let per = per
+                    .into_iter()
+                    .filter_map(|(s, v)| Some((s, stat(v)?)))
+                    .collect();
                 (k, (b, per))
             })
             .collect(),
@@ -185,7 +190,12 @@ pub fn table(records: &[Record], servers: &[Kind], workloads: &[Workload]) -> St
         }
     }
     for ((w, k), n) in &sum.errors {
-        let _ = writeln!(out, "\n{} on {}: {n} failed run(s), see the JSON lines", w.name(), k.name());
+        let _ = writeln!(
+            out,
+            "\n{} on {}: {n} failed run(s), see the JSON lines",
+            w.name(),
+            k.name()
+        );
     }
     out.push_str(&gaps(&sum));
     out
@@ -195,13 +205,24 @@ pub fn table(records: &[Record], servers: &[Kind], workloads: &[Workload]) -> St
 fn gaps(sum: &Summary) -> String {
     let mut rows = Vec::new();
     for ((w, name), (better, per)) in &sum.metrics {
-        let Some(ours) = per.get(&Kind::Spacedav) else { continue };
+        let Some(ours) = per.get(&Kind::Spacedav) else {
+            continue;
+        };
         for (&k, s) in per {
             if k == Kind::Spacedav {
                 continue;
             }
             if let Some(r) = relative(*better, ours.median, s.median) {
-                rows.push((r, format!("{} {name}: spacedav {} vs {} {}", w.name(), num(ours.median), k.name(), num(s.median))));
+                rows.push((
+                    r,
+                    format!(
+                        "{} {name}: spacedav {} vs {} {}",
+                        w.name(),
+                        num(ours.median),
+                        k.name(),
+                        num(s.median)
+                    ),
+                ));
             }
         }
     }

@@ -53,15 +53,25 @@ pub async fn run(plan: Plan, tools: Tools, ctx: Ctx) -> Result<bool> {
         match workloads::setup(&r, &ctx).await {
             Ok(fill) => {
                 if let Some(rate) = fill {
-                    println!("{:<10} listing folder filled at {rate:.0} files/s", r.kind.name());
+                    println!(
+                        "{:<10} listing folder filled at {rate:.0} files/s",
+                        r.kind.name()
+                    );
                 }
-                write_line(&mut out, &json!({"ts": now(), "server": r.kind.name(),
+                write_line(
+                    &mut out,
+                    &json!({"ts": now(), "server": r.kind.name(),
                     "workload": "setup", "listing_fill_files_per_s": fill,
-                    "wall_s": at.elapsed().as_secs_f64()}))?;
+                    "wall_s": at.elapsed().as_secs_f64()}),
+                )?;
                 prepared.push(r);
             }
             Err(e) => {
-                println!("{:<10} setup failed: {e:#} (log: {})", r.kind.name(), r.log_path().display());
+                println!(
+                    "{:<10} setup failed: {e:#} (log: {})",
+                    r.kind.name(),
+                    r.log_path().display()
+                );
                 ok = false;
                 r.stop().await;
             }

@@ -128,7 +128,11 @@ pub async fn start(kind: Kind, tools: &Tools) -> Result<Started> {
                 return Ok(Started::Missing("node not installed".into()));
             };
             let script = tools.assets.join("tus-node/server.mjs");
-            if !tools.assets.join("tus-node/node_modules/@tus/server").is_dir() {
+            if !tools
+                .assets
+                .join("tus-node/node_modules/@tus/server")
+                .is_dir()
+            {
                 return Ok(Started::Missing(format!(
                     "@tus/server not installed (npm ci --prefix {})",
                     tools.assets.join("tus-node").display()
@@ -175,7 +179,9 @@ pub async fn start(kind: Kind, tools: &Tools) -> Result<Started> {
     let mut child = cmd
         .spawn()
         .with_context(|| format!("starting {}", kind.name()))?;
-    let pid = child.id().ok_or_else(|| anyhow!("{} exited", kind.name()))?;
+    let pid = child
+        .id()
+        .ok_or_else(|| anyhow!("{} exited", kind.name()))?;
     let stdout = child.stdout.take().expect("stdout is piped");
     let url = match port {
         // rustus and Apache do not print their address; the port was chosen above.
@@ -211,18 +217,28 @@ async fn describe(
     let plain = |u: &Url| Endpoint::new(u, None);
     match kind {
         Kind::Spacedav => {
-            let basic = base64::engine::general_purpose::STANDARD
-                .encode(format!("admin:{ADMIN_PASSWORD}"));
+            let basic =
+                base64::engine::general_purpose::STANDARD.encode(format!("admin:{ADMIN_PASSWORD}"));
             let auth = HeaderValue::from_str(&format!("Basic {basic}"))?;
             let ep = Endpoint::new(&url, Some(auth))?;
             let base = personal_space(&ep, &url).await?;
-            r.tus = Some(TusTarget::new(ep.clone(), base.clone(), Cleanup::DavDelete(base.clone())).await?);
-            r.dav = Some(DavTarget { ep, base, propfind: true });
+            r.tus = Some(
+                TusTarget::new(ep.clone(), base.clone(), Cleanup::DavDelete(base.clone())).await?,
+            );
+            r.dav = Some(DavTarget {
+                ep,
+                base,
+                propfind: true,
+            });
         }
         Kind::Null | Kind::Hash => {
             let ep = plain(&url)?;
             r.tus = Some(TusTarget::new(ep.clone(), url.join("/files/")?, Cleanup::Nothing).await?);
-            r.dav = Some(DavTarget { ep, base: url.join("/dav/")?, propfind: false });
+            r.dav = Some(DavTarget {
+                ep,
+                base: url.join("/dav/")?,
+                propfind: false,
+            });
         }
         Kind::Rustus | Kind::TusNode => {
             let ep = plain(&url)?;
@@ -231,7 +247,11 @@ async fn describe(
         }
         Kind::Apache => {
             let ep = plain(&url)?;
-            r.dav = Some(DavTarget { ep, base: url.join("/dav/")?, propfind: true });
+            r.dav = Some(DavTarget {
+                ep,
+                base: url.join("/dav/")?,
+                propfind: true,
+            });
         }
     }
     Ok(r)
@@ -322,7 +342,10 @@ async fn wait_for_port(child: &mut Child, port: u16) -> Result<()> {
         if let Some(status) = child.try_wait()? {
             bail!("exited with {status} before listening");
         }
-        if tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
+        if tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_ok()
+        {
             return Ok(());
         }
         if Instant::now() > deadline {
@@ -366,7 +389,11 @@ fn apache_conf(tools: &Tools, run_dir: &Path, data: &Path, port: u16) -> Result<
         .replace("{{MODULES}}", &tools.apache_modules.display().to_string())
         .replace(
             "{{USER_LINES}}",
-            if root { "User www-data\nGroup www-data" } else { "" },
+            if root {
+                "User www-data\nGroup www-data"
+            } else {
+                ""
+            },
         );
     let path = run_dir.join("httpd.conf");
     std::fs::write(&path, conf)?;

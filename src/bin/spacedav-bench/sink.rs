@@ -123,7 +123,8 @@ fn reply(status: StatusCode) -> http::response::Builder {
 }
 
 fn done(b: http::response::Builder) -> Response<ReqBody> {
-    b.body(client::empty()).expect("static response parts are valid")
+    b.body(client::empty())
+        .expect("static response parts are valid")
 }
 
 impl Sink {
@@ -136,10 +137,7 @@ impl Sink {
                 (Method::OPTIONS, _) => done(
                     reply(StatusCode::NO_CONTENT)
                         .header("Tus-Version", "1.0.0")
-                        .header(
-                            "Tus-Extension",
-                            "creation,creation-with-upload,termination",
-                        ),
+                        .header("Tus-Extension", "creation,creation-with-upload,termination"),
                 ),
                 (Method::POST, None) => self.create(req).await,
                 (Method::PATCH, Some(id)) => self.patch(id, req).await,
@@ -280,7 +278,9 @@ impl Sink {
         Response::builder()
             .status(StatusCode::OK)
             .header(http::header::CONTENT_LENGTH, len)
-            .body(client::stream(self.pattern.get_or_init(Pattern::new).body(0, len)))
+            .body(client::stream(
+                self.pattern.get_or_init(Pattern::new).body(0, len),
+            ))
             .expect("static response parts are valid")
     }
 }

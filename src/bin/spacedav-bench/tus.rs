@@ -53,8 +53,12 @@ impl TusTarget {
             .header(TUS_RESUMABLE, TUS_VERSION)
             .body(client::empty())?;
         let resp = conn.send(req).await?;
-        let (_, headers, body) =
-            client::expect(resp, "tus OPTIONS", &[StatusCode::OK, StatusCode::NO_CONTENT]).await?;
+        let (_, headers, body) = client::expect(
+            resp,
+            "tus OPTIONS",
+            &[StatusCode::OK, StatusCode::NO_CONTENT],
+        )
+        .await?;
         client::discard(body).await?;
         let cwu = client::header(&headers, TUS_EXTENSION)
             .map(|e| e.split(',').any(|x| x.trim() == "creation-with-upload"))
@@ -146,12 +150,8 @@ pub async fn patch(
         .header(http::header::CONTENT_LENGTH, len)
         .body(client::stream(pattern.body(up.offset, len)))?;
     let resp = conn.send(req).await?;
-    let (_, headers, body) = client::expect(
-        resp,
-        "tus PATCH",
-        &[StatusCode::NO_CONTENT, StatusCode::OK],
-    )
-    .await?;
+    let (_, headers, body) =
+        client::expect(resp, "tus PATCH", &[StatusCode::NO_CONTENT, StatusCode::OK]).await?;
     client::discard(body).await?;
     let offset = acknowledged(&headers)?;
     if offset != up.offset + len {
@@ -176,7 +176,11 @@ pub async fn remove(conn: &mut Conn, t: &TusTarget, up: &Upload) -> Result<()> {
         .header(TUS_RESUMABLE, TUS_VERSION)
         .body(client::empty())?;
     let resp = conn.send(req).await?;
-    let ok = [StatusCode::NO_CONTENT, StatusCode::OK, StatusCode::NOT_FOUND];
+    let ok = [
+        StatusCode::NO_CONTENT,
+        StatusCode::OK,
+        StatusCode::NOT_FOUND,
+    ];
     let (_, _, body) = client::expect(resp, "clean-up DELETE", &ok).await?;
     client::discard(body).await
 }

@@ -197,13 +197,26 @@ pub async fn setup(server: &Running, ctx: &Ctx) -> Result<Option<f64>> {
     let Some(d) = &server.dav else {
         return Ok(None);
     };
-    dav::put(&mut d.ep.conn(), &d.base.join(GET_FILE)?, &ctx.pattern, ctx.sizes.large).await?;
+    dav::put(
+        &mut d.ep.conn(),
+        &d.base.join(GET_FILE)?,
+        &ctx.pattern,
+        ctx.sizes.large,
+    )
+    .await?;
     if !d.propfind {
         return Ok(None);
     }
     let s = &ctx.sizes;
     let dir = d.base.join(LISTING_DIR)?;
-    let rate = dav::populate(d, &dir, &ctx.pattern, s.listing_files, s.listing_file_size, 16);
+    let rate = dav::populate(
+        d,
+        &dir,
+        &ctx.pattern,
+        s.listing_files,
+        s.listing_file_size,
+        16,
+    );
     Ok(Some(rate.await?))
 }
 
@@ -226,7 +239,8 @@ pub async fn run(w: Workload, server: &Running, ctx: &Ctx, round: usize) -> Resu
             for i in 0..s.finish_reps {
                 let mut conn = t.ep.conn();
                 let name = format!("{tag}-{i}.bin");
-                let (mut up, _) = tus::create(&mut conn, t, &ctx.pattern, &name, s.finish, 0).await?;
+                let (mut up, _) =
+                    tus::create(&mut conn, t, &ctx.pattern, &name, s.finish, 0).await?;
                 let start = Instant::now();
                 tus::patch(&mut conn, &mut up, &ctx.pattern, s.finish).await?;
                 times.push(start.elapsed());
@@ -239,7 +253,10 @@ pub async fn run(w: Workload, server: &Running, ctx: &Ctx, round: usize) -> Resu
             let t = server.tus.as_ref().expect("applies() checked tus");
             let elapsed = parallel_uploads(t, ctx, &tag).await?;
             let total = s.large as f64 * s.parallel as f64;
-            Ok(vec![rate("aggregate MiB/s", total / MIB / elapsed.as_secs_f64())])
+            Ok(vec![rate(
+                "aggregate MiB/s",
+                total / MIB / elapsed.as_secs_f64(),
+            )])
         }
         Workload::TusSmall => {
             let t = server.tus.as_ref().expect("applies() checked tus");
@@ -256,14 +273,20 @@ pub async fn run(w: Workload, server: &Running, ctx: &Ctx, round: usize) -> Resu
                 dav::get(&mut conn, &url, &ctx.pattern, s.large, true).await?;
             }
             dav::delete(&mut conn, &url).await?;
-            Ok(vec![rate("MiB/s", s.large as f64 / MIB / elapsed.as_secs_f64())])
+            Ok(vec![rate(
+                "MiB/s",
+                s.large as f64 / MIB / elapsed.as_secs_f64(),
+            )])
         }
         Workload::DavGet => {
             let d = server.dav.as_ref().expect("applies() checked dav");
             let url = d.base.join(GET_FILE)?;
             let start = Instant::now();
             dav::get(&mut d.ep.conn(), &url, &ctx.pattern, s.large, ctx.verify).await?;
-            Ok(vec![rate("MiB/s", s.large as f64 / MIB / start.elapsed().as_secs_f64())])
+            Ok(vec![rate(
+                "MiB/s",
+                s.large as f64 / MIB / start.elapsed().as_secs_f64(),
+            )])
         }
         Workload::PropfindNamed | Workload::PropfindAllprop => {
             let d = server.dav.as_ref().expect("applies() checked dav");
@@ -287,7 +310,8 @@ async fn large_upload(
     let name = format!("{tag}.bin");
     let first = if cwu { plan[0] } else { 0 };
     let start = Instant::now();
-    let (mut up, mut headers) = tus::create(&mut conn, t, &ctx.pattern, &name, s.large, first).await?;
+    let (mut up, mut headers) =
+        tus::create(&mut conn, t, &ctx.pattern, &name, s.large, first).await?;
     let mut last = start.elapsed();
     for &n in &plan[usize::from(cwu)..] {
         let at = Instant::now();
@@ -371,7 +395,9 @@ async fn small_uploads(t: &TusTarget, ctx: &Ctx, tag: &str) -> Result<Vec<Metric
                 let name = format!("{tag}-{i:05}.bin");
                 let at = Instant::now();
                 let up = if t.cwu {
-                    tus::create(&mut conn, &t, &pattern, &name, size, size).await?.0
+                    tus::create(&mut conn, &t, &pattern, &name, size, size)
+                        .await?
+                        .0
                 } else {
                     let (mut up, _) = tus::create(&mut conn, &t, &pattern, &name, size, 0).await?;
                     tus::patch(&mut conn, &mut up, &pattern, size).await?;
@@ -394,7 +420,12 @@ async fn small_uploads(t: &TusTarget, ctx: &Ctx, tag: &str) -> Result<Vec<Metric
         time_ms("p50 ms", pct(0.50)),
         time_ms("p99 ms", pct(0.99)),
     ];
-    remove_all(t, done.into_iter().map(|(_, up)| up).collect(), s.small_workers).await?;
+    remove_all(
+        t,
+        done.into_iter().map(|(_, up)| up).collect(),
+        s.small_workers,
+    )
+    .await?;
     Ok(metrics)
 }
 
@@ -421,7 +452,11 @@ async fn remove_all(t: &TusTarget, uploads: Vec<Upload>, workers: usize) -> Resu
 }
 
 async fn listing(d: &DavTarget, ctx: &Ctx, allprop: bool) -> Result<Vec<Metric>> {
-    let query = if allprop { dav::ALLPROP } else { dav::NAMED_PROPS };
+    let query = if allprop {
+        dav::ALLPROP
+    } else {
+        dav::NAMED_PROPS
+    };
     let l = dav::propfind(&mut d.ep.conn(), &d.base.join(LISTING_DIR)?, query).await?;
     let want = ctx.sizes.listing_files + 1;
     if l.responses != want {
