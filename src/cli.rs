@@ -209,8 +209,11 @@ pub enum TokenCommand {
 fn init_tracing(format: LogFormat, default_level: &str) {
     let filter =
         EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_level));
+    // Colour codes only for a person at a terminal, not in files or CI logs.
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(ansi)
         .with_writer(std::io::stderr);
     // Only `run` calls this, once per process; an error would mean a subscriber is already set.
     let _ = match format {
