@@ -142,7 +142,7 @@ impl TusService {
     /// A service over `store` configured by `config`.
     pub fn new(store: Store, config: &Config) -> Self {
         TusService(Arc::new(Inner {
-            sessions: Sessions::new(store.db().clone()),
+            sessions: Sessions::new(store.clone()),
             store,
             keys: TransferKeys::new(&config.transfer_secret),
             settings: Settings::from_config(config),

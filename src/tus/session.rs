@@ -6,7 +6,7 @@ use sqlx::sqlite::SqliteRow;
 use sqlx::{Row, SqlitePool};
 use uuid::Uuid;
 
-use crate::spaces::{Algorithm, Mtime, NodeId, Role, SpacePath, StoreError, UserId};
+use crate::spaces::{Algorithm, Mtime, NodeId, Role, SpacePath, Store, StoreError, UserId};
 
 /// Whether an upload is part of a concatenation (tus concatenation extension).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -144,16 +144,21 @@ fn from_row(row: &SqliteRow) -> Result<Session, StoreError> {
     })
 }
 
-/// The session table.
+/// The session table. Every change is durable before the call returns (the store's group
+/// commit), because clients are told about it right after.
 #[derive(Clone)]
 pub struct Sessions {
-    db: SqlitePool,
+    store: Store,
 }
 
 impl Sessions {
-    /// Sessions in `db`.
-    pub fn new(db: SqlitePool) -> Self {
-        Sessions { db }
+    /// Sessions in the metadata database of `store`.
+    pub fn new(store: Store) -> Self {
+        Sessions { store }
+    }
+
+    fn db(&self) -> &SqlitePool {
+        self.store.db()
     }
 
     /// Store a new session.
@@ -195,16 +200,16 @@ impl Sessions {
         .bind(concat)
         .bind(parts)
         .bind(s.node.map(|n| n.0.to_string()))
-        .execute(&self.db)
+        .execute(self.db())
         .await?;
-        Ok(())
+        self.store.durable().await
     }
 
     /// The session with this id.
     pub async fn get(&self, id: Uuid) -> Result<Option<Session>, StoreError> {
         let row = sqlx::query(&format!("SELECT {COLS} FROM uploads WHERE id = $1"))
             .bind(id.to_string())
-            .fetch_optional(&self.db)
+            .fetch_optional(self.db())
             .await?;
         row.as_ref().map(from_row).transpose()
     }
@@ -212,7 +217,7 @@ impl Sessions {
     /// Every session, oldest first.
     pub async fn all(&self) -> Result<Vec<Session>, StoreError> {
         let rows = sqlx::query(&format!("SELECT {COLS} FROM uploads ORDER BY created_at"))
-            .fetch_all(&self.db)
+            .fetch_all(self.db())
             .await?;
         rows.iter().map(from_row).collect()
     }
@@ -223,7 +228,7 @@ impl Sessions {
             "SELECT {COLS} FROM uploads WHERE expires_at <= $1"
         ))
         .bind(now)
-        .fetch_all(&self.db)
+        .fetch_all(self.db())
         .await?;
         rows.iter().map(from_row).collect()
     }
@@ -244,11 +249,12 @@ impl Sessions {
         .bind(length.map(|l| l as i64))
         .bind(s.id.to_string())
         .bind(s.version)
-        .execute(&self.db)
+        .execute(self.db())
         .await?;
         if done.rows_affected() != 1 {
             return Ok(false);
         }
+        self.store.durable().await?;
         s.offset = offset;
         s.length = length;
         s.version += 1;
@@ -260,9 +266,9 @@ impl Sessions {
         sqlx::query("UPDATE uploads SET reserved = $1 WHERE id = $2")
             .bind(bytes as i64)
             .bind(id.to_string())
-            .execute(&self.db)
+            .execute(self.db())
             .await?;
-        Ok(())
+        self.store.durable().await
     }
 
     /// Mark the session finished: its blob now belongs to `node`.
@@ -273,18 +279,18 @@ impl Sessions {
         )
         .bind(node.0.to_string())
         .bind(id.to_string())
-        .execute(&self.db)
+        .execute(self.db())
         .await?;
-        Ok(())
+        self.store.durable().await
     }
 
     /// Remove the row.
     pub async fn delete(&self, id: Uuid) -> Result<(), StoreError> {
         sqlx::query("DELETE FROM uploads WHERE id = $1")
             .bind(id.to_string())
-            .execute(&self.db)
+            .execute(self.db())
             .await?;
-        Ok(())
+        self.store.durable().await
     }
 
     /// Whether a node or a version points at `blob` (then it must never be deleted here).
@@ -294,7 +300,7 @@ impl Sessions {
              (SELECT COUNT(*) FROM versions WHERE blob = $1)",
         )
         .bind(blob)
-        .fetch_one(&self.db)
+        .fetch_one(self.db())
         .await?;
         Ok(n > 0)
     }
