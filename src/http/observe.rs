@@ -133,3 +133,37 @@ impl Drop for LoggedBody {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use axum::Router;
+    use axum::routing::get;
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+
+    use super::*;
+
+    /// Handlers may (by mistake or through a library) put text into a 5xx body; it must not
+    /// reach the client. 4xx bodies pass untouched.
+    #[tokio::test]
+    async fn strips_5xx_bodies_and_keeps_others() {
+        let app = Router::new()
+            .route(
+                "/500",
+                get(|| async { (StatusCode::INTERNAL_SERVER_ERROR, "secret internals") }),
+            )
+            .route("/404", get(|| async { (StatusCode::NOT_FOUND, "nope") }))
+            .layer(axum::middleware::from_fn(observe));
+        for (path, status, body) in [
+            ("/500", StatusCode::INTERNAL_SERVER_ERROR, ""),
+            ("/404", StatusCode::NOT_FOUND, "nope"),
+        ] {
+            let req = Request::builder().uri(path).body(Body::empty()).unwrap();
+            let res = app.clone().oneshot(req).await.unwrap();
+            assert_eq!(res.status(), status);
+            assert!(res.headers().contains_key(&X_REQUEST_ID));
+            let bytes = res.into_body().collect().await.unwrap().to_bytes();
+            assert_eq!(bytes, body.as_bytes(), "{path}");
+        }
+    }
+}

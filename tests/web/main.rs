@@ -1,0 +1,10 @@
+//! The client-facing surface before any upload: OCS, status, Graph drives, authentication and
+//! the HTTP plumbing (request id, CORS, 5xx hygiene), over HTTP against a real server.
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod auth;
+mod graph;
+mod ocs;
+mod plumbing;
