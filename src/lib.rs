@@ -7,6 +7,7 @@
 pub mod auth;
 pub mod cli;
 pub mod config;
+pub mod dav;
 pub mod graph;
 pub mod http;
 pub mod ocs;

@@ -29,6 +29,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::ocs::routes())
         .merge(crate::graph::routes())
         .merge(crate::tus::routes())
+        .merge(crate::dav::routes())
         .layer(middleware::from_fn_with_state(state.clone(), cors::cors))
         .layer(middleware::from_fn(observe::observe))
         .with_state(state)

@@ -1,0 +1,159 @@
+//! `ReqCtx`: the per-request context dav-server hands to every filesystem call (the `C` of
+//! `GuardedFileSystem<C>`), and `PutParams`, the ownCloud PUT headers parsed up front.
+
+use std::sync::{Arc, Mutex};
+
+use base64::Engine;
+
+use super::error::DavError;
+use crate::spaces::{Algorithm, Mtime, Node, Role, SpacePath, User};
+
+/// A checksum the client sent with a PUT, to verify before committing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExpectedChecksum {
+    /// The algorithm.
+    pub alg: Algorithm,
+    /// The digest bytes.
+    pub digest: Vec<u8>,
+}
+
+/// What a PUT carries beyond its body.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PutParams {
+    /// `X-OC-Mtime`.
+    pub mtime: Option<Mtime>,
+    /// `OC-Checksum` or `Upload-Checksum`.
+    pub checksum: Option<ExpectedChecksum>,
+}
+
+/// What the filesystem learnt while serving the request, read back by the response decorator.
+#[derive(Debug, Default)]
+pub struct Outcome {
+    /// The node a PUT committed or a MKCOL created.
+    pub node: Option<Node>,
+    /// The precise reason for a failure dav-server can only report as a fixed status.
+    pub error: Option<DavError>,
+}
+
+/// Per-request context: who asks, in which space, with which role.
+#[derive(Debug, Clone)]
+pub struct ReqCtx {
+    /// The authenticated user.
+    pub user: User,
+    /// The space uuid.
+    pub space: uuid::Uuid,
+    /// The user's role in the space.
+    pub role: Role,
+    /// The folder the URL prefix addresses (the root, or the folder of a `{rid}`).
+    pub base: SpacePath,
+    /// PUT parameters.
+    pub put: PutParams,
+    /// Filled by the filesystem.
+    pub outcome: Arc<Mutex<Outcome>>,
+}
+
+impl ReqCtx {
+    /// Record the node a write produced.
+    pub fn set_node(&self, node: Node) {
+        self.outcome.lock().unwrap_or_else(|e| e.into_inner()).node = Some(node);
+    }
+
+    /// Record why the request failed.
+    pub fn set_error(&self, e: DavError) {
+        self.outcome.lock().unwrap_or_else(|e| e.into_inner()).error = Some(e);
+    }
+
+    /// Take the recorded node and error.
+    pub fn take_outcome(&self) -> Outcome {
+        std::mem::take(&mut *self.outcome.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+}
+
+/// Parse `X-OC-Mtime`: unix seconds, optionally with a fraction.
+pub fn parse_mtime(v: &str) -> Result<Mtime, DavError> {
+    let bad = || DavError::BadMtime(v.into());
+    let v = v.trim();
+    let (secs, frac) = v.split_once('.').unwrap_or((v, ""));
+    let secs: i64 = secs.parse().map_err(|_| bad())?;
+    if !frac.chars().all(|c| c.is_ascii_digit()) || frac.len() > 9 {
+        return Err(bad());
+    }
+    let nanos = if frac.is_empty() {
+        0
+    } else {
+        format!("{frac:0<9}").parse::<u32>().map_err(|_| bad())?
+    };
+    Ok(Mtime::from_unix(secs, nanos))
+}
+
+fn digest_bytes(alg: Algorithm, s: &str) -> Option<Vec<u8>> {
+    let s = s.trim();
+    if s.len() == alg.digest_len() * 2
+        && let Ok(b) = hex::decode(s)
+    {
+        return Some(b);
+    }
+    base64::engine::general_purpose::STANDARD
+        .decode(s)
+        .ok()
+        .filter(|b| b.len() == alg.digest_len())
+}
+
+/// Parse `OC-Checksum: SHA1:<hex>` (several space-separated entries allowed; the first one
+/// counts).
+pub fn parse_oc_checksum(v: &str) -> Result<ExpectedChecksum, DavError> {
+    let bad = || DavError::BadChecksumHeader(v.into());
+    let first = v.split_whitespace().next().ok_or_else(bad)?;
+    let (alg, digest) = first.split_once(':').ok_or_else(bad)?;
+    let alg = Algorithm::parse(alg).ok_or_else(bad)?;
+    let digest = digest_bytes(alg, digest).ok_or_else(bad)?;
+    Ok(ExpectedChecksum { alg, digest })
+}
+
+/// Parse `Upload-Checksum: <alg> <digest>` (digest base64 as in tus, or hex).
+pub fn parse_upload_checksum(v: &str) -> Result<ExpectedChecksum, DavError> {
+    let bad = || DavError::BadChecksumHeader(v.into());
+    let (alg, digest) = v.trim().split_once(' ').ok_or_else(bad)?;
+    let alg = Algorithm::parse(alg).ok_or_else(bad)?;
+    let digest = digest_bytes(alg, digest).ok_or_else(bad)?;
+    Ok(ExpectedChecksum { alg, digest })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mtime_parses_seconds_and_fractions() {
+        let cases = [
+            ("1697446179", Some(Mtime::from_unix(1697446179, 0))),
+            (
+                "1697446179.5",
+                Some(Mtime::from_unix(1697446179, 500_000_000)),
+            ),
+            (" 12 ", Some(Mtime::from_unix(12, 0))),
+            ("abc", None),
+            ("1.x", None),
+            ("", None),
+        ];
+        for (input, want) in cases {
+            assert_eq!(parse_mtime(input).ok(), want, "{input:?}");
+        }
+    }
+
+    #[test]
+    fn checksum_headers_parse() {
+        let sha1 = "8cb2237d0679ca88db6464eac60da96345513964";
+        let oc = parse_oc_checksum(&format!("SHA1:{sha1} MD5:x")).unwrap();
+        assert_eq!(oc.alg, Algorithm::Sha1);
+        assert_eq!(hex::encode(&oc.digest), sha1);
+        let up = parse_upload_checksum(&format!("sha1 {sha1}")).unwrap();
+        assert_eq!(up, oc);
+        let b64 = base64::engine::general_purpose::STANDARD.encode(&oc.digest);
+        assert_eq!(parse_upload_checksum(&format!("SHA1 {b64}")).unwrap(), oc);
+        for bad in ["SHA1", "CRC9:00", "SHA1:abcd", "sha1"] {
+            assert!(parse_oc_checksum(bad).is_err(), "{bad}");
+        }
+        assert!(parse_upload_checksum("md5 zz").is_err());
+    }
+}

@@ -1,0 +1,147 @@
+//! What dav-server's answers lack for ownCloud clients (SPEC §5): `OC-ETag`, `OC-FileId`,
+//! `OC-Checksum`, `OC-Perm`, `X-OC-MTime: accepted`, `Content-Disposition`, the precise status
+//! of failures dav-server can only call 500, and Sabre XML bodies on empty error answers.
+
+use axum::body::Body;
+use axum::response::Response;
+use http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+
+use super::ctx::ReqCtx;
+use super::error::{DavError, sabre_body};
+use super::headers::{OC_CHECKSUM, OC_ETAG, OC_FILEID, OC_PERM, X_OC_MTIME, XML_CONTENT_TYPE};
+use super::href::escape;
+use super::propfind_xml::permissions;
+use super::resolve::Target;
+use crate::spaces::{Mtime, Node, SpacePath};
+use crate::state::AppState;
+
+/// What the dispatcher learnt before dav-server ran.
+#[derive(Debug, Default)]
+pub struct Extra {
+    /// The node of a GET/HEAD.
+    pub node: Option<Node>,
+    /// The request carried `X-OC-Mtime` (PUT).
+    pub mtime_sent: bool,
+    /// The space path of a COPY/MOVE destination.
+    pub destination: Option<SpacePath>,
+    /// `X-OC-Mtime` of a COPY/MOVE, applied to the destination afterwards.
+    pub copy_mtime: Option<Mtime>,
+}
+
+fn insert(h: &mut HeaderMap, name: http::HeaderName, v: &str) {
+    if let Ok(v) = HeaderValue::from_str(v) {
+        h.insert(name, v);
+    }
+}
+
+/// `ETag`, `OC-ETag`, `OC-FileId`, `OC-Perm` of a node.
+fn node_headers(h: &mut HeaderMap, target: &Target, node: &Node) {
+    let etag = node.quoted_etag();
+    insert(h, header::ETAG, &etag);
+    insert(h, OC_ETAG, &etag);
+    insert(h, OC_FILEID, &target.space.id.resource(node.id).to_string());
+    insert(h, OC_PERM, permissions(target.role, node.is_folder()));
+}
+
+/// `HEAD` on a folder: 200 with its etag (webdavclient3's `check()` relies on it).
+pub fn folder_head(target: &Target, node: &Node) -> Response {
+    let mut res = Response::new(Body::empty());
+    node_headers(res.headers_mut(), target, node);
+    insert(
+        res.headers_mut(),
+        header::LAST_MODIFIED,
+        &node.mtime.http_date(),
+    );
+    res
+}
+
+/// Add the ownCloud headers to dav-server's answer and give errors a Sabre body.
+pub async fn decorate(
+    state: &AppState,
+    method: &Method,
+    target: &Target,
+    ctx: &ReqCtx,
+    extra: Extra,
+    mut res: Response,
+) -> Response {
+    let outcome = ctx.take_outcome();
+    let status = res.status();
+    if status.is_success() {
+        let h = res.headers_mut();
+        match method.as_str() {
+            "PUT" | "MKCOL" => {
+                if let Some(n) = &outcome.node {
+                    node_headers(h, target, n);
+                    insert(h, header::LAST_MODIFIED, &n.mtime.http_date());
+                }
+                if extra.mtime_sent {
+                    insert(h, X_OC_MTIME, "accepted");
+                }
+            }
+            "GET" | "HEAD" => {
+                if let Some(n) = &extra.node {
+                    node_headers(h, target, n);
+                    if let Some(sha1) = &n.checksums.sha1 {
+                        insert(h, OC_CHECKSUM, &format!("SHA1:{sha1}"));
+                    }
+                    if method == Method::GET {
+                        insert(
+                            h,
+                            header::CONTENT_DISPOSITION,
+                            &format!(
+                                "attachment; filename*=UTF-8''{}; filename=\"{}\"",
+                                escape(&n.name),
+                                n.name.replace(['"', '\\'], "_")
+                            ),
+                        );
+                    }
+                }
+            }
+            "COPY" | "MOVE" => {
+                if let (Some(dest), Some(mtime)) = (&extra.destination, extra.copy_mtime) {
+                    let store = state.store();
+                    if let Ok(n) = store.resolve(target.space_uuid(), dest).await
+                        && store.set_mtime(n.id, mtime).await.is_ok()
+                    {
+                        insert(res.headers_mut(), X_OC_MTIME, "accepted");
+                    }
+                }
+            }
+            _ => {}
+        }
+        return res;
+    }
+    let (status, message) = match outcome.error {
+        Some(e) if status.is_server_error() || status == StatusCode::CONFLICT => {
+            (e.status(), e.to_string())
+        }
+        Some(DavError::ChecksumMismatch) => (
+            StatusCode::BAD_REQUEST,
+            DavError::ChecksumMismatch.to_string(),
+        ),
+        _ => (status, status.canonical_reason().unwrap_or("").to_string()),
+    };
+    let empty = res
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .is_some_and(|v| v == "0");
+    if status.is_client_error() || status.is_server_error() {
+        *res.status_mut() = status;
+        if empty && method != Method::HEAD {
+            let body = if status.is_server_error() && status != StatusCode::INSUFFICIENT_STORAGE {
+                sabre_body(status, "Internal Server Error")
+            } else {
+                sabre_body(status, &message)
+            };
+            let h = res.headers_mut();
+            h.insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static(XML_CONTENT_TYPE),
+            );
+            h.remove(header::CONTENT_LENGTH);
+            let (parts, _) = res.into_parts();
+            return Response::from_parts(parts, Body::from(body));
+        }
+    }
+    res
+}

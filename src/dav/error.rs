@@ -1,0 +1,173 @@
+//! `DavError`: every way a WebDAV request fails before or around dav-server, with the one
+//! status table, and the Sabre-style XML error bodies the ownCloud clients parse (SPEC §5).
+
+use axum::body::Body;
+use axum::response::{IntoResponse, Response};
+use http::{StatusCode, header};
+
+use super::headers::{NS_DAV, NS_SABRE, XML_CONTENT_TYPE};
+use crate::spaces::StoreError;
+
+/// A failed WebDAV request.
+#[derive(Debug, thiserror::Error)]
+pub enum DavError {
+    /// The space, user or resource does not exist or is not visible to the requester.
+    #[error("Resource not found")]
+    NotFound,
+    /// The requester may see but not change the resource.
+    #[error("Access denied")]
+    ReadOnly,
+    /// `Depth` is not `0`, `1` (or `infinity` where enabled).
+    #[error("Invalid Depth header value: {0}")]
+    BadDepth(String),
+    /// The request body is not the XML the method needs.
+    #[error("Invalid XML: {0}")]
+    MalformedXml(String),
+    /// A path segment or name is not acceptable.
+    #[error("Invalid path: {0}")]
+    InvalidPath(String),
+    /// `X-OC-Mtime` is not a unix time.
+    #[error("Invalid X-OC-Mtime: {0}")]
+    BadMtime(String),
+    /// `OC-Checksum`/`Upload-Checksum` cannot be parsed or names an unknown algorithm.
+    #[error("Invalid checksum header: {0}")]
+    BadChecksumHeader(String),
+    /// The uploaded bytes do not match the checksum the client sent.
+    #[error("The computed checksum does not match the one received from the client.")]
+    ChecksumMismatch,
+    /// `Content-Range` on PUT: partial updates go through tus.
+    #[error("Content-Range is not supported on PUT; use tus")]
+    PartialPut,
+    /// COPY/MOVE into another space.
+    #[error("Destination is in another space")]
+    CrossSpace,
+    /// The parent folder of the target does not exist.
+    #[error("Parent folder does not exist")]
+    ParentMissing,
+    /// A target exists where it must not, or a node changed meanwhile.
+    #[error("Precondition failed")]
+    PreconditionFailed,
+    /// A folder is where a file was expected or the other way round.
+    #[error("Conflicting resource type")]
+    Conflict,
+    /// The space quota cannot take the bytes.
+    #[error("Insufficient storage")]
+    QuotaExceeded,
+    /// The target is locked by a lock the request does not hold.
+    #[error("Resource is locked")]
+    Locked,
+    /// The storage core failed (logged; the body says nothing).
+    #[error("internal error")]
+    Internal(#[source] StoreError),
+}
+
+impl DavError {
+    /// The HTTP status and the Sabre exception class of this error.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            DavError::NotFound => StatusCode::NOT_FOUND,
+            DavError::ReadOnly => StatusCode::FORBIDDEN,
+            DavError::BadDepth(_)
+            | DavError::MalformedXml(_)
+            | DavError::InvalidPath(_)
+            | DavError::BadMtime(_)
+            | DavError::BadChecksumHeader(_)
+            | DavError::ChecksumMismatch => StatusCode::BAD_REQUEST,
+            DavError::PartialPut => StatusCode::NOT_IMPLEMENTED,
+            DavError::CrossSpace => StatusCode::BAD_GATEWAY,
+            DavError::ParentMissing | DavError::Conflict => StatusCode::CONFLICT,
+            DavError::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
+            DavError::QuotaExceeded => StatusCode::INSUFFICIENT_STORAGE,
+            DavError::Locked => StatusCode::LOCKED,
+            DavError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+}
+
+impl From<StoreError> for DavError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound => DavError::NotFound,
+            StoreError::ParentMissing => DavError::ParentMissing,
+            StoreError::AlreadyExists | StoreError::PreconditionFailed => {
+                DavError::PreconditionFailed
+            }
+            StoreError::IsFolder
+            | StoreError::NotFolder
+            | StoreError::Conflict
+            | StoreError::IntoItself
+            | StoreError::NameTaken(_) => DavError::Conflict,
+            StoreError::RootImmutable => DavError::ReadOnly,
+            StoreError::QuotaExceeded => DavError::QuotaExceeded,
+            StoreError::InvalidPath(p) => DavError::InvalidPath(p.to_string()),
+            StoreError::CrossSpace => DavError::CrossSpace,
+            e @ (StoreError::Io(_) | StoreError::Db(_) | StoreError::Migrate(_)) => {
+                DavError::Internal(e)
+            }
+        }
+    }
+}
+
+impl From<crate::spaces::InvalidPath> for DavError {
+    fn from(e: crate::spaces::InvalidPath) -> Self {
+        DavError::InvalidPath(e.to_string())
+    }
+}
+
+/// The Sabre exception class clients see for a status.
+fn exception(status: StatusCode) -> &'static str {
+    match status.as_u16() {
+        400 => "Sabre\\DAV\\Exception\\BadRequest",
+        401 => "Sabre\\DAV\\Exception\\NotAuthenticated",
+        403 => "Sabre\\DAV\\Exception\\Forbidden",
+        404 => "Sabre\\DAV\\Exception\\NotFound",
+        405 => "Sabre\\DAV\\Exception\\MethodNotAllowed",
+        409 => "Sabre\\DAV\\Exception\\Conflict",
+        412 => "Sabre\\DAV\\Exception\\PreconditionFailed",
+        415 => "Sabre\\DAV\\Exception\\UnsupportedMediaType",
+        416 => "Sabre\\DAV\\Exception\\RequestedRangeNotSatisfiable",
+        423 => "Sabre\\DAV\\Exception\\Locked",
+        501 => "Sabre\\DAV\\Exception\\NotImplemented",
+        507 => "Sabre\\DAV\\Exception\\InsufficientStorage",
+        _ => "Sabre\\DAV\\Exception",
+    }
+}
+
+fn escape_text(s: &str) -> String {
+    quick_xml::escape::escape(s).into_owned()
+}
+
+/// A Sabre-style error document for `status` with `message`.
+pub fn sabre_body(status: StatusCode, message: &str) -> String {
+    format!(
+        "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<d:error xmlns:d=\"{NS_DAV}\" \
+         xmlns:s=\"{NS_SABRE}\"><s:exception>{}</s:exception><s:message>{}</s:message></d:error>",
+        exception(status),
+        escape_text(message)
+    )
+}
+
+/// A complete error response with a Sabre body.
+pub fn sabre_response(status: StatusCode, message: &str) -> Response {
+    let mut res = Response::new(Body::from(sabre_body(status, message)));
+    *res.status_mut() = status;
+    res.headers_mut().insert(
+        header::CONTENT_TYPE,
+        http::HeaderValue::from_static(XML_CONTENT_TYPE),
+    );
+    res
+}
+
+impl IntoResponse for DavError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        if let DavError::Internal(e) = &self {
+            tracing::error!(error = %e, "webdav request failed");
+        }
+        let message = match &self {
+            DavError::Internal(_) => "Internal Server Error".to_string(),
+            other => other.to_string(),
+        };
+        sabre_response(status, &message)
+    }
+}

@@ -1,0 +1,289 @@
+//! dav-server file handles: `GetFile` reads a node's blob by ranges, `PutFile` stages a PUT
+//! body in a fresh blob while hashing it and commits only a complete, verified body.
+
+use std::io::SeekFrom;
+use std::sync::Mutex;
+
+use bytes::{Buf, Bytes};
+use dav_server::fs::{DavFile, DavMetaData, FsError, FsFuture, FsResult, OpenOptions};
+use futures::FutureExt;
+use tokio::io::AsyncReadExt;
+
+use super::ctx::ReqCtx;
+use super::error::DavError;
+use super::fs::{NodeMeta, fs_status};
+use crate::spaces::{
+    Algorithm, BlobReader, BlobSink, Hasher, NewContent, Node, Precondition, SpacePath, Store,
+};
+
+fn io_failure(e: std::io::Error) -> FsError {
+    tracing::error!(error = %e, "webdav blob i/o failed");
+    FsError::GeneralFailure
+}
+
+/// Reads a file; the blob is (re)opened lazily at the current position after a seek.
+pub struct GetFile {
+    store: Store,
+    node: Node,
+    pos: u64,
+    // The reader is `Send` but not `Sync`; a mutex makes the handle `Sync` as dav-server asks.
+    reader: Mutex<Option<BlobReader>>,
+}
+
+impl std::fmt::Debug for GetFile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GetFile")
+            .field("node", &self.node.id)
+            .field("pos", &self.pos)
+            .finish()
+    }
+}
+
+impl GetFile {
+    /// A reader positioned at the start of `node`.
+    pub fn new(store: Store, node: Node) -> Self {
+        GetFile {
+            store,
+            node,
+            pos: 0,
+            reader: Mutex::new(None),
+        }
+    }
+}
+
+impl DavFile for GetFile {
+    fn metadata(&mut self) -> FsFuture<'_, Box<dyn DavMetaData>> {
+        let meta: Box<dyn DavMetaData> = Box::new(NodeMeta(self.node.clone()));
+        futures::future::ready(Ok(meta)).boxed()
+    }
+
+    fn write_buf(&mut self, _buf: Box<dyn Buf + Send>) -> FsFuture<'_, ()> {
+        futures::future::ready(Err(FsError::Forbidden)).boxed()
+    }
+
+    fn write_bytes(&mut self, _buf: Bytes) -> FsFuture<'_, ()> {
+        futures::future::ready(Err(FsError::Forbidden)).boxed()
+    }
+
+    fn read_bytes(&mut self, count: usize) -> FsFuture<'_, Bytes> {
+        async move {
+            let size = self.node.size;
+            let want = count.min(size.saturating_sub(self.pos) as usize);
+            if want == 0 {
+                return Ok(Bytes::new());
+            }
+            let slot = self.reader.get_mut().unwrap_or_else(|e| e.into_inner());
+            if slot.is_none() {
+                let key = self.node.blob.as_deref().ok_or(FsError::GeneralFailure)?;
+                let r = self
+                    .store
+                    .blobs()
+                    .open(key, Some(self.pos..size))
+                    .await
+                    .map_err(io_failure)?;
+                *slot = Some(r);
+            }
+            let reader = slot.as_mut().expect("opened above");
+            let mut buf = vec![0u8; want];
+            let mut got = 0;
+            while got < want {
+                let n = reader.read(&mut buf[got..]).await.map_err(io_failure)?;
+                if n == 0 {
+                    // The blob is shorter than the node says: fail rather than pad.
+                    return Err(FsError::GeneralFailure);
+                }
+                got += n;
+            }
+            self.pos += got as u64;
+            Ok(Bytes::from(buf))
+        }
+        .boxed()
+    }
+
+    fn seek(&mut self, pos: SeekFrom) -> FsFuture<'_, u64> {
+        let size = self.node.size as i64;
+        let target = match pos {
+            SeekFrom::Start(p) => p as i64,
+            SeekFrom::End(d) => size + d,
+            SeekFrom::Current(d) => self.pos as i64 + d,
+        };
+        let res = if target < 0 {
+            Err(FsError::GeneralFailure)
+        } else {
+            if target as u64 != self.pos {
+                self.pos = target as u64;
+                *self.reader.get_mut().unwrap_or_else(|e| e.into_inner()) = None;
+            }
+            Ok(self.pos)
+        };
+        futures::future::ready(res).boxed()
+    }
+
+    fn flush(&mut self) -> FsFuture<'_, ()> {
+        futures::future::ready(Ok(())).boxed()
+    }
+}
+
+/// A PUT in progress: bytes go to a fresh blob and through the hasher; `flush` commits.
+pub struct PutFile {
+    store: Store,
+    ctx: ReqCtx,
+    path: SpacePath,
+    options: OpenOptions,
+    sink: Mutex<Option<Box<dyn BlobSink>>>,
+    hasher: Option<Hasher>,
+    written: u64,
+    committed: Option<Node>,
+}
+
+impl std::fmt::Debug for PutFile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PutFile")
+            .field("path", &self.path)
+            .field("written", &self.written)
+            .finish()
+    }
+}
+
+impl PutFile {
+    /// Start staging a new blob for `path`.
+    pub async fn start(
+        store: Store,
+        ctx: ReqCtx,
+        path: SpacePath,
+        options: OpenOptions,
+    ) -> FsResult<PutFile> {
+        let sink = store.blobs().create().await.map_err(io_failure)?;
+        let sha256 = ctx
+            .put
+            .checksum
+            .as_ref()
+            .is_some_and(|c| c.alg == Algorithm::Sha256);
+        Ok(PutFile {
+            store,
+            ctx,
+            path,
+            options,
+            sink: Mutex::new(Some(sink)),
+            hasher: Some(Hasher::new(sha256)),
+            written: 0,
+            committed: None,
+        })
+    }
+
+    async fn write(&mut self, data: &[u8]) -> FsResult<()> {
+        let sink = self.sink.get_mut().unwrap_or_else(|e| e.into_inner());
+        let sink = sink.as_mut().ok_or(FsError::GeneralFailure)?;
+        sink.write(data).await.map_err(io_failure)?;
+        if let Some(h) = self.hasher.as_mut() {
+            h.update(data);
+        }
+        self.written += data.len() as u64;
+        Ok(())
+    }
+
+    /// Seal the blob, verify the client's checksum and commit the node.
+    pub async fn commit_now(&mut self) -> FsResult<()> {
+        let sink = self
+            .sink
+            .get_mut()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
+        let (Some(sink), Some(hasher)) = (sink, self.hasher.take()) else {
+            return Ok(());
+        };
+        let key = sink.finish().await.map_err(io_failure)?;
+        let digests = hasher.finish();
+        if let Some(expected) = &self.ctx.put.checksum
+            && digests.hex(expected.alg) != Some(hex::encode(&expected.digest).as_str())
+        {
+            let _ = self.store.blobs().delete(&key).await;
+            self.ctx.set_error(DavError::ChecksumMismatch);
+            return Err(FsError::GeneralFailure);
+        }
+        let pre = if self.options.create_new {
+            Precondition::Absent
+        } else {
+            Precondition::None
+        };
+        let content = NewContent {
+            blob: key.clone(),
+            size: self.written,
+            checksums: digests.recorded,
+            mtime: self.ctx.put.mtime,
+            content_type: None,
+            reservation: None,
+        };
+        match self
+            .store
+            .commit_file(self.ctx.space, &self.path, content, pre)
+            .await
+        {
+            Ok(c) => {
+                self.ctx.set_node(c.node.clone());
+                self.committed = Some(c.node);
+                Ok(())
+            }
+            Err(e) => {
+                let _ = self.store.blobs().delete(&key).await;
+                let fe = fs_status(&e);
+                self.ctx.set_error(e.into());
+                Err(fe)
+            }
+        }
+    }
+}
+
+impl DavFile for PutFile {
+    fn metadata(&mut self) -> FsFuture<'_, Box<dyn DavMetaData>> {
+        let res = match &self.committed {
+            Some(n) => {
+                let m: Box<dyn DavMetaData> = Box::new(NodeMeta(n.clone()));
+                Ok(m)
+            }
+            None => Err(FsError::NotFound),
+        };
+        futures::future::ready(res).boxed()
+    }
+
+    fn write_buf(&mut self, mut buf: Box<dyn Buf + Send>) -> FsFuture<'_, ()> {
+        async move {
+            while buf.has_remaining() {
+                let chunk = buf.chunk().to_vec();
+                buf.advance(chunk.len());
+                self.write(&chunk).await?;
+            }
+            Ok(())
+        }
+        .boxed()
+    }
+
+    fn write_bytes(&mut self, buf: Bytes) -> FsFuture<'_, ()> {
+        async move { self.write(&buf).await }.boxed()
+    }
+
+    fn read_bytes(&mut self, _count: usize) -> FsFuture<'_, Bytes> {
+        futures::future::ready(Err(FsError::Forbidden)).boxed()
+    }
+
+    fn seek(&mut self, pos: SeekFrom) -> FsFuture<'_, u64> {
+        // Only "from the start, at the current end" is possible on a fresh blob.
+        let res = match pos {
+            SeekFrom::Start(p) if p == self.written => Ok(p),
+            _ => Err(FsError::NotImplemented),
+        };
+        futures::future::ready(res).boxed()
+    }
+
+    fn flush(&mut self) -> FsFuture<'_, ()> {
+        async move {
+            // dav-server flushes before it checks the length: a short or long body must not
+            // become the file's content.
+            if self.options.size.is_some_and(|n| n != self.written) {
+                return Ok(());
+            }
+            self.commit_now().await
+        }
+        .boxed()
+    }
+}

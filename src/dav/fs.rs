@@ -1,0 +1,357 @@
+//! `SpacesFs`: dav-server's `GuardedFileSystem` over one space of the storage core.
+//!
+//! Paths are the dav-server paths below the URL prefix, joined onto the request's base folder.
+//! Writes need an editor role; a PUT is staged in a fresh blob and committed by
+//! [`super::file::PutFile`] only when every byte arrived.
+
+use std::time::SystemTime;
+
+use dav_server::davpath::DavPath;
+use dav_server::fs::{
+    DavDirEntry, DavFile, DavMetaData, DavProp, FsError, FsFuture, FsResult, FsStream,
+    GuardedFileSystem, OpenOptions, ReadDirMeta,
+};
+use futures::FutureExt;
+use http::StatusCode;
+
+use super::ctx::ReqCtx;
+use super::file::{GetFile, PutFile};
+use super::headers::NS_OC;
+use super::props;
+use crate::spaces::{Node, SpacePath, Store, StoreError};
+
+/// The filesystem; one per process, the space comes with each request's [`ReqCtx`].
+#[derive(Clone)]
+pub struct SpacesFs {
+    /// The storage core.
+    pub store: Store,
+}
+
+/// A node as dav-server sees it; `etag()` is the propagated tree etag.
+#[derive(Debug, Clone)]
+pub struct NodeMeta(pub Node);
+
+impl DavMetaData for NodeMeta {
+    fn len(&self) -> u64 {
+        self.0.size
+    }
+    fn modified(&self) -> FsResult<SystemTime> {
+        Ok(self.0.mtime.system_time())
+    }
+    fn is_dir(&self) -> bool {
+        self.0.is_folder()
+    }
+    fn etag(&self) -> Option<String> {
+        Some(self.0.etag.clone())
+    }
+}
+
+struct Entry(Node);
+
+impl DavDirEntry for Entry {
+    fn name(&self) -> Vec<u8> {
+        self.0.name.clone().into_bytes()
+    }
+    fn metadata(&self) -> FsFuture<'_, Box<dyn DavMetaData>> {
+        let meta: Box<dyn DavMetaData> = Box::new(NodeMeta(self.0.clone()));
+        futures::future::ready(Ok(meta)).boxed()
+    }
+}
+
+/// The space path of a dav-server path in this request.
+pub fn space_path(ctx: &ReqCtx, path: &DavPath) -> FsResult<SpacePath> {
+    let s = std::str::from_utf8(path.as_bytes()).map_err(|_| FsError::NotFound)?;
+    let rel = SpacePath::parse(s).map_err(|_| FsError::Forbidden)?;
+    Ok(ctx.base.join(&rel))
+}
+
+/// The fixed status dav-server can express for a storage failure.
+pub fn fs_error(e: StoreError) -> FsError {
+    fs_status(&e)
+}
+
+/// [`fs_error`] without consuming the error (the caller keeps it for the decorator).
+pub fn fs_status(e: &StoreError) -> FsError {
+    match e {
+        StoreError::NotFound | StoreError::ParentMissing => FsError::NotFound,
+        StoreError::AlreadyExists | StoreError::NameTaken(_) => FsError::Exists,
+        StoreError::IsFolder
+        | StoreError::NotFolder
+        | StoreError::IntoItself
+        | StoreError::RootImmutable
+        | StoreError::InvalidPath(_) => FsError::Forbidden,
+        StoreError::PreconditionFailed | StoreError::Conflict => FsError::Exists,
+        StoreError::QuotaExceeded => FsError::InsufficientStorage,
+        StoreError::CrossSpace => FsError::IsRemote,
+        StoreError::Io(_) | StoreError::Db(_) | StoreError::Migrate(_) => {
+            tracing::error!(error = %e, "webdav storage operation failed");
+            FsError::GeneralFailure
+        }
+    }
+}
+
+fn writable(ctx: &ReqCtx) -> FsResult<()> {
+    if ctx.role.can_write() {
+        Ok(())
+    } else {
+        Err(FsError::Forbidden)
+    }
+}
+
+impl SpacesFs {
+    async fn resolve(&self, ctx: &ReqCtx, path: &DavPath) -> FsResult<Node> {
+        let p = space_path(ctx, path)?;
+        self.store.resolve(ctx.space, &p).await.map_err(fs_error)
+    }
+
+    async fn open_write(
+        &self,
+        path: &DavPath,
+        options: OpenOptions,
+        ctx: &ReqCtx,
+    ) -> FsResult<Box<dyn DavFile>> {
+        writable(ctx)?;
+        let p = space_path(ctx, path)?;
+        let existing = match self.store.resolve(ctx.space, &p).await {
+            Ok(n) => Some(n),
+            Err(StoreError::NotFound) => None,
+            Err(e) => return Err(fs_error(e)),
+        };
+        match &existing {
+            Some(n) if n.is_folder() => return Err(FsError::Forbidden),
+            Some(_) if options.create_new => return Err(FsError::Exists),
+            Some(_) => {}
+            None if !options.create => return Err(FsError::NotFound),
+            None => {
+                let parent = p.parent().ok_or(FsError::Forbidden)?;
+                match self.store.resolve(ctx.space, &parent).await {
+                    Ok(n) if n.is_folder() => {}
+                    Ok(_) => return Err(FsError::NotFound),
+                    Err(e) => return Err(fs_error(e)),
+                }
+            }
+        }
+        let old_size = existing.as_ref().map_or(0, |n| n.size);
+        if let Some(size) = options.size {
+            let quota = self.store.quota(ctx.space).await.map_err(fs_error)?;
+            if !quota.fits(size.saturating_sub(old_size)) {
+                return Err(FsError::InsufficientStorage);
+            }
+        }
+        let mut file = PutFile::start(self.store.clone(), ctx.clone(), p, options.clone()).await?;
+        // LOCK on an unmapped URL creates an empty resource (RFC 4918 §7.3) without writing.
+        if existing.is_none() && !options.truncate {
+            file.commit_now().await?;
+        }
+        Ok(Box::new(file))
+    }
+}
+
+impl GuardedFileSystem<ReqCtx> for SpacesFs {
+    fn open<'a>(
+        &'a self,
+        path: &'a DavPath,
+        options: OpenOptions,
+        ctx: &'a ReqCtx,
+    ) -> FsFuture<'a, Box<dyn DavFile>> {
+        async move {
+            if options.write || options.append || options.create || options.truncate {
+                return self.open_write(path, options, ctx).await;
+            }
+            let node = self.resolve(ctx, path).await?;
+            if node.is_folder() {
+                return Err(FsError::Forbidden);
+            }
+            let file: Box<dyn DavFile> = Box::new(GetFile::new(self.store.clone(), node));
+            Ok(file)
+        }
+        .boxed()
+    }
+
+    fn read_dir<'a>(
+        &'a self,
+        path: &'a DavPath,
+        _meta: ReadDirMeta,
+        ctx: &'a ReqCtx,
+    ) -> FsFuture<'a, FsStream<Box<dyn DavDirEntry>>> {
+        async move {
+            let node = self.resolve(ctx, path).await?;
+            let children = self.store.children(node.id).await.map_err(fs_error)?;
+            let entries = children.into_iter().map(|n| {
+                let e: Box<dyn DavDirEntry> = Box::new(Entry(n));
+                Ok(e)
+            });
+            let stream: FsStream<Box<dyn DavDirEntry>> = Box::pin(futures::stream::iter(entries));
+            Ok(stream)
+        }
+        .boxed()
+    }
+
+    fn metadata<'a>(
+        &'a self,
+        path: &'a DavPath,
+        ctx: &'a ReqCtx,
+    ) -> FsFuture<'a, Box<dyn DavMetaData>> {
+        async move {
+            let meta: Box<dyn DavMetaData> = Box::new(NodeMeta(self.resolve(ctx, path).await?));
+            Ok(meta)
+        }
+        .boxed()
+    }
+
+    fn create_dir<'a>(&'a self, path: &'a DavPath, ctx: &'a ReqCtx) -> FsFuture<'a, ()> {
+        async move {
+            writable(ctx)?;
+            let p = space_path(ctx, path)?;
+            let node = self
+                .store
+                .create_folder(ctx.space, &p)
+                .await
+                .map_err(fs_error)?;
+            ctx.set_node(node);
+            Ok(())
+        }
+        .boxed()
+    }
+
+    fn remove_dir<'a>(&'a self, path: &'a DavPath, ctx: &'a ReqCtx) -> FsFuture<'a, ()> {
+        self.remove_file(path, ctx)
+    }
+
+    fn remove_file<'a>(&'a self, path: &'a DavPath, ctx: &'a ReqCtx) -> FsFuture<'a, ()> {
+        async move {
+            writable(ctx)?;
+            let p = space_path(ctx, path)?;
+            self.store.delete(ctx.space, &p).await.map_err(fs_error)?;
+            Ok(())
+        }
+        .boxed()
+    }
+
+    fn rename<'a>(
+        &'a self,
+        from: &'a DavPath,
+        to: &'a DavPath,
+        ctx: &'a ReqCtx,
+    ) -> FsFuture<'a, ()> {
+        async move {
+            writable(ctx)?;
+            let (f, t) = (space_path(ctx, from)?, space_path(ctx, to)?);
+            let (node, _) = self
+                .store
+                .rename(ctx.space, &f, &t, true)
+                .await
+                .map_err(fs_error)?;
+            ctx.set_node(node);
+            Ok(())
+        }
+        .boxed()
+    }
+
+    fn copy<'a>(&'a self, from: &'a DavPath, to: &'a DavPath, ctx: &'a ReqCtx) -> FsFuture<'a, ()> {
+        async move {
+            writable(ctx)?;
+            let (f, t) = (space_path(ctx, from)?, space_path(ctx, to)?);
+            let src = self.store.resolve(ctx.space, &f).await.map_err(fs_error)?;
+            let (node, _) = self
+                .store
+                .copy(ctx.space, &f, &t, true, false)
+                .await
+                .map_err(fs_error)?;
+            props::copy(self.store.db(), src.id, node.id)
+                .await
+                .map_err(fs_error)?;
+            ctx.set_node(node);
+            Ok(())
+        }
+        .boxed()
+    }
+
+    fn set_modified<'a>(
+        &'a self,
+        path: &'a DavPath,
+        tm: SystemTime,
+        ctx: &'a ReqCtx,
+    ) -> FsFuture<'a, ()> {
+        async move {
+            writable(ctx)?;
+            let node = self.resolve(ctx, path).await?;
+            self.store
+                .set_mtime(node.id, tm.into())
+                .await
+                .map_err(fs_error)?;
+            Ok(())
+        }
+        .boxed()
+    }
+
+    fn have_props<'a>(
+        &'a self,
+        _path: &'a DavPath,
+        _ctx: &'a ReqCtx,
+    ) -> std::pin::Pin<Box<dyn Future<Output = bool> + Send + 'a>> {
+        Box::pin(futures::future::ready(true))
+    }
+
+    fn patch_props<'a>(
+        &'a self,
+        path: &'a DavPath,
+        patch: Vec<(bool, DavProp)>,
+        ctx: &'a ReqCtx,
+    ) -> FsFuture<'a, Vec<(StatusCode, DavProp)>> {
+        async move {
+            let node = self.resolve(ctx, path).await?;
+            // All or nothing (RFC 4918 §9.2): one refused property fails the others with 424.
+            let refused = |(_, p): &(bool, DavProp)| {
+                let ns = p.namespace.as_deref().unwrap_or("");
+                let favorite = ns == NS_OC && p.name == "favorite";
+                !favorite && (ns == NS_OC || !ctx.role.can_write())
+            };
+            if patch.iter().any(refused) {
+                return Ok(patch
+                    .into_iter()
+                    .map(|item| {
+                        let status = if refused(&item) {
+                            StatusCode::FORBIDDEN
+                        } else {
+                            StatusCode::FAILED_DEPENDENCY
+                        };
+                        (status, strip(item.1))
+                    })
+                    .collect());
+            }
+            let mut out = Vec::with_capacity(patch.len());
+            for (set, prop) in patch {
+                props::apply(self.store.db(), &ctx.user, node.id, set, &prop)
+                    .await
+                    .map_err(fs_error)?;
+                out.push((StatusCode::OK, strip(prop)));
+            }
+            Ok(out)
+        }
+        .boxed()
+    }
+
+    fn get_props<'a>(
+        &'a self,
+        _path: &'a DavPath,
+        _do_content: bool,
+        _ctx: &'a ReqCtx,
+    ) -> FsFuture<'a, Vec<DavProp>> {
+        // PROPFIND is ours (`propfind.rs`); dav-server only asks here for its own PROPFIND.
+        futures::future::ready(Ok(Vec::new())).boxed()
+    }
+
+    fn get_quota<'a>(&'a self, ctx: &'a ReqCtx) -> FsFuture<'a, (u64, Option<u64>)> {
+        async move {
+            let q = self.store.quota(ctx.space).await.map_err(fs_error)?;
+            Ok((q.used, q.total))
+        }
+        .boxed()
+    }
+}
+
+/// The property name only, as PROPPATCH answers list it.
+fn strip(p: DavProp) -> DavProp {
+    DavProp { xml: None, ..p }
+}

@@ -1,0 +1,57 @@
+//! WebDAV on spaces (SPEC §5): the three roots of SPEC §1, dav-server over the storage core
+//! for the RFC 4918 methods, our own PROPFIND with the ownCloud properties, locks and dead
+//! properties in the metadata database, and `POST` on a folder handed to tus creation.
+//!
+//! Shape (research/dav-server.md §5.1): [`dispatch`] authenticates and resolves the URL,
+//! answers `OPTIONS`/`PROPFIND`/`POST` itself and passes the rest to a dav-server handler
+//! built for the request's space ([`fs::SpacesFs`], [`locks::DbLocks`]), whose answer
+//! [`decorate`] completes.
+
+pub mod ctx;
+pub mod decorate;
+pub mod dispatch;
+pub mod error;
+pub mod file;
+pub mod fs;
+pub mod headers;
+pub mod href;
+pub mod locks;
+pub mod propfind;
+pub mod propfind_req;
+pub mod propfind_xml;
+pub mod props;
+pub mod resolve;
+
+use axum::Router;
+use axum::routing::any;
+
+pub use error::DavError;
+pub use locks::is_locked_for;
+
+use crate::state::AppState;
+
+/// Roots followed by a space key (`{sid}`, `{rid}` or a user name).
+const KEYED_ROOTS: [&str; 4] = [
+    "/remote.php/dav/spaces",
+    "/dav/spaces",
+    "/remote.php/dav/files",
+    "/dav/files",
+];
+/// Roots of the requester's own personal space.
+const OWN_ROOTS: [&str; 2] = ["/remote.php/webdav", "/webdav"];
+
+/// Every WebDAV route, with full paths (not `nest_service`, which would strip the prefix
+/// hrefs must keep).
+pub fn routes() -> Router<AppState> {
+    let mut r = Router::new();
+    for root in KEYED_ROOTS {
+        r = r.route(&format!("{root}/{{*rest}}"), any(dispatch::dispatch));
+    }
+    for root in OWN_ROOTS {
+        r = r
+            .route(root, any(dispatch::dispatch))
+            .route(&format!("{root}/"), any(dispatch::dispatch))
+            .route(&format!("{root}/{{*rest}}"), any(dispatch::dispatch));
+    }
+    r
+}

@@ -1,0 +1,256 @@
+//! URL → (space, path, role) for the three WebDAV roots of SPEC §1.
+//!
+//! `parse_url` is pure: it splits a request path into the root, the decoded prefix that
+//! hrefs keep, the space key and the path below it. `resolve` then looks the key up and
+//! checks membership: a space the requester is not a member of is reported as not found.
+
+use percent_encoding::percent_decode_str;
+
+use super::error::DavError;
+use crate::spaces::{ResourceId, Role, Space, SpaceId, SpacePath, StoreError, User, UserId};
+use crate::state::AppState;
+
+/// Which WebDAV root a URL uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Root {
+    /// `/remote.php/dav/spaces/{sid|rid}/…`, `/dav/spaces/…`.
+    Spaces,
+    /// `/remote.php/dav/files/{user}/…`, `/dav/files/…`: the user's personal space.
+    Files,
+    /// `/remote.php/webdav/…`, `/webdav/…`: the requester's personal space.
+    Webdav,
+}
+
+const ROOTS: [(&str, Root); 6] = [
+    ("/remote.php/dav/spaces", Root::Spaces),
+    ("/dav/spaces", Root::Spaces),
+    ("/remote.php/dav/files", Root::Files),
+    ("/dav/files", Root::Files),
+    ("/remote.php/webdav", Root::Webdav),
+    ("/webdav", Root::Webdav),
+];
+
+/// A parsed WebDAV URL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DavUrl {
+    /// The root.
+    pub root: Root,
+    /// The decoded path prefix up to and including the space key (no trailing `/`).
+    pub prefix: String,
+    /// The decoded space key (`{sid}`, `{rid}` or user name); `None` for the webdav root.
+    pub key: Option<String>,
+    /// The path below the prefix.
+    pub rest: SpacePath,
+}
+
+fn decode(s: &str) -> Result<String, DavError> {
+    percent_decode_str(s)
+        .decode_utf8()
+        .map(|c| c.into_owned())
+        .map_err(|_| DavError::InvalidPath(s.into()))
+}
+
+/// Split a raw (percent-encoded) request path. `None` if it is not under a WebDAV root.
+pub fn parse_url(raw: &str) -> Option<Result<DavUrl, DavError>> {
+    let (root_path, root, after) = ROOTS.iter().find_map(|(p, r)| {
+        let after = raw.strip_prefix(p)?;
+        (after.is_empty() || after.starts_with('/')).then_some((*p, *r, after))
+    })?;
+    Some(parse_below(root_path, root, after))
+}
+
+fn parse_below(root_path: &str, root: Root, after: &str) -> Result<DavUrl, DavError> {
+    let (key, rest) = match root {
+        Root::Webdav => (None, after),
+        Root::Spaces | Root::Files => {
+            let after = after.trim_start_matches('/');
+            let (k, r) = after.split_once('/').unwrap_or((after, ""));
+            if k.is_empty() {
+                return Err(DavError::NotFound);
+            }
+            (Some(decode(k)?), r)
+        }
+    };
+    let prefix = match &key {
+        Some(k) => format!("{root_path}/{k}"),
+        None => root_path.to_string(),
+    };
+    let rest =
+        SpacePath::parse(&decode(rest)?).map_err(|e| DavError::InvalidPath(e.to_string()))?;
+    Ok(DavUrl {
+        root,
+        prefix,
+        key,
+        rest,
+    })
+}
+
+/// A resolved WebDAV URL: where in which space, with which role.
+#[derive(Debug, Clone)]
+pub struct Target {
+    /// The space.
+    pub space: Space,
+    /// The requester's role in it.
+    pub role: Role,
+    /// The folder the prefix addresses (the root, or the folder of a `{rid}`).
+    pub base: SpacePath,
+    /// The parsed URL.
+    pub url: DavUrl,
+}
+
+impl Target {
+    /// The space uuid.
+    pub fn space_uuid(&self) -> uuid::Uuid {
+        self.space.id.space
+    }
+
+    /// The addressed path from the space root.
+    pub fn path(&self) -> SpacePath {
+        self.base.join(&self.url.rest)
+    }
+}
+
+fn not_found(e: StoreError) -> DavError {
+    match e {
+        StoreError::NotFound => DavError::NotFound,
+        other => other.into(),
+    }
+}
+
+/// Look up the space of `url` and the requester's role in it.
+pub async fn resolve(state: &AppState, user: &User, url: DavUrl) -> Result<Target, DavError> {
+    let store = state.store();
+    let (space, base) = match (url.root, url.key.as_deref()) {
+        (Root::Spaces, Some(key)) if key.contains('!') => {
+            let rid: ResourceId = key.parse().map_err(|_| DavError::NotFound)?;
+            if rid.space.storage != store.storage_id() {
+                return Err(DavError::NotFound);
+            }
+            let node = store.node(rid.node).await.map_err(not_found)?;
+            if node.space != rid.space.space || !node.is_folder() {
+                return Err(DavError::NotFound);
+            }
+            let base = store.path_of(&node).await?;
+            (store.space(rid.space.space).await.map_err(not_found)?, base)
+        }
+        (Root::Spaces, Some(key)) => {
+            let sid: SpaceId = key.parse().map_err(|_| DavError::NotFound)?;
+            if sid.storage != store.storage_id() {
+                return Err(DavError::NotFound);
+            }
+            let space = store.space(sid.space).await.map_err(not_found)?;
+            (space, SpacePath::root())
+        }
+        (Root::Files, Some(name)) => {
+            let owner = match store.user_by_name(name).await {
+                Ok(u) => u,
+                Err(StoreError::NotFound) => match uuid::Uuid::parse_str(name) {
+                    Ok(id) => store.user(UserId(id)).await.map_err(not_found)?,
+                    Err(_) => return Err(DavError::NotFound),
+                },
+                Err(e) => return Err(e.into()),
+            };
+            (
+                store.space(owner.id.0).await.map_err(not_found)?,
+                SpacePath::root(),
+            )
+        }
+        (Root::Webdav, _) | (_, None) => (
+            store.space(user.id.0).await.map_err(not_found)?,
+            SpacePath::root(),
+        ),
+    };
+    let role = store
+        .role(space.id.space, user.id)
+        .await?
+        .ok_or(DavError::NotFound)?;
+    Ok(Target {
+        space,
+        role,
+        base,
+        url,
+    })
+}
+
+/// The path of a `Destination` header value (absolute URL or absolute path).
+pub fn destination_path(value: &str) -> Option<String> {
+    if value.starts_with('/') {
+        return Some(value.split(['?', '#']).next().unwrap_or(value).to_string());
+    }
+    url::Url::parse(value).ok().map(|u| u.path().to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parse_url_splits_roots() {
+        let sid = "1284d238-aa92-42ce-bdc4-0b0000009157$4c510ada-c86b-4815-8820-42cdf82c3d51";
+        let enc = sid.replace('$', "%24");
+        let cases: Vec<(String, Root, String, Option<&str>, &str)> = vec![
+            (
+                format!("/remote.php/dav/spaces/{enc}/a%20b/c.txt"),
+                Root::Spaces,
+                format!("/remote.php/dav/spaces/{sid}"),
+                Some(sid),
+                "/a b/c.txt",
+            ),
+            (
+                format!("/dav/spaces/{sid}"),
+                Root::Spaces,
+                format!("/dav/spaces/{sid}"),
+                Some(sid),
+                "/",
+            ),
+            (
+                "/remote.php/dav/files/Admin/x/".into(),
+                Root::Files,
+                "/remote.php/dav/files/Admin".into(),
+                Some("Admin"),
+                "/x",
+            ),
+            (
+                "/remote.php/webdav".into(),
+                Root::Webdav,
+                "/remote.php/webdav".into(),
+                None,
+                "/",
+            ),
+            (
+                "/webdav/%3Ffi=le&%25%232%20.%20txt".into(),
+                Root::Webdav,
+                "/webdav".into(),
+                None,
+                "/?fi=le&%#2 . txt",
+            ),
+        ];
+        for (raw, root, prefix, key, rest) in cases {
+            let u = parse_url(&raw).expect("matched").expect("parsed");
+            assert_eq!(u.root, root, "{raw}");
+            assert_eq!(u.prefix, prefix, "{raw}");
+            assert_eq!(u.key.as_deref(), key, "{raw}");
+            assert_eq!(u.rest.to_string(), rest, "{raw}");
+        }
+        assert!(parse_url("/webdavx/a").is_none());
+        assert!(parse_url("/ocs/v1.php").is_none());
+        assert!(matches!(
+            parse_url("/webdav/a/../b"),
+            Some(Err(DavError::InvalidPath(_)))
+        ));
+        assert!(matches!(
+            parse_url("/dav/spaces/"),
+            Some(Err(DavError::NotFound))
+        ));
+    }
+
+    #[test]
+    fn destination_path_accepts_urls_and_paths() {
+        assert_eq!(
+            destination_path("http://h:1/webdav/a%20b?x").as_deref(),
+            Some("/webdav/a%20b")
+        );
+        assert_eq!(destination_path("/webdav/a").as_deref(), Some("/webdav/a"));
+        assert_eq!(destination_path("not a url"), None);
+    }
+}

@@ -1,0 +1,169 @@
+//! WebDAV on spaces, as a client sees it: etags, sizes, ids, PROPFIND rules, odd names.
+
+mod common;
+mod dav_support;
+
+use common::TestServer;
+use dav_support::*;
+
+#[tokio::test]
+async fn etag_of_root_and_every_ancestor_changes_after_a_deep_put() {
+    let s = TestServer::start().await;
+    let root = admin_root(&s).await;
+    for dir in ["a", "a/b", "a/b/c"] {
+        assert_eq!(mkcol(&s, &format!("{root}/{dir}")).await.status(), 201);
+    }
+    let before = propfind(&s, &format!("{root}/"), "infinity", "<d:getetag/>").await;
+    assert_eq!(before.0, 400, "Depth: infinity is refused by default");
+    let mut etags = Vec::new();
+    for dir in ["", "a/", "a/b/", "a/b/c/"] {
+        let (st, xml) = propfind(&s, &format!("{root}/{dir}"), "0", "<d:getetag/>").await;
+        assert_eq!(st, 207);
+        etags.push(
+            between(&xml, "<d:getetag>", "</d:getetag>")
+                .unwrap()
+                .to_string(),
+        );
+    }
+    assert_eq!(
+        put(&s, &format!("{root}/a/b/c/f.txt"), b"deep")
+            .await
+            .status(),
+        201
+    );
+    for (dir, old) in ["", "a/", "a/b/", "a/b/c/"].iter().zip(&etags) {
+        let (_, xml) = propfind(&s, &format!("{root}/{dir}"), "0", "<d:getetag/>").await;
+        let new = between(&xml, "<d:getetag>", "</d:getetag>").unwrap();
+        assert!(new.starts_with('"') && new.ends_with('"'), "quoted: {new}");
+        assert_ne!(new, old, "etag of /{dir} must change");
+    }
+}
+
+#[tokio::test]
+async fn folder_size_is_the_subtree_sum() {
+    let s = TestServer::start().await;
+    let root = admin_root(&s).await;
+    mkcol(&s, &format!("{root}/d")).await;
+    mkcol(&s, &format!("{root}/d/e")).await;
+    put(&s, &format!("{root}/d/one.txt"), b"12345").await;
+    put(&s, &format!("{root}/d/e/two.txt"), b"1234567").await;
+    let (st, xml) = propfind(&s, &format!("{root}/"), "1", "<oc:size/>").await;
+    assert_eq!(st, 207);
+    assert_eq!(prop(&xml, "/d/", "oc:size"), Some("12"));
+    let (_, xml) = propfind(&s, &format!("{root}/d/"), "1", "<oc:size/>").await;
+    assert_eq!(prop(&xml, "/d/e/", "oc:size"), Some("7"));
+    assert_eq!(prop(&xml, "/d/one.txt", "oc:size"), Some("5"));
+}
+
+#[tokio::test]
+async fn move_keeps_the_file_id_and_copy_gets_a_new_one() {
+    let s = TestServer::start().await;
+    let root = admin_root(&s).await;
+    put(&s, &format!("{root}/m.txt"), b"x").await;
+    let id = |xml: &str| prop(xml, "", "oc:fileid").map(str::to_string);
+    let (_, xml) = propfind(&s, &format!("{root}/m.txt"), "0", "<oc:fileid/>").await;
+    let original = id(&xml).unwrap();
+    let r = req(&s, "MOVE", &format!("{root}/m.txt"))
+        .header("Destination", format!("{root}/n.txt"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let (_, xml) = propfind(&s, &format!("{root}/n.txt"), "0", "<oc:fileid/>").await;
+    assert_eq!(id(&xml).unwrap(), original);
+    let r = req(&s, "COPY", &format!("{root}/n.txt"))
+        .header("Destination", format!("{root}/o.txt"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let (_, xml) = propfind(&s, &format!("{root}/o.txt"), "0", "<oc:fileid/>").await;
+    assert_ne!(id(&xml).unwrap(), original);
+}
+
+#[tokio::test]
+async fn unknown_named_property_gets_a_404_propstat_unless_minimal() {
+    let s = TestServer::start().await;
+    let root = admin_root(&s).await;
+    put(&s, &format!("{root}/p.txt"), b"x").await;
+    let (st, xml) = propfind(&s, &format!("{root}/p.txt"), "0", "<d:getetag/><oc:nope/>").await;
+    assert_eq!(st, 207);
+    let block = responses(&xml)[0];
+    let missing = between(
+        block,
+        "<d:propstat><d:prop><oc:nope/></d:prop>",
+        "</d:propstat>",
+    )
+    .expect("404 propstat with oc:nope");
+    assert!(missing.contains("404 Not Found"), "{xml}");
+    let r = req(&s, "PROPFIND", &format!("{root}/p.txt"))
+        .header("Depth", "0")
+        .header("Prefer", "return=minimal")
+        .body("<d:propfind xmlns:d=\"DAV:\"><d:prop><d:getetag/><d:nope/></d:prop></d:propfind>")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.headers()["preference-applied"], "return=minimal");
+    let xml = r.text().await.unwrap();
+    assert!(!xml.contains("404"), "{xml}");
+    assert!(xml.contains("<d:getetag>"), "{xml}");
+}
+
+#[tokio::test]
+async fn depth_infinity_is_400_and_other_bad_depths_too() {
+    let s = TestServer::start().await;
+    let root = admin_root(&s).await;
+    for depth in ["infinity", "2"] {
+        let (st, xml) = propfind(&s, &format!("{root}/"), depth, "").await;
+        assert_eq!(st, 400, "{depth}");
+        assert!(xml.contains("Sabre\\DAV\\Exception\\BadRequest"), "{xml}");
+    }
+}
+
+#[tokio::test]
+async fn odd_names_round_trip_with_escaped_hrefs() {
+    let s = TestServer::start().await;
+    let root = admin_root(&s).await;
+    let names = [
+        (
+            "नेपाली.txt",
+            "%E0%A4%A8%E0%A5%87%E0%A4%AA%E0%A4%BE%E0%A4%B2%E0%A5%80.txt",
+        ),
+        ("strängé file.txt", "str%C3%A4ng%C3%A9%20file.txt"),
+        ("s,a,m,p,l,e.txt", "s,a,m,p,l,e.txt"),
+        ("C++ file.cpp", "C++%20file.cpp"),
+        ("?fi=le&%#2 . txt", "%3Ffi=le&%25%232%20.%20txt"),
+    ];
+    for (name, escaped) in names {
+        let url = format!("{root}/{escaped}");
+        let r = req(&s, "PUT", &url)
+            .body(name.to_string())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 201, "{name}");
+        let (st, xml) = propfind(&s, &url, "0", "<oc:name/>").await;
+        assert_eq!(st, 207, "{name}");
+        assert!(
+            href(responses(&xml)[0]).ends_with(&format!("/{escaped}")),
+            "{name}: {xml}"
+        );
+        let got = req(&s, "GET", &url)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert_eq!(got, name);
+    }
+    let (_, xml) = propfind(&s, &format!("{root}/"), "1", "<oc:name/>").await;
+    for (_, escaped) in names {
+        assert!(
+            responses(&xml)
+                .iter()
+                .any(|b| href(b).ends_with(&format!("/{escaped}"))),
+            "listing has {escaped}: {xml}"
+        );
+    }
+}
