@@ -84,6 +84,8 @@ fn relative(better: Better, value: f64, reference: f64) -> Option<f64> {
 type Key = (Workload, &'static str);
 
 struct Summary {
+    /// Workload and metric pairs in the order the workloads report them.
+    order: Vec<Key>,
     /// Per workload and metric: direction and each server's figures.
     metrics: BTreeMap<Key, (Better, BTreeMap<Kind, Stat>)>,
     /// Per workload and server: CPU seconds and peak RSS.
@@ -95,12 +97,16 @@ fn summarise(records: &[Record]) -> Summary {
     let mut values: BTreeMap<Key, (Better, BTreeMap<Kind, Vec<f64>>)> = BTreeMap::new();
     let mut usage: BTreeMap<(Workload, Kind), (Vec<f64>, Vec<f64>)> = BTreeMap::new();
     let mut errors = BTreeMap::new();
+    let mut order = Vec::new();
     for r in records {
         if r.error.is_some() {
             *errors.entry((r.workload, r.server)).or_insert(0) += 1;
             continue;
         }
         for m in &r.metrics {
+            if !order.contains(&(r.workload, m.name)) {
+                order.push((r.workload, m.name));
+            }
             let e = values
                 .entry((r.workload, m.name))
                 .or_insert((m.better, BTreeMap::new()));
@@ -111,6 +117,7 @@ fn summarise(records: &[Record]) -> Summary {
         u.1.push(r.server_peak_rss_mib);
     }
     Summary {
+        order,
         metrics: values
             .into_iter()
             .map(|(k, (b, per))| {
@@ -162,10 +169,10 @@ pub fn table(records: &[Record], servers: &[Kind], workloads: &[Workload]) -> St
     let _ = writeln!(out, "|---|---|---|---|---|---|---|---|---|---|---|");
     for &w in workloads {
         let mut first_metric = true;
-        for ((mw, name), (better, per)) in &sum.metrics {
-            if *mw != w {
+        for key @ (mw, name) in &sum.order {
+            let Some((better, per)) = sum.metrics.get(key).filter(|_| *mw == w) else {
                 continue;
-            }
+            };
             for &k in servers {
                 let Some(s) = per.get(&k) else { continue };
                 let (cpu, rss) = match (first_metric, sum.usage.get(&(w, k))) {
