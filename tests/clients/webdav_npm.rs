@@ -1,6 +1,6 @@
 //! The `webdav` npm client (5.x, Node): compliance, recursive mkdir, `overwrite: false` (412),
 //! listing, stat, oc: properties, ranged reads, copy/move, lock/unlock (its Lock-Token has no
-//! `<>`), quota and delete (clients.md §9). Script: `node/webdav_client.mjs`.
+//! `<>`), named quota properties and delete (clients.md §9). Script: `node/webdav_client.mjs`.
 
 use std::time::Duration;
 
