@@ -12,7 +12,6 @@ use crate::support::{bin, noise, run_with_input};
 const CUSTOM_NS: &str = "http://webdav.org/cadaver/custom-properties/";
 
 #[tokio::test]
-#[ignore = "needs WebDAV with locks and dead properties (issue 3)"]
 async fn cadaver_session_uploads_copies_moves_locks_and_sets_dead_properties() {
     let cadaver = require!("cadaver", bin("cadaver"));
     let srv = Server::start().await;

@@ -18,7 +18,6 @@ fn dav_tck() -> Option<std::path::PathBuf> {
 }
 
 #[tokio::test]
-#[ignore = "needs WebDAV with locks (issue 3)"]
 async fn dav_tck_passes_on_the_spaces_root() {
     let tck = require!("dav-tck (PyPI webdav-tck)", dav_tck());
     let srv = Server::start().await;

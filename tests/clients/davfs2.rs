@@ -137,7 +137,6 @@ fn copy_tree(from: &Path, to: &Path) {
 // The server runs in this process: file-system calls on the mount block until davfs2 has
 // talked to it, so they run on blocking threads while the runtime keeps serving.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "needs WebDAV with locks (issue 3)"]
 async fn davfs2_mount_copies_a_tree_in_and_reads_it_back_after_remount() {
     let mount_davfs = require!("davfs2 (mount.davfs)", bin("mount.davfs"));
     let root_ok = std::fs::metadata("/dev/fuse").is_ok()

@@ -100,7 +100,6 @@ async fn assert_stored(srv: &Server, local: &Path, remote_root: &str) {
 }
 
 #[tokio::test]
-#[ignore = "needs WebDAV with oc:checksums and X-OC-Mtime (issue 3)"]
 async fn rclone_owncloud_vendor_round_trips_a_tree_with_checksums_and_mtimes() {
     let rclone = require!("rclone (Debian)", bin("rclone"));
     let srv = Server::start().await;

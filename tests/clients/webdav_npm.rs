@@ -10,7 +10,6 @@ use crate::server::{Root, Server};
 use crate::support::{bin, node_modules, node_workdir, run};
 
 #[tokio::test]
-#[ignore = "needs WebDAV with locks and oc: properties (issue 3)"]
 async fn webdav_npm_client_runs_its_common_operations() {
     let node = require!("node", bin("node"));
     let modules = require!("webdav (npm)", node_modules());

@@ -10,7 +10,6 @@ use crate::server::{Root, Server};
 use crate::support::{python, run, script};
 
 #[tokio::test]
-#[ignore = "needs WebDAV (issue 3)"]
 async fn webdavclient3_runs_its_common_operations() {
     let py = require!("webdavclient3 (venv python)", python());
     let srv = Server::start().await;
