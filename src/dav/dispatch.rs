@@ -20,7 +20,7 @@ use super::headers::{
     X_OC_MTIME,
 };
 use super::href;
-use super::locks::DbLocks;
+use super::lock_system::DbLocks;
 use super::propfind;
 use super::resolve::{Target, destination_path, parse_url, resolve};
 use crate::auth::{Principal, authenticate};

@@ -15,6 +15,7 @@ pub mod file;
 pub mod fs;
 pub mod headers;
 pub mod href;
+pub mod lock_system;
 pub mod locks;
 pub mod propfind;
 pub mod propfind_req;

@@ -131,28 +131,22 @@ pub fn mime_type(name: &str) -> &'static str {
     }
 }
 
+/// Open `<name` with the prefix of a known namespace or a local declaration of any other;
+/// returns the qualified name for the end tag.
 fn open_tag(buf: &mut String, ns: &str, name: &str) -> String {
-    let q = match ns {
+    let qname = match ns {
         NS_DAV => format!("d:{name}"),
         NS_OC => format!("oc:{name}"),
         _ => name.to_string(),
     };
     buf.push('<');
-    buf.push_str(if ns == NS_DAV || ns == NS_OC {
-        &q
-    } else {
-        name
-    });
+    buf.push_str(&qname);
     if ns != NS_DAV && ns != NS_OC {
-        if ns.is_empty() {
-            buf.push_str(" xmlns=\"\"");
-        } else {
-            buf.push_str(" xmlns=\"");
-            buf.push_str(&quick_xml::escape::escape(ns));
-            buf.push('"');
-        }
+        buf.push_str(" xmlns=\"");
+        buf.push_str(&quick_xml::escape::escape(ns));
+        buf.push('"');
     }
-    q
+    qname
 }
 
 fn element(buf: &mut String, ns: &str, name: &str, inner: &str) {

@@ -1,0 +1,164 @@
+//! PUT as ownCloud clients use it: checksums, mtimes, the OC headers, and that a failed or
+//! cut-off upload never replaces the old content.
+
+mod common;
+mod dav_support;
+
+use base64::Engine;
+use common::{ADMIN_PASSWORD, TestServer};
+use dav_support::*;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+#[tokio::test]
+async fn put_answers_oc_headers_and_honours_x_oc_mtime() {
+    let s = TestServer::start().await;
+    let root = admin_root(&s).await;
+    let r = req(&s, "PUT", &format!("{root}/m.txt"))
+        .header("X-OC-Mtime", "1500000000")
+        .header(
+            "OC-Checksum",
+            "SHA1:aaf4c61ddcc5e8a2dabede0f3b482cd9aea9434d",
+        )
+        .body("hello")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let h = r.headers();
+    assert_eq!(h["x-oc-mtime"], "accepted");
+    assert_eq!(h["etag"], h["oc-etag"]);
+    assert!(h["oc-fileid"].to_str().unwrap().contains('!'));
+    assert_eq!(h["last-modified"], "Fri, 14 Jul 2017 02:40:00 GMT");
+    let g = req(&s, "GET", &format!("{root}/m.txt"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        g.headers()["oc-checksum"],
+        "SHA1:aaf4c61ddcc5e8a2dabede0f3b482cd9aea9434d"
+    );
+    assert_eq!(g.headers()["etag"], h["etag"]);
+    let again = req(&s, "PUT", &format!("{root}/m.txt"))
+        .body("hello!")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 204);
+    assert_eq!(
+        again.headers()["oc-fileid"],
+        h["oc-fileid"],
+        "overwrite keeps the id"
+    );
+}
+
+#[tokio::test]
+async fn wrong_checksum_is_400_and_keeps_the_old_content() {
+    let s = TestServer::start().await;
+    let root = admin_root(&s).await;
+    put(&s, &format!("{root}/c.txt"), b"old").await;
+    for (name, value) in [
+        (
+            "OC-Checksum",
+            "SHA1:0000000000000000000000000000000000000000",
+        ),
+        ("Upload-Checksum", "md5 00000000000000000000000000000000"),
+    ] {
+        let r = req(&s, "PUT", &format!("{root}/c.txt"))
+            .header(name, value)
+            .body("new content")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 400, "{name}");
+        assert!(r.text().await.unwrap().contains("checksum"), "{name}");
+        let got = req(&s, "GET", &format!("{root}/c.txt"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(got.text().await.unwrap(), "old", "{name}");
+    }
+    let r = req(&s, "PUT", &format!("{root}/fresh.txt"))
+        .header(
+            "OC-Checksum",
+            "SHA1:0000000000000000000000000000000000000000",
+        )
+        .body("x")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    let g = req(&s, "GET", &format!("{root}/fresh.txt"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(g.status(), 404, "nothing stored");
+}
+
+#[tokio::test]
+async fn a_put_cut_off_half_way_leaves_the_old_content() {
+    let s = TestServer::start().await;
+    let root = admin_root(&s).await;
+    put(&s, &format!("{root}/cut.txt"), b"old").await;
+    let path = root.strip_prefix(&s.base).unwrap().to_string() + "/cut.txt";
+    let auth = base64::engine::general_purpose::STANDARD.encode(format!("admin:{ADMIN_PASSWORD}"));
+    let mut sock = tokio::net::TcpStream::connect(s.addr).await.unwrap();
+    let head = format!(
+        "PUT {path} HTTP/1.1\r\nHost: {}\r\nAuthorization: Basic {auth}\r\n\
+         Content-Length: 100000\r\n\r\n",
+        s.addr
+    );
+    sock.write_all(head.as_bytes()).await.unwrap();
+    sock.write_all(&[b'x'; 50000]).await.unwrap();
+    sock.flush().await.unwrap();
+    // Half-close: the body ends early. Reading until the server closes orders the checks
+    // below after the server has finished with the request.
+    sock.shutdown().await.unwrap();
+    let mut answer = Vec::new();
+    let _ = sock.read_to_end(&mut answer).await;
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(!answer.starts_with("HTTP/1.1 2"), "{answer}");
+    let got = req(&s, "GET", &format!("{root}/cut.txt"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(got.text().await.unwrap(), "old");
+    let (_, xml) = propfind(&s, &format!("{root}/cut.txt"), "0", "<oc:size/>").await;
+    assert_eq!(prop(&xml, "cut.txt", "oc:size"), Some("3"));
+}
+
+#[tokio::test]
+async fn content_range_put_is_501_and_missing_parent_409() {
+    let s = TestServer::start().await;
+    let root = admin_root(&s).await;
+    let r = req(&s, "PUT", &format!("{root}/r.txt"))
+        .header("Content-Range", "bytes 0-2/3")
+        .body("abc")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 501);
+    let r = put(&s, &format!("{root}/no/such/dir.txt"), b"x").await;
+    assert_eq!(r.status(), 409);
+}
+
+#[tokio::test]
+async fn put_over_quota_is_507() {
+    let s = TestServer::start().await;
+    let sid = s.admin_space().await;
+    s.state
+        .store()
+        .set_quota(sid.space, Some(10))
+        .await
+        .unwrap();
+    let root = s.space_url(&sid);
+    assert_eq!(
+        put(&s, &format!("{root}/a"), b"12345678").await.status(),
+        201
+    );
+    assert_eq!(
+        put(&s, &format!("{root}/b"), b"12345678").await.status(),
+        507
+    );
+    let (_, xml) = propfind(&s, &format!("{root}/"), "0", "<d:quota-available-bytes/>").await;
+    assert_eq!(prop(&xml, "/", "d:quota-available-bytes"), Some("2"));
+}
