@@ -13,7 +13,8 @@ use super::ctx::ReqCtx;
 use super::error::DavError;
 use super::fs::{NodeMeta, fs_status};
 use crate::spaces::{
-    Algorithm, BlobReader, BlobSink, Hasher, NewContent, Node, Precondition, SpacePath, Store,
+    Algorithm, BlobReader, BlobSink, HashPipe, Hasher, NewContent, Node, Precondition, SpacePath,
+    Store,
 };
 
 fn io_failure(e: std::io::Error) -> FsError {
@@ -124,14 +125,19 @@ impl DavFile for GetFile {
     }
 }
 
-/// A PUT in progress: bytes go to a fresh blob and through the hasher; `flush` commits.
+/// Bytes gathered before they are hashed and written: hyper delivers ~16 KiB frames, and
+/// the hash workers and the blob writer work best on large batches.
+const BATCH: usize = 1 << 20;
+
+/// A PUT in progress: bytes go to a fresh blob and through the hash workers; `flush` commits.
 pub struct PutFile {
     store: Store,
     ctx: ReqCtx,
     path: SpacePath,
     options: OpenOptions,
     sink: Mutex<Option<Box<dyn BlobSink>>>,
-    hasher: Option<Hasher>,
+    pipe: Option<HashPipe>,
+    batch: bytes::BytesMut,
     written: u64,
     committed: Option<Node>,
 }
@@ -165,35 +171,48 @@ impl PutFile {
             path,
             options,
             sink: Mutex::new(Some(sink)),
-            hasher: Some(Hasher::new(sha256)),
+            pipe: Some(HashPipe::start(Hasher::new(sha256))),
+            batch: bytes::BytesMut::new(),
             written: 0,
             committed: None,
         })
     }
 
     async fn write(&mut self, data: &[u8]) -> FsResult<()> {
+        self.batch.extend_from_slice(data);
+        self.written += data.len() as u64;
+        if self.batch.len() >= BATCH {
+            self.drain().await?;
+        }
+        Ok(())
+    }
+
+    /// Hash and write the gathered batch.
+    async fn drain(&mut self) -> FsResult<()> {
+        if self.batch.is_empty() {
+            return Ok(());
+        }
+        let data = self.batch.split().freeze();
+        let pipe = self.pipe.as_mut().ok_or(FsError::GeneralFailure)?;
+        pipe.feed(data.clone()).await;
         let sink = self.sink.get_mut().unwrap_or_else(|e| e.into_inner());
         let sink = sink.as_mut().ok_or(FsError::GeneralFailure)?;
-        sink.write(data).await.map_err(io_failure)?;
-        if let Some(h) = self.hasher.as_mut() {
-            h.update(data);
-        }
-        self.written += data.len() as u64;
-        Ok(())
+        sink.write(&data).await.map_err(io_failure)
     }
 
     /// Seal the blob, verify the client's checksum and commit the node.
     pub async fn commit_now(&mut self) -> FsResult<()> {
+        self.drain().await?;
         let sink = self
             .sink
             .get_mut()
             .unwrap_or_else(|e| e.into_inner())
             .take();
-        let (Some(sink), Some(hasher)) = (sink, self.hasher.take()) else {
+        let (Some(sink), Some(pipe)) = (sink, self.pipe.take()) else {
             return Ok(());
         };
         let key = sink.finish().await.map_err(io_failure)?;
-        let digests = hasher.finish();
+        let digests = pipe.finish().await.finish();
         if let Some(expected) = &self.ctx.put.checksum
             && digests.hex(expected.alg) != Some(hex::encode(&expected.digest).as_str())
         {
