@@ -15,6 +15,7 @@ mod fsck;
 pub mod ids;
 pub mod model;
 pub mod path;
+mod quota;
 mod tree;
 
 use std::str::FromStr;

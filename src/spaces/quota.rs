@@ -1,0 +1,104 @@
+//! Quota: usage (the root folder's subtree size), limits, and the reservations open uploads
+//! hold so that concurrent uploads cannot together overrun a space.
+
+use sqlx::{Row, SqliteConnection};
+use uuid::Uuid;
+
+use super::Store;
+use super::db::now_ns;
+use super::error::{StoreError, StoreResult};
+use super::model::Quota;
+
+async fn reserved(
+    conn: &mut SqliteConnection,
+    space: Uuid,
+    except: Option<&str>,
+) -> StoreResult<u64> {
+    let sum: Option<i64> = sqlx::query_scalar(
+        "SELECT SUM(bytes) FROM reservations WHERE space_id = $1 AND expires_at > $2 AND id <> $3",
+    )
+    .bind(space.to_string())
+    .bind(now_ns())
+    .bind(except.unwrap_or(""))
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(sum.unwrap_or(0).max(0) as u64)
+}
+
+pub(crate) async fn quota_in(
+    conn: &mut SqliteConnection,
+    space: Uuid,
+    except: Option<&str>,
+) -> StoreResult<Quota> {
+    let row = sqlx::query(
+        "SELECT s.quota, n.size FROM spaces s JOIN nodes n ON n.id = s.id WHERE s.id = $1",
+    )
+    .bind(space.to_string())
+    .fetch_optional(&mut *conn)
+    .await?
+    .ok_or(StoreError::NotFound)?;
+    let total: Option<i64> = row.try_get(0)?;
+    let used: i64 = row.try_get(1)?;
+    Ok(Quota {
+        used: used.max(0) as u64,
+        total: total.map(|t| t.max(0) as u64),
+        reserved: reserved(conn, space, except).await?,
+    })
+}
+
+pub(crate) async fn check_quota(
+    conn: &mut SqliteConnection,
+    space: Uuid,
+    growth: i64,
+    except: Option<&str>,
+) -> StoreResult<()> {
+    if growth > 0 && !quota_in(conn, space, except).await?.fits(growth as u64) {
+        return Err(StoreError::QuotaExceeded);
+    }
+    Ok(())
+}
+
+impl Store {
+    /// Usage, limit and reservations of a space.
+    pub async fn quota(&self, space: Uuid) -> StoreResult<Quota> {
+        let mut conn = self.db.acquire().await?;
+        quota_in(&mut conn, space, None).await
+    }
+
+    /// Reserve `bytes` of the space's quota under `id` until `expires_at` (unix ns), or fail
+    /// with `QuotaExceeded` when they do not fit beside the usage and open reservations.
+    pub async fn reserve(
+        &self,
+        space: Uuid,
+        id: &str,
+        bytes: u64,
+        expires_at: i64,
+    ) -> StoreResult<()> {
+        let mut tx = self.db.begin_with("BEGIN IMMEDIATE").await?;
+        if !quota_in(&mut tx, space, Some(id)).await?.fits(bytes) {
+            return Err(StoreError::QuotaExceeded);
+        }
+        sqlx::query(
+            "INSERT INTO reservations (id, space_id, bytes, expires_at) VALUES ($1,$2,$3,$4) \
+             ON CONFLICT (id) DO UPDATE SET bytes = excluded.bytes, expires_at = excluded.expires_at",
+        )
+        .bind(id)
+        .bind(space.to_string())
+        .bind(bytes as i64)
+        .bind(expires_at)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        self.durable().await?;
+        Ok(())
+    }
+
+    /// Release a reservation (missing is fine).
+    pub async fn release(&self, id: &str) -> StoreResult<()> {
+        sqlx::query("DELETE FROM reservations WHERE id = $1")
+            .bind(id)
+            .execute(&self.db)
+            .await?;
+        Ok(())
+    }
+}
