@@ -95,3 +95,42 @@ async fn is_locked_for_reports_locks_the_request_does_not_hold() {
         !spacedav::dav::is_locked_for(&s.state, sid.space, &other, &http::HeaderMap::new()).await
     );
 }
+
+#[tokio::test]
+async fn deleting_a_folder_spares_locked_members_and_otherwise_removes_the_tree() {
+    let s = TestServer::start().await;
+    let root = admin_root(&s).await;
+    mkcol(&s, &format!("{root}/t")).await;
+    mkcol(&s, &format!("{root}/t/u")).await;
+    put(&s, &format!("{root}/t/u/f.txt"), b"x").await;
+    let token = lock(&s, &format!("{root}/t/u/f.txt"), "Second-600").await;
+    let r = req(&s, "DELETE", &format!("{root}/t"))
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        !r.status().is_success() || r.status() == 207,
+        "{}",
+        r.status()
+    );
+    let g = req(&s, "GET", &format!("{root}/t/u/f.txt"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(g.status(), 200, "the locked member survives");
+    let r = req(&s, "UNLOCK", &format!("{root}/t/u/f.txt"))
+        .header("Lock-Token", token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 204);
+    let r = req(&s, "DELETE", &format!("{root}/t"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 204);
+    let (st, _) = propfind(&s, &format!("{root}/t/u/f.txt"), "0", "").await;
+    assert_eq!(st, 404);
+    let (_, xml) = propfind(&s, &format!("{root}/"), "0", "<oc:size/>").await;
+    assert_eq!(prop(&xml, "/", "oc:size"), Some("0"));
+}

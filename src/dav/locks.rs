@@ -89,7 +89,7 @@ pub async fn on_path(
 }
 
 /// Live locks on `p` or below it.
-pub(super) async fn below(
+pub async fn below(
     db: &SqlitePool,
     space: uuid::Uuid,
     p: &SpacePath,
