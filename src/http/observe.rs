@@ -127,7 +127,7 @@ impl Drop for LoggedBody {
                 path = %l.path,
                 status = l.status.as_u16(),
                 bytes = self.bytes,
-                duration_ms = l.start.elapsed().as_secs_f64() * 1000.0,
+                duration_ms = %format_args!("{:.3}", l.start.elapsed().as_secs_f64() * 1000.0),
                 "request"
             );
         }

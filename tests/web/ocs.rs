@@ -238,3 +238,27 @@ async fn unknown_ocs_endpoint_is_998_with_200_on_v1_and_404_on_v2() {
     let v: Value = res.json().await.unwrap();
     assert_eq!(v["ocs"]["meta"]["statuscode"], 998);
 }
+
+#[tokio::test]
+async fn capabilities_tus_support_agrees_with_the_tus_headers_of_options() {
+    let srv = TestServer::start().await;
+    let v = json(&srv, "/ocs/v1.php/cloud/capabilities?format=json").await;
+    let tus = &v["ocs"]["data"]["capabilities"]["files"]["tus_support"];
+    let sid = srv.admin_space().await;
+    let res = srv
+        .client()
+        .request(
+            reqwest::Method::OPTIONS,
+            format!("{}/", srv.space_url(&sid)),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_success(), "{}", res.status());
+    let h = res.headers();
+    assert_eq!(h["tus-extension"].to_str().unwrap(), tus["extension"]);
+    assert_eq!(h["tus-version"].to_str().unwrap(), tus["version"]);
+    assert_eq!(h["tus-resumable"].to_str().unwrap(), tus["resumable"]);
+    let extensions = tus["extension"].as_str().unwrap();
+    assert!(extensions.split(',').any(|e| e == "creation-with-upload"));
+}
