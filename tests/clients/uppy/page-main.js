@@ -13,7 +13,8 @@ uppy.use(Tus, {
   headers: { Authorization: q.get('auth') },
   chunkSize: Number(q.get('chunk')) || Infinity,
   uploadDataDuringCreation: q.get('cwu') === '1',
-  retryDelays: [],
+  // Uppy's default retryDelays, as ownCloud Web runs it: a PATCH aborted by pause may still
+  // hold the upload on the server for a moment (423/409), which tus-js-client retries via HEAD.
   removeFingerprintOnSuccess: false,
   onAfterResponse(req, res) {
     window.log.push([req.getMethod(), res.getStatus()])
