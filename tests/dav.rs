@@ -167,3 +167,58 @@ async fn odd_names_round_trip_with_escaped_hrefs() {
         );
     }
 }
+
+#[tokio::test]
+async fn depth_infinity_lists_the_subtree_when_enabled() {
+    let s = TestServer::start_with(|c| c.propfind_depth_infinity = true).await;
+    let root = admin_root(&s).await;
+    mkcol(&s, &format!("{root}/x")).await;
+    mkcol(&s, &format!("{root}/x/y")).await;
+    put(&s, &format!("{root}/x/y/z.txt"), b"z").await;
+    let (st, xml) = propfind(&s, &format!("{root}/"), "infinity", "<oc:size/>").await;
+    assert_eq!(st, 207);
+    let hrefs: Vec<&str> = responses(&xml).into_iter().map(href).collect();
+    assert_eq!(hrefs.len(), 4, "{hrefs:?}");
+    assert!(hrefs.iter().any(|h| h.ends_with("/x/y/z.txt")), "{hrefs:?}");
+    assert_eq!(prop(&xml, "/x/", "oc:size"), Some("1"));
+}
+
+#[tokio::test]
+async fn propname_and_allprop_list_live_and_dead_properties() {
+    let s = TestServer::start().await;
+    let root = admin_root(&s).await;
+    put(&s, &format!("{root}/n.txt"), b"abc").await;
+    let r = req(&s, "PROPPATCH", &format!("{root}/n.txt"))
+        .body("<d:propertyupdate xmlns:d=\"DAV:\"><d:set><d:prop><z:k xmlns:z=\"urn:z\">v</z:k></d:prop></d:set></d:propertyupdate>")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 207);
+    let r = req(&s, "PROPFIND", &format!("{root}/n.txt"))
+        .header("Depth", "0")
+        .body("<d:propfind xmlns:d=\"DAV:\"><d:propname/></d:propfind>")
+        .send()
+        .await
+        .unwrap();
+    let xml = r.text().await.unwrap();
+    for name in [
+        "<d:getetag/>",
+        "<oc:fileid/>",
+        "<oc:checksums/>",
+        "<k xmlns=\"urn:z\"/>",
+    ] {
+        assert!(xml.contains(name), "propname lists {name}: {xml}");
+    }
+    let (_, xml) = propfind(&s, &format!("{root}/n.txt"), "0", "").await;
+    assert_eq!(prop(&xml, "n.txt", "d:getcontentlength"), Some("3"));
+    assert!(xml.contains(">v</"), "allprop has the dead property: {xml}");
+    let sums = prop(&xml, "n.txt", "oc:checksums").unwrap();
+    assert!(
+        sums.contains("SHA1:a9993e364706816aba3e25717850c26c9cd0d89d"),
+        "{sums}"
+    );
+    assert!(
+        sums.contains("MD5:900150983cd24fb0d6963f7d28e17f72"),
+        "{sums}"
+    );
+}
