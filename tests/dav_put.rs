@@ -162,3 +162,60 @@ async fn put_over_quota_is_507() {
     let (_, xml) = propfind(&s, &format!("{root}/"), "0", "<d:quota-available-bytes/>").await;
     assert_eq!(prop(&xml, "/", "d:quota-available-bytes"), Some("2"));
 }
+
+#[tokio::test]
+async fn get_serves_ranges_and_conditional_requests() {
+    let s = TestServer::start().await;
+    let root = admin_root(&s).await;
+    let url = format!("{root}/r.txt");
+    put(&s, &url, b"hello world").await;
+    let r = req(&s, "GET", &url)
+        .header("Range", "bytes=2-4")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 206);
+    assert_eq!(r.headers()["content-range"], "bytes 2-4/11");
+    assert_eq!(r.text().await.unwrap(), "llo");
+    let r = req(&s, "GET", &url)
+        .header("Range", "bytes=-3")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.text().await.unwrap(), "rld");
+    let r = req(&s, "GET", &url)
+        .header("Range", "bytes=50-60")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 416);
+    let etag = req(&s, "HEAD", &url).send().await.unwrap().headers()["etag"].clone();
+    let r = req(&s, "GET", &url)
+        .header("If-None-Match", etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 304);
+    let r = req(&s, "PUT", &url)
+        .header("If-Match", "\"stale\"")
+        .body("x")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 412);
+    let r = req(&s, "PUT", &url)
+        .header("If-None-Match", "*")
+        .body("x")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 412);
+    let body = req(&s, "GET", &url)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(body, "hello world");
+}
