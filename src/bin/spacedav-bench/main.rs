@@ -14,6 +14,7 @@ mod runner;
 mod servers;
 mod sink;
 mod tus;
+mod uploads;
 mod workloads;
 
 use std::net::SocketAddr;
@@ -39,6 +40,11 @@ struct Cli {
 enum Cmd {
     /// Start the servers, run the workloads interleaved, print the table.
     Run(Box<RunArgs>),
+    /// Print the table again from a run's JSON lines.
+    Report {
+        /// The `--out` file of a run.
+        jsonl: PathBuf,
+    },
     /// Serve a ceiling sink (used by `run`; prints its address on stdout).
     Sink {
         #[arg(long, value_enum)]
@@ -101,6 +107,16 @@ async fn main() -> Result<()> {
                 listener.local_addr()?
             );
             sink::serve(kind, listener).await
+        }
+        Cmd::Report { jsonl } => {
+            let text = std::fs::read_to_string(&jsonl)
+                .with_context(|| format!("reading {}", jsonl.display()))?;
+            let records = report::from_jsonl(&text)?;
+            let mut kinds: Vec<Kind> = records.iter().map(|r| r.server).collect();
+            kinds.sort();
+            kinds.dedup();
+            print!("{}", report::table(&records, &kinds, &Workload::ALL));
+            Ok(())
         }
         Cmd::Run(args) => {
             if !run(args).await? {

@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 use serde_json::json;
 
 use crate::servers::Kind;
-use crate::workloads::{Better, Metric, Workload};
+use crate::workloads::{Better, METRICS, Metric, Workload};
 
 /// One measurement of one workload on one server.
 pub struct Record {
@@ -41,6 +41,51 @@ impl Record {
             "wall_s": self.wall_s, "error": self.error,
         })
     }
+}
+
+/// Reads records back from JSON lines (written by [`Record::to_json`]); setup lines and
+/// unknown names are skipped.
+pub fn from_jsonl(text: &str) -> anyhow::Result<Vec<Record>> {
+    use clap::ValueEnum as _;
+    let mut out = Vec::new();
+    for line in text.lines().filter(|l| !l.trim().is_empty()) {
+        let v: serde_json::Value = serde_json::from_str(line)?;
+        let server = Kind::value_variants()
+            .iter()
+            .find(|k| v["server"] == k.name());
+        let workload = Workload::ALL.iter().find(|w| v["workload"] == w.name());
+        let (Some(&server), Some(&workload)) = (server, workload) else {
+            continue;
+        };
+        let metrics = v["metrics"]
+            .as_object()
+            .into_iter()
+            .flatten()
+            .filter_map(|(name, value)| {
+                let &(name, better) = METRICS.iter().find(|(n, _)| n == name)?;
+                Some(Metric {
+                    name,
+                    value: value.as_f64()?,
+                    better,
+                })
+            })
+            .collect();
+        let f = |k: &str| v[k].as_f64().unwrap_or(0.0);
+        out.push(Record {
+            ts: f("ts"),
+            round: (f("round") as usize).saturating_sub(1),
+            server,
+            workload,
+            metrics,
+            server_cpu_s: f("server_cpu_s"),
+            server_peak_rss_mib: f("server_peak_rss_mib"),
+            peak_reset: v["peak_reset"].as_bool().unwrap_or(false),
+            client_cpu_s: f("client_cpu_s"),
+            wall_s: f("wall_s"),
+            error: v["error"].as_str().map(str::to_owned),
+        });
+    }
+    Ok(out)
 }
 
 /// Median, minimum, maximum and count of some values.
@@ -208,40 +253,61 @@ pub fn table(records: &[Record], servers: &[Kind], workloads: &[Workload]) -> St
     out
 }
 
-/// spacedav's figures relative to the best non-ceiling peer and to each ceiling, worst first.
+/// spacedav's largest gaps: to the best peer on each metric, and to the ceilings.
 fn gaps(sum: &Summary) -> String {
-    let mut rows = Vec::new();
-    for ((w, name), (better, per)) in &sum.metrics {
+    let mut to_peer = Vec::new();
+    let mut to_ceiling = Vec::new();
+    for key @ (w, name) in &sum.order {
+        let (better, per) = &sum.metrics[key];
         let Some(ours) = per.get(&Kind::Spacedav) else {
             continue;
         };
+        let mut best: Option<(f64, Kind, f64)> = None;
         for (&k, s) in per {
-            if k == Kind::Spacedav {
+            let Some(r) = relative(*better, ours.median, s.median) else {
                 continue;
-            }
-            if let Some(r) = relative(*better, ours.median, s.median) {
-                rows.push((
-                    r,
-                    format!(
-                        "{} {name}: spacedav {} vs {} {}",
-                        w.name(),
-                        num(ours.median),
-                        k.name(),
-                        num(s.median)
-                    ),
-                ));
+            };
+            let row = (r, k, s.median);
+            match k {
+                Kind::Spacedav => {}
+                Kind::Null | Kind::Hash => to_ceiling.push((r, gap_line(w, name, ours, row))),
+                Kind::Rustus | Kind::TusNode | Kind::Apache => {
+                    // The best peer is the one spacedav compares worst against.
+                    if best.is_none_or(|b| r < b.0) {
+                        best = Some(row);
+                    }
+                }
             }
         }
+        if let Some(row) = best {
+            to_peer.push((row.0, gap_line(w, name, ours, row)));
+        }
     }
-    if rows.is_empty() {
-        return String::new();
-    }
-    rows.sort_by(|a, b| a.0.total_cmp(&b.0));
-    let mut out = String::from("\nLargest gaps (spacedav's relative performance, < 1 = behind):\n");
-    for (r, what) in rows.iter().take(5) {
-        let _ = writeln!(out, "  {r:.2}  {what}");
+    let mut out = String::new();
+    for (title, mut rows) in [("the best peer", to_peer), ("a ceiling", to_ceiling)] {
+        if rows.is_empty() {
+            continue;
+        }
+        rows.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let _ = writeln!(
+            out,
+            "\nLargest gaps to {title} (spacedav's relative performance, < 1 = behind):"
+        );
+        for (r, line) in rows.iter().take(3) {
+            let _ = writeln!(out, "  {r:.2}  {line}");
+        }
     }
     out
+}
+
+fn gap_line(w: &Workload, name: &str, ours: &Stat, (_, k, theirs): (f64, Kind, f64)) -> String {
+    format!(
+        "{} {name}: spacedav {} vs {} {}",
+        w.name(),
+        num(ours.median),
+        k.name(),
+        num(theirs)
+    )
 }
 
 #[cfg(test)]
@@ -253,6 +319,39 @@ mod tests {
         let s = stat(vec![4.0, 1.0, 3.0, 2.0]).unwrap();
         assert_eq!((s.median, s.min, s.max, s.n), (2.5, 1.0, 4.0, 4));
         assert!(stat(vec![]).is_none());
+    }
+
+    #[test]
+    fn records_survive_a_json_round_trip() {
+        let rec = Record {
+            ts: 1.0,
+            round: 2,
+            server: Kind::Hash,
+            workload: Workload::TusSmall,
+            metrics: vec![Metric {
+                name: "p99 ms",
+                value: 3.5,
+                better: Better::Lower,
+            }],
+            server_cpu_s: 0.5,
+            server_peak_rss_mib: 7.0,
+            peak_reset: true,
+            client_cpu_s: 0.1,
+            wall_s: 2.0,
+            error: None,
+        };
+        let back = from_jsonl(&format!("{}\n{{\"workload\":\"setup\"}}\n", rec.to_json())).unwrap();
+        assert_eq!(back.len(), 1, "the setup line is skipped");
+        let b = &back[0];
+        assert_eq!(
+            (b.round, b.server, b.workload),
+            (2, Kind::Hash, Workload::TusSmall)
+        );
+        assert_eq!(b.metrics[0].name, "p99 ms");
+        assert_eq!(
+            (b.metrics[0].value, b.metrics[0].better),
+            (3.5, Better::Lower)
+        );
     }
 
     #[test]

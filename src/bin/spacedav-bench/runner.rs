@@ -50,7 +50,7 @@ pub async fn run(plan: Plan, tools: Tools, ctx: Ctx) -> Result<bool> {
     let mut prepared = Vec::new();
     for r in running {
         let at = Instant::now();
-        match workloads::setup(&r, &ctx).await {
+        match workloads::setup(&r, &ctx, &plan.workloads).await {
             Ok(fill) => {
                 if let Some(rate) = fill {
                     println!(

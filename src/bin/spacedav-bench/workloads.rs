@@ -2,19 +2,15 @@
 //! runner wraps it with CPU and memory probes and interleaves servers. Setup (files to GET,
 //! the folder to list) and clean-up happen outside the timed regions.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Result, bail};
-use tokio::task::JoinSet;
-use url::Url;
 
 use crate::dav::{self, DavTarget};
 use crate::pattern::Pattern;
-use crate::servers::{Kind, Running};
-use crate::sink;
-use crate::tus::{self, TusTarget, Upload};
+use crate::servers::Running;
+use crate::tus;
+use crate::uploads;
 
 const MIB: f64 = (1 << 20) as f64;
 
@@ -152,6 +148,20 @@ pub struct Metric {
     pub better: Better,
 }
 
+/// Every metric name a workload reports, with its direction (to read JSON lines back).
+pub const METRICS: [(&str, Better); 10] = [
+    ("MiB/s", Better::Higher),
+    ("aggregate MiB/s", Better::Higher),
+    ("uploads/s", Better::Higher),
+    ("last PATCH ms", Better::Lower),
+    ("PATCH ms", Better::Lower),
+    ("p50 ms", Better::Lower),
+    ("p99 ms", Better::Lower),
+    ("total ms", Better::Lower),
+    ("first byte ms", Better::Lower),
+    ("body MB", Better::Neither),
+];
+
 /// Which direction of a metric is better.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Better {
@@ -163,7 +173,7 @@ pub enum Better {
     Neither,
 }
 
-fn rate(name: &'static str, value: f64) -> Metric {
+pub fn rate(name: &'static str, value: f64) -> Metric {
     Metric {
         name,
         value,
@@ -171,7 +181,7 @@ fn rate(name: &'static str, value: f64) -> Metric {
     }
 }
 
-fn time_ms(name: &'static str, d: Duration) -> Metric {
+pub fn time_ms(name: &'static str, d: Duration) -> Metric {
     Metric {
         name,
         value: d.as_secs_f64() * 1e3,
@@ -191,20 +201,18 @@ const GET_FILE: &str = "bench-get.bin";
 /// The folder PROPFIND lists (filled during setup).
 const LISTING_DIR: &str = "bench-listing/";
 
-/// Untimed preparation for a server: the file to GET and the folder to list. Returns the
-/// folder's fill rate (files/s) when there is one.
-pub async fn setup(server: &Running, ctx: &Ctx) -> Result<Option<f64>> {
+/// Untimed preparation for a server, for the workloads that will run: the file to GET and
+/// the folder to list. Returns the folder's fill rate (files/s) when there is one.
+pub async fn setup(server: &Running, ctx: &Ctx, workloads: &[Workload]) -> Result<Option<f64>> {
     let Some(d) = &server.dav else {
         return Ok(None);
     };
-    dav::put(
-        &mut d.ep.conn(),
-        &d.base.join(GET_FILE)?,
-        &ctx.pattern,
-        ctx.sizes.large,
-    )
-    .await?;
-    if !d.propfind {
+    if workloads.contains(&Workload::DavGet) {
+        let url = d.base.join(GET_FILE)?;
+        dav::put(&mut d.ep.conn(), &url, &ctx.pattern, ctx.sizes.large).await?;
+    }
+    let lists = [Workload::PropfindNamed, Workload::PropfindAllprop];
+    if !d.propfind || !workloads.iter().any(|w| lists.contains(w)) {
         return Ok(None);
     }
     let s = &ctx.sizes;
@@ -227,7 +235,8 @@ pub async fn run(w: Workload, server: &Running, ctx: &Ctx, round: usize) -> Resu
     match w {
         Workload::TusSingle | Workload::TusCwu => {
             let t = server.tus.as_ref().expect("applies() checked tus");
-            let (elapsed, last) = large_upload(server, t, ctx, &tag, w == Workload::TusCwu).await?;
+            let (elapsed, last) =
+                uploads::large(server, t, ctx, &tag, w == Workload::TusCwu).await?;
             Ok(vec![
                 rate("MiB/s", s.large as f64 / MIB / elapsed.as_secs_f64()),
                 time_ms("last PATCH ms", last),
@@ -251,7 +260,7 @@ pub async fn run(w: Workload, server: &Running, ctx: &Ctx, round: usize) -> Resu
         }
         Workload::TusParallel => {
             let t = server.tus.as_ref().expect("applies() checked tus");
-            let elapsed = parallel_uploads(t, ctx, &tag).await?;
+            let elapsed = uploads::parallel(t, ctx, &tag).await?;
             let total = s.large as f64 * s.parallel as f64;
             Ok(vec![rate(
                 "aggregate MiB/s",
@@ -260,7 +269,7 @@ pub async fn run(w: Workload, server: &Running, ctx: &Ctx, round: usize) -> Resu
         }
         Workload::TusSmall => {
             let t = server.tus.as_ref().expect("applies() checked tus");
-            small_uploads(t, ctx, &tag).await
+            uploads::small(t, ctx, &tag).await
         }
         Workload::DavPut => {
             let d = server.dav.as_ref().expect("applies() checked dav");
@@ -293,162 +302,6 @@ pub async fn run(w: Workload, server: &Running, ctx: &Ctx, round: usize) -> Resu
             listing(d, ctx, w == Workload::PropfindAllprop).await
         }
     }
-}
-
-/// One large upload in `chunk` PATCHes whose last carries `finish` bytes. Returns the time
-/// from POST to the last answer and the last PATCH's own time.
-async fn large_upload(
-    server: &Running,
-    t: &TusTarget,
-    ctx: &Ctx,
-    tag: &str,
-    cwu: bool,
-) -> Result<(Duration, Duration)> {
-    let s = &ctx.sizes;
-    let plan = tus::plan(s.large, s.chunk, s.finish);
-    let mut conn = t.ep.conn();
-    let name = format!("{tag}.bin");
-    let first = if cwu { plan[0] } else { 0 };
-    let start = Instant::now();
-    let (mut up, mut headers) =
-        tus::create(&mut conn, t, &ctx.pattern, &name, s.large, first).await?;
-    let mut last = start.elapsed();
-    for &n in &plan[usize::from(cwu)..] {
-        let at = Instant::now();
-        headers = tus::patch(&mut conn, &mut up, &ctx.pattern, n).await?;
-        last = at.elapsed();
-    }
-    let elapsed = start.elapsed();
-    if ctx.verify {
-        verify_upload(server, &up, &headers, ctx).await?;
-    }
-    tus::remove(&mut conn, t, &up).await?;
-    Ok((elapsed, last))
-}
-
-/// Checks a finished large upload: the hash sink's digests, or the file's content over WebDAV.
-async fn verify_upload(
-    server: &Running,
-    up: &Upload,
-    headers: &http::HeaderMap,
-    ctx: &Ctx,
-) -> Result<()> {
-    let len = ctx.sizes.large;
-    if server.kind == Kind::Hash {
-        let want = sink::expected_checksums(&ctx.pattern, len);
-        let got = headers.get(sink::CHECKSUMS).and_then(|v| v.to_str().ok());
-        if got != Some(want.as_str()) {
-            bail!("hash sink digests {got:?}, expected {want}");
-        }
-    }
-    if let (Some(d), Kind::Spacedav) = (&server.dav, server.kind) {
-        let url: Url = d.base.join(&up.filename)?;
-        dav::get(&mut d.ep.conn(), &url, &ctx.pattern, len, true).await?;
-    }
-    Ok(())
-}
-
-async fn parallel_uploads(t: &TusTarget, ctx: &Ctx, tag: &str) -> Result<Duration> {
-    let s = &ctx.sizes;
-    let plan = Arc::new(tus::plan(s.large, s.chunk, 0));
-    let start = Instant::now();
-    let mut tasks = JoinSet::new();
-    for i in 0..s.parallel {
-        let (mut conn, pattern, plan) = (t.ep.conn(), ctx.pattern.clone(), plan.clone());
-        let (name, large, t) = (format!("{tag}-{i}.bin"), s.large, t.clone());
-        tasks.spawn(async move {
-            let (mut up, _) = tus::create(&mut conn, &t, &pattern, &name, large, 0).await?;
-            for &n in plan.iter() {
-                tus::patch(&mut conn, &mut up, &pattern, n).await?;
-            }
-            anyhow::Ok(up)
-        });
-    }
-    let mut uploads = Vec::new();
-    while let Some(r) = tasks.join_next().await {
-        uploads.push(r??);
-    }
-    let elapsed = start.elapsed();
-    let mut conn = t.ep.conn();
-    for up in &uploads {
-        tus::remove(&mut conn, t, up).await?;
-    }
-    Ok(elapsed)
-}
-
-async fn small_uploads(t: &TusTarget, ctx: &Ctx, tag: &str) -> Result<Vec<Metric>> {
-    let s = &ctx.sizes;
-    let next = Arc::new(AtomicU64::new(0));
-    let start = Instant::now();
-    let mut tasks = JoinSet::new();
-    for _ in 0..s.small_workers {
-        let (mut conn, pattern, next) = (t.ep.conn(), ctx.pattern.clone(), next.clone());
-        let t = t.clone();
-        let (tag, count, size) = (tag.to_owned(), s.small_count, s.small_size);
-        tasks.spawn(async move {
-            let mut done = Vec::new();
-            loop {
-                let i = next.fetch_add(1, Ordering::Relaxed);
-                if i >= count {
-                    return anyhow::Ok(done);
-                }
-                let name = format!("{tag}-{i:05}.bin");
-                let at = Instant::now();
-                let up = if t.cwu {
-                    tus::create(&mut conn, &t, &pattern, &name, size, size)
-                        .await?
-                        .0
-                } else {
-                    let (mut up, _) = tus::create(&mut conn, &t, &pattern, &name, size, 0).await?;
-                    tus::patch(&mut conn, &mut up, &pattern, size).await?;
-                    up
-                };
-                done.push((at.elapsed(), up));
-            }
-        });
-    }
-    let mut done = Vec::new();
-    while let Some(r) = tasks.join_next().await {
-        done.extend(r??);
-    }
-    let elapsed = start.elapsed();
-    let mut lat: Vec<Duration> = done.iter().map(|(d, _)| *d).collect();
-    lat.sort();
-    let pct = |p: f64| lat[((lat.len() as f64 * p).ceil() as usize).clamp(1, lat.len()) - 1];
-    let metrics = vec![
-        rate("uploads/s", done.len() as f64 / elapsed.as_secs_f64()),
-        time_ms("p50 ms", pct(0.50)),
-        time_ms("p99 ms", pct(0.99)),
-    ];
-    remove_all(
-        t,
-        done.into_iter().map(|(_, up)| up).collect(),
-        s.small_workers,
-    )
-    .await?;
-    Ok(metrics)
-}
-
-/// Removes uploads with `workers` connections (clean-up, untimed).
-async fn remove_all(t: &TusTarget, uploads: Vec<Upload>, workers: usize) -> Result<()> {
-    let queue = Arc::new(std::sync::Mutex::new(uploads));
-    let mut tasks = JoinSet::new();
-    for _ in 0..workers {
-        let (mut conn, queue) = (t.ep.conn(), queue.clone());
-        let t = t.clone();
-        tasks.spawn(async move {
-            loop {
-                let Some(up) = queue.lock().unwrap().pop() else {
-                    return anyhow::Ok(());
-                };
-                tus::remove(&mut conn, &t, &up).await?;
-            }
-        });
-    }
-    while let Some(r) = tasks.join_next().await {
-        r??;
-    }
-    Ok(())
 }
 
 async fn listing(d: &DavTarget, ctx: &Ctx, allprop: bool) -> Result<Vec<Metric>> {
