@@ -105,7 +105,7 @@ async fn unknown_named_property_gets_a_404_propstat_unless_minimal() {
         .unwrap();
     assert_eq!(r.headers()["preference-applied"], "return=minimal");
     let xml = r.text().await.unwrap();
-    assert!(!xml.contains("404"), "{xml}");
+    assert!(!xml.contains("404 Not Found"), "{xml}");
     assert!(xml.contains("<d:getetag>"), "{xml}");
 }
 
@@ -221,4 +221,45 @@ async fn propname_and_allprop_list_live_and_dead_properties() {
         sums.contains("MD5:900150983cd24fb0d6963f7d28e17f72"),
         "{sums}"
     );
+}
+
+#[tokio::test]
+async fn copying_a_folder_copies_the_tree_with_dead_properties() {
+    let s = TestServer::start().await;
+    let root = admin_root(&s).await;
+    mkcol(&s, &format!("{root}/src")).await;
+    mkcol(&s, &format!("{root}/src/sub")).await;
+    put(&s, &format!("{root}/src/sub/f.txt"), b"four").await;
+    let r = req(&s, "PROPPATCH", &format!("{root}/src/sub/f.txt"))
+        .body("<d:propertyupdate xmlns:d=\"DAV:\"><d:set><d:prop><z:tag xmlns:z=\"urn:z\">red</z:tag></d:prop></d:set></d:propertyupdate>")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 207);
+    let copy = |dest: &str, overwrite: &str| {
+        req(&s, "COPY", &format!("{root}/src"))
+            .header("Destination", format!("{root}/{dest}"))
+            .header("Overwrite", overwrite)
+            .send()
+    };
+    assert_eq!(copy("dst", "T").await.unwrap().status(), 201);
+    assert_eq!(copy("dst", "F").await.unwrap().status(), 412);
+    assert_eq!(copy("dst", "T").await.unwrap().status(), 204);
+    assert_eq!(copy("no/such", "T").await.unwrap().status(), 409);
+    let (_, xml) = propfind(
+        &s,
+        &format!("{root}/dst/sub/f.txt"),
+        "0",
+        "<z:tag xmlns:z=\"urn:z\"/><oc:fileid/>",
+    )
+    .await;
+    assert!(xml.contains(">red</"), "{xml}");
+    let (_, orig) = propfind(&s, &format!("{root}/src/sub/f.txt"), "0", "<oc:fileid/>").await;
+    assert_ne!(
+        prop(&xml, "f.txt", "oc:fileid"),
+        prop(&orig, "f.txt", "oc:fileid")
+    );
+    let (_, xml) = propfind(&s, &format!("{root}/"), "1", "<oc:size/>").await;
+    assert_eq!(prop(&xml, "/dst/", "oc:size"), Some("4"));
+    assert_eq!(prop(&xml, "/", "oc:size"), Some("8"));
 }

@@ -14,18 +14,18 @@ use http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use super::ctx::{PutParams, ReqCtx, parse_mtime, parse_oc_checksum, parse_upload_checksum};
 use super::decorate::{Extra, decorate, folder_head};
 use super::error::DavError;
+use super::fast;
 use super::fs::SpacesFs;
 use super::headers::{
-    ALLOW, DAV, DAV_CLASSES, DESTINATION, IF, LOCK_TOKEN, MS_AUTHOR_VIA, OC_CHECKSUM,
-    UPLOAD_CHECKSUM, X_OC_MTIME,
+    ALLOW, DAV, DAV_CLASSES, DESTINATION, LOCK_TOKEN, MS_AUTHOR_VIA, OC_CHECKSUM, UPLOAD_CHECKSUM,
+    X_OC_MTIME,
 };
 use super::href;
 use super::lock_system::DbLocks;
-use super::locks;
 use super::propfind;
 use super::resolve::{Target, destination_path, parse_url, resolve};
 use crate::auth::{Principal, authenticate};
-use crate::spaces::{SpacePath, StoreError, User};
+use crate::spaces::{SpacePath, User};
 use crate::state::AppState;
 use crate::tus;
 
@@ -100,15 +100,22 @@ async fn serve(state: &AppState, req: Request) -> Result<Response, DavError> {
             extra.node = Some(node);
         }
         "COPY" | "MOVE" => {
-            extra.destination =
-                Some(rewrite_destination(state, &principal.user, &target, &mut req).await?);
+            let dest = rewrite_destination(state, &principal.user, &target, &mut req).await?;
             if let Some(v) = req.headers().get(X_OC_MTIME).and_then(|v| v.to_str().ok()) {
                 extra.copy_mtime = Some(parse_mtime(v)?);
             }
+            if method.as_str() == "COPY"
+                && let Some(res) =
+                    fast::copy_folder(state, &target, &dest, req.headers(), extra.copy_mtime)
+                        .await?
+            {
+                return Ok(res);
+            }
+            extra.destination = Some(dest);
         }
         "UNLOCK" => bracket_lock_token(req.headers_mut()),
         "DELETE" => {
-            if let Some(res) = delete_folder(state, &target, req.headers()).await? {
+            if let Some(res) = fast::delete_folder(state, &target, req.headers()).await? {
                 return Ok(res);
             }
         }
@@ -154,42 +161,6 @@ fn put_params(h: &HeaderMap) -> Result<PutParams, DavError> {
         (None, None) => None,
     };
     Ok(PutParams { mtime, checksum })
-}
-
-/// DELETE of an unlocked folder without conditions in one storage transaction. dav-server
-/// walks a folder and deletes file by file (one transaction each); it still serves every
-/// DELETE that carries conditions or meets a lock, where RFC 4918 wants per-member answers.
-async fn delete_folder(
-    state: &AppState,
-    target: &Target,
-    headers: &HeaderMap,
-) -> Result<Option<Response>, DavError> {
-    let conditional = [IF, header::IF_MATCH, header::IF_UNMODIFIED_SINCE]
-        .iter()
-        .any(|h| headers.contains_key(h));
-    let path = target.path();
-    if conditional || path.is_root() {
-        return Ok(None);
-    }
-    let store = state.store();
-    let space = target.space_uuid();
-    match store.resolve(space, &path).await {
-        Ok(n) if n.is_folder() => {}
-        Ok(_) | Err(StoreError::NotFound) => return Ok(None),
-        Err(e) => return Err(e.into()),
-    }
-    let internal = |e: sqlx::Error| DavError::Internal(e.into());
-    let along = locks::on_path(store.db(), space, &path)
-        .await
-        .map_err(internal)?;
-    let under = locks::below(store.db(), space, &path)
-        .await
-        .map_err(internal)?;
-    if !locks::applying(&along, &path).is_empty() || !under.is_empty() {
-        return Ok(None);
-    }
-    store.delete(space, &path).await?;
-    Ok(Some(StatusCode::NO_CONTENT.into_response()))
 }
 
 /// `Lock-Token` must be a Coded-URL (`<…>`); some clients (webdav npm) send it bare.

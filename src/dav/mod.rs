@@ -11,6 +11,7 @@ pub mod ctx;
 pub mod decorate;
 pub mod dispatch;
 pub mod error;
+pub mod fast;
 pub mod file;
 pub mod fs;
 pub mod headers;

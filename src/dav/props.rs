@@ -109,6 +109,26 @@ pub async fn copy(db: &SqlitePool, from: NodeId, to: NodeId) -> Result<(), Store
     Ok(())
 }
 
+/// Copy the dead properties of a whole copied tree: each node below `from` gives its
+/// properties to the node at the same relative path below `to`.
+pub async fn copy_tree(db: &SqlitePool, from: NodeId, to: NodeId) -> Result<(), StoreError> {
+    sqlx::query(
+        "WITH RECURSIVE \
+         src(id, rel) AS (SELECT CAST($1 AS TEXT), CAST('' AS TEXT) UNION ALL \
+             SELECT n.id, s.rel || '/' || n.name FROM nodes n JOIN src s ON n.parent_id = s.id), \
+         dst(id, rel) AS (SELECT CAST($2 AS TEXT), CAST('' AS TEXT) UNION ALL \
+             SELECT n.id, d.rel || '/' || n.name FROM nodes n JOIN dst d ON n.parent_id = d.id) \
+         INSERT INTO dav_props (node_id, namespace, name, xml) \
+         SELECT dst.id, p.namespace, p.name, p.xml \
+         FROM src JOIN dst ON src.rel = dst.rel JOIN dav_props p ON p.node_id = src.id",
+    )
+    .bind(from.to_string())
+    .bind(to.to_string())
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
 /// Which nodes of a listing a query covers: one node with its children, or a whole space.
 #[derive(Debug, Clone, Copy)]
 pub enum Scope {
