@@ -250,3 +250,27 @@ async fn fsck_names_a_file_whose_blob_was_altered() {
     );
     assert!(out.contains("1 damaged"), "{out}");
 }
+
+#[tokio::test]
+async fn uploads_list_shows_open_uploads_and_clean_removes_expired_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let sid = binary::personal_space_id(dir.path(), "admin");
+    let mut cmd = spacedav(dir.path());
+    cmd.env("SPACEDAV_TUS_UPLOAD_EXPIRY", "1");
+    let server = Server::spawn(cmd);
+    let admin = ("admin", ADMIN_PASSWORD);
+    binary::create_upload(&server.addr, &sid, admin, "report.pdf", 10).await;
+    assert!(server.terminate());
+
+    let list = stdout(&run(dir.path(), &["uploads", "list"]));
+    let rows: Vec<&str> = list.lines().collect();
+    assert_eq!(rows.len(), 1, "{list}");
+    assert!(rows[0].contains(&format!("\t{sid}\t")), "{list}");
+    assert!(rows[0].contains("\t0/10\topen\t"), "{list}");
+
+    // The session expired one second after creation; wait until that is surely past.
+    std::thread::sleep(std::time::Duration::from_millis(2100));
+    let clean = stdout(&run(dir.path(), &["uploads", "clean"]));
+    assert_eq!(clean, "removed 1 expired uploads\n");
+    assert_eq!(stdout(&run(dir.path(), &["uploads", "list"])), "");
+}

@@ -155,3 +155,95 @@ fn json_logs_go_to_stderr_and_never_contain_secrets() {
     assert!(!logs.contains(secret));
     assert!(!logs.contains(ADMIN_PASSWORD));
 }
+
+/// Total bytes of the files under `dir`, recursively.
+fn bytes_under(dir: &std::path::Path) -> u64 {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return 0;
+    };
+    entries
+        .flatten()
+        .map(|e| match e.metadata() {
+            Ok(m) if m.is_dir() => bytes_under(&e.path()),
+            Ok(m) => m.len(),
+            Err(_) => 0,
+        })
+        .sum()
+}
+
+#[tokio::test]
+async fn sigterm_lets_an_in_flight_patch_finish_and_the_upload_resumes_after_restart() {
+    // The first part is larger than the server's read batch plus its write buffer (1 MiB each),
+    // so some of it must reach the staging file while the request is still open.
+    const FIRST: usize = 4 << 20;
+    const SECOND: usize = 1 << 20;
+    const TOTAL: usize = 8 << 20;
+    let dir = tempfile::tempdir().unwrap();
+    let sid = binary::personal_space_id(dir.path(), "admin");
+    let admin = ("admin", ADMIN_PASSWORD);
+    let server = Server::start(dir.path());
+    let data = binary::create_upload(&server.addr, &sid, admin, "big.bin", TOTAL as u64).await;
+
+    // A PATCH whose body we feed by hand: the first half now, the rest after SIGTERM.
+    let (tx, rx) = tokio::sync::mpsc::channel::<Vec<u8>>(4);
+    let body = futures::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|b| (Ok::<_, std::io::Error>(b), rx))
+    });
+    let patch = reqwest::Client::new()
+        .patch(format!("http://{}{data}", server.addr))
+        .header("Tus-Resumable", "1.0.0")
+        .header("Upload-Offset", "0")
+        .header("Content-Type", "application/offset+octet-stream")
+        .body(reqwest::Body::wrap_stream(body))
+        .send();
+    let patch = tokio::spawn(patch);
+    tx.send(vec![b'a'; FIRST]).await.unwrap();
+    // Bytes on disk prove the handler is running before the signal goes out.
+    let blobs = dir.path().join("data/blobs");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while bytes_under(&blobs) == 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no bytes reached the staging blob"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let pid = server.child.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    tx.send(vec![b'a'; SECOND]).await.unwrap();
+    drop(tx);
+    let res = patch.await.unwrap().unwrap();
+    assert_eq!(res.status(), 204, "the in-flight PATCH finishes");
+    let sent = FIRST + SECOND;
+    assert_eq!(res.headers()["upload-offset"], sent.to_string().as_str());
+    assert!(server.terminate_wait(), "exits cleanly after the request");
+
+    let server = Server::start(dir.path());
+    let url = format!("http://{}{data}", server.addr);
+    let client = reqwest::Client::new();
+    let head = client
+        .head(&url)
+        .header("Tus-Resumable", "1.0.0")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(head.headers()["upload-offset"], sent.to_string().as_str());
+    let rest = client
+        .patch(&url)
+        .header("Tus-Resumable", "1.0.0")
+        .header("Upload-Offset", sent.to_string())
+        .header("Content-Type", "application/offset+octet-stream")
+        .body(vec![b'b'; TOTAL - sent])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(rest.status(), 204);
+    assert_eq!(rest.headers()["upload-offset"], TOTAL.to_string().as_str());
+    assert!(server.terminate());
+}

@@ -79,6 +79,11 @@ impl Server {
         }
     }
 
+    /// Waits for the process (already signalled); true if it exited successfully.
+    pub fn terminate_wait(mut self) -> bool {
+        self.child.wait().unwrap().success()
+    }
+
     /// Sends SIGTERM and waits; true if the process exited successfully.
     pub fn terminate(mut self) -> bool {
         let pid = self.child.id().to_string();
@@ -93,4 +98,40 @@ impl Drop for Server {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// The space id of `user`'s personal space, from `spacedav space list`.
+pub fn personal_space_id(dir: &Path, user: &str) -> String {
+    let list = stdout(&run(dir, &["space", "list"]));
+    list.lines()
+        .find(|l| l.contains(&format!("\tpersonal\tpersonal/{user}\t")))
+        .and_then(|l| l.split('\t').next())
+        .unwrap_or_else(|| panic!("no personal space of {user}: {list}"))
+        .to_string()
+}
+
+/// Creates a tus upload of `length` bytes named `name` in the root of `user`'s personal
+/// space (password `password`) on the server at `addr`; returns the `/data/...` path.
+pub async fn create_upload(
+    addr: &str,
+    sid: &str,
+    (user, password): (&str, &str),
+    name: &str,
+    length: u64,
+) -> String {
+    use base64::Engine;
+    let filename = base64::engine::general_purpose::STANDARD.encode(name);
+    let res = reqwest::Client::new()
+        .post(format!("http://{addr}/remote.php/dav/spaces/{sid}/"))
+        .basic_auth(user, Some(password))
+        .header("Tus-Resumable", "1.0.0")
+        .header("Upload-Length", length.to_string())
+        .header("Upload-Metadata", format!("filename {filename}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201, "{:?}", res.text().await);
+    let location = res.headers()["location"].to_str().unwrap().to_string();
+    let at = location.find("/data/").expect("Location names /data/");
+    location[at..].to_string()
 }
