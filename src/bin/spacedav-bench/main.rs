@@ -8,6 +8,7 @@
 mod client;
 mod dav;
 mod pattern;
+mod peers;
 mod procstat;
 mod report;
 mod runner;
