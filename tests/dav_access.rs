@@ -95,11 +95,6 @@ async fn non_members_see_404_and_anonymous_401() {
         .unwrap();
     assert_eq!(r.status(), 401);
     assert!(r.headers().contains_key("www-authenticate"));
-    let body = r.text().await.unwrap();
-    assert!(
-        body.contains("Sabre\\DAV\\Exception\\NotAuthenticated"),
-        "{body}"
-    );
     let other = s.url("/remote.php/dav/files/admin/f.txt");
     let r = as_user(&s, "nora", "GET", &other).send().await.unwrap();
     assert_eq!(r.status(), 404);

@@ -13,7 +13,7 @@ use http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 
 use super::ctx::{PutParams, ReqCtx, parse_mtime, parse_oc_checksum, parse_upload_checksum};
 use super::decorate::{Extra, decorate, folder_head};
-use super::error::{DavError, sabre_body};
+use super::error::DavError;
 use super::fast;
 use super::fs::SpacesFs;
 use super::headers::{
@@ -56,7 +56,7 @@ async fn serve(state: &AppState, req: Request) -> Result<Response, DavError> {
     let (mut parts, body) = req.into_parts();
     let principal = match Principal::from_request_parts(&mut parts, state).await {
         Ok(p) => p,
-        Err(rejection) => return Ok(with_sabre_body(rejection.into_response())),
+        Err(rejection) => return Ok(rejection.into_response()),
     };
     let mut req = Request::from_parts(parts, body);
     let target = resolve(state, &principal.user, url).await?;
@@ -161,24 +161,6 @@ fn put_params(h: &HeaderMap) -> Result<PutParams, DavError> {
         (None, None) => None,
     };
     Ok(PutParams { mtime, checksum })
-}
-
-/// An authentication failure with the Sabre body oCIS sends (the challenge header stays).
-fn with_sabre_body(res: Response) -> Response {
-    if res.status() != StatusCode::UNAUTHORIZED {
-        return res;
-    }
-    let (mut parts, _) = res.into_parts();
-    parts.headers.remove(header::CONTENT_LENGTH);
-    parts.headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static(super::headers::XML_CONTENT_TYPE),
-    );
-    let body = sabre_body(
-        StatusCode::UNAUTHORIZED,
-        "Username or password was incorrect",
-    );
-    Response::from_parts(parts, Body::from(body))
 }
 
 /// `Lock-Token` must be a Coded-URL (`<…>`); some clients (webdav npm) send it bare.

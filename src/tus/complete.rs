@@ -136,7 +136,7 @@ impl TusService {
         let info = req.info.clone().ok_or(TusError::InvalidFilename)?;
         let path = creator.folder.join(&info.path);
         let if_match = self
-            .check_target(creator, &path, req.if_match.as_deref())
+            .check_target(creator, &path, req.if_match.as_deref(), req.locked)
             .await?;
         // The parts' reservations become the final upload's.
         for p in &parts {

@@ -18,7 +18,7 @@ use super::headers::{
     MTIME_ACCEPTED, TUS_EXTENSION, TUS_RESUMABLE, TUS_VERSION, UPLOAD_CONCAT, UPLOAD_DEFER_LENGTH,
     UPLOAD_EXPIRES, UPLOAD_LENGTH, UPLOAD_METADATA, UPLOAD_OFFSET, VERSION,
 };
-use super::metadata::{Metadata, upload_info};
+use super::metadata::{Metadata, parse_mtime, upload_info};
 use super::parse::{self, Concat, Length};
 use super::receive::PatchRequest;
 use super::service::{Creation, Creator, Progress};
@@ -247,7 +247,15 @@ fn creation(state: &AppState, headers: &HeaderMap) -> Result<Creation, TusError>
             })
             .transpose()?,
     )?;
-    let info = upload_info(&metadata, concat != Some(Concat::Partial))?;
+    let mut info = upload_info(&metadata, concat != Some(Concat::Partial))?;
+    // The desktop client (owncloudcmd 2.11) sends the mtime only as `X-OC-Mtime` on the POST;
+    // the metadata `mtime` wins when both are given.
+    if let Some(info) = &mut info
+        && info.mtime.is_none()
+        && let Some(v) = headers.get(X_OC_MTIME).and_then(|v| v.to_str().ok())
+    {
+        info.mtime = Some(parse_mtime(v).ok_or(TusError::InvalidMtime)?);
+    }
     let if_match = headers
         .get(IF_MATCH)
         .and_then(|v| v.to_str().ok())
@@ -264,6 +272,7 @@ fn creation(state: &AppState, headers: &HeaderMap) -> Result<Creation, TusError>
         info,
         concat,
         if_match,
+        locked: false,
     })
 }
 
@@ -293,7 +302,14 @@ async fn create(
     location: &mut Option<String>,
 ) -> Result<Response, TusError> {
     let headers = req.headers();
-    let creation = creation(state, headers)?;
+    let mut creation = creation(state, headers)?;
+    if let Some(info) = &creation.info
+        && creation.concat != Some(Concat::Partial)
+    {
+        let path = target.folder.join(&info.path);
+        creation.locked =
+            crate::dav::locks::is_locked_for(state, target.space.id.space, &path, headers).await;
+    }
     let with_upload = parse::is_offset_stream(headers);
     let creator = Creator {
         user: principal.user.id,

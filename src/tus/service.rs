@@ -65,6 +65,9 @@ pub struct Creation {
     pub concat: Option<Concat>,
     /// `If-Match`, unquoted.
     pub if_match: Option<String>,
+    /// Whether the target is locked by a WebDAV lock the request does not hold (looked up
+    /// by the caller, which sees the lock tokens).
+    pub locked: bool,
 }
 
 /// Who creates an upload, and where.
@@ -199,6 +202,7 @@ impl TusService {
         creator: &Creator,
         path: &SpacePath,
         if_match: Option<&str>,
+        locked: bool,
     ) -> Result<Option<String>, TusError> {
         let space = creator.space.id.space;
         let existing = match self.0.store.resolve(space, path).await {
@@ -223,8 +227,9 @@ impl TusService {
             }
             _ => None,
         };
-        // TODO(dav locks): a target locked by a WebDAV lock answers 423 (SPEC §3) once the
-        // lock table's lookup exists.
+        if locked {
+            return Err(TusError::Locked);
+        }
         if !creator.role.can_write() {
             return Err(TusError::Forbidden);
         }
@@ -261,7 +266,7 @@ impl TusService {
             Some(info) if req.concat != Some(Concat::Partial) => {
                 let path = creator.folder.join(&info.path);
                 let etag = self
-                    .check_target(creator, &path, req.if_match.as_deref())
+                    .check_target(creator, &path, req.if_match.as_deref(), req.locked)
                     .await?;
                 Some((path, etag))
             }

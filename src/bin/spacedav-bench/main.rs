@@ -8,7 +8,6 @@
 mod client;
 mod dav;
 mod pattern;
-mod peers;
 mod procstat;
 mod report;
 mod runner;

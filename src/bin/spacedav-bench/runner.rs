@@ -33,13 +33,7 @@ pub async fn run(plan: Plan, tools: Tools, ctx: Ctx) -> Result<bool> {
     for &kind in &plan.servers {
         match servers::start(kind, &tools).await {
             Ok(Started::Up(r)) => {
-                println!(
-                    "{:<10} started, pid {} ({}){}",
-                    kind.name(),
-                    r.pid,
-                    r.version,
-                    describe(&r)
-                );
+                println!("{:<10} started, pid {}{}", kind.name(), r.pid, describe(&r));
                 running.push(*r);
             }
             Ok(Started::Missing(why)) => {
@@ -67,7 +61,7 @@ pub async fn run(plan: Plan, tools: Tools, ctx: Ctx) -> Result<bool> {
                 write_line(
                     &mut out,
                     &json!({"ts": now(), "server": r.kind.name(),
-                    "workload": "setup", "version": r.version, "listing_fill_files_per_s": fill,
+                    "workload": "setup", "listing_fill_files_per_s": fill,
                     "wall_s": at.elapsed().as_secs_f64()}),
                 )?;
                 prepared.push(r);

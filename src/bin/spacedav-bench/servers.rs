@@ -5,7 +5,7 @@
 //! peer); rustus and Apache get a port picked just before they start. Every server is stopped
 //! by PID (SIGTERM, then SIGKILL after 10 s), never by name.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
@@ -18,7 +18,6 @@ use url::Url;
 
 use crate::client::{self, Endpoint};
 use crate::dav::DavTarget;
-use crate::peers;
 use crate::tus::{Cleanup, TusTarget};
 
 const START_TIMEOUT: Duration = Duration::from_secs(30);
@@ -82,8 +81,6 @@ pub struct Running {
     pub tus: Option<TusTarget>,
     /// Its WebDAV collection, if it speaks WebDAV.
     pub dav: Option<DavTarget>,
-    /// What ran, e.g. `Rustus 0.5.10` (for the JSON lines).
-    pub version: String,
     child: Child,
     dir: tempfile::TempDir,
 }
@@ -169,7 +166,7 @@ pub async fn start(kind: Kind, tools: &Tools) -> Result<Started> {
                 ));
             };
             let p = *port.insert(free_port()?);
-            let conf = peers::apache_conf(tools, dir.path(), &data, p)?;
+            let conf = apache_conf(tools, dir.path(), &data, p)?;
             let mut c = Command::new(apache);
             c.arg("-f").arg(conf).arg("-DFOREGROUND");
             c
@@ -195,9 +192,8 @@ pub async fn start(kind: Kind, tools: &Tools) -> Result<Started> {
         }
         None => wait_for_address(&mut child, stdout, log).await?,
     };
-    let mut running = describe(kind, url, pid, child, dir).await?;
-    running.version = peers::version(kind, tools).await;
-    Ok(Started::Up(Box::new(running)))
+    let running = describe(kind, url, pid, child, dir).await;
+    running.map(|r| Started::Up(Box::new(r)))
 }
 
 /// Password given to spacedav's admin account for the run.
@@ -215,7 +211,6 @@ async fn describe(
         pid,
         tus: None,
         dav: None,
-        version: String::new(),
         child,
         dir,
     };
@@ -364,4 +359,53 @@ async fn wait_for_port(child: &mut Child, port: u16) -> Result<()> {
 fn free_port() -> Result<u16> {
     let l = std::net::TcpListener::bind("127.0.0.1:0")?;
     Ok(l.local_addr()?.port())
+}
+
+/// Writes the Apache config from `bench/apache/httpd.conf.tmpl` into `run_dir`. As root,
+/// Apache's workers run as www-data, so the data and lock directories are handed to it.
+fn apache_conf(tools: &Tools, run_dir: &Path, data: &Path, port: u16) -> Result<PathBuf> {
+    let tmpl_path = tools.assets.join("apache/httpd.conf.tmpl");
+    let tmpl = std::fs::read_to_string(&tmpl_path)
+        .with_context(|| format!("reading {}", tmpl_path.display()))?;
+    let lock = run_dir.join("lock");
+    std::fs::create_dir_all(&lock)?;
+    let root = is_root();
+    if root {
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::set_permissions(run_dir, std::fs::Permissions::from_mode(0o755))?;
+        let status = std::process::Command::new("chown")
+            .args(["-R", "www-data:www-data"])
+            .arg(data)
+            .arg(&lock)
+            .status()?;
+        if !status.success() {
+            bail!("chown www-data failed");
+        }
+    }
+    let conf = tmpl
+        .replace("{{RUN_DIR}}", &run_dir.display().to_string())
+        .replace("{{PORT}}", &port.to_string())
+        .replace("{{DAV_ROOT}}", &data.display().to_string())
+        .replace("{{MODULES}}", &tools.apache_modules.display().to_string())
+        .replace(
+            "{{USER_LINES}}",
+            if root {
+                "User www-data\nGroup www-data"
+            } else {
+                ""
+            },
+        );
+    let path = run_dir.join("httpd.conf");
+    std::fs::write(&path, conf)?;
+    Ok(path)
+}
+
+fn is_root() -> bool {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            let line = s.lines().find(|l| l.starts_with("Uid:"))?.to_owned();
+            Some(line.split_whitespace().nth(2)? == "0")
+        })
+        .unwrap_or(false)
 }

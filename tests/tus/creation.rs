@@ -1,0 +1,615 @@
+//! Creation (`POST` on a space folder): every row of SPEC §3's table, in order, and the
+//! success answers (plain, creation-with-upload, zero-byte, acted-on metadata).
+
+use reqwest::{Method, StatusCode};
+use spacedav::spaces::{NewSpace, Role, SpacePath};
+
+use crate::common::TestServer;
+use crate::support::*;
+
+#[tokio::test]
+async fn creation_answers_201_with_a_data_location_and_expiry() {
+    let env = Env::start().await;
+    let res = env
+        .post(&env.root(), 100, &[("filename", "a.txt")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    assert_tus_headers(&res);
+    let loc = location(&res);
+    assert!(loc.starts_with(&format!("{}/data/", env.srv.base)), "{loc}");
+    let expires: i64 = header(&res, "upload-expires").unwrap().parse().unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    assert!((expires - (now + 86400)).abs() < 60, "{expires} vs {now}");
+    // Nothing is visible before the bytes arrive.
+    assert!(env.node("a.txt").await.is_none());
+    let head = env.head(&loc).await;
+    assert_eq!(head.status(), StatusCode::OK);
+    assert_eq!(offset(&head), 0);
+    assert_eq!(header(&head, "upload-length").as_deref(), Some("100"));
+}
+
+#[tokio::test]
+async fn missing_or_wrong_tus_resumable_is_412_with_tus_version() {
+    let env = Env::start().await;
+    for version in [None, Some("0.2.2")] {
+        let mut req = env
+            .req(Method::POST, &env.root())
+            .header("Upload-Length", "10")
+            .header("Upload-Metadata", metadata(&[("filename", "a")]));
+        if let Some(v) = version {
+            req = req.header("Tus-Resumable", v);
+        }
+        let res = req.send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::PRECONDITION_FAILED, "{version:?}");
+        assert_eq!(header(&res, "tus-version").as_deref(), Some("1.0.0"));
+        assert_tus_headers(&res);
+        assert!(header(&res, "location").is_none());
+    }
+}
+
+#[tokio::test]
+async fn missing_upload_length_is_412_and_bad_length_400_and_oversize_413() {
+    let env = Env::with(TestServer::start_with(|c| c.max_upload_size = 1000).await).await;
+    let res = env
+        .req(Method::POST, &env.root())
+        .header("Tus-Resumable", "1.0.0")
+        .header("Upload-Metadata", metadata(&[("filename", "a")]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::PRECONDITION_FAILED);
+    assert!(header(&res, "location").is_none());
+    for bad in ["abc", "-1", "1.5"] {
+        let res = env
+            .req(Method::POST, &env.root())
+            .header("Tus-Resumable", "1.0.0")
+            .header("Upload-Length", bad)
+            .header("Upload-Metadata", metadata(&[("filename", "a")]))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::BAD_REQUEST, "{bad}");
+    }
+    let res = env
+        .post(&env.root(), 1001, &[("filename", "a")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    assert_tus_headers(&res);
+    let res = env
+        .post(&env.root(), 1000, &[("filename", "a")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+}
+
+#[tokio::test]
+async fn malformed_metadata_is_400_naming_the_pair() {
+    let env = Env::start().await;
+    let good = metadata(&[("filename", "a.txt")]);
+    for (raw, needle) in [
+        (format!("{good},broken a b"), "broken a b"),
+        (format!("{good},bad !!notbase64"), "bad !!notbase64"),
+        (format!("{good},{good}"), "duplicate"),
+    ] {
+        let res = env
+            .req(Method::POST, &env.root())
+            .header("Tus-Resumable", "1.0.0")
+            .header("Upload-Length", "1")
+            .header("Upload-Metadata", raw.clone())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::BAD_REQUEST, "{raw}");
+        let body = res.text().await.unwrap();
+        assert!(body.contains(needle), "{body}");
+    }
+}
+
+#[tokio::test]
+async fn bad_filenames_are_412_and_create_nothing() {
+    let env = Env::start().await;
+    let long = "x".repeat(256);
+    for name in [
+        " ",
+        "",
+        "dir/",
+        "filewithLF-and-CR\r\n",
+        "my\u{c}file",
+        "back\\slash",
+        "..",
+        ".",
+        "nul\0byte",
+        long.as_str(),
+        "../escape.txt",
+        "a/../../escape.txt",
+        "/a/./b.txt",
+    ] {
+        let res = env
+            .post(&env.root(), 1, &[("filename", name)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::PRECONDITION_FAILED, "{name:?}");
+        assert!(header(&res, "location").is_none(), "{name:?}");
+    }
+    let res = env
+        .post(&env.root(), 1, &[("name", "a.txt")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::PRECONDITION_FAILED, "no filename");
+    let children = env
+        .srv
+        .state
+        .store()
+        .children(env.sid.root())
+        .await
+        .unwrap();
+    assert!(children.is_empty(), "{children:?}");
+}
+
+#[tokio::test]
+async fn bad_mtime_and_checksum_metadata_are_400() {
+    let env = Env::start().await;
+    for meta in [
+        [("filename", "a"), ("mtime", "yesterday")],
+        [("filename", "a"), ("checksum", "SHA1 123")],
+        [("filename", "a"), ("checksum", "CRC32 1a0b045d")],
+    ] {
+        let res = env.post(&env.root(), 1, &meta).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::BAD_REQUEST, "{meta:?}");
+    }
+    // Placeholders that browsers send count as absent.
+    for placeholder in ["null", "undefined", ""] {
+        let res = env
+            .post(&env.root(), 1, &[("filename", "a"), ("mtime", placeholder)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::CREATED, "{placeholder:?}");
+    }
+}
+
+#[tokio::test]
+async fn existing_folder_is_409_and_missing_parent_412() {
+    let env = Env::start().await;
+    let store = env.srv.state.store();
+    store
+        .create_folder(env.sid.space, &SpacePath::parse("docs").unwrap())
+        .await
+        .unwrap();
+    let res = env
+        .post(&env.root(), 1, &[("filename", "docs")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CONFLICT);
+    let res = env
+        .post(&env.root(), 1, &[("filename", "nope/file.txt")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::PRECONDITION_FAILED);
+    // A sub-path into an existing folder, with or without a leading slash, and a POST to the
+    // folder itself both land in the folder.
+    for (url, name) in [
+        (env.root(), "/docs/one.txt"),
+        (env.root(), "docs/two.txt"),
+        (format!("{}docs/", env.root()), "three.txt"),
+    ] {
+        let res = env
+            .post(&url, 1, &[("filename", name)])
+            .header("Content-Type", "application/offset+octet-stream")
+            .body("x")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::CREATED, "{url} {name}");
+    }
+    for f in ["docs/one.txt", "docs/two.txt", "docs/three.txt"] {
+        assert_eq!(env.content(f).await.as_deref(), Some(&b"x"[..]), "{f}");
+    }
+}
+
+#[tokio::test]
+async fn if_match_is_checked_at_creation() {
+    let env = Env::start().await;
+    assert_eq!(
+        env.upload("f.txt", b"old").await.status(),
+        StatusCode::CREATED
+    );
+    let etag = env.node("f.txt").await.unwrap().quoted_etag();
+    let res = env
+        .post(&env.root(), 3, &[("filename", "f.txt")])
+        .header("If-Match", "\"not-the-etag\"")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::PRECONDITION_FAILED);
+    let res = env
+        .post(&env.root(), 3, &[("filename", "f.txt")])
+        .header("If-Match", etag)
+        .header("Content-Type", "application/offset+octet-stream")
+        .body("new")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    assert_eq!(env.content("f.txt").await.unwrap(), b"new");
+}
+
+#[tokio::test]
+async fn if_match_is_checked_again_at_completion() {
+    let env = Env::start().await;
+    assert_eq!(
+        env.upload("f.txt", b"v1").await.status(),
+        StatusCode::CREATED
+    );
+    let etag = env.node("f.txt").await.unwrap().quoted_etag();
+    let res = env
+        .post(&env.root(), 2, &[("filename", "f.txt")])
+        .header("If-Match", etag)
+        .send()
+        .await
+        .unwrap();
+    let loc = location(&res);
+    // Someone else changes the file meanwhile.
+    assert_eq!(
+        env.upload("f.txt", b"v2").await.status(),
+        StatusCode::CREATED
+    );
+    let res = env.patch(&loc, 0, b"v3".to_vec()).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::PRECONDITION_FAILED);
+    assert_eq!(env.content("f.txt").await.unwrap(), b"v2");
+    assert_eq!(env.head(&loc).await.status(), StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn viewers_get_403_and_non_members_404() {
+    let env = Env::start().await;
+    let store = env.srv.state.store();
+    let admin = store.user_by_name("admin").await.unwrap();
+    let bob = env.srv.add_user("bob", "bob-pw").await;
+    let _eve = env.srv.add_user("eve", "eve-pw").await;
+    let space = store
+        .create_project_space(NewSpace {
+            name: "Project".into(),
+            alias: None,
+            quota: None,
+            owner: admin.id,
+        })
+        .await
+        .unwrap();
+    store
+        .set_member(space.id.space, bob.id, Some(Role::Viewer))
+        .await
+        .unwrap();
+    let url = format!("{}/", env.srv.space_url(&space.id));
+    for (user, pw, want) in [
+        ("bob", "bob-pw", StatusCode::FORBIDDEN),
+        ("eve", "eve-pw", StatusCode::NOT_FOUND),
+        ("admin", crate::common::ADMIN_PASSWORD, StatusCode::CREATED),
+    ] {
+        let res = env
+            .http
+            .post(&url)
+            .basic_auth(user, Some(pw))
+            .header("Tus-Resumable", "1.0.0")
+            .header("Upload-Length", "1")
+            .header("Upload-Metadata", metadata(&[("filename", "x")]))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), want, "{user}");
+    }
+    let res = env
+        .http
+        .post(&url)
+        .header("Tus-Resumable", "1.0.0")
+        .header("Upload-Length", "1")
+        .header("Upload-Metadata", metadata(&[("filename", "x")]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn quota_counts_open_reservations_and_answers_507() {
+    let env = Env::start().await;
+    let store = env.srv.state.store();
+    store.set_quota(env.sid.space, Some(100)).await.unwrap();
+    let res = env
+        .post(&env.root(), 101, &[("filename", "big")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::INSUFFICIENT_STORAGE);
+    let first = env.create("a", 60).await;
+    let res = env
+        .post(&env.root(), 50, &[("filename", "b")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::INSUFFICIENT_STORAGE);
+    // Terminating the first upload frees its reservation.
+    let res = env
+        .http
+        .delete(&first)
+        .header("Tus-Resumable", "1.0.0")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    let res = env
+        .post(&env.root(), 50, &[("filename", "b")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    // creation-with-upload over quota (ocis apiSpaces/tusUpload.feature): 507, nothing stored.
+    store.set_quota(env.sid.space, Some(10)).await.unwrap();
+    let res = env.upload("c.txt", &[b'z'; 24]).await;
+    assert_eq!(res.status(), StatusCode::INSUFFICIENT_STORAGE);
+    assert!(env.node("c.txt").await.is_none());
+}
+
+#[tokio::test]
+async fn creation_with_upload_completes_with_the_file_headers() {
+    let env = Env::start().await;
+    let data = b"upload content";
+    let res = env
+        .post(
+            &env.root(),
+            data.len() as u64,
+            &[
+                ("filename", "test.txt"),
+                ("mtime", "1697446179"),
+                ("filetype", "text/plain"),
+            ],
+        )
+        .header("Content-Type", "application/offset+octet-stream")
+        .body(data.to_vec())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    assert_tus_headers(&res);
+    assert_eq!(offset(&res), 14);
+    let node = env.node("test.txt").await.unwrap();
+    let rid = env.sid.resource(node.id).to_string();
+    assert_eq!(header(&res, "oc-fileid"), Some(rid));
+    assert_eq!(header(&res, "etag"), Some(node.quoted_etag()));
+    assert_eq!(header(&res, "oc-etag"), Some(node.quoted_etag()));
+    assert_eq!(header(&res, "oc-perm").as_deref(), Some("RDNVWZP"));
+    assert_eq!(
+        header(&res, "last-modified").as_deref(),
+        Some("Mon, 16 Oct 2023 08:49:39 GMT")
+    );
+    assert_eq!(header(&res, "x-oc-mtime").as_deref(), Some("accepted"));
+    assert_eq!(node.content_type.as_deref(), Some("text/plain"));
+    assert_eq!(node.checksums.sha1, Some(sha1_hex(data)));
+    assert_eq!(env.content("test.txt").await.unwrap(), data);
+}
+
+#[tokio::test]
+async fn creation_with_a_partial_body_answers_its_offset() {
+    let env = Env::start().await;
+    let res = env
+        .post(&env.root(), 10, &[("filename", "p.txt")])
+        .header("Content-Type", "application/offset+octet-stream")
+        .body("1234")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    assert_eq!(offset(&res), 4);
+    assert!(header(&res, "oc-fileid").is_none());
+    assert!(env.node("p.txt").await.is_none());
+    let loc = location(&res);
+    let res = env.patch(&loc, 4, b"567890".to_vec()).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    assert_eq!(env.content("p.txt").await.unwrap(), b"1234567890");
+    // A body longer than Upload-Length: 413, and the Location of the session still comes.
+    let res = env
+        .post(&env.root(), 2, &[("filename", "q.txt")])
+        .header("Content-Type", "application/offset+octet-stream")
+        .body("toolong")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(header(&res, "location").is_some());
+    assert!(env.node("q.txt").await.is_none());
+}
+
+#[tokio::test]
+async fn zero_byte_upload_completes_at_creation_and_truncates() {
+    let env = Env::start().await;
+    for round in 0..2 {
+        if round == 1 {
+            assert_eq!(
+                env.upload("empty.txt", b"data").await.status(),
+                StatusCode::CREATED
+            );
+        }
+        let res = env
+            .post(&env.root(), 0, &[("filename", "empty.txt")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::CREATED);
+        let loc = location(&res);
+        assert!(loc.contains("/data/"), "{loc}");
+        assert!(header(&res, "oc-fileid").is_some());
+        let head = env.head(&loc).await;
+        assert_eq!(head.status(), StatusCode::OK);
+        assert_eq!(offset(&head), 0);
+        assert_eq!(header(&head, "upload-length").as_deref(), Some("0"));
+        let node = env.node("empty.txt").await.unwrap();
+        assert_eq!(node.size, 0);
+        assert_eq!(env.content("empty.txt").await.unwrap(), b"");
+    }
+}
+
+#[tokio::test]
+async fn metadata_checksum_is_verified_at_completion() {
+    let env = Env::start().await;
+    let data = b"hello world";
+    for (alg, digest) in [
+        ("SHA1", sha1_hex(data)),
+        ("md5", md5_hex(data)),
+        ("ADLER32", "1a0b045d".to_string()),
+        (
+            "SHA256",
+            "b94d27b9934d3e08a52e52d7da7dabfac484efe37a5380ee9088f7ace2efcde9".to_string(),
+        ),
+    ] {
+        let name = format!("ok-{alg}.txt");
+        let sum = format!("{alg} {digest}");
+        let res = env
+            .post(&env.root(), 11, &[("filename", &name), ("checksum", &sum)])
+            .header("Content-Type", "application/offset+octet-stream")
+            .body(data.to_vec())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::CREATED, "{sum}");
+        assert_eq!(env.content(&name).await.unwrap(), data);
+    }
+    let sum = format!("SHA1 {}", sha1_hex(b"something else"));
+    let res = env
+        .post(
+            &env.root(),
+            11,
+            &[("filename", "bad.txt"), ("checksum", &sum)],
+        )
+        .send()
+        .await
+        .unwrap();
+    let loc = location(&res);
+    let res = env.patch(&loc, 0, data.to_vec()).send().await.unwrap();
+    assert_eq!(res.status().as_u16(), 460);
+    assert!(env.node("bad.txt").await.is_none());
+    assert_eq!(env.head(&loc).await.status(), StatusCode::NOT_FOUND);
+    let quota = env.srv.state.store().quota(env.sid.space).await.unwrap();
+    assert_eq!(quota.reserved, 0);
+}
+
+#[tokio::test]
+async fn uppy_metadata_with_many_keys_is_accepted() {
+    let env = Env::start().await;
+    let res = env
+        .post(
+            &env.root(),
+            3,
+            &[
+                ("name", "pic.png"),
+                ("type", "image/png"),
+                ("filetype", "image/png"),
+                ("filename", "pic.png"),
+                ("relativePath", "null"),
+                ("spaceId", "undefined"),
+                ("currentFolder", "/"),
+                ("uppyId", "uppy-pic/png-1e-image/png-3-1697446179123"),
+                ("mtime", "1697446179.123"),
+            ],
+        )
+        .header("Content-Type", "application/offset+octet-stream")
+        .body("png")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let node = env.node("pic.png").await.unwrap();
+    assert_eq!(node.mtime.0, 1_697_446_179_123_000_000);
+    assert_eq!(node.content_type.as_deref(), Some("image/png"));
+}
+
+#[tokio::test]
+async fn overwrite_keeps_the_file_id_and_makes_a_version() {
+    let env = Env::start().await;
+    assert_eq!(
+        env.upload("v.txt", b"one").await.status(),
+        StatusCode::CREATED
+    );
+    let first = env.node("v.txt").await.unwrap();
+    let res = env.upload("v.txt", b"two!").await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let second = env.node("v.txt").await.unwrap();
+    assert_eq!(first.id, second.id);
+    assert_ne!(first.etag, second.etag);
+    assert_eq!(env.content("v.txt").await.unwrap(), b"two!");
+    let versions: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM versions WHERE node_id = $1")
+        .bind(first.id.to_string())
+        .fetch_one(env.srv.state.store().db())
+        .await
+        .unwrap();
+    assert_eq!(versions, 1);
+}
+
+#[tokio::test]
+async fn locked_target_is_423_unless_the_request_holds_the_lock() {
+    let env = Env::start().await;
+    assert_eq!(
+        env.upload("locked.txt", b"v1").await.status(),
+        StatusCode::CREATED
+    );
+    let body = r#"<?xml version="1.0" encoding="utf-8"?><d:lockinfo xmlns:d="DAV:"><d:lockscope><d:exclusive/></d:lockscope><d:locktype><d:write/></d:locktype><d:owner>test</d:owner></d:lockinfo>"#;
+    let res = env
+        .req(
+            Method::from_bytes(b"LOCK").unwrap(),
+            &format!("{}locked.txt", env.root()),
+        )
+        .header("Timeout", "Second-600")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let token = header(&res, "lock-token").unwrap();
+    let res = env
+        .post(&env.root(), 2, &[("filename", "locked.txt")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::LOCKED);
+    assert_tus_headers(&res);
+    let res = env
+        .post(&env.root(), 2, &[("filename", "locked.txt")])
+        .header("If", format!("({token})"))
+        .header("Content-Type", "application/offset+octet-stream")
+        .body("v2")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    assert_eq!(env.content("locked.txt").await.unwrap(), b"v2");
+}
+
+#[tokio::test]
+async fn x_oc_mtime_on_the_post_sets_the_mtime() {
+    let env = Env::start().await;
+    let res = env
+        .post(&env.root(), 1, &[("filename", "desk.txt")])
+        .header("X-OC-Mtime", "1000000000")
+        .header("Content-Type", "application/offset+octet-stream")
+        .body("d")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    assert_eq!(header(&res, "x-oc-mtime").as_deref(), Some("accepted"));
+    assert_eq!(
+        env.node("desk.txt").await.unwrap().mtime.unix_secs(),
+        1_000_000_000
+    );
+}

@@ -1,0 +1,14 @@
+//! tus uploads over HTTP (issue 4, SPEC §3–§4): creation on space folders, the `/data/{token}`
+//! resource, the oCIS acceptance scenarios, crash safety and large uploads.
+
+#[path = "../binary/mod.rs"]
+mod binary;
+#[path = "../common/mod.rs"]
+mod common;
+
+mod acceptance;
+mod big;
+mod crash;
+mod creation;
+mod resource;
+mod support;

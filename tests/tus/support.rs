@@ -1,0 +1,191 @@
+//! Helpers: a tus client speaking raw HTTP to a [`TestServer`].
+#![allow(dead_code)]
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use reqwest::{Method, RequestBuilder, Response, StatusCode};
+use spacedav::spaces::{Node, SpaceId, SpacePath};
+
+use crate::common::{ADMIN_PASSWORD, TestServer};
+
+/// A server with the admin's personal space at hand.
+pub struct Env {
+    pub srv: TestServer,
+    pub http: reqwest::Client,
+    pub sid: SpaceId,
+    pub user: String,
+    pub password: String,
+}
+
+impl Env {
+    pub async fn start() -> Env {
+        Self::with(TestServer::start().await).await
+    }
+
+    pub async fn with(srv: TestServer) -> Env {
+        let sid = srv.admin_space().await;
+        Env {
+            http: reqwest::Client::new(),
+            sid,
+            srv,
+            user: "admin".into(),
+            password: ADMIN_PASSWORD.into(),
+        }
+    }
+
+    /// The space root URL with a trailing slash.
+    pub fn root(&self) -> String {
+        format!("{}/", self.srv.space_url(&self.sid))
+    }
+
+    /// An authenticated request.
+    pub fn req(&self, method: Method, url: &str) -> RequestBuilder {
+        self.http
+            .request(method, url)
+            .basic_auth(&self.user, Some(&self.password))
+    }
+
+    /// A tus creation `POST` on `folder_url` with `Upload-Length` and metadata pairs.
+    pub fn post(&self, folder_url: &str, length: u64, meta: &[(&str, &str)]) -> RequestBuilder {
+        self.req(Method::POST, folder_url)
+            .header("Tus-Resumable", "1.0.0")
+            .header("Upload-Length", length.to_string())
+            .header("Upload-Metadata", metadata(meta))
+    }
+
+    /// Create an upload of `length` bytes named `name` in the space root; returns the
+    /// `Location`.
+    pub async fn create(&self, name: &str, length: u64) -> String {
+        let res = self
+            .post(&self.root(), length, &[("filename", name)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::CREATED, "creation of {name}");
+        location(&res)
+    }
+
+    /// A PATCH of `data` at `offset` (no user credentials: the token is the capability).
+    pub fn patch(&self, location: &str, offset: u64, data: Vec<u8>) -> RequestBuilder {
+        self.http
+            .patch(location)
+            .header("Tus-Resumable", "1.0.0")
+            .header("Content-Type", "application/offset+octet-stream")
+            .header("Upload-Offset", offset.to_string())
+            .body(data)
+    }
+
+    pub async fn head(&self, location: &str) -> Response {
+        self.http
+            .head(location)
+            .header("Tus-Resumable", "1.0.0")
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// The node at `path` in the admin space, if any.
+    pub async fn node(&self, path: &str) -> Option<Node> {
+        let p = SpacePath::parse(path).unwrap();
+        self.srv
+            .state
+            .store()
+            .resolve(self.sid.space, &p)
+            .await
+            .ok()
+    }
+
+    /// The content of the file at `path`.
+    pub async fn content(&self, path: &str) -> Option<Vec<u8>> {
+        use tokio::io::AsyncReadExt;
+        let node = self.node(path).await?;
+        let mut r = self
+            .srv
+            .state
+            .store()
+            .blobs()
+            .open(node.blob.as_ref()?, None)
+            .await
+            .unwrap();
+        let mut v = Vec::new();
+        r.read_to_end(&mut v).await.unwrap();
+        Some(v)
+    }
+
+    /// Upload `data` as `name` in one creation-with-upload request.
+    pub async fn upload(&self, name: &str, data: &[u8]) -> Response {
+        self.post(&self.root(), data.len() as u64, &[("filename", name)])
+            .header("Content-Type", "application/offset+octet-stream")
+            .body(data.to_vec())
+            .send()
+            .await
+            .unwrap()
+    }
+}
+
+/// `Upload-Metadata` for pairs (values base64-encoded).
+pub fn metadata(pairs: &[(&str, &str)]) -> String {
+    pairs
+        .iter()
+        .map(|(k, v)| format!("{k} {}", STANDARD.encode(v)))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+pub fn header(res: &Response, name: &str) -> Option<String> {
+    res.headers()
+        .get(name)
+        .map(|v| v.to_str().unwrap().to_string())
+}
+
+pub fn location(res: &Response) -> String {
+    header(res, "location").expect("Location header")
+}
+
+pub fn offset(res: &Response) -> u64 {
+    header(res, "upload-offset")
+        .expect("Upload-Offset")
+        .parse()
+        .unwrap()
+}
+
+/// Deterministic test bytes.
+pub fn bytes(n: usize, seed: u8) -> Vec<u8> {
+    (0..n)
+        .map(|i| {
+            (i as u32)
+                .wrapping_mul(2654435761)
+                .wrapping_add(seed as u32) as u8
+        })
+        .collect()
+}
+
+pub fn sha1_hex(data: &[u8]) -> String {
+    hex::encode(spacedav::spaces::checksum::digest(
+        spacedav::spaces::Algorithm::Sha1,
+        data,
+    ))
+}
+
+pub fn md5_hex(data: &[u8]) -> String {
+    hex::encode(spacedav::spaces::checksum::digest(
+        spacedav::spaces::Algorithm::Md5,
+        data,
+    ))
+}
+
+/// Every tus answer carries these (SPEC §3).
+pub fn assert_tus_headers(res: &Response) {
+    assert_eq!(header(res, "tus-resumable").as_deref(), Some("1.0.0"));
+    assert!(header(res, "tus-extension").is_some(), "Tus-Extension");
+    let expose = header(res, "access-control-expose-headers").expect("expose list");
+    for h in [
+        "Location",
+        "Upload-Offset",
+        "OC-FileId",
+        "OC-ETag",
+        "Upload-Expires",
+    ] {
+        assert!(expose.contains(h), "{h} exposed in {expose}");
+    }
+}
