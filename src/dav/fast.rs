@@ -104,6 +104,7 @@ pub async fn copy_folder(
         Err(e) => return Err(e.into()),
     };
     props::copy_tree(store.db(), src.id, copy.id).await?;
+    store.durable().await?;
     let status = if replaced {
         StatusCode::NO_CONTENT
     } else {

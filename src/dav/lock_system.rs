@@ -131,13 +131,13 @@ impl DbLocks {
             .bind(Mtime::now().0)
             .execute(&mut *tx)
             .await?;
-        tx.commit().await?;
-        let along = on_path(&self.db, self.space, &p).await?;
+        // Check and insert in one write transaction: two LOCKs cannot both win.
+        let along = on_path(&mut *tx, self.space, &p).await?;
         if let Some(c) = conflict_to_path(&along, &p, None, true, &[], shared) {
             return Ok(Err(self.to_lock(c)));
         }
         if deep {
-            let under = below(&self.db, self.space, &p).await?;
+            let under = below(&mut *tx, self.space, &p).await?;
             if let Some(c) = conflict_below(&under, None, true, &[], shared) {
                 return Ok(Err(self.to_lock(c)));
             }
@@ -166,8 +166,9 @@ impl DbLocks {
         .bind(r.expires_at)
         .bind(r.shared as i64)
         .bind(r.deep as i64)
-        .execute(&self.db)
+        .execute(&mut *tx)
         .await?;
+        tx.commit().await?;
         Ok(Ok(self.to_lock(&r)))
     }
 

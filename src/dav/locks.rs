@@ -68,8 +68,8 @@ pub(super) fn row(r: &sqlx::sqlite::SqliteRow) -> Result<LockRow, sqlx::Error> {
 }
 
 /// Live locks on `p` or its ancestors (all of them; callers apply the deep rule).
-pub async fn on_path(
-    db: &SqlitePool,
+pub async fn on_path<'c>(
+    db: impl sqlx::SqliteExecutor<'c>,
     space: uuid::Uuid,
     p: &SpacePath,
 ) -> Result<Vec<LockRow>, sqlx::Error> {
@@ -89,8 +89,8 @@ pub async fn on_path(
 }
 
 /// Live locks on `p` or below it.
-pub async fn below(
-    db: &SqlitePool,
+pub async fn below<'c>(
+    db: impl sqlx::SqliteExecutor<'c>,
     space: uuid::Uuid,
     p: &SpacePath,
 ) -> Result<Vec<LockRow>, sqlx::Error> {
