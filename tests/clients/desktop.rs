@@ -151,7 +151,6 @@ fn exclude_list(sync: &Sync) -> PathBuf {
 /// metadata, clients.md §3), so the server must take it from there when the metadata has none.
 /// (oCIS ignores the header and so loses these mtimes; SPEC §3 names only the metadata key.)
 #[tokio::test]
-#[ignore = "needs X-OC-Mtime applied on tus creation when the metadata has no mtime (SPEC 3 is silent; oCIS ignores it)"]
 async fn owncloudcmd_uploads_keep_the_local_mtimes() {
     let bin: PathBuf = require!(
         "owncloudcmd (Debian owncloud-client-cmd)",
