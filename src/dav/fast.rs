@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use http::{HeaderMap, HeaderValue, StatusCode, header};
 
 use super::error::DavError;
-use super::headers::{DEPTH, IF, X_OC_MTIME};
+use super::headers::{DEPTH, IF, OVERWRITE, X_OC_MTIME};
 use super::locks;
 use super::props;
 use super::resolve::Target;
@@ -84,8 +84,7 @@ pub async fn copy_folder(
     let (space, from) = (target.space_uuid(), target.path());
     let text = |h| headers.get(h).and_then(|v: &HeaderValue| v.to_str().ok());
     let deep = text(DEPTH).is_none_or(|d| d.trim().eq_ignore_ascii_case("infinity"));
-    let overwrite = text(header::HeaderName::from_static("overwrite"))
-        .is_none_or(|o| o.trim().eq_ignore_ascii_case("t"));
+    let overwrite = text(OVERWRITE).is_none_or(|o| o.trim().eq_ignore_ascii_case("t"));
     if conditional(headers)
         || !deep
         || !overwrite

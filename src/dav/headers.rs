@@ -13,6 +13,8 @@ pub const DESTINATION: HeaderName = HeaderName::from_static("destination");
 pub const IF: HeaderName = HeaderName::from_static("if");
 /// `Lock-Token` of UNLOCK (RFC 4918 §10.5).
 pub const LOCK_TOKEN: HeaderName = HeaderName::from_static("lock-token");
+/// `Overwrite` of COPY/MOVE (RFC 4918 §10.6).
+pub const OVERWRITE: HeaderName = HeaderName::from_static("overwrite");
 /// `Prefer` (RFC 7240; `return=minimal` drops 404 propstats, RFC 8144 §2.1).
 pub const PREFER: HeaderName = HeaderName::from_static("prefer");
 /// `Preference-Applied` (RFC 7240 §3).

@@ -11,7 +11,9 @@ use http::{HeaderValue, StatusCode, header};
 use http_body_util::BodyExt;
 
 use super::error::DavError;
-use super::headers::{DEPTH, NS_DAV, NS_OC, PREFER, PREFERENCE_APPLIED, XML_CONTENT_TYPE};
+use super::headers::{
+    DEPTH, NS_DAV, NS_OC, NS_SABRE, PREFER, PREFERENCE_APPLIED, XML_CONTENT_TYPE,
+};
 use super::locks::{self, LockRow};
 use super::propfind_req::{Depth, PropRequest, parse_body, parse_depth, prefers_minimal};
 use super::propfind_xml::{Entry, Listing, render_response};
@@ -149,7 +151,7 @@ fn stream(listing: Listing, entries: Vec<(SpacePath, Node)>, minimal: bool) -> R
         let mut buf = String::with_capacity(CHUNK + 4096);
         buf.push_str(&format!(
             "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<d:multistatus xmlns:d=\"{NS_DAV}\" \
-             xmlns:s=\"http://sabredav.org/ns\" xmlns:oc=\"{NS_OC}\">"
+             xmlns:s=\"{NS_SABRE}\" xmlns:oc=\"{NS_OC}\">"
         ));
         for (rel, node) in &entries {
             render_response(&mut buf, &listing, &Entry { rel, node });
