@@ -12,6 +12,9 @@ const TICKS_PER_SECOND: f64 = 100.0;
 pub struct Probe {
     root: u32,
     ticks_before: u64,
+    /// Resident memory when the window opened, MiB: a peak can't be reset below this, so a
+    /// server that kept memory from an earlier workload shows it here.
+    pub rss_start_mib: f64,
     /// False if the peak could not be reset: the figure is then the lifetime peak.
     pub peak_reset: bool,
 }
@@ -31,9 +34,11 @@ impl Probe {
         let peak_reset = pids
             .iter()
             .all(|p| fs::write(format!("/proc/{p}/clear_refs"), "5").is_ok());
+        let rss_kib: u64 = pids.iter().map(|&p| status_kib(p, "VmRSS:")).sum();
         Self {
             root,
             ticks_before: pids.iter().map(|&p| cpu_ticks(p)).sum(),
+            rss_start_mib: rss_kib as f64 / 1024.0,
             peak_reset,
         }
     }
@@ -42,7 +47,7 @@ impl Probe {
     pub fn finish(&self) -> Usage {
         let pids = tree(self.root);
         let ticks: u64 = pids.iter().map(|&p| cpu_ticks(p)).sum();
-        let hwm_kib: u64 = pids.iter().map(|&p| vm_hwm_kib(p)).sum();
+        let hwm_kib: u64 = pids.iter().map(|&p| status_kib(p, "VmHWM:")).sum();
         Usage {
             cpu_s: ticks.saturating_sub(self.ticks_before) as f64 / TICKS_PER_SECOND,
             peak_rss_mib: hwm_kib as f64 / 1024.0,
@@ -113,15 +118,16 @@ fn parse_stat(text: &str) -> Option<StatFields> {
     })
 }
 
-fn vm_hwm_kib(pid: u32) -> u64 {
+/// A `kB` field of `/proc/PID/status` (`VmHWM:`, `VmRSS:`), 0 if unreadable.
+fn status_kib(pid: u32, field: &str) -> u64 {
     fs::read_to_string(format!("/proc/{pid}/status"))
         .ok()
-        .and_then(|s| parse_hwm(&s))
+        .and_then(|s| parse_kib(&s, field))
         .unwrap_or(0)
 }
 
-fn parse_hwm(status: &str) -> Option<u64> {
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+fn parse_kib(status: &str, field: &str) -> Option<u64> {
+    let line = status.lines().find(|l| l.starts_with(field))?;
     line.split_whitespace().nth(1)?.parse().ok()
 }
 
@@ -138,12 +144,11 @@ mod tests {
     }
 
     #[test]
-    fn hwm_is_read_in_kib() {
-        assert_eq!(
-            parse_hwm("Name:\tx\nVmHWM:\t  12345 kB\nVmRSS:\t1 kB\n"),
-            Some(12345)
-        );
-        assert_eq!(parse_hwm("Name:\tx\n"), None);
+    fn status_fields_are_read_in_kib() {
+        let status = "Name:\tx\nVmHWM:\t  12345 kB\nVmRSS:\t1 kB\n";
+        assert_eq!(parse_kib(status, "VmHWM:"), Some(12345));
+        assert_eq!(parse_kib(status, "VmRSS:"), Some(1));
+        assert_eq!(parse_kib("Name:\tx\n", "VmHWM:"), None);
     }
 
     #[test]

@@ -18,6 +18,8 @@ pub struct Record {
     pub metrics: Vec<Metric>,
     pub server_cpu_s: f64,
     pub server_peak_rss_mib: f64,
+    /// Resident memory when the workload started (kept from earlier work).
+    pub server_rss_start_mib: f64,
     /// False when the peak could not be reset and is the server's lifetime peak.
     pub peak_reset: bool,
     pub client_cpu_s: f64,
@@ -37,6 +39,7 @@ impl Record {
             "ts": self.ts, "round": self.round + 1, "server": self.server.name(),
             "workload": self.workload.name(), "metrics": metrics,
             "server_cpu_s": self.server_cpu_s, "server_peak_rss_mib": self.server_peak_rss_mib,
+            "server_rss_start_mib": self.server_rss_start_mib,
             "peak_reset": self.peak_reset, "client_cpu_s": self.client_cpu_s,
             "wall_s": self.wall_s, "error": self.error,
         })
@@ -79,6 +82,7 @@ pub fn from_jsonl(text: &str) -> anyhow::Result<Vec<Record>> {
             metrics,
             server_cpu_s: f("server_cpu_s"),
             server_peak_rss_mib: f("server_peak_rss_mib"),
+            server_rss_start_mib: f("server_rss_start_mib"),
             peak_reset: v["peak_reset"].as_bool().unwrap_or(false),
             client_cpu_s: f("client_cpu_s"),
             wall_s: f("wall_s"),
@@ -335,6 +339,7 @@ mod tests {
             }],
             server_cpu_s: 0.5,
             server_peak_rss_mib: 7.0,
+            server_rss_start_mib: 5.0,
             peak_reset: true,
             client_cpu_s: 0.1,
             wall_s: 2.0,

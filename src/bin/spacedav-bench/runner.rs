@@ -125,6 +125,7 @@ async fn measure(w: Workload, server: &Running, ctx: &Ctx, round: usize) -> Reco
         metrics,
         server_cpu_s: usage.cpu_s,
         server_peak_rss_mib: usage.peak_rss_mib,
+        server_rss_start_mib: probe.rss_start_mib,
         peak_reset: probe.peak_reset,
         client_cpu_s: procstat::own_cpu_s() - client_before,
         wall_s,
