@@ -402,3 +402,33 @@ async fn fsck_finds_a_blob_whose_bytes_changed_behind_the_database() {
         report.problems[0].reason
     );
 }
+
+#[tokio::test]
+async fn deleting_frees_blobs_at_once_unless_a_copy_still_shares_them() {
+    let f = fixture().await;
+    let space = f.user.id.0;
+    let c = blob_with(&f.store, b"shared bytes").await;
+    let key = c.blob.clone();
+    f.store
+        .commit_file(space, &p("a"), c, Precondition::None)
+        .await
+        .unwrap();
+    f.store
+        .copy(space, &p("a"), &p("b"), false, true)
+        .await
+        .unwrap();
+    f.store.delete(space, &p("a")).await.unwrap();
+    assert_eq!(
+        f.store.blobs().len(&key).await.unwrap(),
+        12,
+        "the copy still uses it"
+    );
+    let c = blob_with(&f.store, b"other").await;
+    f.store
+        .commit_file(space, &p("c"), c, Precondition::None)
+        .await
+        .unwrap();
+    // Overwriting by MOVE frees the replaced file's blob once nothing else names it.
+    f.store.rename(space, &p("c"), &p("b"), true).await.unwrap();
+    assert!(f.store.blobs().len(&key).await.is_err(), "blob freed");
+}

@@ -275,17 +275,14 @@ impl Store {
         parent: &Node,
         name: &str,
         overwrite: bool,
-    ) -> StoreResult<bool> {
+    ) -> StoreResult<Option<Vec<String>>> {
         match child(tx, parent.id, name).await? {
-            None => Ok(false),
+            None => Ok(None),
             Some(_) if !overwrite => Err(StoreError::AlreadyExists),
             Some(old) => {
-                sqlx::query("DELETE FROM nodes WHERE id = $1")
-                    .bind(old.id.to_string())
-                    .execute(&mut *tx)
-                    .await?;
+                let freed = remove_subtree(tx, old.id).await?;
                 propagate(tx, parent.id, -(old.size as i64)).await?;
-                Ok(true)
+                Ok(Some(freed))
             }
         }
     }
@@ -323,7 +320,7 @@ impl Store {
         let node = node_by_id(&mut tx, src.id).await?;
         tx.commit().await?;
         self.durable().await?;
-        Ok((node, replaced))
+        Ok((node, self.freed_destination(replaced).await))
     }
 
     /// Copy a file or a whole folder within one space; the copies get new ids and share the
@@ -404,7 +401,7 @@ impl Store {
         let node = node_by_id(&mut tx, new_root).await?;
         tx.commit().await?;
         self.durable().await?;
-        Ok((node, replaced))
+        Ok((node, self.freed_destination(replaced).await))
     }
 
     /// Delete a file or a folder with everything below it.
@@ -414,13 +411,63 @@ impl Store {
         }
         let mut tx = self.db.begin_with("BEGIN IMMEDIATE").await?;
         let node = resolve_in(&mut tx, space, path).await?;
-        sqlx::query("DELETE FROM nodes WHERE id = $1")
-            .bind(node.id.to_string())
-            .execute(&mut *tx)
-            .await?;
+        let freed = remove_subtree(&mut tx, node.id).await?;
         propagate(&mut tx, node.parent.expect("non-root"), -(node.size as i64)).await?;
         tx.commit().await?;
         self.durable().await?;
+        self.free_blobs(freed).await;
         Ok(node)
     }
+
+    /// After a committed move or copy: free what a replaced destination held; report whether
+    /// there was one.
+    async fn freed_destination(&self, replaced: Option<Vec<String>>) -> bool {
+        match replaced {
+            Some(freed) => {
+                self.free_blobs(freed).await;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Delete blobs a committed removal left unreferenced, so deleting frees the disk at once
+    /// rather than at the next sweep. Blobs are write-once and a copy shares its original's
+    /// blob, so a key is only deleted when no node, version or upload still names it; a
+    /// failure here only leaves work for the sweep.
+    async fn free_blobs(&self, keys: Vec<String>) {
+        for key in keys {
+            let used: Result<Option<i64>, _> = sqlx::query_scalar(
+                "SELECT 1 FROM nodes WHERE blob = $1 UNION ALL SELECT 1 FROM versions \
+                 WHERE blob = $1 UNION ALL SELECT 1 FROM uploads WHERE blob = $1 LIMIT 1",
+            )
+            .bind(&key)
+            .fetch_optional(&self.db)
+            .await;
+            if let Ok(None) = used {
+                if let Err(e) = self.blobs.delete(&key).await {
+                    tracing::warn!(blob = %key, error = %e, "could not free blob");
+                }
+            }
+        }
+    }
+}
+
+/// Delete a node with its subtree (rows cascade) and return the blob keys it and its
+/// versions referenced, for [`Store::free_blobs`] after the commit.
+async fn remove_subtree(conn: &mut SqliteConnection, id: NodeId) -> StoreResult<Vec<String>> {
+    let freed: Vec<String> = sqlx::query_scalar(
+        "WITH RECURSIVE sub(id) AS (SELECT CAST($1 AS TEXT) \
+         UNION ALL SELECT n.id FROM nodes n JOIN sub s ON n.parent_id = s.id) \
+         SELECT blob FROM nodes WHERE id IN (SELECT id FROM sub) AND blob IS NOT NULL \
+         UNION SELECT blob FROM versions WHERE node_id IN (SELECT id FROM sub)",
+    )
+    .bind(id.to_string())
+    .fetch_all(&mut *conn)
+    .await?;
+    sqlx::query("DELETE FROM nodes WHERE id = $1")
+        .bind(id.to_string())
+        .execute(&mut *conn)
+        .await?;
+    Ok(freed)
 }
