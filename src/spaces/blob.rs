@@ -159,7 +159,8 @@ impl BlobStore for LocalBlobs {
 
     async fn create_staging(&self) -> io::Result<String> {
         let (key, path) = self.new_key().await?;
-        File::create(&path).await?.sync_all().await?;
+        // An empty file has no data to sync; syncing its directory makes the name durable.
+        File::create(&path).await?;
         sync_dir(path.parent().expect("has parent")).await?;
         Ok(key)
     }
