@@ -9,40 +9,30 @@ use super::db::now_ns;
 use super::error::{StoreError, StoreResult};
 use super::model::Quota;
 
-async fn reserved(
-    conn: &mut SqliteConnection,
-    space: Uuid,
-    except: Option<&str>,
-) -> StoreResult<u64> {
-    let sum: Option<i64> = sqlx::query_scalar(
-        "SELECT SUM(bytes) FROM reservations WHERE space_id = $1 AND expires_at > $2 AND id <> $3",
-    )
-    .bind(space.to_string())
-    .bind(now_ns())
-    .bind(except.unwrap_or(""))
-    .fetch_one(&mut *conn)
-    .await?;
-    Ok(sum.unwrap_or(0).max(0) as u64)
-}
-
+/// Usage, limit and open reservations (other than `except`) of a space, in one statement.
 pub(crate) async fn quota_in(
     conn: &mut SqliteConnection,
     space: Uuid,
     except: Option<&str>,
 ) -> StoreResult<Quota> {
     let row = sqlx::query(
-        "SELECT s.quota, n.size FROM spaces s JOIN nodes n ON n.id = s.id WHERE s.id = $1",
+        "SELECT s.quota, n.size, (SELECT SUM(r.bytes) FROM reservations r \
+             WHERE r.space_id = s.id AND r.expires_at > $2 AND r.id <> $3) \
+         FROM spaces s JOIN nodes n ON n.id = s.id WHERE s.id = $1",
     )
     .bind(space.to_string())
+    .bind(now_ns())
+    .bind(except.unwrap_or(""))
     .fetch_optional(&mut *conn)
     .await?
     .ok_or(StoreError::NotFound)?;
     let total: Option<i64> = row.try_get(0)?;
     let used: i64 = row.try_get(1)?;
+    let reserved: Option<i64> = row.try_get(2)?;
     Ok(Quota {
         used: used.max(0) as u64,
         total: total.map(|t| t.max(0) as u64),
-        reserved: reserved(conn, space, except).await?,
+        reserved: reserved.unwrap_or(0).max(0) as u64,
     })
 }
 

@@ -171,7 +171,7 @@ impl Store {
         check_quota(&mut tx, space, delta, content.reservation.as_deref()).await?;
         let mtime = content.mtime.unwrap_or_else(Mtime::now).0;
         let sums = &content.checksums;
-        let (id, created) = match &existing {
+        let (node, created) = match &existing {
             Some(old) => {
                 if let Some(blob) = &old.blob {
                     sqlx::query(
@@ -194,7 +194,8 @@ impl Store {
                 let done = sqlx::query(
                     "UPDATE nodes SET blob = $1, size = $2, sha1 = $3, md5 = $4, adler32 = $5, \
                      mtime = $6, etag = $7, content_type = COALESCE($8, content_type), \
-                     version = version + 1 WHERE id = $9 AND version = $10",
+                     version = version + 1 WHERE id = $9 AND version = $10 \
+                     RETURNING *",
                 )
                 .bind(&content.blob)
                 .bind(content.size as i64)
@@ -206,19 +207,17 @@ impl Store {
                 .bind(&content.content_type)
                 .bind(old.id.to_string())
                 .bind(old.version)
-                .execute(&mut *tx)
-                .await?;
-                if done.rows_affected() != 1 {
-                    return Err(StoreError::Conflict);
-                }
-                (old.id, false)
+                .fetch_optional(&mut *tx)
+                .await?
+                .ok_or(StoreError::Conflict)?;
+                (node_from_row(&done)?, false)
             }
             None => {
                 let id = NodeId::new();
-                sqlx::query(
+                let row = sqlx::query(
                     "INSERT INTO nodes (id, space_id, parent_id, name, kind, size, mtime, etag, \
                      content_type, sha1, md5, adler32, blob, version) \
-                     VALUES ($1,$2,$3,$4,'file',$5,$6,$7,$8,$9,$10,$11,$12,1)",
+                     VALUES ($1,$2,$3,$4,'file',$5,$6,$7,$8,$9,$10,$11,$12,1) RETURNING *",
                 )
                 .bind(id.to_string())
                 .bind(space.to_string())
@@ -232,9 +231,9 @@ impl Store {
                 .bind(&sums.md5)
                 .bind(&sums.adler32)
                 .bind(&content.blob)
-                .execute(&mut *tx)
+                .fetch_one(&mut *tx)
                 .await?;
-                (id, true)
+                (node_from_row(&row)?, true)
             }
         };
         propagate(&mut tx, parent.id, delta).await?;
@@ -244,7 +243,6 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
         }
-        let node = node_by_id(&mut tx, id).await?;
         tx.commit().await?;
         self.durable().await?;
         Ok(Committed { node, created })
