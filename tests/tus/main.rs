@@ -8,6 +8,8 @@ mod common;
 
 mod acceptance;
 mod big;
+mod completion;
+mod concurrency;
 mod crash;
 mod creation;
 mod resource;

@@ -5,7 +5,6 @@ use std::time::Duration;
 
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
-use bytes::Bytes;
 use reqwest::{Method, StatusCode};
 
 use crate::common::TestServer;
@@ -391,99 +390,4 @@ async fn concatenation_assembles_finished_partials_into_one_file() {
             .reserved,
         0
     );
-}
-
-#[tokio::test]
-async fn an_interrupted_patch_keeps_what_arrived() {
-    let env = Env::start().await;
-    let loc = env.create("cut.bin", 1 << 20).await;
-    let (tx, rx) = futures::channel::mpsc::channel::<Result<Bytes, std::io::Error>>(4);
-    let body = reqwest::Body::wrap_stream(rx);
-    let req = env
-        .http
-        .patch(&loc)
-        .header("Tus-Resumable", "1.0.0")
-        .header("Content-Type", "application/offset+octet-stream")
-        .header("Upload-Offset", "0")
-        .body(body);
-    let sending = tokio::spawn(req.send());
-    let mut tx = tx;
-    use futures::SinkExt;
-    tx.send(Ok(Bytes::from(bytes(300_000, 1)))).await.unwrap();
-    wait_busy(&env, &loc).await;
-    // The server holds the upload: cut the body off.
-    tx.send(Err(std::io::Error::other("client gone")))
-        .await
-        .unwrap();
-    drop(tx);
-    assert!(sending.await.unwrap().is_err());
-    let mut got = 0;
-    for _ in 0..250 {
-        let head = env.head(&loc).await;
-        got = offset(&head);
-        if got > 0 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    assert!(got > 0 && got <= 300_000, "kept {got}");
-    let rest = bytes(1 << 20, 1)[got as usize..].to_vec();
-    let expected = [&bytes(300_000, 1)[..got as usize], &rest[..]].concat();
-    let res = env.patch(&loc, got, rest).send().await.unwrap();
-    assert_eq!(res.status(), StatusCode::NO_CONTENT);
-    let content = env.content("cut.bin").await.unwrap();
-    assert_eq!(sha1_hex(&content), sha1_hex(&expected));
-}
-
-#[tokio::test]
-async fn concurrent_patches_at_the_same_offset_exactly_one_succeeds() {
-    let env = Env::start().await;
-    let loc = env.create("race.bin", 8).await;
-    let (tx, rx) = futures::channel::mpsc::channel::<Result<Bytes, std::io::Error>>(4);
-    let first = tokio::spawn(
-        env.http
-            .patch(&loc)
-            .header("Tus-Resumable", "1.0.0")
-            .header("Content-Type", "application/offset+octet-stream")
-            .header("Upload-Offset", "0")
-            .body(reqwest::Body::wrap_stream(rx))
-            .send(),
-    );
-    let mut tx = tx;
-    use futures::SinkExt;
-    tx.send(Ok(Bytes::from_static(b"AAAA"))).await.unwrap();
-    wait_busy(&env, &loc).await;
-    // The first request is in progress: the same offset again must not fork the upload.
-    let second = env
-        .patch(&loc, 0, b"BBBBBBBB".to_vec())
-        .send()
-        .await
-        .unwrap()
-        .status();
-    assert_eq!(second, StatusCode::LOCKED);
-    tx.send(Ok(Bytes::from_static(b"AAAA"))).await.unwrap();
-    drop(tx);
-    let first = first.await.unwrap().unwrap().status();
-    let successes = [first, second]
-        .iter()
-        .filter(|s| **s == StatusCode::NO_CONTENT)
-        .count();
-    assert_eq!(successes, 1, "first {first}, second {second}");
-    let content = env.content("race.bin").await.unwrap();
-    assert_eq!(content, b"AAAAAAAA");
-}
-
-/// Wait until a request holds the upload: a PATCH at a wrong offset answers 409 while the
-/// upload is idle and 423 while another request is in progress.
-async fn wait_busy(env: &Env, loc: &str) {
-    // Generous: debug builds on a loaded CI machine are slow; this is a wait, not a timing test.
-    for _ in 0..6000 {
-        let res = env.patch(loc, 999, Vec::new()).send().await.unwrap();
-        match res.status() {
-            StatusCode::LOCKED => return,
-            StatusCode::CONFLICT => tokio::time::sleep(Duration::from_millis(10)).await,
-            other => panic!("unexpected {other}: {:?}", res.text().await),
-        }
-    }
-    panic!("the upload never became busy");
 }

@@ -1,0 +1,219 @@
+//! Completion (SPEC §3–§4): creation-with-upload, zero-byte uploads, the acted-on metadata
+//! (`mtime`, `checksum`, `filetype`), the completion headers, overwrites and versions.
+
+use reqwest::StatusCode;
+
+use crate::support::*;
+
+#[tokio::test]
+async fn creation_with_upload_completes_with_the_file_headers() {
+    let env = Env::start().await;
+    let data = b"upload content";
+    let res = env
+        .post(
+            &env.root(),
+            data.len() as u64,
+            &[
+                ("filename", "test.txt"),
+                ("mtime", "1697446179"),
+                ("filetype", "text/plain"),
+            ],
+        )
+        .header("Content-Type", "application/offset+octet-stream")
+        .body(data.to_vec())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    assert_tus_headers(&res);
+    assert_eq!(offset(&res), 14);
+    let node = env.node("test.txt").await.unwrap();
+    let rid = env.sid.resource(node.id).to_string();
+    assert_eq!(header(&res, "oc-fileid"), Some(rid));
+    assert_eq!(header(&res, "etag"), Some(node.quoted_etag()));
+    assert_eq!(header(&res, "oc-etag"), Some(node.quoted_etag()));
+    assert_eq!(header(&res, "oc-perm").as_deref(), Some("RDNVWZP"));
+    assert_eq!(
+        header(&res, "last-modified").as_deref(),
+        Some("Mon, 16 Oct 2023 08:49:39 GMT")
+    );
+    assert_eq!(header(&res, "x-oc-mtime").as_deref(), Some("accepted"));
+    assert_eq!(node.content_type.as_deref(), Some("text/plain"));
+    assert_eq!(node.checksums.sha1, Some(sha1_hex(data)));
+    assert_eq!(env.content("test.txt").await.unwrap(), data);
+}
+
+#[tokio::test]
+async fn creation_with_a_partial_body_answers_its_offset() {
+    let env = Env::start().await;
+    let res = env
+        .post(&env.root(), 10, &[("filename", "p.txt")])
+        .header("Content-Type", "application/offset+octet-stream")
+        .body("1234")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    assert_eq!(offset(&res), 4);
+    assert!(header(&res, "oc-fileid").is_none());
+    assert!(env.node("p.txt").await.is_none());
+    let loc = location(&res);
+    let res = env.patch(&loc, 4, b"567890".to_vec()).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    assert_eq!(env.content("p.txt").await.unwrap(), b"1234567890");
+    // A body longer than Upload-Length: 413, and the Location of the session still comes.
+    let res = env
+        .post(&env.root(), 2, &[("filename", "q.txt")])
+        .header("Content-Type", "application/offset+octet-stream")
+        .body("toolong")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(header(&res, "location").is_some());
+    assert!(env.node("q.txt").await.is_none());
+}
+
+#[tokio::test]
+async fn zero_byte_upload_completes_at_creation_and_truncates() {
+    let env = Env::start().await;
+    for round in 0..2 {
+        if round == 1 {
+            assert_eq!(
+                env.upload("empty.txt", b"data").await.status(),
+                StatusCode::CREATED
+            );
+        }
+        let res = env
+            .post(&env.root(), 0, &[("filename", "empty.txt")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::CREATED);
+        let loc = location(&res);
+        assert!(loc.contains("/data/"), "{loc}");
+        assert!(header(&res, "oc-fileid").is_some());
+        let head = env.head(&loc).await;
+        assert_eq!(head.status(), StatusCode::OK);
+        assert_eq!(offset(&head), 0);
+        assert_eq!(header(&head, "upload-length").as_deref(), Some("0"));
+        let node = env.node("empty.txt").await.unwrap();
+        assert_eq!(node.size, 0);
+        assert_eq!(env.content("empty.txt").await.unwrap(), b"");
+    }
+}
+
+#[tokio::test]
+async fn metadata_checksum_is_verified_at_completion() {
+    let env = Env::start().await;
+    let data = b"hello world";
+    for (alg, digest) in [
+        ("SHA1", sha1_hex(data)),
+        ("md5", md5_hex(data)),
+        ("ADLER32", "1a0b045d".to_string()),
+        (
+            "SHA256",
+            "b94d27b9934d3e08a52e52d7da7dabfac484efe37a5380ee9088f7ace2efcde9".to_string(),
+        ),
+    ] {
+        let name = format!("ok-{alg}.txt");
+        let sum = format!("{alg} {digest}");
+        let res = env
+            .post(&env.root(), 11, &[("filename", &name), ("checksum", &sum)])
+            .header("Content-Type", "application/offset+octet-stream")
+            .body(data.to_vec())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::CREATED, "{sum}");
+        assert_eq!(env.content(&name).await.unwrap(), data);
+    }
+    let sum = format!("SHA1 {}", sha1_hex(b"something else"));
+    let res = env
+        .post(
+            &env.root(),
+            11,
+            &[("filename", "bad.txt"), ("checksum", &sum)],
+        )
+        .send()
+        .await
+        .unwrap();
+    let loc = location(&res);
+    let res = env.patch(&loc, 0, data.to_vec()).send().await.unwrap();
+    assert_eq!(res.status().as_u16(), 460);
+    assert!(env.node("bad.txt").await.is_none());
+    assert_eq!(env.head(&loc).await.status(), StatusCode::NOT_FOUND);
+    let quota = env.srv.state.store().quota(env.sid.space).await.unwrap();
+    assert_eq!(quota.reserved, 0);
+}
+
+#[tokio::test]
+async fn uppy_metadata_with_many_keys_is_accepted() {
+    let env = Env::start().await;
+    let res = env
+        .post(
+            &env.root(),
+            3,
+            &[
+                ("name", "pic.png"),
+                ("type", "image/png"),
+                ("filetype", "image/png"),
+                ("filename", "pic.png"),
+                ("relativePath", "null"),
+                ("spaceId", "undefined"),
+                ("currentFolder", "/"),
+                ("uppyId", "uppy-pic/png-1e-image/png-3-1697446179123"),
+                ("mtime", "1697446179.123"),
+            ],
+        )
+        .header("Content-Type", "application/offset+octet-stream")
+        .body("png")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let node = env.node("pic.png").await.unwrap();
+    assert_eq!(node.mtime.0, 1_697_446_179_123_000_000);
+    assert_eq!(node.content_type.as_deref(), Some("image/png"));
+}
+
+#[tokio::test]
+async fn overwrite_keeps_the_file_id_and_makes_a_version() {
+    let env = Env::start().await;
+    assert_eq!(
+        env.upload("v.txt", b"one").await.status(),
+        StatusCode::CREATED
+    );
+    let first = env.node("v.txt").await.unwrap();
+    let res = env.upload("v.txt", b"two!").await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let second = env.node("v.txt").await.unwrap();
+    assert_eq!(first.id, second.id);
+    assert_ne!(first.etag, second.etag);
+    assert_eq!(env.content("v.txt").await.unwrap(), b"two!");
+    let versions: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM versions WHERE node_id = $1")
+        .bind(first.id.to_string())
+        .fetch_one(env.srv.state.store().db())
+        .await
+        .unwrap();
+    assert_eq!(versions, 1);
+}
+
+#[tokio::test]
+async fn x_oc_mtime_on_the_post_sets_the_mtime() {
+    let env = Env::start().await;
+    let res = env
+        .post(&env.root(), 1, &[("filename", "desk.txt")])
+        .header("X-OC-Mtime", "1000000000")
+        .header("Content-Type", "application/offset+octet-stream")
+        .body("d")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    assert_eq!(header(&res, "x-oc-mtime").as_deref(), Some("accepted"));
+    assert_eq!(
+        env.node("desk.txt").await.unwrap().mtime.unix_secs(),
+        1_000_000_000
+    );
+}

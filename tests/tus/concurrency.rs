@@ -1,0 +1,135 @@
+//! Requests racing on one upload (SPEC §4): a second PATCH while one is in progress gets 423,
+//! so exactly one of two PATCHes at the same offset succeeds; an interrupted PATCH keeps what
+//! arrived and the client resumes from `HEAD`'s offset.
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures::SinkExt;
+use reqwest::StatusCode;
+
+use crate::support::*;
+
+#[tokio::test]
+async fn an_interrupted_patch_keeps_what_arrived() {
+    let env = Env::start().await;
+    let mut attempt = 0;
+    let loc = loop {
+        attempt += 1;
+        assert!(attempt <= 5, "the PATCH never got hold of its upload");
+        let loc = env.create("cut.bin", 1 << 20).await;
+        let (mut tx, rx) = futures::channel::mpsc::channel::<Result<Bytes, std::io::Error>>(4);
+        let sending = tokio::spawn(patch_stream(&env, &loc, rx));
+        tx.send(Ok(Bytes::from(bytes(300_000, 1)))).await.unwrap();
+        if !wait_busy(&env, &loc, &sending).await {
+            continue;
+        }
+        // The server holds the upload: cut the body off.
+        tx.send(Err(std::io::Error::other("client gone")))
+            .await
+            .unwrap();
+        drop(tx);
+        assert!(sending.await.unwrap().is_err());
+        break loc;
+    };
+    let mut got = 0;
+    for _ in 0..250 {
+        let head = env.head(&loc).await;
+        got = offset(&head);
+        if got > 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(got > 0 && got <= 300_000, "kept {got}");
+    let rest = bytes(1 << 20, 1)[got as usize..].to_vec();
+    let expected = [&bytes(300_000, 1)[..got as usize], &rest[..]].concat();
+    let res = env.patch(&loc, got, rest).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    let content = env.content("cut.bin").await.unwrap();
+    assert_eq!(sha1_hex(&content), sha1_hex(&expected));
+}
+
+#[tokio::test]
+async fn concurrent_patches_at_the_same_offset_exactly_one_succeeds() {
+    let env = Env::start().await;
+    let loc = env.create("race.bin", 8).await;
+    let (mut tx, rx) = futures::channel::mpsc::channel::<Result<Bytes, std::io::Error>>(4);
+    let first = tokio::spawn(patch_stream(&env, &loc, rx));
+    tx.send(Ok(Bytes::from_static(b"AAAA"))).await.unwrap();
+    // Give the first request time to take the upload (best effort: whichever request gets it
+    // first, the other must fail).
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let second = env
+        .patch(&loc, 0, b"BBBBBBBB".to_vec())
+        .send()
+        .await
+        .unwrap()
+        .status();
+    tx.send(Ok(Bytes::from_static(b"AAAA"))).await.unwrap();
+    drop(tx);
+    let first = first.await.unwrap().map(|r| r.status());
+    let outcomes = [first.as_ref().ok().copied(), Some(second)];
+    let wins: Vec<_> = outcomes
+        .iter()
+        .filter(|s| **s == Some(StatusCode::NO_CONTENT))
+        .collect();
+    assert_eq!(wins.len(), 1, "first {first:?}, second {second}");
+    for loser in outcomes
+        .iter()
+        .flatten()
+        .filter(|s| **s != StatusCode::NO_CONTENT)
+    {
+        assert!(
+            [
+                StatusCode::LOCKED,
+                StatusCode::CONFLICT,
+                StatusCode::NOT_FOUND
+            ]
+            .contains(loser),
+            "{loser}"
+        );
+    }
+    let content = env.content("race.bin").await.unwrap();
+    let want: &[u8] = if second == StatusCode::NO_CONTENT {
+        b"BBBBBBBB"
+    } else {
+        b"AAAAAAAA"
+    };
+    assert_eq!(content, want);
+}
+
+type Chunks = futures::channel::mpsc::Receiver<Result<Bytes, std::io::Error>>;
+
+fn patch_stream(
+    env: &Env,
+    loc: &str,
+    rx: Chunks,
+) -> impl std::future::Future<Output = reqwest::Result<reqwest::Response>> + use<> {
+    env.http
+        .patch(loc)
+        .header("Tus-Resumable", "1.0.0")
+        .header("Content-Type", "application/offset+octet-stream")
+        .header("Upload-Offset", "0")
+        .body(reqwest::Body::wrap_stream(rx))
+        .send()
+}
+
+/// Wait until `first` holds the upload: a probe PATCH at a wrong offset answers 409 while the
+/// upload is idle and 423 while another request is in progress. False when `first` ended
+/// instead (a probe can itself hold the upload for a moment and make `first` fail with 423).
+async fn wait_busy<T>(env: &Env, loc: &str, first: &tokio::task::JoinHandle<T>) -> bool {
+    // Generous: debug builds on a loaded CI machine are slow; this is a wait, not a timing test.
+    for _ in 0..6000 {
+        if first.is_finished() {
+            return false;
+        }
+        let res = env.patch(loc, 999, Vec::new()).send().await.unwrap();
+        match res.status() {
+            StatusCode::LOCKED => return true,
+            StatusCode::CONFLICT => tokio::time::sleep(Duration::from_millis(10)).await,
+            other => panic!("unexpected {other}: {:?}", res.text().await),
+        }
+    }
+    panic!("the upload never became busy");
+}
