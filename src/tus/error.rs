@@ -153,9 +153,13 @@ impl TusError {
     /// The body of the answer: empty (oCIS drops `/data` error bodies, SPEC §4), except that a
     /// malformed `Upload-Metadata` names the offending pair (SPEC §3).
     pub fn body(&self) -> String {
-        match self {
-            TusError::InvalidMetadata(_) | TusError::InvalidConcat(_) => self.to_string(),
-            _ => String::new(),
+        if matches!(
+            self,
+            TusError::InvalidMetadata(_) | TusError::InvalidConcat(_)
+        ) {
+            self.to_string()
+        } else {
+            String::new()
         }
     }
 }
