@@ -4,7 +4,7 @@
 use std::io::SeekFrom;
 use std::sync::Mutex;
 
-use bytes::{Buf, Bytes};
+use bytes::{Buf, Bytes, BytesMut};
 use dav_server::fs::{DavFile, DavMetaData, FsError, FsFuture, FsResult, OpenOptions};
 use futures::FutureExt;
 use tokio::io::AsyncReadExt;
@@ -22,13 +22,66 @@ fn io_failure(e: std::io::Error) -> FsError {
     FsError::GeneralFailure
 }
 
+/// Chunks a GET reads ahead of the socket, so blob reads overlap the writes to the client.
+const READ_AHEAD: usize = 2;
+
+/// A blob being read by a task of its own, chunk by chunk, ahead of the sender.
+struct ReadAhead {
+    chunks: tokio::sync::mpsc::Receiver<std::io::Result<Bytes>>,
+    /// The unsent rest of the last chunk.
+    rest: Bytes,
+}
+
+impl ReadAhead {
+    /// Read `reader` in chunks of `chunk` bytes on a task; dropping the receiver stops it.
+    fn start(mut reader: BlobReader, chunk: usize) -> ReadAhead {
+        let (tx, rx) = tokio::sync::mpsc::channel(READ_AHEAD);
+        tokio::spawn(async move {
+            loop {
+                // Not zero-filled: `read_buf` writes into the spare capacity.
+                let mut b = BytesMut::with_capacity(chunk);
+                while b.len() < chunk {
+                    match reader.read_buf(&mut b).await {
+                        Ok(0) => break,
+                        Ok(_) => {}
+                        Err(e) => {
+                            let _ = tx.send(Err(e)).await;
+                            return;
+                        }
+                    }
+                }
+                if b.is_empty() || tx.send(Ok(b.freeze())).await.is_err() {
+                    return;
+                }
+            }
+        });
+        ReadAhead {
+            chunks: rx,
+            rest: Bytes::new(),
+        }
+    }
+
+    /// Up to `want` (> 0) bytes; empty at the end of the blob.
+    async fn next(&mut self, want: usize) -> std::io::Result<Bytes> {
+        if self.rest.is_empty() {
+            match self.chunks.recv().await {
+                Some(chunk) => self.rest = chunk?,
+                None => return Ok(Bytes::new()),
+            }
+        }
+        let n = want.min(self.rest.len());
+        Ok(self.rest.split_to(n))
+    }
+}
+
 /// Reads a file; the blob is (re)opened lazily at the current position after a seek.
 pub struct GetFile {
     store: Store,
     node: Node,
     pos: u64,
-    // The reader is `Send` but not `Sync`; a mutex makes the handle `Sync` as dav-server asks.
-    reader: Mutex<Option<BlobReader>>,
+    // The receiver is `Send` but not `Sync`; a mutex makes the handle `Sync` as dav-server
+    // asks.
+    reader: Mutex<Option<ReadAhead>>,
 }
 
 impl std::fmt::Debug for GetFile {
@@ -82,21 +135,30 @@ impl DavFile for GetFile {
                     .open(key, Some(self.pos..size))
                     .await
                     .map_err(io_failure)?;
-                *slot = Some(r);
+                // dav-server asks for its read buffer's size each time: read that much ahead.
+                *slot = Some(ReadAhead::start(r, count));
             }
             let reader = slot.as_mut().expect("opened above");
-            let mut buf = vec![0u8; want];
-            let mut got = 0;
-            while got < want {
-                let n = reader.read(&mut buf[got..]).await.map_err(io_failure)?;
-                if n == 0 {
-                    // The blob is shorter than the node says: fail rather than pad.
-                    return Err(FsError::GeneralFailure);
+            let first = reader.next(want).await.map_err(io_failure)?;
+            let buf = if first.len() == want {
+                first
+            } else {
+                // Only when chunk and request sizes disagree: gather the rest.
+                let mut buf = BytesMut::with_capacity(want);
+                buf.extend_from_slice(&first);
+                while buf.len() < want {
+                    let more = reader.next(want - buf.len()).await.map_err(io_failure)?;
+                    if more.is_empty() {
+                        // The blob is shorter than the node says: fail rather than pad.
+                        return Err(FsError::GeneralFailure);
+                    }
+                    buf.extend_from_slice(&more);
                 }
-                got += n;
-            }
+                buf.freeze()
+            };
+            let got = buf.len();
             self.pos += got as u64;
-            Ok(Bytes::from(buf))
+            Ok(buf)
         }
         .boxed()
     }
@@ -129,6 +191,15 @@ impl DavFile for GetFile {
 /// the hash workers and the blob writer work best on large batches.
 const BATCH: usize = 1 << 20;
 
+/// Where a PUT body is hashed.
+enum Hashing {
+    /// On the request's task: a body known to fit in one batch (the worker threads cost
+    /// more than hashing a few KiB).
+    Inline(Box<Hasher>),
+    /// On the hash workers, overlapping the blob writes.
+    Pipe(HashPipe),
+}
+
 /// A PUT in progress: bytes go to a fresh blob and through the hash workers; `flush` commits.
 pub struct PutFile {
     store: Store,
@@ -136,8 +207,8 @@ pub struct PutFile {
     path: SpacePath,
     options: OpenOptions,
     sink: Mutex<Option<Box<dyn BlobSink>>>,
-    pipe: Option<HashPipe>,
-    batch: bytes::BytesMut,
+    hashing: Option<Hashing>,
+    batch: BytesMut,
     written: u64,
     committed: Option<Node>,
 }
@@ -165,20 +236,38 @@ impl PutFile {
             .checksum
             .as_ref()
             .is_some_and(|c| c.alg == Algorithm::Sha256);
+        let hasher = Hasher::new(sha256);
+        let hashing = match options.size {
+            Some(n) if n <= BATCH as u64 => Hashing::Inline(Box::new(hasher)),
+            _ => Hashing::Pipe(HashPipe::start(hasher)),
+        };
         Ok(PutFile {
             store,
             ctx,
             path,
             options,
             sink: Mutex::new(Some(sink)),
-            pipe: Some(HashPipe::start(Hasher::new(sha256))),
-            batch: bytes::BytesMut::new(),
+            hashing: Some(hashing),
+            batch: BytesMut::new(),
             written: 0,
             committed: None,
         })
     }
 
     async fn write(&mut self, data: &[u8]) -> FsResult<()> {
+        if self.batch.len() + data.len() > BATCH {
+            self.drain().await?;
+        }
+        if self.batch.is_empty() {
+            // One allocation per batch (it is reused once the batch's writes are done),
+            // sized to the announced body when that is smaller.
+            let left = self
+                .options
+                .size
+                .map_or(u64::MAX, |n| n - self.written.min(n));
+            self.batch
+                .reserve(BATCH.min(left.max(data.len() as u64) as usize));
+        }
         self.batch.extend_from_slice(data);
         self.written += data.len() as u64;
         if self.batch.len() >= BATCH {
@@ -193,8 +282,10 @@ impl PutFile {
             return Ok(());
         }
         let data = self.batch.split().freeze();
-        let pipe = self.pipe.as_mut().ok_or(FsError::GeneralFailure)?;
-        pipe.feed(data.clone()).await;
+        match self.hashing.as_mut().ok_or(FsError::GeneralFailure)? {
+            Hashing::Inline(h) => h.update(&data),
+            Hashing::Pipe(pipe) => pipe.feed(data.clone()).await,
+        }
         let sink = self.sink.get_mut().unwrap_or_else(|e| e.into_inner());
         let sink = sink.as_mut().ok_or(FsError::GeneralFailure)?;
         sink.write(&data).await.map_err(io_failure)
@@ -208,11 +299,15 @@ impl PutFile {
             .get_mut()
             .unwrap_or_else(|e| e.into_inner())
             .take();
-        let (Some(sink), Some(pipe)) = (sink, self.pipe.take()) else {
+        let (Some(sink), Some(hashing)) = (sink, self.hashing.take()) else {
             return Ok(());
         };
         let key = sink.finish().await.map_err(io_failure)?;
-        let digests = pipe.finish().await.finish();
+        let digests = match hashing {
+            Hashing::Inline(h) => *h,
+            Hashing::Pipe(pipe) => pipe.finish().await,
+        }
+        .finish();
         if let Some(expected) = &self.ctx.put.checksum
             && digests.hex(expected.alg) != Some(hex::encode(&expected.digest).as_str())
         {
@@ -268,7 +363,7 @@ impl DavFile for PutFile {
     fn write_buf(&mut self, mut buf: Box<dyn Buf + Send>) -> FsFuture<'_, ()> {
         async move {
             while buf.has_remaining() {
-                let chunk = buf.chunk().to_vec();
+                let chunk = Bytes::copy_from_slice(buf.chunk());
                 buf.advance(chunk.len());
                 self.write(&chunk).await?;
             }

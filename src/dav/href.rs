@@ -5,7 +5,8 @@ use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
 use crate::spaces::SpacePath;
 
-const HREF: &AsciiSet = &NON_ALPHANUMERIC
+/// The bytes an href keeps unescaped.
+pub const HREF: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'-')
     .remove(b'.')
     .remove(b'_')

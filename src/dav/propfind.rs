@@ -1,7 +1,8 @@
 //! Our PROPFIND (SPEC §5): one storage query per listing (plus one each for dead properties,
 //! favorites, locks and quota when asked for), 200 and 404 propstats, quoted etags, streamed.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::fmt::Write;
 
 use axum::body::Body;
 use axum::extract::Request;
@@ -16,16 +17,18 @@ use super::headers::{
 };
 use super::locks::{self, LockRow};
 use super::propfind_req::{Depth, PropRequest, parse_body, parse_depth, prefers_minimal};
-use super::propfind_xml::{Entry, Listing, render_response};
+use super::propfind_xml::{At, Dir, Entry, Listing, Renderer};
 use super::props::{self, DeadProp, Scope};
 use super::resolve::Target;
-use crate::spaces::{Node, NodeId, Quota, SpacePath, User};
+use crate::spaces::{Node, NodeId, Quota, SpacePath, Store, User};
 use crate::state::AppState;
 
 /// Largest PROPFIND body accepted.
 const MAX_BODY: usize = 1 << 20;
 /// Bytes collected before a chunk of the answer is sent.
 const CHUNK: usize = 64 << 10;
+/// Children read per query: bounds the rows held while a large folder streams out.
+const PAGE: u32 = 512;
 
 /// Whether any requested property needs the given lookup.
 fn wants(req: &PropRequest, ns: &str, names: &[&str]) -> bool {
@@ -75,36 +78,16 @@ pub async fn handle(
     let store = state.store();
     let space = target.space_uuid();
     let node = store.resolve(space, &target.path()).await?;
-    let mut entries = vec![(target.url.rest.clone(), node.clone())];
     let scope = match depth {
         Depth::Zero => Scope::Node {
             id: node.id,
             children: false,
         },
-        Depth::One => {
-            if node.is_folder() {
-                for c in store.children(node.id).await? {
-                    entries.push((target.url.rest.child(&c.name)?, c));
-                }
-            }
-            Scope::Node {
-                id: node.id,
-                children: true,
-            }
-        }
-        Depth::Infinity => {
-            let mut i = 0;
-            while i < entries.len() {
-                if entries[i].1.is_folder() {
-                    let (rel, id) = (entries[i].0.clone(), entries[i].1.id);
-                    for c in store.children(id).await? {
-                        entries.push((rel.child(&c.name)?, c));
-                    }
-                }
-                i += 1;
-            }
-            Scope::Space(space)
-        }
+        Depth::One => Scope::Node {
+            id: node.id,
+            children: true,
+        },
+        Depth::Infinity => Scope::Space(space),
     };
     let db = store.db();
     let dead: HashMap<NodeId, Vec<DeadProp>> = if wants_dead(&request) {
@@ -142,28 +125,93 @@ pub async fn handle(
         locks: lock_rows,
         quota,
     };
-    Ok(stream(listing, entries, minimal))
+    let walk = Walk {
+        store: store.clone(),
+        rest: target.url.rest.clone(),
+        root: node,
+        depth,
+    };
+    Ok(stream(listing, walk, minimal))
 }
 
-fn stream(listing: Listing, entries: Vec<(SpacePath, Node)>, minimal: bool) -> Response {
-    let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(4);
-    tokio::spawn(async move {
-        let mut buf = String::with_capacity(CHUNK + 4096);
-        buf.push_str(&format!(
-            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<d:multistatus xmlns:d=\"{NS_DAV}\" \
-             xmlns:s=\"{NS_SABRE}\" xmlns:oc=\"{NS_OC}\">"
-        ));
-        for (rel, node) in &entries {
-            render_response(&mut buf, &listing, &Entry { rel, node });
-            if buf.len() >= CHUNK {
-                let chunk = std::mem::replace(&mut buf, String::with_capacity(CHUNK + 4096));
-                if tx.send(Ok(Bytes::from(chunk))).await.is_err() {
-                    return;
+/// What a streamed listing visits: the addressed resource, then (breadth first, as
+/// `Depth` asks) the children of each listed folder, read page by page.
+struct Walk {
+    store: Store,
+    rest: SpacePath,
+    root: Node,
+    depth: Depth,
+}
+
+/// Where the body goes: full chunks are sent while later rows are still being read.
+type Sender = tokio::sync::mpsc::Sender<Result<Bytes, std::io::Error>>;
+
+/// Send `buf` as one chunk and start a fresh one; `false` when the client is gone.
+async fn send(tx: &Sender, buf: &mut String) -> bool {
+    let chunk = std::mem::replace(buf, String::with_capacity(CHUNK + 4096));
+    tx.send(Ok(Bytes::from(chunk))).await.is_ok()
+}
+
+/// Render the listing into `tx`: the prologue and the addressed resource go out at once,
+/// then a chunk whenever [`CHUNK`] bytes are ready. Only one page of rows and one chunk
+/// are held at a time.
+async fn produce(listing: Listing, walk: Walk, tx: &Sender) -> Result<(), DavError> {
+    let mut buf = String::with_capacity(CHUNK + 4096);
+    let mut r = Renderer::default();
+    let _ = write!(
+        buf,
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<d:multistatus xmlns:d=\"{NS_DAV}\" \
+         xmlns:s=\"{NS_SABRE}\" xmlns:oc=\"{NS_OC}\">"
+    );
+    let root = Entry {
+        at: At::Listed(&walk.rest),
+        node: &walk.root,
+    };
+    r.response(&mut buf, &listing, &root);
+    if !send(tx, &mut buf).await {
+        return Ok(());
+    }
+    let mut folders = VecDeque::new();
+    if walk.depth != Depth::Zero && walk.root.is_folder() {
+        folders.push_back((Dir::new(&listing.prefix, walk.rest.clone()), walk.root.id));
+    }
+    while let Some((dir, id)) = folders.pop_front() {
+        let mut after: Option<String> = None;
+        loop {
+            let page = walk.store.children_page(id, after.as_deref(), PAGE).await?;
+            for c in &page {
+                let e = Entry {
+                    at: At::Child(&dir),
+                    node: c,
+                };
+                r.response(&mut buf, &listing, &e);
+                if walk.depth == Depth::Infinity && c.is_folder() {
+                    let rel = dir.rel.child(&c.name)?;
+                    folders.push_back((Dir::new(&listing.prefix, rel), c.id));
+                }
+                if buf.len() >= CHUNK && !send(tx, &mut buf).await {
+                    return Ok(());
                 }
             }
+            if page.len() < PAGE as usize {
+                break;
+            }
+            after = page.last().map(|n| n.name.clone());
         }
-        buf.push_str("</d:multistatus>");
-        let _ = tx.send(Ok(Bytes::from(buf))).await;
+    }
+    buf.push_str("</d:multistatus>");
+    send(tx, &mut buf).await;
+    Ok(())
+}
+
+fn stream(listing: Listing, walk: Walk, minimal: bool) -> Response {
+    let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(4);
+    tokio::spawn(async move {
+        if let Err(e) = produce(listing, walk, &tx).await {
+            // The status line is gone: cut the body off so the client sees a failure.
+            tracing::error!(error = %e, "propfind listing failed mid-stream");
+            let _ = tx.send(Err(std::io::Error::other(e.to_string()))).await;
+        }
     });
     let body = futures::stream::unfold(rx, |mut rx| async move {
         rx.recv().await.map(|item| (item, rx))

@@ -3,10 +3,14 @@
 
 use std::collections::{HashMap, HashSet};
 
+use std::fmt::Write;
+
+use httpdate::HttpDate;
+use percent_encoding::utf8_percent_encode;
 use quick_xml::escape::partial_escape;
 
 use super::headers::{NS_DAV, NS_OC};
-use super::href::{escape, href};
+use super::href::{HREF, escape, href};
 use super::locks::{LockRow, applying};
 use super::propfind_req::{PropName, PropRequest};
 use super::props::{DeadProp, strip_declaration};
@@ -38,12 +42,67 @@ pub struct Listing {
     pub quota: Option<Quota>,
 }
 
+/// A folder whose children are being listed: its path and its escaped href (ending in
+/// `/`), computed once so a child's href costs only the escaping of its name.
+pub struct Dir {
+    /// Its path below the URL prefix.
+    pub rel: SpacePath,
+    /// Its escaped href, ending in `/`.
+    pub href: String,
+}
+
+impl Dir {
+    /// The folder `rel` below the decoded URL `prefix`.
+    pub fn new(prefix: &str, rel: SpacePath) -> Dir {
+        Dir {
+            href: href(prefix, &rel, true),
+            rel,
+        }
+    }
+}
+
+/// Where a resource of the listing lies.
+pub enum At<'a> {
+    /// The resource the request addressed, at this path below the URL prefix.
+    Listed(&'a SpacePath),
+    /// A child (named by its node) of a listed folder.
+    Child(&'a Dir),
+}
+
 /// One resource of the listing.
 pub struct Entry<'a> {
-    /// Its path below the URL prefix.
-    pub rel: &'a SpacePath,
+    /// Where it lies.
+    pub at: At<'a>,
     /// The node.
     pub node: &'a Node,
+}
+
+impl Entry<'_> {
+    /// Its path below the URL prefix.
+    fn rel(&self) -> SpacePath {
+        match &self.at {
+            At::Listed(p) => (*p).clone(),
+            At::Child(d) => d
+                .rel
+                .child(&self.node.name)
+                .unwrap_or_else(|_| d.rel.clone()),
+        }
+    }
+
+    /// Append its escaped href.
+    fn push_href(&self, buf: &mut String, prefix: &str) {
+        let folder = self.node.is_folder();
+        match &self.at {
+            At::Listed(p) => buf.push_str(&href(prefix, p, folder)),
+            At::Child(d) => {
+                buf.push_str(&d.href);
+                buf.extend(utf8_percent_encode(&self.node.name, HREF));
+                if folder {
+                    buf.push('/');
+                }
+            }
+        }
+    }
 }
 
 const DAV_LIVE: [&str; 10] = [
@@ -131,45 +190,75 @@ pub fn mime_type(name: &str) -> &'static str {
     }
 }
 
-/// Open `<name` with the prefix of a known namespace or a local declaration of any other;
-/// returns the qualified name for the end tag.
-fn open_tag(buf: &mut String, ns: &str, name: &str) -> String {
-    let qname = match ns {
-        NS_DAV => format!("d:{name}"),
-        NS_OC => format!("oc:{name}"),
-        _ => name.to_string(),
-    };
+/// Append the qualified name: the prefix of a known namespace, else the bare name.
+fn qname(buf: &mut String, ns: &str, name: &str) {
+    match ns {
+        NS_DAV => buf.push_str("d:"),
+        NS_OC => buf.push_str("oc:"),
+        _ => {}
+    }
+    buf.push_str(name);
+}
+
+/// Open `<name` with the prefix of a known namespace or a local declaration of any other.
+fn open_tag(buf: &mut String, ns: &str, name: &str) {
     buf.push('<');
-    buf.push_str(&qname);
+    qname(buf, ns, name);
     if ns != NS_DAV && ns != NS_OC {
         buf.push_str(" xmlns=\"");
         buf.push_str(&quick_xml::escape::escape(ns));
         buf.push('"');
     }
-    qname
 }
 
-fn element(buf: &mut String, ns: &str, name: &str, inner: &str) {
-    let q = open_tag(buf, ns, name);
-    if inner.is_empty() {
+fn empty_element(buf: &mut String, ns: &str, name: &str) {
+    open_tag(buf, ns, name);
+    buf.push_str("/>");
+}
+
+/// Append an element whose content `inner` writes in place (no intermediate string); when
+/// `inner` returns `false` (no such property) nothing stays written. Empty content gives
+/// `<name/>`.
+fn element_with(
+    buf: &mut String,
+    ns: &str,
+    name: &str,
+    inner: impl FnOnce(&mut String) -> bool,
+) -> bool {
+    let start = buf.len();
+    open_tag(buf, ns, name);
+    let tag_end = buf.len();
+    buf.push('>');
+    let content = buf.len();
+    if !inner(buf) {
+        buf.truncate(start);
+        return false;
+    }
+    if buf.len() == content {
+        buf.truncate(tag_end);
         buf.push_str("/>");
     } else {
-        buf.push('>');
-        buf.push_str(inner);
         buf.push_str("</");
-        buf.push_str(&q);
+        qname(buf, ns, name);
         buf.push('>');
     }
+    true
 }
+
+const SUPPORTEDLOCK: &str = "<d:lockentry><d:lockscope><d:exclusive/></d:lockscope>\
+    <d:locktype><d:write/></d:locktype></d:lockentry><d:lockentry><d:lockscope>\
+    <d:shared/></d:lockscope><d:locktype><d:write/></d:locktype></d:lockentry>";
 
 impl Listing {
     fn rid(&self, id: NodeId) -> String {
         self.space.id.resource(id).to_string()
     }
 
-    fn lockdiscovery(&self, e: &Entry) -> String {
-        let p = self.base.join(e.rel);
-        let mut out = String::new();
+    fn lockdiscovery(&self, out: &mut String, e: &Entry) {
+        if self.locks.is_empty() {
+            return;
+        }
+        let p = self.base.join(&e.rel());
         let now = Mtime::now().0;
         for l in applying(&self.locks, &p) {
             let scope = if l.shared { "shared" } else { "exclusive" };
@@ -185,7 +274,8 @@ impl Listing {
             } else {
                 SpacePath::root()
             };
-            out.push_str(&format!(
+            let _ = write!(
+                out,
                 "<d:activelock><d:locktype><d:write/></d:locktype><d:lockscope><d:{scope}/>\
                  </d:lockscope><d:depth>{depth}</d:depth>{}<d:timeout>{timeout}</d:timeout>\
                  <d:locktoken><d:href>{}</d:href></d:locktoken><d:lockroot><d:href>{}</d:href>\
@@ -196,13 +286,13 @@ impl Listing {
                     .unwrap_or_default(),
                 partial_escape(&l.token),
                 href(&self.prefix, &rel, false),
-            ));
+            );
         }
-        out
     }
 
-    /// The inner XML of a live property, or `None` when the resource does not have it.
-    fn live(&self, e: &Entry, ns: &str, name: &str) -> Option<String> {
+    /// Append the inner XML of a live property; `false` (nothing written) when the resource
+    /// does not have it.
+    fn live(&self, out: &mut String, e: &Entry, ns: &str, name: &str) -> bool {
         let n = e.node;
         let folder = n.is_folder();
         let display = if n.parent.is_none() {
@@ -210,54 +300,80 @@ impl Listing {
         } else {
             &n.name
         };
-        let v = match (ns, name) {
-            (NS_DAV, "getetag") => n.quoted_etag(),
-            (NS_DAV, "getlastmodified") => n.mtime.http_date(),
-            (NS_DAV, "getcontentlength") if !folder => n.size.to_string(),
-            (NS_DAV, "getcontenttype") if !folder => partial_escape(
+        // Writing into a `String` cannot fail: the `fmt::Result`s are ignored.
+        match (ns, name) {
+            (NS_DAV, "getetag") => {
+                out.push('"');
+                out.push_str(&n.etag);
+                out.push('"');
+            }
+            (NS_DAV, "getlastmodified") => {
+                let _ = write!(out, "{}", HttpDate::from(n.mtime.system_time()));
+            }
+            (NS_DAV, "getcontentlength") if !folder => {
+                let _ = write!(out, "{}", n.size);
+            }
+            (NS_DAV, "getcontenttype") if !folder => out.push_str(&partial_escape(
                 n.content_type
                     .as_deref()
                     .unwrap_or_else(|| mime_type(&n.name)),
-            )
-            .into_owned(),
+            )),
             (NS_DAV, "resourcetype") => {
                 if folder {
-                    "<d:collection/>".into()
-                } else {
-                    String::new()
+                    out.push_str("<d:collection/>");
                 }
             }
-            (NS_DAV, "displayname") | (NS_OC, "name") => partial_escape(display).into_owned(),
-            (NS_DAV, "quota-used-bytes") if folder => n.size.to_string(),
-            (NS_DAV, "quota-available-bytes") if folder => match self.quota?.available() {
-                Some(a) => a.to_string(),
-                None => "-3".into(),
+            (NS_DAV, "displayname") | (NS_OC, "name") => out.push_str(&partial_escape(display)),
+            (NS_DAV, "quota-used-bytes") if folder => {
+                let _ = write!(out, "{}", n.size);
+            }
+            (NS_DAV, "quota-available-bytes") if folder => match self.quota {
+                None => return false,
+                Some(q) => match q.available() {
+                    Some(a) => {
+                        let _ = write!(out, "{a}");
+                    }
+                    None => out.push_str("-3"),
+                },
             },
-            (NS_DAV, "lockdiscovery") => self.lockdiscovery(e),
-            (NS_DAV, "supportedlock") => "<d:lockentry><d:lockscope><d:exclusive/></d:lockscope>\
-                <d:locktype><d:write/></d:locktype></d:lockentry><d:lockentry><d:lockscope>\
-                <d:shared/></d:lockscope><d:locktype><d:write/></d:locktype></d:lockentry>"
-                .into(),
-            (NS_OC, "id" | "fileid") => self.rid(n.id),
-            (NS_OC, "spaceid") => self.space.id.to_string(),
-            (NS_OC, "file-parent") => self.rid(n.parent?),
-            (NS_OC, "permissions") => permissions(self.role, folder).into(),
-            (NS_OC, "size") => n.size.to_string(),
+            (NS_DAV, "lockdiscovery") => self.lockdiscovery(out, e),
+            (NS_DAV, "supportedlock") => out.push_str(SUPPORTEDLOCK),
+            (NS_OC, "id" | "fileid") => {
+                let _ = write!(out, "{}", self.space.id.resource(n.id));
+            }
+            (NS_OC, "spaceid") => {
+                let _ = write!(out, "{}", self.space.id);
+            }
+            (NS_OC, "file-parent") => match n.parent {
+                Some(p) => {
+                    let _ = write!(out, "{}", self.space.id.resource(p));
+                }
+                None => return false,
+            },
+            (NS_OC, "permissions") => out.push_str(permissions(self.role, folder)),
+            (NS_OC, "size") => {
+                let _ = write!(out, "{}", n.size);
+            }
             (NS_OC, "checksums") if !folder && n.checksums.sha1.is_some() => {
-                format!("<oc:checksum>{}</oc:checksum>", n.checksums.oc_string())
+                let _ = write!(
+                    out,
+                    "<oc:checksum>{}</oc:checksum>",
+                    n.checksums.oc_string()
+                );
             }
-            (NS_OC, "favorite") => if self.favorites.contains(&n.id) {
-                "1"
+            (NS_OC, "favorite") => out.push(if self.favorites.contains(&n.id) {
+                '1'
             } else {
-                "0"
-            }
-            .into(),
+                '0'
+            }),
             (NS_OC, "privatelink") => {
-                format!("{}/f/{}", self.public_base, escape(&self.rid(n.id)))
+                out.push_str(&self.public_base);
+                out.push_str("/f/");
+                out.push_str(&escape(&self.rid(n.id)));
             }
-            _ => return None,
-        };
-        Some(v)
+            _ => return false,
+        }
+        true
     }
 
     fn dead_of<'a>(&'a self, n: &Node) -> &'a [DeadProp] {
@@ -273,76 +389,90 @@ fn propstat(buf: &mut String, inner: &str, status: &str) {
     buf.push_str("</d:status></d:propstat>");
 }
 
-/// Append the `<d:response>` of one resource.
-pub fn render_response(buf: &mut String, l: &Listing, e: &Entry) {
-    let folder = e.node.is_folder();
-    let mut found = String::new();
-    let mut missing = String::new();
-    let kind: &[(&str, &str)] = if folder {
-        &ALLPROP_FOLDER
-    } else {
-        &ALLPROP_FILE
-    };
-    let dead = l.dead_of(e.node);
-    let named = |ns: &str, name: &str, found: &mut String, missing: &mut String| {
-        if is_live(ns, name) {
-            match l.live(e, ns, name) {
-                Some(v) => element(found, ns, name, &v),
-                None => element(missing, ns, name, ""),
-            }
+/// Renders `<d:response>`s, reusing its scratch buffers from one resource to the next.
+#[derive(Default)]
+pub struct Renderer {
+    found: String,
+    missing: String,
+    scratch: String,
+}
+
+impl Renderer {
+    /// Append the `<d:response>` of one resource.
+    pub fn response(&mut self, buf: &mut String, l: &Listing, e: &Entry) {
+        let folder = e.node.is_folder();
+        let Renderer {
+            found,
+            missing,
+            scratch,
+        } = self;
+        found.clear();
+        missing.clear();
+        let kind: &[(&str, &str)] = if folder {
+            &ALLPROP_FOLDER
         } else {
-            match dead.iter().find(|d| d.namespace == ns && d.name == name) {
-                Some(d) => found.push_str(strip_declaration(&d.xml)),
-                None => element(missing, ns, name, ""),
-            }
-        }
-    };
-    match &l.request {
-        PropRequest::AllProp(include) => {
-            for (ns, name) in ALLPROP_COMMON.iter().chain(kind) {
-                if let Some(v) = l.live(e, ns, name) {
-                    element(&mut found, ns, name, &v);
+            &ALLPROP_FILE
+        };
+        let dead = l.dead_of(e.node);
+        let named = |ns: &str, name: &str, found: &mut String, missing: &mut String| {
+            if is_live(ns, name) {
+                if !element_with(found, ns, name, |b| l.live(b, e, ns, name)) {
+                    empty_element(missing, ns, name);
+                }
+            } else {
+                match dead.iter().find(|d| d.namespace == ns && d.name == name) {
+                    Some(d) => found.push_str(strip_declaration(&d.xml)),
+                    None => empty_element(missing, ns, name),
                 }
             }
-            for d in dead {
-                found.push_str(strip_declaration(&d.xml));
+        };
+        match &l.request {
+            PropRequest::AllProp(include) => {
+                for (ns, name) in ALLPROP_COMMON.iter().chain(kind) {
+                    element_with(found, ns, name, |b| l.live(b, e, ns, name));
+                }
+                for d in dead {
+                    found.push_str(strip_declaration(&d.xml));
+                }
+                for p in include {
+                    let listed = ALLPROP_COMMON
+                        .iter()
+                        .chain(kind)
+                        .any(|(ns, n)| *ns == p.ns && *n == p.name)
+                        || dead.iter().any(|d| d.namespace == p.ns && d.name == p.name);
+                    if !listed {
+                        named(&p.ns, &p.name, found, missing);
+                    }
+                }
             }
-            for p in include {
-                let listed = ALLPROP_COMMON
-                    .iter()
-                    .chain(kind)
-                    .any(|(ns, n)| *ns == p.ns && *n == p.name)
-                    || dead.iter().any(|d| d.namespace == p.ns && d.name == p.name);
-                if !listed {
-                    named(&p.ns, &p.name, &mut found, &mut missing);
+            PropRequest::PropName => {
+                for (ns, name) in ALLPROP_COMMON.iter().chain(kind).chain(&PROPNAME_EXTRA) {
+                    scratch.clear();
+                    if l.live(scratch, e, ns, name) || (*name == "quota-available-bytes" && folder)
+                    {
+                        empty_element(found, ns, name);
+                    }
+                }
+                for d in dead {
+                    empty_element(found, &d.namespace, &d.name);
+                }
+            }
+            PropRequest::Prop(list) => {
+                for PropName { ns, name } in list {
+                    named(ns, name, found, missing);
                 }
             }
         }
-        PropRequest::PropName => {
-            for (ns, name) in ALLPROP_COMMON.iter().chain(kind).chain(&PROPNAME_EXTRA) {
-                if l.live(e, ns, name).is_some() || (*name == "quota-available-bytes" && folder) {
-                    element(&mut found, ns, name, "");
-                }
-            }
-            for d in dead {
-                element(&mut found, &d.namespace, &d.name, "");
-            }
+        buf.push_str("<d:response><d:href>");
+        e.push_href(buf, &l.prefix);
+        buf.push_str("</d:href>");
+        let show_missing = !missing.is_empty() && !l.minimal;
+        if !found.is_empty() || !show_missing {
+            propstat(buf, found, "200 OK");
         }
-        PropRequest::Prop(list) => {
-            for PropName { ns, name } in list {
-                named(ns, name, &mut found, &mut missing);
-            }
+        if show_missing {
+            propstat(buf, missing, "404 Not Found");
         }
+        buf.push_str("</d:response>");
     }
-    buf.push_str("<d:response><d:href>");
-    buf.push_str(&href(&l.prefix, e.rel, folder));
-    buf.push_str("</d:href>");
-    let show_missing = !missing.is_empty() && !l.minimal;
-    if !found.is_empty() || !show_missing {
-        propstat(buf, &found, "200 OK");
-    }
-    if show_missing {
-        propstat(buf, &missing, "404 Not Found");
-    }
-    buf.push_str("</d:response>");
 }

@@ -111,6 +111,40 @@ impl Store {
         rows.iter().map(node_from_row).collect()
     }
 
+    /// Up to `limit` children of a folder whose names sort after `after`, ordered by name:
+    /// one page of [`Store::children`] (keyset paging on the `(parent_id, name)` index), so
+    /// a large listing can be streamed without holding every row or a read snapshot.
+    pub async fn children_page(
+        &self,
+        folder: NodeId,
+        after: Option<&str>,
+        limit: u32,
+    ) -> StoreResult<Vec<Node>> {
+        let rows = match after {
+            None => {
+                sqlx::query(&format!(
+                    "SELECT {NODE_COLS} FROM nodes WHERE parent_id = $1 ORDER BY name LIMIT $2"
+                ))
+                .bind(folder.to_string())
+                .bind(limit)
+                .fetch_all(&self.db)
+                .await?
+            }
+            Some(name) => {
+                sqlx::query(&format!(
+                    "SELECT {NODE_COLS} FROM nodes WHERE parent_id = $1 AND name > $2 \
+                     ORDER BY name LIMIT $3"
+                ))
+                .bind(folder.to_string())
+                .bind(name)
+                .bind(limit)
+                .fetch_all(&self.db)
+                .await?
+            }
+        };
+        rows.iter().map(node_from_row).collect()
+    }
+
     /// The path of a node from its space root.
     pub async fn path_of(&self, node: &Node) -> StoreResult<SpacePath> {
         let mut conn = self.db.acquire().await?;
