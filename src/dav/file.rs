@@ -288,7 +288,7 @@ impl PutFile {
         }
         let sink = self.sink.get_mut().unwrap_or_else(|e| e.into_inner());
         let sink = sink.as_mut().ok_or(FsError::GeneralFailure)?;
-        sink.write(&data).await.map_err(io_failure)
+        sink.write_bytes(data).await.map_err(io_failure)
     }
 
     /// Seal the blob, verify the client's checksum and commit the node.

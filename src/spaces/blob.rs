@@ -12,7 +12,7 @@ use std::time::SystemTime;
 
 use async_trait::async_trait;
 use tokio::fs::{self, File, OpenOptions};
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncSeekExt, AsyncWriteExt, BufWriter};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncSeekExt};
 use uuid::Uuid;
 
 /// A boxed reader over (part of) a blob.
@@ -23,6 +23,10 @@ pub type BlobReader = Pin<Box<dyn AsyncRead + Send>>;
 pub trait BlobSink: Send {
     /// Append bytes.
     async fn write(&mut self, data: &[u8]) -> io::Result<()>;
+    /// Append owned bytes; backends can hand a large buffer to the device without copying it.
+    async fn write_bytes(&mut self, data: bytes::Bytes) -> io::Result<()> {
+        self.write(&data).await
+    }
     /// Make everything written so far durable; returns the blob's length.
     async fn sync(&mut self) -> io::Result<u64>;
     /// Make everything durable and seal the blob under its key; returns the key.
@@ -101,25 +105,98 @@ async fn sync_dir(dir: &Path) -> io::Result<()> {
     File::open(dir).await?.sync_all().await
 }
 
+/// A blob file being written. Small writes gather in `buf`; the file itself is only touched
+/// on the blocking pool, and a large owned buffer goes to the kernel without another copy.
 struct LocalSink {
-    file: BufWriter<File>,
+    file: Option<std::fs::File>,
+    buf: Vec<u8>,
     key: String,
     final_path: PathBuf,
     temp_path: Option<PathBuf>,
     len: u64,
 }
 
+impl LocalSink {
+    fn new(
+        file: std::fs::File,
+        key: String,
+        final_path: PathBuf,
+        temp: Option<PathBuf>,
+        len: u64,
+    ) -> Self {
+        LocalSink {
+            file: Some(file),
+            buf: Vec::new(),
+            key,
+            final_path,
+            temp_path: temp,
+            len,
+        }
+    }
+
+    /// Run `op` on the file on the blocking pool.
+    async fn with_file<T: Send + 'static>(
+        &mut self,
+        op: impl FnOnce(&mut std::fs::File) -> io::Result<T> + Send + 'static,
+    ) -> io::Result<T> {
+        let mut file = self
+            .file
+            .take()
+            .ok_or_else(|| io::Error::other("blob file lost by an earlier failure"))?;
+        let (file, result) = tokio::task::spawn_blocking(move || {
+            let r = op(&mut file);
+            (file, r)
+        })
+        .await
+        .map_err(io::Error::other)?;
+        self.file = Some(file);
+        result
+    }
+
+    async fn flush_buf(&mut self) -> io::Result<()> {
+        if self.buf.is_empty() {
+            return Ok(());
+        }
+        let buf = std::mem::take(&mut self.buf);
+        let buf = self
+            .with_file(move |f| {
+                std::io::Write::write_all(f, &buf)?;
+                Ok(buf)
+            })
+            .await?;
+        self.buf = buf;
+        self.buf.clear();
+        Ok(())
+    }
+}
+
 #[async_trait]
 impl BlobSink for LocalSink {
     async fn write(&mut self, data: &[u8]) -> io::Result<()> {
-        self.file.write_all(data).await?;
+        if self.buf.capacity() == 0 {
+            self.buf.reserve(WRITE_BUF);
+        }
+        self.buf.extend_from_slice(data);
         self.len += data.len() as u64;
+        if self.buf.len() >= WRITE_BUF {
+            self.flush_buf().await?;
+        }
         Ok(())
     }
 
+    async fn write_bytes(&mut self, data: bytes::Bytes) -> io::Result<()> {
+        if data.len() < WRITE_BUF / 4 {
+            return self.write(&data).await;
+        }
+        self.flush_buf().await?;
+        self.len += data.len() as u64;
+        self.with_file(move |f| std::io::Write::write_all(f, &data))
+            .await
+    }
+
     async fn sync(&mut self) -> io::Result<u64> {
-        self.file.flush().await?;
-        self.file.get_ref().sync_data().await?;
+        self.flush_buf().await?;
+        self.with_file(|f| f.sync_data()).await?;
         Ok(self.len)
     }
 
@@ -147,14 +224,14 @@ impl BlobStore for LocalBlobs {
     async fn create(&self) -> io::Result<Box<dyn BlobSink>> {
         let (key, final_path) = self.new_key().await?;
         let temp_path = final_path.with_extension("tmp");
-        let file = File::create(&temp_path).await?;
-        Ok(Box::new(LocalSink {
-            file: BufWriter::with_capacity(WRITE_BUF, file),
+        let file = File::create(&temp_path).await?.into_std().await;
+        Ok(Box::new(LocalSink::new(
+            file,
             key,
             final_path,
-            temp_path: Some(temp_path),
-            len: 0,
-        }))
+            Some(temp_path),
+            0,
+        )))
     }
 
     async fn create_staging(&self) -> io::Result<String> {
@@ -179,13 +256,14 @@ impl BlobStore for LocalBlobs {
             file.set_len(at).await?;
         }
         file.seek(SeekFrom::Start(at)).await?;
-        Ok(Box::new(LocalSink {
-            file: BufWriter::with_capacity(WRITE_BUF, file),
-            key: key.to_string(),
-            final_path: path,
-            temp_path: None,
-            len: at,
-        }))
+        let file = file.into_std().await;
+        Ok(Box::new(LocalSink::new(
+            file,
+            key.to_string(),
+            path,
+            None,
+            at,
+        )))
     }
 
     async fn concat(&self, parts: &[String]) -> io::Result<String> {

@@ -191,8 +191,9 @@ pub struct HashPipe {
     rest_job: tokio::task::JoinHandle<(Sha1, adler::Adler32, Option<Sha256>)>,
 }
 
-/// Chunks in flight per worker before `feed` waits: bounds memory at a few MiB per stream.
-const PIPE_DEPTH: usize = 32;
+/// Chunks in flight per worker before `feed` waits. Writers feed ~1 MiB batches, so this
+/// bounds a stream's memory at a few MiB while keeping both workers busy.
+const PIPE_DEPTH: usize = 4;
 
 impl HashPipe {
     /// Start hashing on from `hasher`'s state.

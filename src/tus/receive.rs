@@ -51,8 +51,11 @@ async fn write_batch(
             None => Ok(None),
         }
     };
-    let (written, (), hashed) =
-        tokio::join!(sink.write(&data), pipe.feed(data.clone()), chunk_done);
+    let (written, (), hashed) = tokio::join!(
+        sink.write_bytes(data.clone()),
+        pipe.feed(data.clone()),
+        chunk_done
+    );
     written?;
     *chunk = hashed.map_err(std::io::Error::other)?;
     Ok(())
