@@ -263,3 +263,37 @@ async fn copying_a_folder_copies_the_tree_with_dead_properties() {
     assert_eq!(prop(&xml, "/dst/", "oc:size"), Some("4"));
     assert_eq!(prop(&xml, "/", "oc:size"), Some("8"));
 }
+
+/// A listing larger than one page of rows (the stream reads children in pages of 512) still
+/// lists every child exactly once, in name order.
+#[tokio::test]
+async fn depth_one_listing_spanning_several_pages_lists_every_child_once_in_order() {
+    let s = TestServer::start().await;
+    let root = admin_root(&s).await;
+    assert_eq!(mkcol(&s, &format!("{root}/big")).await.status(), 201);
+    let space = s.admin_space().await.space;
+    let mut names: Vec<String> = (0..1100).map(|i| format!("n{i:04}")).collect();
+    names.extend(["Z", "a b", "é"].map(String::from));
+    for n in &names {
+        let p = spacedav::spaces::SpacePath::parse(&format!("big/{n}")).unwrap();
+        s.state.store().create_folder(space, &p).await.unwrap();
+    }
+    names.sort();
+    let (st, xml) = propfind(&s, &format!("{root}/big/"), "1", "<d:resourcetype/>").await;
+    assert_eq!(st, 207);
+    assert!(xml.trim_end().ends_with("</d:multistatus>"));
+    let hrefs: Vec<&str> = responses(&xml).iter().map(|b| href(b)).collect();
+    assert_eq!(hrefs.len(), names.len() + 1);
+    assert!(hrefs[0].ends_with("/big/"), "{}", hrefs[0]);
+    let listed: Vec<String> = hrefs[1..]
+        .iter()
+        .map(|h| {
+            let name = h.trim_end_matches('/').rsplit('/').next().unwrap();
+            percent_encoding::percent_decode_str(name)
+                .decode_utf8()
+                .unwrap()
+                .into_owned()
+        })
+        .collect();
+    assert_eq!(listed, names);
+}

@@ -15,12 +15,12 @@ use super::error::DavError;
 use super::headers::{
     DEPTH, NS_DAV, NS_OC, NS_SABRE, PREFER, PREFERENCE_APPLIED, XML_CONTENT_TYPE,
 };
-use super::locks::{self, LockRow};
+use super::locks;
 use super::propfind_req::{Depth, PropRequest, parse_body, parse_depth, prefers_minimal};
 use super::propfind_xml::{At, Dir, Entry, Listing, Renderer};
-use super::props::{self, DeadProp, Scope};
+use super::props::{self, Scope};
 use super::resolve::Target;
-use crate::spaces::{Node, NodeId, Quota, SpacePath, Store, User};
+use crate::spaces::{Node, SpacePath, Store, User};
 use crate::state::AppState;
 
 /// Largest PROPFIND body accepted.
@@ -89,29 +89,6 @@ pub async fn handle(
         },
         Depth::Infinity => Scope::Space(space),
     };
-    let db = store.db();
-    let dead: HashMap<NodeId, Vec<DeadProp>> = if wants_dead(&request) {
-        props::for_scope(db, scope).await?
-    } else {
-        HashMap::new()
-    };
-    let favorites: HashSet<NodeId> = if wants(&request, NS_OC, &["favorite"]) {
-        props::favorites(db, user, scope).await?
-    } else {
-        HashSet::new()
-    };
-    let lock_rows: Vec<LockRow> = if wants(&request, NS_DAV, &["lockdiscovery"]) {
-        locks::of_space(db, space)
-            .await
-            .map_err(|e| DavError::Internal(e.into()))?
-    } else {
-        Vec::new()
-    };
-    let quota: Option<Quota> = if wants(&request, NS_DAV, &["quota-available-bytes"]) {
-        Some(store.quota(space).await?)
-    } else {
-        None
-    };
     let listing = Listing {
         space: target.space.clone(),
         role: target.role,
@@ -120,13 +97,15 @@ pub async fn handle(
         public_base,
         request,
         minimal,
-        dead,
-        favorites,
-        locks: lock_rows,
-        quota,
+        dead: HashMap::new(),
+        favorites: HashSet::new(),
+        locks: Vec::new(),
+        quota: None,
     };
     let walk = Walk {
         store: store.clone(),
+        user: user.clone(),
+        scope,
         rest: target.url.rest.clone(),
         root: node,
         depth,
@@ -138,9 +117,36 @@ pub async fn handle(
 /// `Depth` asks) the children of each listed folder, read page by page.
 struct Walk {
     store: Store,
+    /// The requester, for `oc:favorite`.
+    user: User,
+    /// The nodes the listing covers, for the per-listing lookups.
+    scope: Scope,
     rest: SpacePath,
     root: Node,
     depth: Depth,
+}
+
+/// Fill in what the requested properties need beyond the nodes, one query each: dead
+/// properties, favorites, locks and quota.
+async fn lookups(listing: &mut Listing, walk: &Walk) -> Result<(), DavError> {
+    let (store, request) = (&walk.store, &listing.request);
+    let db = store.db();
+    let space = listing.space.id.space;
+    if wants_dead(request) {
+        listing.dead = props::for_scope(db, walk.scope).await?;
+    }
+    if wants(request, NS_OC, &["favorite"]) {
+        listing.favorites = props::favorites(db, &walk.user, walk.scope).await?;
+    }
+    if wants(request, NS_DAV, &["lockdiscovery"]) {
+        listing.locks = locks::of_space(db, space)
+            .await
+            .map_err(|e| DavError::Internal(e.into()))?;
+    }
+    if wants(request, NS_DAV, &["quota-available-bytes"]) {
+        listing.quota = Some(store.quota(space).await?);
+    }
+    Ok(())
 }
 
 /// Where the body goes: full chunks are sent while later rows are still being read.
@@ -152,10 +158,10 @@ async fn send(tx: &Sender, buf: &mut String) -> bool {
     tx.send(Ok(Bytes::from(chunk))).await.is_ok()
 }
 
-/// Render the listing into `tx`: the prologue and the addressed resource go out at once,
-/// then a chunk whenever [`CHUNK`] bytes are ready. Only one page of rows and one chunk
-/// are held at a time.
-async fn produce(listing: Listing, walk: Walk, tx: &Sender) -> Result<(), DavError> {
+/// Render the listing into `tx`: the prologue goes out at once, then the addressed resource
+/// (after the lookups), then a chunk whenever [`CHUNK`] bytes are ready. Only one page of
+/// rows and one chunk are held at a time.
+async fn produce(mut listing: Listing, walk: Walk, tx: &Sender) -> Result<(), DavError> {
     let mut buf = String::with_capacity(CHUNK + 4096);
     let mut r = Renderer::default();
     let _ = write!(
@@ -163,6 +169,10 @@ async fn produce(listing: Listing, walk: Walk, tx: &Sender) -> Result<(), DavErr
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<d:multistatus xmlns:d=\"{NS_DAV}\" \
          xmlns:s=\"{NS_SABRE}\" xmlns:oc=\"{NS_OC}\">"
     );
+    if !send(tx, &mut buf).await {
+        return Ok(());
+    }
+    lookups(&mut listing, &walk).await?;
     let root = Entry {
         at: At::Listed(&walk.rest),
         node: &walk.root,
