@@ -432,3 +432,39 @@ async fn deleting_frees_blobs_at_once_unless_a_copy_still_shares_them() {
     f.store.rename(space, &p("c"), &p("b"), true).await.unwrap();
     assert!(f.store.blobs().len(&key).await.is_err(), "blob freed");
 }
+
+#[tokio::test]
+async fn paths_deeper_than_one_join_resolve_and_files_do_not_act_as_folders() {
+    let f = fixture().await;
+    let space = f.user.id.0;
+    let mut path = String::new();
+    for i in 0..40 {
+        path.push_str(&format!("/d{i}"));
+        f.store.create_folder(space, &p(&path)).await.unwrap();
+    }
+    let c = blob_with(&f.store, b"deep").await;
+    let file = format!("{path}/leaf");
+    f.store
+        .commit_file(space, &p(&file), c, Precondition::None)
+        .await
+        .unwrap();
+    let node = f.store.resolve(space, &p(&file)).await.unwrap();
+    assert_eq!(node.name, "leaf");
+    assert_eq!(f.store.resolve(space, &p(&path)).await.unwrap().name, "d39");
+    assert!(matches!(
+        f.store.resolve(space, &p(&format!("{file}/below"))).await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(matches!(
+        f.store.resolve(space, &p("/d0/d2")).await,
+        Err(StoreError::NotFound)
+    ));
+    assert_eq!(
+        f.store
+            .resolve(space, &SpacePath::root())
+            .await
+            .unwrap()
+            .size,
+        4
+    );
+}

@@ -53,21 +53,45 @@ pub struct Committed {
     pub created: bool,
 }
 
+/// Components resolved per statement; SQLite allows 64 tables in a join.
+const JOIN_DEPTH: usize = 32;
+
+/// Resolve a path with one statement per 32 components: a chain of self-joins from the space
+/// root, one per component (a file has no children, so a file in the middle of the path cannot
+/// match). Statements, not rows, are what cost here: each is a round trip to SQLite's thread.
 async fn resolve_in(
     conn: &mut SqliteConnection,
     space: Uuid,
     path: &SpacePath,
 ) -> StoreResult<Node> {
-    let mut node = node_by_id(conn, NodeId(space)).await?;
-    for name in path.components() {
-        if !node.is_folder() {
-            return Err(StoreError::NotFound);
+    let mut node = None;
+    let mut from = NodeId(space);
+    for names in path.components().chunks(JOIN_DEPTH) {
+        let mut sql = format!("SELECT n{}.* FROM nodes n0", names.len());
+        for i in 1..=names.len() {
+            sql.push_str(&format!(
+                " JOIN nodes n{i} ON n{i}.parent_id = n{p}.id AND n{i}.name = ${i}",
+                p = i - 1
+            ));
         }
-        node = child(conn, node.id, name)
+        sql.push_str(&format!(" WHERE n0.id = ${}", names.len() + 1));
+        let mut query = sqlx::query(&sql);
+        for name in names {
+            query = query.bind(name);
+        }
+        let row = query
+            .bind(from.to_string())
+            .fetch_optional(&mut *conn)
             .await?
             .ok_or(StoreError::NotFound)?;
+        let found = node_from_row(&row)?;
+        from = found.id;
+        node = Some(found);
     }
-    Ok(node)
+    match node {
+        Some(n) => Ok(n),
+        None => node_by_id(conn, NodeId(space)).await,
+    }
 }
 
 /// The parent folder of `path`, which must exist and be a folder.
