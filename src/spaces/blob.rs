@@ -11,7 +11,7 @@ use std::pin::Pin;
 use std::time::SystemTime;
 
 use async_trait::async_trait;
-use tokio::fs::{self, File, OpenOptions};
+use tokio::fs::{self, File};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncSeekExt};
 use uuid::Uuid;
 
@@ -96,9 +96,22 @@ impl LocalBlobs {
     async fn new_key(&self) -> io::Result<(String, PathBuf)> {
         let key = Uuid::new_v4().simple().to_string();
         let path = self.path(&key)?;
-        fs::create_dir_all(path.parent().expect("has parent")).await?;
+        let shard = path.parent().expect("has parent").to_path_buf();
+        // The 256 shard directories exist after warm-up; checking costs no blocking-pool trip.
+        if !shard.is_dir() {
+            fs::create_dir_all(shard).await?;
+        }
         Ok((key, path))
     }
+}
+
+/// Run file-system work on the blocking pool in one trip.
+async fn blocking<T: Send + 'static>(
+    op: impl FnOnce() -> io::Result<T> + Send + 'static,
+) -> io::Result<T> {
+    tokio::task::spawn_blocking(op)
+        .await
+        .map_err(io::Error::other)?
 }
 
 async fn sync_dir(dir: &Path) -> io::Result<()> {
@@ -224,7 +237,8 @@ impl BlobStore for LocalBlobs {
     async fn create(&self) -> io::Result<Box<dyn BlobSink>> {
         let (key, final_path) = self.new_key().await?;
         let temp_path = final_path.with_extension("tmp");
-        let file = File::create(&temp_path).await?.into_std().await;
+        let temp = temp_path.clone();
+        let file = blocking(move || std::fs::File::create(temp)).await?;
         Ok(Box::new(LocalSink::new(
             file,
             key,
@@ -237,26 +251,34 @@ impl BlobStore for LocalBlobs {
     async fn create_staging(&self) -> io::Result<String> {
         let (key, path) = self.new_key().await?;
         // An empty file has no data to sync; syncing its directory makes the name durable.
-        File::create(&path).await?;
-        sync_dir(path.parent().expect("has parent")).await?;
+        // One trip to the blocking pool for both: small uploads are bounded by such hops.
+        blocking(move || {
+            std::fs::File::create(&path)?;
+            std::fs::File::open(path.parent().expect("has parent"))?.sync_all()
+        })
+        .await?;
         Ok(key)
     }
 
     async fn append(&self, key: &str, at: u64) -> io::Result<Box<dyn BlobSink>> {
         let path = self.path(key)?;
-        let mut file = OpenOptions::new().write(true).open(&path).await?;
-        let len = file.metadata().await?.len();
-        if len < at {
-            return Err(io::Error::new(
-                io::ErrorKind::UnexpectedEof,
-                format!("staging blob has {len} bytes, expected at least {at}"),
-            ));
-        }
-        if len > at {
-            file.set_len(at).await?;
-        }
-        file.seek(SeekFrom::Start(at)).await?;
-        let file = file.into_std().await;
+        let at_path = path.clone();
+        let file = blocking(move || {
+            let mut file = std::fs::OpenOptions::new().write(true).open(at_path)?;
+            let len = file.metadata()?.len();
+            if len < at {
+                return Err(io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    format!("staging blob has {len} bytes, expected at least {at}"),
+                ));
+            }
+            if len > at {
+                file.set_len(at)?;
+            }
+            std::io::Seek::seek(&mut file, SeekFrom::Start(at))?;
+            Ok(file)
+        })
+        .await?;
         Ok(Box::new(LocalSink::new(
             file,
             key.to_string(),

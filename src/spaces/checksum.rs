@@ -184,12 +184,23 @@ impl Hasher {
 ///
 /// A pipe borrows a [`Hasher`]'s state and hands it back at [`HashPipe::finish`], so an upload
 /// can hash request after request (tus PATCHes) into one whole-file digest.
-pub struct HashPipe {
-    md5_tx: tokio::sync::mpsc::Sender<bytes::Bytes>,
-    rest_tx: tokio::sync::mpsc::Sender<bytes::Bytes>,
-    md5_job: tokio::task::JoinHandle<Md5>,
-    rest_job: tokio::task::JoinHandle<(Sha1, adler::Adler32, Option<Sha256>)>,
+pub struct HashPipe(Pipe);
+
+enum Pipe {
+    /// Hashing on two helper threads.
+    Threads {
+        md5_tx: tokio::sync::mpsc::Sender<bytes::Bytes>,
+        rest_tx: tokio::sync::mpsc::Sender<bytes::Bytes>,
+        md5_job: tokio::task::JoinHandle<Md5>,
+        rest_job: tokio::task::JoinHandle<(Sha1, adler::Adler32, Option<Sha256>)>,
+    },
+    /// Hashing on the caller's task: for small bodies the thread hand-offs cost more than
+    /// the hashing.
+    Inline(Box<Hasher>),
 }
+
+/// Bodies below this size are hashed inline by [`HashPipe::for_length`].
+pub const INLINE_HASH_LIMIT: u64 = 1 << 20;
 
 /// Chunks in flight per worker before `feed` waits. Writers feed ~1 MiB batches, so this
 /// bounds a stream's memory at a few MiB while keeping both workers busy.
@@ -224,29 +235,52 @@ impl HashPipe {
             }
             (sha1, adler, sha256)
         });
-        HashPipe {
+        HashPipe(Pipe::Threads {
             md5_tx,
             rest_tx,
             md5_job,
             rest_job,
+        })
+    }
+
+    /// Hash on the caller's task (no helper threads).
+    pub fn inline(hasher: Hasher) -> HashPipe {
+        HashPipe(Pipe::Inline(Box::new(hasher)))
+    }
+
+    /// Inline for a body known to be smaller than [`INLINE_HASH_LIMIT`], else on threads.
+    pub fn for_length(hasher: Hasher, length: Option<u64>) -> HashPipe {
+        match length {
+            Some(n) if n < INLINE_HASH_LIMIT => Self::inline(hasher),
+            _ => Self::start(hasher),
         }
     }
 
     /// Hash `data` (after everything fed before). Waits only when the workers fall behind.
     pub async fn feed(&mut self, data: bytes::Bytes) {
-        // The workers only stop when the senders are dropped, so sending cannot fail.
-        let _ = self.md5_tx.send(data.clone()).await;
-        let _ = self.rest_tx.send(data).await;
+        match &mut self.0 {
+            Pipe::Threads {
+                md5_tx, rest_tx, ..
+            } => {
+                // The workers only stop when the senders are dropped, so sending cannot fail.
+                let _ = md5_tx.send(data.clone()).await;
+                let _ = rest_tx.send(data).await;
+            }
+            Pipe::Inline(h) => h.update(&data),
+        }
     }
 
     /// Wait for the workers and return the hasher with everything fed so far.
     pub async fn finish(self) -> Hasher {
-        let HashPipe {
-            md5_tx,
-            rest_tx,
-            md5_job,
-            rest_job,
-        } = self;
+        let (md5_tx, rest_tx, md5_job, rest_job) = match self.0 {
+            Pipe::Inline(h) => return *h,
+            Pipe::Threads {
+                md5_tx,
+                rest_tx,
+                md5_job,
+                rest_job,
+            } => (md5_tx, rest_tx, md5_job, rest_job),
+        };
         drop(md5_tx);
         drop(rest_tx);
         let md5 = md5_job.await.expect("md5 worker does not panic");

@@ -158,8 +158,14 @@ impl TusService {
                 hasher: Some(hasher),
             };
         }
-        self.receive(&mut session, &mut state, end, req.checksum, body)
-            .await?;
+        self.receive(
+            &mut session,
+            &mut state,
+            end,
+            (req.checksum, req.content_length),
+            body,
+        )
+        .await?;
         let token = self.token(&session);
         let completion = if session.is_complete() {
             let hasher = state.hasher.clone().expect("hasher is positioned");
@@ -184,7 +190,7 @@ impl TusService {
         session: &mut Session,
         state: &mut HashState,
         end: u64,
-        check: Option<ChunkChecksum>,
+        (check, content_length): (Option<ChunkChecksum>, Option<u64>),
         mut body: S,
     ) -> Result<(), TusError>
     where
@@ -194,7 +200,8 @@ impl TusService {
         let start = session.offset;
         let before = state.hasher.clone().expect("hasher is positioned");
         // Until the request ends well, a failure leaves no usable hasher (rebuilt next time).
-        let mut pipe = HashPipe::start(state.hasher.take().expect("hasher is positioned"));
+        let hasher = state.hasher.take().expect("hasher is positioned");
+        let mut pipe = HashPipe::for_length(hasher, content_length);
         let mut chunk = check.as_ref().map(|c| SingleHasher::new(c.algorithm));
         let mut sink = self.0.store.blobs().append(&session.blob, start).await?;
         let mut written = start;
