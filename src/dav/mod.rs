@@ -23,6 +23,7 @@ pub mod propfind_req;
 pub mod propfind_xml;
 pub mod props;
 pub mod resolve;
+pub mod xml_write;
 
 use axum::Router;
 use axum::routing::any;

@@ -14,6 +14,7 @@ use super::href::{HREF, escape, href};
 use super::locks::{LockRow, applying};
 use super::propfind_req::{PropName, PropRequest};
 use super::props::{DeadProp, strip_declaration};
+use super::xml_write::{element_with, empty_element, propstat, push_oc_checksums};
 use crate::spaces::{Mtime, Node, NodeId, Quota, Role, Space, SpacePath};
 
 /// Everything a listing's responses are rendered from.
@@ -190,61 +191,6 @@ pub fn mime_type(name: &str) -> &'static str {
     }
 }
 
-/// Append the qualified name: the prefix of a known namespace, else the bare name.
-fn qname(buf: &mut String, ns: &str, name: &str) {
-    match ns {
-        NS_DAV => buf.push_str("d:"),
-        NS_OC => buf.push_str("oc:"),
-        _ => {}
-    }
-    buf.push_str(name);
-}
-
-/// Open `<name` with the prefix of a known namespace or a local declaration of any other.
-fn open_tag(buf: &mut String, ns: &str, name: &str) {
-    buf.push('<');
-    qname(buf, ns, name);
-    if ns != NS_DAV && ns != NS_OC {
-        buf.push_str(" xmlns=\"");
-        buf.push_str(&quick_xml::escape::escape(ns));
-        buf.push('"');
-    }
-}
-
-fn empty_element(buf: &mut String, ns: &str, name: &str) {
-    open_tag(buf, ns, name);
-    buf.push_str("/>");
-}
-
-/// Append an element whose content `inner` writes in place (no intermediate string); when
-/// `inner` returns `false` (no such property) nothing stays written. Empty content gives
-/// `<name/>`.
-fn element_with(
-    buf: &mut String,
-    ns: &str,
-    name: &str,
-    inner: impl FnOnce(&mut String) -> bool,
-) -> bool {
-    let start = buf.len();
-    open_tag(buf, ns, name);
-    let tag_end = buf.len();
-    buf.push('>');
-    let content = buf.len();
-    if !inner(buf) {
-        buf.truncate(start);
-        return false;
-    }
-    if buf.len() == content {
-        buf.truncate(tag_end);
-        buf.push_str("/>");
-    } else {
-        buf.push_str("</");
-        qname(buf, ns, name);
-        buf.push('>');
-    }
-    true
-}
-
 const SUPPORTEDLOCK: &str = "<d:lockentry><d:lockscope><d:exclusive/></d:lockscope>\
     <d:locktype><d:write/></d:locktype></d:lockentry><d:lockentry><d:lockscope>\
     <d:shared/></d:lockscope><d:locktype><d:write/></d:locktype></d:lockentry>";
@@ -355,11 +301,9 @@ impl Listing {
                 let _ = write!(out, "{}", n.size);
             }
             (NS_OC, "checksums") if !folder && n.checksums.sha1.is_some() => {
-                let _ = write!(
-                    out,
-                    "<oc:checksum>{}</oc:checksum>",
-                    n.checksums.oc_string()
-                );
+                out.push_str("<oc:checksum>");
+                push_oc_checksums(out, &n.checksums);
+                out.push_str("</oc:checksum>");
             }
             (NS_OC, "favorite") => out.push(if self.favorites.contains(&n.id) {
                 '1'
@@ -379,14 +323,6 @@ impl Listing {
     fn dead_of<'a>(&'a self, n: &Node) -> &'a [DeadProp] {
         self.dead.get(&n.id).map(Vec::as_slice).unwrap_or(&[])
     }
-}
-
-fn propstat(buf: &mut String, inner: &str, status: &str) {
-    buf.push_str("<d:propstat><d:prop>");
-    buf.push_str(inner);
-    buf.push_str("</d:prop><d:status>HTTP/1.1 ");
-    buf.push_str(status);
-    buf.push_str("</d:status></d:propstat>");
 }
 
 /// Renders `<d:response>`s, reusing its scratch buffers from one resource to the next.
