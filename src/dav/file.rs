@@ -191,15 +191,6 @@ impl DavFile for GetFile {
 /// the hash workers and the blob writer work best on large batches.
 const BATCH: usize = 1 << 20;
 
-/// Where a PUT body is hashed.
-enum Hashing {
-    /// On the request's task: a body known to fit in one batch (the worker threads cost
-    /// more than hashing a few KiB).
-    Inline(Box<Hasher>),
-    /// On the hash workers, overlapping the blob writes.
-    Pipe(HashPipe),
-}
-
 /// A PUT in progress: bytes go to a fresh blob and through the hash workers; `flush` commits.
 pub struct PutFile {
     store: Store,
@@ -207,7 +198,7 @@ pub struct PutFile {
     path: SpacePath,
     options: OpenOptions,
     sink: Mutex<Option<Box<dyn BlobSink>>>,
-    hashing: Option<Hashing>,
+    pipe: Option<HashPipe>,
     batch: BytesMut,
     written: u64,
     committed: Option<Node>,
@@ -236,18 +227,15 @@ impl PutFile {
             .checksum
             .as_ref()
             .is_some_and(|c| c.alg == Algorithm::Sha256);
-        let hasher = Hasher::new(sha256);
-        let hashing = match options.size {
-            Some(n) if n <= BATCH as u64 => Hashing::Inline(Box::new(hasher)),
-            _ => Hashing::Pipe(HashPipe::start(hasher)),
-        };
+        // Small bodies are hashed inline: the helper threads cost more than a few KiB.
+        let pipe = HashPipe::for_length(Hasher::new(sha256), options.size);
         Ok(PutFile {
             store,
             ctx,
             path,
             options,
             sink: Mutex::new(Some(sink)),
-            hashing: Some(hashing),
+            pipe: Some(pipe),
             batch: BytesMut::new(),
             written: 0,
             committed: None,
@@ -282,10 +270,8 @@ impl PutFile {
             return Ok(());
         }
         let data = self.batch.split().freeze();
-        match self.hashing.as_mut().ok_or(FsError::GeneralFailure)? {
-            Hashing::Inline(h) => h.update(&data),
-            Hashing::Pipe(pipe) => pipe.feed(data.clone()).await,
-        }
+        let pipe = self.pipe.as_mut().ok_or(FsError::GeneralFailure)?;
+        pipe.feed(data.clone()).await;
         let sink = self.sink.get_mut().unwrap_or_else(|e| e.into_inner());
         let sink = sink.as_mut().ok_or(FsError::GeneralFailure)?;
         sink.write_bytes(data).await.map_err(io_failure)
@@ -299,15 +285,11 @@ impl PutFile {
             .get_mut()
             .unwrap_or_else(|e| e.into_inner())
             .take();
-        let (Some(sink), Some(hashing)) = (sink, self.hashing.take()) else {
+        let (Some(sink), Some(pipe)) = (sink, self.pipe.take()) else {
             return Ok(());
         };
         let key = sink.finish().await.map_err(io_failure)?;
-        let digests = match hashing {
-            Hashing::Inline(h) => *h,
-            Hashing::Pipe(pipe) => pipe.finish().await,
-        }
-        .finish();
+        let digests = pipe.finish().await.finish();
         if let Some(expected) = &self.ctx.put.checksum
             && digests.hex(expected.alg) != Some(hex::encode(&expected.digest).as_str())
         {
