@@ -14,6 +14,7 @@ mod error;
 mod fsck;
 pub mod ids;
 pub mod model;
+mod moves;
 pub mod path;
 mod quota;
 mod tree;

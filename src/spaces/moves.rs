@@ -1,0 +1,217 @@
+//! Moving, copying and deleting subtrees, and freeing the blobs a removal leaves unreferenced.
+
+use sqlx::SqliteConnection;
+use uuid::Uuid;
+
+use super::Store;
+use super::db::{child, new_etag, node_by_id, node_from_row, propagate};
+use super::error::{StoreError, StoreResult};
+use super::ids::NodeId;
+use super::model::Node;
+use super::path::SpacePath;
+use super::quota::check_quota;
+use super::tree::{parent_folder, resolve_in};
+
+impl Store {
+    /// Remove the target of a move or copy when overwriting is allowed.
+    async fn clear_destination(
+        tx: &mut SqliteConnection,
+        parent: &Node,
+        name: &str,
+        overwrite: bool,
+    ) -> StoreResult<Option<Vec<String>>> {
+        match child(tx, parent.id, name).await? {
+            None => Ok(None),
+            Some(_) if !overwrite => Err(StoreError::AlreadyExists),
+            Some(old) => {
+                let freed = remove_subtree(tx, old.id).await?;
+                propagate(tx, parent.id, -(old.size as i64)).await?;
+                Ok(Some(freed))
+            }
+        }
+    }
+
+    /// Move or rename within one space; the node keeps its id. Returns the moved node and
+    /// whether an existing destination was replaced.
+    pub async fn rename(
+        &self,
+        space: Uuid,
+        from: &SpacePath,
+        to: &SpacePath,
+        overwrite: bool,
+    ) -> StoreResult<(Node, bool)> {
+        if from.is_root() || to.is_root() {
+            return Err(StoreError::RootImmutable);
+        }
+        if to.starts_with(from) {
+            return Err(StoreError::IntoItself);
+        }
+        let mut tx = self.db.begin_with("BEGIN IMMEDIATE").await?;
+        let src = resolve_in(&mut tx, space, from).await?;
+        let (dst_parent, name) = parent_folder(&mut tx, space, to).await?;
+        let replaced = Self::clear_destination(&mut tx, &dst_parent, &name, overwrite).await?;
+        sqlx::query(
+            "UPDATE nodes SET parent_id = $1, name = $2, version = version + 1 WHERE id = $3",
+        )
+        .bind(dst_parent.id.to_string())
+        .bind(&name)
+        .bind(src.id.to_string())
+        .execute(&mut *tx)
+        .await?;
+        let old_parent = src.parent.expect("non-root has a parent");
+        propagate(&mut tx, old_parent, -(src.size as i64)).await?;
+        propagate(&mut tx, dst_parent.id, src.size as i64).await?;
+        let node = node_by_id(&mut tx, src.id).await?;
+        tx.commit().await?;
+        self.durable().await?;
+        Ok((node, self.freed_destination(replaced).await))
+    }
+
+    /// Copy a file or a whole folder within one space; the copies get new ids and share the
+    /// (write-once) blobs of the originals. `recursive = false` copies a folder without its
+    /// children (WebDAV `Depth: 0`).
+    pub async fn copy(
+        &self,
+        space: Uuid,
+        from: &SpacePath,
+        to: &SpacePath,
+        overwrite: bool,
+        recursive: bool,
+    ) -> StoreResult<(Node, bool)> {
+        if to.is_root() {
+            return Err(StoreError::RootImmutable);
+        }
+        if to.starts_with(from) {
+            return Err(StoreError::IntoItself);
+        }
+        let mut tx = self.db.begin_with("BEGIN IMMEDIATE").await?;
+        let src = resolve_in(&mut tx, space, from).await?;
+        let (dst_parent, name) = parent_folder(&mut tx, space, to).await?;
+        let whole = recursive || !src.is_folder();
+        let nodes = if whole {
+            // Depth order puts every parent before its children.
+            let rows = sqlx::query(
+                "WITH RECURSIVE sub(id, depth) AS (SELECT CAST($1 AS TEXT), 0 \
+                 UNION ALL SELECT n.id, s.depth + 1 FROM nodes n JOIN sub s ON n.parent_id = s.id) \
+                 SELECT nodes.* FROM nodes JOIN sub ON nodes.id = sub.id ORDER BY sub.depth",
+            )
+            .bind(src.id.to_string())
+            .fetch_all(&mut *tx)
+            .await?;
+            rows.iter()
+                .map(node_from_row)
+                .collect::<StoreResult<Vec<_>>>()?
+        } else {
+            vec![Node {
+                size: 0,
+                ..src.clone()
+            }]
+        };
+        let growth = if whole { src.size as i64 } else { 0 };
+        let replaced = Self::clear_destination(&mut tx, &dst_parent, &name, overwrite).await?;
+        check_quota(&mut tx, space, growth, None).await?;
+        let mut new_ids = std::collections::HashMap::new();
+        for n in &nodes {
+            let id = NodeId::new();
+            let (parent, nm) = match n.parent.and_then(|p| new_ids.get(&p)) {
+                Some(p) if n.id != src.id => (*p, n.name.as_str()),
+                _ => (dst_parent.id, name.as_str()),
+            };
+            new_ids.insert(n.id, id);
+            // A complete copy has the same subtree sizes as its original.
+            sqlx::query(
+                "INSERT INTO nodes (id, space_id, parent_id, name, kind, size, mtime, etag, \
+                 content_type, sha1, md5, adler32, blob, version) \
+                 VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,1)",
+            )
+            .bind(id.to_string())
+            .bind(space.to_string())
+            .bind(parent.to_string())
+            .bind(nm)
+            .bind(if n.is_folder() { "folder" } else { "file" })
+            .bind(n.size as i64)
+            .bind(n.mtime.0)
+            .bind(new_etag())
+            .bind(&n.content_type)
+            .bind(&n.checksums.sha1)
+            .bind(&n.checksums.md5)
+            .bind(&n.checksums.adler32)
+            .bind(&n.blob)
+            .execute(&mut *tx)
+            .await?;
+        }
+        let new_root = new_ids[&src.id];
+        propagate(&mut tx, dst_parent.id, growth).await?;
+        let node = node_by_id(&mut tx, new_root).await?;
+        tx.commit().await?;
+        self.durable().await?;
+        Ok((node, self.freed_destination(replaced).await))
+    }
+
+    /// Delete a file or a folder with everything below it.
+    pub async fn delete(&self, space: Uuid, path: &SpacePath) -> StoreResult<Node> {
+        if path.is_root() {
+            return Err(StoreError::RootImmutable);
+        }
+        let mut tx = self.db.begin_with("BEGIN IMMEDIATE").await?;
+        let node = resolve_in(&mut tx, space, path).await?;
+        let freed = remove_subtree(&mut tx, node.id).await?;
+        propagate(&mut tx, node.parent.expect("non-root"), -(node.size as i64)).await?;
+        tx.commit().await?;
+        self.durable().await?;
+        self.free_blobs(freed).await;
+        Ok(node)
+    }
+
+    /// After a committed move or copy: free what a replaced destination held; report whether
+    /// there was one.
+    async fn freed_destination(&self, replaced: Option<Vec<String>>) -> bool {
+        match replaced {
+            Some(freed) => {
+                self.free_blobs(freed).await;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Delete blobs a committed removal left unreferenced, so deleting frees the disk at once
+    /// rather than at the next sweep. Blobs are write-once and a copy shares its original's
+    /// blob, so a key is only deleted when no node, version or upload still names it; a
+    /// failure here only leaves work for the sweep.
+    async fn free_blobs(&self, keys: Vec<String>) {
+        for key in keys {
+            let used: Result<Option<i64>, _> = sqlx::query_scalar(
+                "SELECT 1 FROM nodes WHERE blob = $1 UNION ALL SELECT 1 FROM versions \
+                 WHERE blob = $1 UNION ALL SELECT 1 FROM uploads WHERE blob = $1 LIMIT 1",
+            )
+            .bind(&key)
+            .fetch_optional(&self.db)
+            .await;
+            if let Ok(None) = used {
+                if let Err(e) = self.blobs.delete(&key).await {
+                    tracing::warn!(blob = %key, error = %e, "could not free blob");
+                }
+            }
+        }
+    }
+}
+
+/// Delete a node with its subtree (rows cascade) and return the blob keys it and its
+/// versions referenced, for [`Store::free_blobs`] after the commit.
+async fn remove_subtree(conn: &mut SqliteConnection, id: NodeId) -> StoreResult<Vec<String>> {
+    let freed: Vec<String> = sqlx::query_scalar(
+        "WITH RECURSIVE sub(id) AS (SELECT CAST($1 AS TEXT) \
+         UNION ALL SELECT n.id FROM nodes n JOIN sub s ON n.parent_id = s.id) \
+         SELECT blob FROM nodes WHERE id IN (SELECT id FROM sub) AND blob IS NOT NULL \
+         UNION SELECT blob FROM versions WHERE node_id IN (SELECT id FROM sub)",
+    )
+    .bind(id.to_string())
+    .fetch_all(&mut *conn)
+    .await?;
+    sqlx::query("DELETE FROM nodes WHERE id = $1")
+        .bind(id.to_string())
+        .execute(&mut *conn)
+        .await?;
+    Ok(freed)
+}
