@@ -127,7 +127,16 @@ struct LocalSink {
     final_path: PathBuf,
     temp_path: Option<PathBuf>,
     len: u64,
+    /// Bytes written since the last background flush started.
+    unflushed: u64,
+    /// A background `fdatasync` started while writing continues (see [`FLUSH_EVERY`]).
+    flusher: Option<tokio::task::JoinHandle<io::Result<()>>>,
 }
+
+/// Start writing dirty pages to the device after this many bytes, in the background, so the
+/// final sync of a large blob only has the tail left (a 1 GiB PUT spent ~1 s, a third of its
+/// time, in one final `fdatasync`).
+const FLUSH_EVERY: u64 = 64 << 20;
 
 impl LocalSink {
     fn new(
@@ -144,7 +153,27 @@ impl LocalSink {
             final_path,
             temp_path: temp,
             len,
+            unflushed: 0,
+            flusher: None,
         }
+    }
+
+    /// After `n` more bytes: start a background flush when enough have gathered and the
+    /// previous flush is done. It syncs through a second handle of the same file, so the
+    /// writes go on meanwhile.
+    fn note_written(&mut self, n: u64) -> io::Result<()> {
+        self.unflushed += n;
+        let idle = self.flusher.as_ref().is_none_or(|f| f.is_finished());
+        if self.unflushed < FLUSH_EVERY || !idle {
+            return Ok(());
+        }
+        let Some(file) = self.file.as_ref() else {
+            return Ok(());
+        };
+        let handle = file.try_clone()?;
+        self.unflushed = 0;
+        self.flusher = Some(tokio::task::spawn_blocking(move || handle.sync_data()));
+        Ok(())
     }
 
     /// Run `op` on the file on the blocking pool.
@@ -171,6 +200,7 @@ impl LocalSink {
             return Ok(());
         }
         let buf = std::mem::take(&mut self.buf);
+        let n = buf.len() as u64;
         let buf = self
             .with_file(move |f| {
                 std::io::Write::write_all(f, &buf)?;
@@ -179,7 +209,7 @@ impl LocalSink {
             .await?;
         self.buf = buf;
         self.buf.clear();
-        Ok(())
+        self.note_written(n)
     }
 }
 
@@ -202,13 +232,18 @@ impl BlobSink for LocalSink {
             return self.write(&data).await;
         }
         self.flush_buf().await?;
-        self.len += data.len() as u64;
+        let n = data.len() as u64;
+        self.len += n;
         self.with_file(move |f| std::io::Write::write_all(f, &data))
-            .await
+            .await?;
+        self.note_written(n)
     }
 
     async fn sync(&mut self) -> io::Result<u64> {
         self.flush_buf().await?;
+        if let Some(flusher) = self.flusher.take() {
+            flusher.await.map_err(io::Error::other)??;
+        }
         self.with_file(|f| f.sync_data()).await?;
         Ok(self.len)
     }
