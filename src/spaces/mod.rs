@@ -13,6 +13,7 @@ mod durable;
 mod error;
 mod fsck;
 pub mod ids;
+mod local_sink;
 pub mod model;
 mod moves;
 pub mod path;
