@@ -248,19 +248,6 @@ impl Store {
         space_from_row(self.storage_id, &row)
     }
 
-    /// The space with this alias (`personal/alice`, `project/x`), or whose uuid is given.
-    pub async fn space_by_alias_or_id(&self, key: &str) -> StoreResult<Space> {
-        if let Ok(id) = Uuid::parse_str(key) {
-            return self.space(id).await;
-        }
-        let row = sqlx::query(&format!("SELECT {SPACE_COLS} FROM spaces WHERE alias = $1"))
-            .bind(key)
-            .fetch_optional(&self.db)
-            .await?
-            .ok_or(StoreError::NotFound)?;
-        space_from_row(self.storage_id, &row)
-    }
-
     /// The spaces a user is a member of, with the role.
     pub async fn spaces_of(&self, user: UserId) -> StoreResult<Vec<(Space, Role)>> {
         let rows = sqlx::query(
