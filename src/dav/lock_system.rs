@@ -4,10 +4,10 @@
 
 use std::time::{Duration, SystemTime};
 
+use crate::spaces::DbPool;
 use dav_server::davpath::DavPath;
 use dav_server::ls::{DavLock, DavLockSystem, LsFuture};
 use futures::FutureExt;
-use sqlx::SqlitePool;
 use xmltree::Element;
 
 use super::locks::{LockRow, applying, below, conflict_below, conflict_to_path, key, on_path};
@@ -49,7 +49,7 @@ pub fn owner_inner(owner: &Element) -> String {
 /// dav-server's lock system for one request: the space and how its paths map to URLs.
 #[derive(Clone, Debug)]
 pub struct DbLocks {
-    db: SqlitePool,
+    db: DbPool,
     space: uuid::Uuid,
     base: SpacePath,
     prefix: String,

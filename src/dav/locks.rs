@@ -7,7 +7,9 @@
 //! it; shared locks conflict only with exclusive requests.
 
 use http::HeaderMap;
-use sqlx::{Row, SqlitePool};
+use sqlx::Row;
+
+use crate::spaces::{DbPool, DbRow};
 
 use super::headers::{IF, LOCK_TOKEN};
 use crate::spaces::{Mtime, SpacePath};
@@ -54,7 +56,7 @@ pub(super) const LIVE: &str = "(expires_at IS NULL OR expires_at > $2)";
 pub(super) const COLS: &str =
     "token, path, principal, owner_xml, timeout_s, expires_at, shared, deep";
 
-pub(super) fn row(r: &sqlx::sqlite::SqliteRow) -> Result<LockRow, sqlx::Error> {
+pub(super) fn row(r: &DbRow) -> Result<LockRow, sqlx::Error> {
     Ok(LockRow {
         token: r.try_get(0)?,
         path: r.try_get(1)?,
@@ -69,7 +71,7 @@ pub(super) fn row(r: &sqlx::sqlite::SqliteRow) -> Result<LockRow, sqlx::Error> {
 
 /// Live locks on `p` or its ancestors (all of them; callers apply the deep rule).
 pub async fn on_path<'c>(
-    db: impl sqlx::SqliteExecutor<'c>,
+    db: impl sqlx::Executor<'c, Database = crate::spaces::Db>,
     space: uuid::Uuid,
     p: &SpacePath,
 ) -> Result<Vec<LockRow>, sqlx::Error> {
@@ -90,7 +92,7 @@ pub async fn on_path<'c>(
 
 /// Live locks on `p` or below it.
 pub async fn below<'c>(
-    db: impl sqlx::SqliteExecutor<'c>,
+    db: impl sqlx::Executor<'c, Database = crate::spaces::Db>,
     space: uuid::Uuid,
     p: &SpacePath,
 ) -> Result<Vec<LockRow>, sqlx::Error> {
@@ -118,7 +120,7 @@ pub async fn below<'c>(
 }
 
 /// Every live lock of a space (for `lockdiscovery` in a listing).
-pub async fn of_space(db: &SqlitePool, space: uuid::Uuid) -> Result<Vec<LockRow>, sqlx::Error> {
+pub async fn of_space(db: &DbPool, space: uuid::Uuid) -> Result<Vec<LockRow>, sqlx::Error> {
     let sql = format!("SELECT {COLS} FROM dav_locks WHERE space_id = $1 AND {LIVE}");
     sqlx::query(&sql)
         .bind(space.to_string())

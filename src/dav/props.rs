@@ -4,7 +4,9 @@
 use std::collections::{HashMap, HashSet};
 
 use dav_server::fs::DavProp;
-use sqlx::{Row, SqlitePool};
+use sqlx::Row;
+
+use crate::spaces::DbPool;
 
 use super::headers::NS_OC;
 use crate::spaces::{NodeId, StoreError, User};
@@ -22,7 +24,7 @@ pub struct DeadProp {
 
 /// Apply one PROPPATCH instruction for `user` on `node`.
 pub async fn apply(
-    db: &SqlitePool,
+    db: &DbPool,
     user: &User,
     node: NodeId,
     set: bool,
@@ -77,12 +79,7 @@ pub fn strip_declaration(xml: &str) -> &str {
     }
 }
 
-async fn set_favorite(
-    db: &SqlitePool,
-    user: &User,
-    node: NodeId,
-    on: bool,
-) -> Result<(), StoreError> {
+async fn set_favorite(db: &DbPool, user: &User, node: NodeId, on: bool) -> Result<(), StoreError> {
     let sql = if on {
         "INSERT INTO dav_favorites (user_id, node_id) VALUES ($1, $2) ON CONFLICT DO NOTHING"
     } else {
@@ -97,7 +94,7 @@ async fn set_favorite(
 }
 
 /// Copy the dead properties of `from` to `to` (COPY carries them, RFC 4918 §9.8.2).
-pub async fn copy(db: &SqlitePool, from: NodeId, to: NodeId) -> Result<(), StoreError> {
+pub async fn copy(db: &DbPool, from: NodeId, to: NodeId) -> Result<(), StoreError> {
     sqlx::query(
         "INSERT INTO dav_props (node_id, namespace, name, xml) \
          SELECT $1, namespace, name, xml FROM dav_props WHERE node_id = $2",
@@ -111,7 +108,7 @@ pub async fn copy(db: &SqlitePool, from: NodeId, to: NodeId) -> Result<(), Store
 
 /// Copy the dead properties of a whole copied tree: each node below `from` gives its
 /// properties to the node at the same relative path below `to`.
-pub async fn copy_tree(db: &SqlitePool, from: NodeId, to: NodeId) -> Result<(), StoreError> {
+pub async fn copy_tree(db: &DbPool, from: NodeId, to: NodeId) -> Result<(), StoreError> {
     sqlx::query(
         "WITH RECURSIVE \
          src(id, rel) AS (SELECT CAST($1 AS TEXT), CAST('' AS TEXT) UNION ALL \
@@ -160,7 +157,7 @@ impl Scope {
 
 /// The dead properties of every node in `scope`, in one query.
 pub async fn for_scope(
-    db: &SqlitePool,
+    db: &DbPool,
     scope: Scope,
 ) -> Result<HashMap<NodeId, Vec<DeadProp>>, StoreError> {
     let (cond, arg) = scope.filter();
@@ -188,7 +185,7 @@ pub async fn for_scope(
 
 /// The nodes in `scope` that `user` marked as favorite, in one query.
 pub async fn favorites(
-    db: &SqlitePool,
+    db: &DbPool,
     user: &User,
     scope: Scope,
 ) -> Result<HashSet<NodeId>, StoreError> {

@@ -1,11 +1,12 @@
 //! Users, spaces and memberships. A user comes with a personal space (same uuid) whose root
 //! folder has the space's uuid too; project spaces are created by admins.
 
-use sqlx::{Row, SqliteConnection};
+use sqlx::Row;
+
 use uuid::Uuid;
 
 use super::Store;
-use super::db::{self, now_ns, space_from_row, user_from_row};
+use super::db::{self, DbConn, now_ns, space_from_row, user_from_row};
 use super::error::{StoreError, StoreResult};
 use super::ids::UserId;
 use super::model::{NewSpace, NewUser, Role, Space, SpaceKind, User};
@@ -34,7 +35,7 @@ fn slug(name: &str) -> String {
 }
 
 async fn insert_space(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConn,
     id: Uuid,
     kind: SpaceKind,
     name: &str,
@@ -67,7 +68,7 @@ async fn insert_space(
 }
 
 async fn set_member_in(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConn,
     space: Uuid,
     user: UserId,
     role: Option<Role>,

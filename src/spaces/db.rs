@@ -2,14 +2,23 @@
 //!
 //! Queries use `$n` placeholders and standard SQL so the same text runs on PostgreSQL.
 
-use sqlx::sqlite::SqliteRow;
-use sqlx::{Row, SqliteConnection};
+use sqlx::Row;
 use uuid::Uuid;
 
 use super::checksum::Checksums;
 use super::error::{StoreError, StoreResult};
 use super::ids::{NodeId, SpaceId, UserId};
 use super::model::{Mtime, Node, NodeKind, Space, SpaceKind, User};
+
+/// The SQL driver every metadata query runs on. Everything else names the aliases below, so
+/// the driver is chosen in this one place.
+pub type Db = sqlx::Sqlite;
+/// A result row of [`Db`].
+pub type DbRow = <Db as sqlx::Database>::Row;
+/// One connection (or open transaction, through `&mut *tx`) of [`Db`].
+pub type DbConn = <Db as sqlx::Database>::Connection;
+/// The connection pool of [`Db`].
+pub type DbPool = sqlx::Pool<Db>;
 
 /// Columns of `nodes` in the order [`node_from_row`] reads them.
 pub(crate) const NODE_COLS: &str = "id, space_id, parent_id, name, kind, size, mtime, etag, \
@@ -19,7 +28,7 @@ pub(crate) fn uuid(s: &str) -> StoreResult<Uuid> {
     Uuid::parse_str(s).map_err(|e| StoreError::Db(sqlx::Error::Decode(Box::new(e))))
 }
 
-pub(crate) fn node_from_row(row: &SqliteRow) -> StoreResult<Node> {
+pub(crate) fn node_from_row(row: &DbRow) -> StoreResult<Node> {
     let parent: Option<String> = row.try_get("parent_id")?;
     let kind: String = row.try_get("kind")?;
     Ok(Node {
@@ -46,7 +55,7 @@ pub(crate) fn node_from_row(row: &SqliteRow) -> StoreResult<Node> {
     })
 }
 
-pub(crate) fn user_from_row(row: &SqliteRow) -> StoreResult<User> {
+pub(crate) fn user_from_row(row: &DbRow) -> StoreResult<User> {
     Ok(User {
         id: UserId(uuid(row.try_get("id")?)?),
         name: row.try_get("name")?,
@@ -57,7 +66,7 @@ pub(crate) fn user_from_row(row: &SqliteRow) -> StoreResult<User> {
     })
 }
 
-pub(crate) fn space_from_row(storage: Uuid, row: &SqliteRow) -> StoreResult<Space> {
+pub(crate) fn space_from_row(storage: Uuid, row: &DbRow) -> StoreResult<Space> {
     let quota: Option<i64> = row.try_get("quota")?;
     Ok(Space {
         id: SpaceId {
@@ -83,7 +92,7 @@ pub(crate) fn new_etag() -> String {
 }
 
 /// The node with this id.
-pub(crate) async fn node_by_id(conn: &mut SqliteConnection, id: NodeId) -> StoreResult<Node> {
+pub(crate) async fn node_by_id(conn: &mut DbConn, id: NodeId) -> StoreResult<Node> {
     let row = sqlx::query(&format!("SELECT {NODE_COLS} FROM nodes WHERE id = $1"))
         .bind(id.to_string())
         .fetch_optional(&mut *conn)
@@ -94,7 +103,7 @@ pub(crate) async fn node_by_id(conn: &mut SqliteConnection, id: NodeId) -> Store
 
 /// The child `name` of folder `parent`, if any.
 pub(crate) async fn child(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConn,
     parent: NodeId,
     name: &str,
 ) -> StoreResult<Option<Node>> {
@@ -110,7 +119,7 @@ pub(crate) async fn child(
 
 /// Insert a new folder row (no propagation).
 pub(crate) async fn insert_folder(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConn,
     id: NodeId,
     space: Uuid,
     parent: Option<NodeId>,
@@ -135,11 +144,7 @@ pub(crate) async fn insert_folder(
 /// Give `folder` and every ancestor up to the space root a new etag and mtime, and add
 /// `delta` to their subtree sizes. This is what lets sync clients see a change deep in the
 /// tree by comparing the root's etag.
-pub(crate) async fn propagate(
-    conn: &mut SqliteConnection,
-    folder: NodeId,
-    delta: i64,
-) -> StoreResult<()> {
+pub(crate) async fn propagate(conn: &mut DbConn, folder: NodeId, delta: i64) -> StoreResult<()> {
     let etag = new_etag();
     sqlx::query(
         "WITH RECURSIVE anc(id) AS ( \

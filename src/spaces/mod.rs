@@ -24,13 +24,12 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
-};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use uuid::Uuid;
 
 pub use blob::{BlobReader, BlobSink, BlobStore, LocalBlobs};
 pub use checksum::{Algorithm, Checksums, Digests, HashPipe, Hasher};
+pub use db::{Db, DbPool, DbRow};
 pub use error::{StoreError, StoreResult};
 pub use fsck::{FsckProblem, FsckReport};
 pub use ids::{NodeId, ResourceId, SpaceId, SpaceRef, UserId};
@@ -41,7 +40,7 @@ pub use tree::{Committed, NewContent, Precondition};
 /// Handle to the metadata database and the blob store. Cheap to clone.
 #[derive(Clone)]
 pub struct Store {
-    db: SqlitePool,
+    db: DbPool,
     blobs: Arc<dyn BlobStore>,
     storage_id: Uuid,
     wal: Option<Arc<durable::WalSync>>,
@@ -122,7 +121,7 @@ impl Store {
 
     /// The metadata database pool, for protocol layers that keep their own tables
     /// (upload sessions, locks, properties) in the same database.
-    pub fn db(&self) -> &SqlitePool {
+    pub fn db(&self) -> &DbPool {
         &self.db
     }
 

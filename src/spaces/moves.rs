@@ -1,10 +1,9 @@
 //! Moving, copying and deleting subtrees, and freeing the blobs a removal leaves unreferenced.
 
-use sqlx::SqliteConnection;
 use uuid::Uuid;
 
 use super::Store;
-use super::db::{child, new_etag, node_by_id, node_from_row, propagate};
+use super::db::{DbConn, child, new_etag, node_by_id, node_from_row, propagate};
 use super::error::{StoreError, StoreResult};
 use super::ids::NodeId;
 use super::model::Node;
@@ -15,7 +14,7 @@ use super::tree::{parent_folder, resolve_in};
 impl Store {
     /// Remove the target of a move or copy when overwriting is allowed.
     async fn clear_destination(
-        tx: &mut SqliteConnection,
+        tx: &mut DbConn,
         parent: &Node,
         name: &str,
         overwrite: bool,
@@ -199,7 +198,7 @@ impl Store {
 
 /// Delete a node with its subtree (rows cascade) and return the blob keys it and its
 /// versions referenced, for [`Store::free_blobs`] after the commit.
-async fn remove_subtree(conn: &mut SqliteConnection, id: NodeId) -> StoreResult<Vec<String>> {
+async fn remove_subtree(conn: &mut DbConn, id: NodeId) -> StoreResult<Vec<String>> {
     let freed: Vec<String> = sqlx::query_scalar(
         "WITH RECURSIVE sub(id) AS (SELECT CAST($1 AS TEXT) \
          UNION ALL SELECT n.id FROM nodes n JOIN sub s ON n.parent_id = s.id) \

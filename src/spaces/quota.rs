@@ -1,17 +1,18 @@
 //! Quota: usage (the root folder's subtree size), limits, and the reservations open uploads
 //! hold so that concurrent uploads cannot together overrun a space.
 
-use sqlx::{Row, SqliteConnection};
+use sqlx::Row;
+
 use uuid::Uuid;
 
 use super::Store;
-use super::db::now_ns;
+use super::db::{DbConn, now_ns};
 use super::error::{StoreError, StoreResult};
 use super::model::Quota;
 
 /// Usage, limit and open reservations (other than `except`) of a space, in one statement.
 pub(crate) async fn quota_in(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConn,
     space: Uuid,
     except: Option<&str>,
 ) -> StoreResult<Quota> {
@@ -37,7 +38,7 @@ pub(crate) async fn quota_in(
 }
 
 pub(crate) async fn check_quota(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConn,
     space: Uuid,
     growth: i64,
     except: Option<&str>,

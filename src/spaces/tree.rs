@@ -2,12 +2,13 @@
 //! delete, quota and reservations. Every mutation is one `BEGIN IMMEDIATE` transaction that
 //! also propagates etags and subtree sizes to the space root.
 
-use sqlx::SqliteConnection;
 use uuid::Uuid;
 
 use super::Store;
 use super::checksum::Checksums;
-use super::db::{self, NODE_COLS, child, new_etag, node_by_id, node_from_row, now_ns, propagate};
+use super::db::{
+    self, DbConn, NODE_COLS, child, new_etag, node_by_id, node_from_row, now_ns, propagate,
+};
 use super::error::{StoreError, StoreResult};
 use super::ids::NodeId;
 use super::model::{Mtime, Node};
@@ -60,7 +61,7 @@ const JOIN_DEPTH: usize = 32;
 /// root, one per component (a file has no children, so a file in the middle of the path cannot
 /// match). Statements, not rows, are what cost here: each is a round trip to SQLite's thread.
 pub(super) async fn resolve_in(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConn,
     space: Uuid,
     path: &SpacePath,
 ) -> StoreResult<Node> {
@@ -96,7 +97,7 @@ pub(super) async fn resolve_in(
 
 /// The parent folder of `path`, which must exist and be a folder.
 pub(super) async fn parent_folder(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConn,
     space: Uuid,
     path: &SpacePath,
 ) -> StoreResult<(Node, String)> {

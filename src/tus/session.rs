@@ -2,8 +2,9 @@
 //! that reads and writes them. The offset only moves by compare-and-set on `version`, so a slow
 //! or duplicate request can never move an upload backwards or fork it (DESIGN.md).
 
-use sqlx::sqlite::SqliteRow;
-use sqlx::{Row, SqlitePool};
+use sqlx::Row;
+
+use crate::spaces::{DbPool, DbRow};
 use uuid::Uuid;
 
 use crate::spaces::{Algorithm, Mtime, NodeId, Role, SpacePath, Store, StoreError, UserId};
@@ -89,7 +90,7 @@ fn uuid(s: &str) -> Result<Uuid, StoreError> {
     Uuid::parse_str(s).map_err(|e| StoreError::Db(sqlx::Error::Decode(Box::new(e))))
 }
 
-fn from_row(row: &SqliteRow) -> Result<Session, StoreError> {
+fn from_row(row: &DbRow) -> Result<Session, StoreError> {
     let opt_uuid = |col: &str| -> Result<Option<Uuid>, StoreError> {
         row.try_get::<Option<String>, _>(col)?
             .as_deref()
@@ -157,7 +158,7 @@ impl Sessions {
         Sessions { store }
     }
 
-    fn db(&self) -> &SqlitePool {
+    fn db(&self) -> &DbPool {
         self.store.db()
     }
 
