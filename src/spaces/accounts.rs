@@ -99,7 +99,7 @@ impl Store {
         } else {
             new.display_name.clone()
         };
-        let mut tx = self.db.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query(
             "INSERT INTO users (id, name, name_lower, display_name, email, password_hash, \
              is_admin, created_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8)",
@@ -184,7 +184,7 @@ impl Store {
 
     /// Remove a user, their personal space with its content, and their memberships.
     pub async fn remove_user(&self, id: UserId) -> StoreResult<()> {
-        let mut tx = self.db.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = self.begin_write().await?;
         // The root row cascades to the whole tree; the space row to members and reservations.
         sqlx::query("DELETE FROM nodes WHERE id = $1")
             .bind(id.to_string())
@@ -213,7 +213,7 @@ impl Store {
             "project/{}",
             slug(new.alias.as_deref().unwrap_or(&new.name))
         );
-        let mut tx = self.db.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = self.begin_write().await?;
         insert_space(
             &mut tx,
             id,

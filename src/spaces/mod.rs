@@ -125,6 +125,13 @@ impl Store {
         &self.db
     }
 
+    /// Start a transaction that will write. SQLite takes the write lock up front (`BEGIN
+    /// IMMEDIATE`): a deferred transaction that reads first and writes later can fail with
+    /// `SQLITE_BUSY` at its first write instead of waiting for the lock.
+    pub(crate) async fn begin_write(&self) -> StoreResult<sqlx::Transaction<'static, Db>> {
+        Ok(self.db.begin_with("BEGIN IMMEDIATE").await?)
+    }
+
     /// Delete blobs nothing references (no node, version or upload session) that are older
     /// than `grace` (so a blob being written right now, not yet committed, survives).
     /// Returns how many were deleted.

@@ -45,7 +45,7 @@ impl Store {
         if to.starts_with(from) {
             return Err(StoreError::IntoItself);
         }
-        let mut tx = self.db.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = self.begin_write().await?;
         let src = resolve_in(&mut tx, space, from).await?;
         let (dst_parent, name) = parent_folder(&mut tx, space, to).await?;
         let replaced = Self::clear_destination(&mut tx, &dst_parent, &name, overwrite).await?;
@@ -83,7 +83,7 @@ impl Store {
         if to.starts_with(from) {
             return Err(StoreError::IntoItself);
         }
-        let mut tx = self.db.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = self.begin_write().await?;
         let src = resolve_in(&mut tx, space, from).await?;
         let (dst_parent, name) = parent_folder(&mut tx, space, to).await?;
         let whole = recursive || !src.is_folder();
@@ -152,7 +152,7 @@ impl Store {
         if path.is_root() {
             return Err(StoreError::RootImmutable);
         }
-        let mut tx = self.db.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = self.begin_write().await?;
         let node = resolve_in(&mut tx, space, path).await?;
         let freed = remove_subtree(&mut tx, node.id).await?;
         propagate(&mut tx, node.parent.expect("non-root"), -(node.size as i64)).await?;

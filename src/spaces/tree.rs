@@ -185,7 +185,7 @@ impl Store {
 
     /// Create a folder; its parent must exist.
     pub async fn create_folder(&self, space: Uuid, path: &SpacePath) -> StoreResult<Node> {
-        let mut tx = self.db.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = self.begin_write().await?;
         let (parent, name) = parent_folder(&mut tx, space, path).await?;
         if child(&mut tx, parent.id, &name).await?.is_some() {
             return Err(StoreError::AlreadyExists);
@@ -209,7 +209,7 @@ impl Store {
         content: NewContent,
         pre: Precondition,
     ) -> StoreResult<Committed> {
-        let mut tx = self.db.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = self.begin_write().await?;
         let (parent, name) = parent_folder(&mut tx, space, path).await?;
         let existing = child(&mut tx, parent.id, &name).await?;
         match (&pre, &existing) {
@@ -309,7 +309,7 @@ impl Store {
 
     /// Set a node's mtime (a new etag follows, and the ancestors' etags change).
     pub async fn set_mtime(&self, id: NodeId, mtime: Mtime) -> StoreResult<Node> {
-        let mut tx = self.db.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = self.begin_write().await?;
         let node = node_by_id(&mut tx, id).await?;
         sqlx::query("UPDATE nodes SET mtime = $1, etag = $2, version = version + 1 WHERE id = $3")
             .bind(mtime.0)
