@@ -315,8 +315,11 @@ fn uuid(v: &RawValue) -> Result<Uuid, String> {
 
 fn metadata_url(v: &RawValue) -> Result<String, String> {
     let s = non_empty(v)?.trim();
-    if !s.starts_with("sqlite:") {
-        return Err("unsupported database URL: this build supports sqlite:// only".into());
+    if !["sqlite:", "postgres:", "postgresql:"]
+        .iter()
+        .any(|scheme| s.starts_with(scheme))
+    {
+        return Err("unsupported database URL: expected sqlite:// or postgres://".into());
     }
     Ok(s.to_string())
 }

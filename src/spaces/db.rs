@@ -12,7 +12,7 @@ use super::model::{Mtime, Node, NodeKind, Space, SpaceKind, User};
 
 /// The SQL driver every metadata query runs on. Everything else names the aliases below, so
 /// the driver is chosen in this one place.
-pub type Db = sqlx::Sqlite;
+pub type Db = sqlx::Any;
 /// A result row of [`Db`].
 pub type DbRow = <Db as sqlx::Database>::Row;
 /// One connection (or open transaction, through `&mut *tx`) of [`Db`].

@@ -6,6 +6,7 @@
 //! it and propagates etags and subtree sizes up to the space root.
 
 mod accounts;
+mod backend;
 pub mod blob;
 pub mod checksum;
 mod db;
@@ -20,11 +21,9 @@ pub mod path;
 mod quota;
 mod tree;
 
-use std::str::FromStr;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use uuid::Uuid;
 
 pub use blob::{BlobReader, BlobSink, BlobStore, LocalBlobs};
@@ -43,7 +42,7 @@ pub struct Store {
     db: DbPool,
     blobs: Arc<dyn BlobStore>,
     storage_id: Uuid,
-    wal: Option<Arc<durable::WalSync>>,
+    backend: Arc<dyn backend::MetaBackend>,
 }
 
 impl Store {
@@ -54,30 +53,12 @@ impl Store {
         blobs: Arc<dyn BlobStore>,
         storage_id: Uuid,
     ) -> StoreResult<Store> {
-        let opts = SqliteConnectOptions::from_str(metadata_url)?
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            // NORMAL: commits do not fsync; `Store::durable` syncs the WAL for groups of
-            // concurrent commits before anything is acknowledged (see `durable.rs`).
-            .synchronous(SqliteSynchronous::Normal)
-            .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(30));
-        let db = SqlitePoolOptions::new()
-            .max_connections(8)
-            .connect_with(opts.clone())
-            .await?;
-        sqlx::migrate!("./migrations").run(&db).await?;
-        // An in-memory database (tests, `sqlite::memory:`) has no file and nothing to sync.
-        let wal = if opts.get_filename().is_file() {
-            Some(Arc::new(durable::WalSync::open(opts.get_filename())?))
-        } else {
-            None
-        };
+        let (db, backend) = backend::connect(metadata_url).await?;
         Ok(Store {
             db,
+            backend,
             blobs,
             storage_id,
-            wal,
         })
     }
 
@@ -113,10 +94,7 @@ impl Store {
     /// storage. Call it after a commit and before acknowledging the change to a client;
     /// concurrent callers share one fsync.
     pub async fn durable(&self) -> StoreResult<()> {
-        match &self.wal {
-            Some(wal) => Ok(wal.sync().await?),
-            None => Ok(()),
-        }
+        self.backend.durable().await
     }
 
     /// The metadata database pool, for protocol layers that keep their own tables
@@ -125,11 +103,10 @@ impl Store {
         &self.db
     }
 
-    /// Start a transaction that will write. SQLite takes the write lock up front (`BEGIN
-    /// IMMEDIATE`): a deferred transaction that reads first and writes later can fail with
-    /// `SQLITE_BUSY` at its first write instead of waiting for the lock.
+    /// Start a transaction that will write; it holds the database's write lock from its
+    /// first statement, so its reads and writes see one state.
     pub(crate) async fn begin_write(&self) -> StoreResult<sqlx::Transaction<'static, Db>> {
-        Ok(self.db.begin_with("BEGIN IMMEDIATE").await?)
+        self.backend.begin_write(&self.db).await
     }
 
     /// Delete blobs nothing references (no node, version or upload session) that are older

@@ -17,7 +17,7 @@ pub(crate) async fn quota_in(
     except: Option<&str>,
 ) -> StoreResult<Quota> {
     let row = sqlx::query(
-        "SELECT s.quota, n.size, (SELECT SUM(r.bytes) FROM reservations r \
+        "SELECT s.quota, n.size, (SELECT CAST(SUM(r.bytes) AS BIGINT) FROM reservations r \
              WHERE r.space_id = s.id AND r.expires_at > $2 AND r.id <> $3) \
          FROM spaces s JOIN nodes n ON n.id = s.id WHERE s.id = $1",
     )

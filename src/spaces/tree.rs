@@ -151,7 +151,7 @@ impl Store {
                     "SELECT {NODE_COLS} FROM nodes WHERE parent_id = $1 ORDER BY name LIMIT $2"
                 ))
                 .bind(folder.to_string())
-                .bind(limit)
+                .bind(i64::from(limit))
                 .fetch_all(&self.db)
                 .await?
             }
@@ -162,7 +162,7 @@ impl Store {
                 ))
                 .bind(folder.to_string())
                 .bind(name)
-                .bind(limit)
+                .bind(i64::from(limit))
                 .fetch_all(&self.db)
                 .await?
             }

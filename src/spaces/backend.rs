@@ -1,0 +1,139 @@
+//! The metadata database backends: SQLite (the embedded default) and PostgreSQL.
+//!
+//! Every query and the schema are shared: they run through `sqlx::Any` with portable SQL, so a
+//! backend is a choice of URL, never a second implementation of the tree logic (DESIGN.md). A
+//! [`MetaBackend`] contributes only what differs between the databases: how a connection is
+//! set up, how a write transaction starts, and when a commit is on stable storage.
+
+use std::str::FromStr;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::sqlite::SqliteConnectOptions;
+use sqlx::{ConnectOptions, Executor};
+
+use super::db::{Db, DbPool};
+use super::durable::WalSync;
+use super::error::{StoreError, StoreResult};
+
+/// What one SQL database needs beyond the shared queries.
+#[async_trait]
+pub(crate) trait MetaBackend: Send + Sync + 'static {
+    /// Open a transaction that will write, holding the database's write lock from its first
+    /// statement so that its reads and its writes see one consistent state.
+    async fn begin_write(&self, pool: &DbPool) -> StoreResult<sqlx::Transaction<'static, Db>>;
+
+    /// Return once every transaction this process committed before the call is on stable
+    /// storage.
+    async fn durable(&self) -> StoreResult<()>;
+}
+
+/// Connect to the metadata database at `url` (`sqlite:` or `postgres:`), run the embedded
+/// migrations, and return the pool with the backend that serves it.
+pub(crate) async fn connect(url: &str) -> StoreResult<(DbPool, Arc<dyn MetaBackend>)> {
+    sqlx::any::install_default_drivers();
+    let (pool, backend): (DbPool, Arc<dyn MetaBackend>) = if url.starts_with("sqlite:") {
+        Sqlite::connect(url).await?
+    } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+        Postgres::connect(url).await?
+    } else {
+        return Err(StoreError::Db(sqlx::Error::Configuration(
+            format!("metadata database URL {url:?}: expected sqlite: or postgres:").into(),
+        )));
+    };
+    sqlx::migrate!("./migrations").run(&pool).await?;
+    Ok((pool, backend))
+}
+
+/// SQLite in WAL mode, one file under the data root.
+struct Sqlite {
+    /// The WAL's group-commit syncer.
+    wal: WalSync,
+    /// A connection held open for the life of the store: SQLite deletes the WAL when its last
+    /// connection closes, and `wal` must keep syncing the file the pool writes to.
+    _keeper: std::sync::Mutex<sqlx::SqliteConnection>,
+}
+
+impl Sqlite {
+    async fn connect(url: &str) -> StoreResult<(DbPool, Arc<dyn MetaBackend>)> {
+        let sqlite = SqliteConnectOptions::from_str(url)?
+            .create_if_missing(true)
+            .journal_mode(sqlx::sqlite::SqliteJournalMode::Wal);
+        // Creates the file and switches it to WAL (a persistent setting) before the pool opens
+        // it through the Any driver, whose URL cannot carry these settings.
+        let mut keeper = sqlite.connect().await?;
+        keeper.execute("SELECT 1").await?;
+        let pool = AnyPoolOptions::new()
+            .max_connections(8)
+            .after_connect(|conn, _| {
+                Box::pin(async move {
+                    // NORMAL: commits do not fsync; `durable` syncs the WAL for groups of
+                    // concurrent commits before anything is acknowledged (see `durable.rs`).
+                    conn.execute(
+                        "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; \
+                         PRAGMA busy_timeout = 30000",
+                    )
+                    .await?;
+                    Ok(())
+                })
+            })
+            .connect_with(url.parse::<AnyConnectOptions>()?)
+            .await?;
+        let backend = Sqlite {
+            wal: WalSync::open(sqlite.get_filename())?,
+            _keeper: std::sync::Mutex::new(keeper),
+        };
+        Ok((pool, Arc::new(backend)))
+    }
+}
+
+#[async_trait]
+impl MetaBackend for Sqlite {
+    async fn begin_write(&self, pool: &DbPool) -> StoreResult<sqlx::Transaction<'static, Db>> {
+        // IMMEDIATE takes the write lock up front: a deferred transaction that reads first and
+        // writes later can fail with SQLITE_BUSY at its first write instead of waiting.
+        Ok(pool.begin_with("BEGIN IMMEDIATE").await?)
+    }
+
+    async fn durable(&self) -> StoreResult<()> {
+        Ok(self.wal.sync().await?)
+    }
+}
+
+/// PostgreSQL, for several server processes sharing one database.
+struct Postgres;
+
+/// The advisory lock every write transaction holds (an arbitrary constant: "spacedav" in
+/// ASCII). Writers are serialised exactly as SQLite serialises them, so every
+/// read-check-write sequence of the shared queries (quota, compare-and-set, lock conflicts)
+/// keeps the meaning it has on SQLite.
+const WRITE_LOCK: i64 = 0x7370_6163_6564_6176;
+
+impl Postgres {
+    async fn connect(url: &str) -> StoreResult<(DbPool, Arc<dyn MetaBackend>)> {
+        let any: AnyConnectOptions = url.parse()?;
+        let pool = AnyPoolOptions::new()
+            .max_connections(16)
+            .connect_with(any)
+            .await?;
+        Ok((pool, Arc::new(Postgres)))
+    }
+}
+
+#[async_trait]
+impl MetaBackend for Postgres {
+    async fn begin_write(&self, pool: &DbPool) -> StoreResult<sqlx::Transaction<'static, Db>> {
+        let mut tx = pool.begin().await?;
+        sqlx::query("SELECT 1 FROM (SELECT pg_advisory_xact_lock($1)) AS l")
+            .bind(WRITE_LOCK)
+            .execute(&mut *tx)
+            .await?;
+        Ok(tx)
+    }
+
+    async fn durable(&self) -> StoreResult<()> {
+        // `synchronous_commit = on` (the default): a commit returns once its WAL is flushed.
+        Ok(())
+    }
+}
