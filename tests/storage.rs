@@ -1,5 +1,7 @@
 //! Storage core: the guarantees every protocol layer builds on (issue 2).
 
+mod common;
+
 use std::time::Duration;
 
 use spacedav::auth::hash_password;
@@ -18,7 +20,7 @@ struct Fixture {
 
 async fn fixture() -> Fixture {
     let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("meta.db").display());
+    let url = common::metadata_url(dir.path()).await;
     let store = Store::open_local(&url, dir.path().join("blobs"), Uuid::new_v4())
         .await
         .unwrap();

@@ -13,6 +13,37 @@ use tokio::sync::oneshot;
 /// Password of the `admin` user every test server starts with.
 pub const ADMIN_PASSWORD: &str = "admin-test-password";
 
+/// Environment variable naming a PostgreSQL server (`postgres://USER@HOST:PORT`) to run the
+/// tests' metadata on instead of SQLite; `.ci/run` sets it for a second pass over the suites.
+pub const POSTGRES_ENV: &str = "SPACEDAV_TEST_POSTGRES";
+
+/// A fresh, empty database on the PostgreSQL server named by [`POSTGRES_ENV`], as a metadata
+/// URL; `None` when the variable is unset (the tests then use SQLite under their data root).
+pub async fn postgres_database() -> Option<String> {
+    use sqlx::Connection;
+    let server = std::env::var(POSTGRES_ENV).ok()?;
+    let server = server.trim_end_matches('/');
+    let mut admin = sqlx::PgConnection::connect(&format!("{server}/postgres"))
+        .await
+        .expect("connect to the test PostgreSQL server");
+    let name = format!("spacedav_{}", uuid::Uuid::new_v4().simple());
+    sqlx::query(&format!(
+        "CREATE DATABASE {name} TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C'"
+    ))
+    .execute(&mut admin)
+    .await
+    .expect("create a test database");
+    Some(format!("{server}/{name}"))
+}
+
+/// The metadata URL for a store under `dir`: SQLite there, or a fresh PostgreSQL database.
+pub async fn metadata_url(dir: &std::path::Path) -> String {
+    match postgres_database().await {
+        Some(url) => url,
+        None => format!("sqlite://{}", dir.join("meta.db").display()),
+    }
+}
+
 /// A running server.
 pub struct TestServer {
     /// `http://127.0.0.1:PORT` (no trailing slash).
@@ -36,6 +67,9 @@ impl TestServer {
     pub async fn start_with(adjust: impl FnOnce(&mut Config)) -> TestServer {
         let dir = tempfile::tempdir().expect("temp dir");
         let mut config = Config::for_data_root(dir.path());
+        if let Some(url) = postgres_database().await {
+            config.metadata_url = url;
+        }
         config.admin_password = Some(ADMIN_PASSWORD.into());
         adjust(&mut config);
         Self::start_in(dir, config).await
