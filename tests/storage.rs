@@ -62,11 +62,11 @@ async fn blob_with(store: &Store, data: &[u8]) -> NewContent {
 }
 
 async fn content(store: &Store, node: &Node) -> Vec<u8> {
-    let mut r = store
-        .blobs()
-        .open(node.blob.as_deref().unwrap(), None)
-        .await
-        .unwrap();
+    read_blob(store, node.blob.as_deref().unwrap()).await
+}
+
+async fn read_blob(store: &Store, key: &str) -> Vec<u8> {
+    let mut r = store.blobs().open(key, None).await.unwrap();
     let mut v = Vec::new();
     r.read_to_end(&mut v).await.unwrap();
     v
@@ -469,4 +469,31 @@ async fn paths_deeper_than_one_join_resolve_and_files_do_not_act_as_folders() {
             .size,
         4
     );
+}
+
+#[tokio::test]
+async fn overwrites_keep_versions_newest_first_with_readable_content() {
+    let f = fixture().await;
+    let space = f.user.id.0;
+    let mut states = Vec::new();
+    for data in [&b"one"[..], b"two!", b"three"] {
+        let c = blob_with(&f.store, data).await;
+        let committed = f
+            .store
+            .commit_file(space, &p("v"), c, Precondition::None)
+            .await;
+        states.push(committed.unwrap().node);
+    }
+    let versions = f.store.versions(states[2].id).await.unwrap();
+    assert_eq!(versions.len(), 2);
+    for (v, (old, data)) in versions
+        .iter()
+        .zip([(&states[1], &b"two!"[..]), (&states[0], b"one")])
+    {
+        assert_eq!((&v.etag, v.size, v.mtime), (&old.etag, old.size, old.mtime));
+        assert_eq!(v.checksums, old.checksums);
+        assert_eq!(read_blob(&f.store, &v.blob).await, data);
+    }
+    let root = f.store.versions(states[2].parent.unwrap()).await.unwrap();
+    assert!(root.is_empty(), "folders have no versions");
 }

@@ -20,6 +20,7 @@ mod moves;
 pub mod path;
 mod quota;
 mod tree;
+mod uploads;
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -32,9 +33,12 @@ pub use db::{Db, DbPool, DbRow};
 pub use error::{StoreError, StoreResult};
 pub use fsck::{FsckProblem, FsckReport};
 pub use ids::{NodeId, ResourceId, SpaceId, SpaceRef, UserId};
-pub use model::{Mtime, NewSpace, NewUser, Node, NodeKind, Quota, Role, Space, SpaceKind, User};
+pub use model::{
+    Mtime, NewSpace, NewUser, Node, NodeKind, Quota, Role, Space, SpaceKind, User, Version,
+};
 pub use path::{InvalidPath, SpacePath};
 pub use tree::{Committed, NewContent, Precondition};
+pub use uploads::{ConcatRole, Upload};
 
 /// Handle to the metadata database and the blob store. Cheap to clone.
 #[derive(Clone)]

@@ -1,4 +1,5 @@
-//! The records of the metadata database as plain Rust values: users, spaces, members, nodes.
+//! The records of the metadata database as plain Rust values: users, spaces, members, nodes,
+//! versions.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -228,6 +229,25 @@ impl Node {
     pub fn quoted_etag(&self) -> String {
         format!("\"{}\"", self.etag)
     }
+}
+
+/// An earlier content of a file, kept when the file was overwritten.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Version {
+    /// Stable id of this version.
+    pub id: Uuid,
+    /// Blob key of the content.
+    pub blob: String,
+    /// Content length in bytes.
+    pub size: u64,
+    /// The file's modification time while this was its content.
+    pub mtime: Mtime,
+    /// The file's entity tag (without quotes) while this was its content.
+    pub etag: String,
+    /// Recorded checksums of the content.
+    pub checksums: Checksums,
+    /// When the content was replaced, unix ns.
+    pub created_at: i64,
 }
 
 /// Usage and limit of one space.

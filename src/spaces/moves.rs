@@ -174,20 +174,28 @@ impl Store {
         }
     }
 
+    /// Whether a node, a version or an upload session (other than `except_upload`) names the
+    /// blob `key`; while one does, the blob must not be deleted. Blobs are write-once and a copy
+    /// shares its original's blob, so this is the only safe test before freeing one.
+    pub async fn blob_in_use(&self, key: &str, except_upload: Option<Uuid>) -> StoreResult<bool> {
+        // Only whether a row exists matters; nothing is decoded, so the width of the literal
+        // (INTEGER on PostgreSQL) does not either.
+        let used = sqlx::query(
+            "SELECT 1 FROM nodes WHERE blob = $1 UNION ALL SELECT 1 FROM versions \
+             WHERE blob = $1 UNION ALL SELECT 1 FROM uploads WHERE blob = $1 AND id <> $2 LIMIT 1",
+        )
+        .bind(key)
+        .bind(except_upload.map(|u| u.to_string()).unwrap_or_default())
+        .fetch_optional(&self.db)
+        .await?;
+        Ok(used.is_some())
+    }
+
     /// Delete blobs a committed removal left unreferenced, so deleting frees the disk at once
-    /// rather than at the next sweep. Blobs are write-once and a copy shares its original's
-    /// blob, so a key is only deleted when no node, version or upload still names it; a
-    /// failure here only leaves work for the sweep.
+    /// rather than at the next sweep. A failure here only leaves work for the sweep.
     async fn free_blobs(&self, keys: Vec<String>) {
         for key in keys {
-            let used: Result<Option<i64>, _> = sqlx::query_scalar(
-                "SELECT 1 FROM nodes WHERE blob = $1 UNION ALL SELECT 1 FROM versions \
-                 WHERE blob = $1 UNION ALL SELECT 1 FROM uploads WHERE blob = $1 LIMIT 1",
-            )
-            .bind(&key)
-            .fetch_optional(&self.db)
-            .await;
-            if let Ok(None) = used {
+            if let Ok(false) = self.blob_in_use(&key, None).await {
                 if let Err(e) = self.blobs.delete(&key).await {
                     tracing::warn!(blob = %key, error = %e, "could not free blob");
                 }

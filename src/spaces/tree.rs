@@ -1,7 +1,8 @@
 //! Tree operations on a space: resolve, list, create folders, commit content, move, copy,
-//! delete, quota and reservations. Every mutation is one `BEGIN IMMEDIATE` transaction that
-//! also propagates etags and subtree sizes to the space root.
+//! delete, quota and reservations, and the versions an overwrite keeps. Every mutation is one
+//! `BEGIN IMMEDIATE` transaction that also propagates etags and subtree sizes to the space root.
 
+use sqlx::Row;
 use uuid::Uuid;
 
 use super::Store;
@@ -11,7 +12,7 @@ use super::db::{
 };
 use super::error::{StoreError, StoreResult};
 use super::ids::NodeId;
-use super::model::{Mtime, Node};
+use super::model::{Mtime, Node, Version};
 use super::path::SpacePath;
 use super::quota::check_quota;
 
@@ -324,5 +325,34 @@ impl Store {
         tx.commit().await?;
         self.durable().await?;
         Ok(node)
+    }
+
+    /// The earlier contents of a file, newest first (empty for a folder or a file never
+    /// overwritten).
+    pub async fn versions(&self, node: NodeId) -> StoreResult<Vec<Version>> {
+        let rows = sqlx::query(
+            "SELECT id, blob, size, mtime, etag, sha1, md5, adler32, created_at FROM versions \
+             WHERE node_id = $1 ORDER BY created_at DESC",
+        )
+        .bind(node.to_string())
+        .fetch_all(&self.db)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(Version {
+                    id: db::uuid(row.try_get("id")?)?,
+                    blob: row.try_get("blob")?,
+                    size: row.try_get::<i64, _>("size")?.max(0) as u64,
+                    mtime: Mtime(row.try_get("mtime")?),
+                    etag: row.try_get("etag")?,
+                    checksums: Checksums {
+                        sha1: row.try_get("sha1")?,
+                        md5: row.try_get("md5")?,
+                        adler32: row.try_get("adler32")?,
+                    },
+                    created_at: row.try_get("created_at")?,
+                })
+            })
+            .collect()
     }
 }

@@ -8,9 +8,8 @@ use super::error::TusError;
 use super::service::{
     Completion, Creation, Creator, Progress, TusService, file_permissions, now_ns,
 };
-use super::session::{ConcatRole, Session};
 use crate::auth::transfer::TransferError;
-use crate::spaces::{Hasher, NewContent, Precondition, StoreError};
+use crate::spaces::{ConcatRole, Hasher, NewContent, Precondition, StoreError, Upload};
 
 impl TusService {
     /// Commit a complete upload. A partial upload of a concatenation has nothing to commit.
@@ -18,18 +17,18 @@ impl TusService {
     /// can never complete.
     pub(crate) async fn complete(
         &self,
-        session: &mut Session,
+        session: &mut Upload,
         hasher: Hasher,
     ) -> Result<Option<Completion>, TusError> {
         let Some(target) = session.target.clone() else {
             return Ok(None);
         };
         let store = &self.0.store;
-        // A crash between the commit and `mark_done` leaves a session whose blob is already
-        // the file's: finish the bookkeeping instead of committing twice.
-        if self.0.sessions.blob_in_use(&session.blob).await? {
+        // A crash between the commit and `mark_upload_done` leaves a session whose blob is
+        // already the file's: finish the bookkeeping instead of committing twice.
+        if store.blob_in_use(&session.blob, Some(session.id)).await? {
             let node = store.resolve(session.space, &target).await?;
-            self.0.sessions.mark_done(session.id, node.id).await?;
+            store.mark_upload_done(session.id, node.id).await?;
             session.done = true;
             return Ok(Some(self.completion(session, node)));
         }
@@ -71,15 +70,15 @@ impl TusService {
             }
         };
         self.0
-            .sessions
-            .mark_done(session.id, committed.node.id)
+            .store
+            .mark_upload_done(session.id, committed.node.id)
             .await?;
         session.done = true;
         session.node = Some(committed.node.id);
         Ok(Some(self.completion(session, committed.node)))
     }
 
-    fn completion(&self, session: &Session, node: crate::spaces::Node) -> Completion {
+    fn completion(&self, session: &Upload, node: crate::spaces::Node) -> Completion {
         Completion {
             file_id: self
                 .0
@@ -110,7 +109,7 @@ impl TusService {
         let mut parts = Vec::with_capacity(tokens.len());
         for (i, token) in tokens.iter().enumerate() {
             let part = match self.0.keys.verify(token) {
-                Ok(c) if c.spc == space => self.0.sessions.get(c.upl).await?,
+                Ok(c) if c.spc == space => self.0.store.upload(c.upl).await?,
                 Ok(_) | Err(TransferError::Invalid) | Err(TransferError::Expired) => None,
             };
             match part {
@@ -148,7 +147,7 @@ impl TusService {
         self.reserve(space, id, total, expires_at).await?;
         let keys: Vec<String> = parts.iter().map(|p| p.blob.clone()).collect();
         let blob = self.0.store.blobs().concat(&keys).await?;
-        let mut session = Session {
+        let mut session = Upload {
             id,
             space,
             blob,
@@ -170,7 +169,7 @@ impl TusService {
             concat: ConcatRole::Final(parts.iter().map(|p| p.id).collect()),
             node: None,
         };
-        self.0.sessions.insert(&session).await?;
+        self.0.store.insert_upload(&session).await?;
         let hasher = self
             .hash_blob(&session.blob, total, session.wants_sha256())
             .await?;

@@ -22,11 +22,10 @@ use super::metadata::{Metadata, parse_mtime, upload_info};
 use super::parse::{self, Concat, Length};
 use super::receive::PatchRequest;
 use super::service::{Creation, Creator, Progress};
-use super::session::{ConcatRole, Session};
 use super::{extensions, options_headers};
 use crate::auth::Principal;
 use crate::http::headers::{CORS_EXPOSE_HEADERS, OC_ETAG, OC_FILEID, OC_PERM, X_OC_MTIME};
-use crate::spaces::{Role, Space, SpacePath};
+use crate::spaces::{ConcatRole, Role, Space, SpacePath, Upload};
 use crate::state::AppState;
 
 /// Where a tus creation goes: resolved by the dav dispatcher from the POSTed folder URL.
@@ -194,7 +193,7 @@ async fn head_upload(
 
 /// `Upload-Concat` of a HEAD answer (concatenation extension): `partial`, or `final;` with the
 /// parts' upload URLs (path-only, freshly signed).
-fn concat_header(state: &AppState, s: &Session) -> Option<String> {
+fn concat_header(state: &AppState, s: &Upload) -> Option<String> {
     match &s.concat {
         ConcatRole::None => None,
         ConcatRole::Partial => Some("partial".into()),
@@ -202,7 +201,7 @@ fn concat_header(state: &AppState, s: &Session) -> Option<String> {
             let urls: Vec<String> = parts
                 .iter()
                 .map(|id| {
-                    let part = Session {
+                    let part = Upload {
                         id: *id,
                         ..s.clone()
                     };

@@ -2,10 +2,10 @@
 //! dispatcher through [`create_upload`]) and the upload resource `/data/{token}` ([`routes`]).
 //!
 //! Layout: `headers` (protocol constants), `parse` and `metadata` (pure header parsers),
-//! `error` (the status table), `session` (the session table), `service` + `receive` +
-//! `complete` (protocol logic, no axum), `handlers` (axum glue). The advertised extension set
-//! is computed once here ([`extensions`]) and feeds `Tus-Extension` everywhere and the
-//! capabilities' `files.tus_support`.
+//! `error` (the status table), `service` + `receive` + `complete` (protocol logic over the
+//! storage core's upload sessions, [`crate::spaces::Upload`]; no axum, no SQL), `handlers`
+//! (axum glue). The advertised extension set is computed once here ([`extensions`]) and feeds
+//! `Tus-Extension` everywhere and the capabilities' `files.tus_support`.
 
 mod complete;
 pub mod error;
@@ -15,7 +15,6 @@ pub mod metadata;
 pub mod parse;
 mod receive;
 mod service;
-pub mod session;
 
 use http::{HeaderMap, HeaderValue};
 
@@ -27,7 +26,6 @@ pub use receive::PatchRequest;
 pub use service::{
     Completion, Creation, Creator, Progress, Settings, TusService, file_permissions,
 };
-pub use session::Session;
 
 /// What the capabilities advertise about tus (`files.tus_support`, SPEC §6).
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -8,10 +8,9 @@ use futures::{Stream, StreamExt};
 use super::error::TusError;
 use super::parse::ChunkChecksum;
 use super::service::{BATCH, HashState, Progress, TusService};
-use super::session::{ConcatRole, Session};
-use crate::spaces::BlobSink;
 use crate::spaces::checksum::HashPipe;
 use crate::spaces::checksum::SingleHasher;
+use crate::spaces::{BlobSink, ConcatRole, Upload};
 
 /// Without a per-request checksum, a long body is made durable and acknowledged in the session
 /// every this many bytes, so an interrupted request (or a crash) keeps what arrived.
@@ -96,7 +95,7 @@ impl TusService {
     /// The PATCH logic for a known session (also used by creation-with-upload).
     pub(crate) async fn append<S, E>(
         &self,
-        session: Session,
+        session: Upload,
         req: PatchRequest,
         body: S,
     ) -> Result<Progress, TusError>
@@ -127,13 +126,13 @@ impl TusService {
                 let offset = session.offset;
                 if !self
                     .0
-                    .sessions
-                    .advance(&mut session, offset, Some(sent))
+                    .store
+                    .advance_upload(&mut session, offset, Some(sent))
                     .await?
                 {
                     return Err(TusError::OffsetMismatch);
                 }
-                self.0.sessions.set_reserved(session.id, sent).await?;
+                self.0.store.set_upload_reserved(session.id, sent).await?;
                 Some(sent)
             }
             (None, None) => None,
@@ -187,7 +186,7 @@ impl TusService {
     /// the session's offset moved; on failure the hasher state matches the recorded offset.
     async fn receive<S, E>(
         &self,
-        session: &mut Session,
+        session: &mut Upload,
         state: &mut HashState,
         end: u64,
         (check, content_length): (Option<ChunkChecksum>, Option<u64>),
@@ -222,7 +221,12 @@ impl TusService {
                     if check.is_none() && written - session.offset >= CHECKPOINT {
                         sink.sync().await?;
                         let length = session.length;
-                        if !self.0.sessions.advance(session, written, length).await? {
+                        if !self
+                            .0
+                            .store
+                            .advance_upload(session, written, length)
+                            .await?
+                        {
                             return Err(TusError::OffsetMismatch);
                         }
                         let hasher = pipe.finish().await;
@@ -246,7 +250,7 @@ impl TusService {
             // Nothing of this request counts: back to where it started.
             if session.offset != start {
                 let length = session.length;
-                if !self.0.sessions.advance(session, start, length).await? {
+                if !self.0.store.advance_upload(session, start, length).await? {
                     return Err(TusError::OffsetMismatch);
                 }
             }
@@ -278,7 +282,13 @@ impl TusService {
         sink.sync().await?;
         drop(sink);
         let length = session.length;
-        if written != session.offset && !self.0.sessions.advance(session, written, length).await? {
+        if written != session.offset
+            && !self
+                .0
+                .store
+                .advance_upload(session, written, length)
+                .await?
+        {
             return Err(TusError::OffsetMismatch);
         }
         *state = HashState {

@@ -1,6 +1,7 @@
 //! `TusService`: the tus protocol over the storage core, with no HTTP framework types.
 //!
-//! State that matters lives in the metadata database (sessions) and the blob store (bytes).
+//! State that matters lives in the storage core: upload sessions ([`Upload`]) in the metadata
+//! database, bytes in the blob store.
 //! The only process memory is per upload: an exclusive slot that serialises PATCH and DELETE
 //! (a second request answers 423) and the whole-file hasher positioned at the durable offset,
 //! rebuilt once by re-reading the staging blob when it is missing (after a restart, or when
@@ -16,11 +17,11 @@ use uuid::Uuid;
 use super::error::TusError;
 use super::metadata::{Metadata, UploadInfo};
 use super::parse::{Concat, Length};
-use super::session::{ConcatRole, Session, Sessions};
 use crate::auth::transfer::{TransferError, TransferKeys};
 use crate::config::Config;
 use crate::spaces::{
-    Algorithm, Hasher, Mtime, Node, Role, Space, SpacePath, Store, StoreError, UserId,
+    Algorithm, ConcatRole, Hasher, Mtime, Node, Role, Space, SpacePath, Store, StoreError, Upload,
+    UserId,
 };
 
 /// Bytes hashed or written per step.
@@ -100,7 +101,7 @@ pub struct Completion {
 #[derive(Debug, Clone)]
 pub struct Progress {
     /// The session (offset, length, expiry).
-    pub session: Session,
+    pub session: Upload,
     /// The transfer token naming it.
     pub token: String,
     /// Set when this request committed the file.
@@ -122,7 +123,6 @@ pub struct TusService(pub(crate) Arc<Inner>);
 
 pub(crate) struct Inner {
     pub(crate) store: Store,
-    pub(crate) sessions: Sessions,
     pub(crate) keys: TransferKeys,
     pub(crate) settings: Settings,
     slots: Mutex<HashMap<Uuid, Slot>>,
@@ -145,7 +145,6 @@ impl TusService {
     /// A service over `store` configured by `config`.
     pub fn new(store: Store, config: &Config) -> Self {
         TusService(Arc::new(Inner {
-            sessions: Sessions::new(store.clone()),
             store,
             keys: TransferKeys::new(&config.transfer_secret),
             settings: Settings::from_config(config),
@@ -177,20 +176,20 @@ impl TusService {
     }
 
     /// A live (not expired) session of `space`.
-    pub(crate) async fn live(&self, id: Uuid, space: Uuid) -> Result<Session, TusError> {
-        match self.0.sessions.get(id).await? {
+    pub(crate) async fn live(&self, id: Uuid, space: Uuid) -> Result<Upload, TusError> {
+        match self.0.store.upload(id).await? {
             Some(s) if s.space == space && s.expires_at > now_ns() => Ok(s),
             _ => Err(TusError::UploadNotFound),
         }
     }
 
     /// A transfer token naming session `s`, valid until it expires.
-    pub fn token(&self, s: &Session) -> String {
+    pub fn token(&self, s: &Upload) -> String {
         self.0.keys.issue(s.id, s.space, s.expires_secs())
     }
 
     /// `HEAD`: the session as it stands.
-    pub async fn head(&self, token: &str) -> Result<Session, TusError> {
+    pub async fn head(&self, token: &str) -> Result<Upload, TusError> {
         let (id, space) = self.upload_of(token)?;
         self.live(id, space).await
     }
@@ -296,7 +295,7 @@ impl TusService {
         };
         let info = req.info.clone();
         let (target, if_match) = target.map_or((None, None), |(p, e)| (Some(p), e));
-        let mut session = Session {
+        let mut session = Upload {
             id,
             space,
             blob,
@@ -321,7 +320,7 @@ impl TusService {
             },
             node: None,
         };
-        self.0.sessions.insert(&session).await?;
+        self.0.store.insert_upload(&session).await?;
         let token = self.token(&session);
         let completion = if session.is_complete() {
             let hasher = Hasher::new(session.wants_sha256());
@@ -349,10 +348,10 @@ impl TusService {
     }
 
     /// Remove a session that will never become a file: row, reservation, unreferenced bytes.
-    pub(crate) async fn discard(&self, s: &Session) -> Result<(), TusError> {
-        self.0.sessions.delete(s.id).await?;
+    pub(crate) async fn discard(&self, s: &Upload) -> Result<(), TusError> {
+        self.0.store.delete_upload(s.id).await?;
         self.0.store.release(&s.id.to_string()).await?;
-        if !s.done && !self.0.sessions.blob_in_use(&s.blob).await? {
+        if !s.done && !self.0.store.blob_in_use(&s.blob, None).await? {
             self.0.store.blobs().delete(&s.blob).await?;
         }
         self.forget(s.id);
@@ -385,8 +384,8 @@ impl TusService {
     }
 
     /// Every session (for `spacedav uploads list`), oldest first.
-    pub async fn list_uploads(&self) -> Result<Vec<Session>, TusError> {
-        Ok(self.0.sessions.all().await?)
+    pub async fn list_uploads(&self) -> Result<Vec<Upload>, TusError> {
+        Ok(self.0.store.uploads().await?)
     }
 
     /// Remove every expired session with its partial bytes and reservation (the sweeper and
@@ -394,7 +393,7 @@ impl TusService {
     /// Returns how many were removed.
     pub async fn clean_expired(&self) -> Result<usize, TusError> {
         let mut removed = 0;
-        for s in self.0.sessions.expired(now_ns()).await? {
+        for s in self.0.store.expired_uploads(now_ns()).await? {
             let slot = self.slot(s.id);
             let Ok(_guard) = slot.try_lock() else {
                 continue;

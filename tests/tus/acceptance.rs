@@ -182,24 +182,14 @@ async fn upload_file_names_chunks_and_versions() {
     }
     assert_eq!(env.content("ten.txt").await.unwrap(), b"0123456789");
     // Overwrite: one version after the second upload.
-    let versions = |env: &Env| {
-        let pool = env.srv.state.store().db().clone();
-        async move {
-            sqlx::query_scalar::<_, i64>(
-                "SELECT COUNT(*) FROM versions v JOIN nodes n ON v.node_id = n.id \
-                 WHERE n.name = 'ten.txt'",
-            )
-            .fetch_one(&pool)
-            .await
-            .unwrap()
-        }
-    };
-    assert_eq!(versions(&env).await, 0);
+    assert!(env.versions("ten.txt").await.is_empty());
     assert_eq!(
         env.upload("ten.txt", b"overwritten").await.status(),
         StatusCode::CREATED
     );
-    assert_eq!(versions(&env).await, 1);
+    let versions = env.versions("ten.txt").await;
+    assert_eq!(versions.len(), 1);
+    assert_eq!(versions[0].size, 10);
 }
 
 #[tokio::test]

@@ -191,12 +191,9 @@ async fn overwrite_keeps_the_file_id_and_makes_a_version() {
     assert_eq!(first.id, second.id);
     assert_ne!(first.etag, second.etag);
     assert_eq!(env.content("v.txt").await.unwrap(), b"two!");
-    let versions: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM versions WHERE node_id = $1")
-        .bind(first.id.to_string())
-        .fetch_one(env.srv.state.store().db())
-        .await
-        .unwrap();
-    assert_eq!(versions, 1);
+    let versions = env.versions("v.txt").await;
+    assert_eq!(versions.len(), 1);
+    assert_eq!((versions[0].size, &versions[0].etag), (3, &first.etag));
 }
 
 #[tokio::test]
@@ -216,4 +213,38 @@ async fn x_oc_mtime_on_the_post_sets_the_mtime() {
         env.node("desk.txt").await.unwrap().mtime.unix_secs(),
         1_000_000_000
     );
+}
+
+/// A crash between the commit and the session's bookkeeping leaves a complete session whose
+/// blob is already the file's: the next PATCH finishes the bookkeeping instead of committing
+/// the same bytes again (which would add a version of the file pointing at itself).
+#[tokio::test]
+async fn completing_a_session_whose_bytes_were_already_committed_commits_once() {
+    use spacedav::spaces::{NewContent, Precondition, SpacePath};
+    let env = Env::start().await;
+    let loc = env.create("r.txt", 3).await;
+    let store = env.srv.state.store();
+    let mut s = store.uploads().await.unwrap().pop().unwrap();
+    let mut sink = store.blobs().append(&s.blob, 0).await.unwrap();
+    sink.write(b"abc").await.unwrap();
+    sink.finish().await.unwrap();
+    assert!(store.advance_upload(&mut s, 3, Some(3)).await.unwrap());
+    let content = NewContent {
+        blob: s.blob.clone(),
+        size: 3,
+        checksums: Default::default(),
+        mtime: None,
+        content_type: None,
+        reservation: Some(s.id.to_string()),
+    };
+    let path = SpacePath::parse("r.txt").unwrap();
+    let node = store.commit_file(s.space, &path, content, Precondition::None);
+    let node = node.await.unwrap().node;
+    let res = env.patch(&loc, 3, Vec::new()).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    let rid = env.sid.resource(node.id).to_string();
+    assert_eq!(header(&res, "oc-fileid"), Some(rid));
+    assert_eq!(env.content("r.txt").await.unwrap(), b"abc");
+    assert!(env.versions("r.txt").await.is_empty());
+    assert!(store.upload(s.id).await.unwrap().unwrap().done);
 }

@@ -4,7 +4,7 @@
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use reqwest::{Method, RequestBuilder, Response, StatusCode};
-use spacedav::spaces::{Node, SpaceId, SpacePath};
+use spacedav::spaces::{Node, SpaceId, SpacePath, Version};
 
 use crate::common::{ADMIN_PASSWORD, TestServer};
 
@@ -110,6 +110,12 @@ impl Env {
         let mut v = Vec::new();
         r.read_to_end(&mut v).await.unwrap();
         Some(v)
+    }
+
+    /// The earlier contents of the file at `path`, newest first.
+    pub async fn versions(&self, path: &str) -> Vec<Version> {
+        let node = self.node(path).await.expect("the file exists");
+        self.srv.state.store().versions(node.id).await.unwrap()
     }
 
     /// Upload `data` as `name` in one creation-with-upload request.

@@ -1,28 +1,33 @@
-//! Upload sessions in the metadata database (table `uploads`, migration 0002): the one place
-//! that reads and writes them. The offset only moves by compare-and-set on `version`, so a slow
-//! or duplicate request can never move an upload backwards or fork it (DESIGN.md).
+//! Resumable upload sessions (table `uploads`, migrations 0001 + 0002): the one place that reads
+//! and writes them. The offset only moves by compare-and-set on `version`, so a slow or
+//! duplicate request can never move an upload backwards or fork it (DESIGN.md). Every change
+//! is durable before the call returns, because clients are told about it right after.
 
 use sqlx::Row;
-
-use crate::spaces::{DbPool, DbRow};
 use uuid::Uuid;
 
-use crate::spaces::{Algorithm, Mtime, NodeId, Role, SpacePath, Store, StoreError, UserId};
+use super::Store;
+use super::checksum::Algorithm;
+use super::db::{DbRow, uuid};
+use super::error::{StoreError, StoreResult};
+use super::ids::{NodeId, UserId};
+use super::model::{Mtime, Role};
+use super::path::SpacePath;
 
 /// Whether an upload is part of a concatenation (tus concatenation extension).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ConcatRole {
     /// A plain upload.
     None,
-    /// `Upload-Concat: partial`: bytes only, never a file by itself.
+    /// Bytes only, never a file by itself (`Upload-Concat: partial`).
     Partial,
-    /// `Upload-Concat: final`: assembled from these partial uploads.
+    /// Assembled from these partial uploads (`Upload-Concat: final`).
     Final(Vec<Uuid>),
 }
 
-/// One upload session.
+/// One upload session: bytes arriving in a staging blob, committed as a file once complete.
 #[derive(Debug, Clone)]
-pub struct Session {
+pub struct Upload {
     /// Session id (also the quota reservation id).
     pub id: Uuid,
     /// Space uuid.
@@ -43,11 +48,11 @@ pub struct Session {
     pub role: Option<Role>,
     /// Target path in the space; `None` for a partial upload.
     pub target: Option<SpacePath>,
-    /// `Upload-Length`; `None` while deferred.
+    /// Total length; `None` while deferred.
     pub length: Option<u64>,
     /// Bytes received and durable.
     pub offset: u64,
-    /// `Upload-Metadata` as sent.
+    /// The client's upload metadata as sent (tus `Upload-Metadata`).
     pub metadata: String,
     /// Content type from the metadata.
     pub content_type: Option<String>,
@@ -57,7 +62,7 @@ pub struct Session {
     pub checksum: Option<(Algorithm, String)>,
     /// Quota bytes reserved.
     pub reserved: u64,
-    /// Etag the target had at creation when `If-Match` was given.
+    /// Etag the target had at creation when the client made the upload conditional on it.
     pub if_match: Option<String>,
     /// Concatenation role.
     pub concat: ConcatRole,
@@ -65,7 +70,7 @@ pub struct Session {
     pub node: Option<NodeId>,
 }
 
-impl Session {
+impl Upload {
     /// Whether every byte has arrived.
     pub fn is_complete(&self) -> bool {
         self.length == Some(self.offset)
@@ -76,7 +81,7 @@ impl Session {
         matches!(self.checksum, Some((Algorithm::Sha256, _)))
     }
 
-    /// Expiry in unix seconds (`Upload-Expires`).
+    /// Expiry in unix seconds.
     pub fn expires_secs(&self) -> i64 {
         self.expires_at.div_euclid(1_000_000_000)
     }
@@ -86,12 +91,14 @@ const COLS: &str = "id, space_id, blob, expires_at, version, state, created_at, 
     target_path, upload_length, upload_offset, metadata, content_type, mtime, checksum, reserved, \
     if_match, concat, parts, node_id";
 
-fn uuid(s: &str) -> Result<Uuid, StoreError> {
-    Uuid::parse_str(s).map_err(|e| StoreError::Db(sqlx::Error::Decode(Box::new(e))))
+/// The stored `checksum` column: `<OC algorithm name> <hex>` (see [`Store::insert_upload`]).
+fn parse_checksum(s: &str) -> Option<(Algorithm, String)> {
+    let (name, digest) = s.split_once(' ')?;
+    Some((Algorithm::parse(name)?, digest.to_string()))
 }
 
-fn from_row(row: &DbRow) -> Result<Session, StoreError> {
-    let opt_uuid = |col: &str| -> Result<Option<Uuid>, StoreError> {
+fn from_row(row: &DbRow) -> StoreResult<Upload> {
+    let opt_uuid = |col: &str| -> StoreResult<Option<Uuid>> {
         row.try_get::<Option<String>, _>(col)?
             .as_deref()
             .map(uuid)
@@ -109,7 +116,7 @@ fn from_row(row: &DbRow) -> Result<Session, StoreError> {
         _ => ConcatRole::None,
     };
     let target: Option<String> = row.try_get("target_path")?;
-    Ok(Session {
+    Ok(Upload {
         id: uuid(row.try_get("id")?)?,
         space: uuid(row.try_get("space_id")?)?,
         blob: row.try_get("blob")?,
@@ -129,41 +136,25 @@ fn from_row(row: &DbRow) -> Result<Session, StoreError> {
             .map_err(StoreError::InvalidPath)?,
         length: row
             .try_get::<Option<i64>, _>("upload_length")?
-            .map(|l| l as u64),
-        offset: row.try_get::<i64, _>("upload_offset")? as u64,
+            .map(|l| l.max(0) as u64),
+        offset: row.try_get::<i64, _>("upload_offset")?.max(0) as u64,
         metadata: row.try_get("metadata")?,
         content_type: row.try_get("content_type")?,
         mtime: row.try_get::<Option<i64>, _>("mtime")?.map(Mtime),
         checksum: row
             .try_get::<Option<String>, _>("checksum")?
             .as_deref()
-            .and_then(super::metadata::parse_checksum),
-        reserved: row.try_get::<i64, _>("reserved")? as u64,
+            .and_then(parse_checksum),
+        reserved: row.try_get::<i64, _>("reserved")?.max(0) as u64,
         if_match: row.try_get("if_match")?,
         concat,
         node: opt_uuid("node_id")?.map(NodeId),
     })
 }
 
-/// The session table. Every change is durable before the call returns (the store's group
-/// commit), because clients are told about it right after.
-#[derive(Clone)]
-pub struct Sessions {
-    store: Store,
-}
-
-impl Sessions {
-    /// Sessions in the metadata database of `store`.
-    pub fn new(store: Store) -> Self {
-        Sessions { store }
-    }
-
-    fn db(&self) -> &DbPool {
-        self.store.db()
-    }
-
-    /// Store a new session.
-    pub async fn insert(&self, s: &Session) -> Result<(), StoreError> {
+impl Store {
+    /// Store a new upload session.
+    pub async fn insert_upload(&self, s: &Upload) -> StoreResult<()> {
         let (concat, parts) = match &s.concat {
             ConcatRole::None => (None, None),
             ConcatRole::Partial => (Some("partial"), None),
@@ -201,47 +192,48 @@ impl Sessions {
         .bind(concat)
         .bind(parts)
         .bind(s.node.map(|n| n.0.to_string()))
-        .execute(self.db())
+        .execute(&self.db)
         .await?;
-        self.store.durable().await
+        self.durable().await
     }
 
-    /// The session with this id.
-    pub async fn get(&self, id: Uuid) -> Result<Option<Session>, StoreError> {
+    /// The upload session with this id.
+    pub async fn upload(&self, id: Uuid) -> StoreResult<Option<Upload>> {
         let row = sqlx::query(&format!("SELECT {COLS} FROM uploads WHERE id = $1"))
             .bind(id.to_string())
-            .fetch_optional(self.db())
+            .fetch_optional(&self.db)
             .await?;
         row.as_ref().map(from_row).transpose()
     }
 
-    /// Every session, oldest first.
-    pub async fn all(&self) -> Result<Vec<Session>, StoreError> {
+    /// Every upload session, oldest first.
+    pub async fn uploads(&self) -> StoreResult<Vec<Upload>> {
         let rows = sqlx::query(&format!("SELECT {COLS} FROM uploads ORDER BY created_at"))
-            .fetch_all(self.db())
+            .fetch_all(&self.db)
             .await?;
         rows.iter().map(from_row).collect()
     }
 
-    /// Sessions whose expiry is at or before `now` (unix ns).
-    pub async fn expired(&self, now: i64) -> Result<Vec<Session>, StoreError> {
+    /// Upload sessions whose expiry is at or before `now` (unix ns).
+    pub async fn expired_uploads(&self, now: i64) -> StoreResult<Vec<Upload>> {
         let rows = sqlx::query(&format!(
             "SELECT {COLS} FROM uploads WHERE expires_at <= $1"
         ))
         .bind(now)
-        .fetch_all(self.db())
+        .fetch_all(&self.db)
         .await?;
         rows.iter().map(from_row).collect()
     }
 
-    /// Compare-and-set the offset (and, for a deferred upload, the length). Returns whether
-    /// `version` was still current; the session's `version` is bumped on success.
-    pub async fn advance(
+    /// Compare-and-set the offset (and, for a deferred upload, the length) of an open upload.
+    /// Returns whether `s.version` was still current; on success `s` is updated and its
+    /// `version` bumped.
+    pub async fn advance_upload(
         &self,
-        s: &mut Session,
+        s: &mut Upload,
         offset: u64,
         length: Option<u64>,
-    ) -> Result<bool, StoreError> {
+    ) -> StoreResult<bool> {
         let done = sqlx::query(
             "UPDATE uploads SET upload_offset = $1, upload_length = $2, version = version + 1 \
              WHERE id = $3 AND version = $4 AND state = 'open'",
@@ -250,59 +242,47 @@ impl Sessions {
         .bind(length.map(|l| l as i64))
         .bind(s.id.to_string())
         .bind(s.version)
-        .execute(self.db())
+        .execute(&self.db)
         .await?;
         if done.rows_affected() != 1 {
             return Ok(false);
         }
-        self.store.durable().await?;
+        self.durable().await?;
         s.offset = offset;
         s.length = length;
         s.version += 1;
         Ok(true)
     }
 
-    /// Record the reservation made for a length that was deferred until now.
-    pub async fn set_reserved(&self, id: Uuid, bytes: u64) -> Result<(), StoreError> {
+    /// Record the quota reservation made for a length that was deferred until now.
+    pub async fn set_upload_reserved(&self, id: Uuid, bytes: u64) -> StoreResult<()> {
         sqlx::query("UPDATE uploads SET reserved = $1 WHERE id = $2")
             .bind(bytes as i64)
             .bind(id.to_string())
-            .execute(self.db())
+            .execute(&self.db)
             .await?;
-        self.store.durable().await
+        self.durable().await
     }
 
-    /// Mark the session finished: its blob now belongs to `node`.
-    pub async fn mark_done(&self, id: Uuid, node: NodeId) -> Result<(), StoreError> {
+    /// Mark the upload finished: its blob now belongs to `node`.
+    pub async fn mark_upload_done(&self, id: Uuid, node: NodeId) -> StoreResult<()> {
         sqlx::query(
             "UPDATE uploads SET state = 'done', node_id = $1, reserved = 0, \
              version = version + 1 WHERE id = $2",
         )
         .bind(node.0.to_string())
         .bind(id.to_string())
-        .execute(self.db())
+        .execute(&self.db)
         .await?;
-        self.store.durable().await
+        self.durable().await
     }
 
-    /// Remove the row.
-    pub async fn delete(&self, id: Uuid) -> Result<(), StoreError> {
+    /// Remove the upload session's row (its blob and reservation are the caller's).
+    pub async fn delete_upload(&self, id: Uuid) -> StoreResult<()> {
         sqlx::query("DELETE FROM uploads WHERE id = $1")
             .bind(id.to_string())
-            .execute(self.db())
+            .execute(&self.db)
             .await?;
-        self.store.durable().await
-    }
-
-    /// Whether a node or a version points at `blob` (then it must never be deleted here).
-    pub async fn blob_in_use(&self, blob: &str) -> Result<bool, StoreError> {
-        let n: i64 = sqlx::query_scalar(
-            "SELECT (SELECT COUNT(*) FROM nodes WHERE blob = $1) + \
-             (SELECT COUNT(*) FROM versions WHERE blob = $1)",
-        )
-        .bind(blob)
-        .fetch_one(self.db())
-        .await?;
-        Ok(n > 0)
+        self.durable().await
     }
 }
