@@ -12,7 +12,6 @@ use http::{HeaderMap, HeaderValue, StatusCode, header};
 use super::error::DavError;
 use super::headers::{DEPTH, IF, OVERWRITE, X_OC_MTIME};
 use super::locks;
-use super::props;
 use super::resolve::Target;
 use crate::spaces::{Mtime, SpacePath, StoreError};
 use crate::state::AppState;
@@ -29,16 +28,12 @@ async fn touched_by_lock(
     space: uuid::Uuid,
     path: &SpacePath,
 ) -> Result<bool, DavError> {
-    let db = state.store().db();
-    let internal = |e: sqlx::Error| DavError::Internal(e.into());
-    let along = locks::on_path(db, space, path).await.map_err(internal)?;
+    let store = state.store();
+    let along = store.locks_along(space, path).await?;
     if !locks::applying(&along, path).is_empty() {
         return Ok(true);
     }
-    Ok(!locks::below(db, space, path)
-        .await
-        .map_err(internal)?
-        .is_empty())
+    Ok(!store.locks_below(space, path).await?.is_empty())
 }
 
 /// Whether `path` is an existing folder.
@@ -102,8 +97,7 @@ pub async fn copy_folder(
         Err(StoreError::ParentMissing) => return Err(DavError::ParentMissing),
         Err(e) => return Err(e.into()),
     };
-    props::copy_tree(store.db(), src.id, copy.id).await?;
-    store.durable().await?;
+    store.copy_dead_props_tree(src.id, copy.id).await?;
     let status = if replaced {
         StatusCode::NO_CONTENT
     } else {

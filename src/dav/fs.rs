@@ -258,7 +258,8 @@ impl GuardedFileSystem<ReqCtx> for SpacesFs {
                 .copy(ctx.space, &f, &t, true, false)
                 .await
                 .map_err(fs_error)?;
-            props::copy(self.store.db(), src.id, node.id)
+            self.store
+                .copy_dead_props(src.id, node.id)
                 .await
                 .map_err(fs_error)?;
             ctx.set_node(node);
@@ -320,14 +321,18 @@ impl GuardedFileSystem<ReqCtx> for SpacesFs {
                     })
                     .collect());
             }
-            let mut out = Vec::with_capacity(patch.len());
-            for (set, prop) in patch {
-                props::apply(self.store.db(), &ctx.user, node.id, set, &prop)
-                    .await
-                    .map_err(fs_error)?;
-                out.push((StatusCode::OK, strip(prop)));
-            }
-            Ok(out)
+            let changes: Vec<_> = patch
+                .iter()
+                .map(|(set, p)| props::change(*set, p))
+                .collect();
+            self.store
+                .change_props(ctx.user.id, node.id, &changes)
+                .await
+                .map_err(fs_error)?;
+            Ok(patch
+                .into_iter()
+                .map(|(_, p)| (StatusCode::OK, strip(p)))
+                .collect())
         }
         .boxed()
     }

@@ -1,17 +1,17 @@
-//! `DbLocks`: dav-server's `DavLockSystem` over the lock table of [`super::locks`], for one
-//! space per request. dav-server paths are below the request's URL prefix; locks are stored
-//! by space path so every WebDAV root sees the same locks.
+//! `DbLocks`: dav-server's `DavLockSystem` over the storage core's lock records, with the
+//! rules of [`super::locks`], for one space per request. dav-server paths are below the
+//! request's URL prefix; locks are stored by space path so every WebDAV root sees the same
+//! locks.
 
 use std::time::{Duration, SystemTime};
 
-use crate::spaces::DbPool;
 use dav_server::davpath::DavPath;
 use dav_server::ls::{DavLock, DavLockSystem, LsFuture};
 use futures::FutureExt;
 use xmltree::Element;
 
-use super::locks::{LockRow, applying, below, conflict_below, conflict_to_path, key, on_path};
-use crate::spaces::{Mtime, SpacePath, Store};
+use super::locks::{applying, conflict_below, conflict_to_path};
+use crate::spaces::{LockRecord, Mtime, SpacePath, Store, StoreResult};
 
 /// The children of an `<owner>` element as self-contained XML: every element declares its
 /// namespace as the default one, so no prefix of the client's document is needed.
@@ -47,9 +47,9 @@ pub fn owner_inner(owner: &Element) -> String {
 }
 
 /// dav-server's lock system for one request: the space and how its paths map to URLs.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct DbLocks {
-    db: DbPool,
+    store: Store,
     space: uuid::Uuid,
     base: SpacePath,
     prefix: String,
@@ -59,7 +59,7 @@ impl DbLocks {
     /// Locks of `space`; dav-server paths are below `prefix`, which addresses `base`.
     pub fn new(store: &Store, space: uuid::Uuid, base: SpacePath, prefix: String) -> Self {
         DbLocks {
-            db: store.db().clone(),
+            store: store.clone(),
             space,
             base,
             prefix,
@@ -96,7 +96,7 @@ impl DbLocks {
         dp
     }
 
-    fn to_lock(&self, r: &LockRow) -> DavLock {
+    fn to_lock(&self, r: &LockRecord) -> DavLock {
         DavLock {
             token: r.token.clone(),
             path: Box::new(self.dav_path(&r.path)),
@@ -124,64 +124,52 @@ impl DbLocks {
         timeout: Option<Duration>,
         shared: bool,
         deep: bool,
-    ) -> Result<Result<DavLock, DavLock>, sqlx::Error> {
+    ) -> StoreResult<Result<DavLock, DavLock>> {
         let p = self.space_path(path);
-        let mut tx = self.db.begin_with("BEGIN IMMEDIATE").await?;
-        sqlx::query("DELETE FROM dav_locks WHERE expires_at IS NOT NULL AND expires_at <= $1")
-            .bind(Mtime::now().0)
-            .execute(&mut *tx)
-            .await?;
-        // Check and insert in one write transaction: two LOCKs cannot both win.
-        let along = on_path(&mut *tx, self.space, &p).await?;
-        if let Some(c) = conflict_to_path(&along, &p, None, true, &[], shared) {
-            return Ok(Err(self.to_lock(c)));
-        }
-        if deep {
-            let under = below(&mut *tx, self.space, &p).await?;
-            if let Some(c) = conflict_below(&under, None, true, &[], shared) {
-                return Ok(Err(self.to_lock(c)));
-            }
-        }
-        let owner_xml = owner.map(owner_inner);
-        let r = LockRow {
+        let lock = LockRecord {
             token: format!("opaquelocktoken:{}", uuid::Uuid::new_v4()),
-            path: key(&p),
+            path: LockRecord::key(&p),
             principal: principal.map(str::to_string),
-            owner_xml,
+            owner_xml: owner.map(owner_inner),
             timeout_s: timeout.map(|d| d.as_secs() as i64),
             expires_at: timeout.map(|d| (Mtime::from(SystemTime::now() + d)).0),
             shared,
             deep,
         };
-        sqlx::query(
-            "INSERT INTO dav_locks (token, space_id, path, principal, owner_xml, timeout_s, \
-             expires_at, shared, deep) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9)",
-        )
-        .bind(&r.token)
-        .bind(self.space.to_string())
-        .bind(&r.path)
-        .bind(&r.principal)
-        .bind(&r.owner_xml)
-        .bind(r.timeout_s)
-        .bind(r.expires_at)
-        .bind(r.shared as i64)
-        .bind(r.deep as i64)
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(Ok(self.to_lock(&r)))
+        // The store checks and inserts in one write transaction: two LOCKs cannot both win.
+        let added = self.store.add_lock(self.space, lock, |along, below| {
+            conflict_to_path(along, &p, None, true, &[], shared)
+                .or_else(|| conflict_below(below, None, true, &[], shared))
+                .cloned()
+        });
+        Ok(match added.await? {
+            Ok(r) => Ok(self.to_lock(&r)),
+            Err(c) => Err(self.to_lock(&c)),
+        })
     }
 
-    async fn find(&self, path: &DavPath, token: &str) -> Result<Option<LockRow>, sqlx::Error> {
+    async fn find(&self, path: &DavPath, token: &str) -> StoreResult<Option<LockRecord>> {
         let p = self.space_path(path);
-        Ok(on_path(&self.db, self.space, &p)
+        Ok(self
+            .store
+            .locks_along(self.space, &p)
             .await?
             .into_iter()
             .find(|l| l.token == token))
     }
 }
 
-fn logged<T>(r: Result<T, sqlx::Error>, fallback: T) -> T {
+impl std::fmt::Debug for DbLocks {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DbLocks")
+            .field("space", &self.space)
+            .field("base", &self.base)
+            .field("prefix", &self.prefix)
+            .finish_non_exhaustive()
+    }
+}
+
+fn logged<T>(r: StoreResult<T>, fallback: T) -> T {
     r.unwrap_or_else(|e| {
         tracing::error!(error = %e, "lock database failed");
         fallback
@@ -236,11 +224,7 @@ impl DavLockSystem for DbLocks {
         let (path, token) = (path.clone(), token.to_string());
         async move {
             let found = logged(self.find(&path, &token).await, None).ok_or(())?;
-            let done = sqlx::query("DELETE FROM dav_locks WHERE token = $1")
-                .bind(&found.token)
-                .execute(&self.db)
-                .await;
-            if logged(done.map(|d| d.rows_affected()), 0) == 1 {
+            if logged(self.store.remove_lock(&found.token).await, false) {
                 Ok(())
             } else {
                 Err(())
@@ -260,15 +244,7 @@ impl DavLockSystem for DbLocks {
             let mut found = logged(self.find(&path, &token).await, None).ok_or(())?;
             found.timeout_s = timeout.map(|d| d.as_secs() as i64);
             found.expires_at = timeout.map(|d| Mtime::from(SystemTime::now() + d).0);
-            let done = sqlx::query(
-                "UPDATE dav_locks SET timeout_s = $1, expires_at = $2 WHERE token = $3",
-            )
-            .bind(found.timeout_s)
-            .bind(found.expires_at)
-            .bind(&found.token)
-            .execute(&self.db)
-            .await;
-            if let Err(e) = done {
+            if let Err(e) = self.store.refresh_lock(&found).await {
                 tracing::error!(error = %e, "lock database failed");
                 return Err(());
             }
@@ -289,13 +265,13 @@ impl DavLockSystem for DbLocks {
         let principal = principal.map(str::to_string);
         let tokens = submitted_tokens.to_vec();
         async move {
-            let along = logged(on_path(&self.db, self.space, &p).await, Vec::new());
+            let along = logged(self.store.locks_along(self.space, &p).await, Vec::new());
             let pr = principal.as_deref();
             if let Some(c) = conflict_to_path(&along, &p, pr, ignore_principal, &tokens, false) {
                 return Err(self.to_lock(c));
             }
             if deep {
-                let under = logged(below(&self.db, self.space, &p).await, Vec::new());
+                let under = logged(self.store.locks_below(self.space, &p).await, Vec::new());
                 if let Some(c) = conflict_below(&under, pr, ignore_principal, &tokens, false) {
                     return Err(self.to_lock(c));
                 }
@@ -308,7 +284,7 @@ impl DavLockSystem for DbLocks {
     fn discover(&self, path: &DavPath) -> LsFuture<'_, Vec<DavLock>> {
         let p = self.space_path(path);
         async move {
-            let along = logged(on_path(&self.db, self.space, &p).await, Vec::new());
+            let along = logged(self.store.locks_along(self.space, &p).await, Vec::new());
             applying(&along, &p)
                 .into_iter()
                 .map(|l| self.to_lock(l))
@@ -320,17 +296,7 @@ impl DavLockSystem for DbLocks {
     fn delete(&self, path: &DavPath) -> LsFuture<'_, Result<(), ()>> {
         let p = self.space_path(path);
         async move {
-            let k = key(&p);
-            let prefix = if p.is_root() { k.clone() } else { format!("{k}/") };
-            let done = sqlx::query(
-                "DELETE FROM dav_locks WHERE space_id = $1 AND (path = $2 OR substr(path, 1, $3) = $4)",
-            )
-            .bind(self.space.to_string())
-            .bind(&k)
-            .bind(prefix.chars().count() as i64)
-            .bind(&prefix)
-            .execute(&self.db)
-            .await;
+            let done = self.store.remove_locks_below(self.space, &p).await;
             logged(done.map(|_| Ok(())), Err(()))
         }
         .boxed()

@@ -1,160 +1,46 @@
-//! WebDAV locks (RFC 4918 §6, §9.10) in the metadata database: `DbLocks` is dav-server's
-//! `DavLockSystem` for one space. Locks name paths, expire by their timeout (an expired lock
-//! is ignored by every query and purged on the next LOCK) and survive restarts.
+//! WebDAV lock rules (RFC 4918 §6, §9.10) over the lock records the storage core keeps
+//! ([`LockRecord`]; [`super::lock_system::DbLocks`] is dav-server's `DavLockSystem` on them):
+//! which stored locks apply to a path, which conflict with a request, and which tokens a
+//! request submits. Locks name paths, expire by their timeout and survive restarts.
 //!
 //! The conflict rules are those of dav-server's `MemLs`, which passes litmus: a lock on an
 //! ancestor counts only when it is deep; an exclusive lock conflicts unless the request holds
 //! it; shared locks conflict only with exclusive requests.
 
 use http::HeaderMap;
-use sqlx::Row;
-
-use crate::spaces::{DbPool, DbRow};
 
 use super::headers::{IF, LOCK_TOKEN};
-use crate::spaces::{Mtime, SpacePath};
+use crate::spaces::{LockRecord, SpacePath};
 use crate::state::AppState;
 
-/// One stored lock.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LockRow {
-    /// `opaquelocktoken:<uuid>`.
-    pub token: String,
-    /// `/a/b` form of the locked path.
-    pub path: String,
-    /// The user who took it.
-    pub principal: Option<String>,
-    /// The content of the `<D:owner>` element the client sent, as XML.
-    pub owner_xml: Option<String>,
-    /// Requested timeout in seconds (`None` = infinite).
-    pub timeout_s: Option<i64>,
-    /// Expiry in unix ns (`None` = never).
-    pub expires_at: Option<i64>,
-    /// Shared (else exclusive).
-    pub shared: bool,
-    /// Depth infinity (else 0).
-    pub deep: bool,
-}
-
-/// The `/a/b` key of a space path.
-pub fn key(p: &SpacePath) -> String {
-    p.to_string()
-}
-
-/// The keys of `p` and all its ancestors, root first.
-fn ancestors_or_self(p: &SpacePath) -> Vec<String> {
-    let mut out = vec![key(&SpacePath::root())];
-    let mut cur = SpacePath::root();
-    for c in p.components() {
-        cur = cur.child(c).unwrap_or_else(|_| cur.clone());
-        out.push(key(&cur));
-    }
-    out
-}
-
-pub(super) const LIVE: &str = "(expires_at IS NULL OR expires_at > $2)";
-pub(super) const COLS: &str =
-    "token, path, principal, owner_xml, timeout_s, expires_at, shared, deep";
-
-pub(super) fn row(r: &DbRow) -> Result<LockRow, sqlx::Error> {
-    Ok(LockRow {
-        token: r.try_get(0)?,
-        path: r.try_get(1)?,
-        principal: r.try_get(2)?,
-        owner_xml: r.try_get(3)?,
-        timeout_s: r.try_get(4)?,
-        expires_at: r.try_get(5)?,
-        shared: r.try_get::<i64, _>(6)? != 0,
-        deep: r.try_get::<i64, _>(7)? != 0,
-    })
-}
-
-/// Live locks on `p` or its ancestors (all of them; callers apply the deep rule).
-pub async fn on_path<'c>(
-    db: impl sqlx::Executor<'c, Database = crate::spaces::Db>,
-    space: uuid::Uuid,
-    p: &SpacePath,
-) -> Result<Vec<LockRow>, sqlx::Error> {
-    let keys = ancestors_or_self(p);
-    let list: Vec<String> = (0..keys.len()).map(|i| format!("${}", i + 3)).collect();
-    let sql = format!(
-        "SELECT {COLS} FROM dav_locks WHERE space_id = $1 AND {LIVE} AND path IN ({})",
-        list.join(", ")
-    );
-    let mut q = sqlx::query(&sql)
-        .bind(space.to_string())
-        .bind(Mtime::now().0);
-    for k in &keys {
-        q = q.bind(k);
-    }
-    q.fetch_all(db).await?.iter().map(row).collect()
-}
-
-/// Live locks on `p` or below it.
-pub async fn below<'c>(
-    db: impl sqlx::Executor<'c, Database = crate::spaces::Db>,
-    space: uuid::Uuid,
-    p: &SpacePath,
-) -> Result<Vec<LockRow>, sqlx::Error> {
-    let k = key(p);
-    let prefix = if p.is_root() {
-        k.clone()
-    } else {
-        format!("{k}/")
-    };
-    let sql = format!(
-        "SELECT {COLS} FROM dav_locks WHERE space_id = $1 AND {LIVE} \
-         AND (path = $3 OR substr(path, 1, $4) = $5)"
-    );
-    sqlx::query(&sql)
-        .bind(space.to_string())
-        .bind(Mtime::now().0)
-        .bind(&k)
-        .bind(prefix.chars().count() as i64)
-        .bind(&prefix)
-        .fetch_all(db)
-        .await?
-        .iter()
-        .map(row)
-        .collect()
-}
-
-/// Every live lock of a space (for `lockdiscovery` in a listing).
-pub async fn of_space(db: &DbPool, space: uuid::Uuid) -> Result<Vec<LockRow>, sqlx::Error> {
-    let sql = format!("SELECT {COLS} FROM dav_locks WHERE space_id = $1 AND {LIVE}");
-    sqlx::query(&sql)
-        .bind(space.to_string())
-        .bind(Mtime::now().0)
-        .fetch_all(db)
-        .await?
-        .iter()
-        .map(row)
-        .collect()
-}
-
 /// The locks that apply to `p`: its own and the deep ones of its ancestors.
-pub fn applying<'a>(locks: &'a [LockRow], p: &SpacePath) -> Vec<&'a LockRow> {
-    let own = key(p);
-    let anc = ancestors_or_self(p);
+pub fn applying<'a>(locks: &'a [LockRecord], p: &SpacePath) -> Vec<&'a LockRecord> {
+    let own = LockRecord::key(p);
+    let anc = LockRecord::keys_along(p);
     locks
         .iter()
         .filter(|l| l.path == own || (l.deep && anc.contains(&l.path)))
         .collect()
 }
 
-fn holds(l: &LockRow, principal: Option<&str>, ignore_principal: bool, tokens: &[String]) -> bool {
+fn holds(
+    l: &LockRecord,
+    principal: Option<&str>,
+    ignore_principal: bool,
+    tokens: &[String],
+) -> bool {
     tokens.contains(&l.token) && (ignore_principal || principal == l.principal.as_deref())
 }
 
 /// The conflict rule along the path (MemLs `check_locks_to_path`).
 pub fn conflict_to_path<'a>(
-    locks: &'a [LockRow],
+    locks: &'a [LockRecord],
     p: &SpacePath,
     principal: Option<&str>,
     ignore_principal: bool,
     tokens: &[String],
     shared_ok: bool,
-) -> Option<&'a LockRow> {
+) -> Option<&'a LockRecord> {
     let mut held = false;
     let mut first_shared = None;
     for l in applying(locks, p) {
@@ -171,12 +57,12 @@ pub fn conflict_to_path<'a>(
 
 /// The conflict rule below a path (MemLs `check_locks_from_node`).
 pub(super) fn conflict_below<'a>(
-    locks: &'a [LockRow],
+    locks: &'a [LockRecord],
     principal: Option<&str>,
     ignore_principal: bool,
     tokens: &[String],
     shared_ok: bool,
-) -> Option<&'a LockRow> {
+) -> Option<&'a LockRecord> {
     locks
         .iter()
         .find(|l| (!l.shared || !shared_ok) && !holds(l, principal, ignore_principal, tokens))
@@ -218,7 +104,7 @@ pub async fn is_locked_for(
     headers: &HeaderMap,
 ) -> bool {
     let tokens = submitted_tokens(headers);
-    match on_path(state.store().db(), space, path).await {
+    match state.store().locks_along(space, path).await {
         Ok(locks) => conflict_to_path(&locks, path, None, true, &tokens, false).is_some(),
         Err(e) => {
             tracing::error!(error = %e, "lock lookup failed");
@@ -231,8 +117,8 @@ pub async fn is_locked_for(
 mod tests {
     use super::*;
 
-    fn lock(token: &str, path: &str, shared: bool, deep: bool) -> LockRow {
-        LockRow {
+    fn lock(token: &str, path: &str, shared: bool, deep: bool) -> LockRecord {
+        LockRecord {
             token: token.into(),
             path: path.into(),
             principal: Some("u".into()),
@@ -248,7 +134,7 @@ mod tests {
     fn conflicts_follow_memls_rules() {
         let p = SpacePath::parse("a/b").unwrap();
         let t = |s: &str| vec![s.to_string()];
-        type Case = (Vec<LockRow>, Vec<String>, bool, Option<&'static str>);
+        type Case = (Vec<LockRecord>, Vec<String>, bool, Option<&'static str>);
         let cases: Vec<Case> = vec![
             (vec![lock("x", "/a", false, false)], vec![], false, None),
             (vec![lock("x", "/a", false, true)], vec![], false, Some("x")),

@@ -1,10 +1,10 @@
 //! WebDAV on spaces (SPEC §5): the three roots of SPEC §1, dav-server over the storage core
 //! for the RFC 4918 methods, our own PROPFIND with the ownCloud properties, locks and dead
-//! properties in the metadata database, and `POST` on a folder handed to tus creation.
+//! properties kept by the storage core, and `POST` on a folder handed to tus creation.
 //!
 //! Shape (research/dav-server.md §5.1): [`dispatch`] authenticates and resolves the URL,
 //! answers `OPTIONS`/`PROPFIND`/`POST` itself and passes the rest to a dav-server handler
-//! built for the request's space ([`fs::SpacesFs`], [`locks::DbLocks`]), whose answer
+//! built for the request's space ([`fs::SpacesFs`], [`lock_system::DbLocks`]), whose answer
 //! [`decorate`] completes.
 
 pub mod ctx;

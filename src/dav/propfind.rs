@@ -15,12 +15,10 @@ use super::error::DavError;
 use super::headers::{
     DEPTH, NS_DAV, NS_OC, NS_SABRE, PREFER, PREFERENCE_APPLIED, XML_CONTENT_TYPE,
 };
-use super::locks;
 use super::propfind_req::{Depth, PropRequest, parse_body, parse_depth, prefers_minimal};
 use super::propfind_xml::{At, Dir, Entry, Listing, Renderer};
-use super::props::{self, Scope};
 use super::resolve::Target;
-use crate::spaces::{Node, SpacePath, Store, User};
+use crate::spaces::{Node, NodeScope, SpacePath, Store, User};
 use crate::state::AppState;
 
 /// Largest PROPFIND body accepted.
@@ -79,15 +77,15 @@ pub async fn handle(
     let space = target.space_uuid();
     let node = store.resolve(space, &target.path()).await?;
     let scope = match depth {
-        Depth::Zero => Scope::Node {
+        Depth::Zero => NodeScope::Node {
             id: node.id,
             children: false,
         },
-        Depth::One => Scope::Node {
+        Depth::One => NodeScope::Node {
             id: node.id,
             children: true,
         },
-        Depth::Infinity => Scope::Space(space),
+        Depth::Infinity => NodeScope::Space(space),
     };
     let listing = Listing {
         space: target.space.clone(),
@@ -120,7 +118,7 @@ struct Walk {
     /// The requester, for `oc:favorite`.
     user: User,
     /// The nodes the listing covers, for the per-listing lookups.
-    scope: Scope,
+    scope: NodeScope,
     rest: SpacePath,
     root: Node,
     depth: Depth,
@@ -130,18 +128,15 @@ struct Walk {
 /// properties, favorites, locks and quota.
 async fn lookups(listing: &mut Listing, walk: &Walk) -> Result<(), DavError> {
     let (store, request) = (&walk.store, &listing.request);
-    let db = store.db();
     let space = listing.space.id.space;
     if wants_dead(request) {
-        listing.dead = props::for_scope(db, walk.scope).await?;
+        listing.dead = store.dead_props(walk.scope).await?;
     }
     if wants(request, NS_OC, &["favorite"]) {
-        listing.favorites = props::favorites(db, &walk.user, walk.scope).await?;
+        listing.favorites = store.favorites(walk.user.id, walk.scope).await?;
     }
     if wants(request, NS_DAV, &["lockdiscovery"]) {
-        listing.locks = locks::of_space(db, space)
-            .await
-            .map_err(|e| DavError::Internal(e.into()))?;
+        listing.locks = store.locks_of_space(space).await?;
     }
     if wants(request, NS_DAV, &["quota-available-bytes"]) {
         listing.quota = Some(store.quota(space).await?);

@@ -11,11 +11,11 @@ use quick_xml::escape::partial_escape;
 
 use super::headers::{NS_DAV, NS_OC};
 use super::href::{HREF, escape, href};
-use super::locks::{LockRow, applying};
+use super::locks::applying;
 use super::propfind_req::{PropName, PropRequest};
-use super::props::{DeadProp, strip_declaration};
+use super::props::strip_declaration;
 use super::xml_write::{element_with, empty_element, propstat, push_oc_checksums};
-use crate::spaces::{Mtime, Node, NodeId, Quota, Role, Space, SpacePath};
+use crate::spaces::{DeadProp, LockRecord, Mtime, Node, NodeId, Quota, Role, Space, SpacePath};
 
 /// Everything a listing's responses are rendered from.
 pub struct Listing {
@@ -38,7 +38,7 @@ pub struct Listing {
     /// The requester's favorites.
     pub favorites: HashSet<NodeId>,
     /// Live locks of the space.
-    pub locks: Vec<LockRow>,
+    pub locks: Vec<LockRecord>,
     /// The space quota, when a quota property was asked for.
     pub quota: Option<Quota>,
 }

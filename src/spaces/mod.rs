@@ -15,9 +15,11 @@ mod error;
 mod fsck;
 pub mod ids;
 mod local_sink;
+mod locks;
 pub mod model;
 mod moves;
 pub mod path;
+mod props;
 mod quota;
 mod tree;
 mod uploads;
@@ -33,10 +35,12 @@ pub use db::{Db, DbPool, DbRow};
 pub use error::{StoreError, StoreResult};
 pub use fsck::{FsckProblem, FsckReport};
 pub use ids::{NodeId, ResourceId, SpaceId, SpaceRef, UserId};
+pub use locks::LockRecord;
 pub use model::{
     Mtime, NewSpace, NewUser, Node, NodeKind, Quota, Role, Space, SpaceKind, User, Version,
 };
 pub use path::{InvalidPath, SpacePath};
+pub use props::{DeadProp, NodeScope, PropChange};
 pub use tree::{Committed, NewContent, Precondition};
 pub use uploads::{ConcatRole, Upload};
 
