@@ -244,10 +244,26 @@ pub(super) mod tests {
     use crate::spaces::{NewUser, User};
 
     /// A store in a temporary directory with one user (whose personal space has the user's
-    /// uuid).
+    /// uuid). Its metadata is in SQLite there, or in a fresh database on the PostgreSQL server
+    /// named by `SPACEDAV_TEST_POSTGRES` (as in tests/common).
     pub(in crate::spaces) async fn fixture() -> (Store, User, tempfile::TempDir) {
+        use sqlx::Connection;
         let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}", dir.path().join("meta.db").display());
+        let url = match std::env::var("SPACEDAV_TEST_POSTGRES") {
+            Ok(server) => {
+                let server = server.trim_end_matches('/');
+                let mut admin = sqlx::PgConnection::connect(&format!("{server}/postgres"))
+                    .await
+                    .unwrap();
+                let name = format!("spacedav_{}", Uuid::new_v4().simple());
+                sqlx::query(&format!("CREATE DATABASE {name} TEMPLATE template0"))
+                    .execute(&mut admin)
+                    .await
+                    .unwrap();
+                format!("{server}/{name}")
+            }
+            Err(_) => format!("sqlite://{}", dir.path().join("meta.db").display()),
+        };
         let store = Store::open_local(&url, dir.path().join("blobs"), Uuid::new_v4())
             .await
             .unwrap();
