@@ -63,7 +63,9 @@ impl Sqlite {
         // Creates the file and switches it to WAL (a persistent setting) before the pool opens
         // it through the Any driver, whose URL cannot carry these settings.
         let mut keeper = sqlite.connect().await?;
-        keeper.execute("SELECT 1").await?;
+        // Its first read takes the shared lock on the database file that a WAL-mode connection
+        // keeps while open; a closing connection deletes the WAL only when no one holds it.
+        keeper.execute("SELECT count(*) FROM sqlite_master").await?;
         let pool = AnyPoolOptions::new()
             .max_connections(8)
             .after_connect(|conn, _| {
@@ -135,5 +137,40 @@ impl MetaBackend for Postgres {
     async fn durable(&self) -> StoreResult<()> {
         // `synchronous_commit = on` (the default): a commit returns once its WAL is flushed.
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Group commit syncs the WAL file it opened at start; SQLite deletes that file when its
+    /// last connection closes, so the backend must keep one open whatever the pool does.
+    #[tokio::test]
+    async fn the_sqlite_wal_outlives_every_pooled_connection() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("meta.db").display());
+        let (pool, backend) = connect(&url).await.unwrap();
+        let mut tx = backend.begin_write(&pool).await.unwrap();
+        sqlx::query("DELETE FROM reservations")
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        pool.close().await;
+        // Without the backend's own connection, closing this one would delete the WAL.
+        use sqlx::Connection;
+        let last = SqliteConnectOptions::from_str(&url)
+            .unwrap()
+            .connect()
+            .await;
+        last.unwrap().close().await.unwrap();
+        // Pooled connections finish closing on their worker threads after `close` returns:
+        // watch for a second.
+        for _ in 0..20 {
+            assert!(dir.path().join("meta.db-wal").exists());
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        backend.durable().await.unwrap();
     }
 }

@@ -12,13 +12,13 @@ use super::model::{Mtime, Node, NodeKind, Space, SpaceKind, User};
 
 /// The SQL driver every metadata query runs on. Everything else names the aliases below, so
 /// the driver is chosen in this one place.
-pub type Db = sqlx::Any;
+pub(crate) type Db = sqlx::Any;
 /// A result row of [`Db`].
-pub type DbRow = <Db as sqlx::Database>::Row;
+pub(crate) type DbRow = <Db as sqlx::Database>::Row;
 /// One connection (or open transaction, through `&mut *tx`) of [`Db`].
-pub type DbConn = <Db as sqlx::Database>::Connection;
+pub(crate) type DbConn = <Db as sqlx::Database>::Connection;
 /// The connection pool of [`Db`].
-pub type DbPool = sqlx::Pool<Db>;
+pub(crate) type DbPool = sqlx::Pool<Db>;
 
 /// Columns of `nodes` in the order [`node_from_row`] reads them.
 pub(crate) const NODE_COLS: &str = "id, space_id, parent_id, name, kind, size, mtime, etag, \

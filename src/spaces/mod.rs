@@ -4,6 +4,10 @@
 //! [`Store`] is the one facade every protocol layer uses. Writes follow "bytes first, then one
 //! commit": content is streamed into a fresh blob, then a single transaction switches the node to
 //! it and propagates etags and subtree sizes up to the space root.
+//!
+//! Two small traits keep the backends replaceable below this facade: metadata runs on any
+//! [`backend::MetaBackend`] (SQLite or PostgreSQL; one schema, one set of queries), bytes on
+//! any [`BlobStore`]. All SQL lives in this module; the protocol layers see domain types only.
 
 mod accounts;
 mod backend;
@@ -29,9 +33,10 @@ use std::time::{Duration, SystemTime};
 
 use uuid::Uuid;
 
+use db::{Db, DbPool};
+
 pub use blob::{BlobReader, BlobSink, BlobStore, LocalBlobs};
 pub use checksum::{Algorithm, Checksums, Digests, HashPipe, Hasher};
-pub use db::{Db, DbPool, DbRow};
 pub use error::{StoreError, StoreResult};
 pub use fsck::{FsckProblem, FsckReport};
 pub use ids::{NodeId, ResourceId, SpaceId, SpaceRef, UserId};
@@ -103,12 +108,6 @@ impl Store {
     /// concurrent callers share one fsync.
     pub async fn durable(&self) -> StoreResult<()> {
         self.backend.durable().await
-    }
-
-    /// The metadata database pool, for protocol layers that keep their own tables
-    /// (upload sessions, locks, properties) in the same database.
-    pub fn db(&self) -> &DbPool {
-        &self.db
     }
 
     /// Start a transaction that will write; it holds the database's write lock from its
