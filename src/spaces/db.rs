@@ -45,13 +45,18 @@ pub(crate) fn node_from_row(row: &DbRow) -> StoreResult<Node> {
         mtime: Mtime(row.try_get("mtime")?),
         etag: row.try_get("etag")?,
         content_type: row.try_get("content_type")?,
-        checksums: Checksums {
-            sha1: row.try_get("sha1")?,
-            md5: row.try_get("md5")?,
-            adler32: row.try_get("adler32")?,
-        },
+        checksums: checksums_from_row(row)?,
         blob: row.try_get("blob")?,
         version: row.try_get("version")?,
+    })
+}
+
+/// The `sha1`, `md5` and `adler32` columns of a `nodes` or `versions` row.
+pub(crate) fn checksums_from_row(row: &DbRow) -> StoreResult<Checksums> {
+    Ok(Checksums {
+        sha1: row.try_get("sha1")?,
+        md5: row.try_get("md5")?,
+        adler32: row.try_get("adler32")?,
     })
 }
 

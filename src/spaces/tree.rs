@@ -345,11 +345,7 @@ impl Store {
                     size: row.try_get::<i64, _>("size")?.max(0) as u64,
                     mtime: Mtime(row.try_get("mtime")?),
                     etag: row.try_get("etag")?,
-                    checksums: Checksums {
-                        sha1: row.try_get("sha1")?,
-                        md5: row.try_get("md5")?,
-                        adler32: row.try_get("adler32")?,
-                    },
+                    checksums: db::checksums_from_row(row)?,
                     created_at: row.try_get("created_at")?,
                 })
             })
