@@ -1,76 +1,9 @@
-//! Storage core: the guarantees every protocol layer builds on (issue 2).
+//! The tree: accounts and spaces, resolve, commit with propagation, move and copy, the
+//! compare-and-set on concurrent commits, and the refusals.
 
-mod common;
+use spacedav::spaces::{NewSpace, NewUser, Precondition, Role, SpacePath, StoreError};
 
-use std::time::Duration;
-
-use spacedav::auth::hash_password;
-use spacedav::spaces::{
-    Hasher, NewContent, NewSpace, NewUser, Node, Precondition, Role, SpacePath, Store, StoreError,
-    User,
-};
-use tokio::io::AsyncReadExt;
-use uuid::Uuid;
-
-struct Fixture {
-    store: Store,
-    user: User,
-    _dir: tempfile::TempDir,
-}
-
-async fn fixture() -> Fixture {
-    let dir = tempfile::tempdir().unwrap();
-    let url = common::metadata_url(dir.path()).await;
-    let store = Store::open_local(&url, dir.path().join("blobs"), Uuid::new_v4())
-        .await
-        .unwrap();
-    let user = store
-        .create_user(NewUser {
-            name: "Alice".into(),
-            display_name: String::new(),
-            email: None,
-            password_hash: hash_password("pw"),
-            is_admin: false,
-        })
-        .await
-        .unwrap();
-    Fixture {
-        store,
-        user,
-        _dir: dir,
-    }
-}
-
-fn p(s: &str) -> SpacePath {
-    SpacePath::parse(s).unwrap()
-}
-
-/// Write `data` into a fresh blob the way every write path does: stream, hash, finish.
-async fn blob_with(store: &Store, data: &[u8]) -> NewContent {
-    let mut sink = store.blobs().create().await.unwrap();
-    sink.write(data).await.unwrap();
-    let mut h = Hasher::new(false);
-    h.update(data);
-    NewContent {
-        blob: sink.finish().await.unwrap(),
-        size: data.len() as u64,
-        checksums: h.finish().recorded,
-        mtime: None,
-        content_type: None,
-        reservation: None,
-    }
-}
-
-async fn content(store: &Store, node: &Node) -> Vec<u8> {
-    read_blob(store, node.blob.as_deref().unwrap()).await
-}
-
-async fn read_blob(store: &Store, key: &str) -> Vec<u8> {
-    let mut r = store.blobs().open(key, None).await.unwrap();
-    let mut v = Vec::new();
-    r.read_to_end(&mut v).await.unwrap();
-    v
-}
+use crate::{blob_with, content, fixture, p};
 
 #[tokio::test]
 async fn user_gets_personal_space_with_same_uuid_and_manager_role() {
@@ -99,45 +32,6 @@ async fn user_gets_personal_space_with_same_uuid_and_manager_role() {
         })
         .await;
     assert!(matches!(again, Err(StoreError::NameTaken(_))));
-}
-
-#[tokio::test]
-async fn failure_between_blob_write_and_commit_keeps_old_content_and_sweep_collects_orphan() {
-    let f = fixture().await;
-    let space = f.user.id.0;
-    let old = blob_with(&f.store, b"old content").await;
-    f.store
-        .commit_file(space, &p("f.txt"), old, Precondition::None)
-        .await
-        .unwrap();
-
-    // The new bytes are durable in a blob, but the commit fails (the precondition no longer
-    // holds), as if the process had died between the two steps.
-    let new = blob_with(&f.store, b"new content that never lands").await;
-    let orphan = new.blob.clone();
-    let err = f
-        .store
-        .commit_file(space, &p("f.txt"), new, Precondition::Etag("stale".into()))
-        .await
-        .unwrap_err();
-    assert!(matches!(err, StoreError::PreconditionFailed), "{err:?}");
-
-    let node = f.store.resolve(space, &p("f.txt")).await.unwrap();
-    assert_eq!(content(&f.store, &node).await, b"old content");
-    assert_eq!(node.size, 11);
-
-    // A blob still being written (younger than the grace period) survives the sweep ...
-    assert_eq!(
-        f.store
-            .sweep_blobs(Duration::from_secs(3600))
-            .await
-            .unwrap(),
-        0
-    );
-    // ... an old unreferenced one goes; the referenced one stays.
-    assert_eq!(f.store.sweep_blobs(Duration::ZERO).await.unwrap(), 1);
-    assert!(f.store.blobs().len(&orphan).await.is_err());
-    assert_eq!(content(&f.store, &node).await, b"old content");
 }
 
 #[tokio::test]
@@ -373,69 +267,6 @@ async fn missing_parent_existing_folder_and_quota_are_refused() {
 }
 
 #[tokio::test]
-async fn fsck_finds_a_blob_whose_bytes_changed_behind_the_database() {
-    let f = fixture().await;
-    let space = f.user.id.0;
-    let c = blob_with(&f.store, b"original").await;
-    f.store
-        .commit_file(space, &p("good"), c, Precondition::None)
-        .await
-        .unwrap();
-    let c = blob_with(&f.store, b"tampered").await;
-    let bad = f
-        .store
-        .commit_file(space, &p("bad"), c, Precondition::None)
-        .await
-        .unwrap()
-        .node;
-    let report = f.store.fsck().await.unwrap();
-    assert_eq!((report.checked, report.problems.len()), (2, 0));
-
-    // Flip the stored bytes of one file (same length) without telling the database.
-    let key = bad.blob.unwrap();
-    let file = f._dir.path().join("blobs").join(&key[..2]).join(&key);
-    std::fs::write(&file, b"TAMPERED").unwrap();
-    let report = f.store.fsck().await.unwrap();
-    assert_eq!(report.problems.len(), 1);
-    assert_eq!(report.problems[0].node.name, "bad");
-    assert!(
-        report.problems[0].reason.starts_with("SHA1"),
-        "{}",
-        report.problems[0].reason
-    );
-}
-
-#[tokio::test]
-async fn deleting_frees_blobs_at_once_unless_a_copy_still_shares_them() {
-    let f = fixture().await;
-    let space = f.user.id.0;
-    let c = blob_with(&f.store, b"shared bytes").await;
-    let key = c.blob.clone();
-    f.store
-        .commit_file(space, &p("a"), c, Precondition::None)
-        .await
-        .unwrap();
-    f.store
-        .copy(space, &p("a"), &p("b"), false, true)
-        .await
-        .unwrap();
-    f.store.delete(space, &p("a")).await.unwrap();
-    assert_eq!(
-        f.store.blobs().len(&key).await.unwrap(),
-        12,
-        "the copy still uses it"
-    );
-    let c = blob_with(&f.store, b"other").await;
-    f.store
-        .commit_file(space, &p("c"), c, Precondition::None)
-        .await
-        .unwrap();
-    // Overwriting by MOVE frees the replaced file's blob once nothing else names it.
-    f.store.rename(space, &p("c"), &p("b"), true).await.unwrap();
-    assert!(f.store.blobs().len(&key).await.is_err(), "blob freed");
-}
-
-#[tokio::test]
 async fn paths_deeper_than_one_join_resolve_and_files_do_not_act_as_folders() {
     let f = fixture().await;
     let space = f.user.id.0;
@@ -469,31 +300,4 @@ async fn paths_deeper_than_one_join_resolve_and_files_do_not_act_as_folders() {
             .size,
         4
     );
-}
-
-#[tokio::test]
-async fn overwrites_keep_versions_newest_first_with_readable_content() {
-    let f = fixture().await;
-    let space = f.user.id.0;
-    let mut states = Vec::new();
-    for data in [&b"one"[..], b"two!", b"three"] {
-        let c = blob_with(&f.store, data).await;
-        let committed = f
-            .store
-            .commit_file(space, &p("v"), c, Precondition::None)
-            .await;
-        states.push(committed.unwrap().node);
-    }
-    let versions = f.store.versions(states[2].id).await.unwrap();
-    assert_eq!(versions.len(), 2);
-    for (v, (old, data)) in versions
-        .iter()
-        .zip([(&states[1], &b"two!"[..]), (&states[0], b"one")])
-    {
-        assert_eq!((&v.etag, v.size, v.mtime), (&old.etag, old.size, old.mtime));
-        assert_eq!(v.checksums, old.checksums);
-        assert_eq!(read_blob(&f.store, &v.blob).await, data);
-    }
-    let root = f.store.versions(states[2].parent.unwrap()).await.unwrap();
-    assert!(root.is_empty(), "folders have no versions");
 }
