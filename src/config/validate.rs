@@ -315,10 +315,7 @@ fn uuid(v: &RawValue) -> Result<Uuid, String> {
 
 fn metadata_url(v: &RawValue) -> Result<String, String> {
     let s = non_empty(v)?.trim();
-    if !["sqlite:", "postgres:", "postgresql:"]
-        .iter()
-        .any(|scheme| s.starts_with(scheme))
-    {
+    if !crate::spaces::is_metadata_url(s) {
         return Err("unsupported database URL: expected sqlite:// or postgres://".into());
     }
     Ok(s.to_string())

@@ -29,18 +29,43 @@ pub(crate) trait MetaBackend: Send + Sync + 'static {
     async fn durable(&self) -> StoreResult<()>;
 }
 
+/// The databases a metadata URL can name.
+enum Kind {
+    Sqlite,
+    Postgres,
+}
+
+impl Kind {
+    /// The backend `url` names by its scheme, if it is one this build serves.
+    fn of(url: &str) -> Option<Kind> {
+        if url.starts_with("sqlite:") {
+            Some(Kind::Sqlite)
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            Some(Kind::Postgres)
+        } else {
+            None
+        }
+    }
+}
+
+/// Whether `url` names a metadata database this build can open (checked by the config
+/// before anything is opened).
+pub fn is_metadata_url(url: &str) -> bool {
+    Kind::of(url).is_some()
+}
+
 /// Connect to the metadata database at `url` (`sqlite:` or `postgres:`), run the embedded
 /// migrations, and return the pool with the backend that serves it.
 pub(crate) async fn connect(url: &str) -> StoreResult<(DbPool, Arc<dyn MetaBackend>)> {
     sqlx::any::install_default_drivers();
-    let (pool, backend): (DbPool, Arc<dyn MetaBackend>) = if url.starts_with("sqlite:") {
-        Sqlite::connect(url).await?
-    } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
-        Postgres::connect(url).await?
-    } else {
-        return Err(StoreError::Db(sqlx::Error::Configuration(
-            format!("metadata database URL {url:?}: expected sqlite: or postgres:").into(),
-        )));
+    let (pool, backend): (DbPool, Arc<dyn MetaBackend>) = match Kind::of(url) {
+        Some(Kind::Sqlite) => Sqlite::connect(url).await?,
+        Some(Kind::Postgres) => Postgres::connect(url).await?,
+        None => {
+            return Err(StoreError::Db(sqlx::Error::Configuration(
+                format!("metadata database URL {url:?}: expected sqlite: or postgres:").into(),
+            )));
+        }
     };
     sqlx::migrate!("./migrations").run(&pool).await?;
     Ok((pool, backend))

@@ -35,6 +35,7 @@ use uuid::Uuid;
 
 use db::{Db, DbPool};
 
+pub use backend::is_metadata_url;
 pub use blob::{BlobReader, BlobSink, BlobStore, LocalBlobs};
 pub use checksum::{Algorithm, Checksums, Digests, HashPipe, Hasher};
 pub use error::{StoreError, StoreResult};
