@@ -86,6 +86,8 @@ pub struct Config {
     pub propfind_depth_infinity: bool,
     /// Password of the `admin` user created on first start; `None` = random, printed once.
     pub admin_password: Option<String>,
+    /// Bearer token `/metrics` requires; `None` = anonymous (README "Operations").
+    pub metrics_token: Option<String>,
 }
 
 impl fmt::Debug for Config {
@@ -111,6 +113,10 @@ impl fmt::Debug for Config {
             .field(
                 "admin_password",
                 &self.admin_password.as_ref().map(|_| REDACTED),
+            )
+            .field(
+                "metrics_token",
+                &self.metrics_token.as_ref().map(|_| REDACTED),
             )
             .finish()
     }
@@ -142,6 +148,7 @@ impl Config {
             log_format: LogFormat::Text,
             propfind_depth_infinity: false,
             admin_password: None,
+            metrics_token: None,
         }
     }
 
@@ -235,6 +242,7 @@ pub fn load(sources: &Sources) -> Result<Loaded, ConfigError> {
         log_format: settings.log_format,
         propfind_depth_infinity: settings.propfind_depth_infinity,
         admin_password: settings.admin_password,
+        metrics_token: settings.metrics_token,
     };
     Ok(Loaded { config, notes })
 }

@@ -90,6 +90,7 @@ impl IntoResponse for AuthError {
             header::WWW_AUTHENTICATE,
             HeaderValue::from_static(CHALLENGE),
         );
+        crate::http::note_cause(&mut res, &self);
         res
     }
 }

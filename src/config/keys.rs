@@ -86,6 +86,7 @@ pub(crate) const KEYS: &[Key] = &[
     key("log", "format", Kind::LogFormat),
     key("dav", "propfind_depth_infinity", Kind::Bool),
     key("admin", "password", Kind::Secret),
+    key("metrics", "token", Kind::Secret),
 ];
 
 /// The key `section.name`, if there is one.

@@ -76,6 +76,7 @@ pub(crate) struct Settings {
     pub log_format: LogFormat,
     pub propfind_depth_infinity: bool,
     pub admin_password: Option<String>,
+    pub metrics_token: Option<String>,
 }
 
 struct Checker<'a> {
@@ -188,6 +189,16 @@ pub(crate) fn validate(layers: &Layers) -> Result<Settings, ConfigError> {
         Ok(s.to_string())
     });
 
+    let metrics_token = c.get("metrics.token", |v| {
+        let s = text(v)?;
+        if s.len() < MIN_SECRET_LEN {
+            return Err(format!(
+                "too short: use at least {MIN_SECRET_LEN} characters"
+            ));
+        }
+        Ok(s.to_string())
+    });
+
     let max_upload_size = max_upload_size.unwrap_or(defaults::MAX_UPLOAD_SIZE);
     let max_chunk_size = max_chunk_size.unwrap_or(defaults::MAX_CHUNK_SIZE);
     if max_chunk_size > max_upload_size {
@@ -220,6 +231,7 @@ pub(crate) fn validate(layers: &Layers) -> Result<Settings, ConfigError> {
         log_format: log_format.unwrap_or_default(),
         propfind_depth_infinity: propfind_depth_infinity.unwrap_or(false),
         admin_password,
+        metrics_token,
     };
     if c.problems.is_empty() {
         Ok(settings)

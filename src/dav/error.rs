@@ -168,6 +168,8 @@ impl IntoResponse for DavError {
             DavError::Internal(_) => "Internal Server Error".to_string(),
             other => other.to_string(),
         };
-        sabre_response(status, &message)
+        let mut res = sabre_response(status, &message);
+        crate::http::note_cause(&mut res, &self);
+        res
     }
 }

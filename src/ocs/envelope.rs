@@ -152,6 +152,7 @@ impl OcsError {
                 HeaderValue::from_static(CHALLENGE),
             );
         }
+        crate::http::note_cause(&mut res, &self);
         res
     }
 }

@@ -1,6 +1,11 @@
 //! `StoreError`: every way a storage-core operation can fail. HTTP layers map it to statuses.
+//!
+//! Database and blob-store failures enter only through the `From` impls below, which count them
+//! (`spacedav_store_errors_total`, README "Operations"): every `?` on a sqlx or I/O error is
+//! counted once, whichever layer later maps it to a status.
 
 use super::path::InvalidPath;
+use crate::metrics::{StoreComponent, metrics};
 
 /// A storage-core failure.
 #[derive(Debug, thiserror::Error)]
@@ -46,13 +51,27 @@ pub enum StoreError {
     NameTaken(String),
     /// Blob store I/O failed.
     #[error("blob store: {0}")]
-    Io(#[from] std::io::Error),
+    Io(#[source] std::io::Error),
     /// The metadata database failed.
     #[error("metadata database: {0}")]
-    Db(#[from] sqlx::Error),
+    Db(#[source] sqlx::Error),
     /// A migration failed at start-up.
     #[error("migration: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+}
+
+impl From<std::io::Error> for StoreError {
+    fn from(e: std::io::Error) -> Self {
+        metrics().store_error(StoreComponent::Blobs);
+        StoreError::Io(e)
+    }
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        metrics().store_error(StoreComponent::Database);
+        StoreError::Db(e)
+    }
 }
 
 /// Result alias for the storage core.

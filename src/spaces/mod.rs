@@ -111,6 +111,25 @@ impl Store {
         self.backend.durable().await
     }
 
+    /// Whether the metadata database answers a query on its schema (the readiness probe).
+    pub async fn check_database(&self) -> StoreResult<()> {
+        sqlx::query("SELECT id FROM users LIMIT 1")
+            .fetch_optional(&self.db)
+            .await?;
+        Ok(())
+    }
+
+    /// Whether the blob store answers (the readiness probe).
+    pub async fn check_blobs(&self) -> StoreResult<()> {
+        Ok(self.blobs.check().await?)
+    }
+
+    /// Close the database connections, waiting for those in use; every later database call
+    /// fails. For an orderly end of the process, and for tests of a lost database.
+    pub async fn close(&self) {
+        self.db.close().await;
+    }
+
     /// Start a transaction that will write; it holds the database's write lock from its
     /// first statement, so its reads and writes see one state.
     pub(crate) async fn begin_write(&self) -> StoreResult<sqlx::Transaction<'static, Db>> {

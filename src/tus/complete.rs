@@ -9,6 +9,7 @@ use super::service::{
     Completion, Creation, Creator, Progress, TusService, file_permissions, now_ns,
 };
 use crate::auth::transfer::TransferError;
+use crate::metrics::{UploadEvent, metrics};
 use crate::spaces::{ConcatRole, Hasher, NewContent, Precondition, StoreError, Upload};
 
 impl TusService {
@@ -29,6 +30,7 @@ impl TusService {
         if store.blob_in_use(&session.blob, Some(session.id)).await? {
             let node = store.resolve(session.space, &target).await?;
             store.mark_upload_done(session.id, node.id).await?;
+            metrics().upload(UploadEvent::Completed);
             session.done = true;
             return Ok(Some(self.completion(session, node)));
         }
@@ -73,6 +75,7 @@ impl TusService {
             .store
             .mark_upload_done(session.id, committed.node.id)
             .await?;
+        metrics().upload(UploadEvent::Completed);
         session.done = true;
         session.node = Some(committed.node.id);
         Ok(Some(self.completion(session, committed.node)))
@@ -170,6 +173,7 @@ impl TusService {
             node: None,
         };
         self.0.store.insert_upload(&session).await?;
+        metrics().upload(UploadEvent::Created);
         let hasher = self
             .hash_blob(&session.blob, total, session.wants_sha256())
             .await?;

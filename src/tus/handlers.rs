@@ -66,7 +66,9 @@ fn error_response(state: &AppState, e: &TusError) -> Response {
     let mut res = if status.is_server_error() {
         crate::http::with_cause(status, e)
     } else {
-        (status, e.body()).into_response()
+        let mut res = (status, e.body()).into_response();
+        crate::http::note_cause(&mut res, e);
+        res
     };
     match e {
         TusError::UnsupportedVersion => {

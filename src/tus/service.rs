@@ -19,6 +19,7 @@ use super::metadata::{Metadata, UploadInfo};
 use super::parse::{Concat, Length};
 use crate::auth::transfer::{TransferError, TransferKeys};
 use crate::config::Config;
+use crate::metrics::{UploadEvent, metrics};
 use crate::spaces::{
     Algorithm, ConcatRole, Hasher, Mtime, Node, Role, Space, SpacePath, Store, StoreError, Upload,
     UserId,
@@ -321,6 +322,7 @@ impl TusService {
             node: None,
         };
         self.0.store.insert_upload(&session).await?;
+        metrics().upload(UploadEvent::Created);
         let token = self.token(&session);
         let completion = if session.is_complete() {
             let hasher = Hasher::new(session.wants_sha256());
@@ -344,7 +346,9 @@ impl TusService {
         if session.done {
             return Err(TusError::UploadNotFound);
         }
-        self.discard(&session).await
+        self.discard(&session).await?;
+        metrics().upload(UploadEvent::Terminated);
+        Ok(())
     }
 
     /// Remove a session that will never become a file: row, reservation, unreferenced bytes.
@@ -400,6 +404,9 @@ impl TusService {
             };
             self.discard(&s).await?;
             removed += 1;
+            if !s.done {
+                metrics().upload(UploadEvent::Expired);
+            }
         }
         Ok(removed)
     }
