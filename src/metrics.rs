@@ -245,6 +245,15 @@ impl Metrics {
             "Commits made durable by one WAL fsync (SQLite group commit)",
             m.commit_batch.clone(),
         );
+        // Series with known label values start at 0, so alerts on them see a value from the
+        // first scrape on.
+        for event in ["created", "completed", "expired", "terminated"] {
+            m.uploads.get_or_create_owned(&EventLabels { event });
+        }
+        for component in ["database", "blobs"] {
+            m.store_errors
+                .get_or_create_owned(&ComponentLabels { component });
+        }
         Metrics { registry, ..m }
     }
 

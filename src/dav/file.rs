@@ -17,7 +17,10 @@ use crate::spaces::{
     Store,
 };
 
+/// Blob I/O reaches WebDAV directly (writes, reads), not through `StoreError`, so it is counted
+/// here (`spacedav_store_errors_total{component="blobs"}`).
 fn io_failure(e: std::io::Error) -> FsError {
+    crate::metrics::metrics().store_error(crate::metrics::StoreComponent::Blobs);
     tracing::error!(error = %e, "webdav blob i/o failed");
     FsError::GeneralFailure
 }

@@ -108,7 +108,16 @@ pub enum TusError {
     Storage(#[from] StoreError),
     /// Blob I/O failed.
     #[error("blob i/o: {0}")]
-    Io(#[from] std::io::Error),
+    Io(#[source] std::io::Error),
+}
+
+/// Blob I/O reaches the tus service directly (staging appends, reads), not through
+/// `StoreError`, so it is counted here (`spacedav_store_errors_total{component="blobs"}`).
+impl From<std::io::Error> for TusError {
+    fn from(e: std::io::Error) -> Self {
+        crate::metrics::metrics().store_error(crate::metrics::StoreComponent::Blobs);
+        TusError::Io(e)
+    }
 }
 
 impl TusError {

@@ -7,4 +7,5 @@ mod common;
 mod auth;
 mod graph;
 mod ocs;
+mod ops;
 mod plumbing;
