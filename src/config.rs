@@ -3,8 +3,10 @@
 //! `Config` is the validated result the rest of the server reads; nothing else parses TOML or env.
 //! Loading goes in three steps, each in its own module: `layers` stacks the raw values of every
 //! source, `validate` interprets them and collects every problem, `secrets` reads `*_file`
-//! secrets and generates/persists the storage id and secrets under the data root.
+//! secrets and generates/persists the storage id and secrets under the data root. `effective`
+//! runs the same checks without writing, for `spacedav check-config`.
 
+mod effective;
 mod keys;
 mod layers;
 mod secrets;
@@ -19,6 +21,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+pub use effective::{Checked, check};
 pub use layers::{ConfigError, ConfigFile, Origin, Overrides, Problem, Sources};
 
 /// The embedded default configuration: every key, its default and what it means.
