@@ -186,7 +186,7 @@ pub struct Metrics {
 }
 
 fn latency_histogram() -> Histogram {
-    // 1 ms .. ~27 s: from a cached PROPFIND to a large PATCH.
+    // 1 ms .. ~24 s: from a cached PROPFIND to a large PATCH.
     Histogram::new(exponential_buckets(0.001, 2.5, 12))
 }
 
