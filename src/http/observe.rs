@@ -65,26 +65,22 @@ pub async fn observe(mut req: Request, next: Next) -> Response {
     let mut res = next.run(req).await;
     let status = res.status();
     let cause = res.extensions_mut().remove::<ErrorCause>();
-    let reason = || {
-        cause.as_ref().map_or_else(
-            || {
-                status
-                    .canonical_reason()
-                    .unwrap_or("no cause recorded")
-                    .to_string()
-            },
-            |c| c.0.clone(),
-        )
+    // A refusal without a recorded cause is still explained by its status text.
+    let status_text = status.canonical_reason().unwrap_or("refused");
+    let reason = |fallback: &str| {
+        cause
+            .as_ref()
+            .map_or_else(|| fallback.to_string(), |c| c.0.clone())
     };
     let code = status.as_u16();
     match code {
         401 => tracing::info!(request_id = %id_text, %method, %path, status = code,
-            reason = %reason(), "request refused"),
+            reason = %reason(status_text), "request refused"),
         403 | 413 | 423 | 429 | 503 | 507 => tracing::warn!(request_id = %id_text, %method,
-            %path, status = code, reason = %reason(), "request refused"),
+            %path, status = code, reason = %reason(status_text), "request refused"),
         _ if status.is_server_error() => {
             tracing::error!(request_id = %id_text, %method, %path, status = code,
-                cause = %reason(), "request failed");
+                cause = %reason("no cause recorded"), "request failed");
             *res.body_mut() = Body::empty();
             res.headers_mut().remove(header::CONTENT_TYPE);
             res.headers_mut()
@@ -228,19 +224,25 @@ mod tests {
     use super::*;
 
     /// Handlers may (by mistake or through a library) put text into a 5xx body; it must not
-    /// reach the client. 4xx bodies pass untouched.
+    /// reach the client. 4xx bodies pass untouched, and so do 503 and 507 bodies, which say
+    /// what is unavailable or full.
     #[tokio::test]
-    async fn strips_5xx_bodies_and_keeps_others() {
+    async fn strips_5xx_bodies_except_503_and_507_and_keeps_4xx_bodies() {
         let app = Router::new()
             .route(
                 "/500",
                 get(|| async { (StatusCode::INTERNAL_SERVER_ERROR, "secret internals") }),
             )
             .route("/404", get(|| async { (StatusCode::NOT_FOUND, "nope") }))
+            .route(
+                "/507",
+                get(|| async { (StatusCode::INSUFFICIENT_STORAGE, "quota exceeded") }),
+            )
             .layer(axum::middleware::from_fn(observe));
         for (path, status, body) in [
             ("/500", StatusCode::INTERNAL_SERVER_ERROR, ""),
             ("/404", StatusCode::NOT_FOUND, "nope"),
+            ("/507", StatusCode::INSUFFICIENT_STORAGE, "quota exceeded"),
         ] {
             let req = Request::builder().uri(path).body(Body::empty()).unwrap();
             let res = app.clone().oneshot(req).await.unwrap();
