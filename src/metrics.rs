@@ -192,8 +192,8 @@ fn latency_histogram() -> Histogram {
 
 impl Metrics {
     fn new() -> Metrics {
-        let mut registry = Registry::with_prefix("spacedav");
-        let m = Metrics {
+        let mut m = Metrics {
+            registry: Registry::with_prefix("spacedav"),
             requests: Family::default(),
             latency: Family::new_with_constructor(latency_histogram as fn() -> Histogram),
             received: Family::default(),
@@ -203,44 +203,43 @@ impl Metrics {
             store_errors: Family::default(),
             // Powers of two up to 256 concurrent committers.
             commit_batch: Histogram::new(exponential_buckets(1.0, 2.0, 9)),
-            registry: Registry::default(),
         };
-        registry.register(
+        m.registry.register(
             "http_requests",
             "HTTP requests answered, by method, route and status",
             m.requests.clone(),
         );
-        registry.register(
+        m.registry.register(
             "http_request_duration_seconds",
             "Time from receiving a request to sending the last byte of its response",
             m.latency.clone(),
         );
-        registry.register(
+        m.registry.register(
             "http_received_bytes",
             "Request body bytes received, by route",
             m.received.clone(),
         );
-        registry.register(
+        m.registry.register(
             "http_sent_bytes",
             "Response body bytes sent, by route",
             m.sent.clone(),
         );
-        registry.register(
+        m.registry.register(
             "tus_uploads",
             "tus upload sessions created, completed, expired and terminated",
             m.uploads.clone(),
         );
-        registry.register(
+        m.registry.register(
             "tus_uploads_in_progress",
             "tus upload sessions neither complete nor expired (read at scrape time)",
             m.uploads_in_progress.clone(),
         );
-        registry.register(
+        m.registry.register(
             "store_errors",
             "Storage failures by component (database, blobs)",
             m.store_errors.clone(),
         );
-        registry.register(
+        m.registry.register(
             "db_group_commit_batch_size",
             "Commits made durable by one WAL fsync (SQLite group commit)",
             m.commit_batch.clone(),
@@ -254,7 +253,7 @@ impl Metrics {
             m.store_errors
                 .get_or_create_owned(&ComponentLabels { component });
         }
-        Metrics { registry, ..m }
+        m
     }
 
     /// Counts one answered request (called when its response body is done).
