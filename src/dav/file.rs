@@ -14,13 +14,13 @@ use super::error::DavError;
 use super::fs::{NodeMeta, fs_status};
 use crate::spaces::{
     Algorithm, BlobReader, BlobSink, HashPipe, Hasher, NewContent, Node, Precondition, SpacePath,
-    Store,
+    Store, StoreError,
 };
 
-/// Blob I/O reaches WebDAV directly (writes, reads), not through `StoreError`, so it is counted
-/// here (`spacedav_store_errors_total{component="blobs"}`).
+/// A blob failure, through the storage core's conversion, which counts it
+/// (`spacedav_store_errors_total{component="blobs"}`).
 fn io_failure(e: std::io::Error) -> FsError {
-    crate::metrics::metrics().store_error(crate::metrics::StoreComponent::Blobs);
+    let e = StoreError::from(e);
     tracing::error!(error = %e, "webdav blob i/o failed");
     FsError::GeneralFailure
 }

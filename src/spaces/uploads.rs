@@ -206,6 +206,17 @@ impl Store {
         row.as_ref().map(from_row).transpose()
     }
 
+    /// How many sessions are open at `now` (unix ns): not done and not expired.
+    pub async fn open_uploads(&self, now: i64) -> StoreResult<u64> {
+        let n: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM uploads WHERE state = 'open' AND expires_at > $1",
+        )
+        .bind(now)
+        .fetch_one(&self.db)
+        .await?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
     /// Every upload session, oldest first.
     pub async fn uploads(&self) -> StoreResult<Vec<Upload>> {
         let rows = sqlx::query(&format!("SELECT {COLS} FROM uploads ORDER BY created_at"))
@@ -223,17 +234,6 @@ impl Store {
         .fetch_all(&self.db)
         .await?;
         rows.iter().map(from_row).collect()
-    }
-
-    /// How many sessions are open at `now` (unix ns): not done and not expired.
-    pub async fn open_uploads(&self, now: i64) -> StoreResult<u64> {
-        let n: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM uploads WHERE state = 'open' AND expires_at > $1",
-        )
-        .bind(now)
-        .fetch_one(&self.db)
-        .await?;
-        Ok(u64::try_from(n).unwrap_or(0))
     }
 
     /// Compare-and-set the offset (and, for a deferred upload, the length) of an open upload.

@@ -30,7 +30,6 @@ impl TusService {
         if store.blob_in_use(&session.blob, Some(session.id)).await? {
             let node = store.resolve(session.space, &target).await?;
             store.mark_upload_done(session.id, node.id).await?;
-            metrics().upload(UploadEvent::Completed);
             session.done = true;
             return Ok(Some(self.completion(session, node)));
         }
@@ -75,13 +74,15 @@ impl TusService {
             .store
             .mark_upload_done(session.id, committed.node.id)
             .await?;
-        metrics().upload(UploadEvent::Completed);
         session.done = true;
         session.node = Some(committed.node.id);
         Ok(Some(self.completion(session, committed.node)))
     }
 
+    /// What the client is told about a committed upload; every completion passes here once,
+    /// so it is counted here.
     fn completion(&self, session: &Upload, node: crate::spaces::Node) -> Completion {
+        metrics().upload(UploadEvent::Completed);
         Completion {
             file_id: self
                 .0

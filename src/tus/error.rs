@@ -103,20 +103,16 @@ pub enum TusError {
     /// The request body broke off before it ended.
     #[error("request body interrupted: {0}")]
     Interrupted(String),
-    /// Storage failed.
+    /// Storage failed (blob I/O included).
     #[error("storage: {0}")]
     Storage(#[from] StoreError),
-    /// Blob I/O failed.
-    #[error("blob i/o: {0}")]
-    Io(#[source] std::io::Error),
 }
 
-/// Blob I/O reaches the tus service directly (staging appends, reads), not through
-/// `StoreError`, so it is counted here (`spacedav_store_errors_total{component="blobs"}`).
+/// Blob I/O (staging appends, reads) goes through the storage core's conversion, which counts
+/// it (`spacedav_store_errors_total{component="blobs"}`).
 impl From<std::io::Error> for TusError {
     fn from(e: std::io::Error) -> Self {
-        crate::metrics::metrics().store_error(crate::metrics::StoreComponent::Blobs);
-        TusError::Io(e)
+        StoreError::from(e).into()
     }
 }
 
@@ -155,7 +151,7 @@ impl TusError {
                 StatusCode::from_u16(CHECKSUM_MISMATCH).expect("460 is a valid status")
             }
             TusError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            TusError::Storage(_) | TusError::Io(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            TusError::Storage(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
