@@ -169,7 +169,11 @@ impl IntoResponse for DavError {
             other => other.to_string(),
         };
         let mut res = sabre_response(status, &message);
-        crate::http::note_cause(&mut res, &self);
+        // For the observe middleware's log line (request id, status, reason).
+        match &self {
+            DavError::Internal(e) => crate::http::note_cause(&mut res, e),
+            other => crate::http::note_cause(&mut res, other),
+        }
         res
     }
 }
