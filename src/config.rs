@@ -30,6 +30,27 @@ pub const DEFAULT_FILE: &str = include_str!("../config/spacedav.toml");
 /// Where `spacedav serve` looks for its config file when `--config` is not given.
 pub const DEFAULT_PATH: &str = "config/spacedav.toml";
 
+/// How long the sweeper keeps what deleting and overwriting leave behind (issue 11).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Retention {
+    /// `trash.retention`: age at which a trash item is purged.
+    pub trash: Duration,
+    /// `versions.max_count`: earlier contents kept per file.
+    pub versions_max_count: u64,
+    /// `versions.max_age`: age at which an earlier content is dropped.
+    pub versions_max_age: Duration,
+}
+
+impl Default for Retention {
+    fn default() -> Self {
+        Retention {
+            trash: Duration::from_secs(validate::defaults::TRASH_RETENTION),
+            versions_max_count: validate::defaults::VERSIONS_MAX_COUNT,
+            versions_max_age: Duration::from_secs(validate::defaults::VERSIONS_MAX_AGE),
+        }
+    }
+}
+
 /// Log line format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "lowercase")]
@@ -87,6 +108,8 @@ pub struct Config {
     pub log_format: LogFormat,
     /// Whether PROPFIND `Depth: infinity` is served (else 400).
     pub propfind_depth_infinity: bool,
+    /// How long trash items and file versions are kept (`trash.*`, `versions.*`).
+    pub retention: Retention,
     /// Password of the `admin` user created on first start; `None` = random, printed once.
     pub admin_password: Option<String>,
     /// Bearer token `/metrics` requires; `None` = anonymous (README "Operations").
@@ -113,6 +136,7 @@ impl fmt::Debug for Config {
             .field("cors_origins", &self.cors_origins)
             .field("log_format", &self.log_format)
             .field("propfind_depth_infinity", &self.propfind_depth_infinity)
+            .field("retention", &self.retention)
             .field(
                 "admin_password",
                 &self.admin_password.as_ref().map(|_| REDACTED),
@@ -150,6 +174,7 @@ impl Config {
             cors_origins: Vec::new(),
             log_format: LogFormat::Text,
             propfind_depth_infinity: false,
+            retention: Retention::default(),
             admin_password: None,
             metrics_token: None,
         }
@@ -244,6 +269,7 @@ pub fn load(sources: &Sources) -> Result<Loaded, ConfigError> {
         cors_origins: settings.cors_origins,
         log_format: settings.log_format,
         propfind_depth_infinity: settings.propfind_depth_infinity,
+        retention: settings.retention,
         admin_password: settings.admin_password,
         metrics_token: settings.metrics_token,
     };

@@ -96,6 +96,28 @@ impl AppState {
 /// a fresh mtime, and a finished one is committed right away; an hour is far beyond both.
 const BLOB_GRACE: std::time::Duration = std::time::Duration::from_secs(3600);
 
+/// The retention of issue 11: purge trash items older than `trash.retention`, drop versions
+/// beyond `versions.max_count` or older than `versions.max_age` (their blobs are freed).
+pub async fn expire_recovery(state: &AppState) {
+    let r = state.config().retention;
+    let cutoff = |age: std::time::Duration| {
+        crate::spaces::Mtime::now()
+            .0
+            .saturating_sub(i64::try_from(age.as_nanos()).unwrap_or(i64::MAX))
+    };
+    match state.store().expire_trash(cutoff(r.trash)).await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(purged = n, "trash retention sweep"),
+        Err(e) => tracing::error!(error = %e, "trash retention sweep failed"),
+    }
+    let max_age = cutoff(r.versions_max_age);
+    match state.store().expire_versions(r.versions_max_count, max_age).await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(dropped = n, "version retention sweep"),
+        Err(e) => tracing::error!(error = %e, "version retention sweep failed"),
+    }
+}
+
 /// Periodic housekeeping of a serving process, every `sweep_interval`: delete blobs nothing
 /// references (crashed writes, overwritten content whose versions were removed, deleted files),
 /// after removing expired tus uploads (their partial bytes, their quota reservations).
@@ -109,6 +131,7 @@ pub async fn maintenance(state: AppState) {
             Ok(n) => tracing::info!(removed = n, "expired upload sweep"),
             Err(e) => tracing::error!(error = %e, "expired upload sweep failed"),
         }
+        expire_recovery(&state).await;
         match state.store().sweep_blobs(BLOB_GRACE).await {
             Ok(0) => {}
             Ok(n) => tracing::info!(deleted = n, "blob sweep"),

@@ -172,6 +172,9 @@ fn render(layers: &Layers, st: &Settings, [storage_id, token, transfer]: [Shown;
                 LogFormat::Text => "text",
                 LogFormat::Json => "json",
             }),
+            "trash.retention" => int(st.retention.trash.as_secs()),
+            "versions.max_count" => int(st.retention.versions_max_count),
+            "versions.max_age" => int(st.retention.versions_max_age.as_secs()),
             "dav.propfind_depth_infinity" => {
                 Shown::Value(toml::Value::Boolean(st.propfind_depth_infinity))
             }

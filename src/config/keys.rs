@@ -23,6 +23,8 @@ pub(crate) enum Kind {
     Seconds,
     /// A byte count, greater than zero.
     Bytes,
+    /// A whole number, greater than zero.
+    Count,
     /// A list of checksum algorithm names.
     Checksums,
     /// A list of CORS origins.
@@ -85,6 +87,9 @@ pub(crate) const KEYS: &[Key] = &[
     key("cors", "origins", Kind::Origins),
     key("log", "format", Kind::LogFormat),
     key("dav", "propfind_depth_infinity", Kind::Bool),
+    key("trash", "retention", Kind::Seconds),
+    key("versions", "max_count", Kind::Count),
+    key("versions", "max_age", Kind::Seconds),
     key("admin", "password", Kind::Secret),
     key("metrics", "token", Kind::Secret),
 ];

@@ -91,6 +91,7 @@ fn embedded_default_file_matches_built_in_defaults() {
         from_file.propfind_depth_infinity,
         builtin.propfind_depth_infinity
     );
+    assert_eq!(from_file.retention, builtin.retention);
     assert_eq!(from_file.admin_password, None);
 }
 

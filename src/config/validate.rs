@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use super::keys::{self, Kind};
 use super::layers::{ConfigError, Layers, Origin, Problem, RawValue, Setting};
-use super::{BlobConfig, LogFormat};
+use super::{BlobConfig, LogFormat, Retention};
 
 /// Built-in defaults; `config/spacedav.toml` repeats them and a test keeps the two in step.
 pub(crate) mod defaults {
@@ -25,6 +25,12 @@ pub(crate) mod defaults {
     pub const MAX_UPLOAD_SIZE: u64 = 1 << 40;
     /// `tus.max_chunk_size`, bytes; the value oCIS advertises.
     pub const MAX_CHUNK_SIZE: u64 = 10_000_000;
+    /// `trash.retention`, seconds (30 days).
+    pub const TRASH_RETENTION: u64 = 30 * 24 * 3600;
+    /// `versions.max_count`.
+    pub const VERSIONS_MAX_COUNT: u64 = 100;
+    /// `versions.max_age`, seconds (365 days).
+    pub const VERSIONS_MAX_AGE: u64 = 365 * 24 * 3600;
     /// `tus.checksum_algorithms`.
     pub const CHECKSUM_ALGORITHMS: &[&str] = &["md5", "sha1", "adler32"];
 }
@@ -75,6 +81,7 @@ pub(crate) struct Settings {
     pub cors_origins: Vec<String>,
     pub log_format: LogFormat,
     pub propfind_depth_infinity: bool,
+    pub retention: Retention,
     pub admin_password: Option<String>,
     pub metrics_token: Option<String>,
 }
@@ -181,6 +188,19 @@ pub(crate) fn validate(layers: &Layers) -> Result<Settings, ConfigError> {
     let cors_origins = c.get("cors.origins", origins);
     let log_format = c.get("log.format", log_format);
     let propfind_depth_infinity = c.get("dav.propfind_depth_infinity", boolean);
+    let retention = Retention {
+        trash: Duration::from_secs(
+            c.get("trash.retention", positive)
+                .unwrap_or(defaults::TRASH_RETENTION),
+        ),
+        versions_max_count: c
+            .get("versions.max_count", positive)
+            .unwrap_or(defaults::VERSIONS_MAX_COUNT),
+        versions_max_age: Duration::from_secs(
+            c.get("versions.max_age", positive)
+                .unwrap_or(defaults::VERSIONS_MAX_AGE),
+        ),
+    };
     let admin_password = c.get("admin.password", |v| {
         let s = text(v)?;
         if s.is_empty() {
@@ -230,6 +250,7 @@ pub(crate) fn validate(layers: &Layers) -> Result<Settings, ConfigError> {
         cors_origins: cors_origins.unwrap_or_default(),
         log_format: log_format.unwrap_or_default(),
         propfind_depth_infinity: propfind_depth_infinity.unwrap_or(false),
+        retention,
         admin_password,
         metrics_token,
     };

@@ -25,8 +25,11 @@ mod moves;
 pub mod path;
 mod props;
 mod quota;
+mod search;
+mod trash;
 mod tree;
 mod uploads;
+mod versions;
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -47,6 +50,8 @@ pub use model::{
 };
 pub use path::{InvalidPath, SpacePath};
 pub use props::{DeadProp, NodeScope, PropChange};
+pub use search::{Found, SearchResult};
+pub use trash::{Restored, TrashItem};
 pub use tree::{Committed, NewContent, Precondition};
 pub use uploads::{ConcatRole, Upload};
 

@@ -22,10 +22,11 @@ impl Store {
         match child(tx, parent.id, name).await? {
             None => Ok(None),
             Some(_) if !overwrite => Err(StoreError::AlreadyExists),
+            // The replaced node goes to the trash (issue 11): nothing a MOVE or COPY
+            // overwrites is lost.
             Some(old) => {
-                let freed = remove_subtree(tx, old.id).await?;
-                propagate(tx, parent.id, -(old.size as i64)).await?;
-                Ok(Some(freed))
+                super::trash::trash_in(tx, &old, None).await?;
+                Ok(Some(Vec::new()))
             }
         }
     }
@@ -48,7 +49,10 @@ impl Store {
         let mut tx = self.begin_write().await?;
         let src = resolve_in(&mut tx, space, from).await?;
         let (dst_parent, name) = parent_folder(&mut tx, space, to).await?;
-        let replaced = Self::clear_destination(&mut tx, &dst_parent, &name, overwrite).await?;
+        let replaced = match super::versions::keep_replaced_file(&mut tx, &src, &dst_parent, &name, overwrite).await? {
+            Some(freed) => Some(freed),
+            None => Self::clear_destination(&mut tx, &dst_parent, &name, overwrite).await?,
+        };
         sqlx::query(
             "UPDATE nodes SET parent_id = $1, name = $2, version = version + 1 WHERE id = $3",
         )
@@ -147,19 +151,10 @@ impl Store {
         Ok((node, self.freed_destination(replaced).await))
     }
 
-    /// Delete a file or a folder with everything below it.
+    /// Delete a file or a folder with everything below it: it moves to the space's trash
+    /// (issue 11) in one transaction; [`Store::purge`] removes it for good.
     pub async fn delete(&self, space: Uuid, path: &SpacePath) -> StoreResult<Node> {
-        if path.is_root() {
-            return Err(StoreError::RootImmutable);
-        }
-        let mut tx = self.begin_write().await?;
-        let node = resolve_in(&mut tx, space, path).await?;
-        let freed = remove_subtree(&mut tx, node.id).await?;
-        propagate(&mut tx, node.parent.expect("non-root"), -(node.size as i64)).await?;
-        tx.commit().await?;
-        self.durable().await?;
-        self.free_blobs(freed).await;
-        Ok(node)
+        self.trash(space, path, None).await
     }
 
     /// After a committed move or copy: free what a replaced destination held; report whether
@@ -193,7 +188,7 @@ impl Store {
 
     /// Delete blobs a committed removal left unreferenced, so deleting frees the disk at once
     /// rather than at the next sweep. A failure here only leaves work for the sweep.
-    async fn free_blobs(&self, keys: Vec<String>) {
+    pub(super) async fn free_blobs(&self, keys: Vec<String>) {
         for key in keys {
             if let Ok(false) = self.blob_in_use(&key, None).await {
                 if let Err(e) = self.blobs.delete(&key).await {
@@ -206,7 +201,7 @@ impl Store {
 
 /// Delete a node with its subtree (rows cascade) and return the blob keys it and its
 /// versions referenced, for [`Store::free_blobs`] after the commit.
-async fn remove_subtree(conn: &mut DbConn, id: NodeId) -> StoreResult<Vec<String>> {
+pub(super) async fn remove_subtree(conn: &mut DbConn, id: NodeId) -> StoreResult<Vec<String>> {
     let freed: Vec<String> = sqlx::query_scalar(
         "WITH RECURSIVE sub(id) AS (SELECT CAST($1 AS TEXT) \
          UNION ALL SELECT n.id FROM nodes n JOIN sub s ON n.parent_id = s.id) \

@@ -1,0 +1,171 @@
+//! Finding nodes across the spaces a user may read (issue 11): a case-insensitive name search
+//! and the user's favorites, each with the path of every hit. Nodes in the trash are never
+//! found: a hit's chain of parents must end at its space root.
+
+use std::collections::HashMap;
+
+use super::Store;
+use super::db::{DbConn, NODE_COLS, node_by_id, node_from_row};
+use super::error::{StoreError, StoreResult};
+use super::ids::{NodeId, UserId};
+use super::model::Node;
+use super::path::SpacePath;
+
+/// A node found by a search, with its path from its space root.
+#[derive(Debug, Clone)]
+pub struct Found {
+    /// The node.
+    pub node: Node,
+    /// Its path from its space root.
+    pub path: SpacePath,
+}
+
+/// The result of [`Store::search_names`].
+#[derive(Debug, Clone)]
+pub struct SearchResult {
+    /// Up to `limit` hits, ordered by name.
+    pub hits: Vec<Found>,
+    /// How many live nodes matched in all.
+    pub total: usize,
+}
+
+/// Paths of folders, computed once per folder for all the hits below it.
+#[derive(Default)]
+struct Paths(HashMap<NodeId, Option<SpacePath>>);
+
+impl Paths {
+    /// The path of folder `id`; `None` when it lies in the trash.
+    async fn folder(&mut self, conn: &mut DbConn, id: NodeId) -> StoreResult<Option<SpacePath>> {
+        // Walk up until a folder whose path is known (or a root), then fill in downwards.
+        let mut chain = Vec::new();
+        let mut cur = id;
+        let base = loop {
+            if let Some(p) = self.0.get(&cur) {
+                break p.clone();
+            }
+            let node = node_by_id(conn, cur).await?;
+            match node.parent {
+                Some(parent) => {
+                    chain.push((cur, node.name));
+                    cur = parent;
+                }
+                None => {
+                    let root = (node.id.0 == node.space).then(SpacePath::root);
+                    self.0.insert(cur, root.clone());
+                    break root;
+                }
+            }
+        };
+        let mut path = base;
+        for (id, name) in chain.into_iter().rev() {
+            path = match path {
+                Some(p) => Some(p.child(&name)?),
+                None => None,
+            };
+            self.0.insert(id, path.clone());
+        }
+        Ok(path)
+    }
+
+    /// The path of a node, `None` when it lies in the trash (or is a space root).
+    async fn of(&mut self, conn: &mut DbConn, node: &Node) -> StoreResult<Option<SpacePath>> {
+        let Some(parent) = node.parent else {
+            return Ok(None);
+        };
+        Ok(match self.folder(conn, parent).await? {
+            Some(p) => Some(p.child(&node.name)?),
+            None => None,
+        })
+    }
+}
+
+/// `term` as a LIKE pattern matching it anywhere, with the wildcards in it escaped.
+fn like_pattern(term: &str) -> String {
+    let mut p = String::from("%");
+    for c in term.to_lowercase().chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            p.push('\\');
+        }
+        p.push(c);
+    }
+    p.push('%');
+    p
+}
+
+impl Store {
+    /// Nodes whose name contains `term` (case-insensitive) in the spaces `user` is a member
+    /// of, outside the trash; up to `limit` of them ordered by name, and how many matched.
+    pub async fn search_names(
+        &self,
+        user: UserId,
+        term: &str,
+        limit: usize,
+    ) -> StoreResult<SearchResult> {
+        let mut conn = self.db.acquire().await?;
+        let rows = sqlx::query(&format!(
+            "SELECT {NODE_COLS} FROM nodes WHERE parent_id IS NOT NULL \
+             AND lower(name) LIKE $1 ESCAPE '\\' \
+             AND space_id IN (SELECT space_id FROM members WHERE user_id = $2) ORDER BY name, id"
+        ))
+        .bind(like_pattern(term))
+        .bind(user.to_string())
+        .fetch_all(&mut *conn)
+        .await?;
+        let mut paths = Paths::default();
+        let mut result = SearchResult {
+            hits: Vec::new(),
+            total: 0,
+        };
+        for row in &rows {
+            let node = node_from_row(row)?;
+            let Some(path) = paths.of(&mut conn, &node).await? else {
+                continue;
+            };
+            result.total += 1;
+            if result.hits.len() < limit {
+                result.hits.push(Found { node, path });
+            }
+        }
+        Ok(result)
+    }
+
+    /// The favorites of `user` that are outside the trash in spaces the user is a member of.
+    pub async fn favorite_nodes(&self, user: UserId) -> StoreResult<Vec<Found>> {
+        let mut conn = self.db.acquire().await?;
+        let cols = NODE_COLS
+            .split(", ")
+            .map(|c| format!("n.{c}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let rows = sqlx::query(&format!(
+            "SELECT {cols} FROM dav_favorites f JOIN nodes n ON n.id = f.node_id \
+             WHERE f.user_id = $1 \
+             AND n.space_id IN (SELECT space_id FROM members WHERE user_id = $1) ORDER BY n.name"
+        ))
+        .bind(user.to_string())
+        .fetch_all(&mut *conn)
+        .await?;
+        let mut paths = Paths::default();
+        let mut found = Vec::new();
+        for row in &rows {
+            let node = node_from_row(row)?;
+            match paths.of(&mut conn, &node).await {
+                Ok(Some(path)) => found.push(Found { node, path }),
+                Ok(None) | Err(StoreError::NotFound) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(found)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::like_pattern;
+
+    #[test]
+    fn like_patterns_escape_wildcards_and_fold_case() {
+        assert_eq!(like_pattern("ReP"), "%rep%");
+        assert_eq!(like_pattern("a_b%c\\"), "%a\\_b\\%c\\\\%");
+    }
+}
