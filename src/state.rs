@@ -111,7 +111,11 @@ pub async fn expire_recovery(state: &AppState) {
         Err(e) => tracing::error!(error = %e, "trash retention sweep failed"),
     }
     let max_age = cutoff(r.versions_max_age);
-    match state.store().expire_versions(r.versions_max_count, max_age).await {
+    match state
+        .store()
+        .expire_versions(r.versions_max_count, max_age)
+        .await
+    {
         Ok(0) => {}
         Ok(n) => tracing::info!(dropped = n, "version retention sweep"),
         Err(e) => tracing::error!(error = %e, "version retention sweep failed"),

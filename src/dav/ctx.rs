@@ -48,6 +48,11 @@ pub struct ReqCtx {
     pub base: SpacePath,
     /// PUT parameters.
     pub put: PutParams,
+    /// The destination of a MOVE: dav-server deletes an existing destination before it
+    /// renames, but the storage core's rename replaces it itself (a replaced file becomes a
+    /// version of the moved one, anything else goes to the trash in one piece), so removals
+    /// at or below this path are left to the rename.
+    pub move_onto: Option<SpacePath>,
     /// Filled by the filesystem.
     pub outcome: Arc<Mutex<Outcome>>,
 }

@@ -49,6 +49,9 @@ fn is_write(m: &Method) -> bool {
 }
 
 async fn serve(state: &AppState, req: Request) -> Result<Response, DavError> {
+    if req.method().as_str() == "REPORT" {
+        return Ok(super::report::handle(state, req).await);
+    }
     let url = parse_url(req.uri().path()).ok_or(DavError::NotFound)??;
     if req.method() == Method::OPTIONS {
         return Ok(options(state, req.headers()).await);
@@ -127,6 +130,10 @@ async fn serve(state: &AppState, req: Request) -> Result<Response, DavError> {
         role: target.role,
         base: target.base.clone(),
         put,
+        move_onto: match method.as_str() {
+            "MOVE" => extra.destination.clone(),
+            _ => None,
+        },
         outcome: Arc::new(Mutex::new(Default::default())),
     };
     let store = state.store();

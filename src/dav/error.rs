@@ -56,6 +56,12 @@ pub enum DavError {
     /// The target is locked by a lock the request does not hold.
     #[error("Resource is locked")]
     Locked,
+    /// A request value outside what the endpoint accepts (e.g. `oc:limit`, `Overwrite`).
+    #[error("Invalid argument: {0}")]
+    InvalidArgument(String),
+    /// The method is not served on this URL (trash bin, versions, meta).
+    #[error("Method not allowed here")]
+    MethodNotAllowed,
     /// The storage core failed (logged; the body says nothing).
     #[error("internal error")]
     Internal(#[source] StoreError),
@@ -72,7 +78,9 @@ impl DavError {
             | DavError::InvalidPath(_)
             | DavError::BadMtime(_)
             | DavError::BadChecksumHeader(_)
-            | DavError::ChecksumMismatch => StatusCode::BAD_REQUEST,
+            | DavError::ChecksumMismatch
+            | DavError::InvalidArgument(_) => StatusCode::BAD_REQUEST,
+            DavError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             DavError::PartialPut => StatusCode::NOT_IMPLEMENTED,
             DavError::CrossSpace => StatusCode::BAD_GATEWAY,
             DavError::ParentMissing | DavError::Conflict => StatusCode::CONFLICT,

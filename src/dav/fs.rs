@@ -222,6 +222,9 @@ impl GuardedFileSystem<ReqCtx> for SpacesFs {
         async move {
             writable(ctx)?;
             let p = space_path(ctx, path)?;
+            if ctx.move_onto.as_ref().is_some_and(|d| p.starts_with(d)) {
+                return Ok(());
+            }
             self.store.delete(ctx.space, &p).await.map_err(fs_error)?;
             Ok(())
         }

@@ -18,11 +18,15 @@ pub mod headers;
 pub mod href;
 pub mod lock_system;
 pub mod locks;
+pub mod meta;
+pub mod multistatus;
 pub mod propfind;
 pub mod propfind_req;
 pub mod propfind_xml;
 pub mod props;
+pub mod report;
 pub mod resolve;
+pub mod trash;
 pub mod xml_write;
 
 use axum::Router;
@@ -49,6 +53,25 @@ pub fn routes() -> Router<AppState> {
     let mut r = Router::new();
     for root in KEYED_ROOTS {
         r = r.route(&format!("{root}/{{*rest}}"), any(dispatch::dispatch));
+    }
+    // Recovery (issue 11): trash bins, resources by id, private links, and REPORT on the
+    // bare spaces root (Web's search).
+    for root in trash::ROOTS {
+        r = r
+            .route(root, any(trash::handle))
+            .route(&format!("{root}/"), any(trash::handle))
+            .route(&format!("{root}/{{*rest}}"), any(trash::handle));
+    }
+    for root in meta::ROOTS {
+        r = r
+            .route(root, any(meta::handle))
+            .route(&format!("{root}/{{*rest}}"), any(meta::handle));
+    }
+    r = r.route(meta::PRIVATE_LINK, axum::routing::get(meta::private_link));
+    for root in ["/remote.php/dav/spaces", "/dav/spaces"] {
+        r = r
+            .route(root, any(dispatch::dispatch))
+            .route(&format!("{root}/"), any(dispatch::dispatch));
     }
     for root in OWN_ROOTS {
         r = r

@@ -57,12 +57,17 @@ pub fn capabilities(config: &Config) -> Value {
         ("preferredUploadType", s("sha1")),
     ]);
     let files = map([
+        // `/f/{id}` and `PROPFIND /dav/meta/{id}` (dav::meta).
         ("privateLinks", Value::Flag(true)),
         ("bigfilechunking", Value::Flag(false)),
-        // No trash bin (deleted nodes are gone); overwritten files keep versions.
-        ("undelete", Value::Flag(false)),
+        // The trash bin of each space (dav::trash); Web shows it for undelete and
+        // dav.trashbin "1.0", and its purge actions for permanent_deletion.
+        ("undelete", Value::Flag(true)),
+        ("permanent_deletion", Value::Flag(true)),
+        // `/dav/meta/{id}/v` (dav::meta).
         ("versioning", Value::Flag(true)),
-        ("favorites", Value::Flag(false)),
+        // `REPORT oc:filter-files` (dav::report).
+        ("favorites", Value::Flag(true)),
         ("full_text_search", Value::Flag(false)),
         ("tags", Value::Flag(false)),
         ("blacklisted_files", Value::List(vec![])),
@@ -80,8 +85,9 @@ pub fn capabilities(config: &Config) -> Value {
     let dav = map([
         // "" = no v1/ng chunking: uploads in pieces go through tus.
         ("chunking", s("")),
-        // "" = no trash bin (ownCloud Web shows one only for "1.0").
-        ("trashbin", s("")),
+        ("trashbin", s("1.0")),
+        // `REPORT oc:search-files` (dav::report); Web needs an array here.
+        ("reports", Value::List(vec![s("search-files")])),
         (
             "propfind",
             map([(
@@ -103,6 +109,23 @@ pub fn capabilities(config: &Config) -> Value {
             ]),
         ),
     ]);
+    // The search properties Web may offer (oCIS shape): names and a folder scope only.
+    let off = || map([("enabled", Value::Flag(false))]);
+    let search = map([(
+        "property",
+        map([
+            ("name", map([("enabled", Value::Flag(true))])),
+            ("scope", map([("enabled", Value::Flag(true))])),
+            ("content", off()),
+            ("mtime", off()),
+            ("size", off()),
+            ("mediatype", off()),
+            ("type", off()),
+            ("tag", off()),
+            ("tags", off()),
+            ("favorite", off()),
+        ]),
+    )]);
     let spaces = map([
         ("version", s("1.0.0")),
         ("enabled", Value::Bool(true)),
@@ -120,6 +143,7 @@ pub fn capabilities(config: &Config) -> Value {
                 ("dav", dav),
                 ("files_sharing", files_sharing),
                 ("spaces", spaces),
+                ("search", search),
             ]),
         ),
         (

@@ -49,10 +49,13 @@ impl Store {
         let mut tx = self.begin_write().await?;
         let src = resolve_in(&mut tx, space, from).await?;
         let (dst_parent, name) = parent_folder(&mut tx, space, to).await?;
-        let replaced = match super::versions::keep_replaced_file(&mut tx, &src, &dst_parent, &name, overwrite).await? {
-            Some(freed) => Some(freed),
-            None => Self::clear_destination(&mut tx, &dst_parent, &name, overwrite).await?,
-        };
+        let replaced =
+            match super::versions::keep_replaced_file(&mut tx, &src, &dst_parent, &name, overwrite)
+                .await?
+            {
+                Some(freed) => Some(freed),
+                None => Self::clear_destination(&mut tx, &dst_parent, &name, overwrite).await?,
+            };
         sqlx::query(
             "UPDATE nodes SET parent_id = $1, name = $2, version = version + 1 WHERE id = $3",
         )

@@ -87,12 +87,13 @@ pub(super) async fn path_in(conn: &mut DbConn, node: &Node) -> StoreResult<Space
 
 /// The trash row of `key` in `space`: (location, deleted_at).
 async fn entry(conn: &mut DbConn, space: Uuid, key: NodeId) -> StoreResult<(SpacePath, i64)> {
-    let row = sqlx::query("SELECT location, deleted_at FROM trash WHERE node_id = $1 AND space_id = $2")
-        .bind(key.to_string())
-        .bind(space.to_string())
-        .fetch_optional(&mut *conn)
-        .await?
-        .ok_or(StoreError::NotFound)?;
+    let row =
+        sqlx::query("SELECT location, deleted_at FROM trash WHERE node_id = $1 AND space_id = $2")
+            .bind(key.to_string())
+            .bind(space.to_string())
+            .fetch_optional(&mut *conn)
+            .await?
+            .ok_or(StoreError::NotFound)?;
     let location: String = row.try_get("location")?;
     Ok((SpacePath::parse(&location)?, row.try_get("deleted_at")?))
 }
@@ -107,7 +108,9 @@ async fn item_in(
     let (location, deleted_at) = entry(conn, space, key).await?;
     let mut node = node_by_id(conn, key).await?;
     for name in rel.components() {
-        node = child(conn, node.id, name).await?.ok_or(StoreError::NotFound)?;
+        node = child(conn, node.id, name)
+            .await?
+            .ok_or(StoreError::NotFound)?;
     }
     Ok(TrashItem {
         location: location.join(rel),

@@ -80,11 +80,13 @@ impl Store {
     /// The version with key `id` and the file it belongs to.
     pub async fn version(&self, id: Uuid) -> StoreResult<(Node, Version)> {
         let mut conn = self.db.acquire().await?;
-        let row = sqlx::query(&format!("SELECT {VERSION_COLS} FROM versions WHERE id = $1"))
-            .bind(id.to_string())
-            .fetch_optional(&mut *conn)
-            .await?
-            .ok_or(StoreError::NotFound)?;
+        let row = sqlx::query(&format!(
+            "SELECT {VERSION_COLS} FROM versions WHERE id = $1"
+        ))
+        .bind(id.to_string())
+        .fetch_optional(&mut *conn)
+        .await?
+        .ok_or(StoreError::NotFound)?;
         let node = NodeId(db::uuid(row.try_get("node_id")?)?);
         let node = node_by_id(&mut conn, node).await?;
         Ok((node, version_from_row(&row)?))
@@ -95,11 +97,13 @@ impl Store {
     /// guards against a concurrent change (the file's `version` counter when it was checked).
     pub async fn restore_version(&self, id: Uuid, expect: Option<i64>) -> StoreResult<Node> {
         let mut tx = self.begin_write().await?;
-        let row = sqlx::query(&format!("SELECT {VERSION_COLS} FROM versions WHERE id = $1"))
-            .bind(id.to_string())
-            .fetch_optional(&mut *tx)
-            .await?
-            .ok_or(StoreError::NotFound)?;
+        let row = sqlx::query(&format!(
+            "SELECT {VERSION_COLS} FROM versions WHERE id = $1"
+        ))
+        .bind(id.to_string())
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(StoreError::NotFound)?;
         let v = version_from_row(&row)?;
         let node = node_by_id(&mut tx, NodeId(db::uuid(row.try_get("node_id")?)?)).await?;
         if node.is_folder() {
@@ -159,7 +163,10 @@ impl Store {
             seen += 1;
             let created: i64 = row.try_get("created_at")?;
             if seen > max_count || created < max_age_cutoff {
-                doomed.push((row.try_get::<String, _>("id")?, row.try_get::<String, _>("blob")?));
+                doomed.push((
+                    row.try_get::<String, _>("id")?,
+                    row.try_get::<String, _>("blob")?,
+                ));
             }
         }
         for (id, _) in &doomed {
@@ -171,7 +178,8 @@ impl Store {
         tx.commit().await?;
         self.durable().await?;
         let n = doomed.len();
-        self.free_blobs(doomed.into_iter().map(|(_, b)| b).collect()).await;
+        self.free_blobs(doomed.into_iter().map(|(_, b)| b).collect())
+            .await;
         Ok(n)
     }
 }

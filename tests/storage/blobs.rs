@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use spacedav::spaces::{Precondition, StoreError};
+use spacedav::spaces::{Precondition, SpacePath, StoreError};
 
 use crate::{blob_with, content, fixture, p, read_blob};
 
@@ -80,7 +80,7 @@ async fn fsck_finds_a_blob_whose_bytes_changed_behind_the_database() {
 }
 
 #[tokio::test]
-async fn deleting_frees_blobs_at_once_unless_a_copy_still_shares_them() {
+async fn purging_frees_blobs_at_once_unless_a_copy_or_a_version_still_names_them() {
     let f = fixture().await;
     let space = f.user.id.0;
     let c = blob_with(&f.store, b"shared bytes").await;
@@ -93,7 +93,12 @@ async fn deleting_frees_blobs_at_once_unless_a_copy_still_shares_them() {
         .copy(space, &p("a"), &p("b"), false, true)
         .await
         .unwrap();
-    f.store.delete(space, &p("a")).await.unwrap();
+    let a = f.store.delete(space, &p("a")).await.unwrap();
+    assert_eq!(f.store.blobs().len(&key).await.unwrap(), 12, "in the trash");
+    f.store
+        .purge(space, a.id, &SpacePath::root())
+        .await
+        .unwrap();
     assert_eq!(
         f.store.blobs().len(&key).await.unwrap(),
         12,
@@ -104,8 +109,13 @@ async fn deleting_frees_blobs_at_once_unless_a_copy_still_shares_them() {
         .commit_file(space, &p("c"), c, Precondition::None)
         .await
         .unwrap();
-    // Overwriting by MOVE frees the replaced file's blob once nothing else names it.
-    f.store.rename(space, &p("c"), &p("b"), true).await.unwrap();
+    // Overwriting by MOVE keeps the replaced content as a version of the moved file; once
+    // version retention drops it, nothing names the blob and it is freed.
+    let (moved, _) = f.store.rename(space, &p("c"), &p("b"), true).await.unwrap();
+    let versions = f.store.versions(moved.id).await.unwrap();
+    assert_eq!(versions.iter().map(|v| &v.blob).collect::<Vec<_>>(), [&key]);
+    assert_eq!(f.store.blobs().len(&key).await.unwrap(), 12, "a version");
+    assert_eq!(f.store.expire_versions(0, i64::MAX).await.unwrap(), 1);
     assert!(f.store.blobs().len(&key).await.is_err(), "blob freed");
 }
 
