@@ -14,12 +14,19 @@ use super::error::DavError;
 use super::fs::{NodeMeta, fs_status};
 use crate::spaces::{
     Algorithm, BlobReader, BlobSink, HashPipe, Hasher, NewContent, Node, Precondition, SpacePath,
-    Store,
+    Store, StoreError,
 };
 
+/// A blob failure as dav-server can express it: a full or read-only disk is 507 (classified
+/// by the storage core), anything else 500.
 fn io_failure(e: std::io::Error) -> FsError {
-    tracing::error!(error = %e, "webdav blob i/o failed");
-    FsError::GeneralFailure
+    match StoreError::from(e) {
+        StoreError::Io(e) => {
+            tracing::error!(error = %e, "webdav blob i/o failed");
+            FsError::GeneralFailure
+        }
+        other => fs_status(&other),
+    }
 }
 
 /// Chunks a GET reads ahead of the socket, so blob reads overlap the writes to the client.

@@ -2,7 +2,9 @@
 //!
 //! `X-Request-ID` is taken from the request when it is sane (visible ASCII, at most 128 bytes)
 //! or generated, stored in the request's extensions as [`RequestId`], and echoed on the
-//! response. A 5xx response loses its body; its [`ErrorCause`] is logged once. The access-log
+//! response. A 5xx response loses its body, except a 507, whose body is always a fixed text
+//! written for the client (quota or disk full: clients show it to their user); the cause of
+//! any 5xx ([`ErrorCause`]) is logged once. The access-log
 //! line is written when the response body has been sent (or dropped), so it carries the real
 //! byte count and duration.
 
@@ -54,10 +56,12 @@ pub async fn observe(mut req: Request, next: Next) -> Response {
         let cause = cause.map_or_else(|| "no cause recorded".to_string(), |c| c.0);
         tracing::error!(request_id = %id_text, %method, %path, status = status.as_u16(), %cause,
             "request failed");
-        *res.body_mut() = Body::empty();
-        res.headers_mut().remove(header::CONTENT_TYPE);
-        res.headers_mut()
-            .insert(header::CONTENT_LENGTH, HeaderValue::from_static("0"));
+        if status != StatusCode::INSUFFICIENT_STORAGE {
+            *res.body_mut() = Body::empty();
+            res.headers_mut().remove(header::CONTENT_TYPE);
+            res.headers_mut()
+                .insert(header::CONTENT_LENGTH, HeaderValue::from_static("0"));
+        }
     }
     res.headers_mut().insert(X_REQUEST_ID, id);
     let line = AccessLine {
@@ -144,7 +148,7 @@ mod tests {
     use super::*;
 
     /// Handlers may (by mistake or through a library) put text into a 5xx body; it must not
-    /// reach the client. 4xx bodies pass untouched.
+    /// reach the client. 4xx bodies pass untouched, and so does the fixed text of a 507.
     #[tokio::test]
     async fn strips_5xx_bodies_and_keeps_others() {
         let app = Router::new()
@@ -153,10 +157,15 @@ mod tests {
                 get(|| async { (StatusCode::INTERNAL_SERVER_ERROR, "secret internals") }),
             )
             .route("/404", get(|| async { (StatusCode::NOT_FOUND, "nope") }))
+            .route(
+                "/507",
+                get(|| async { (StatusCode::INSUFFICIENT_STORAGE, "disk full") }),
+            )
             .layer(axum::middleware::from_fn(observe));
         for (path, status, body) in [
             ("/500", StatusCode::INTERNAL_SERVER_ERROR, ""),
             ("/404", StatusCode::NOT_FOUND, "nope"),
+            ("/507", StatusCode::INSUFFICIENT_STORAGE, "disk full"),
         ] {
             let req = Request::builder().uri(path).body(Body::empty()).unwrap();
             let res = app.clone().oneshot(req).await.unwrap();

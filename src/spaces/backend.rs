@@ -11,7 +11,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::sqlite::SqliteConnectOptions;
-use sqlx::{ConnectOptions, Executor};
+use sqlx::{ConnectOptions, Connection, Executor};
 
 use super::db::{Db, DbPool};
 use super::durable::WalSync;
@@ -71,6 +71,32 @@ pub(crate) async fn connect(url: &str) -> StoreResult<(DbPool, Arc<dyn MetaBacke
     Ok((pool, backend))
 }
 
+/// Pool options shared by both backends: `max` connections, and a connection that still
+/// counts an open transaction is closed instead of being handed out again.
+///
+/// Why: when a statement or the COMMIT of a write transaction fails with `SQLITE_FULL` (or
+/// `SQLITE_IOERR`), SQLite rolls the transaction back by itself. sqlx does not notice: its
+/// depth counter stays at 1, the ROLLBACK it sends when the `Transaction` is dropped fails
+/// ("no transaction is active") and leaves the counter where it was, and the connection goes
+/// back to the pool looking healthy. Every later `begin_write` on it then fails with
+/// "attempted to call begin_with at non-zero transaction depth", long after the disk has
+/// room again (issue 15). Checking here covers every write path at once.
+fn pool_options(max: u32) -> AnyPoolOptions {
+    AnyPoolOptions::new()
+        .max_connections(max)
+        .before_acquire(|conn, _| {
+            Box::pin(async move {
+                if conn.is_in_transaction() {
+                    tracing::warn!(
+                        "discarding a pooled database connection left inside a transaction"
+                    );
+                    return Ok(false);
+                }
+                Ok(true)
+            })
+        })
+}
+
 /// SQLite in WAL mode, one file under the data root.
 struct Sqlite {
     /// The WAL's group-commit syncer.
@@ -91,8 +117,7 @@ impl Sqlite {
         // Its first read takes the shared lock on the database file that a WAL-mode connection
         // keeps while open; a closing connection deletes the WAL only when no one holds it.
         keeper.execute("SELECT count(*) FROM sqlite_master").await?;
-        let pool = AnyPoolOptions::new()
-            .max_connections(8)
+        let pool = pool_options(8)
             .after_connect(|conn, _| {
                 Box::pin(async move {
                     // NORMAL: commits do not fsync; `durable` syncs the WAL for groups of
@@ -140,10 +165,7 @@ const WRITE_LOCK: i64 = 0x7370_6163_6564_6176;
 impl Postgres {
     async fn connect(url: &str) -> StoreResult<(DbPool, Arc<dyn MetaBackend>)> {
         let any: AnyConnectOptions = url.parse()?;
-        let pool = AnyPoolOptions::new()
-            .max_connections(16)
-            .connect_with(any)
-            .await?;
+        let pool = pool_options(16).connect_with(any).await?;
         Ok((pool, Arc::new(Postgres)))
     }
 }

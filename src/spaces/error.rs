@@ -1,4 +1,9 @@
 //! `StoreError`: every way a storage-core operation can fail. HTTP layers map it to statuses.
+//!
+//! I/O and database failures are classified once, here, on their way in: a full disk or
+//! quota (ENOSPC, EDQUOT, `SQLITE_FULL`, PostgreSQL `disk_full`) becomes
+//! [`StoreError::StorageFull`] and a read-only file system or database becomes
+//! [`StoreError::ReadOnly`], so every protocol can tell its client instead of answering 500.
 
 use super::path::InvalidPath;
 
@@ -44,15 +49,81 @@ pub enum StoreError {
     /// A user or alias name collides.
     #[error("name taken: {0}")]
     NameTaken(String),
+    /// The disk (or the file-system quota) holding the data root has no room for the write.
+    /// Nothing was half-written: the operation failed as a whole.
+    #[error("storage full: {0}")]
+    StorageFull(String),
+    /// The data root's file system or the metadata database does not accept writes.
+    #[error("storage read-only: {0}")]
+    ReadOnly(String),
     /// Blob store I/O failed.
     #[error("blob store: {0}")]
-    Io(#[from] std::io::Error),
+    Io(std::io::Error),
     /// The metadata database failed.
     #[error("metadata database: {0}")]
-    Db(#[from] sqlx::Error),
+    Db(sqlx::Error),
     /// A migration failed at start-up.
     #[error("migration: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+}
+
+/// What a storage failure says about the medium, if anything.
+enum Medium {
+    Full,
+    ReadOnly,
+}
+
+fn io_medium(e: &std::io::Error) -> Option<Medium> {
+    use std::io::ErrorKind;
+    match e.kind() {
+        ErrorKind::StorageFull | ErrorKind::QuotaExceeded => Some(Medium::Full),
+        ErrorKind::ReadOnlyFilesystem => Some(Medium::ReadOnly),
+        _ => None,
+    }
+}
+
+/// SQLite result codes (the primary code is the low byte of an extended one) and PostgreSQL
+/// SQLSTATEs that describe the medium.
+fn db_medium(e: &sqlx::Error) -> Option<Medium> {
+    match e {
+        sqlx::Error::Io(io) => io_medium(io),
+        sqlx::Error::Database(db) => {
+            let code = db.code()?;
+            match code.as_ref() {
+                // PostgreSQL: disk_full; read_only_sql_transaction (a hot standby).
+                "53100" => Some(Medium::Full),
+                "25006" => Some(Medium::ReadOnly),
+                other => match other.parse::<i32>().ok()? & 0xff {
+                    // SQLITE_FULL
+                    13 => Some(Medium::Full),
+                    // SQLITE_READONLY
+                    8 => Some(Medium::ReadOnly),
+                    _ => None,
+                },
+            }
+        }
+        _ => None,
+    }
+}
+
+impl From<std::io::Error> for StoreError {
+    fn from(e: std::io::Error) -> Self {
+        match io_medium(&e) {
+            Some(Medium::Full) => StoreError::StorageFull(e.to_string()),
+            Some(Medium::ReadOnly) => StoreError::ReadOnly(e.to_string()),
+            None => StoreError::Io(e),
+        }
+    }
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        match db_medium(&e) {
+            Some(Medium::Full) => StoreError::StorageFull(e.to_string()),
+            Some(Medium::ReadOnly) => StoreError::ReadOnly(e.to_string()),
+            None => StoreError::Db(e),
+        }
+    }
 }
 
 /// Result alias for the storage core.

@@ -63,11 +63,12 @@ fn decorate(state: &AppState, res: &mut Response) {
 
 fn error_response(state: &AppState, e: &TusError) -> Response {
     let status = e.status();
-    let mut res = if status.is_server_error() {
-        crate::http::with_cause(status, e)
-    } else {
-        (status, e.body()).into_response()
-    };
+    let mut res = (status, e.body()).into_response();
+    if status.is_server_error() {
+        // The cause is for the log; the body (a fixed text, or nothing) for the client.
+        res.extensions_mut()
+            .insert(crate::http::ErrorCause(e.to_string()));
+    }
     match e {
         TusError::UnsupportedVersion => {
             res.headers_mut()
