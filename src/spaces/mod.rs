@@ -117,14 +117,15 @@ impl Store {
         self.backend.begin_write(&self.db).await
     }
 
-    /// Delete blobs nothing references (no node, version or upload session) that are older
-    /// than `grace` (so a blob being written right now, not yet committed, survives).
+    /// Delete blobs nothing references (no node, version or open upload session) that are
+    /// older than `grace` (so a blob being written right now, not yet committed, survives).
     /// Returns how many were deleted.
     pub async fn sweep_blobs(&self, grace: Duration) -> StoreResult<usize> {
         let cutoff = SystemTime::now() - grace;
         let referenced: std::collections::HashSet<String> = sqlx::query_scalar(
             "SELECT blob FROM nodes WHERE blob IS NOT NULL \
-             UNION SELECT blob FROM versions UNION SELECT blob FROM uploads",
+             UNION SELECT blob FROM versions UNION SELECT blob FROM uploads \
+             WHERE state <> 'done'",
         )
         .fetch_all(&self.db)
         .await?

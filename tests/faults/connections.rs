@@ -17,7 +17,7 @@ use crate::support::Env;
 const ROUNDS: usize = 12;
 
 /// Runs `sql` on the server's SQLite database from a connection of its own.
-async fn sqlite(srv: &TestServer, sql: &str) {
+pub(crate) async fn sqlite(srv: &TestServer, sql: &str) {
     let url = &srv.state.config().metadata_url;
     let mut conn = sqlx::SqliteConnection::connect(url).await.unwrap();
     conn.execute("PRAGMA busy_timeout = 30000").await.unwrap();

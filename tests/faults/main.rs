@@ -4,6 +4,8 @@
 //!
 //! `disk_full` needs root (it mounts a tmpfs) and is `#[ignore]`d; `.ci/run` runs it.
 
+#[path = "../binary/mod.rs"]
+mod binary;
 #[path = "../common/mod.rs"]
 mod common;
 #[path = "../dav_support/mod.rs"]
@@ -12,3 +14,4 @@ mod dav_support;
 mod support;
 
 mod connections;
+mod final_patch;
