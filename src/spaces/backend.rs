@@ -16,6 +16,7 @@ use sqlx::{ConnectOptions, Connection, Executor};
 use super::db::{Db, DbPool};
 use super::durable::WalSync;
 use super::error::{StoreError, StoreResult};
+use super::reserve::Reserve;
 
 /// What one SQL database needs beyond the shared queries.
 #[async_trait]
@@ -27,6 +28,13 @@ pub(crate) trait MetaBackend: Send + Sync + 'static {
     /// Return once every transaction this process committed before the call is on stable
     /// storage.
     async fn durable(&self) -> StoreResult<()>;
+
+    /// Give the database the room set aside for deleting on a full disk (see `reserve.rs`);
+    /// returns whether there was any, i.e. whether a refused deletion is worth running again.
+    async fn release_reserve(&self) -> bool;
+
+    /// Set that room aside again, if the disk has it.
+    async fn restore_reserve(&self);
 }
 
 /// The databases a metadata URL can name.
@@ -101,6 +109,8 @@ fn pool_options(max: u32) -> AnyPoolOptions {
 struct Sqlite {
     /// The WAL's group-commit syncer.
     wal: WalSync,
+    /// Room for deletions on a full disk.
+    reserve: Reserve,
     /// A connection held open for the life of the store: SQLite deletes the WAL when its last
     /// connection closes, and `wal` must keep syncing the file the pool writes to.
     _keeper: std::sync::Mutex<sqlx::SqliteConnection>,
@@ -134,8 +144,10 @@ impl Sqlite {
             .await?;
         let backend = Sqlite {
             wal: WalSync::open(sqlite.get_filename())?,
+            reserve: Reserve::beside(sqlite.get_filename()),
             _keeper: std::sync::Mutex::new(keeper),
         };
+        backend.reserve.restore().await;
         Ok((pool, Arc::new(backend)))
     }
 }
@@ -150,6 +162,14 @@ impl MetaBackend for Sqlite {
 
     async fn durable(&self) -> StoreResult<()> {
         Ok(self.wal.sync().await?)
+    }
+
+    async fn release_reserve(&self) -> bool {
+        self.reserve.release().await
+    }
+
+    async fn restore_reserve(&self) {
+        self.reserve.restore().await
     }
 }
 
@@ -185,6 +205,13 @@ impl MetaBackend for Postgres {
         // `synchronous_commit = on` (the default): a commit returns once its WAL is flushed.
         Ok(())
     }
+
+    /// The server's disk is the PostgreSQL administrator's to keep from filling up.
+    async fn release_reserve(&self) -> bool {
+        false
+    }
+
+    async fn restore_reserve(&self) {}
 }
 
 #[cfg(test)]

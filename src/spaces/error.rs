@@ -128,3 +128,48 @@ impl From<sqlx::Error> for StoreError {
 
 /// Result alias for the storage core.
 pub type StoreResult<T> = Result<T, StoreError>;
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+    use std::str::FromStr;
+
+    use sqlx::{ConnectOptions, Executor};
+
+    use super::*;
+
+    /// Writing where there is no room at all is the ENOSPC a full disk gives.
+    #[test]
+    fn a_write_to_a_full_device_is_storage_full() {
+        let mut full = std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .unwrap();
+        let e = full
+            .write_all(b"x")
+            .and_then(|()| full.flush())
+            .unwrap_err();
+        assert!(matches!(StoreError::from(e), StoreError::StorageFull(_)));
+    }
+
+    /// A database that may not grow fails with SQLITE_FULL, as on a full disk.
+    #[tokio::test]
+    async fn sqlite_full_is_storage_full() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("full.db").display());
+        let mut conn = sqlx::sqlite::SqliteConnectOptions::from_str(&url)
+            .unwrap()
+            .create_if_missing(true)
+            .connect()
+            .await
+            .unwrap();
+        conn.execute("CREATE TABLE t (v TEXT)").await.unwrap();
+        conn.execute("PRAGMA max_page_count = 2").await.unwrap();
+        let grow = sqlx::query("INSERT INTO t VALUES (zeroblob(100000))")
+            .execute(&mut conn)
+            .await
+            .unwrap_err();
+        let e = StoreError::from(grow);
+        assert!(matches!(e, StoreError::StorageFull(_)), "{e:?}");
+    }
+}

@@ -147,19 +147,26 @@ impl Store {
         Ok((node, self.freed_destination(replaced).await))
     }
 
-    /// Delete a file or a folder with everything below it.
+    /// Delete a file or a folder with everything below it. Works on a full disk (with the
+    /// room the database keeps for it).
     pub async fn delete(&self, space: Uuid, path: &SpacePath) -> StoreResult<Node> {
         if path.is_root() {
             return Err(StoreError::RootImmutable);
         }
+        let (node, freed) = self.freeing(|| self.delete_rows(space, path)).await?;
+        self.free_blobs(freed).await;
+        self.restore_reserve().await;
+        Ok(node)
+    }
+
+    async fn delete_rows(&self, space: Uuid, path: &SpacePath) -> StoreResult<(Node, Vec<String>)> {
         let mut tx = self.begin_write().await?;
         let node = resolve_in(&mut tx, space, path).await?;
         let freed = remove_subtree(&mut tx, node.id).await?;
         propagate(&mut tx, node.parent.expect("non-root"), -(node.size as i64)).await?;
         tx.commit().await?;
         self.durable().await?;
-        self.free_blobs(freed).await;
-        Ok(node)
+        Ok((node, freed))
     }
 
     /// After a committed move or copy: free what a replaced destination held; report whether

@@ -343,12 +343,16 @@ impl Store {
         self.durable().await
     }
 
-    /// Remove the upload session's row (its blob and reservation are the caller's).
+    /// Remove the upload session's row (its blob and reservation are the caller's). Works on
+    /// a full disk, like deleting a file.
     pub async fn delete_upload(&self, id: Uuid) -> StoreResult<()> {
-        sqlx::query("DELETE FROM uploads WHERE id = $1")
-            .bind(id.to_string())
-            .execute(&self.db)
-            .await?;
-        self.durable().await
+        self.freeing(|| async {
+            sqlx::query("DELETE FROM uploads WHERE id = $1")
+                .bind(id.to_string())
+                .execute(&self.db)
+                .await?;
+            self.durable().await
+        })
+        .await
     }
 }

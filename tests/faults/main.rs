@@ -14,4 +14,5 @@ mod dav_support;
 mod support;
 
 mod connections;
+mod disk_full;
 mod final_patch;
