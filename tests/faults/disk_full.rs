@@ -58,7 +58,6 @@ fn mount(args: &[&str], at: &Path) {
 /// A client of the server on `dir`'s data root, as admin, in the personal space.
 struct Client {
     http: reqwest::Client,
-    base: String,
     root: String,
 }
 
@@ -68,7 +67,6 @@ impl Client {
         Client {
             http: reqwest::Client::new(),
             root: format!("{base}/remote.php/dav/spaces/{sid}"),
-            base,
         }
     }
 
@@ -79,6 +77,12 @@ impl Client {
                 format!("{}/{path}", self.root),
             )
             .basic_auth("admin", Some(ADMIN_PASSWORD))
+    }
+
+    async fn r#move(&self, from: &str, to: &str) -> reqwest::Response {
+        let to = format!("{}/{to}", self.root);
+        let req = self.req("MOVE", from).header("Destination", to);
+        req.send().await.unwrap()
     }
 
     async fn put(&self, name: &str, body: Vec<u8>) -> reqwest::Response {
@@ -118,6 +122,15 @@ impl Client {
             .unwrap()
     }
 
+    /// `Upload-Offset` of a HEAD.
+    async fn tus_offset(&self, location: &str) -> usize {
+        let head = self.http.head(location).header("Tus-Resumable", "1.0.0");
+        let head = head.send().await.unwrap();
+        assert_eq!(head.status(), StatusCode::OK);
+        let at = head.headers()["upload-offset"].to_str().unwrap();
+        at.parse().unwrap()
+    }
+
     /// A complete tus upload in one creation-with-upload request.
     async fn tus_upload(&self, name: &str, data: Vec<u8>) -> reqwest::Response {
         use base64::Engine;
@@ -155,6 +168,17 @@ async fn assert_507_with_body(res: reqwest::Response, what: &str, sabre: bool) {
     );
 }
 
+/// Write `path` until the file system has no byte left.
+fn fill_to_the_last_byte(path: &Path) {
+    use std::io::Write;
+    let mut file = std::fs::File::create(path).unwrap();
+    for size in [1 << 20, 4096, 1] {
+        let chunk = vec![0u8; size];
+        while file.write_all(&chunk).is_ok() {}
+    }
+    let _ = file.sync_all();
+}
+
 fn data(n: usize, seed: u8) -> Vec<u8> {
     crate::support::bytes(n, seed)
 }
@@ -170,6 +194,14 @@ async fn a_full_disk_is_507_and_writes_work_again_once_there_is_room_without_a_r
     let c = Client::new(&server, &sid);
     let kept = data(MIB, 1);
 
+    // Fill over tus: 16 of an upload's 18 MiB.
+    let tus = data(18 * MIB, 3);
+    let created = c.tus_create("tus.bin", tus.len()).await;
+    assert_eq!(created.status(), StatusCode::CREATED);
+    let location = created.headers()["location"].to_str().unwrap().to_string();
+    let res = c.tus_patch(&location, 0, tus[..16 * MIB].to_vec()).await;
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+
     // Fill over PUT, 1 MiB at a time, until the disk refuses.
     let mut stored = Vec::new();
     let refused = loop {
@@ -179,9 +211,13 @@ async fn a_full_disk_is_507_and_writes_work_again_once_there_is_room_without_a_r
             break (name, res);
         }
         stored.push(name);
-        assert!(stored.len() < 64, "a 64 MiB disk took {} MiB", stored.len());
+        assert!(
+            stored.len() < 48,
+            "a 64 MiB disk took {} MiB more",
+            stored.len()
+        );
     };
-    assert!(stored.len() > 40, "filled after {} MiB", stored.len());
+    assert!(stored.len() > 20, "filled after {} MiB", stored.len());
     assert_507_with_body(refused.1, "PUT on a full disk", true).await;
     // Smaller files take what is left, until even they are refused.
     for i in 0.. {
@@ -198,84 +234,72 @@ async fn a_full_disk_is_507_and_writes_work_again_once_there_is_room_without_a_r
         "a refused PUT is not visible"
     );
 
-    // Over tus: the creation or the PATCH is refused, and no file appears.
-    let tus = data(2 * MIB, 3);
-    let created = c.tus_create("tus.bin", tus.len()).await;
-    let location = if created.status() == StatusCode::CREATED {
-        let location = created.headers()["location"].to_str().unwrap().to_string();
-        let res = c.tus_patch(&location, 0, tus.clone()).await;
-        assert_507_with_body(res, "tus PATCH on a full disk", false).await;
-        let head = c
-            .http
-            .head(&location)
-            .header("Tus-Resumable", "1.0.0")
-            .send()
-            .await;
-        let head = head.unwrap();
-        let at: usize = head.headers()["upload-offset"]
-            .to_str()
-            .unwrap()
-            .parse()
-            .unwrap();
-        assert!(at < tus.len(), "not complete: {at}");
-        Some(location)
-    } else {
-        assert_507_with_body(created, "tus creation on a full disk", false).await;
-        None
-    };
+    // The rest of the upload does not fit: 507, and the upload stays where it was.
+    let res = c
+        .tus_patch(&location, 16 * MIB, tus[16 * MIB..].to_vec())
+        .await;
+    assert_507_with_body(res, "tus PATCH on a full disk", false).await;
+    assert_eq!(c.tus_offset(&location).await, 16 * MIB);
     assert!(
         !c.listing().await.contains("tus.bin"),
         "no partial tus file"
     );
 
+    // The last bytes go to a file outside the data root: now not even the database can grow.
+    let filler = dir.join("filler");
+    fill_to_the_last_byte(&filler);
+    let res = c.put("late.bin", data(1000, 4)).await;
+    assert_507_with_body(res, "PUT on a disk full to the last byte", true).await;
+    let res = c.req("MKCOL", "dir-on-full-disk").send().await.unwrap();
+    assert_507_with_body(res, "MKCOL on a full disk", true).await;
+    let res = c.r#move(&stored[5], "moved.bin").await;
+    assert_507_with_body(res, "MOVE on a full disk", true).await;
+    let res = c.tus_upload("late-tus.bin", data(1000, 5)).await;
+    assert_507_with_body(res, "tus creation on a full disk", false).await;
+    let listing = c.listing().await;
+    for name in ["late.bin", "dir-on-full-disk", "moved.bin", "late-tus.bin"] {
+        assert!(!listing.contains(name), "{name} is not visible");
+    }
+
     // Reads keep working; DELETE works while the disk is full.
     assert_eq!(c.get(&stored[0]).await, (StatusCode::OK, kept.clone()));
     for name in stored.drain(..4) {
         let res = c.req("DELETE", &name).send().await.unwrap();
+        let status = res.status();
         assert_eq!(
-            res.status(),
+            status,
             StatusCode::NO_CONTENT,
             "DELETE {name} on a full disk"
         );
     }
+    // Space freed outside the server too, as an operator would.
+    std::fs::remove_file(&filler).unwrap();
 
     // Room again: every write works, on the same process.
     let res = c.put("after.bin", kept.clone()).await;
     assert_eq!(res.status(), StatusCode::CREATED, "PUT after freeing space");
     let res = c.req("MKCOL", "after-dir").send().await.unwrap();
+    let status = res.status();
+    assert_eq!(status, StatusCode::CREATED, "MKCOL after freeing space");
+    let res = c.r#move(&stored[1], "moved.bin").await;
+    let status = res.status();
+    assert_eq!(status, StatusCode::CREATED, "MOVE after freeing space");
+    let at = c.tus_offset(&location).await;
+    let res = c.tus_patch(&location, at, tus[at..].to_vec()).await;
+    let status = res.status();
+    assert_eq!(
+        status,
+        StatusCode::NO_CONTENT,
+        "tus resumes after freeing space"
+    );
+    let res = c.tus_upload("late-tus.bin", data(1000, 5)).await;
     assert_eq!(
         res.status(),
         StatusCode::CREATED,
-        "MKCOL after freeing space"
+        "tus creation after freeing space"
     );
-    match location {
-        Some(location) => {
-            let head = c
-                .http
-                .head(&location)
-                .header("Tus-Resumable", "1.0.0")
-                .send();
-            let head = head.await.unwrap();
-            let at: usize = head.headers()["upload-offset"]
-                .to_str()
-                .unwrap()
-                .parse()
-                .unwrap();
-            let res = c.tus_patch(&location, at, tus[at..].to_vec()).await;
-            assert_eq!(
-                res.status(),
-                StatusCode::NO_CONTENT,
-                "tus resumes after freeing space"
-            );
-        }
-        None => {
-            let res = c.tus_upload("tus.bin", tus.clone()).await;
-            assert_eq!(res.status(), StatusCode::CREATED, "tus after freeing space");
-        }
-    }
     assert_eq!(c.get("tus.bin").await, (StatusCode::OK, tus));
     assert_eq!(c.get("after.bin").await, (StatusCode::OK, kept));
-    let _ = &c.base;
 
     assert!(server.terminate(), "graceful stop");
     let fsck = run(&dir, &["fsck"]);
