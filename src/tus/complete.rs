@@ -112,6 +112,8 @@ impl TusService {
                 tracing::warn!(upload = %s.id, error = %e, "removed a stranded upload");
                 Err(TusError::UploadNotFound)
             }
+            // Another process committed it meanwhile.
+            Err(TusError::OffsetMismatch) => self.live(s.id, s.space).await,
             Err(e) => Err(e),
         }
     }
