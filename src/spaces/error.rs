@@ -172,4 +172,23 @@ mod tests {
         let e = StoreError::from(grow);
         assert!(matches!(e, StoreError::StorageFull(_)), "{e:?}");
     }
+
+    /// A database opened read-only refuses writes with SQLITE_READONLY.
+    #[tokio::test]
+    async fn sqlite_readonly_is_read_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("ro.db").display());
+        let options = sqlx::sqlite::SqliteConnectOptions::from_str(&url).unwrap();
+        let mut rw = options
+            .clone()
+            .create_if_missing(true)
+            .connect()
+            .await
+            .unwrap();
+        rw.execute("CREATE TABLE t (v TEXT)").await.unwrap();
+        let mut ro = options.read_only(true).connect().await.unwrap();
+        let refused = ro.execute("INSERT INTO t VALUES ('x')").await.unwrap_err();
+        let e = StoreError::from(refused);
+        assert!(matches!(e, StoreError::ReadOnly(_)), "{e:?}");
+    }
 }
