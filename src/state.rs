@@ -122,24 +122,59 @@ pub async fn expire_recovery(state: &AppState) {
     }
 }
 
-/// Periodic housekeeping of a serving process, every `sweep_interval`: delete blobs nothing
-/// references (crashed writes, overwritten content whose versions were removed, deleted files),
-/// after removing expired tus uploads (their partial bytes, their quota reservations).
+/// What one [`sweep_once`] did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Sweep {
+    /// Uploads found at their full length without their file, now committed.
+    pub committed: usize,
+    /// Expired uploads removed.
+    pub expired: usize,
+    /// Unreferenced blobs deleted.
+    pub blobs: usize,
+}
+
+/// One round of housekeeping: commit tus uploads stranded at their full length (so that none
+/// is reported complete without its file), remove expired uploads (their partial bytes, their
+/// quota reservations), apply the trash and version retention, then delete blobs nothing references (crashed writes, overwritten
+/// content whose versions were removed, deleted files). A failing step is logged and the next
+/// one still runs.
+pub async fn sweep_once(state: &AppState) -> Sweep {
+    let mut done = Sweep::default();
+    match state.tus().commit_stranded().await {
+        Ok(0) => {}
+        Ok(n) => {
+            tracing::info!(committed = n, "stranded upload sweep");
+            done.committed = n;
+        }
+        Err(e) => tracing::error!(error = %e, "stranded upload sweep failed"),
+    }
+    match state.tus().clean_expired().await {
+        Ok(0) => {}
+        Ok(n) => {
+            tracing::info!(removed = n, "expired upload sweep");
+            done.expired = n;
+        }
+        Err(e) => tracing::error!(error = %e, "expired upload sweep failed"),
+    }
+    expire_recovery(state).await;
+    match state.store().sweep_blobs(BLOB_GRACE).await {
+        Ok(0) => {}
+        Ok(n) => {
+            tracing::info!(deleted = n, "blob sweep");
+            done.blobs = n;
+        }
+        Err(e) => tracing::error!(error = %e, "blob sweep failed"),
+    }
+    done
+}
+
+/// Periodic housekeeping of a serving process: [`sweep_once`] at start and every
+/// `sweep_interval`.
 pub async fn maintenance(state: AppState) {
     let mut tick = tokio::time::interval(state.config().sweep_interval);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
-        match state.tus().clean_expired().await {
-            Ok(0) => {}
-            Ok(n) => tracing::info!(removed = n, "expired upload sweep"),
-            Err(e) => tracing::error!(error = %e, "expired upload sweep failed"),
-        }
-        expire_recovery(&state).await;
-        match state.store().sweep_blobs(BLOB_GRACE).await {
-            Ok(0) => {}
-            Ok(n) => tracing::info!(deleted = n, "blob sweep"),
-            Err(e) => tracing::error!(error = %e, "blob sweep failed"),
-        }
+        sweep_once(&state).await;
     }
 }

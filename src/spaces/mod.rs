@@ -25,6 +25,7 @@ mod moves;
 pub mod path;
 mod props;
 mod quota;
+mod reserve;
 mod search;
 mod trash;
 mod tree;
@@ -141,14 +142,33 @@ impl Store {
         self.backend.begin_write(&self.db).await
     }
 
-    /// Delete blobs nothing references (no node, version or upload session) that are older
-    /// than `grace` (so a blob being written right now, not yet committed, survives).
+    /// Run `op`, a write that frees space. When the disk is too full even for that, give the
+    /// database the room set aside for this (`reserve.rs`) and run it once more.
+    pub(crate) async fn freeing<T, F, Fut>(&self, op: F) -> StoreResult<T>
+    where
+        F: Fn() -> Fut,
+        Fut: std::future::Future<Output = StoreResult<T>>,
+    {
+        match op().await {
+            Err(StoreError::StorageFull(_)) if self.backend.release_reserve().await => op().await,
+            other => other,
+        }
+    }
+
+    /// Set the room for deleting on a full disk aside again, if there is room for it.
+    pub(crate) async fn restore_reserve(&self) {
+        self.backend.restore_reserve().await
+    }
+
+    /// Delete blobs nothing references (no node, version or open upload session) that are
+    /// older than `grace` (so a blob being written right now, not yet committed, survives).
     /// Returns how many were deleted.
     pub async fn sweep_blobs(&self, grace: Duration) -> StoreResult<usize> {
         let cutoff = SystemTime::now() - grace;
         let referenced: std::collections::HashSet<String> = sqlx::query_scalar(
             "SELECT blob FROM nodes WHERE blob IS NOT NULL \
-             UNION SELECT blob FROM versions UNION SELECT blob FROM uploads",
+             UNION SELECT blob FROM versions UNION SELECT blob FROM uploads \
+             WHERE state <> 'done'",
         )
         .fetch_all(&self.db)
         .await?
@@ -162,6 +182,7 @@ impl Store {
             self.blobs.delete(&name).await?;
             deleted += 1;
         }
+        self.restore_reserve().await;
         Ok(deleted)
     }
 }

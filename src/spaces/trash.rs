@@ -231,8 +231,21 @@ impl Store {
     }
 
     /// Remove the trashed node at `rel` below item `key` for good (with its subtree and
-    /// versions), then free the blobs nothing references any more.
+    /// versions), then free the blobs nothing references any more. Works on a full disk
+    /// (purging is how a full disk gets room back).
     pub async fn purge(&self, space: Uuid, key: NodeId, rel: &SpacePath) -> StoreResult<()> {
+        let freed = self.freeing(|| self.purge_rows(space, key, rel)).await?;
+        self.free_blobs(freed).await;
+        self.restore_reserve().await;
+        Ok(())
+    }
+
+    async fn purge_rows(
+        &self,
+        space: Uuid,
+        key: NodeId,
+        rel: &SpacePath,
+    ) -> StoreResult<Vec<String>> {
         let mut tx = self.begin_write().await?;
         let item = item_in(&mut tx, space, key, rel).await?;
         let freed = remove_subtree(&mut tx, item.node.id).await?;
@@ -241,8 +254,7 @@ impl Store {
         }
         tx.commit().await?;
         self.durable().await?;
-        self.free_blobs(freed).await;
-        Ok(())
+        Ok(freed)
     }
 
     /// Empty the trash of a space (all of it in one transaction).
@@ -260,6 +272,18 @@ impl Store {
     where
         T: for<'q> sqlx::Encode<'q, super::db::Db> + sqlx::Type<super::db::Db> + Send + Clone,
     {
+        let (n, freed) = self
+            .freeing(|| self.purge_rows_where(cond, arg.clone()))
+            .await?;
+        self.free_blobs(freed).await;
+        self.restore_reserve().await;
+        Ok(n)
+    }
+
+    async fn purge_rows_where<T>(&self, cond: &str, arg: T) -> StoreResult<(usize, Vec<String>)>
+    where
+        T: for<'q> sqlx::Encode<'q, super::db::Db> + sqlx::Type<super::db::Db> + Send,
+    {
         let mut tx = self.begin_write().await?;
         let keys: Vec<String> =
             sqlx::query_scalar(&format!("SELECT node_id FROM trash WHERE {cond}"))
@@ -272,8 +296,7 @@ impl Store {
         }
         tx.commit().await?;
         self.durable().await?;
-        self.free_blobs(freed).await;
-        Ok(keys.len())
+        Ok((keys.len(), freed))
     }
 
     /// The path of a node from its space root; `NotFound` for a node in the trash.

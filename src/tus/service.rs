@@ -189,10 +189,15 @@ impl TusService {
         self.0.keys.issue(s.id, s.space, s.expires_secs())
     }
 
-    /// `HEAD`: the session as it stands.
+    /// `HEAD`: the session as it stands. A stranded upload is committed first, so that an
+    /// offset equal to the length always means the file is there.
     pub async fn head(&self, token: &str) -> Result<Upload, TusError> {
         let (id, space) = self.upload_of(token)?;
-        self.live(id, space).await
+        let s = self.live(id, space).await?;
+        if s.is_stranded() {
+            return self.finish_stranded(s, true).await;
+        }
+        Ok(s)
     }
 
     /// Check the target of a creation (SPEC §3 rows after the header checks); returns the etag
