@@ -107,6 +107,7 @@ pub async fn decorate(
                     }
                 }
             }
+            "PROPPATCH" if status == StatusCode::MULTI_STATUS => return dav_prefix(res).await,
             _ => {}
         }
         return res;
@@ -146,4 +147,21 @@ pub async fn decorate(
         }
     }
     res
+}
+
+/// dav-server writes its PROPPATCH multistatus with the `D:` prefix; ownCloud's clients match
+/// the literal `d:` that oCIS writes (owncloud-sdk reads `d:multistatus`, Web `d:error`), so
+/// the (small) document is re-prefixed.
+async fn dav_prefix(res: Response) -> Response {
+    use http_body_util::BodyExt;
+    let (mut parts, body) = res.into_parts();
+    let Ok(collected) = body.collect().await else {
+        return Response::from_parts(parts, Body::empty());
+    };
+    let xml = String::from_utf8_lossy(&collected.to_bytes())
+        .replace("<D:", "<d:")
+        .replace("</D:", "</d:")
+        .replace("xmlns:D=", "xmlns:d=");
+    parts.headers.remove(header::CONTENT_LENGTH);
+    Response::from_parts(parts, Body::from(xml))
 }

@@ -102,9 +102,9 @@ impl Multistatus {
         self.0.push_str("<d:response><d:href>");
         self.0.push_str(href);
         self.0.push_str("</d:href>");
-        if !found.is_empty() || missing.is_empty() {
-            propstat(&mut self.0, &found, "200 OK");
-        }
+        // The 200 propstat always comes first, as reva writes it: owncloud-sdk and Web read
+        // only the first one.
+        propstat(&mut self.0, &found, "200 OK");
         if !missing.is_empty() {
             propstat(&mut self.0, &missing, "404 Not Found");
         }

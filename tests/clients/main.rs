@@ -19,6 +19,7 @@ mod dav_tck;
 mod davfs2;
 mod desktop;
 mod litmus;
+mod owncloud_sdk;
 mod proxy;
 mod rclone;
 mod server;
