@@ -2,12 +2,15 @@
 //! space, file versions, private links and resources by id, favorites and name search, and
 //! the capabilities that announce them.
 
+#[path = "../binary/mod.rs"]
+mod binary;
 #[path = "../common/mod.rs"]
 mod common;
 #[path = "../dav_support/mod.rs"]
 mod dav_support;
 
 mod capabilities;
+mod crash;
 mod finding;
 mod trash;
 mod versions;
