@@ -9,6 +9,7 @@ mod client;
 mod dav;
 mod pattern;
 mod procstat;
+mod recovery;
 mod report;
 mod runner;
 mod servers;

@@ -90,11 +90,15 @@ pub enum Workload {
     PropfindNamed,
     /// PROPFIND Depth 1 of the listing folder, allprop.
     PropfindAllprop,
+    /// DELETE of a folder of `listing_files` files into the trash, and its restore (spacedav).
+    Trash,
+    /// Name search over ten copies of the listing folder (spacedav).
+    Search,
 }
 
 impl Workload {
     /// Every workload, in the order a round runs them.
-    pub const ALL: [Workload; 9] = [
+    pub const ALL: [Workload; 11] = [
         Workload::TusSingle,
         Workload::TusCwu,
         Workload::TusFinish,
@@ -104,6 +108,8 @@ impl Workload {
         Workload::DavGet,
         Workload::PropfindNamed,
         Workload::PropfindAllprop,
+        Workload::Trash,
+        Workload::Search,
     ];
 
     /// Name in tables and JSON.
@@ -118,6 +124,8 @@ impl Workload {
             Workload::DavGet => "dav-get",
             Workload::PropfindNamed => "propfind-named",
             Workload::PropfindAllprop => "propfind-allprop",
+            Workload::Trash => "trash-delete-restore",
+            Workload::Search => "search-names",
         }
     }
 
@@ -133,6 +141,8 @@ impl Workload {
             Workload::PropfindNamed | Workload::PropfindAllprop => {
                 server.dav.as_ref().is_some_and(|d| d.propfind)
             }
+            // The oCIS trash bin and REPORT search are spacedav's own.
+            Workload::Trash | Workload::Search => server.kind == crate::servers::Kind::Spacedav,
         }
     }
 }
@@ -149,7 +159,7 @@ pub struct Metric {
 }
 
 /// Every metric name a workload reports, with its direction (to read JSON lines back).
-pub const METRICS: [(&str, Better); 10] = [
+pub const METRICS: [(&str, Better); 13] = [
     ("MiB/s", Better::Higher),
     ("aggregate MiB/s", Better::Higher),
     ("uploads/s", Better::Higher),
@@ -160,6 +170,9 @@ pub const METRICS: [(&str, Better); 10] = [
     ("total ms", Better::Lower),
     ("first byte ms", Better::Lower),
     ("body MB", Better::Neither),
+    ("delete ms", Better::Lower),
+    ("restore ms", Better::Lower),
+    ("search ms", Better::Lower),
 ];
 
 /// Which direction of a metric is better.
@@ -211,7 +224,12 @@ pub async fn setup(server: &Running, ctx: &Ctx, workloads: &[Workload]) -> Resul
         let url = d.base.join(GET_FILE)?;
         dav::put(&mut d.ep.conn(), &url, &ctx.pattern, ctx.sizes.large).await?;
     }
-    let lists = [Workload::PropfindNamed, Workload::PropfindAllprop];
+    let lists = [
+        Workload::PropfindNamed,
+        Workload::PropfindAllprop,
+        Workload::Trash,
+        Workload::Search,
+    ];
     if !d.propfind || !workloads.iter().any(|w| lists.contains(w)) {
         return Ok(None);
     }
@@ -224,8 +242,16 @@ pub async fn setup(server: &Running, ctx: &Ctx, workloads: &[Workload]) -> Resul
         s.listing_files,
         s.listing_file_size,
         16,
-    );
-    Ok(Some(rate.await?))
+    )
+    .await?;
+    if workloads
+        .iter()
+        .any(|w| matches!(w, Workload::Trash | Workload::Search))
+        && server.kind == crate::servers::Kind::Spacedav
+    {
+        crate::recovery::setup(d, &dir).await?;
+    }
+    Ok(Some(rate))
 }
 
 /// Runs `w` against `server` once.
@@ -300,6 +326,13 @@ pub async fn run(w: Workload, server: &Running, ctx: &Ctx, round: usize) -> Resu
         Workload::PropfindNamed | Workload::PropfindAllprop => {
             let d = server.dav.as_ref().expect("applies() checked dav");
             listing(d, ctx, w == Workload::PropfindAllprop).await
+        }
+        Workload::Trash => {
+            crate::recovery::trash(server.dav.as_ref().expect("spacedav speaks WebDAV")).await
+        }
+        Workload::Search => {
+            let d = server.dav.as_ref().expect("spacedav speaks WebDAV");
+            crate::recovery::search(d, s.listing_files).await
         }
     }
 }
