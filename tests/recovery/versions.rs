@@ -273,3 +273,28 @@ async fn version_retention_keeps_the_newest_and_drops_the_old() {
         "only the current content"
     );
 }
+
+#[tokio::test]
+async fn a_tus_upload_over_a_file_keeps_the_previous_content_as_a_version() {
+    use base64::Engine;
+    let s = TestServer::start().await;
+    let root = admin_root(&s).await;
+    put(&s, &format!("{root}/t.txt"), b"before tus").await;
+    let name = base64::engine::general_purpose::STANDARD.encode("t.txt");
+    let res = req(&s, "POST", &format!("{root}/"))
+        .header("Tus-Resumable", "1.0.0")
+        .header("Upload-Length", "9")
+        .header("Upload-Metadata", format!("filename {name}"))
+        .header("Content-Type", "application/offset+octet-stream")
+        .body("after tus")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    assert_eq!(res.headers()["upload-offset"], "9");
+    let id = file_id(&s, &format!("{root}/t.txt")).await;
+    let (_, k) = keys(&s, &id).await;
+    assert_eq!(k.len(), 1);
+    let v = req(&s, "GET", &s.url(&format!("/dav/meta/{id}/v/{}", k[0]))).send().await.unwrap();
+    assert_eq!(v.bytes().await.unwrap().as_ref(), b"before tus");
+}
