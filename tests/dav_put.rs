@@ -219,3 +219,108 @@ async fn get_serves_ranges_and_conditional_requests() {
         .unwrap();
     assert_eq!(body, "hello world");
 }
+
+/// One name rule for every way a name enters (issue 15 item 9): what tus refuses as a
+/// `filename` (412) PUT, MKCOL, LOCK and a COPY/MOVE `Destination` refuse with 400, and
+/// nothing is created.
+#[tokio::test]
+async fn names_tus_refuses_are_refused_by_every_webdav_method() {
+    let s = TestServer::start().await;
+    let root = admin_root(&s).await;
+    put(&s, &format!("{root}/ok.txt"), b"x").await;
+    for bad in [
+        "a%0Ab.txt",
+        "a%0Db.txt",
+        "a%0Cb.txt",
+        "a%5Cb.txt",
+        "..%5Cx",
+        "%20%20",
+    ] {
+        let url = format!("{root}/{bad}");
+        assert_eq!(put(&s, &url, b"y").await.status(), 400, "PUT {bad}");
+        assert_eq!(mkcol(&s, &url).await.status(), 400, "MKCOL {bad}");
+        let lock = req(&s, "LOCK", &url)
+            .body(
+                "<?xml version=\"1.0\"?><d:lockinfo xmlns:d=\"DAV:\"><d:lockscope><d:exclusive/>\
+                 </d:lockscope><d:locktype><d:write/></d:locktype></d:lockinfo>",
+            )
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(lock.status(), 400, "LOCK {bad}");
+        for method in ["COPY", "MOVE"] {
+            let r = req(&s, method, &format!("{root}/ok.txt"))
+                .header("Destination", url.as_str())
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 400, "{method} to {bad}");
+        }
+    }
+    let (_, xml) = propfind(&s, &format!("{root}/"), "1", "<d:getetag/>").await;
+    assert_eq!(responses(&xml).len(), 2, "the root and ok.txt only: {xml}");
+}
+
+/// Names are stored in Unicode NFC (issue 15 item 9): the NFD spelling a Mac sends names the
+/// same file or folder, over WebDAV and tus alike, and listings show the NFC spelling.
+#[tokio::test]
+async fn nfc_and_nfd_spellings_of_a_name_are_one_file() {
+    let s = TestServer::start().await;
+    let root = admin_root(&s).await;
+    let (nfc, nfd) = ("caf%C3%A9.txt", "cafe%CC%81.txt");
+    assert_eq!(
+        put(&s, &format!("{root}/{nfc}"), b"one").await.status(),
+        201
+    );
+    assert_eq!(
+        put(&s, &format!("{root}/{nfd}"), b"two").await.status(),
+        204
+    );
+    let g = req(&s, "GET", &format!("{root}/{nfc}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(g.text().await.unwrap(), "two");
+    let (folder_nfd, folder_nfc) = ("U%CC%88bung", "%C3%9Cbung");
+    assert_eq!(
+        mkcol(&s, &format!("{root}/{folder_nfd}")).await.status(),
+        201
+    );
+    assert_eq!(
+        mkcol(&s, &format!("{root}/{folder_nfc}")).await.status(),
+        405
+    );
+    let r = req(&s, "MOVE", &format!("{root}/{nfc}"))
+        .header("Destination", format!("{root}/{folder_nfc}/{nfd}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let meta = format!(
+        "filename {}",
+        base64::engine::general_purpose::STANDARD.encode("Übung/cafe\u{301}.txt")
+    );
+    let tus = req(&s, "POST", &format!("{root}/"))
+        .header("Tus-Resumable", "1.0.0")
+        .header("Upload-Length", "5")
+        .header("Upload-Metadata", meta)
+        .header("Content-Type", "application/offset+octet-stream")
+        .body("three")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(tus.status(), 201);
+    let (_, xml) = propfind(&s, &format!("{root}/{folder_nfd}/"), "1", "<d:getetag/>").await;
+    let hrefs: Vec<_> = responses(&xml).into_iter().map(href).collect();
+    assert_eq!(hrefs.len(), 2, "the folder and one file: {xml}");
+    assert!(hrefs[0].ends_with(&format!("/{folder_nfc}/")), "{hrefs:?}");
+    assert!(
+        hrefs[1].ends_with(&format!("/{folder_nfc}/{nfc}")),
+        "{hrefs:?}"
+    );
+    let g = req(&s, "GET", &format!("{root}/{folder_nfd}/{nfd}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(g.text().await.unwrap(), "three");
+}

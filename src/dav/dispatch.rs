@@ -85,6 +85,10 @@ async fn serve(state: &AppState, req: Request) -> Result<Response, DavError> {
     if is_write(&method) && !target.role.can_write() {
         return Err(DavError::ReadOnly);
     }
+    if matches!(method.as_str(), "PUT" | "MKCOL" | "LOCK") {
+        // The one name rule (spaces::path::check_name), as for every name that enters.
+        target.url.rest.check_new()?;
+    }
     let mut extra = Extra::default();
     let mut put = PutParams::default();
     match method.as_str() {
@@ -214,6 +218,7 @@ async fn rewrite_destination(
         return Err(DavError::CrossSpace);
     }
     let full = dest.path();
+    full.check_new()?;
     let rel = &full.components()[target.base.components().len()..];
     if rel.is_empty() {
         return Err(if keep {
