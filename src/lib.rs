@@ -28,15 +28,15 @@ pub fn app(state: AppState) -> Router {
 }
 
 /// Serve `state` on `listener` until `shutdown` resolves; in-flight requests then finish.
+/// Timeouts and the connection cap: `http::server`.
 pub async fn serve(
     listener: TcpListener,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let maintenance = tokio::spawn(state::maintenance(state.clone()));
-    let served = axum::serve(listener, app(state))
-        .with_graceful_shutdown(shutdown)
-        .await;
+    let limits = state.config().limits.clone();
+    let served = http::server::run(listener, app(state), limits, shutdown).await;
     maintenance.abort();
     served
 }

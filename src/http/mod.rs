@@ -5,6 +5,7 @@ mod cors;
 mod error;
 pub mod headers;
 mod observe;
+pub mod server;
 
 use axum::Router;
 use axum::middleware;

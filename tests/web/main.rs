@@ -8,3 +8,4 @@ mod auth;
 mod graph;
 mod ocs;
 mod plumbing;
+mod slow;
