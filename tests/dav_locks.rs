@@ -245,3 +245,35 @@ async fn a_malformed_if_header_is_a_bad_request() {
         assert_eq!(r.status(), want, "If: {good}");
     }
 }
+
+/// A lock stored without a timeout by an earlier version (issue 15 item 7) gets the maximum
+/// when the server starts: it survives the restart but no longer lasts forever.
+#[tokio::test]
+async fn an_endless_lock_from_before_the_cap_expires_after_a_restart() {
+    let s = TestServer::start().await;
+    let sid = s.admin_space().await;
+    let root = s.space_url(&sid);
+    put(&s, &format!("{root}/old.txt"), b"x").await;
+    let path = spacedav::spaces::SpacePath::parse("old.txt").unwrap();
+    let endless = spacedav::spaces::LockRecord {
+        token: "opaquelocktoken:legacy".into(),
+        path: spacedav::spaces::LockRecord::key(&path),
+        principal: Some("admin".into()),
+        owner_xml: None,
+        timeout_s: None,
+        expires_at: None,
+        shared: false,
+        deep: false,
+    };
+    let added = s.state.store().add_lock(sid.space, endless, |_, _| None);
+    assert!(added.await.unwrap().is_ok());
+    let (dir, config) = s.stop();
+    let s = TestServer::start_in(dir, config).await;
+    let url = format!("{}/old.txt", s.space_url(&sid));
+    assert_eq!(put(&s, &url, b"y").await.status(), 423, "the lock survived");
+    let (_, found) = propfind(&s, &url, "0", "<d:lockdiscovery/>").await;
+    assert!(!found.contains("Infinite"), "{found}");
+    let left = between(&found, "<d:timeout>Second-", "</d:timeout>");
+    let left: u64 = left.and_then(|n| n.parse().ok()).expect(&found);
+    assert!(left <= 600, "{found}");
+}
