@@ -38,6 +38,10 @@ use tower_http::timeout::TimeoutBody;
 
 use crate::config::ConnectionLimits;
 
+/// At most one "connection limit reached" line per this interval, so a flood of
+/// connections cannot flood the log too.
+const CAP_LOG_INTERVAL: Duration = Duration::from_secs(60);
+
 /// Descriptors kept free for what is not a client connection: the metadata database (a
 /// SQLite pool holds three files per connection), blobs being written, logs.
 const FD_RESERVE: u64 = 256;
@@ -311,15 +315,21 @@ pub async fn run(
     let (stop_tx, stop_rx) = watch::channel(());
     let (done_tx, done_rx) = watch::channel(());
     tokio::pin!(shutdown);
+    let (mut last_warned, mut times_full): (Option<Instant>, u64) = (None, 0);
     loop {
         let permit = match slots.clone().try_acquire_owned() {
             Ok(p) => p,
             Err(_) => {
-                tracing::warn!(
-                    max_connections = cap,
-                    "connection limit reached: new connections wait in the listen backlog \
-                     until one closes"
-                );
+                times_full += 1;
+                if last_warned.is_none_or(|t| t.elapsed() >= CAP_LOG_INTERVAL) {
+                    tracing::warn!(
+                        max_connections = cap,
+                        times_full,
+                        "connection limit reached: new connections wait in the listen backlog \
+                         until one closes"
+                    );
+                    (last_warned, times_full) = (Some(Instant::now()), 0);
+                }
                 tokio::select! {
                     p = slots.clone().acquire_owned() => p.expect("the semaphore is never closed"),
                     () = &mut shutdown => break,
