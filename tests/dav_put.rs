@@ -126,6 +126,45 @@ async fn a_put_cut_off_half_way_leaves_the_old_content() {
     assert_eq!(prop(&xml, "cut.txt", "oc:size"), Some("3"));
 }
 
+/// A PUT whose body stalls is ended by the server after `server.body_stall_timeout` (issue 15
+/// item 4), without replacing the old content; the client does nothing but wait.
+#[tokio::test]
+async fn a_stalled_put_is_ended_by_the_server_and_leaves_the_old_content() {
+    let s =
+        TestServer::start_with(|c| c.limits.body_stall_timeout = std::time::Duration::from_secs(1))
+            .await;
+    let root = admin_root(&s).await;
+    put(&s, &format!("{root}/stall.txt"), b"old").await;
+    let path = root.strip_prefix(&s.base).unwrap().to_string() + "/stall.txt";
+    let auth = base64::engine::general_purpose::STANDARD.encode(format!("admin:{ADMIN_PASSWORD}"));
+    let mut sock = tokio::net::TcpStream::connect(s.addr).await.unwrap();
+    let head = format!(
+        "PUT {path} HTTP/1.1\r\nHost: {}\r\nAuthorization: Basic {auth}\r\n\
+         Content-Length: 100000\r\n\r\n",
+        s.addr
+    );
+    sock.write_all(head.as_bytes()).await.unwrap();
+    sock.write_all(&[b'x'; 50000]).await.unwrap();
+    // No more bytes, and no half-close: only the server can end this request.
+    let mut answer = Vec::new();
+    let ended = tokio::time::timeout(
+        std::time::Duration::from_secs(30),
+        sock.read_to_end(&mut answer),
+    )
+    .await;
+    assert!(
+        ended.is_ok(),
+        "the stalled PUT was never ended by the server"
+    );
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    let got = req(&s, "GET", &format!("{root}/stall.txt"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(got.text().await.unwrap(), "old");
+}
+
 #[tokio::test]
 async fn content_range_put_is_501_and_missing_parent_409() {
     let s = TestServer::start().await;

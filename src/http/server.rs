@@ -10,7 +10,7 @@
 //!   ([`Watched`] does both, from the request activity [`Activity`] records);
 //! - a request body that delivers no byte for `body_stall_timeout` fails (`TimeoutBody`), so a
 //!   stalled PUT ends without replacing anything and a stalled tus PATCH ends keeping its
-//!   durable bytes, which frees the upload for the resume;
+//!   durable bytes, which frees the upload for the resume; the answer is 408;
 //! - at most `max_connections` are served at once (lowered to fit the open-file limit); when
 //!   the cap is reached a warning is logged and further connections wait in the kernel's
 //!   listen backlog until one closes, rather than being refused.
@@ -19,6 +19,7 @@ use std::convert::Infallible;
 use std::future::Future;
 use std::io;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
@@ -34,7 +35,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Semaphore, watch};
 use tokio::time::{Instant, Sleep};
 use tower::ServiceExt;
-use tower_http::timeout::TimeoutBody;
+use tower_http::timeout::{TimeoutBody, TimeoutError};
 
 use crate::config::ConnectionLimits;
 
@@ -155,6 +156,39 @@ impl http_body::Body for Tracked {
         let polled = Pin::new(&mut self.body).poll_frame(cx);
         if let Poll::Ready(None) = polled {
             self.busy.end();
+        }
+        polled
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.body.is_end_stream()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.body.size_hint()
+    }
+}
+
+/// A request body that fails when it delivers no byte for the stall timeout
+/// ([`TimeoutBody`]) and remembers that it did, so the answer can say 408.
+struct Stalling {
+    body: Pin<Box<TimeoutBody<Incoming>>>,
+    stalled: Arc<AtomicBool>,
+}
+
+impl http_body::Body for Stalling {
+    type Data = Bytes;
+    type Error = tower::BoxError;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<http_body::Frame<Bytes>, tower::BoxError>>> {
+        let polled = self.body.as_mut().poll_frame(cx);
+        if let Poll::Ready(Some(Err(e))) = &polled
+            && e.is::<TimeoutError>()
+        {
+            self.stalled.store(true, Ordering::Relaxed);
         }
         polled
     }
@@ -362,8 +396,21 @@ pub async fn run(
             let busy = activity.begin();
             let app = app.clone();
             async move {
-                let req = req.map(|b| Body::new(TimeoutBody::new(stall, b)));
-                let Ok(res) = app.oneshot(req).await;
+                let stalled = Arc::new(AtomicBool::new(false));
+                let req = req.map(|b| {
+                    let body = Box::pin(TimeoutBody::new(stall, b));
+                    let stalled = stalled.clone();
+                    Body::new(Stalling { body, stalled })
+                });
+                let Ok(mut res) = app.oneshot(req).await;
+                if stalled.load(Ordering::Relaxed) {
+                    // Whatever the handler made of the broken body, the client was too slow.
+                    *res.status_mut() = http::StatusCode::REQUEST_TIMEOUT;
+                    tracing::info!(
+                        timeout_s = stall.as_secs(),
+                        "request ended: its body delivered no byte within server.body_stall_timeout"
+                    );
+                }
                 Ok::<_, Infallible>(res.map(|body| Body::new(Tracked { body, busy })))
             }
         });

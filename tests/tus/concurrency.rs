@@ -157,10 +157,11 @@ async fn a_stalled_patch_ends_keeps_its_bytes_and_the_upload_resumes_elsewhere()
     );
     // The client sends nothing more and keeps its connection open: only the server ends it.
     let ended = tokio::time::timeout(Duration::from_secs(30), sending).await;
-    assert!(
-        ended.is_ok(),
-        "the stalled PATCH was never ended by the server"
-    );
+    let ended = ended.expect("the stalled PATCH was never ended by the server");
+    // The client may see the answer, or only the closed connection while still sending.
+    if let Ok(res) = ended.unwrap() {
+        assert_eq!(res.status(), StatusCode::REQUEST_TIMEOUT);
+    }
     let head = env.head(&loc).await;
     assert_eq!(offset(&head), 300_000, "every byte that arrived is kept");
     let res = env
