@@ -10,7 +10,8 @@
 //!   ([`Watched`] does both, from the request activity [`Activity`] records);
 //! - a request body that delivers no byte for `body_stall_timeout` fails (`TimeoutBody`), so a
 //!   stalled PUT ends without replacing anything and a stalled tus PATCH ends keeping its
-//!   durable bytes, which frees the upload for the resume; the answer is 408;
+//!   durable bytes, which frees the upload for the resume; the answer is 408. A client that
+//!   reads nothing of its answer for as long is disconnected too;
 //! - at most `max_connections` are served at once (lowered to fit the open-file limit); when
 //!   the cap is reached a warning is logged and further connections wait in the kernel's
 //!   listen backlog until one closes, rather than being refused.
@@ -209,6 +210,8 @@ struct Watched {
     activity: Activity,
     limits: ConnectionLimits,
     sleep: Pin<Box<Sleep>>,
+    /// Runs while a write cannot progress (the client reads nothing of the answer).
+    write_stall: Option<Pin<Box<Sleep>>>,
 }
 
 impl Watched {
@@ -232,6 +235,37 @@ impl Watched {
             }
             Poll::Pending => Poll::Pending,
         }
+    }
+}
+
+impl Watched {
+    /// A write that waited `body_stall_timeout` without progress fails, so a client that
+    /// stops reading its answer frees its connection (a slow-read attack would hold it).
+    fn after_write<T>(
+        &mut self,
+        cx: &mut Context<'_>,
+        polled: Poll<io::Result<T>>,
+    ) -> Poll<io::Result<T>> {
+        if polled.is_ready() {
+            self.write_stall = None;
+            return polled;
+        }
+        let stall = self.limits.body_stall_timeout;
+        let sleep = self
+            .write_stall
+            .get_or_insert_with(|| Box::pin(tokio::time::sleep(stall)));
+        if sleep.as_mut().poll(cx).is_ready() {
+            tracing::info!(
+                timeout_s = stall.as_secs(),
+                "closing a connection: the client read nothing of its answer within \
+                 server.body_stall_timeout"
+            );
+            return Poll::Ready(Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                "the client stopped reading",
+            )));
+        }
+        Poll::Pending
     }
 }
 
@@ -261,7 +295,8 @@ impl AsyncWrite for Watched {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.io).poll_write(cx, buf)
+        let polled = Pin::new(&mut self.io).poll_write(cx, buf);
+        self.after_write(cx, polled)
     }
 
     fn poll_write_vectored(
@@ -269,7 +304,8 @@ impl AsyncWrite for Watched {
         cx: &mut Context<'_>,
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.io).poll_write_vectored(cx, bufs)
+        let polled = Pin::new(&mut self.io).poll_write_vectored(cx, bufs);
+        self.after_write(cx, polled)
     }
 
     fn is_write_vectored(&self) -> bool {
@@ -277,7 +313,8 @@ impl AsyncWrite for Watched {
     }
 
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.io).poll_flush(cx)
+        let polled = Pin::new(&mut self.io).poll_flush(cx);
+        self.after_write(cx, polled)
     }
 
     fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
@@ -389,6 +426,7 @@ pub async fn run(
             activity: activity.clone(),
             limits: limits.clone(),
             sleep: Box::pin(tokio::time::sleep(limits.idle_timeout)),
+            write_stall: None,
         });
         let stall = limits.body_stall_timeout;
         let app = app.clone();

@@ -99,6 +99,48 @@ async fn beyond_the_connection_cap_a_client_waits_and_is_served_when_a_slot_free
     assert!(closed_by_server(&mut hog).await);
 }
 
+/// A client that stops reading a large answer (a slow-read attack) loses its connection after
+/// `server.body_stall_timeout`: with a cap of one connection, the next client is served only
+/// once that connection is gone.
+#[tokio::test]
+async fn a_client_that_stops_reading_its_answer_is_disconnected() {
+    use base64::Engine;
+    let s = TestServer::start_with(|c| {
+        c.limits.max_connections = 1;
+        c.limits.idle_timeout = Duration::from_secs(1);
+        c.limits.body_stall_timeout = Duration::from_secs(1);
+    })
+    .await;
+    let sid = s.admin_space().await;
+    let path = format!("/remote.php/dav/spaces/{sid}/big.bin");
+    let admin = crate::common::ADMIN_PASSWORD;
+    {
+        let uploader = reqwest::Client::new();
+        let put = uploader
+            .put(s.url(&path))
+            .basic_auth("admin", Some(admin))
+            .body(vec![7u8; 48 << 20])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(put.status(), 201);
+    }
+    let auth = base64::engine::general_purpose::STANDARD.encode(format!("admin:{admin}"));
+    let mut reader = TcpStream::connect(s.addr).await.unwrap();
+    let get = format!("GET {path} HTTP/1.1\r\nHost: x\r\nAuthorization: Basic {auth}\r\n\r\n");
+    reader.write_all(get.as_bytes()).await.unwrap();
+    // The reader never reads; the next client waits for its slot.
+    let res = s
+        .client()
+        .get(s.url("/status.php"))
+        .timeout(GENEROUS)
+        .send()
+        .await
+        .expect("served once the non-reading client was disconnected");
+    assert_eq!(res.status(), 200);
+    drop(reader);
+}
+
 /// The slow-client scenario of issue 15: 2,000 connections trickling their headers hold 2,000
 /// connections, and a normal client still gets `status.php` at once (its limit is generous;
 /// it fails only if the server stopped serving).
