@@ -46,7 +46,7 @@ pub use locks::LockRecord;
 pub use model::{
     Mtime, NewSpace, NewUser, Node, NodeKind, Quota, Role, Space, SpaceKind, User, Version,
 };
-pub use path::{InvalidPath, SpacePath};
+pub use path::{InvalidPath, SpacePath, check_name, normalize_name};
 pub use props::{DeadProp, NodeScope, PropChange};
 pub use tree::{Committed, NewContent, Precondition};
 pub use uploads::{ConcatRole, Upload};
