@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use super::keys::{self, Kind};
 use super::layers::{ConfigError, Layers, Origin, Problem, RawValue, Setting};
-use super::{BlobConfig, LogFormat, Retention};
+use super::{BlobConfig, ConnectionLimits, LogFormat, Retention};
 
 /// Built-in defaults; `config/spacedav.toml` repeats them and a test keeps the two in step.
 pub(crate) mod defaults {
@@ -33,6 +33,14 @@ pub(crate) mod defaults {
     pub const VERSIONS_MAX_AGE: u64 = 365 * 24 * 3600;
     /// `tus.checksum_algorithms`.
     pub const CHECKSUM_ALGORITHMS: &[&str] = &["md5", "sha1", "adler32"];
+    /// `server.header_read_timeout`, seconds.
+    pub const HEADER_READ_TIMEOUT: u64 = 30;
+    /// `server.idle_timeout`, seconds.
+    pub const IDLE_TIMEOUT: u64 = 60;
+    /// `server.body_stall_timeout`, seconds.
+    pub const BODY_STALL_TIMEOUT: u64 = 60;
+    /// `server.max_connections`.
+    pub const MAX_CONNECTIONS: u64 = 4096;
 }
 
 /// Checksum algorithms the server can compute.
@@ -67,6 +75,7 @@ impl std::fmt::Debug for SecretSource {
 pub(crate) struct Settings {
     pub listen: SocketAddr,
     pub public_url: Option<url::Url>,
+    pub limits: ConnectionLimits,
     pub data_root: PathBuf,
     pub storage_id: Option<Uuid>,
     pub metadata_url: Option<String>,
@@ -169,6 +178,25 @@ pub(crate) fn validate(layers: &Layers) -> Result<Settings, ConfigError> {
     };
     let listen = c.get("server.listen", addr);
     let public_url = c.get("server.public_url", public_url);
+    let seconds = |c: &mut Checker, key, default| {
+        Duration::from_secs(c.get(key, positive).unwrap_or(default))
+    };
+    let limits = ConnectionLimits {
+        header_read_timeout: seconds(
+            &mut c,
+            "server.header_read_timeout",
+            defaults::HEADER_READ_TIMEOUT,
+        ),
+        idle_timeout: seconds(&mut c, "server.idle_timeout", defaults::IDLE_TIMEOUT),
+        body_stall_timeout: seconds(
+            &mut c,
+            "server.body_stall_timeout",
+            defaults::BODY_STALL_TIMEOUT,
+        ),
+        max_connections: c
+            .get("server.max_connections", positive)
+            .unwrap_or(defaults::MAX_CONNECTIONS) as usize,
+    };
     let data_root = c.get("storage.data_root", path);
     let storage_id = c.get("storage.storage_id", uuid);
     let metadata_url = c.get("storage.metadata_url", metadata_url);
@@ -231,6 +259,7 @@ pub(crate) fn validate(layers: &Layers) -> Result<Settings, ConfigError> {
     let settings = Settings {
         listen: listen.unwrap_or_else(|| defaults::LISTEN.parse().expect("valid default")),
         public_url,
+        limits,
         data_root: data_root.unwrap_or_else(|| defaults::DATA_ROOT.into()),
         storage_id,
         metadata_url,

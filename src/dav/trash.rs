@@ -297,12 +297,16 @@ async fn restore(
 ) -> Result<Response, DavError> {
     let (key, rel) = url.item.as_ref().ok_or(DavError::MethodNotAllowed)?;
     let overwrite = overwrite(&req)?;
-    let raw = req
-        .headers()
-        .get(DESTINATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(destination_path)
-        .ok_or_else(|| DavError::InvalidPath("Destination".into()))?;
+    let raw = {
+        let text = |name| {
+            req.headers()
+                .get(name)
+                .and_then(|v: &HeaderValue| v.to_str().ok())
+        };
+        let value = text(DESTINATION).ok_or_else(|| DavError::InvalidPath("Destination".into()))?;
+        let public = state.config().public_url.as_ref();
+        destination_path(value, text(header::HOST), public)?
+    };
     let durl = parse_url(&raw).ok_or(DavError::CrossSpace)??;
     let dest = resolve(state, user, durl).await?;
     if dest.space.id != space.id {

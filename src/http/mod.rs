@@ -6,6 +6,7 @@ mod error;
 pub mod headers;
 mod observe;
 pub mod ops;
+pub mod server;
 
 use axum::Router;
 use axum::middleware;

@@ -49,7 +49,7 @@ pub use locks::LockRecord;
 pub use model::{
     Mtime, NewSpace, NewUser, Node, NodeKind, Quota, Role, Space, SpaceKind, User, Version,
 };
-pub use path::{InvalidPath, SpacePath};
+pub use path::{InvalidPath, SpacePath, check_name, normalize_name};
 pub use props::{DeadProp, NodeScope, PropChange};
 pub use search::{Found, SearchResult};
 pub use trash::{Restored, TrashItem};

@@ -295,6 +295,9 @@ async fn a_tus_upload_over_a_file_keeps_the_previous_content_as_a_version() {
     let id = file_id(&s, &format!("{root}/t.txt")).await;
     let (_, k) = keys(&s, &id).await;
     assert_eq!(k.len(), 1);
-    let v = req(&s, "GET", &s.url(&format!("/dav/meta/{id}/v/{}", k[0]))).send().await.unwrap();
+    let v = req(&s, "GET", &s.url(&format!("/dav/meta/{id}/v/{}", k[0])))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(v.bytes().await.unwrap().as_ref(), b"before tus");
 }

@@ -9,3 +9,4 @@ mod graph;
 mod ocs;
 mod ops;
 mod plumbing;
+mod slow;
