@@ -298,9 +298,10 @@ async fn the_sweep_commits_uploads_stranded_at_their_length() {
 }
 
 /// Issue 15: the finished upload session no longer pins the file's blob, so deleting a
-/// tus-uploaded file frees its bytes like a PUT file (at once; at the latest by the sweep).
+/// tus-uploaded file and purging it from the trash (issue 11) frees its bytes like a PUT
+/// file's (at once; at the latest by the sweep).
 #[tokio::test]
-async fn deleting_a_tus_uploaded_file_frees_its_blob_within_one_sweep() {
+async fn purging_a_deleted_tus_uploaded_file_frees_its_blob_within_one_sweep() {
     let env = Env::start().await;
     let res = env.upload("gone.bin", &bytes(70_000, 5)).await;
     assert_eq!(res.status(), StatusCode::CREATED);
@@ -314,6 +315,14 @@ async fn deleting_a_tus_uploaded_file_frees_its_blob_within_one_sweep() {
         .await
         .unwrap();
     assert_eq!(del.status(), StatusCode::NO_CONTENT);
+    spacedav::state::sweep_once(&env.srv.state).await;
+    assert!(
+        stored(store.blobs().list().await.unwrap()),
+        "kept by the trash"
+    );
+    let bin = env.root().replace("/dav/spaces/", "/dav/spaces/trash-bin/");
+    let purge = env.req(reqwest::Method::DELETE, &bin).send().await.unwrap();
+    assert_eq!(purge.status(), StatusCode::NO_CONTENT);
     spacedav::state::sweep_once(&env.srv.state).await;
     assert!(!stored(store.blobs().list().await.unwrap()), "blob freed");
 }
