@@ -7,6 +7,7 @@
 
 mod keys;
 mod layers;
+mod oidc;
 mod secrets;
 mod validate;
 
@@ -20,6 +21,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 pub use layers::{ConfigError, ConfigFile, Origin, Overrides, Problem, Sources};
+pub use oidc::{OidcClientConfig, OidcConfig};
 
 /// The embedded default configuration: every key, its default and what it means.
 pub const DEFAULT_FILE: &str = include_str!("../config/spacedav.toml");
@@ -86,6 +88,8 @@ pub struct Config {
     pub propfind_depth_infinity: bool,
     /// Password of the `admin` user created on first start; `None` = random, printed once.
     pub admin_password: Option<String>,
+    /// OpenID Connect: external issuer or the built-in provider's settings (`auth.oidc_*`).
+    pub oidc: OidcConfig,
 }
 
 impl fmt::Debug for Config {
@@ -112,6 +116,7 @@ impl fmt::Debug for Config {
                 "admin_password",
                 &self.admin_password.as_ref().map(|_| REDACTED),
             )
+            .field("oidc", &self.oidc)
             .finish()
     }
 }
@@ -142,6 +147,7 @@ impl Config {
             log_format: LogFormat::Text,
             propfind_depth_infinity: false,
             admin_password: None,
+            oidc: OidcConfig::default(),
         }
     }
 
@@ -235,6 +241,7 @@ pub fn load(sources: &Sources) -> Result<Loaded, ConfigError> {
         log_format: settings.log_format,
         propfind_depth_infinity: settings.propfind_depth_infinity,
         admin_password: settings.admin_password,
+        oidc: settings.oidc,
     };
     Ok(Loaded { config, notes })
 }
