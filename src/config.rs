@@ -8,7 +8,7 @@
 mod keys;
 mod layers;
 mod oidc;
-mod secrets;
+pub(crate) mod secrets;
 mod validate;
 
 use std::collections::BTreeMap;

@@ -1,11 +1,16 @@
 //! Authentication: who is asking. Passwords (argon2), Basic and Bearer credentials (SPEC §2),
 //! the [`Principal`] extractor, and the transfer tokens of `/data/{token}`.
 //!
-//! `Authorization: Basic` is checked against the users table; `Authorization: Bearer` accepts
-//! user tokens this server issued ([`issue_token`]). Every failure is an [`AuthError`], mapped
+//! `Authorization: Basic` is checked against the users table (the password, or an app token);
+//! `Authorization: Bearer` accepts user tokens this server issued ([`issue_token`]), access
+//! tokens of the built-in OpenID Connect provider, or those of the configured external issuer
+//! ([`oidc`]). Every failure is an [`AuthError`], mapped
 //! to a status in one place ([`AuthError::status`]).
 
+pub mod app_tokens;
 mod basic;
+mod cache;
+pub mod oidc;
 pub mod password;
 mod token;
 pub mod transfer;
@@ -19,6 +24,7 @@ use crate::spaces::{StoreError, User};
 use crate::state::AppState;
 
 pub use basic::{BasicCredentials, CredentialCache};
+pub use cache::TokenCache;
 pub use password::{hash_password, verify_password};
 pub use token::{Claims, TOKEN_AUDIENCE, TOKEN_TYPE, issue_token};
 
