@@ -220,6 +220,9 @@ pub enum TokenCommand {
         #[arg(long)]
         user: String,
     },
+    /// Add an OpenID Connect signing key; it signs after the next start, and the old keys
+    /// still verify until their files are removed.
+    NewSigningKey,
     /// Revoke an app token by its id (or the token itself).
     AppRevoke {
         /// Login name.

@@ -200,6 +200,12 @@ pub(crate) async fn space(config: Config, cmd: SpaceCommand) -> anyhow::Result<E
 
 /// `spacedav token issue`.
 pub(crate) async fn token(config: Config, cmd: TokenCommand) -> anyhow::Result<ExitCode> {
+    if let TokenCommand::NewSigningKey = cmd {
+        let path = auth::oidc::keys::add_key(&config.data_root)
+            .context("adding an OpenID Connect signing key")?;
+        println!("added {}; it signs after the next start", path.display());
+        return Ok(ExitCode::SUCCESS);
+    }
     let secret = config.token_secret.clone();
     let state = open(config).await?;
     let store = state.store();
@@ -236,6 +242,7 @@ pub(crate) async fn token(config: Config, cmd: TokenCommand) -> anyhow::Result<E
                 );
             }
         }
+        TokenCommand::NewSigningKey => unreachable!("handled above"),
         TokenCommand::AppRevoke { user, token } => {
             let user = user_named(store, &user).await?;
             if !app_tokens::revoke_token(store, &user, &token).await? {
