@@ -222,8 +222,9 @@ fn form(
     username: &str,
     error: Option<&str>,
 ) -> Response {
-    let existing = cookie(headers, CSRF_COOKIE).filter(|c| c.len() >= 32);
-    let csrf_cookie = existing.clone().unwrap_or_else(random_secret);
+    let csrf_cookie = cookie(headers, CSRF_COOKIE)
+        .filter(|c| c.len() >= 32)
+        .unwrap_or_else(random_secret);
     let token = csrf::form_token(&provider.csrf_key, &csrf_cookie, &req.digest(), unix_now());
     let html = signin_page::signin(
         AUTHORIZE_PATH,
@@ -241,16 +242,15 @@ fn form(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static("frame-ancestors 'self'"),
     );
-    if existing.is_none() {
-        let c = set_cookie(
-            CSRF_COOKIE,
-            &csrf_cookie,
-            csrf::FORM_TTL,
-            secure(state, headers),
-        );
-        if let Ok(v) = HeaderValue::from_str(&c) {
-            h.append(header::SET_COOKIE, v);
-        }
+    // Set again even when reused, so the cookie lives as long as the form token just minted.
+    let c = set_cookie(
+        CSRF_COOKIE,
+        &csrf_cookie,
+        csrf::FORM_TTL,
+        secure(state, headers),
+    );
+    if let Ok(v) = HeaderValue::from_str(&c) {
+        h.append(header::SET_COOKIE, v);
     }
     res
 }
