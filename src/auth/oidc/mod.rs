@@ -134,7 +134,7 @@ pub fn routes() -> Router<AppState> {
         .route(USERINFO_PATH, get(logout::userinfo).post(logout::userinfo))
         .route(
             LOGOUT_PATH,
-            get(logout::end_session).post(logout::end_session),
+            get(logout::get_end_session).post(logout::post_end_session),
         )
 }
 
