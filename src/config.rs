@@ -9,7 +9,8 @@
 mod effective;
 mod keys;
 mod layers;
-mod secrets;
+mod oidc;
+pub(crate) mod secrets;
 mod validate;
 
 use std::collections::BTreeMap;
@@ -23,6 +24,7 @@ use uuid::Uuid;
 
 pub use effective::{Checked, check};
 pub use layers::{ConfigError, ConfigFile, Origin, Overrides, Problem, Sources};
+pub use oidc::{OidcClientConfig, OidcConfig};
 
 /// The embedded default configuration: every key, its default and what it means.
 pub const DEFAULT_FILE: &str = include_str!("../config/spacedav.toml");
@@ -120,6 +122,8 @@ pub struct Config {
     pub admin_password: Option<String>,
     /// Bearer token `/metrics` requires; `None` = anonymous (README "Operations").
     pub metrics_token: Option<String>,
+    /// OpenID Connect: external issuer or the built-in provider's settings (`auth.oidc_*`).
+    pub oidc: OidcConfig,
 }
 
 impl fmt::Debug for Config {
@@ -151,6 +155,7 @@ impl fmt::Debug for Config {
                 "metrics_token",
                 &self.metrics_token.as_ref().map(|_| REDACTED),
             )
+            .field("oidc", &self.oidc)
             .finish()
     }
 }
@@ -183,6 +188,7 @@ impl Config {
             propfind_depth_infinity: false,
             admin_password: None,
             metrics_token: None,
+            oidc: OidcConfig::default(),
         }
     }
 
@@ -278,6 +284,7 @@ pub fn load(sources: &Sources) -> Result<Loaded, ConfigError> {
         propfind_depth_infinity: settings.propfind_depth_infinity,
         admin_password: settings.admin_password,
         metrics_token: settings.metrics_token,
+        oidc: settings.oidc,
     };
     Ok(Loaded { config, notes })
 }
