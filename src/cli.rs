@@ -43,6 +43,9 @@ pub struct Global {
     /// Log format: text or json.
     #[arg(long, global = true, value_name = "FORMAT")]
     pub log_format: Option<String>,
+    /// An unpacked ownCloud Web build to serve at `/`.
+    #[arg(long, global = true, value_name = "DIR")]
+    pub web_assets: Option<String>,
 }
 
 /// The subcommands.
@@ -229,6 +232,7 @@ impl Global {
             data_root: self.data_root.clone(),
             public_url: self.public_url.clone(),
             log_format: self.log_format.clone(),
+            web_assets: self.web_assets.clone(),
         }
     }
 }

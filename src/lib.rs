@@ -14,6 +14,7 @@ pub mod ocs;
 pub mod spaces;
 pub mod state;
 pub mod tus;
+pub mod web;
 
 use std::future::Future;
 

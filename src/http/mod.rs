@@ -30,6 +30,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::graph::routes())
         .merge(crate::tus::routes())
         .merge(crate::dav::routes())
+        .merge(crate::web::routes())
         .layer(middleware::from_fn_with_state(state.clone(), cors::cors))
         .layer(middleware::from_fn(observe::observe))
         .with_state(state)
