@@ -11,6 +11,7 @@ pub mod dav;
 pub mod graph;
 pub mod http;
 pub mod ocs;
+pub mod settings;
 pub mod spaces;
 pub mod state;
 pub mod tus;

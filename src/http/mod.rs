@@ -28,6 +28,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(crate::ocs::routes())
         .merge(crate::graph::routes())
+        .merge(crate::settings::routes())
         .merge(crate::tus::routes())
         .merge(crate::dav::routes())
         .merge(crate::web::routes())

@@ -82,6 +82,8 @@ pub fn capabilities(config: &Config) -> Value {
         ("chunking", s("")),
         // "" = no trash bin (ownCloud Web shows one only for "1.0").
         ("trashbin", s("")),
+        // No REPORTs (search, favorites filter); Web needs the list to be an array.
+        ("reports", Value::List(vec![])),
         (
             "propfind",
             map([(

@@ -17,9 +17,11 @@ mod db;
 mod durable;
 mod error;
 mod fsck;
+mod groups;
 pub mod ids;
 mod local_sink;
 mod locks;
+mod manage;
 pub mod model;
 mod moves;
 pub mod path;
@@ -43,7 +45,8 @@ pub use fsck::{FsckProblem, FsckReport};
 pub use ids::{NodeId, ResourceId, SpaceId, SpaceRef, UserId};
 pub use locks::LockRecord;
 pub use model::{
-    Mtime, NewSpace, NewUser, Node, NodeKind, Quota, Role, Space, SpaceKind, User, Version,
+    Grantee, Group, Mtime, NewSpace, NewUser, Node, NodeKind, Quota, Role, Space, SpaceKind, User,
+    Version,
 };
 pub use path::{InvalidPath, SpacePath};
 pub use props::{DeadProp, NodeScope, PropChange};
