@@ -7,7 +7,8 @@
 
 mod keys;
 mod layers;
-mod secrets;
+mod oidc;
+pub(crate) mod secrets;
 mod validate;
 
 use std::collections::BTreeMap;
@@ -20,6 +21,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 pub use layers::{ConfigError, ConfigFile, Origin, Overrides, Problem, Sources};
+pub use oidc::{OidcClientConfig, OidcConfig};
 
 /// The embedded default configuration: every key, its default and what it means.
 pub const DEFAULT_FILE: &str = include_str!("../config/spacedav.toml");
@@ -88,6 +90,8 @@ pub struct Config {
     pub web_assets_path: Option<PathBuf>,
     /// Password of the `admin` user created on first start; `None` = random, printed once.
     pub admin_password: Option<String>,
+    /// OpenID Connect: external issuer or the built-in provider's settings (`auth.oidc_*`).
+    pub oidc: OidcConfig,
 }
 
 impl fmt::Debug for Config {
@@ -115,6 +119,7 @@ impl fmt::Debug for Config {
                 "admin_password",
                 &self.admin_password.as_ref().map(|_| REDACTED),
             )
+            .field("oidc", &self.oidc)
             .finish()
     }
 }
@@ -146,6 +151,7 @@ impl Config {
             propfind_depth_infinity: false,
             web_assets_path: None,
             admin_password: None,
+            oidc: OidcConfig::default(),
         }
     }
 
@@ -240,6 +246,7 @@ pub fn load(sources: &Sources) -> Result<Loaded, ConfigError> {
         propfind_depth_infinity: settings.propfind_depth_infinity,
         web_assets_path: settings.web_assets_path,
         admin_password: settings.admin_password,
+        oidc: settings.oidc,
     };
     Ok(Loaded { config, notes })
 }

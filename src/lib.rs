@@ -36,7 +36,9 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let maintenance = tokio::spawn(state::maintenance(state.clone()));
-    let served = axum::serve(listener, app(state))
+    // The peer address feeds the sign-in throttle (auth::oidc).
+    let service = app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    let served = axum::serve(listener, service)
         .with_graceful_shutdown(shutdown)
         .await;
     maintenance.abort();

@@ -4,7 +4,8 @@
 
 use std::sync::Arc;
 
-use crate::auth::{CredentialCache, hash_password};
+use crate::auth::oidc::Oidc;
+use crate::auth::{CredentialCache, TokenCache, hash_password};
 use crate::config::Config;
 use crate::spaces::{NewUser, Store, StoreError};
 use crate::tus::TusService;
@@ -17,6 +18,8 @@ struct Inner {
     config: Config,
     store: Store,
     credentials: CredentialCache,
+    tokens: TokenCache,
+    oidc: Oidc,
     tus: TusService,
 }
 
@@ -32,6 +35,9 @@ pub enum StartupError {
     /// `web.assets_path` names no Web build.
     #[error(transparent)]
     WebAssets(#[from] crate::web::AssetsError),
+    /// The OpenID Connect signing keys could not be read or created.
+    #[error("OpenID Connect signing keys: {0}")]
+    Keys(std::io::Error),
 }
 
 impl AppState {
@@ -68,11 +74,17 @@ impl AppState {
             }
         }
         let tus = TusService::new(store.clone(), &config);
+        let (oidc, note) = Oidc::open(&config).map_err(StartupError::Keys)?;
+        if let Some(note) = note {
+            tracing::info!("{note}");
+        }
         Ok(AppState(Arc::new(Inner {
             tus,
             config,
             store,
             credentials: CredentialCache::default(),
+            tokens: TokenCache::default(),
+            oidc,
         })))
     }
 
@@ -96,6 +108,17 @@ impl AppState {
     pub fn credentials(&self) -> &CredentialCache {
         &self.0.credentials
     }
+
+    /// Verified Bearer tokens until they expire (owned by `auth`).
+    pub fn tokens(&self) -> &TokenCache {
+        &self.0.tokens
+    }
+
+    /// The built-in OpenID Connect provider, or the external issuer's verifier (owned by
+    /// `auth::oidc`).
+    pub fn oidc(&self) -> &Oidc {
+        &self.0.oidc
+    }
 }
 
 /// How old an unreferenced blob must be before the sweep deletes it. A blob being written has
@@ -114,6 +137,17 @@ pub async fn maintenance(state: AppState) {
             Ok(0) => {}
             Ok(n) => tracing::info!(removed = n, "expired upload sweep"),
             Err(e) => tracing::error!(error = %e, "expired upload sweep failed"),
+        }
+        let now = crate::auth::oidc::unix_now() as i64;
+        let purged = async {
+            Ok::<_, StoreError>(
+                state.store().purge_oidc(now).await? + state.store().purge_app_tokens(now).await?,
+            )
+        };
+        match purged.await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(removed = n, "expired sign-in records sweep"),
+            Err(e) => tracing::error!(error = %e, "expired sign-in records sweep failed"),
         }
         match state.store().sweep_blobs(BLOB_GRACE).await {
             Ok(0) => {}

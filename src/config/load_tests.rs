@@ -92,6 +92,7 @@ fn embedded_default_file_matches_built_in_defaults() {
         builtin.propfind_depth_infinity
     );
     assert_eq!(from_file.admin_password, None);
+    assert_eq!(from_file.oidc, builtin.oidc);
 }
 
 #[test]

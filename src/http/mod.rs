@@ -32,6 +32,8 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::tus::routes())
         .merge(crate::dav::routes())
         .merge(crate::web::routes())
+        .merge(crate::auth::oidc::routes())
+        .merge(crate::auth::app_tokens::routes())
         .layer(middleware::from_fn_with_state(state.clone(), cors::cors))
         .layer(middleware::from_fn(observe::observe))
         .with_state(state)

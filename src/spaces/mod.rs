@@ -10,6 +10,7 @@
 //! any [`BlobStore`]. All SQL lives in this module; the protocol layers see domain types only.
 
 mod accounts;
+mod app_tokens;
 mod backend;
 pub mod blob;
 pub mod checksum;
@@ -18,6 +19,7 @@ mod durable;
 mod error;
 mod fsck;
 mod groups;
+mod grants;
 pub mod ids;
 mod local_sink;
 mod locks;
@@ -37,11 +39,13 @@ use uuid::Uuid;
 
 use db::{Db, DbPool};
 
+pub use app_tokens::AppToken;
 pub use backend::is_metadata_url;
 pub use blob::{BlobReader, BlobSink, BlobStore, LocalBlobs};
 pub use checksum::{Algorithm, Checksums, Digests, HashPipe, Hasher};
 pub use error::{StoreError, StoreResult};
 pub use fsck::{FsckProblem, FsckReport};
+pub use grants::{CodeRecord, CodeRedemption, GrantRecord, Rotation};
 pub use ids::{NodeId, ResourceId, SpaceId, SpaceRef, UserId};
 pub use locks::LockRecord;
 pub use model::{

@@ -12,10 +12,12 @@ use crate::state::AppState;
 /// Web's OpenID Connect client id (registered by the built-in provider).
 pub const CLIENT_ID: &str = "web";
 
-/// Scopes Web asks for. `offline_access` makes the provider issue a refresh token, and with one
-/// oidc-client-ts renews the access token by a plain `refresh_token` grant; without it Web
-/// falls back to a hidden iframe with `prompt=none`, which needs a frameable sign-in page and a
-/// session cookie that survives in that iframe (research/web-and-oidc.md §1 "Renewal", §6.13).
+/// Scopes Web asks for. With a refresh token oidc-client-ts renews the access token by a plain
+/// `refresh_token` grant; without one Web falls back to a hidden iframe with `prompt=none`,
+/// which needs a frameable sign-in page and a session cookie that survives in that iframe
+/// (research/web-and-oidc.md §1 "Renewal", §6.13). The built-in provider gives Web a refresh
+/// token anyway; external providers (Keycloak, Authelia, …) issue one only for
+/// `offline_access`, so Web asks for it.
 pub const SCOPE: &str = "openid profile email offline_access";
 
 /// Web apps that work against spacedav: the file list, the image/media viewer, the text editor
@@ -24,11 +26,6 @@ pub const SCOPE: &str = "openid profile email offline_access";
 /// (needs Graph user and group administration), `ocm`, `epub-reader` (would work, but is not
 /// tested here).
 pub const APPS: &[&str] = &["files", "preview", "text-editor", "pdf-viewer"];
-
-/// The issuer Web signs in with.
-fn authority(state: &AppState, headers: &HeaderMap) -> String {
-    crate::http::base_url(state, headers)
-}
 
 /// The document for a server reached at `base` whose users sign in at `authority`.
 pub fn document(base: &str, authority: &str) -> Value {
@@ -53,7 +50,7 @@ pub fn document(base: &str, authority: &str) -> Value {
 
 pub(super) async fn config_json(State(state): State<AppState>, headers: HeaderMap) -> Response {
     let base = crate::http::base_url(&state, &headers);
-    let doc = document(&base, &authority(&state, &headers));
+    let doc = document(&base, &crate::auth::oidc_authority(&state, &headers));
     let mut res = axum::Json(doc).into_response();
     res.headers_mut().insert(
         header::CACHE_CONTROL,

@@ -19,6 +19,7 @@ mod dav_tck;
 mod davfs2;
 mod desktop;
 mod litmus;
+mod oidc_authlib;
 mod proxy;
 mod rclone;
 mod server;
