@@ -2,10 +2,13 @@
 // for tests/clients/web_ui.rs. Selectors follow Web's own end-to-end tests; every wait is for a
 // selector or a response, never for time.
 //
-// Usage: node driver.mjs '<json>' with {chromium, base, shots (dir), file (path of the upload),
-//   team (project space name), users: {admin, editor, viewer: {name, password}}}.
-// Prints one JSON line: {steps: [...], responses: [[method, status, path]...], size, error?}.
+// Usage: node driver.mjs '<json>' with {chromium, base, shots (dir), file (the large upload),
+//   small (the upload into the project space), team (project space name),
+//   users: {admin, editor, viewer: {name, password}}}.
+// Prints {"checkpoint": name} lines (answered on stdin), then one JSON line:
+//   {steps: [...], responses: [[method, status, path]...], size, viewerUploadDisabled, error?}.
 import path from 'node:path'
+import readline from 'node:readline'
 import { chromium } from 'playwright-core'
 
 const o = JSON.parse(process.argv[2])
@@ -24,6 +27,15 @@ page.on('response', (r) => {
   const u = new URL(r.url())
   if (u.origin === origin) report.responses.push([r.request().method(), r.status(), u.pathname])
 })
+
+// Lets the Rust test look at the server between steps: prints {"checkpoint": name} and waits
+// for a line on stdin.
+const lines = readline.createInterface({ input: process.stdin })
+const stdin = lines[Symbol.asyncIterator]()
+async function checkpoint (name) {
+  console.log(JSON.stringify({ checkpoint: name }))
+  await stdin.next()
+}
 
 let n = 0
 async function step (name, fn) {
@@ -88,6 +100,7 @@ try {
   await step('file-uploaded', () => upload(o.file))
   report.size = (await resource(big).locator('xpath=ancestor::tr').locator('.oc-table-data-cell-size').innerText()).trim()
   await step('file-list', async () => {})
+  await checkpoint('uploaded')
   await step('file-renamed', async () => {
     await resource(big).click({ button: 'right' })
     await page.locator('.oc-files-actions-rename-trigger').first().click()
@@ -111,6 +124,7 @@ try {
     await openProjectSpace(o.team)
   })
   await step('editor-uploaded', () => upload(o.small))
+  await checkpoint('editor-uploaded')
   await step('signed-out-editor', () => signOut())
 
   await step('viewer-sees-project-space', async () => {
@@ -118,12 +132,13 @@ try {
     await openProjectSpace(o.team)
     await resource(path.basename(o.small)).waitFor()
   })
+  // What the viewer sees: the upload button is there but disabled.
   report.viewerUploadDisabled = await page.locator('#upload-menu-btn').isDisabled()
-  report.viewerNewDisabled = await page.locator('#new-file-menu-btn').isDisabled()
 } catch (e) {
   report.error = String(e && e.stack || e)
   await page.screenshot({ path: path.join(o.shots, 'failure.png') }).catch(() => {})
 } finally {
+  lines.close()
   await browser.close()
 }
 console.log(JSON.stringify(report))
