@@ -6,5 +6,8 @@ mod common;
 
 mod auth;
 mod graph;
+mod graph_web;
 mod ocs;
 mod plumbing;
+mod settings;
+mod webui;
