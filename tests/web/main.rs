@@ -6,7 +6,9 @@ mod common;
 
 mod auth;
 mod graph;
-mod graph_web;
+mod graph_people;
+mod graph_spaces;
+mod graph_support;
 mod ocs;
 mod plumbing;
 mod settings;
