@@ -1,7 +1,8 @@
 //! The part of oCIS's settings service ownCloud Web needs (`POST /api/v0/settings/…`,
 //! research/web-and-oidc.md §4 rows 6b-8): the role bundles, each user's role assignment, the
 //! permission names that become Web's abilities (which buttons it shows), and the user's
-//! language as a settings value. spacedav has two roles: admins and users.
+//! language as a settings value (the only setting there is, listed by `bundles-list`).
+//! spacedav has two roles: admins and users.
 
 use axum::body::Bytes;
 use axum::extract::State;
@@ -42,6 +43,7 @@ const ADMIN_PERMISSIONS: &[&str] = &[
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/v0/settings/roles-list", post(roles_list))
+        .route("/api/v0/settings/bundles-list", post(bundles_list))
         .route("/api/v0/settings/assignments-list", post(assignments_list))
         .route("/api/v0/settings/permissions-list", post(permissions_list))
         .route("/api/v0/settings/values-list", post(values_list))
@@ -145,6 +147,21 @@ async fn roles_list(_p: Principal) -> Response {
         bundle(ADMIN_ROLE, "admin", "Admin", &admin),
         bundle(USER_ROLE, "user", "User", USER_PERMISSIONS),
     ]}))
+    .into_response()
+}
+
+/// The settings a user can change: their language (Web's account page lists these).
+async fn bundles_list(_p: Principal) -> Response {
+    Json(json!({"bundles": [{
+        "id": PROFILE_BUNDLE, "name": "profile", "type": "TYPE_DEFAULT",
+        "extension": "ocis-accounts", "displayName": "Profile",
+        "resource": {"type": "TYPE_USER"},
+        "settings": [{
+            "id": LANGUAGE_SETTING, "name": "language", "displayName": "Language",
+            "description": "User language", "resource": {"type": "TYPE_USER"},
+            "singleChoiceValue": {"options": []},
+        }],
+    }]}))
     .into_response()
 }
 

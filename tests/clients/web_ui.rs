@@ -3,7 +3,7 @@
 //! create a folder, upload 25 MiB with Web's upload button over tus, see it listed with its
 //! size, compare its content over WebDAV, rename it, delete it, sign out and back in; a project
 //! space is visible to its members, an editor (through a group) uploads into it, a viewer sees
-//! the upload button disabled.
+//! the upload button disabled. On the account page the admin switches Web to German.
 //!
 //! The browser talks to the server through the recording proxy, so the test sees every request
 //! Web made and its status: no 5xx at all, and no 4xx beyond [`EXPECTED_4XX`]. Screenshots of
@@ -267,6 +267,13 @@ async fn ownclouds_web_signs_in_uploads_over_tus_and_manages_files_on_spacedav()
         unexpected.is_empty(),
         "unexpected 4xx: {unexpected:#?}\n{listing}"
     );
+
+    // The language chosen on Web's account page is the user's.
+    let lang = store
+        .user_setting(admin.id, spacedav::graph::LANGUAGE)
+        .await
+        .expect("setting");
+    assert_eq!(lang.as_deref(), Some("de"));
 
     // Renamed, then deleted: nothing of the upload is left.
     let left = Dav::new("admin", ADMIN_PASSWORD)

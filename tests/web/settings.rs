@@ -122,6 +122,9 @@ async fn the_language_is_saved_as_a_settings_value_and_shown_in_me() {
         .await
         .unwrap();
     assert_eq!(me["preferredLanguage"], "fr");
+    let (s, b) = post(&srv, "bundles-list", gina, json!({})).await;
+    assert_eq!(s, 200);
+    assert_eq!(b["bundles"][0]["settings"][0]["id"], lang_setting);
     let bad = json!({"value": {"settingId": "unknown", "listValue": {"values": []}}});
     assert_eq!(post(&srv, "values-save", gina, bad).await.0, 400);
 }

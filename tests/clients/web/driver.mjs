@@ -117,6 +117,16 @@ try {
   })
   await step('signed-out', () => signOut())
   await step('signed-in-again', () => signIn(o.users.admin))
+  await step('account-language-german', async () => {
+    await page.goto(o.base + '/account')
+    const row = page.locator('tr', { hasText: 'Select your language' })
+    await row.locator('.vs__dropdown-toggle').click()
+    await Promise.all([
+      page.waitForResponse((r) => r.request().method() === 'PATCH' && r.url().includes('/me')),
+      page.locator('.vs__dropdown-option', { hasText: 'Deutsch' }).first().click(),
+    ])
+    await page.getByText('Mein Konto').first().waitFor()
+  })
   await step('signed-out-admin', () => signOut())
 
   await step('editor-sees-project-space', async () => {
