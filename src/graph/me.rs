@@ -117,7 +117,7 @@ pub(super) async fn change_password(
     let new = b.new_password;
     let hash = tokio::task::spawn_blocking(move || hash_password(&new))
         .await
-        .map_err(|e| GraphError::InvalidRequest(format!("hashing failed: {e}")))?;
+        .map_err(|e| GraphError::Internal(format!("password hashing task: {e}")))?;
     state.store().set_password(p.user.id, &hash).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }

@@ -79,9 +79,9 @@ pub enum GraphError {
     /// The user may see the item but not do this.
     #[error("{0}")]
     AccessDenied(String),
-    /// A name that is already taken.
+    /// A server-side failure outside the store (a hashing task that died).
     #[error("{0}")]
-    NameAlreadyExists(String),
+    Internal(String),
     /// The store failed.
     #[error("store: {0}")]
     Store(#[from] StoreError),
@@ -93,7 +93,7 @@ impl IntoResponse for GraphError {
             GraphError::ItemNotFound => (StatusCode::NOT_FOUND, "itemNotFound"),
             GraphError::InvalidRequest(_) => (StatusCode::BAD_REQUEST, "invalidRequest"),
             GraphError::AccessDenied(_) => (StatusCode::FORBIDDEN, "accessDenied"),
-            GraphError::NameAlreadyExists(_) => (StatusCode::CONFLICT, "nameAlreadyExists"),
+            GraphError::Internal(e) => return crate::http::internal_error(e),
             GraphError::Store(e) => return crate::http::internal_error(e),
         };
         let body = json!({"error": {"code": code, "message": self.to_string()}});
