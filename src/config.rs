@@ -118,6 +118,8 @@ pub struct Config {
     pub log_format: LogFormat,
     /// Whether PROPFIND `Depth: infinity` is served (else 400).
     pub propfind_depth_infinity: bool,
+    /// An unpacked ownCloud Web build served at `/`; `None` = a small landing page instead.
+    pub web_assets_path: Option<PathBuf>,
     /// Password of the `admin` user created on first start; `None` = random, printed once.
     pub admin_password: Option<String>,
     /// Bearer token `/metrics` requires; `None` = anonymous (README "Operations").
@@ -147,6 +149,7 @@ impl fmt::Debug for Config {
             .field("cors_origins", &self.cors_origins)
             .field("log_format", &self.log_format)
             .field("propfind_depth_infinity", &self.propfind_depth_infinity)
+            .field("web_assets_path", &self.web_assets_path)
             .field(
                 "admin_password",
                 &self.admin_password.as_ref().map(|_| REDACTED),
@@ -186,6 +189,7 @@ impl Config {
             cors_origins: Vec::new(),
             log_format: LogFormat::Text,
             propfind_depth_infinity: false,
+            web_assets_path: None,
             admin_password: None,
             metrics_token: None,
             oidc: OidcConfig::default(),
@@ -282,6 +286,7 @@ pub fn load(sources: &Sources) -> Result<Loaded, ConfigError> {
         cors_origins: settings.cors_origins,
         log_format: settings.log_format,
         propfind_depth_infinity: settings.propfind_depth_infinity,
+        web_assets_path: settings.web_assets_path,
         admin_password: settings.admin_password,
         metrics_token: settings.metrics_token,
         oidc: settings.oidc,

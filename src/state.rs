@@ -32,6 +32,9 @@ pub enum StartupError {
     /// The store failed to open.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// `web.assets_path` names no Web build.
+    #[error(transparent)]
+    WebAssets(#[from] crate::web::AssetsError),
     /// The OpenID Connect signing keys could not be read or created.
     #[error("OpenID Connect signing keys: {0}")]
     Keys(std::io::Error),
@@ -42,6 +45,9 @@ impl AppState {
     /// directory as needed). On first start with no users, create `admin` with
     /// `config.admin_password` or a random password, printed once on stdout.
     pub async fn open(config: Config) -> Result<AppState, StartupError> {
+        if let Some(dir) = &config.web_assets_path {
+            crate::web::check_assets(dir)?;
+        }
         std::fs::create_dir_all(&config.data_root)
             .map_err(|e| StartupError::DataRoot(config.data_root.display().to_string(), e))?;
         let store =

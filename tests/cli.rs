@@ -92,6 +92,50 @@ fn project_spaces_can_be_created_resized_and_shared() {
 }
 
 #[test]
+fn groups_are_created_filled_and_granted_a_role_in_a_space() {
+    let dir = tempfile::tempdir().unwrap();
+    let ok = |args: &[&str]| {
+        let out = run(dir.path(), args);
+        assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+        stdout(&out)
+    };
+    ok(&["user", "add", "bob", "--password", "bob-password"]);
+    let created = ok(&["group", "add", "designers", "--display-name", "Design team"]);
+    assert!(created.starts_with("created group designers"), "{created}");
+    assert!(
+        !run(dir.path(), &["group", "add", "Designers"])
+            .status
+            .success()
+    );
+    let members = ok(&["group", "members", "designers", "--add", "bob"]);
+    assert_eq!(members.trim(), "bob");
+    let list = ok(&["group", "list"]);
+    assert!(
+        list.contains("\tdesigners\tDesign team\t1 members"),
+        "{list}"
+    );
+    ok(&["space", "create", "Brand"]);
+    let grants = ok(&[
+        "space",
+        "members",
+        "Brand",
+        "--add-group",
+        "designers:editor",
+    ]);
+    assert!(
+        grants.lines().any(|l| l == "group:designers\teditor"),
+        "{grants}"
+    );
+    let grants = ok(&["space", "members", "Brand", "--remove-group", "designers"]);
+    assert!(!grants.contains("designers"), "{grants}");
+    let members = ok(&["group", "members", "designers", "--remove", "bob"]);
+    assert!(members.trim().is_empty(), "{members}");
+    let missing = run(dir.path(), &["group", "members", "nobody"]);
+    assert!(!missing.status.success());
+    assert!(stderr(&missing).contains("nobody"));
+}
+
+#[test]
 fn fsck_of_an_empty_data_root_finds_nothing_damaged() {
     let dir = tempfile::tempdir().unwrap();
     let out = run(dir.path(), &["fsck"]);

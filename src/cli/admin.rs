@@ -14,7 +14,7 @@ use super::{PasswordArgs, Quota, SpaceCommand, TokenCommand, UserCommand};
 use crate::auth;
 use crate::auth::app_tokens;
 use crate::config::Config;
-use crate::spaces::{NewSpace, NewUser, Role, Space, SpaceKind, Store, StoreError, User};
+use crate::spaces::{Grantee, NewSpace, NewUser, Role, Space, SpaceKind, Store, StoreError, User};
 use crate::state::AppState;
 
 /// Default owner of new project spaces: the administrator created on first start.
@@ -54,7 +54,7 @@ fn password(args: &PasswordArgs, fallback_stdin: bool) -> anyhow::Result<Option<
     Ok(Some(line.to_string()))
 }
 
-async fn user_named(store: &Store, name: &str) -> anyhow::Result<User> {
+pub(super) async fn user_named(store: &Store, name: &str) -> anyhow::Result<User> {
     match store.user_by_name(name).await {
         Err(StoreError::NotFound) => bail!("no user named {name:?}"),
         other => Ok(other?),
@@ -119,7 +119,7 @@ pub(crate) async fn user(config: Config, cmd: UserCommand) -> anyhow::Result<Exi
 
 /// The space named by `key`: its id (`{storage}${uuid}` or the uuid), its alias (with or without
 /// `project/`), or its name.
-async fn find_space(store: &Store, key: &str) -> anyhow::Result<Space> {
+pub(super) async fn find_space(store: &Store, key: &str) -> anyhow::Result<Space> {
     let spaces = store.spaces().await?;
     let found = spaces
         .iter()
@@ -177,7 +177,13 @@ pub(crate) async fn space(config: Config, cmd: SpaceCommand) -> anyhow::Result<E
             store.set_quota(space.id.space, quota).await?;
             println!("quota of {} set to {}", space.alias, show_quota(quota));
         }
-        SpaceCommand::Members { space, add, remove } => {
+        SpaceCommand::Members {
+            space,
+            add,
+            remove,
+            add_group,
+            remove_group,
+        } => {
             let space = find_space(store, &space).await?;
             for (name, role) in add {
                 let user = user_named(store, &name).await?;
@@ -190,8 +196,13 @@ pub(crate) async fn space(config: Config, cmd: SpaceCommand) -> anyhow::Result<E
                 let user = user_named(store, &name).await?;
                 store.set_member(space.id.space, user.id, None).await?;
             }
-            for (user, role) in store.members(space.id.space).await? {
-                println!("{}\t{}", user.name, role.as_str());
+            super::groups::grant(store, &space, add_group, remove_group).await?;
+            for (grantee, role) in store.grantees(space.id.space).await? {
+                let name = match grantee {
+                    Grantee::User(u) => u.name,
+                    Grantee::Group(g) => format!("group:{}", g.name),
+                };
+                println!("{name}\t{}", role.as_str());
             }
         }
     }

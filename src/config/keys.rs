@@ -104,6 +104,7 @@ pub(crate) const KEYS: &[Key] = &[
     key("cors", "origins", Kind::Origins),
     key("log", "format", Kind::LogFormat),
     key("dav", "propfind_depth_infinity", Kind::Bool),
+    key("web", "assets_path", Kind::Path),
     key("admin", "password", Kind::Secret),
     key("metrics", "token", Kind::Secret),
 ];

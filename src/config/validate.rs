@@ -85,6 +85,7 @@ pub(crate) struct Settings {
     pub cors_origins: Vec<String>,
     pub log_format: LogFormat,
     pub propfind_depth_infinity: bool,
+    pub web_assets_path: Option<PathBuf>,
     pub admin_password: Option<String>,
     pub metrics_token: Option<String>,
     pub oidc: OidcConfig,
@@ -212,6 +213,7 @@ pub(crate) fn validate(layers: &Layers) -> Result<Settings, ConfigError> {
     let cors_origins = c.get("cors.origins", origins);
     let log_format = c.get("log.format", log_format);
     let propfind_depth_infinity = c.get("dav.propfind_depth_infinity", boolean);
+    let web_assets_path = c.get("web.assets_path", path);
     let admin_password = c.get("admin.password", |v| {
         let s = text(v)?;
         if s.is_empty() {
@@ -262,6 +264,7 @@ pub(crate) fn validate(layers: &Layers) -> Result<Settings, ConfigError> {
         cors_origins: cors_origins.unwrap_or_default(),
         log_format: log_format.unwrap_or_default(),
         propfind_depth_infinity: propfind_depth_infinity.unwrap_or(false),
+        web_assets_path,
         admin_password,
         metrics_token,
         oidc,

@@ -68,6 +68,8 @@ pub fn capabilities(config: &Config) -> Value {
         ("full_text_search", Value::Flag(false)),
         ("tags", Value::Flag(false)),
         ("blacklisted_files", Value::List(vec![])),
+        // No previews: an object without `version` tells ownCloud Web not to ask for any.
+        ("thumbnail", map([("enabled", Value::Flag(false))])),
         (
             "tus_support",
             map([
@@ -84,6 +86,8 @@ pub fn capabilities(config: &Config) -> Value {
         ("chunking", s("")),
         // "" = no trash bin (ownCloud Web shows one only for "1.0").
         ("trashbin", s("")),
+        // No REPORTs (search, favorites filter); Web needs the list to be an array.
+        ("reports", Value::List(vec![])),
         (
             "propfind",
             map([(

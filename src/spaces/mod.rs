@@ -19,9 +19,11 @@ mod durable;
 mod error;
 mod fsck;
 mod grants;
+mod groups;
 pub mod ids;
 mod local_sink;
 mod locks;
+mod manage;
 pub mod model;
 mod moves;
 pub mod path;
@@ -48,7 +50,8 @@ pub use grants::{CodeRecord, CodeRedemption, GrantRecord, Rotation};
 pub use ids::{NodeId, ResourceId, SpaceId, SpaceRef, UserId};
 pub use locks::LockRecord;
 pub use model::{
-    Mtime, NewSpace, NewUser, Node, NodeKind, Quota, Role, Space, SpaceKind, User, Version,
+    Grantee, Group, Mtime, NewSpace, NewUser, Node, NodeKind, Quota, Role, Space, SpaceKind, User,
+    Version,
 };
 pub use path::{InvalidPath, SpacePath, check_name, normalize_name};
 pub use props::{DeadProp, NodeScope, PropChange};

@@ -26,5 +26,6 @@ mod server;
 mod tus_js;
 mod tus_py;
 mod uppy;
+mod web_ui;
 mod webdav_npm;
 mod webdavclient3;
