@@ -3,6 +3,7 @@
 //! server through the same library API the tests use.
 
 mod admin;
+mod groups;
 mod maintenance;
 mod serve;
 
@@ -43,6 +44,9 @@ pub struct Global {
     /// Log format: text or json.
     #[arg(long, global = true, value_name = "FORMAT")]
     pub log_format: Option<String>,
+    /// An unpacked ownCloud Web build to serve at `/`.
+    #[arg(long, global = true, value_name = "DIR")]
+    pub web_assets: Option<String>,
 }
 
 /// The subcommands.
@@ -56,7 +60,10 @@ pub enum Command {
     /// Manage project spaces.
     #[command(subcommand)]
     Space(SpaceCommand),
-    /// Issue Bearer tokens.
+    /// Manage groups (a group's role in a space is granted to all its members).
+    #[command(subcommand)]
+    Group(GroupCommand),
+    /// Issue Bearer tokens; create, list and revoke app tokens.
     #[command(subcommand)]
     Token(TokenCommand),
     /// Inspect and clean tus upload sessions.
@@ -152,6 +159,38 @@ pub enum SpaceCommand {
         /// Remove a member.
         #[arg(long, value_name = "USER")]
         remove: Vec<String>,
+        /// Grant (or change) a group's role: GROUP:ROLE, role viewer, editor or manager.
+        #[arg(long, value_name = "GROUP:ROLE", value_parser = parse_member)]
+        add_group: Vec<(String, String)>,
+        /// Revoke a group's role.
+        #[arg(long, value_name = "GROUP")]
+        remove_group: Vec<String>,
+    },
+}
+
+/// `spacedav group ...`.
+#[derive(Debug, Subcommand)]
+pub enum GroupCommand {
+    /// Create a group.
+    Add {
+        /// Group name (unique, case-insensitive).
+        name: String,
+        /// Display name (default: the name).
+        #[arg(long)]
+        display_name: Option<String>,
+    },
+    /// List groups.
+    List,
+    /// Show, add or remove the members of a group.
+    Members {
+        /// Group name.
+        group: String,
+        /// Add a user.
+        #[arg(long, value_name = "USER")]
+        add: Vec<String>,
+        /// Remove a user.
+        #[arg(long, value_name = "USER")]
+        remove: Vec<String>,
     },
 }
 
@@ -176,7 +215,7 @@ fn parse_quota(s: &str) -> Result<Quota, String> {
 fn parse_member(s: &str) -> Result<(String, String), String> {
     let (user, role) = s
         .rsplit_once(':')
-        .ok_or("expected USER:ROLE, e.g. alice:editor")?;
+        .ok_or("expected NAME:ROLE, e.g. alice:editor")?;
     let role = role.to_ascii_lowercase();
     if user.is_empty() || !matches!(role.as_str(), "viewer" | "editor" | "manager") {
         return Err("expected USER:ROLE with role viewer, editor or manager".into());
@@ -205,6 +244,35 @@ pub enum TokenCommand {
         #[arg(long, default_value_t = 3600)]
         ttl: u64,
     },
+    /// Create an app token (a password for Basic auth the user can revoke); printed once.
+    AppCreate {
+        /// Login name.
+        #[arg(long)]
+        user: String,
+        /// Lifetime, e.g. `72h`, `30m`, `1h30m`.
+        #[arg(long, default_value = "720h")]
+        expiry: String,
+        /// What the token is for.
+        #[arg(long)]
+        label: Option<String>,
+    },
+    /// List a user's app tokens: id, label, created, expires (no secrets).
+    AppList {
+        /// Login name.
+        #[arg(long)]
+        user: String,
+    },
+    /// Add an OpenID Connect signing key; it signs after the next start, and the old keys
+    /// still verify until their files are removed.
+    NewSigningKey,
+    /// Revoke an app token by its id (or the token itself).
+    AppRevoke {
+        /// Login name.
+        #[arg(long)]
+        user: String,
+        /// Id from `app-list`, or the token.
+        token: String,
+    },
 }
 
 /// Installs the global tracing subscriber on stderr (stdout carries only what scripts parse):
@@ -232,6 +300,7 @@ impl Global {
             data_root: self.data_root.clone(),
             public_url: self.public_url.clone(),
             log_format: self.log_format.clone(),
+            web_assets: self.web_assets.clone(),
         }
     }
 }
@@ -263,6 +332,7 @@ pub fn run() -> ExitCode {
             Command::Serve => serve::serve(loaded).await,
             Command::User(cmd) => admin::user(loaded.config, cmd).await,
             Command::Space(cmd) => admin::space(loaded.config, cmd).await,
+            Command::Group(cmd) => groups::group(loaded.config, cmd).await,
             Command::Token(cmd) => admin::token(loaded.config, cmd).await,
             Command::Uploads(cmd) => maintenance::uploads(loaded.config, cmd).await,
             Command::Fsck => maintenance::fsck(loaded.config).await,

@@ -9,7 +9,8 @@
 mod effective;
 mod keys;
 mod layers;
-mod secrets;
+mod oidc;
+pub(crate) mod secrets;
 mod validate;
 
 use std::collections::BTreeMap;
@@ -23,6 +24,7 @@ use uuid::Uuid;
 
 pub use effective::{Checked, check};
 pub use layers::{ConfigError, ConfigFile, Origin, Overrides, Problem, Sources};
+pub use oidc::{OidcClientConfig, OidcConfig};
 
 /// The embedded default configuration: every key, its default and what it means.
 pub const DEFAULT_FILE: &str = include_str!("../config/spacedav.toml");
@@ -139,10 +141,14 @@ pub struct Config {
     pub propfind_depth_infinity: bool,
     /// How long trash items and file versions are kept (`trash.*`, `versions.*`).
     pub retention: Retention,
+    /// An unpacked ownCloud Web build served at `/`; `None` = a small landing page instead.
+    pub web_assets_path: Option<PathBuf>,
     /// Password of the `admin` user created on first start; `None` = random, printed once.
     pub admin_password: Option<String>,
     /// Bearer token `/metrics` requires; `None` = anonymous (README "Operations").
     pub metrics_token: Option<String>,
+    /// OpenID Connect: external issuer or the built-in provider's settings (`auth.oidc_*`).
+    pub oidc: OidcConfig,
 }
 
 impl fmt::Debug for Config {
@@ -167,6 +173,7 @@ impl fmt::Debug for Config {
             .field("log_format", &self.log_format)
             .field("propfind_depth_infinity", &self.propfind_depth_infinity)
             .field("retention", &self.retention)
+            .field("web_assets_path", &self.web_assets_path)
             .field(
                 "admin_password",
                 &self.admin_password.as_ref().map(|_| REDACTED),
@@ -175,6 +182,7 @@ impl fmt::Debug for Config {
                 "metrics_token",
                 &self.metrics_token.as_ref().map(|_| REDACTED),
             )
+            .field("oidc", &self.oidc)
             .finish()
     }
 }
@@ -206,8 +214,10 @@ impl Config {
             log_format: LogFormat::Text,
             propfind_depth_infinity: false,
             retention: Retention::default(),
+            web_assets_path: None,
             admin_password: None,
             metrics_token: None,
+            oidc: OidcConfig::default(),
         }
     }
 
@@ -302,8 +312,10 @@ pub fn load(sources: &Sources) -> Result<Loaded, ConfigError> {
         log_format: settings.log_format,
         propfind_depth_infinity: settings.propfind_depth_infinity,
         retention: settings.retention,
+        web_assets_path: settings.web_assets_path,
         admin_password: settings.admin_password,
         metrics_token: settings.metrics_token,
+        oidc: settings.oidc,
     };
     Ok(Loaded { config, notes })
 }

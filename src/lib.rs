@@ -12,9 +12,11 @@ pub mod graph;
 pub mod http;
 pub mod metrics;
 pub mod ocs;
+pub mod settings;
 pub mod spaces;
 pub mod state;
 pub mod tus;
+pub mod web;
 
 use std::future::Future;
 

@@ -4,7 +4,8 @@
 
 use std::sync::Arc;
 
-use crate::auth::{CredentialCache, hash_password};
+use crate::auth::oidc::Oidc;
+use crate::auth::{CredentialCache, TokenCache, hash_password};
 use crate::config::Config;
 use crate::spaces::{NewUser, Store, StoreError};
 use crate::tus::TusService;
@@ -17,6 +18,8 @@ struct Inner {
     config: Config,
     store: Store,
     credentials: CredentialCache,
+    tokens: TokenCache,
+    oidc: Oidc,
     tus: TusService,
 }
 
@@ -29,6 +32,12 @@ pub enum StartupError {
     /// The store failed to open.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// `web.assets_path` names no Web build.
+    #[error(transparent)]
+    WebAssets(#[from] crate::web::AssetsError),
+    /// The OpenID Connect signing keys could not be read or created.
+    #[error("OpenID Connect signing keys: {0}")]
+    Keys(std::io::Error),
 }
 
 impl AppState {
@@ -36,6 +45,9 @@ impl AppState {
     /// directory as needed). On first start with no users, create `admin` with
     /// `config.admin_password` or a random password, printed once on stdout.
     pub async fn open(config: Config) -> Result<AppState, StartupError> {
+        if let Some(dir) = &config.web_assets_path {
+            crate::web::check_assets(dir)?;
+        }
         std::fs::create_dir_all(&config.data_root)
             .map_err(|e| StartupError::DataRoot(config.data_root.display().to_string(), e))?;
         let store =
@@ -62,11 +74,17 @@ impl AppState {
             }
         }
         let tus = TusService::new(store.clone(), &config);
+        let (oidc, note) = Oidc::open(&config).map_err(StartupError::Keys)?;
+        if let Some(note) = note {
+            tracing::info!("{note}");
+        }
         Ok(AppState(Arc::new(Inner {
             tus,
             config,
             store,
             credentials: CredentialCache::default(),
+            tokens: TokenCache::default(),
+            oidc,
         })))
     }
 
@@ -89,6 +107,17 @@ impl AppState {
     /// chunk of an upload).
     pub fn credentials(&self) -> &CredentialCache {
         &self.0.credentials
+    }
+
+    /// Verified Bearer tokens until they expire (owned by `auth`).
+    pub fn tokens(&self) -> &TokenCache {
+        &self.0.tokens
+    }
+
+    /// The built-in OpenID Connect provider, or the external issuer's verifier (owned by
+    /// `auth::oidc`).
+    pub fn oidc(&self) -> &Oidc {
+        &self.0.oidc
     }
 }
 
@@ -135,7 +164,8 @@ pub struct Sweep {
 
 /// One round of housekeeping: commit tus uploads stranded at their full length (so that none
 /// is reported complete without its file), remove expired uploads (their partial bytes, their
-/// quota reservations), apply the trash and version retention, then delete blobs nothing references (crashed writes, overwritten
+/// quota reservations) and expired sign-in records (codes, sessions, refresh tokens, app tokens),
+/// apply the trash and version retention, then delete blobs nothing references (crashed writes, overwritten
 /// content whose versions were removed, deleted files). A failing step is logged and the next
 /// one still runs.
 pub async fn sweep_once(state: &AppState) -> Sweep {
@@ -155,6 +185,17 @@ pub async fn sweep_once(state: &AppState) -> Sweep {
             done.expired = n;
         }
         Err(e) => tracing::error!(error = %e, "expired upload sweep failed"),
+    }
+    let now = crate::auth::oidc::unix_now() as i64;
+    let purged = async {
+        Ok::<_, StoreError>(
+            state.store().purge_oidc(now).await? + state.store().purge_app_tokens(now).await?,
+        )
+    };
+    match purged.await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(removed = n, "expired sign-in records sweep"),
+        Err(e) => tracing::error!(error = %e, "expired sign-in records sweep failed"),
     }
     expire_recovery(state).await;
     match state.store().sweep_blobs(BLOB_GRACE).await {

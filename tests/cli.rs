@@ -92,6 +92,50 @@ fn project_spaces_can_be_created_resized_and_shared() {
 }
 
 #[test]
+fn groups_are_created_filled_and_granted_a_role_in_a_space() {
+    let dir = tempfile::tempdir().unwrap();
+    let ok = |args: &[&str]| {
+        let out = run(dir.path(), args);
+        assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+        stdout(&out)
+    };
+    ok(&["user", "add", "bob", "--password", "bob-password"]);
+    let created = ok(&["group", "add", "designers", "--display-name", "Design team"]);
+    assert!(created.starts_with("created group designers"), "{created}");
+    assert!(
+        !run(dir.path(), &["group", "add", "Designers"])
+            .status
+            .success()
+    );
+    let members = ok(&["group", "members", "designers", "--add", "bob"]);
+    assert_eq!(members.trim(), "bob");
+    let list = ok(&["group", "list"]);
+    assert!(
+        list.contains("\tdesigners\tDesign team\t1 members"),
+        "{list}"
+    );
+    ok(&["space", "create", "Brand"]);
+    let grants = ok(&[
+        "space",
+        "members",
+        "Brand",
+        "--add-group",
+        "designers:editor",
+    ]);
+    assert!(
+        grants.lines().any(|l| l == "group:designers\teditor"),
+        "{grants}"
+    );
+    let grants = ok(&["space", "members", "Brand", "--remove-group", "designers"]);
+    assert!(!grants.contains("designers"), "{grants}");
+    let members = ok(&["group", "members", "designers", "--remove", "bob"]);
+    assert!(members.trim().is_empty(), "{members}");
+    let missing = run(dir.path(), &["group", "members", "nobody"]);
+    assert!(!missing.status.success());
+    assert!(stderr(&missing).contains("nobody"));
+}
+
+#[test]
 fn fsck_of_an_empty_data_root_finds_nothing_damaged() {
     let dir = tempfile::tempdir().unwrap();
     let out = run(dir.path(), &["fsck"]);
@@ -173,6 +217,53 @@ async fn passwords_and_tokens_from_the_cli_authenticate_over_http() {
         (200, "carol".to_string())
     );
     assert!(server.terminate());
+}
+
+#[tokio::test]
+async fn app_tokens_from_the_cli_work_as_basic_passwords_until_revoked() {
+    let dir = tempfile::tempdir().unwrap();
+    let add = run(
+        dir.path(),
+        &["user", "add", "dora", "--password", "dora-pass"],
+    );
+    assert!(add.status.success(), "{}", stderr(&add));
+    let created = run(
+        dir.path(),
+        &[
+            "token",
+            "app-create",
+            "--user",
+            "dora",
+            "--expiry",
+            "1h",
+            "--label",
+            "rclone",
+        ],
+    );
+    assert!(created.status.success(), "{}", stderr(&created));
+    let secret = stdout(&created).trim().to_string();
+    let listed = stdout(&run(dir.path(), &["token", "app-list", "--user", "dora"]));
+    assert!(listed.contains("\trclone\t"), "{listed}");
+    assert!(!listed.contains(&secret), "the list shows no secret");
+    let id = listed.split('\t').next().unwrap().to_string();
+    let bad = run(
+        dir.path(),
+        &["token", "app-create", "--user", "dora", "--expiry", "3d"],
+    );
+    assert!(!bad.status.success());
+
+    let server = Server::start(dir.path());
+    let with = |p: String| move |r: reqwest::RequestBuilder| r.basic_auth("dora", Some(p));
+    assert_eq!(
+        cloud_user(&server.addr, with(secret.clone())).await,
+        (200, "dora".to_string())
+    );
+    let revoke = run(dir.path(), &["token", "app-revoke", "--user", "dora", &id]);
+    assert!(revoke.status.success(), "{}", stderr(&revoke));
+    assert_eq!(cloud_user(&server.addr, with(secret.clone())).await.0, 401);
+    assert!(server.terminate());
+    let again = run(dir.path(), &["token", "app-revoke", "--user", "dora", &id]);
+    assert!(!again.status.success(), "a second revoke names no token");
 }
 
 #[test]

@@ -108,27 +108,59 @@ async fn argon2_verify(hash: String, password: String) -> bool {
         .unwrap_or(false)
 }
 
-/// Check Basic credentials; the user on success.
-pub(super) async fn verify(state: &AppState, creds: &BasicCredentials) -> Result<User, AuthError> {
-    let user = match state.store().user_by_name(&creds.user).await {
-        Ok(u) => u,
+/// The user named `name`; an unknown name costs the same argon2 time as a wrong password.
+async fn lookup(state: &AppState, name: &str, password: &str) -> Result<User, AuthError> {
+    match state.store().user_by_name(name).await {
+        Ok(u) => Ok(u),
         Err(StoreError::NotFound) => {
-            argon2_verify(decoy_hash().to_string(), creds.password.clone()).await;
-            return Err(AuthError::UnknownUser);
+            argon2_verify(decoy_hash().to_string(), password.to_string()).await;
+            Err(AuthError::UnknownUser)
         }
-        Err(e) => return Err(e.into()),
-    };
-    let cache = state.credentials();
-    let key = cache.key(&user, &creds.password);
-    if cache.hit(&key) {
-        return Ok(user);
+        Err(e) => Err(e.into()),
     }
-    if argon2_verify(user.password_hash.clone(), creds.password.clone()).await {
+}
+
+/// Whether `password` is `user`'s password (cached, else argon2).
+async fn password_matches(state: &AppState, user: &User, password: &str) -> Result<(), AuthError> {
+    let cache = state.credentials();
+    let key = cache.key(user, password);
+    if cache.hit(&key) {
+        return Ok(());
+    }
+    if argon2_verify(user.password_hash.clone(), password.to_string()).await {
         cache.insert(key);
-        Ok(user)
+        Ok(())
     } else {
         Err(AuthError::WrongPassword)
     }
+}
+
+/// Check a user's own password (the provider's sign-in page; app tokens do not count there).
+pub(crate) async fn check_password(
+    state: &AppState,
+    name: &str,
+    password: &str,
+) -> Result<User, AuthError> {
+    let user = lookup(state, name, password).await?;
+    password_matches(state, &user, password).await?;
+    Ok(user)
+}
+
+/// Check Basic credentials (the password, or one of the user's app tokens); the user on
+/// success.
+pub(super) async fn verify(state: &AppState, creds: &BasicCredentials) -> Result<User, AuthError> {
+    let user = lookup(state, &creds.user, &creds.password).await?;
+    let cache = state.credentials();
+    if cache.hit(&cache.key(&user, &creds.password)) {
+        return Ok(user);
+    }
+    // App tokens are checked by their hash in the store on every request and never cached,
+    // so a revoked one stops working at once.
+    if super::app_tokens::valid(state, &user, &creds.password).await? {
+        return Ok(user);
+    }
+    password_matches(state, &user, &creds.password).await?;
+    Ok(user)
 }
 
 #[cfg(test)]

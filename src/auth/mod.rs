@@ -1,11 +1,16 @@
 //! Authentication: who is asking. Passwords (argon2), Basic and Bearer credentials (SPEC §2),
 //! the [`Principal`] extractor, and the transfer tokens of `/data/{token}`.
 //!
-//! `Authorization: Basic` is checked against the users table; `Authorization: Bearer` accepts
-//! user tokens this server issued ([`issue_token`]). Every failure is an [`AuthError`], mapped
+//! `Authorization: Basic` is checked against the users table (the password, or an app token);
+//! `Authorization: Bearer` accepts user tokens this server issued ([`issue_token`]), access
+//! tokens of the built-in OpenID Connect provider, or those of the configured external issuer
+//! ([`oidc`]). Every failure is an [`AuthError`], mapped
 //! to a status in one place ([`AuthError::status`]).
 
+pub mod app_tokens;
 mod basic;
+mod cache;
+pub mod oidc;
 pub mod password;
 mod token;
 pub mod transfer;
@@ -19,11 +24,40 @@ use crate::spaces::{StoreError, User};
 use crate::state::AppState;
 
 pub use basic::{BasicCredentials, CredentialCache};
+pub use cache::TokenCache;
 pub use password::{hash_password, verify_password};
 pub use token::{Claims, TOKEN_AUDIENCE, TOKEN_TYPE, issue_token};
 
-/// The `WWW-Authenticate` challenge sent with every 401 (SPEC §2).
-pub const CHALLENGE: &str = "Basic realm=\"spacedav\"";
+/// The `WWW-Authenticate` challenges sent with every 401, as two header values (SPEC §2):
+/// Bearer first (desktop client 7 looks for `"bearer "`), then Basic.
+pub const CHALLENGES: [&str; 2] = ["Bearer realm=\"spacedav\"", "Basic realm=\"spacedav\""];
+
+/// Append both [`CHALLENGES`] to a 401's headers.
+pub fn add_challenges(headers: &mut HeaderMap) {
+    for c in CHALLENGES {
+        headers.append(header::WWW_AUTHENTICATE, HeaderValue::from_static(c));
+    }
+}
+
+/// The OpenID Connect issuer that clients (ownCloud Web's `config.json`, the desktop client)
+/// sign in with: the configured external issuer (`auth.oidc_issuer`), else the built-in
+/// provider, whose issuer is the public base URL of this server.
+pub fn oidc_authority(state: &AppState, headers: &HeaderMap) -> String {
+    match &state.config().oidc.issuer {
+        Some(issuer) => issuer_string(issuer),
+        None => crate::http::base_url(state, headers),
+    }
+}
+
+/// An issuer URL as it appears in `iss`: without the slash `Url` adds to a bare origin.
+pub(crate) fn issuer_string(url: &url::Url) -> String {
+    let s = url.as_str();
+    if url.path() == "/" {
+        s.trim_end_matches('/').to_string()
+    } else {
+        s.to_string()
+    }
+}
 
 /// An authenticated user. As an axum extractor it rejects with [`AuthError`] (401 plus the
 /// Basic challenge when credentials are missing or wrong).
@@ -86,10 +120,7 @@ impl IntoResponse for AuthError {
             return crate::http::internal_error(self);
         }
         let mut res = status.into_response();
-        res.headers_mut().insert(
-            header::WWW_AUTHENTICATE,
-            HeaderValue::from_static(CHALLENGE),
-        );
+        add_challenges(res.headers_mut());
         crate::http::note_cause(&mut res, &self);
         res
     }

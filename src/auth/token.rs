@@ -11,6 +11,8 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::AuthError;
+use super::oidc::Oidc;
+use super::oidc::jwt::verify_access_token;
 use crate::spaces::{StoreError, User, UserId};
 use crate::state::AppState;
 
@@ -83,11 +85,38 @@ fn decode(secret: &[u8], token: &str) -> Result<Claims, AuthError> {
 }
 
 /// Verify a Bearer token; the (still existing) user on success.
+///
+/// HS256 tokens are ours from `spacedav token issue`; anything else is an OpenID Connect access
+/// token, of the built-in provider or of the external issuer. A verified token is remembered
+/// until it expires, so a request with a known token costs a hash and a map lookup.
 pub(super) async fn verify(state: &AppState, token: &str) -> Result<User, AuthError> {
-    let claims = decode(state.config().token_secret.as_bytes(), token)?;
-    let id = Uuid::parse_str(&claims.sub)
-        .map_err(|_| AuthError::InvalidToken("sub is not a user id".into()))?;
-    match state.store().user(UserId(id)).await {
+    let now = unix_now();
+    let cache = state.tokens();
+    let key = cache.key(token);
+    let id = match cache.get(&key, now) {
+        Some(id) => id,
+        None => {
+            let header = jsonwebtoken::decode_header(token)
+                .map_err(|e| AuthError::InvalidToken(e.to_string()))?;
+            let (id, exp) = match (header.alg, state.oidc()) {
+                (Algorithm::HS256, _) => {
+                    let claims = decode(state.config().token_secret.as_bytes(), token)?;
+                    let id = Uuid::parse_str(&claims.sub)
+                        .map_err(|_| AuthError::InvalidToken("sub is not a user id".into()))?;
+                    (UserId(id), claims.exp)
+                }
+                (_, Oidc::Builtin(p)) => verify_access_token(p.keys(), &header, token)?,
+                (_, Oidc::External(ext)) => {
+                    let (user, exp) = ext.verify(state, &header, token).await?;
+                    cache.insert(key, user.id, exp, now);
+                    return Ok(user);
+                }
+            };
+            cache.insert(key, id, exp, now);
+            id
+        }
+    };
+    match state.store().user(id).await {
         Ok(u) => Ok(u),
         Err(StoreError::NotFound) => Err(AuthError::InvalidToken("user no longer exists".into())),
         Err(e) => Err(e.into()),

@@ -12,8 +12,9 @@ use rand::distributions::Alphanumeric;
 use super::init_tracing;
 use super::{PasswordArgs, Quota, SpaceCommand, TokenCommand, UserCommand};
 use crate::auth;
+use crate::auth::app_tokens;
 use crate::config::Config;
-use crate::spaces::{NewSpace, NewUser, Role, Space, SpaceKind, Store, StoreError, User};
+use crate::spaces::{Grantee, NewSpace, NewUser, Role, Space, SpaceKind, Store, StoreError, User};
 use crate::state::AppState;
 
 /// Default owner of new project spaces: the administrator created on first start.
@@ -53,7 +54,7 @@ fn password(args: &PasswordArgs, fallback_stdin: bool) -> anyhow::Result<Option<
     Ok(Some(line.to_string()))
 }
 
-async fn user_named(store: &Store, name: &str) -> anyhow::Result<User> {
+pub(super) async fn user_named(store: &Store, name: &str) -> anyhow::Result<User> {
     match store.user_by_name(name).await {
         Err(StoreError::NotFound) => bail!("no user named {name:?}"),
         other => Ok(other?),
@@ -118,7 +119,7 @@ pub(crate) async fn user(config: Config, cmd: UserCommand) -> anyhow::Result<Exi
 
 /// The space named by `key`: its id (`{storage}${uuid}` or the uuid), its alias (with or without
 /// `project/`), or its name.
-async fn find_space(store: &Store, key: &str) -> anyhow::Result<Space> {
+pub(super) async fn find_space(store: &Store, key: &str) -> anyhow::Result<Space> {
     let spaces = store.spaces().await?;
     let found = spaces
         .iter()
@@ -176,7 +177,13 @@ pub(crate) async fn space(config: Config, cmd: SpaceCommand) -> anyhow::Result<E
             store.set_quota(space.id.space, quota).await?;
             println!("quota of {} set to {}", space.alias, show_quota(quota));
         }
-        SpaceCommand::Members { space, add, remove } => {
+        SpaceCommand::Members {
+            space,
+            add,
+            remove,
+            add_group,
+            remove_group,
+        } => {
             let space = find_space(store, &space).await?;
             for (name, role) in add {
                 let user = user_named(store, &name).await?;
@@ -189,8 +196,13 @@ pub(crate) async fn space(config: Config, cmd: SpaceCommand) -> anyhow::Result<E
                 let user = user_named(store, &name).await?;
                 store.set_member(space.id.space, user.id, None).await?;
             }
-            for (user, role) in store.members(space.id.space).await? {
-                println!("{}\t{}", user.name, role.as_str());
+            super::groups::grant(store, &space, add_group, remove_group).await?;
+            for (grantee, role) in store.grantees(space.id.space).await? {
+                let name = match grantee {
+                    Grantee::User(u) => u.name,
+                    Grantee::Group(g) => format!("group:{}", g.name),
+                };
+                println!("{name}\t{}", role.as_str());
             }
         }
     }
@@ -199,11 +211,55 @@ pub(crate) async fn space(config: Config, cmd: SpaceCommand) -> anyhow::Result<E
 
 /// `spacedav token issue`.
 pub(crate) async fn token(config: Config, cmd: TokenCommand) -> anyhow::Result<ExitCode> {
-    let TokenCommand::Issue { user, ttl } = cmd;
+    if let TokenCommand::NewSigningKey = cmd {
+        let path = auth::oidc::keys::add_key(&config.data_root)
+            .context("adding an OpenID Connect signing key")?;
+        println!("added {}; it signs after the next start", path.display());
+        return Ok(ExitCode::SUCCESS);
+    }
     let secret = config.token_secret.clone();
     let state = open(config).await?;
-    let user = user_named(state.store(), &user).await?;
-    let token = auth::issue_token(secret.as_bytes(), &user, Duration::from_secs(ttl))?;
-    println!("{token}");
+    let store = state.store();
+    match cmd {
+        TokenCommand::Issue { user, ttl } => {
+            let user = user_named(store, &user).await?;
+            let token = auth::issue_token(secret.as_bytes(), &user, Duration::from_secs(ttl))?;
+            println!("{token}");
+        }
+        TokenCommand::AppCreate {
+            user,
+            expiry,
+            label,
+        } => {
+            let user = user_named(store, &user).await?;
+            let Some(expiry) = app_tokens::parse_expiry(&expiry) else {
+                bail!("--expiry {expiry:?}: use e.g. 72h, 30m or 1h30m");
+            };
+            let (_, secret) =
+                app_tokens::create_token(store, &user, expiry, label.as_deref()).await?;
+            println!("{secret}");
+        }
+        TokenCommand::AppList { user } => {
+            let user = user_named(store, &user).await?;
+            let now = auth::oidc::unix_now() as i64;
+            let date = |s: i64| crate::graph::rfc3339(crate::spaces::Mtime(s * 1_000_000_000));
+            for t in store.app_tokens(user.id, now).await? {
+                println!(
+                    "{}\t{}\t{}\t{}",
+                    t.id,
+                    t.label,
+                    date(t.created_at),
+                    date(t.expires_at)
+                );
+            }
+        }
+        TokenCommand::NewSigningKey => unreachable!("handled above"),
+        TokenCommand::AppRevoke { user, token } => {
+            let user = user_named(store, &user).await?;
+            if !app_tokens::revoke_token(store, &user, &token).await? {
+                bail!("{} has no such app token", user.name);
+            }
+        }
+    }
     Ok(ExitCode::SUCCESS)
 }

@@ -33,6 +33,12 @@ pub(crate) enum Kind {
     Bool,
     /// `text` or `json`.
     LogFormat,
+    /// A non-empty string.
+    Text,
+    /// A list of strings.
+    List,
+    /// A list of OpenID Connect client tables.
+    OidcClients,
 }
 
 /// One configuration key.
@@ -81,6 +87,13 @@ pub(crate) const KEYS: &[Key] = &[
     key("storage", "blob_path", Kind::Path),
     key("auth", "token_secret", Kind::Secret),
     key("auth", "token_secret_file", Kind::Path),
+    key("auth", "oidc_issuer", Kind::PublicUrl),
+    key("auth", "oidc_audience", Kind::List),
+    key("auth", "oidc_user_claim", Kind::Text),
+    key("auth", "oidc_autoprovision", Kind::Bool),
+    key("auth", "oidc_access_token_ttl", Kind::Seconds),
+    key("auth", "oidc_refresh_token_ttl", Kind::Seconds),
+    key("auth", "oidc_clients", Kind::OidcClients),
     key("tus", "transfer_secret", Kind::Secret),
     key("tus", "transfer_secret_file", Kind::Path),
     key("tus", "upload_expiry", Kind::Seconds),
@@ -94,6 +107,7 @@ pub(crate) const KEYS: &[Key] = &[
     key("trash", "retention", Kind::Seconds),
     key("versions", "max_count", Kind::Count),
     key("versions", "max_age", Kind::Seconds),
+    key("web", "assets_path", Kind::Path),
     key("admin", "password", Kind::Secret),
     key("metrics", "token", Kind::Secret),
 ];

@@ -94,6 +94,8 @@ pub struct Overrides {
     pub public_url: Option<String>,
     /// `--log-format`.
     pub log_format: Option<String>,
+    /// `--web-assets`.
+    pub web_assets: Option<String>,
 }
 
 /// A config file's path (for messages and nothing else) and its text.
@@ -176,6 +178,7 @@ pub(crate) fn collect(sources: &Sources) -> Layers {
         ("--public-url", "server", "public_url", &o.public_url),
         ("--data-root", "storage", "data_root", &o.data_root),
         ("--log-format", "log", "format", &o.log_format),
+        ("--web-assets", "web", "assets_path", &o.web_assets),
     ];
     for (flag, section, name, value) in flags {
         if let Some(value) = value {

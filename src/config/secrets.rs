@@ -108,7 +108,7 @@ pub(crate) fn storage_id(
 ///
 /// Written to a temporary file and hard-linked into place, so a concurrent start never reads a
 /// half-written value and never overwrites one another process already persisted.
-fn persisted(
+pub(crate) fn persisted(
     path: &Path,
     mode: u32,
     generate: impl FnOnce() -> String,

@@ -9,6 +9,7 @@ use uuid::Uuid;
 
 use super::keys::{self, Kind};
 use super::layers::{ConfigError, Layers, Origin, Problem, RawValue, Setting};
+use super::oidc::{self, OidcConfig};
 use super::{BlobConfig, ConnectionLimits, LogFormat, Retention};
 
 /// Built-in defaults; `config/spacedav.toml` repeats them and a test keeps the two in step.
@@ -91,8 +92,10 @@ pub(crate) struct Settings {
     pub log_format: LogFormat,
     pub propfind_depth_infinity: bool,
     pub retention: Retention,
+    pub web_assets_path: Option<PathBuf>,
     pub admin_password: Option<String>,
     pub metrics_token: Option<String>,
+    pub oidc: OidcConfig,
 }
 
 struct Checker<'a> {
@@ -120,7 +123,7 @@ impl Checker<'_> {
     fn report(&mut self, key: &str, setting: Option<&Setting>, why: String) {
         let secret = keys::KEYS
             .iter()
-            .any(|k| k.kind == Kind::Secret && k.dotted() == key);
+            .any(|k| matches!(k.kind, Kind::Secret | Kind::OidcClients) && k.dotted() == key);
         let (value, origin) = match setting {
             Some(_) if secret => ("<redacted>".to_string(), setting.map(|s| s.origin.clone())),
             Some(s) => (show(&s.value), Some(s.origin.clone())),
@@ -203,6 +206,7 @@ pub(crate) fn validate(layers: &Layers) -> Result<Settings, ConfigError> {
     c.get("storage.blob_backend", blob_backend);
     let blob_path = c.get("storage.blob_path", path);
     let token_secret = c.secret("auth.token_secret");
+    let oidc = oidc_settings(&mut c);
     let transfer_secret = c.secret("tus.transfer_secret");
     let upload_expiry = c
         .get("tus.upload_expiry", positive)
@@ -229,6 +233,7 @@ pub(crate) fn validate(layers: &Layers) -> Result<Settings, ConfigError> {
                 .unwrap_or(defaults::VERSIONS_MAX_AGE),
         ),
     };
+    let web_assets_path = c.get("web.assets_path", path);
     let admin_password = c.get("admin.password", |v| {
         let s = text(v)?;
         if s.is_empty() {
@@ -280,8 +285,10 @@ pub(crate) fn validate(layers: &Layers) -> Result<Settings, ConfigError> {
         log_format: log_format.unwrap_or_default(),
         propfind_depth_infinity: propfind_depth_infinity.unwrap_or(false),
         retention,
+        web_assets_path,
         admin_password,
         metrics_token,
+        oidc,
     };
     if c.problems.is_empty() {
         Ok(settings)
@@ -289,6 +296,34 @@ pub(crate) fn validate(layers: &Layers) -> Result<Settings, ConfigError> {
         Err(ConfigError {
             problems: c.problems,
         })
+    }
+}
+
+/// The `auth.oidc_*` keys.
+fn oidc_settings(c: &mut Checker<'_>) -> OidcConfig {
+    let d = OidcConfig::default();
+    let issuer = c.get("auth.oidc_issuer", public_url);
+    let audience = c.get("auth.oidc_audience", |v| {
+        let l = list(v)?;
+        if l.is_empty() {
+            return Err("must name at least one audience".into());
+        }
+        Ok(l)
+    });
+    let user_claim = c.get("auth.oidc_user_claim", |v| non_empty(v).map(str::to_string));
+    let autoprovision = c.get("auth.oidc_autoprovision", boolean);
+    let access = c.get("auth.oidc_access_token_ttl", positive);
+    let refresh = c.get("auth.oidc_refresh_token_ttl", positive);
+    let clients = c.get("auth.oidc_clients", oidc::clients);
+    OidcConfig {
+        issuer,
+        audience: audience.unwrap_or(d.audience),
+        user_claim: user_claim.unwrap_or(d.user_claim),
+        autoprovision: autoprovision.unwrap_or(d.autoprovision),
+        clients: clients.unwrap_or_default(),
+        access_token_ttl: access.map_or(d.access_token_ttl, Duration::from_secs),
+        refresh_token_ttl: refresh.map_or(d.refresh_token_ttl, Duration::from_secs),
+        code_ttl: d.code_ttl,
     }
 }
 

@@ -282,18 +282,19 @@ async fn restore_version(
     Ok(res)
 }
 
-/// `GET /f/{fileid}`: the private link. It opens Web's own `/f/` route when Web is served
-/// ([`web_route`]), else redirects to the resource's WebDAV URL.
+/// `GET /f/{fileid}`: the private link. When this process serves ownCloud Web
+/// (`web.assets_path`), it is Web's own `/f/` route: Web's page, which signs the user in and
+/// resolves the id itself (`/dav/meta/{id}`). Otherwise it redirects to the resource's WebDAV
+/// URL, for the requester.
 pub async fn private_link(
     State(state): State<AppState>,
     Path(id): Path<String>,
     req: Request,
 ) -> Response {
-    let base = crate::http::base_url(&state, req.headers());
-    // Web resolves the id itself (and signs the user in first): nothing to look up here.
-    if let Some(route) = web_route(&state, &id) {
-        return Redirect::to(&format!("{base}{route}")).into_response();
+    if state.config().web_assets_path.is_some() {
+        return crate::web::fallback(State(state), req).await;
     }
+    let base = crate::http::base_url(&state, req.headers());
     let (principal, _req) = match principal(&state, req).await {
         Ok(p) => p,
         Err(res) => return res,
@@ -308,11 +309,4 @@ pub async fn private_link(
         at.node.is_folder(),
     );
     Redirect::to(&format!("{base}{dav}")).into_response()
-}
-
-/// Web's own route for the private link of `id`, when this process serves ownCloud Web;
-/// `None` while it does not. The `web` work adds `web.assets_path`: wire it here, answering
-/// `Some(format!("/f/{}", escape(id)))` when it is set.
-pub fn web_route(_state: &AppState, _id: &str) -> Option<String> {
-    None
 }

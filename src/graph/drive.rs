@@ -49,11 +49,28 @@ pub fn rfc3339(t: Mtime) -> String {
 }
 
 /// The drive JSON of `space`. `free` is the free space of the backing store, reported as
-/// `remaining` when the space has no quota.
-pub fn drive(base: &str, space: &Space, root: &Node, quota: Quota, free: u64) -> Value {
+/// `remaining` when the space has no quota; `permissions` are its members
+/// ([`super::permissions::permission`]), which Web needs to know who may upload.
+pub fn drive(
+    base: &str,
+    space: &Space,
+    root: &Node,
+    quota: Quota,
+    free: u64,
+    permissions: Vec<Value>,
+) -> Value {
     let sid = space.id.to_string();
     let total = quota.total.unwrap_or(0);
     let remaining = quota.available().unwrap_or(free);
+    let mut root_json = json!({
+        "id": sid,
+        "eTag": root.quoted_etag(),
+        "webDavUrl": format!("{base}/dav/spaces/{sid}"),
+        "permissions": permissions,
+    });
+    if space.disabled {
+        root_json["deleted"] = json!({"state": "trashed"});
+    }
     json!({
         "id": sid,
         "driveType": space.kind.as_str(),
@@ -66,11 +83,8 @@ pub fn drive(base: &str, space: &Space, root: &Node, quota: Quota, free: u64) ->
             "remaining": remaining,
             "state": quota_state(quota.used, total),
         },
-        "root": {
-            "id": sid,
-            "eTag": root.quoted_etag(),
-            "webDavUrl": format!("{base}/dav/spaces/{sid}"),
-        },
+        "root": root_json,
+        "description": space.description.clone().unwrap_or_default(),
         "webUrl": format!("{base}/f/{sid}"),
         "lastModifiedDateTime": rfc3339(root.mtime),
     })

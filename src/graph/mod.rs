@@ -1,40 +1,87 @@
-//! Graph space discovery (SPEC §7): `/graph/v1.0/me/drives`, `/graph/v1.0/drives` (all spaces
-//! for admins) and `/graph/v1.0/drives/{sid}`. The `v1beta1` paths answer the same, for newer
-//! ownCloud Web builds. A space the user is not a member of does not exist for them (404).
+//! Graph (SPEC §7, issue 10): what ownCloud Web and the desktop client call after sign-in.
+//! Spaces as drives ([`drives`]), their members ([`permissions`]), the signed-in user
+//! ([`me`]), users and groups for the share dialog ([`users`], [`groups`]) and the space role
+//! definitions ([`roles`]). `v1.0` and `v1beta1` answer the same. A space the user is not a
+//! member of does not exist for them (404); unknown Graph paths answer Graph's JSON error.
 
 mod drive;
+mod drives;
+mod groups;
+mod me;
+mod permissions;
+mod query;
+mod roles;
+mod users;
 
-use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Json, Router};
-use http::{HeaderMap, StatusCode};
+use http::StatusCode;
 use serde_json::json;
 
-use crate::auth::Principal;
-use crate::spaces::{Space, SpaceId, StoreError};
+use crate::spaces::StoreError;
 use crate::state::AppState;
 
 pub use drive::{quota_state, rfc3339};
+pub use me::{LANGUAGE, valid_language};
+pub use roles::{role_by_id, role_id};
 
 /// The Graph routes.
 pub fn routes() -> Router<AppState> {
     let mut r = Router::new();
     for v in ["v1.0", "v1beta1"] {
+        let p = |rest: &str| format!("/graph/{v}{rest}");
         r = r
-            .route(&format!("/graph/{v}/me/drives"), get(my_drives))
-            .route(&format!("/graph/{v}/drives"), get(all_drives))
-            .route(&format!("/graph/{v}/drives/{{sid}}"), get(one_drive));
+            .route(&p("/me"), get(me::me).patch(me::patch_me))
+            .route(&p("/me/changePassword"), post(me::change_password))
+            .route(&p("/me/drives"), get(drives::my_drives))
+            .route(&p("/drives"), get(drives::all_drives).post(drives::create))
+            .route(
+                &p("/drives/{sid}"),
+                get(drives::one)
+                    .patch(drives::update)
+                    .delete(drives::delete),
+            )
+            .route(&p("/drives/{sid}/root/permissions"), get(permissions::list))
+            .route(&p("/drives/{sid}/root/invite"), post(permissions::invite))
+            .route(
+                &p("/drives/{sid}/root/permissions/{pid}"),
+                get(permissions::one)
+                    .patch(permissions::update)
+                    .delete(permissions::remove),
+            )
+            .route(&p("/users"), get(users::list))
+            .route(&p("/users/{id}"), get(users::one))
+            .route(&p("/groups"), get(groups::list))
+            .route(&p("/groups/{id}"), get(groups::one))
+            .route(
+                &p("/roleManagement/permissions/roleDefinitions"),
+                get(roles::list),
+            )
+            .route(
+                &p("/roleManagement/permissions/roleDefinitions/{id}"),
+                get(roles::one),
+            );
     }
-    r
+    r.route("/graph", get(unknown).fallback(unknown))
+        .route("/graph/{*rest}", get(unknown).fallback(unknown))
 }
 
-/// Why a Graph request failed.
+/// Why a Graph request failed; each variant is one Graph error code.
 #[derive(Debug, thiserror::Error)]
 pub enum GraphError {
-    /// No such drive, or not one the user may see.
-    #[error("drive not found")]
+    /// No such drive, user, group, permission or path, or not one the user may see.
+    #[error("item not found")]
     ItemNotFound,
+    /// A malformed body or query option.
+    #[error("{0}")]
+    InvalidRequest(String),
+    /// The user may see the item but not do this.
+    #[error("{0}")]
+    AccessDenied(String),
+    /// A server-side failure outside the store (a hashing task that died).
+    #[error("{0}")]
+    Internal(String),
     /// The store failed.
     #[error("store: {0}")]
     Store(#[from] StoreError),
@@ -42,108 +89,24 @@ pub enum GraphError {
 
 impl IntoResponse for GraphError {
     fn into_response(self) -> Response {
-        match self {
-            GraphError::ItemNotFound => (
-                StatusCode::NOT_FOUND,
-                Json(json!({"error": {"code": "itemNotFound", "message": "drive not found"}})),
-            )
-                .into_response(),
-            GraphError::Store(e) => crate::http::internal_error(e),
-        }
+        let (status, code) = match &self {
+            GraphError::ItemNotFound => (StatusCode::NOT_FOUND, "itemNotFound"),
+            GraphError::InvalidRequest(_) => (StatusCode::BAD_REQUEST, "invalidRequest"),
+            GraphError::AccessDenied(_) => (StatusCode::FORBIDDEN, "accessDenied"),
+            GraphError::Internal(e) => return crate::http::internal_error(e),
+            GraphError::Store(e) => return crate::http::internal_error(e),
+        };
+        let body = json!({"error": {"code": code, "message": self.to_string()}});
+        (status, Json(body)).into_response()
     }
 }
 
-/// Free bytes of the file system holding the blobs (`remaining` of unlimited spaces).
-fn free_space(state: &AppState) -> u64 {
-    #[cfg(unix)]
-    {
-        rustix::fs::statvfs(state.config().blob_dir())
-            .map(|s| s.f_bavail.saturating_mul(s.f_frsize))
-            .unwrap_or(0)
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = state;
-        0
-    }
+/// Any Graph path nobody serves.
+async fn unknown() -> GraphError {
+    GraphError::ItemNotFound
 }
 
-async fn render(
-    state: &AppState,
-    headers: &HeaderMap,
-    spaces: Vec<Space>,
-) -> Result<Vec<serde_json::Value>, GraphError> {
-    let base = crate::http::base_url(state, headers);
-    let free = free_space(state);
-    let store = state.store();
-    let mut out = Vec::with_capacity(spaces.len());
-    for space in spaces {
-        let root = store.node(space.id.root()).await?;
-        let quota = store.quota(space.id.space).await?;
-        out.push(drive::drive(&base, &space, &root, quota, free));
-    }
-    Ok(out)
-}
-
-async fn list(
-    state: &AppState,
-    headers: &HeaderMap,
-    spaces: Vec<Space>,
-) -> Result<Response, GraphError> {
-    let value = render(state, headers, spaces).await?;
-    Ok(Json(json!({ "value": value })).into_response())
-}
-
-async fn member_spaces(state: &AppState, p: &Principal) -> Result<Vec<Space>, GraphError> {
-    Ok(state
-        .store()
-        .spaces_of(p.user.id)
-        .await?
-        .into_iter()
-        .map(|(s, _)| s)
-        .collect())
-}
-
-async fn my_drives(
-    State(state): State<AppState>,
-    p: Principal,
-    headers: HeaderMap,
-) -> Result<Response, GraphError> {
-    let spaces = member_spaces(&state, &p).await?;
-    list(&state, &headers, spaces).await
-}
-
-async fn all_drives(
-    State(state): State<AppState>,
-    p: Principal,
-    headers: HeaderMap,
-) -> Result<Response, GraphError> {
-    let spaces = if p.user.is_admin {
-        state.store().spaces().await?
-    } else {
-        member_spaces(&state, &p).await?
-    };
-    list(&state, &headers, spaces).await
-}
-
-async fn one_drive(
-    State(state): State<AppState>,
-    p: Principal,
-    headers: HeaderMap,
-    Path(sid): Path<String>,
-) -> Result<Response, GraphError> {
-    let sid: SpaceId = sid.parse().map_err(|_| GraphError::ItemNotFound)?;
-    if sid.storage != state.store().storage_id() {
-        return Err(GraphError::ItemNotFound);
-    }
-    let space = match state.store().space(sid.space).await {
-        Ok(s) => s,
-        Err(StoreError::NotFound) => return Err(GraphError::ItemNotFound),
-        Err(e) => return Err(e.into()),
-    };
-    if !p.user.is_admin && state.store().role(sid.space, p.user.id).await?.is_none() {
-        return Err(GraphError::ItemNotFound);
-    }
-    let mut value = render(&state, &headers, vec![space]).await?;
-    Ok(Json(value.remove(0)).into_response())
+/// A JSON request body, refused with Graph's `invalidRequest` when it is not the expected JSON.
+fn parse_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, GraphError> {
+    serde_json::from_slice(body).map_err(|e| GraphError::InvalidRequest(format!("body: {e}")))
 }

@@ -66,3 +66,11 @@ pub const CORS_EXPOSE_HEADERS: &str = "Location, Upload-Offset, Upload-Length, U
      Upload-Metadata, Tus-Resumable, Tus-Version, Tus-Extension, Tus-Max-Size, \
      Tus-Checksum-Algorithm, OC-FileId, OC-ETag, ETag, OC-Perm, Last-Modified, X-OC-MTime, \
      OC-Checksum, X-Request-ID";
+
+/// `Purge: T` on Graph's `DELETE /drives/{id}`: delete a disabled space for good (oCIS).
+/// <https://owncloud.dev/libre-graph-api/#/drives/DeleteDrive>
+pub const PURGE: HeaderName = HeaderName::from_static("purge");
+
+/// `Restore: true` on Graph's `PATCH /drives/{id}`: enable a disabled space again (oCIS).
+/// <https://owncloud.dev/libre-graph-api/#/drives/UpdateDrive>
+pub const RESTORE: HeaderName = HeaderName::from_static("restore");

@@ -25,6 +25,7 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::body::Body;
+use axum::extract::ConnectInfo;
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
@@ -133,9 +134,9 @@ pub async fn run(
                 }
             }
         };
-        let stream = tokio::select! {
+        let (stream, peer) = tokio::select! {
             r = listener.accept() => match r {
-                Ok((stream, _)) => stream,
+                Ok(accepted) => accepted,
                 Err(e) if is_connection_error(&e) => continue,
                 Err(e) => {
                     // EMFILE and the like: wait for descriptors to free up, then go on.
@@ -161,11 +162,13 @@ pub async fn run(
             let app = app.clone();
             async move {
                 let stalled = Arc::new(AtomicBool::new(false));
-                let req = req.map(|b| {
+                let mut req = req.map(|b| {
                     let body = Box::pin(TimeoutBody::new(stall, b));
                     let stalled = stalled.clone();
                     Body::new(Stalling { body, stalled })
                 });
+                // The peer address, as axum's `ConnectInfo` (the sign-in throttle keys on it).
+                req.extensions_mut().insert(ConnectInfo(peer));
                 let Ok(mut res) = app.oneshot(req).await;
                 if stalled.load(Ordering::Relaxed) {
                     // Whatever the handler made of the broken body, the client was too slow.

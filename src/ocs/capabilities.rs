@@ -73,6 +73,8 @@ pub fn capabilities(config: &Config) -> Value {
         ("full_text_search", Value::Flag(false)),
         ("tags", Value::Flag(false)),
         ("blacklisted_files", Value::List(vec![])),
+        // No previews: an object without `version` tells ownCloud Web not to ask for any.
+        ("thumbnail", map([("enabled", Value::Flag(false))])),
         (
             "tus_support",
             map([

@@ -7,7 +7,7 @@ use axum::response::{IntoResponse, Response};
 use http::{HeaderValue, StatusCode, header};
 
 use super::value::{Value, map, s};
-use crate::auth::{AuthError, CHALLENGE};
+use crate::auth::{AuthError, add_challenges};
 use crate::http::headers::OCS_API_VERSION;
 
 /// OCS API version, from the `/ocs/v1.php` or `/ocs/v2.php` prefix.
@@ -147,10 +147,7 @@ impl OcsError {
         ]);
         let mut res = render(version, format, http, meta, None);
         if http == StatusCode::UNAUTHORIZED {
-            res.headers_mut().insert(
-                header::WWW_AUTHENTICATE,
-                HeaderValue::from_static(CHALLENGE),
-            );
+            add_challenges(res.headers_mut());
         }
         crate::http::note_cause(&mut res, &self);
         res

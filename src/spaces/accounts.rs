@@ -1,8 +1,6 @@
 //! Users, spaces and memberships. A user comes with a personal space (same uuid) whose root
 //! folder has the space's uuid too; project spaces are created by admins.
 
-use sqlx::Row;
-
 use uuid::Uuid;
 
 use super::Store;
@@ -12,7 +10,8 @@ use super::ids::UserId;
 use super::model::{NewSpace, NewUser, Role, Space, SpaceKind, User};
 
 const USER_COLS: &str = "id, name, display_name, email, password_hash, is_admin";
-const SPACE_COLS: &str = "id, kind, name, alias, owner_id, quota";
+pub(super) const SPACE_COLS: &str =
+    "id, kind, name, alias, owner_id, quota, description, disabled_at";
 
 fn is_unique_violation(e: &sqlx::Error) -> bool {
     matches!(e, sqlx::Error::Database(d) if d.is_unique_violation())
@@ -247,59 +246,6 @@ impl Store {
             .await?
             .ok_or(StoreError::NotFound)?;
         space_from_row(self.storage_id, &row)
-    }
-
-    /// The spaces a user is a member of, with the role.
-    pub async fn spaces_of(&self, user: UserId) -> StoreResult<Vec<(Space, Role)>> {
-        let rows = sqlx::query(
-            "SELECT s.id, s.kind, s.name, s.alias, s.owner_id, s.quota, m.role \
-             FROM spaces s JOIN members m ON m.space_id = s.id WHERE m.user_id = $1 \
-             ORDER BY s.kind, s.alias",
-        )
-        .bind(user.to_string())
-        .fetch_all(&self.db)
-        .await?;
-        rows.iter()
-            .map(|r| {
-                let role: String = r.try_get("role")?;
-                Ok((
-                    space_from_row(self.storage_id, r)?,
-                    Role::parse(&role).unwrap_or(Role::Viewer),
-                ))
-            })
-            .collect()
-    }
-
-    /// A user's role in a space (`None`: not a member).
-    pub async fn role(&self, space: Uuid, user: UserId) -> StoreResult<Option<Role>> {
-        let role: Option<String> =
-            sqlx::query_scalar("SELECT role FROM members WHERE space_id = $1 AND user_id = $2")
-                .bind(space.to_string())
-                .bind(user.to_string())
-                .fetch_optional(&self.db)
-                .await?;
-        Ok(role.as_deref().and_then(Role::parse))
-    }
-
-    /// The members of a space with their roles.
-    pub async fn members(&self, space: Uuid) -> StoreResult<Vec<(User, Role)>> {
-        let rows = sqlx::query(
-            "SELECT u.id, u.name, u.display_name, u.email, u.password_hash, u.is_admin, m.role \
-             FROM users u JOIN members m ON m.user_id = u.id WHERE m.space_id = $1 \
-             ORDER BY u.name_lower",
-        )
-        .bind(space.to_string())
-        .fetch_all(&self.db)
-        .await?;
-        rows.iter()
-            .map(|r| {
-                let role: String = r.try_get("role")?;
-                Ok((
-                    user_from_row(r)?,
-                    Role::parse(&role).unwrap_or(Role::Viewer),
-                ))
-            })
-            .collect()
     }
 
     /// Add, change (`Some`) or remove (`None`) a member.

@@ -83,6 +83,8 @@ pub(crate) fn space_from_row(storage: Uuid, row: &DbRow) -> StoreResult<Space> {
         alias: row.try_get("alias")?,
         owner: UserId(uuid(row.try_get("owner_id")?)?),
         quota: quota.map(|q| q.max(0) as u64),
+        description: row.try_get("description")?,
+        disabled: row.try_get::<Option<i64>, _>("disabled_at")?.is_some(),
     })
 }
 

@@ -10,6 +10,7 @@
 //! any [`BlobStore`]. All SQL lives in this module; the protocol layers see domain types only.
 
 mod accounts;
+mod app_tokens;
 mod backend;
 pub mod blob;
 pub mod checksum;
@@ -17,9 +18,12 @@ mod db;
 mod durable;
 mod error;
 mod fsck;
+mod grants;
+mod groups;
 pub mod ids;
 mod local_sink;
 mod locks;
+mod manage;
 pub mod model;
 mod moves;
 pub mod path;
@@ -39,15 +43,18 @@ use uuid::Uuid;
 
 use db::{Db, DbPool};
 
+pub use app_tokens::AppToken;
 pub use backend::is_metadata_url;
 pub use blob::{BlobReader, BlobSink, BlobStore, LocalBlobs};
 pub use checksum::{Algorithm, Checksums, Digests, HashPipe, Hasher};
 pub use error::{StoreError, StoreResult};
 pub use fsck::{FsckProblem, FsckReport};
+pub use grants::{CodeRecord, CodeRedemption, GrantRecord, Rotation};
 pub use ids::{NodeId, ResourceId, SpaceId, SpaceRef, UserId};
 pub use locks::LockRecord;
 pub use model::{
-    Mtime, NewSpace, NewUser, Node, NodeKind, Quota, Role, Space, SpaceKind, User, Version,
+    Grantee, Group, Mtime, NewSpace, NewUser, Node, NodeKind, Quota, Role, Space, SpaceKind, User,
+    Version,
 };
 pub use path::{InvalidPath, SpacePath, check_name, normalize_name};
 pub use props::{DeadProp, NodeScope, PropChange};

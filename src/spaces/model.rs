@@ -119,6 +119,30 @@ pub struct Space {
     pub owner: UserId,
     /// Quota in bytes; `None` = unlimited.
     pub quota: Option<u64>,
+    /// Free text shown by ownCloud Web under the space's name.
+    pub description: Option<String>,
+    /// Disabled by a manager: listed to managers only, no content access, purgeable.
+    pub disabled: bool,
+}
+
+/// A named set of users; a group can hold a role in a space.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Group {
+    /// Stable id.
+    pub id: Uuid,
+    /// Unique name (case-insensitive).
+    pub name: String,
+    /// Display name.
+    pub display_name: String,
+}
+
+/// Who holds a role in a space: a user directly, or a group.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Grantee {
+    /// A user.
+    User(User),
+    /// A group (every member gets the role).
+    Group(Group),
 }
 
 /// What to create with [`super::Store::create_project_space`].

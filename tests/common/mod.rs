@@ -44,6 +44,24 @@ pub async fn metadata_url(dir: &std::path::Path) -> String {
     }
 }
 
+/// The `WWW-Authenticate` values of a response, in order.
+pub fn challenges(res: &reqwest::Response) -> Vec<String> {
+    res.headers()
+        .get_all("www-authenticate")
+        .iter()
+        .map(|v| v.to_str().unwrap_or_default().to_string())
+        .collect()
+}
+
+/// Assert that a 401 offers both Bearer and Basic (SPEC §2; desktop client 7 needs Bearer).
+pub fn assert_both_challenges(res: &reqwest::Response, what: &str) {
+    assert_eq!(
+        challenges(res),
+        ["Bearer realm=\"spacedav\"", "Basic realm=\"spacedav\""],
+        "{what}"
+    );
+}
+
 /// A running server.
 pub struct TestServer {
     /// `http://127.0.0.1:PORT` (no trailing slash).

@@ -189,3 +189,27 @@ async fn name_search_finds_substrings_in_readable_spaces_only() {
         assert_eq!(r.await.unwrap().status(), 400, "oc:limit {limit}");
     }
 }
+
+#[tokio::test]
+async fn with_web_served_a_private_link_is_webs_own_route() {
+    let assets = tempfile::tempdir().unwrap();
+    let page = "<html><head><title>Web</title></head><body>web app</body></html>";
+    std::fs::write(assets.path().join("index.html"), page).unwrap();
+    let path = assets.path().to_path_buf();
+    let s = TestServer::start_with(move |c| c.web_assets_path = Some(path)).await;
+    let root = admin_root(&s).await;
+    put(&s, &format!("{root}/f.txt"), b"x").await;
+    let id = file_id(&s, &format!("{root}/f.txt")).await;
+    let res = s
+        .client()
+        .get(s.url(&format!("/f/{id}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        res.status(),
+        200,
+        "no sign-in needed: Web signs the user in"
+    );
+    assert!(res.text().await.unwrap().contains("web app"));
+}

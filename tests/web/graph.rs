@@ -236,8 +236,5 @@ async fn drives_without_credentials_are_401() {
         .await
         .unwrap();
     assert_eq!(res.status(), 401);
-    assert_eq!(
-        res.headers()["www-authenticate"],
-        "Basic realm=\"spacedav\""
-    );
+    crate::common::assert_both_challenges(&res, "drives");
 }

@@ -6,7 +6,12 @@ mod common;
 
 mod auth;
 mod graph;
+mod graph_people;
+mod graph_spaces;
+mod graph_support;
 mod ocs;
 mod ops;
 mod plumbing;
+mod settings;
 mod slow;
+mod webui;

@@ -217,10 +217,7 @@ async fn cloud_user_without_credentials_is_401_in_the_envelope() {
     for v in ["v1", "v2"] {
         let res = get(&srv, &format!("/ocs/{v}.php/cloud/user?format=json")).await;
         assert_eq!(res.status(), 401);
-        assert_eq!(
-            res.headers()["www-authenticate"],
-            "Basic realm=\"spacedav\""
-        );
+        crate::common::assert_both_challenges(&res, v);
         let body: Value = res.json().await.unwrap();
         assert_eq!(body["ocs"]["meta"]["status"], "error");
         assert_eq!(body["ocs"]["meta"]["statuscode"], 997);

@@ -1,0 +1,229 @@
+//! The built-in provider's signing keys (ES256, P-256) and their JWKS.
+//!
+//! Each key is a file `{data_root}/secrets/oidc-signing-*.key` (mode 0600) holding base64 of
+//! its PKCS#8 document; `oidc-signing-1.key` is generated on first start. Every key file is
+//! published in the JWKS and accepted when verifying; the one with the highest number signs. To
+//! rotate: `spacedav token new-signing-key` adds the next file (after a restart new tokens are
+//! signed with it, old ones still verify); remove the old file once the longest token lifetime
+//! has passed.
+
+use std::collections::HashMap;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use base64::Engine;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header};
+use ring::rand::SystemRandom;
+use ring::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, KeyPair};
+use serde::Serialize;
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+use crate::config::secrets::{persisted, secrets_dir};
+
+/// The one algorithm the built-in provider signs with.
+pub const ALGORITHM: Algorithm = Algorithm::ES256;
+
+/// File name of the key generated on first start.
+const FIRST_KEY: &str = "oidc-signing-1.key";
+
+struct SigningKey {
+    kid: String,
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+    jwk: Value,
+}
+
+/// The provider's keys: the newest signs, all verify.
+pub struct ProviderKeys {
+    /// Sorted by key number; the last signs.
+    keys: Vec<SigningKey>,
+    by_kid: HashMap<String, usize>,
+}
+
+impl std::fmt::Debug for ProviderKeys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let kids: Vec<&str> = self.keys.iter().map(|k| k.kid.as_str()).collect();
+        f.debug_struct("ProviderKeys").field("kids", &kids).finish()
+    }
+}
+
+fn invalid(path: &Path, why: impl std::fmt::Display) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::InvalidData,
+        format!("{}: {why}", path.display()),
+    )
+}
+
+fn load(path: &Path, text: &str) -> io::Result<SigningKey> {
+    let der = STANDARD
+        .decode(text.trim())
+        .map_err(|e| invalid(path, format!("not base64: {e}")))?;
+    let pair =
+        EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &der, &SystemRandom::new())
+            .map_err(|e| invalid(path, format!("not a P-256 PKCS#8 key: {e}")))?;
+    // Uncompressed SEC1 point: 0x04 || X || Y.
+    let point = pair.public_key().as_ref();
+    let (x, y) = (
+        URL_SAFE_NO_PAD.encode(&point[1..33]),
+        URL_SAFE_NO_PAD.encode(&point[33..65]),
+    );
+    let kid = hex::encode(&Sha256::digest(point)[..8]);
+    let decoding = DecodingKey::from_ec_components(&x, &y)
+        .map_err(|e| invalid(path, format!("public key: {e}")))?;
+    Ok(SigningKey {
+        jwk: json!({"kty": "EC", "crv": "P-256", "x": x, "y": y, "kid": kid, "use": "sig", "alg": "ES256"}),
+        kid,
+        encoding: EncodingKey::from_ec_der(&der),
+        decoding,
+    })
+}
+
+impl ProviderKeys {
+    /// Load every key file under `{data_root}/secrets/`, generating the first one if there is
+    /// none. Returns the keys and the path of a key generated now.
+    pub fn open(data_root: &Path) -> io::Result<(ProviderKeys, Option<PathBuf>)> {
+        let dir = secrets_dir(data_root);
+        let mut generated = None;
+        let mut paths = list(&dir)?;
+        if paths.is_empty() {
+            let path = dir.join(FIRST_KEY);
+            let (_, provenance) = persisted(&path, 0o600, generate)?;
+            if matches!(provenance, crate::config::secrets::Provenance::Generated(_)) {
+                generated = Some(path);
+            }
+            paths = list(&dir)?;
+        }
+        let mut keys = Vec::new();
+        for path in paths {
+            let text = std::fs::read_to_string(&path)?;
+            keys.push(load(&path, &text)?);
+        }
+        let by_kid = keys
+            .iter()
+            .enumerate()
+            .map(|(i, k)| (k.kid.clone(), i))
+            .collect();
+        Ok((ProviderKeys { keys, by_kid }, generated))
+    }
+
+    /// Sign `claims` with the current key; `typ` goes into the header (`at+jwt` for access
+    /// tokens, RFC 9068 §2.1, so an id token can never pass as one).
+    pub fn sign<T: Serialize>(&self, typ: &str, claims: &T) -> String {
+        let key = self.keys.last().expect("at least one key is loaded");
+        let mut header = Header::new(ALGORITHM);
+        header.kid = Some(key.kid.clone());
+        header.typ = Some(typ.to_string());
+        jsonwebtoken::encode(&header, claims, &key.encoding)
+            .expect("ES256 signing of serialisable claims cannot fail")
+    }
+
+    /// The verification key with this `kid`.
+    pub fn decoding(&self, kid: &str) -> Option<&DecodingKey> {
+        self.by_kid.get(kid).map(|&i| &self.keys[i].decoding)
+    }
+
+    /// The public keys as a JWK Set (RFC 7517 §5).
+    pub fn jwks(&self) -> Value {
+        json!({"keys": self.keys.iter().map(|k| k.jwk.clone()).collect::<Vec<_>>()})
+    }
+}
+
+/// Generate a new signing key next to the existing ones, named to sort last so that it signs
+/// from the next start on (`spacedav token new-signing-key`); its path.
+pub fn add_key(data_root: &Path) -> io::Result<PathBuf> {
+    let dir = secrets_dir(data_root);
+    let next = list(&dir)?
+        .iter()
+        .filter_map(|p| number(p))
+        .max()
+        .unwrap_or(0)
+        + 1;
+    let path = dir.join(format!("oidc-signing-{next}.key"));
+    let (_, provenance) = persisted(&path, 0o600, generate)?;
+    match provenance {
+        crate::config::secrets::Provenance::Generated(_) => Ok(path),
+        crate::config::secrets::Provenance::Existing => Err(io::Error::new(
+            io::ErrorKind::AlreadyExists,
+            format!("{} exists", path.display()),
+        )),
+    }
+}
+
+/// A new P-256 key as base64 of its PKCS#8 document.
+fn generate() -> String {
+    let doc = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &SystemRandom::new())
+        .expect("the system random source works");
+    STANDARD.encode(doc.as_ref())
+}
+
+/// The number in `oidc-signing-N.key`.
+fn number(path: &Path) -> Option<u64> {
+    path.file_stem()?
+        .to_str()?
+        .strip_prefix("oidc-signing-")?
+        .parse()
+        .ok()
+}
+
+/// The key files in `dir`, by number (then name); the last one signs.
+fn list(dir: &Path) -> io::Result<Vec<PathBuf>> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(e),
+    };
+    let mut out: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with("oidc-signing-") && n.ends_with(".key"))
+        })
+        .collect();
+    out.sort_by_key(|p| (number(p), p.clone()));
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_persist_and_a_second_key_signs_while_the_first_still_verifies() {
+        let dir = tempfile::tempdir().unwrap();
+        let (first, generated) = ProviderKeys::open(dir.path()).unwrap();
+        assert!(generated.is_some());
+        let (again, generated) = ProviderKeys::open(dir.path()).unwrap();
+        assert!(generated.is_none());
+        assert_eq!(first.jwks(), again.jwks());
+
+        let second = add_key(dir.path()).unwrap();
+        assert!(second.ends_with("oidc-signing-2.key"));
+        for _ in 3..=10 {
+            add_key(dir.path()).unwrap();
+        }
+        // Key 10 signs, not key 9 (numbers, not names, order the keys).
+        let (many, _) = ProviderKeys::open(dir.path()).unwrap();
+        let newest = many.sign("JWT", &json!({}));
+        let path10 = secrets_dir(dir.path()).join("oidc-signing-10.key");
+        let ten = load(&path10, &std::fs::read_to_string(&path10).unwrap()).unwrap();
+        assert_eq!(
+            jsonwebtoken::decode_header(&newest).unwrap().kid,
+            Some(ten.kid)
+        );
+        std::fs::remove_file(secrets_dir(dir.path()).join("oidc-signing-10.key")).unwrap();
+        for n in 3..=9 {
+            std::fs::remove_file(secrets_dir(dir.path()).join(format!("oidc-signing-{n}.key")))
+                .unwrap();
+        }
+        let (both, _) = ProviderKeys::open(dir.path()).unwrap();
+        assert_eq!(both.jwks()["keys"].as_array().unwrap().len(), 2);
+        let old_kid = first.keys[0].kid.clone();
+        let token = both.sign("JWT", &json!({"sub": "x"}));
+        let header = jsonwebtoken::decode_header(&token).unwrap();
+        assert_ne!(header.kid.as_deref(), Some(old_kid.as_str()));
+        assert!(both.decoding(&old_kid).is_some());
+    }
+}

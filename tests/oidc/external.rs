@@ -1,0 +1,113 @@
+//! A second spacedav configured with the first as its external issuer: the issuer's access
+//! tokens are accepted there (for a known user, or a new one with autoprovisioning); tokens of
+//! an unconfigured issuer are refused; the second server's own provider is off.
+
+use crate::common::TestServer;
+use crate::support::{web_tokens, whoami};
+
+async fn relying_party(issuer: &TestServer, autoprovision: bool) -> TestServer {
+    let url: url::Url = issuer.base.parse().unwrap();
+    TestServer::start_with(move |c| {
+        c.oidc.issuer = Some(url);
+        c.oidc.autoprovision = autoprovision;
+    })
+    .await
+}
+
+fn access(tokens: &serde_json::Value) -> String {
+    tokens["access_token"].as_str().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn issuer_tokens_are_accepted_for_a_known_user() {
+    let idp = TestServer::start().await;
+    idp.add_user("alice", "pw").await;
+    idp.add_user("carol", "pw").await;
+    let rp = relying_party(&idp, false).await;
+    rp.add_user("alice", "other-local-pw").await;
+    let token = access(&web_tokens(&idp, "alice", "pw").await);
+    assert_eq!(whoami(&rp, &token).await.1.as_deref(), Some("alice"));
+    // Cached on the second use, still the same answer.
+    assert_eq!(whoami(&rp, &token).await.1.as_deref(), Some("alice"));
+    // Without autoprovisioning, a user the relying party does not know is refused.
+    let carol = access(&web_tokens(&idp, "carol", "pw").await);
+    assert_eq!(whoami(&rp, &carol).await.0, 401);
+    assert!(rp.state.store().user_by_name("carol").await.is_err());
+}
+
+#[tokio::test]
+async fn autoprovisioning_creates_the_user_on_the_first_token() {
+    let idp = TestServer::start().await;
+    idp.add_user("dave", "pw").await;
+    let rp = relying_party(&idp, true).await;
+    let token = access(&web_tokens(&idp, "dave", "pw").await);
+    assert_eq!(whoami(&rp, &token).await.1.as_deref(), Some("dave"));
+    let dave = rp.state.store().user_by_name("dave").await.unwrap();
+    // The provisioned user has a personal space and no usable password.
+    let res = rp
+        .client()
+        .request(
+            reqwest::Method::from_bytes(b"PROPFIND").unwrap(),
+            rp.url("/remote.php/dav/files/dave/"),
+        )
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 207);
+    assert!(!spacedav::auth::verify_password(&dave.password_hash, ""));
+}
+
+#[tokio::test]
+async fn tokens_of_an_unconfigured_issuer_are_refused() {
+    let idp = TestServer::start().await;
+    let stranger = TestServer::start().await;
+    stranger.add_user("alice", "pw").await;
+    let rp = relying_party(&idp, true).await;
+    let token = access(&web_tokens(&stranger, "alice", "pw").await);
+    assert_eq!(whoami(&rp, &token).await.0, 401);
+    assert!(rp.state.store().user_by_name("alice").await.is_err());
+    // The relying party's own HS256 tokens still work.
+    let admin = rp.state.store().user_by_name("admin").await.unwrap();
+    let own = spacedav::auth::issue_token(
+        rp.state.config().token_secret.as_bytes(),
+        &admin,
+        std::time::Duration::from_secs(60),
+    )
+    .unwrap();
+    assert_eq!(whoami(&rp, &own).await.1.as_deref(), Some("admin"));
+}
+
+#[tokio::test]
+async fn with_an_external_issuer_the_built_in_provider_answers_404() {
+    let idp = TestServer::start().await;
+    let rp = relying_party(&idp, false).await;
+    for path in [
+        "/.well-known/openid-configuration",
+        "/oidc/jwks",
+        "/oidc/authorize?client_id=web",
+        "/oidc/logout",
+    ] {
+        let res = rp.client().get(rp.url(path)).send().await.unwrap();
+        assert_eq!(res.status(), 404, "{path}");
+    }
+    let res = rp
+        .client()
+        .post(rp.url("/oidc/token"))
+        .form(&[("grant_type", "refresh_token")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 404);
+    // WebFinger sends the desktop client to the external issuer.
+    let v: serde_json::Value = rp
+        .client()
+        .get(rp.url("/.well-known/webfinger?resource=x"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(v["links"][0]["href"], idp.base);
+}
