@@ -29,6 +29,7 @@ mod moves;
 pub mod path;
 mod props;
 mod quota;
+mod shares;
 mod tree;
 mod uploads;
 
@@ -54,6 +55,7 @@ pub use model::{
 };
 pub use path::{InvalidPath, SpacePath};
 pub use props::{DeadProp, NodeScope, PropChange};
+pub use shares::{NewShare, Share, ShareKind, ShareUpdate};
 pub use tree::{Committed, NewContent, Precondition};
 pub use uploads::{ConcatRole, Upload};
 
