@@ -12,6 +12,7 @@ pub mod graph;
 pub mod http;
 pub mod ocs;
 pub mod settings;
+pub mod sharing;
 pub mod spaces;
 pub mod state;
 pub mod tus;

@@ -27,6 +27,7 @@ pub use observe::RequestId;
 pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(crate::ocs::routes())
+        .merge(crate::sharing::routes())
         .merge(crate::graph::routes())
         .merge(crate::settings::routes())
         .merge(crate::tus::routes())
