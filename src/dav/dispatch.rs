@@ -23,6 +23,7 @@ use super::headers::{
 use super::href;
 use super::lock_system::DbLocks;
 use super::propfind;
+use super::public;
 use super::resolve::{Target, destination_path, parse_url, resolve};
 use crate::auth::{Principal, authenticate};
 use crate::spaces::{SpacePath, User};
@@ -49,17 +50,32 @@ fn is_write(m: &Method) -> bool {
 }
 
 async fn serve(state: &AppState, req: Request) -> Result<Response, DavError> {
-    let url = parse_url(req.uri().path()).ok_or(DavError::NotFound)??;
+    let mut url = parse_url(req.uri().path()).ok_or(DavError::NotFound)??;
     if req.method() == Method::OPTIONS {
-        return Ok(options(state, req.headers()).await);
+        // A link's Basic credentials name no user: public roots answer without checking them.
+        let none = HeaderMap::new();
+        let h = if url.root.is_public() {
+            &none
+        } else {
+            req.headers()
+        };
+        return Ok(options(state, h).await);
     }
     let (mut parts, body) = req.into_parts();
-    let principal = match Principal::from_request_parts(&mut parts, state).await {
-        Ok(p) => p,
-        Err(rejection) => return Ok(rejection.into_response()),
+    let principal = if url.root.is_public() {
+        Principal {
+            user: public::open(state, &mut url, &parts.headers).await?,
+        }
+    } else {
+        match Principal::from_request_parts(&mut parts, state).await {
+            Ok(p) => p,
+            Err(rejection) => return Ok(rejection.into_response()),
+        }
     };
-    let mut req = Request::from_parts(parts, body);
     let target = resolve(state, &principal.user, url).await?;
+    let method = parts.method.clone();
+    public::narrow(state, &target, &method, &mut parts.headers, &mut parts.uri).await?;
+    let mut req = Request::from_parts(parts, body);
     let method = req.method().clone();
     match method.as_str() {
         "POST" => {

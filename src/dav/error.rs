@@ -59,6 +59,15 @@ pub enum DavError {
     /// The storage core failed (logged; the body says nothing).
     #[error("internal error")]
     Internal(#[source] StoreError),
+    /// A public link with a password, and none was sent.
+    #[error("No 'Authorization: Basic' header found")]
+    LinkPasswordRequired,
+    /// A public link's password is wrong.
+    #[error("wrong password")]
+    LinkPasswordWrong,
+    /// Too many wrong link passwords; retry after this many seconds.
+    #[error("too many wrong passwords; try again later")]
+    Throttled(u64),
 }
 
 impl DavError {
@@ -80,6 +89,10 @@ impl DavError {
             DavError::QuotaExceeded => StatusCode::INSUFFICIENT_STORAGE,
             DavError::Locked => StatusCode::LOCKED,
             DavError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            DavError::LinkPasswordRequired | DavError::LinkPasswordWrong => {
+                StatusCode::UNAUTHORIZED
+            }
+            DavError::Throttled(_) => StatusCode::TOO_MANY_REQUESTS,
         }
     }
 }
@@ -168,6 +181,28 @@ impl IntoResponse for DavError {
             DavError::Internal(_) => "Internal Server Error".to_string(),
             other => other.to_string(),
         };
-        sabre_response(status, &message)
+        let mut res = sabre_response(status, &message);
+        match &self {
+            // ownCloud Web shows its password form on this error code (oCIS's answer).
+            DavError::LinkPasswordRequired => {
+                *res.body_mut() = Body::from(sabre_body(status, &message).replace(
+                    "</d:error>",
+                    "<s:errorcode>ERR_MISSING_BASIC_AUTH</s:errorcode></d:error>",
+                ));
+            }
+            DavError::Throttled(secs) => {
+                if let Ok(v) = http::HeaderValue::from_str(&secs.to_string()) {
+                    res.headers_mut().insert(header::RETRY_AFTER, v);
+                }
+            }
+            _ => {}
+        }
+        if status == StatusCode::UNAUTHORIZED {
+            res.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                http::HeaderValue::from_static("Basic realm=\"spacedav\""),
+            );
+        }
+        res
     }
 }

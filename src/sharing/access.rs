@@ -103,7 +103,10 @@ mod tests {
         assert!(drop.check(&Method::PUT, false).is_ok());
         assert_eq!(drop.check(&Method::PUT, true), Err(Denied::Forbidden));
         let edit = Access(READ | UPDATE | CREATE | DELETE);
-        assert!(edit.check(&Method::from_bytes(b"MOVE").unwrap(), true).is_ok());
+        assert!(
+            edit.check(&Method::from_bytes(b"MOVE").unwrap(), true)
+                .is_ok()
+        );
         assert_eq!(role_for(READ), Role::Viewer);
         assert_eq!(role_for(CREATE), Role::Editor);
     }

@@ -96,7 +96,10 @@ mod tests {
         assert_eq!(parse_expiry("1970-01-01"), Ok(86_400 * NS));
         let t = parse_expiry("2031-02-28T13:14:15Z").unwrap();
         assert_eq!(format_rfc3339(t), "2031-02-28T13:14:15Z");
-        assert_eq!(format_ocs(parse_expiry("2031-02-28 01:02:03").unwrap()), "2031-02-28 01:02:03");
+        assert_eq!(
+            format_ocs(parse_expiry("2031-02-28 01:02:03").unwrap()),
+            "2031-02-28 01:02:03"
+        );
         for bad in ["tomorrow", "2031-13-01", "2031-02", "2031-02-28T25:00:00Z"] {
             assert!(parse_expiry(bad).is_err(), "{bad}");
         }

@@ -12,7 +12,7 @@ use axum::Router;
 
 use crate::state::AppState;
 
-pub use access::{Access, READ, UPDATE, CREATE, DELETE, SHARE, ALL};
+pub use access::{ALL, Access, CREATE, DELETE, READ, SHARE, UPDATE};
 pub use public::Throttle;
 
 /// The folder received shares appear under in a user's view (OCS paths, the legacy roots).

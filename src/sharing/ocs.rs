@@ -24,12 +24,10 @@ const BASE: &str = "/ocs/{api}/apps/files_sharing/api/v1/shares";
 
 /// The share routes.
 pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route(BASE, get(list).post(create))
-        .route(
-            &format!("{BASE}/{{id}}"),
-            get(one).put(update).delete(remove),
-        )
+    Router::new().route(BASE, get(list).post(create)).route(
+        &format!("{BASE}/{{id}}"),
+        get(one).put(update).delete(remove),
+    )
 }
 
 type Params = Vec<(String, String)>;
@@ -64,7 +62,9 @@ where
     };
     let principal = match authenticate(&state, h).await {
         Ok(Some(p)) => p,
-        Ok(None) => return OcsError::from(crate::auth::AuthError::Missing).respond(version, format),
+        Ok(None) => {
+            return OcsError::from(crate::auth::AuthError::Missing).respond(version, format);
+        }
         Err(e) => return OcsError::from(e).respond(version, format),
     };
     match f(principal, version, format).await {
@@ -131,7 +131,10 @@ async fn locate(state: &AppState, user: UserId, path: &str) -> Result<Located, O
         .resolve(user.0, &p)
         .await
         .map_err(store_missing("path"))?;
-    let role = store.role(user.0, user).await?.ok_or_else(|| missing("path"))?;
+    let role = store
+        .role(user.0, user)
+        .await?
+        .ok_or_else(|| missing("path"))?;
     Ok(Located {
         space: user.0,
         node,
@@ -178,7 +181,10 @@ async fn element(
     let node = store.node(share.node).await?;
     let owner = store.user(share.created_by).await?;
     let space = store.space(share.space).await?;
-    let file_owner = store.user(space.owner).await.unwrap_or_else(|_| owner.clone());
+    let file_owner = store
+        .user(space.owner)
+        .await
+        .unwrap_or_else(|_| owner.clone());
     let received = share.created_by != viewer && store.role(share.space, viewer).await?.is_none();
     let path = if received {
         format!("/{}/{}", super::SHARES_FOLDER, node.name)
@@ -223,12 +229,18 @@ async fn element(
         ("permissions", Value::Int(i64::from(share.permissions))),
         ("stime", Value::Int(share.created_at / 1_000_000_000)),
         ("parent", s("")),
-        ("expiration", s(share.expires_at.map(format_ocs).unwrap_or_default())),
+        (
+            "expiration",
+            s(share.expires_at.map(format_ocs).unwrap_or_default()),
+        ),
         ("token", s(token)),
         ("uid_file_owner", s(&file_owner.name)),
         ("displayname_file_owner", s(&file_owner.display_name)),
         ("path", s(&path)),
-        ("item_type", s(if node.is_folder() { "folder" } else { "file" })),
+        (
+            "item_type",
+            s(if node.is_folder() { "folder" } else { "file" }),
+        ),
         (
             "mimetype",
             s(if node.is_folder() {
@@ -269,32 +281,41 @@ async fn list(
     headers: HeaderMap,
 ) -> Response {
     let base = crate::http::base_url(&state, &headers);
-    envelope(state.clone(), &api, uri.clone(), &headers, |p, _, _| async move {
-        let q = params(&uri, &[]);
-        let me = p.user.id;
-        let store = state.store();
-        let shares = if flag(&q, "shared_with_me") {
-            store.shares_received(me).await?
-        } else if let Some(path) = param(&q, "path") {
-            let at = locate(&state, me, path).await?;
-            let all = flag(&q, "reshares");
-            let mut out = Vec::new();
-            for sh in store.shares_on(at.node.id).await? {
-                if sh.created_by == me || (all && manages(&state, me, &sh).await?) {
-                    out.push(sh);
+    envelope(
+        state.clone(),
+        &api,
+        uri.clone(),
+        &headers,
+        |p, _, _| async move {
+            let q = params(&uri, &[]);
+            let me = p.user.id;
+            let store = state.store();
+            let shares = if flag(&q, "shared_with_me") {
+                store.shares_received(me).await?
+            } else if let Some(path) = param(&q, "path") {
+                let at = locate(&state, me, path).await?;
+                let all = flag(&q, "reshares");
+                let mut out = Vec::new();
+                for sh in store.shares_on(at.node.id).await? {
+                    if sh.created_by == me || (all && manages(&state, me, &sh).await?) {
+                        out.push(sh);
+                    }
                 }
+                out
+            } else {
+                store.shares_by(me).await?
+            };
+            let now = Mtime::now().0;
+            let mut items = Vec::new();
+            for sh in shares
+                .iter()
+                .filter(|s| !s.expired(now) || s.created_by == me)
+            {
+                items.push(element(&state, &base, me, sh).await?);
             }
-            out
-        } else {
-            store.shares_by(me).await?
-        };
-        let now = Mtime::now().0;
-        let mut items = Vec::new();
-        for sh in shares.iter().filter(|s| !s.expired(now) || s.created_by == me) {
-            items.push(element(&state, &base, me, sh).await?);
-        }
-        Ok(Value::List(items))
-    })
+            Ok(Value::List(items))
+        },
+    )
     .await
 }
 
@@ -311,7 +332,11 @@ fn requested_bits(q: &Params, kind: ShareKind, folder: bool) -> Result<u32, OcsE
         }
         None => READ,
     };
-    let bits = if kind == ShareKind::Link { bits & !SHARE } else { bits };
+    let bits = if kind == ShareKind::Link {
+        bits & !SHARE
+    } else {
+        bits
+    };
     if !folder && bits & (CREATE | super::access::DELETE) != 0 {
         return Err(OcsError::Invalid(
             "a file can only be shared to read or update".into(),
@@ -331,74 +356,97 @@ async fn create(
     body: Bytes,
 ) -> Response {
     let base = crate::http::base_url(&state, &headers);
-    envelope(state.clone(), &api, uri.clone(), &headers, |p, _, _| async move {
-        let q = params(&uri, &body);
-        let me = p.user.id;
-        let store = state.store();
-        let kind = match param(&q, "shareType") {
-            Some("0") => ShareKind::User,
-            Some("1") => ShareKind::Group,
-            Some("3") => ShareKind::Link,
-            Some(other) => return Err(OcsError::Invalid(format!("unknown share type {other}"))),
-            None => return Err(OcsError::Invalid("shareType is required".into())),
-        };
-        let path = param(&q, "path").ok_or_else(|| OcsError::Invalid("path is required".into()))?;
-        let at = locate(&state, me, path).await?;
-        if at.bits & READ == 0 {
-            return Err(missing("path"));
-        }
-        if at.node.parent.is_none() {
-            return Err(OcsError::Forbidden("a space root cannot be shared".into()));
-        }
-        if at.bits & SHARE == 0 {
-            return Err(OcsError::Forbidden("no permission to share this".into()));
-        }
-        let bits = requested_bits(&q, kind, at.node.is_folder())?;
-        if bits & !at.bits != 0 {
-            return Err(OcsError::Forbidden(
-                "cannot grant more permissions than you have".into(),
-            ));
-        }
-        let with = param(&q, "shareWith").unwrap_or("");
-        let grantee = match kind {
-            ShareKind::User => {
-                let u = store.user_by_name(with).await.map_err(store_missing("user"))?;
-                if u.id == me {
-                    return Err(OcsError::Invalid("cannot share with yourself".into()));
+    envelope(
+        state.clone(),
+        &api,
+        uri.clone(),
+        &headers,
+        |p, _, _| async move {
+            let q = params(&uri, &body);
+            let me = p.user.id;
+            let store = state.store();
+            let kind = match param(&q, "shareType") {
+                Some("0") => ShareKind::User,
+                Some("1") => ShareKind::Group,
+                Some("3") => ShareKind::Link,
+                Some(other) => {
+                    return Err(OcsError::Invalid(format!("unknown share type {other}")));
                 }
-                Some(u.id.0)
+                None => return Err(OcsError::Invalid("shareType is required".into())),
+            };
+            let path =
+                param(&q, "path").ok_or_else(|| OcsError::Invalid("path is required".into()))?;
+            let at = locate(&state, me, path).await?;
+            if at.bits & READ == 0 {
+                return Err(missing("path"));
             }
-            ShareKind::Group => Some(store.group_by_name(with).await.map_err(store_missing("group"))?.id),
-            ShareKind::Link => None,
-        };
-        let password = param(&q, "password").filter(|p| !p.is_empty() && kind == ShareKind::Link);
-        let expires_at = match param(&q, "expireDate").filter(|v| !v.is_empty()) {
-            Some(v) => Some(parse_expiry(v).map_err(OcsError::Invalid)?),
-            None => None,
-        };
-        let share = store
-            .create_share(NewShare {
-                kind,
-                node: at.node.id,
-                space: at.space,
-                created_by: me,
-                grantee,
-                permissions: bits,
-                token: (kind == ShareKind::Link).then(super::new_token),
-                name: param(&q, "name").map(str::to_string),
-                password_hash: password.map(hash_password),
-                expires_at,
-            })
-            .await?;
-        let _ = at.shown;
-        element(&state, &base, me, &share).await
-    })
+            if at.node.parent.is_none() {
+                return Err(OcsError::Forbidden("a space root cannot be shared".into()));
+            }
+            if at.bits & SHARE == 0 {
+                return Err(OcsError::Forbidden("no permission to share this".into()));
+            }
+            let bits = requested_bits(&q, kind, at.node.is_folder())?;
+            if bits & !at.bits != 0 {
+                return Err(OcsError::Forbidden(
+                    "cannot grant more permissions than you have".into(),
+                ));
+            }
+            let with = param(&q, "shareWith").unwrap_or("");
+            let grantee = match kind {
+                ShareKind::User => {
+                    let u = store
+                        .user_by_name(with)
+                        .await
+                        .map_err(store_missing("user"))?;
+                    if u.id == me {
+                        return Err(OcsError::Invalid("cannot share with yourself".into()));
+                    }
+                    Some(u.id.0)
+                }
+                ShareKind::Group => Some(
+                    store
+                        .group_by_name(with)
+                        .await
+                        .map_err(store_missing("group"))?
+                        .id,
+                ),
+                ShareKind::Link => None,
+            };
+            let password =
+                param(&q, "password").filter(|p| !p.is_empty() && kind == ShareKind::Link);
+            let expires_at = match param(&q, "expireDate").filter(|v| !v.is_empty()) {
+                Some(v) => Some(parse_expiry(v).map_err(OcsError::Invalid)?),
+                None => None,
+            };
+            let share = store
+                .create_share(NewShare {
+                    kind,
+                    node: at.node.id,
+                    space: at.space,
+                    created_by: me,
+                    grantee,
+                    permissions: bits,
+                    token: (kind == ShareKind::Link).then(super::new_token),
+                    name: param(&q, "name").map(str::to_string),
+                    password_hash: password.map(hash_password),
+                    expires_at,
+                })
+                .await?;
+            let _ = at.shown;
+            element(&state, &base, me, &share).await
+        },
+    )
     .await
 }
 
 async fn find(state: &AppState, me: UserId, id: &str) -> Result<Share, OcsError> {
     let id: i64 = id.parse().map_err(|_| missing("share"))?;
-    let share = state.store().share(id).await.map_err(store_missing("share"))?;
+    let share = state
+        .store()
+        .share(id)
+        .await
+        .map_err(store_missing("share"))?;
     let received = share.kind != ShareKind::Link
         && state
             .store()
@@ -420,10 +468,18 @@ async fn one(
     headers: HeaderMap,
 ) -> Response {
     let base = crate::http::base_url(&state, &headers);
-    envelope(state.clone(), &api, uri.clone(), &headers, |p, _, _| async move {
-        let share = find(&state, p.user.id, &id).await?;
-        Ok(Value::List(vec![element(&state, &base, p.user.id, &share).await?]))
-    })
+    envelope(
+        state.clone(),
+        &api,
+        uri.clone(),
+        &headers,
+        |p, _, _| async move {
+            let share = find(&state, p.user.id, &id).await?;
+            Ok(Value::List(vec![
+                element(&state, &base, p.user.id, &share).await?,
+            ]))
+        },
+    )
     .await
 }
 
@@ -435,48 +491,60 @@ async fn update(
     body: Bytes,
 ) -> Response {
     let base = crate::http::base_url(&state, &headers);
-    envelope(state.clone(), &api, uri.clone(), &headers, |p, _, _| async move {
-        let me = p.user.id;
-        let share = find(&state, me, &id).await?;
-        if !manages(&state, me, &share).await? {
-            return Err(OcsError::Forbidden("only the sharer may change a share".into()));
-        }
-        let q = params(&uri, &body);
-        let node = state.store().node(share.node).await?;
-        let mut change = ShareUpdate::default();
-        if param(&q, "permissions").is_some() || param(&q, "publicUpload").is_some() {
-            let bits = requested_bits(&q, share.kind, node.is_folder())?;
-            let mine = sharer_bits(&state, me, &node).await?;
-            if bits & !mine != 0 {
+    envelope(
+        state.clone(),
+        &api,
+        uri.clone(),
+        &headers,
+        |p, _, _| async move {
+            let me = p.user.id;
+            let share = find(&state, me, &id).await?;
+            if !manages(&state, me, &share).await? {
                 return Err(OcsError::Forbidden(
-                    "cannot grant more permissions than you have".into(),
+                    "only the sharer may change a share".into(),
                 ));
             }
-            change.permissions = Some(bits);
-        }
-        if let Some(n) = param(&q, "name") {
-            change.name = Some(n.to_string());
-        }
-        if share.kind == ShareKind::Link
-            && let Some(pw) = param(&q, "password")
-        {
-            change.password_hash = Some((!pw.is_empty()).then(|| hash_password(pw)));
-        }
-        if let Some(v) = param(&q, "expireDate") {
-            change.expires_at = Some(if v.is_empty() {
-                None
-            } else {
-                Some(parse_expiry(v).map_err(OcsError::Invalid)?)
-            });
-        }
-        let share = state.store().update_share(share.id, change).await?;
-        element(&state, &base, me, &share).await
-    })
+            let q = params(&uri, &body);
+            let node = state.store().node(share.node).await?;
+            let mut change = ShareUpdate::default();
+            if param(&q, "permissions").is_some() || param(&q, "publicUpload").is_some() {
+                let bits = requested_bits(&q, share.kind, node.is_folder())?;
+                let mine = sharer_bits(&state, me, &node).await?;
+                if bits & !mine != 0 {
+                    return Err(OcsError::Forbidden(
+                        "cannot grant more permissions than you have".into(),
+                    ));
+                }
+                change.permissions = Some(bits);
+            }
+            if let Some(n) = param(&q, "name") {
+                change.name = Some(n.to_string());
+            }
+            if share.kind == ShareKind::Link
+                && let Some(pw) = param(&q, "password")
+            {
+                change.password_hash = Some((!pw.is_empty()).then(|| hash_password(pw)));
+            }
+            if let Some(v) = param(&q, "expireDate") {
+                change.expires_at = Some(if v.is_empty() {
+                    None
+                } else {
+                    Some(parse_expiry(v).map_err(OcsError::Invalid)?)
+                });
+            }
+            let share = state.store().update_share(share.id, change).await?;
+            element(&state, &base, me, &share).await
+        },
+    )
     .await
 }
 
 /// What `user` may grant on `node`: their role's bits in its space, else what they received.
-pub(crate) async fn sharer_bits(state: &AppState, user: UserId, node: &Node) -> Result<u32, OcsError> {
+pub(crate) async fn sharer_bits(
+    state: &AppState,
+    user: UserId,
+    node: &Node,
+) -> Result<u32, OcsError> {
     Ok(match state.store().role(node.space, user).await? {
         Some(role) => role_bits(role),
         None => state.store().received_permissions(user, node.id).await?,
@@ -489,13 +557,21 @@ async fn remove(
     uri: Uri,
     headers: HeaderMap,
 ) -> Response {
-    envelope(state.clone(), &api, uri.clone(), &headers, |p, _, _| async move {
-        let share = find(&state, p.user.id, &id).await?;
-        if !manages(&state, p.user.id, &share).await? {
-            return Err(OcsError::Forbidden("only the sharer may delete a share".into()));
-        }
-        state.store().delete_share(share.id).await?;
-        Ok(Value::List(vec![]))
-    })
+    envelope(
+        state.clone(),
+        &api,
+        uri.clone(),
+        &headers,
+        |p, _, _| async move {
+            let share = find(&state, p.user.id, &id).await?;
+            if !manages(&state, p.user.id, &share).await? {
+                return Err(OcsError::Forbidden(
+                    "only the sharer may delete a share".into(),
+                ));
+            }
+            state.store().delete_share(share.id).await?;
+            Ok(Value::List(vec![]))
+        },
+    )
     .await
 }

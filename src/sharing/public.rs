@@ -48,9 +48,7 @@ impl Throttle {
     /// Count a wrong password.
     pub fn fail(&self, token: &str) {
         let mut map = self.lock();
-        let entry = map
-            .entry(token.to_string())
-            .or_insert((0, Instant::now()));
+        let entry = map.entry(token.to_string()).or_insert((0, Instant::now()));
         if entry.1.elapsed() >= WINDOW {
             *entry = (0, Instant::now());
         }
@@ -93,8 +91,8 @@ fn offered_password(headers: &HeaderMap, token: &str) -> Option<String> {
     (creds.user == PUBLIC_USER || creds.user == token).then_some(creds.password)
 }
 
-/// Look up link `token` and check the request's password against it.
-pub async fn open(state: &AppState, token: &str, headers: &HeaderMap) -> Result<Share, LinkError> {
+/// The unexpired link with this token (no password check).
+pub async fn lookup(state: &AppState, token: &str) -> Result<Share, LinkError> {
     let link = match state.store().share_by_token(token).await {
         Ok(l) => l,
         Err(StoreError::NotFound) => return Err(LinkError::NotFound),
@@ -103,6 +101,12 @@ pub async fn open(state: &AppState, token: &str, headers: &HeaderMap) -> Result<
     if link.kind != ShareKind::Link || link.expired(crate::spaces::Mtime::now().0) {
         return Err(LinkError::NotFound);
     }
+    Ok(link)
+}
+
+/// Look up link `token` and check the request's password against it.
+pub async fn open(state: &AppState, token: &str, headers: &HeaderMap) -> Result<Share, LinkError> {
+    let link = lookup(state, token).await?;
     let Some(hash) = link.password_hash.clone() else {
         return Ok(link);
     };
