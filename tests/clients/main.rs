@@ -21,6 +21,7 @@ mod desktop;
 mod litmus;
 mod oidc_authlib;
 mod proxy;
+mod pyocclient;
 mod rclone;
 mod server;
 mod tus_js;
