@@ -63,7 +63,7 @@ pub enum Command {
     /// Manage groups (a group's role in a space is granted to all its members).
     #[command(subcommand)]
     Group(GroupCommand),
-    /// Issue Bearer tokens.
+    /// Issue Bearer tokens; create, list and revoke app tokens.
     #[command(subcommand)]
     Token(TokenCommand),
     /// Inspect and clean tus upload sessions.
@@ -240,6 +240,35 @@ pub enum TokenCommand {
         /// Lifetime in seconds.
         #[arg(long, default_value_t = 3600)]
         ttl: u64,
+    },
+    /// Create an app token (a password for Basic auth the user can revoke); printed once.
+    AppCreate {
+        /// Login name.
+        #[arg(long)]
+        user: String,
+        /// Lifetime, e.g. `72h`, `30m`, `1h30m`.
+        #[arg(long, default_value = "720h")]
+        expiry: String,
+        /// What the token is for.
+        #[arg(long)]
+        label: Option<String>,
+    },
+    /// List a user's app tokens: id, label, created, expires (no secrets).
+    AppList {
+        /// Login name.
+        #[arg(long)]
+        user: String,
+    },
+    /// Add an OpenID Connect signing key; it signs after the next start, and the old keys
+    /// still verify until their files are removed.
+    NewSigningKey,
+    /// Revoke an app token by its id (or the token itself).
+    AppRevoke {
+        /// Login name.
+        #[arg(long)]
+        user: String,
+        /// Id from `app-list`, or the token.
+        token: String,
     },
 }
 

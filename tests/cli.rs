@@ -218,6 +218,53 @@ async fn passwords_and_tokens_from_the_cli_authenticate_over_http() {
     assert!(server.terminate());
 }
 
+#[tokio::test]
+async fn app_tokens_from_the_cli_work_as_basic_passwords_until_revoked() {
+    let dir = tempfile::tempdir().unwrap();
+    let add = run(
+        dir.path(),
+        &["user", "add", "dora", "--password", "dora-pass"],
+    );
+    assert!(add.status.success(), "{}", stderr(&add));
+    let created = run(
+        dir.path(),
+        &[
+            "token",
+            "app-create",
+            "--user",
+            "dora",
+            "--expiry",
+            "1h",
+            "--label",
+            "rclone",
+        ],
+    );
+    assert!(created.status.success(), "{}", stderr(&created));
+    let secret = stdout(&created).trim().to_string();
+    let listed = stdout(&run(dir.path(), &["token", "app-list", "--user", "dora"]));
+    assert!(listed.contains("\trclone\t"), "{listed}");
+    assert!(!listed.contains(&secret), "the list shows no secret");
+    let id = listed.split('\t').next().unwrap().to_string();
+    let bad = run(
+        dir.path(),
+        &["token", "app-create", "--user", "dora", "--expiry", "3d"],
+    );
+    assert!(!bad.status.success());
+
+    let server = Server::start(dir.path());
+    let with = |p: String| move |r: reqwest::RequestBuilder| r.basic_auth("dora", Some(p));
+    assert_eq!(
+        cloud_user(&server.addr, with(secret.clone())).await,
+        (200, "dora".to_string())
+    );
+    let revoke = run(dir.path(), &["token", "app-revoke", "--user", "dora", &id]);
+    assert!(revoke.status.success(), "{}", stderr(&revoke));
+    assert_eq!(cloud_user(&server.addr, with(secret.clone())).await.0, 401);
+    assert!(server.terminate());
+    let again = run(dir.path(), &["token", "app-revoke", "--user", "dora", &id]);
+    assert!(!again.status.success(), "a second revoke names no token");
+}
+
 #[test]
 fn uploads_of_a_fresh_data_root_list_nothing_and_clean_nothing() {
     let dir = tempfile::tempdir().unwrap();

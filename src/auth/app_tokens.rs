@@ -18,7 +18,7 @@ use uuid::Uuid;
 use super::oidc::{secret_hash, unix_now};
 use super::{AuthError, Principal};
 use crate::graph::rfc3339;
-use crate::spaces::{AppToken, Mtime, StoreError, User};
+use crate::spaces::{AppToken, Mtime, Store, StoreError, User};
 use crate::state::AppState;
 
 /// The auth-app endpoint.
@@ -118,6 +118,47 @@ fn listed(t: &AppToken, token: Option<String>) -> Value {
     })
 }
 
+/// Create an app token for `user`, valid for `expiry`; the token record and its secret (shown
+/// once, stored only as a hash).
+pub async fn create_token(
+    store: &Store,
+    user: &User,
+    expiry: Duration,
+    label: Option<&str>,
+) -> Result<(AppToken, String), StoreError> {
+    let secret = super::oidc::random_secret();
+    let now = unix_now() as i64;
+    let token = AppToken {
+        id: Uuid::new_v4(),
+        user: user.id,
+        token_hash: secret_hash(&secret),
+        label: label
+            .filter(|l| !l.is_empty())
+            .unwrap_or(DEFAULT_LABEL)
+            .to_string(),
+        created_at: now,
+        expires_at: now.saturating_add(expiry.as_secs().min(i64::MAX as u64) as i64),
+    };
+    store.insert_app_token(&token).await?;
+    tracing::info!(user = %user.name, id = %token.id, "app token created");
+    Ok((token, secret))
+}
+
+/// Revoke `user`'s app token named by its id (as listed) or by the token itself; whether one
+/// was revoked.
+pub async fn revoke_token(store: &Store, user: &User, given: &str) -> Result<bool, StoreError> {
+    let key = if Uuid::parse_str(given).is_ok() {
+        given.to_string()
+    } else {
+        secret_hash(given)
+    };
+    let revoked = store.delete_app_token(user.id, &key).await?;
+    if revoked {
+        tracing::info!(user = %user.name, "app token revoked");
+    }
+    Ok(revoked)
+}
+
 async fn create(
     State(state): State<AppState>,
     p: Principal,
@@ -127,22 +168,8 @@ async fn create(
         .get("expiry")
         .and_then(|e| parse_expiry(e))
         .ok_or(AppTokenError::BadExpiry)?;
-    let secret = super::oidc::random_secret();
-    let now = unix_now() as i64;
-    let token = AppToken {
-        id: Uuid::new_v4(),
-        user: p.user.id,
-        token_hash: secret_hash(&secret),
-        label: q
-            .get("label")
-            .filter(|l| !l.is_empty())
-            .cloned()
-            .unwrap_or_else(|| DEFAULT_LABEL.into()),
-        created_at: now,
-        expires_at: now.saturating_add(expiry.as_secs().min(i64::MAX as u64) as i64),
-    };
-    state.store().insert_app_token(&token).await?;
-    tracing::info!(user = %p.user.name, id = %token.id, "app token created");
+    let label = q.get("label").map(String::as_str);
+    let (token, secret) = create_token(state.store(), &p.user, expiry, label).await?;
     Ok(Json(listed(&token, Some(secret))).into_response())
 }
 
@@ -165,15 +192,9 @@ async fn delete(
         .filter(|t| !t.is_empty())
         .ok_or(AppTokenError::MissingToken)?;
     // The list shows ids; a client may also name the secret it was shown once.
-    let key = if Uuid::parse_str(given).is_ok() {
-        given.clone()
-    } else {
-        secret_hash(given)
-    };
-    if !state.store().delete_app_token(p.user.id, &key).await? {
+    if !revoke_token(state.store(), &p.user, given).await? {
         return Err(AppTokenError::NotFound);
     }
-    tracing::info!(user = %p.user.name, "app token revoked");
     Ok(StatusCode::OK.into_response())
 }
 

@@ -12,6 +12,7 @@ use rand::distributions::Alphanumeric;
 use super::init_tracing;
 use super::{PasswordArgs, Quota, SpaceCommand, TokenCommand, UserCommand};
 use crate::auth;
+use crate::auth::app_tokens;
 use crate::config::Config;
 use crate::spaces::{Grantee, NewSpace, NewUser, Role, Space, SpaceKind, Store, StoreError, User};
 use crate::state::AppState;
@@ -210,11 +211,55 @@ pub(crate) async fn space(config: Config, cmd: SpaceCommand) -> anyhow::Result<E
 
 /// `spacedav token issue`.
 pub(crate) async fn token(config: Config, cmd: TokenCommand) -> anyhow::Result<ExitCode> {
-    let TokenCommand::Issue { user, ttl } = cmd;
+    if let TokenCommand::NewSigningKey = cmd {
+        let path = auth::oidc::keys::add_key(&config.data_root)
+            .context("adding an OpenID Connect signing key")?;
+        println!("added {}; it signs after the next start", path.display());
+        return Ok(ExitCode::SUCCESS);
+    }
     let secret = config.token_secret.clone();
     let state = open(config).await?;
-    let user = user_named(state.store(), &user).await?;
-    let token = auth::issue_token(secret.as_bytes(), &user, Duration::from_secs(ttl))?;
-    println!("{token}");
+    let store = state.store();
+    match cmd {
+        TokenCommand::Issue { user, ttl } => {
+            let user = user_named(store, &user).await?;
+            let token = auth::issue_token(secret.as_bytes(), &user, Duration::from_secs(ttl))?;
+            println!("{token}");
+        }
+        TokenCommand::AppCreate {
+            user,
+            expiry,
+            label,
+        } => {
+            let user = user_named(store, &user).await?;
+            let Some(expiry) = app_tokens::parse_expiry(&expiry) else {
+                bail!("--expiry {expiry:?}: use e.g. 72h, 30m or 1h30m");
+            };
+            let (_, secret) =
+                app_tokens::create_token(store, &user, expiry, label.as_deref()).await?;
+            println!("{secret}");
+        }
+        TokenCommand::AppList { user } => {
+            let user = user_named(store, &user).await?;
+            let now = auth::oidc::unix_now() as i64;
+            let date = |s: i64| crate::graph::rfc3339(crate::spaces::Mtime(s * 1_000_000_000));
+            for t in store.app_tokens(user.id, now).await? {
+                println!(
+                    "{}\t{}\t{}\t{}",
+                    t.id,
+                    t.label,
+                    date(t.created_at),
+                    date(t.expires_at)
+                );
+            }
+        }
+        TokenCommand::NewSigningKey => unreachable!("handled above"),
+        TokenCommand::AppRevoke { user, token } => {
+            let user = user_named(store, &user).await?;
+            if !app_tokens::revoke_token(store, &user, &token).await? {
+                bail!("{} has no such app token", user.name);
+            }
+        }
+    }
     Ok(ExitCode::SUCCESS)
 }

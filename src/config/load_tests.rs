@@ -51,6 +51,28 @@ fn flags_beat_env_beat_file_beat_defaults() {
 }
 
 #[test]
+fn web_assets_path_comes_from_file_env_or_flag() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = "[web]\nassets_path = \"from-file\"\n";
+    let load_with = |env: &[(&str, &str)], flag: Option<&str>| {
+        let flags = Overrides {
+            web_assets: flag.map(String::from),
+            ..Overrides::default()
+        };
+        load(&sources(dir.path(), file, env, flags))
+            .unwrap()
+            .config
+            .web_assets_path
+    };
+    assert_eq!(load_with(&[], None), Some("from-file".into()));
+    let env = [("SPACEDAV_WEB_ASSETS_PATH", "from-env")];
+    assert_eq!(load_with(&env, None), Some("from-env".into()));
+    assert_eq!(load_with(&env, Some("from-flag")), Some("from-flag".into()));
+    let none = load(&sources(dir.path(), "", &[], Overrides::default())).unwrap();
+    assert_eq!(none.config.web_assets_path, None);
+}
+
+#[test]
 fn metadata_url_and_blobs_follow_the_data_root() {
     let dir = tempfile::tempdir().unwrap();
     let c = load(&sources(dir.path(), "", &[], Overrides::default()))

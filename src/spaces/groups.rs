@@ -226,16 +226,25 @@ impl Store {
         Ok(out)
     }
 
-    /// A user's effective role in a space, ignoring whether it is disabled (`None`: no role).
-    pub async fn granted_role(&self, space: Uuid, user: UserId) -> StoreResult<Option<Role>> {
+    /// The highest role granted to `user` in `space`, directly or through a group; with
+    /// `enabled_only`, none in a disabled space. One query: WebDAV asks on every request.
+    async fn effective_role(
+        &self,
+        space: Uuid,
+        user: UserId,
+        enabled_only: bool,
+    ) -> StoreResult<Option<Role>> {
         let rows = sqlx::query(
-            "SELECT role FROM members WHERE space_id = $1 AND user_id = $2 \
+            "SELECT m.role FROM members m JOIN spaces s ON s.id = m.space_id \
+             WHERE m.space_id = $1 AND m.user_id = $2 AND ($3 = 0 OR s.disabled_at IS NULL) \
              UNION ALL SELECT g.role FROM group_grants g \
              JOIN group_members gm ON gm.group_id = g.group_id \
-             WHERE g.space_id = $1 AND gm.user_id = $2",
+             JOIN spaces s ON s.id = g.space_id \
+             WHERE g.space_id = $1 AND gm.user_id = $2 AND ($3 = 0 OR s.disabled_at IS NULL)",
         )
         .bind(space.to_string())
         .bind(user.to_string())
+        .bind(i64::from(enabled_only))
         .fetch_all(&self.db)
         .await?;
         let mut best = None;
@@ -245,18 +254,15 @@ impl Store {
         Ok(best)
     }
 
+    /// A user's effective role in a space, whether or not it is disabled (`None`: no role).
+    pub async fn granted_role(&self, space: Uuid, user: UserId) -> StoreResult<Option<Role>> {
+        self.effective_role(space, user, false).await
+    }
+
     /// A user's role for access to a space's content: the effective role, or `None` when the
     /// user has none or the space is disabled.
     pub async fn role(&self, space: Uuid, user: UserId) -> StoreResult<Option<Role>> {
-        let disabled: Option<Option<i64>> =
-            sqlx::query_scalar("SELECT disabled_at FROM spaces WHERE id = $1")
-                .bind(space.to_string())
-                .fetch_optional(&self.db)
-                .await?;
-        match disabled {
-            Some(None) => self.granted_role(space, user).await,
-            _ => Ok(None),
-        }
+        self.effective_role(space, user, true).await
     }
 
     /// The users granted a role in a space directly, by name (group grants not expanded).

@@ -77,6 +77,18 @@ pub fn inject_base(html: &str) -> String {
     }
 }
 
+/// Whether a path nothing on disk answers may be one of Web's routes (`/files/...`,
+/// `/s/{token}`, `/f/{id}`, `/account`), which `index.html` resolves. Not: anything under an
+/// asset folder, and a top-level file name such as `/favicon.ico` (a browser asking for an icon
+/// must not get HTML).
+pub fn is_web_route(path: &str) -> bool {
+    if ASSET_DIRS.iter().any(|d| path.starts_with(d)) {
+        return false;
+    }
+    let rest = path.trim_start_matches('/');
+    rest.contains('/') || !rest.contains('.')
+}
+
 /// The `Cache-Control` value for a Web path.
 pub fn cache_control(path: &str) -> &'static str {
     if HASHED_DIRS.iter().any(|d| path.starts_with(d)) {
@@ -128,7 +140,7 @@ pub(super) async fn serve(dir: &Path, req: Request) -> Response {
         Err(never) => match never {},
     };
     if res.status() == StatusCode::NOT_FOUND {
-        if ASSET_DIRS.iter().any(|d| path.starts_with(d)) {
+        if !is_web_route(&path) {
             return StatusCode::NOT_FOUND.into_response();
         }
         // A Web route (`/files/...`, `/s/{token}`, `/f/{id}`): the app resolves it.
@@ -174,6 +186,23 @@ mod tests {
         ];
         for (html, want) in rows {
             assert_eq!(inject_base(html), want, "{html}");
+        }
+    }
+
+    #[test]
+    fn web_route_table() {
+        let rows = [
+            ("/files/spaces/personal/admin/a.txt", true),
+            ("/s/AbCd", true),
+            ("/f/x$y!z", true),
+            ("/account", true),
+            ("/favicon.ico", false),
+            ("/apple-touch-icon.png", false),
+            ("/js/missing.mjs", false),
+            ("/themes/x/missing.json", false),
+        ];
+        for (path, route) in rows {
+            assert_eq!(is_web_route(path), route, "{path}");
         }
     }
 

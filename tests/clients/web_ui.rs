@@ -31,13 +31,22 @@ const LIMIT: Duration = Duration::from_secs(600);
 const BIG: usize = 25 * 1024 * 1024;
 
 /// 4xx answers Web may receive, each with the reason it is fine.
-const EXPECTED_4XX: &[(&str, u16, &str, &str)] = &[(
-    "GET",
-    404,
-    "/assets/themes/owncloud/assets/loginBackground.jpg",
-    "Web's built-in default theme names its login background with a relative URL that the \
-     browser resolves against the stylesheet in /assets/; the image lives under /themes/",
-)];
+const EXPECTED_4XX: &[(&str, u16, &str, &str)] = &[
+    (
+        "GET",
+        404,
+        "/assets/themes/owncloud/assets/loginBackground.jpg",
+        "Web's built-in default theme names its login background with a relative URL that the \
+         browser resolves against the stylesheet in /assets/; the image lives under /themes/",
+    ),
+    (
+        "GET",
+        404,
+        "/favicon.ico",
+        "the browser asks for it on its own; Web's build has none (its icon comes from the \
+         theme), and an HTML page must not pass for an icon",
+    ),
+];
 
 /// Where the Web build archive is.
 fn tarball() -> Option<PathBuf> {

@@ -9,5 +9,6 @@ mod app_tokens;
 mod bad_input;
 mod external;
 mod provider;
+mod records;
 mod support;
 mod tokens;

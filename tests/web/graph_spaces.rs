@@ -130,6 +130,15 @@ async fn a_group_grant_gives_its_members_the_role_over_webdav_and_graph() {
         201,
         "an editor through the group"
     );
+    let (_, mine) = call(
+        &srv,
+        Method::GET,
+        "/graph/v1.0/me/drives?$filter=driveType eq project",
+        ("bob", "pw"),
+        None,
+    )
+    .await;
+    assert_eq!(mine["value"][0]["id"], team.id.to_string(), "{mine}");
     let (_, v) = call(
         &srv,
         Method::GET,

@@ -101,6 +101,7 @@ async fn web_routes_answer_index_html_with_a_base_and_api_paths_do_not() {
         "/data/nope",
         "/status.php/x",
         "/js/missing.mjs",
+        "/favicon.ico",
     ] {
         let res = get(&srv, path).await;
         assert!(res.status().is_client_error(), "{path}: {}", res.status());

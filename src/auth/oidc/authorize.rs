@@ -17,6 +17,7 @@ use http::request::Parts;
 use http::{HeaderMap, HeaderValue, StatusCode, header};
 use sha2::{Digest, Sha256};
 
+use super::authorize_error::{AuthorizeError, redirect};
 use super::clients::{self, Client};
 use super::signin_page::{self, FormFields};
 use super::{
@@ -43,115 +44,6 @@ struct Request {
     code_challenge: Option<String>,
     prompt: Vec<String>,
     login_hint: Option<String>,
-}
-
-/// Why an authorization request failed.
-#[derive(Debug)]
-pub(super) enum AuthorizeError {
-    /// Unknown `client_id`: page, no redirect.
-    UnknownClient,
-    /// `redirect_uri` missing or not registered: page, no redirect.
-    BadRedirectUri,
-    /// A protocol error reported to the client (OAuth 2.0 §4.1.2.1 codes).
-    ToClient {
-        redirect_uri: String,
-        state: Option<String>,
-        error: &'static str,
-        description: &'static str,
-    },
-    /// The form's CSRF token or cookie is missing, stale or forged.
-    Csrf,
-    /// Too many failed sign-ins; seconds to wait.
-    Throttled(u64),
-    /// The built-in provider is off.
-    Disabled,
-    /// The store failed.
-    Store(StoreError),
-}
-
-impl From<StoreError> for AuthorizeError {
-    fn from(e: StoreError) -> Self {
-        AuthorizeError::Store(e)
-    }
-}
-
-impl IntoResponse for AuthorizeError {
-    fn into_response(self) -> Response {
-        let page = |status: StatusCode, title: &str, msg: &str| {
-            (status, Html(signin_page::error(title, msg))).into_response()
-        };
-        match self {
-            AuthorizeError::UnknownClient => page(
-                StatusCode::BAD_REQUEST,
-                "Unknown application",
-                "The application that sent you here is not registered with this server.",
-            ),
-            AuthorizeError::BadRedirectUri => page(
-                StatusCode::BAD_REQUEST,
-                "Invalid redirect address",
-                "The application asked to return to an address that is not registered for it.",
-            ),
-            AuthorizeError::ToClient {
-                redirect_uri,
-                state,
-                error,
-                description,
-            } => redirect(
-                StatusCode::FOUND,
-                &redirect_uri,
-                &[
-                    ("error", Some(error)),
-                    ("error_description", Some(description)),
-                    ("state", state.as_deref()),
-                ],
-            ),
-            AuthorizeError::Csrf => page(
-                StatusCode::BAD_REQUEST,
-                "Sign-in expired",
-                "This sign-in form has expired. Go back to the application and sign in again.",
-            ),
-            AuthorizeError::Throttled(secs) => {
-                let mut res = page(
-                    StatusCode::TOO_MANY_REQUESTS,
-                    "Too many attempts",
-                    &format!(
-                        "Too many failed sign-in attempts. Wait {} minutes, then try again.",
-                        secs.div_ceil(60)
-                    ),
-                );
-                res.headers_mut()
-                    .insert(header::RETRY_AFTER, HeaderValue::from(secs));
-                res
-            }
-            AuthorizeError::Disabled => StatusCode::NOT_FOUND.into_response(),
-            AuthorizeError::Store(e) => crate::http::internal_error(e),
-        }
-    }
-}
-
-/// `uri` with the query parameters appended (the fragment, if any, stays last).
-fn redirect(status: StatusCode, uri: &str, params: &[(&str, Option<&str>)]) -> Response {
-    let target = match url::Url::parse(uri) {
-        Ok(mut url) => {
-            {
-                let mut q = url.query_pairs_mut();
-                for (k, v) in params {
-                    if let Some(v) = v {
-                        q.append_pair(k, v);
-                    }
-                }
-            }
-            url.to_string()
-        }
-        Err(_) => uri.to_string(),
-    };
-    let mut res = status.into_response();
-    if let Ok(v) = HeaderValue::from_str(&target) {
-        res.headers_mut().insert(header::LOCATION, v);
-    }
-    res.headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    res
 }
 
 fn param<'a>(p: &'a HashMap<String, String>, k: &str) -> Option<&'a str> {
@@ -330,8 +222,9 @@ fn form(
     username: &str,
     error: Option<&str>,
 ) -> Response {
-    let existing = cookie(headers, CSRF_COOKIE).filter(|c| c.len() >= 32);
-    let csrf_cookie = existing.clone().unwrap_or_else(random_secret);
+    let csrf_cookie = cookie(headers, CSRF_COOKIE)
+        .filter(|c| c.len() >= 32)
+        .unwrap_or_else(random_secret);
     let token = csrf::form_token(&provider.csrf_key, &csrf_cookie, &req.digest(), unix_now());
     let html = signin_page::signin(
         AUTHORIZE_PATH,
@@ -346,19 +239,18 @@ fn form(
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     // Only this server's own pages may frame the sign-in page (clickjacking).
     h.insert(
-        header::HeaderName::from_static("content-security-policy"),
+        header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static("frame-ancestors 'self'"),
     );
-    if existing.is_none() {
-        let c = set_cookie(
-            CSRF_COOKIE,
-            &csrf_cookie,
-            csrf::FORM_TTL,
-            secure(state, headers),
-        );
-        if let Ok(v) = HeaderValue::from_str(&c) {
-            h.append(header::SET_COOKIE, v);
-        }
+    // Set again even when reused, so the cookie lives as long as the form token just minted.
+    let c = set_cookie(
+        CSRF_COOKIE,
+        &csrf_cookie,
+        csrf::FORM_TTL,
+        secure(state, headers),
+    );
+    if let Ok(v) = HeaderValue::from_str(&c) {
+        h.append(header::SET_COOKIE, v);
     }
     res
 }

@@ -2,9 +2,10 @@
 //!
 //! Each key is a file `{data_root}/secrets/oidc-signing-*.key` (mode 0600) holding base64 of
 //! its PKCS#8 document; `oidc-signing-1.key` is generated on first start. Every key file is
-//! published in the JWKS and accepted when verifying; the one whose name sorts last signs. To
-//! rotate: add `oidc-signing-2.key` (new tokens are signed with it, old ones still verify),
-//! and remove the old file once the longest token lifetime has passed.
+//! published in the JWKS and accepted when verifying; the one with the highest number signs. To
+//! rotate: `spacedav token new-signing-key` adds the next file (after a restart new tokens are
+//! signed with it, old ones still verify); remove the old file once the longest token lifetime
+//! has passed.
 
 use std::collections::HashMap;
 use std::io;
@@ -36,7 +37,7 @@ struct SigningKey {
 
 /// The provider's keys: the newest signs, all verify.
 pub struct ProviderKeys {
-    /// Sorted by file name; the last signs.
+    /// Sorted by key number; the last signs.
     keys: Vec<SigningKey>,
     by_kid: HashMap<String, usize>,
 }
@@ -88,14 +89,7 @@ impl ProviderKeys {
         let mut paths = list(&dir)?;
         if paths.is_empty() {
             let path = dir.join(FIRST_KEY);
-            let (_, provenance) = persisted(&path, 0o600, || {
-                let doc = EcdsaKeyPair::generate_pkcs8(
-                    &ECDSA_P256_SHA256_FIXED_SIGNING,
-                    &SystemRandom::new(),
-                )
-                .expect("the system random source works");
-                STANDARD.encode(doc.as_ref())
-            })?;
+            let (_, provenance) = persisted(&path, 0o600, generate)?;
             if matches!(provenance, crate::config::secrets::Provenance::Generated(_)) {
                 generated = Some(path);
             }
@@ -136,7 +130,44 @@ impl ProviderKeys {
     }
 }
 
-/// The key files in `dir`, sorted by name.
+/// Generate a new signing key next to the existing ones, named to sort last so that it signs
+/// from the next start on (`spacedav token new-signing-key`); its path.
+pub fn add_key(data_root: &Path) -> io::Result<PathBuf> {
+    let dir = secrets_dir(data_root);
+    let next = list(&dir)?
+        .iter()
+        .filter_map(|p| number(p))
+        .max()
+        .unwrap_or(0)
+        + 1;
+    let path = dir.join(format!("oidc-signing-{next}.key"));
+    let (_, provenance) = persisted(&path, 0o600, generate)?;
+    match provenance {
+        crate::config::secrets::Provenance::Generated(_) => Ok(path),
+        crate::config::secrets::Provenance::Existing => Err(io::Error::new(
+            io::ErrorKind::AlreadyExists,
+            format!("{} exists", path.display()),
+        )),
+    }
+}
+
+/// A new P-256 key as base64 of its PKCS#8 document.
+fn generate() -> String {
+    let doc = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &SystemRandom::new())
+        .expect("the system random source works");
+    STANDARD.encode(doc.as_ref())
+}
+
+/// The number in `oidc-signing-N.key`.
+fn number(path: &Path) -> Option<u64> {
+    path.file_stem()?
+        .to_str()?
+        .strip_prefix("oidc-signing-")?
+        .parse()
+        .ok()
+}
+
+/// The key files in `dir`, by number (then name); the last one signs.
 fn list(dir: &Path) -> io::Result<Vec<PathBuf>> {
     let entries = match std::fs::read_dir(dir) {
         Ok(e) => e,
@@ -151,7 +182,7 @@ fn list(dir: &Path) -> io::Result<Vec<PathBuf>> {
                 .is_some_and(|n| n.starts_with("oidc-signing-") && n.ends_with(".key"))
         })
         .collect();
-    out.sort();
+    out.sort_by_key(|p| (number(p), p.clone()));
     Ok(out)
 }
 
@@ -168,11 +199,25 @@ mod tests {
         assert!(generated.is_none());
         assert_eq!(first.jwks(), again.jwks());
 
-        let doc =
-            EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &SystemRandom::new())
+        let second = add_key(dir.path()).unwrap();
+        assert!(second.ends_with("oidc-signing-2.key"));
+        for _ in 3..=10 {
+            add_key(dir.path()).unwrap();
+        }
+        // Key 10 signs, not key 9 (numbers, not names, order the keys).
+        let (many, _) = ProviderKeys::open(dir.path()).unwrap();
+        let newest = many.sign("JWT", &json!({}));
+        let path10 = secrets_dir(dir.path()).join("oidc-signing-10.key");
+        let ten = load(&path10, &std::fs::read_to_string(&path10).unwrap()).unwrap();
+        assert_eq!(
+            jsonwebtoken::decode_header(&newest).unwrap().kid,
+            Some(ten.kid)
+        );
+        std::fs::remove_file(secrets_dir(dir.path()).join("oidc-signing-10.key")).unwrap();
+        for n in 3..=9 {
+            std::fs::remove_file(secrets_dir(dir.path()).join(format!("oidc-signing-{n}.key")))
                 .unwrap();
-        let second = secrets_dir(dir.path()).join("oidc-signing-2.key");
-        std::fs::write(&second, STANDARD.encode(doc.as_ref())).unwrap();
+        }
         let (both, _) = ProviderKeys::open(dir.path()).unwrap();
         assert_eq!(both.jwks()["keys"].as_array().unwrap().len(), 2);
         let old_kid = first.keys[0].kid.clone();

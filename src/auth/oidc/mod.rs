@@ -8,6 +8,7 @@
 //! throttle.
 
 mod authorize;
+mod authorize_error;
 mod clients;
 mod csrf;
 mod discovery;

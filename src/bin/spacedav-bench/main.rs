@@ -12,6 +12,7 @@ mod procstat;
 mod report;
 mod runner;
 mod servers;
+mod signin;
 mod sink;
 mod tus;
 mod uploads;
@@ -92,6 +93,10 @@ struct RunArgs {
     /// The repository's bench/ directory (peer assets).
     #[arg(long, default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/bench"))]
     assets: PathBuf,
+    /// Also run spacedav with Bearer JWTs from its built-in OpenID Connect provider
+    /// (`spacedav-bearer`), next to Basic.
+    #[arg(long)]
+    bearer: bool,
     /// Where the servers' temporary data directories go (default: the system temp dir).
     #[arg(long)]
     work_dir: Option<PathBuf>,
@@ -157,6 +162,14 @@ async fn run(a: Box<RunArgs>) -> Result<bool> {
             Kind::Apache,
         ],
     };
+    let mut servers = servers;
+    if a.bearer && !servers.contains(&Kind::SpacedavBearer) {
+        let at = servers
+            .iter()
+            .position(|k| *k == Kind::Spacedav)
+            .map_or(0, |i| i + 1);
+        servers.insert(at, Kind::SpacedavBearer);
+    }
     let workloads = if a.workloads.is_empty() {
         Workload::ALL.to_vec()
     } else {

@@ -25,8 +25,11 @@ const START_TIMEOUT: Duration = Duration::from_secs(30);
 /// A server the bench knows how to run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, clap::ValueEnum)]
 pub enum Kind {
-    /// This project (`spacedav serve`).
+    /// This project (`spacedav serve`), authenticated with Basic.
     Spacedav,
+    /// The same, authenticated with a Bearer JWT from its built-in OpenID Connect provider
+    /// (`--bearer`): shows what token verification costs next to Basic.
+    SpacedavBearer,
     /// Transport ceiling: discards bodies.
     Null,
     /// Hash-bound ceiling: SHA1 + MD5 + ADLER32 of every body, then discards it.
@@ -44,6 +47,7 @@ impl Kind {
     pub fn name(self) -> &'static str {
         match self {
             Kind::Spacedav => "spacedav",
+            Kind::SpacedavBearer => "spacedav-bearer",
             Kind::Null => "null-sink",
             Kind::Hash => "hash-sink",
             Kind::Rustus => "rustus",
@@ -104,7 +108,7 @@ pub async fn start(kind: Kind, tools: &Tools) -> Result<Started> {
     let exe = std::env::current_exe()?;
     let mut port = None;
     let mut cmd = match kind {
-        Kind::Spacedav => {
+        Kind::Spacedav | Kind::SpacedavBearer => {
             if !tools.spacedav.is_file() {
                 bail!(
                     "{} not found (cargo build --release --bin spacedav)",
@@ -114,7 +118,9 @@ pub async fn start(kind: Kind, tools: &Tools) -> Result<Started> {
             let mut c = Command::new(&tools.spacedav);
             c.args(["serve", "--listen", "127.0.0.1:0", "--data-root"])
                 .arg(&data)
-                .env("SPACEDAV_ADMIN_PASSWORD", ADMIN_PASSWORD);
+                .env("SPACEDAV_ADMIN_PASSWORD", ADMIN_PASSWORD)
+                // One access token serves the whole run (the default lifetime is 5 minutes).
+                .env("SPACEDAV_AUTH_OIDC_ACCESS_TOKEN_TTL", "86400");
             c
         }
         Kind::Null | Kind::Hash => {
@@ -216,10 +222,18 @@ async fn describe(
     };
     let plain = |u: &Url| Endpoint::new(u, None);
     match kind {
-        Kind::Spacedav => {
-            let basic =
-                base64::engine::general_purpose::STANDARD.encode(format!("admin:{ADMIN_PASSWORD}"));
-            let auth = HeaderValue::from_str(&format!("Basic {basic}"))?;
+        Kind::Spacedav | Kind::SpacedavBearer => {
+            let auth = if kind == Kind::Spacedav {
+                let basic = base64::engine::general_purpose::STANDARD
+                    .encode(format!("admin:{ADMIN_PASSWORD}"));
+                HeaderValue::from_str(&format!("Basic {basic}"))?
+            } else {
+                let token =
+                    crate::signin::access_token(&plain(&url)?, &url, "admin", ADMIN_PASSWORD)
+                        .await
+                        .context("signing in at the built-in OpenID Connect provider")?;
+                HeaderValue::from_str(&format!("Bearer {token}"))?
+            };
             let ep = Endpoint::new(&url, Some(auth))?;
             let base = personal_space(&ep, &url).await?;
             r.tus = Some(

@@ -61,7 +61,7 @@ async fn verify_upload(
             bail!("hash sink digests {got:?}, expected {want}");
         }
     }
-    if let (Some(d), Kind::Spacedav) = (&server.dav, server.kind) {
+    if let (Some(d), Kind::Spacedav | Kind::SpacedavBearer) = (&server.dav, server.kind) {
         let url: Url = d.base.join(&up.filename)?;
         dav::get(&mut d.ep.conn(), &url, &ctx.pattern, len, true).await?;
     }
