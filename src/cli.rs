@@ -71,6 +71,9 @@ pub enum Command {
     Uploads(UploadsCommand),
     /// Re-hash every stored file and compare with its recorded checksums.
     Fsck,
+    /// Check the configuration (file, env, flags) without starting: print the effective
+    /// configuration (secrets redacted) and exit 0, or every problem and exit 2.
+    CheckConfig,
 }
 
 /// Where a password comes from.
@@ -305,8 +308,11 @@ impl Global {
 /// Parses the process arguments, runs the command and returns the exit code.
 pub fn run() -> ExitCode {
     let cli = Cli::parse();
-    let loaded = Sources::from_process(cli.global.config.as_deref(), cli.global.overrides())
-        .and_then(|sources| config::load(&sources));
+    let sources = Sources::from_process(cli.global.config.as_deref(), cli.global.overrides());
+    if matches!(cli.command, Some(Command::CheckConfig)) {
+        return check_config(sources);
+    }
+    let loaded = sources.and_then(|sources| config::load(&sources));
     let loaded = match loaded {
         Ok(loaded) => loaded,
         Err(e) => {
@@ -330,6 +336,7 @@ pub fn run() -> ExitCode {
             Command::Token(cmd) => admin::token(loaded.config, cmd).await,
             Command::Uploads(cmd) => maintenance::uploads(loaded.config, cmd).await,
             Command::Fsck => maintenance::fsck(loaded.config).await,
+            Command::CheckConfig => unreachable!("handled before the configuration is loaded"),
         }
     });
     match result {
@@ -337,6 +344,26 @@ pub fn run() -> ExitCode {
         Err(e) => {
             eprintln!("spacedav: {e:#}");
             ExitCode::FAILURE
+        }
+    }
+}
+
+/// `spacedav check-config`: like loading for `serve`, but nothing is opened or written.
+fn check_config(sources: Result<Sources, config::ConfigError>) -> ExitCode {
+    match sources.and_then(|sources| config::check(&sources)) {
+        Ok(checked) => {
+            let mut out = String::from("# spacedav check-config: the configuration is valid\n");
+            for note in &checked.notes {
+                out.push_str(&format!("# note: {note}\n"));
+            }
+            out.push('\n');
+            out.push_str(&checked.effective);
+            print!("{out}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("spacedav: {e}");
+            ExitCode::from(2)
         }
     }
 }

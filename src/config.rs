@@ -3,8 +3,10 @@
 //! `Config` is the validated result the rest of the server reads; nothing else parses TOML or env.
 //! Loading goes in three steps, each in its own module: `layers` stacks the raw values of every
 //! source, `validate` interprets them and collects every problem, `secrets` reads `*_file`
-//! secrets and generates/persists the storage id and secrets under the data root.
+//! secrets and generates/persists the storage id and secrets under the data root. `effective`
+//! runs the same checks without writing, for `spacedav check-config`.
 
+mod effective;
 mod keys;
 mod layers;
 mod oidc;
@@ -20,6 +22,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+pub use effective::{Checked, check};
 pub use layers::{ConfigError, ConfigFile, Origin, Overrides, Problem, Sources};
 pub use oidc::{OidcClientConfig, OidcConfig};
 
@@ -92,6 +95,8 @@ pub struct Config {
     pub admin_password: Option<String>,
     /// OpenID Connect: external issuer or the built-in provider's settings (`auth.oidc_*`).
     pub oidc: OidcConfig,
+    /// Bearer token `/metrics` requires; `None` = anonymous (README "Operations").
+    pub metrics_token: Option<String>,
 }
 
 impl fmt::Debug for Config {
@@ -120,6 +125,10 @@ impl fmt::Debug for Config {
                 &self.admin_password.as_ref().map(|_| REDACTED),
             )
             .field("oidc", &self.oidc)
+            .field(
+                "metrics_token",
+                &self.metrics_token.as_ref().map(|_| REDACTED),
+            )
             .finish()
     }
 }
@@ -152,6 +161,7 @@ impl Config {
             web_assets_path: None,
             admin_password: None,
             oidc: OidcConfig::default(),
+            metrics_token: None,
         }
     }
 
@@ -247,6 +257,7 @@ pub fn load(sources: &Sources) -> Result<Loaded, ConfigError> {
         web_assets_path: settings.web_assets_path,
         admin_password: settings.admin_password,
         oidc: settings.oidc,
+        metrics_token: settings.metrics_token,
     };
     Ok(Loaded { config, notes })
 }

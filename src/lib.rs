@@ -10,6 +10,7 @@ pub mod config;
 pub mod dav;
 pub mod graph;
 pub mod http;
+pub mod metrics;
 pub mod ocs;
 pub mod settings;
 pub mod sharing;

@@ -132,19 +132,60 @@ impl AppState {
 /// a fresh mtime, and a finished one is committed right away; an hour is far beyond both.
 const BLOB_GRACE: std::time::Duration = std::time::Duration::from_secs(3600);
 
-/// Periodic housekeeping of a serving process, every `sweep_interval`: delete blobs nothing
-/// references (crashed writes, overwritten content whose versions were removed, deleted files),
-/// after removing expired tus uploads (their partial bytes, their quota reservations).
+/// What one [`sweep_once`] did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Sweep {
+    /// Uploads found at their full length without their file, now committed.
+    pub committed: usize,
+    /// Expired uploads removed.
+    pub expired: usize,
+    /// Unreferenced blobs deleted.
+    pub blobs: usize,
+}
+
+/// One round of housekeeping: commit tus uploads stranded at their full length (so that none
+/// is reported complete without its file), remove expired uploads (their partial bytes, their
+/// quota reservations), then delete blobs nothing references (crashed writes, overwritten
+/// content whose versions were removed, deleted files). A failing step is logged and the next
+/// one still runs.
+pub async fn sweep_once(state: &AppState) -> Sweep {
+    let mut done = Sweep::default();
+    match state.tus().commit_stranded().await {
+        Ok(0) => {}
+        Ok(n) => {
+            tracing::info!(committed = n, "stranded upload sweep");
+            done.committed = n;
+        }
+        Err(e) => tracing::error!(error = %e, "stranded upload sweep failed"),
+    }
+    match state.tus().clean_expired().await {
+        Ok(0) => {}
+        Ok(n) => {
+            tracing::info!(removed = n, "expired upload sweep");
+            done.expired = n;
+        }
+        Err(e) => tracing::error!(error = %e, "expired upload sweep failed"),
+    }
+    match state.store().sweep_blobs(BLOB_GRACE).await {
+        Ok(0) => {}
+        Ok(n) => {
+            tracing::info!(deleted = n, "blob sweep");
+            done.blobs = n;
+        }
+        Err(e) => tracing::error!(error = %e, "blob sweep failed"),
+    }
+    done
+}
+
+/// Periodic housekeeping of a serving process: [`sweep_once`] at start and every
+/// `sweep_interval`.
 pub async fn maintenance(state: AppState) {
     let mut tick = tokio::time::interval(state.config().sweep_interval);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
-        match state.tus().clean_expired().await {
-            Ok(0) => {}
-            Ok(n) => tracing::info!(removed = n, "expired upload sweep"),
-            Err(e) => tracing::error!(error = %e, "expired upload sweep failed"),
-        }
+        sweep_once(&state).await;
+        // Expired sign-in records (codes, grants, sessions, app tokens).
         let now = crate::auth::oidc::unix_now() as i64;
         let purged = async {
             Ok::<_, StoreError>(
@@ -155,11 +196,6 @@ pub async fn maintenance(state: AppState) {
             Ok(0) => {}
             Ok(n) => tracing::info!(removed = n, "expired sign-in records sweep"),
             Err(e) => tracing::error!(error = %e, "expired sign-in records sweep failed"),
-        }
-        match state.store().sweep_blobs(BLOB_GRACE).await {
-            Ok(0) => {}
-            Ok(n) => tracing::info!(deleted = n, "blob sweep"),
-            Err(e) => tracing::error!(error = %e, "blob sweep failed"),
         }
     }
 }

@@ -247,3 +247,74 @@ async fn sigterm_lets_an_in_flight_patch_finish_and_the_upload_resumes_after_res
     assert_eq!(rest.headers()["upload-offset"], TOTAL.to_string().as_str());
     assert!(server.terminate());
 }
+
+#[test]
+fn check_config_prints_the_effective_config_with_origins_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("good.toml");
+    std::fs::write(
+        &path,
+        "[tus]\nmax_chunk_size = 4096\n[metrics]\ntoken = \"scrape-token-0123456789\"\n",
+    )
+    .unwrap();
+    let out = spacedav(dir.path())
+        .env("SPACEDAV_LOG_FORMAT", "json")
+        .args(["check-config", "--config", path.to_str().unwrap()])
+        .args(["--listen", "127.0.0.1:7070"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    for line in [
+        "listen = \"127.0.0.1:7070\"  # flag --listen",
+        &format!("max_chunk_size = 4096  # file {}", path.display()),
+        "format = \"json\"  # env SPACEDAV_LOG_FORMAT",
+        "password = \"<redacted>\"  # env SPACEDAV_ADMIN_PASSWORD",
+        "token = \"<redacted>\"  # file",
+        "# storage_id = (generated on first start)",
+    ] {
+        assert!(text.contains(line), "{line:?} not in:\n{text}");
+    }
+    assert!(
+        !text.contains(ADMIN_PASSWORD) && !text.contains("scrape-token"),
+        "{text}"
+    );
+    assert!(
+        !dir.path().join("data").exists(),
+        "check-config created the data root"
+    );
+}
+
+#[test]
+fn check_config_reports_every_problem_with_its_origin_and_exits_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bad.toml");
+    std::fs::write(
+        &path,
+        "[server]\ncolour = \"blue\"\n[metrics]\ntoken = \"short\"\n",
+    )
+    .unwrap();
+    let out = spacedav(dir.path())
+        .env("SPACEDAV_TUS_UPLOAD_EXPIRY", "soon")
+        .args(["check-config", "--config", path.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(err.contains("invalid configuration (3 problems)"), "{err}");
+    let file = format!("(file {})", path.display());
+    assert!(
+        err.contains(&format!("server.colour = \"blue\" {file}: unknown key")),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!("metrics.token = <redacted> {file}: too short")),
+        "{err}"
+    );
+    assert!(
+        err.contains("tus.upload_expiry = \"soon\" (env SPACEDAV_TUS_UPLOAD_EXPIRY)"),
+        "{err}"
+    );
+    assert!(stdout(&out).is_empty());
+    assert!(!err.contains("short\""), "secrets are not echoed: {err}");
+}

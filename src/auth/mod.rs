@@ -121,6 +121,7 @@ impl IntoResponse for AuthError {
         }
         let mut res = status.into_response();
         add_challenges(res.headers_mut());
+        crate::http::note_cause(&mut res, &self);
         res
     }
 }

@@ -100,6 +100,7 @@ pub(crate) const KEYS: &[Key] = &[
     key("dav", "propfind_depth_infinity", Kind::Bool),
     key("web", "assets_path", Kind::Path),
     key("admin", "password", Kind::Secret),
+    key("metrics", "token", Kind::Secret),
 ];
 
 /// The key `section.name`, if there is one.

@@ -79,6 +79,7 @@ pub(crate) struct Settings {
     pub web_assets_path: Option<PathBuf>,
     pub admin_password: Option<String>,
     pub oidc: OidcConfig,
+    pub metrics_token: Option<String>,
 }
 
 struct Checker<'a> {
@@ -193,6 +194,16 @@ pub(crate) fn validate(layers: &Layers) -> Result<Settings, ConfigError> {
         Ok(s.to_string())
     });
 
+    let metrics_token = c.get("metrics.token", |v| {
+        let s = text(v)?;
+        if s.len() < MIN_SECRET_LEN {
+            return Err(format!(
+                "too short: use at least {MIN_SECRET_LEN} characters"
+            ));
+        }
+        Ok(s.to_string())
+    });
+
     let max_upload_size = max_upload_size.unwrap_or(defaults::MAX_UPLOAD_SIZE);
     let max_chunk_size = max_chunk_size.unwrap_or(defaults::MAX_CHUNK_SIZE);
     if max_chunk_size > max_upload_size {
@@ -227,6 +238,7 @@ pub(crate) fn validate(layers: &Layers) -> Result<Settings, ConfigError> {
         web_assets_path,
         admin_password,
         oidc,
+        metrics_token,
     };
     if c.problems.is_empty() {
         Ok(settings)

@@ -121,10 +121,12 @@ pub async fn decorate(
         ),
         _ => (status, status.canonical_reason().unwrap_or("").to_string()),
     };
-    let empty = res
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .is_some_and(|v| v == "0");
+    // dav-server marks most empty answers with `Content-Length: 0`, but not all: a failed
+    // MOVE streams an empty body without length or type (an error document has a type).
+    let empty = match res.headers().get(header::CONTENT_LENGTH) {
+        Some(v) => v == "0",
+        None => !res.headers().contains_key(header::CONTENT_TYPE),
+    };
     if status.is_client_error() || status.is_server_error() {
         *res.status_mut() = status;
         if empty && method != Method::HEAD {

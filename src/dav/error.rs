@@ -53,6 +53,10 @@ pub enum DavError {
     /// The space quota cannot take the bytes.
     #[error("Insufficient storage")]
     QuotaExceeded,
+    /// The server's disk is full or its data root read-only (the text is the cause, for the
+    /// log): 507 like a full quota, with its own message (issue 15, README "Full disk").
+    #[error("Insufficient storage: the server cannot store data at the moment")]
+    StorageFull(String),
     /// The target is locked by a lock the request does not hold.
     #[error("Resource is locked")]
     Locked,
@@ -86,7 +90,7 @@ impl DavError {
             DavError::CrossSpace => StatusCode::BAD_GATEWAY,
             DavError::ParentMissing | DavError::Conflict => StatusCode::CONFLICT,
             DavError::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
-            DavError::QuotaExceeded => StatusCode::INSUFFICIENT_STORAGE,
+            DavError::QuotaExceeded | DavError::StorageFull(_) => StatusCode::INSUFFICIENT_STORAGE,
             DavError::Locked => StatusCode::LOCKED,
             DavError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
             DavError::LinkPasswordRequired | DavError::LinkPasswordWrong => {
@@ -114,6 +118,9 @@ impl From<StoreError> for DavError {
             StoreError::QuotaExceeded => DavError::QuotaExceeded,
             StoreError::InvalidPath(p) => DavError::InvalidPath(p.to_string()),
             StoreError::CrossSpace => DavError::CrossSpace,
+            StoreError::StorageFull(cause) | StoreError::ReadOnly(cause) => {
+                DavError::StorageFull(cause)
+            }
             e @ (StoreError::Io(_) | StoreError::Db(_) | StoreError::Migrate(_)) => {
                 DavError::Internal(e)
             }
@@ -174,8 +181,10 @@ pub fn sabre_response(status: StatusCode, message: &str) -> Response {
 impl IntoResponse for DavError {
     fn into_response(self) -> Response {
         let status = self.status();
-        if let DavError::Internal(e) = &self {
-            tracing::error!(error = %e, "webdav request failed");
+        match &self {
+            DavError::Internal(e) => tracing::error!(error = %e, "webdav request failed"),
+            DavError::StorageFull(cause) => tracing::error!(%cause, "webdav write refused"),
+            _ => {}
         }
         let message = match &self {
             DavError::Internal(_) => "Internal Server Error".to_string(),
@@ -202,6 +211,11 @@ impl IntoResponse for DavError {
                 header::WWW_AUTHENTICATE,
                 http::HeaderValue::from_static("Basic realm=\"spacedav\""),
             );
+        }
+        // For the observe middleware's log line (request id, status, reason).
+        match &self {
+            DavError::Internal(e) => crate::http::note_cause(&mut res, e),
+            other => crate::http::note_cause(&mut res, other),
         }
         res
     }

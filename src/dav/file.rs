@@ -14,12 +14,31 @@ use super::error::DavError;
 use super::fs::{NodeMeta, fs_status};
 use crate::spaces::{
     Algorithm, BlobReader, BlobSink, HashPipe, Hasher, NewContent, Node, Precondition, SpacePath,
-    Store,
+    Store, StoreError,
 };
 
+/// A blob failure as dav-server can express it: a full or read-only disk is 507 (classified
+/// by the storage core), anything else 500.
 fn io_failure(e: std::io::Error) -> FsError {
-    tracing::error!(error = %e, "webdav blob i/o failed");
-    FsError::GeneralFailure
+    match StoreError::from(e) {
+        StoreError::Io(e) => {
+            tracing::error!(error = %e, "webdav blob i/o failed");
+            FsError::GeneralFailure
+        }
+        other => fs_status(&other),
+    }
+}
+
+/// [`io_failure`] of a write, whose precise reason the decorator puts into the body.
+fn write_failure(ctx: &ReqCtx, e: std::io::Error) -> FsError {
+    match StoreError::from(e) {
+        StoreError::Io(e) => io_failure(e),
+        other => {
+            let status = fs_status(&other);
+            ctx.set_error(other.into());
+            status
+        }
+    }
 }
 
 /// Chunks a GET reads ahead of the socket, so blob reads overlap the writes to the client.
@@ -221,7 +240,11 @@ impl PutFile {
         path: SpacePath,
         options: OpenOptions,
     ) -> FsResult<PutFile> {
-        let sink = store.blobs().create().await.map_err(io_failure)?;
+        let sink = store
+            .blobs()
+            .create()
+            .await
+            .map_err(|e| write_failure(&ctx, e))?;
         let sha256 = ctx
             .put
             .checksum
@@ -274,7 +297,10 @@ impl PutFile {
         pipe.feed(data.clone()).await;
         let sink = self.sink.get_mut().unwrap_or_else(|e| e.into_inner());
         let sink = sink.as_mut().ok_or(FsError::GeneralFailure)?;
-        sink.write_bytes(data).await.map_err(io_failure)
+        let ctx = &self.ctx;
+        sink.write_bytes(data)
+            .await
+            .map_err(|e| write_failure(ctx, e))
     }
 
     /// Seal the blob, verify the client's checksum and commit the node.
@@ -288,7 +314,10 @@ impl PutFile {
         let (Some(sink), Some(pipe)) = (sink, self.pipe.take()) else {
             return Ok(());
         };
-        let key = sink.finish().await.map_err(io_failure)?;
+        let key = sink
+            .finish()
+            .await
+            .map_err(|e| write_failure(&self.ctx, e))?;
         let digests = pipe.finish().await.finish();
         if let Some(expected) = &self.ctx.put.checksum
             && digests.hex(expected.alg) != Some(hex::encode(&expected.digest).as_str())

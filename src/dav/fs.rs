@@ -82,6 +82,10 @@ pub fn fs_status(e: &StoreError) -> FsError {
         | StoreError::InvalidPath(_) => FsError::Forbidden,
         StoreError::PreconditionFailed | StoreError::Conflict => FsError::Exists,
         StoreError::QuotaExceeded => FsError::InsufficientStorage,
+        StoreError::StorageFull(_) | StoreError::ReadOnly(_) => {
+            tracing::error!(error = %e, "webdav write refused");
+            FsError::InsufficientStorage
+        }
         StoreError::CrossSpace => FsError::IsRemote,
         StoreError::Io(_) | StoreError::Db(_) | StoreError::Migrate(_) => {
             tracing::error!(error = %e, "webdav storage operation failed");

@@ -22,3 +22,9 @@ pub fn with_cause(status: StatusCode, cause: impl Display) -> Response {
     res.extensions_mut().insert(ErrorCause(cause.to_string()));
     res
 }
+
+/// Notes why `res` refuses the request (401, 403, 423, 507, ...): the observe middleware logs
+/// it with the request id and drops it; the body stays as it is.
+pub fn note_cause(res: &mut Response, cause: impl Display) {
+    res.extensions_mut().insert(ErrorCause(cause.to_string()));
+}

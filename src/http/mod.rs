@@ -5,6 +5,7 @@ mod cors;
 mod error;
 pub mod headers;
 mod observe;
+pub mod ops;
 
 use axum::Router;
 use axum::middleware;
@@ -13,7 +14,7 @@ use http::{HeaderMap, header};
 use crate::state::AppState;
 
 pub use cors::{OriginMatch, match_origin};
-pub use error::{ErrorCause, internal_error, with_cause};
+pub use error::{ErrorCause, internal_error, note_cause, with_cause};
 pub use observe::RequestId;
 
 /// The complete router. Each protocol module contributes its routes; layers are applied here.
@@ -35,6 +36,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::web::routes())
         .merge(crate::auth::oidc::routes())
         .merge(crate::auth::app_tokens::routes())
+        .merge(ops::routes())
         .layer(middleware::from_fn_with_state(state.clone(), cors::cors))
         .layer(middleware::from_fn(observe::observe))
         .with_state(state)

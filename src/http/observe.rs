@@ -1,10 +1,15 @@
-//! The outermost layer: request id, one access-log line per request, and 5xx hygiene.
+//! The outermost layer: request id, one access-log line per request, request metrics, and 5xx
+//! hygiene.
 //!
 //! `X-Request-ID` is taken from the request when it is sane (visible ASCII, at most 128 bytes)
 //! or generated, stored in the request's extensions as [`RequestId`], and echoed on the
-//! response. A 5xx response loses its body; its [`ErrorCause`] is logged once. The access-log
-//! line is written when the response body has been sent (or dropped), so it carries the real
-//! byte count and duration.
+//! response. A failed request (5xx other than 503 and 507) loses its body; its [`ErrorCause`]
+//! is logged once at error. A refused or throttled request (401, 403, 413, 423, 429, 503, 507)
+//! is logged once, at info for 401 (the challenge every Basic client meets first) and at warn
+//! otherwise, with the reason its handler attached as [`ErrorCause`] (else the status text);
+//! 503 and 507 keep their bodies, which say what is unavailable or full, never internals. The
+//! access-log line and the request metrics ([`crate::metrics`]) are written when the response
+//! body has been sent (or dropped), so they carry the real byte count and duration.
 
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -20,6 +25,8 @@ use http_body::{Frame, SizeHint};
 
 use super::error::ErrorCause;
 use super::headers::X_REQUEST_ID;
+use crate::metrics::{Route, method_label, metrics};
+use crate::tus::headers::TUS_RESUMABLE;
 
 /// The id of the current request (also in the `X-Request-ID` response header).
 #[derive(Debug, Clone)]
@@ -46,24 +53,47 @@ pub async fn observe(mut req: Request, next: Next) -> Response {
     req.extensions_mut().insert(RequestId(id_text.clone()));
     let method = req.method().clone();
     let path = req.uri().path().to_string();
+    let route = Route::of(&method, &path, req.headers().contains_key(TUS_RESUMABLE));
+    let req = req.map(|body| {
+        Body::new(CountedBody {
+            inner: body,
+            bytes: 0,
+            route,
+        })
+    });
 
     let mut res = next.run(req).await;
     let status = res.status();
     let cause = res.extensions_mut().remove::<ErrorCause>();
-    if status.is_server_error() {
-        let cause = cause.map_or_else(|| "no cause recorded".to_string(), |c| c.0);
-        tracing::error!(request_id = %id_text, %method, %path, status = status.as_u16(), %cause,
-            "request failed");
-        *res.body_mut() = Body::empty();
-        res.headers_mut().remove(header::CONTENT_TYPE);
-        res.headers_mut()
-            .insert(header::CONTENT_LENGTH, HeaderValue::from_static("0"));
+    // A refusal without a recorded cause is still explained by its status text.
+    let status_text = status.canonical_reason().unwrap_or("refused");
+    let reason = |fallback: &str| {
+        cause
+            .as_ref()
+            .map_or_else(|| fallback.to_string(), |c| c.0.clone())
+    };
+    let code = status.as_u16();
+    match code {
+        401 => tracing::info!(request_id = %id_text, %method, %path, status = code,
+            reason = %reason(status_text), "request refused"),
+        403 | 413 | 423 | 429 | 503 | 507 => tracing::warn!(request_id = %id_text, %method,
+            %path, status = code, reason = %reason(status_text), "request refused"),
+        _ if status.is_server_error() => {
+            tracing::error!(request_id = %id_text, %method, %path, status = code,
+                cause = %reason("no cause recorded"), "request failed");
+            *res.body_mut() = Body::empty();
+            res.headers_mut().remove(header::CONTENT_TYPE);
+            res.headers_mut()
+                .insert(header::CONTENT_LENGTH, HeaderValue::from_static("0"));
+        }
+        _ => {}
     }
     res.headers_mut().insert(X_REQUEST_ID, id);
     let line = AccessLine {
         request_id: id_text,
         method,
         path,
+        route,
         status,
         start,
     };
@@ -80,8 +110,50 @@ struct AccessLine {
     request_id: String,
     method: Method,
     path: String,
+    route: Route,
     status: StatusCode,
     start: Instant,
+}
+
+/// A request body that counts the bytes read from it into the route's `received` counter.
+struct CountedBody {
+    inner: Body,
+    bytes: u64,
+    route: Route,
+}
+
+impl http_body::Body for CountedBody {
+    type Data = Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Self::Data>, Self::Error>>> {
+        let polled = Pin::new(&mut self.inner).poll_frame(cx);
+        if let Poll::Ready(Some(Ok(frame))) = &polled {
+            if let Some(data) = frame.data_ref() {
+                self.bytes += data.len() as u64;
+            }
+        }
+        polled
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
+    }
+}
+
+impl Drop for CountedBody {
+    fn drop(&mut self) {
+        if self.bytes > 0 {
+            metrics().received(self.route, self.bytes);
+        }
+    }
 }
 
 /// A response body that counts what it sends and writes the access-log line when dropped.
@@ -120,6 +192,14 @@ impl http_body::Body for LoggedBody {
 impl Drop for LoggedBody {
     fn drop(&mut self) {
         if let Some(l) = self.line.take() {
+            let elapsed = l.start.elapsed();
+            metrics().request(
+                method_label(&l.method),
+                l.route,
+                l.status.as_u16(),
+                elapsed.as_secs_f64(),
+                self.bytes,
+            );
             tracing::info!(
                 target: "spacedav::access",
                 request_id = %l.request_id,
@@ -127,7 +207,7 @@ impl Drop for LoggedBody {
                 path = %l.path,
                 status = l.status.as_u16(),
                 bytes = self.bytes,
-                duration_ms = %format_args!("{:.3}", l.start.elapsed().as_secs_f64() * 1000.0),
+                duration_ms = %format_args!("{:.3}", elapsed.as_secs_f64() * 1000.0),
                 "request"
             );
         }
@@ -144,19 +224,25 @@ mod tests {
     use super::*;
 
     /// Handlers may (by mistake or through a library) put text into a 5xx body; it must not
-    /// reach the client. 4xx bodies pass untouched.
+    /// reach the client. 4xx bodies pass untouched, and so do 503 and 507 bodies, which say
+    /// what is unavailable or full.
     #[tokio::test]
-    async fn strips_5xx_bodies_and_keeps_others() {
+    async fn strips_5xx_bodies_except_503_and_507_and_keeps_4xx_bodies() {
         let app = Router::new()
             .route(
                 "/500",
                 get(|| async { (StatusCode::INTERNAL_SERVER_ERROR, "secret internals") }),
             )
             .route("/404", get(|| async { (StatusCode::NOT_FOUND, "nope") }))
+            .route(
+                "/507",
+                get(|| async { (StatusCode::INSUFFICIENT_STORAGE, "quota exceeded") }),
+            )
             .layer(axum::middleware::from_fn(observe));
         for (path, status, body) in [
             ("/500", StatusCode::INTERNAL_SERVER_ERROR, ""),
             ("/404", StatusCode::NOT_FOUND, "nope"),
+            ("/507", StatusCode::INSUFFICIENT_STORAGE, "quota exceeded"),
         ] {
             let req = Request::builder().uri(path).body(Body::empty()).unwrap();
             let res = app.clone().oneshot(req).await.unwrap();

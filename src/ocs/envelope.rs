@@ -169,6 +169,7 @@ impl OcsError {
         if http == StatusCode::UNAUTHORIZED {
             add_challenges(res.headers_mut());
         }
+        crate::http::note_cause(&mut res, &self);
         res
     }
 }

@@ -11,11 +11,12 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::sqlite::SqliteConnectOptions;
-use sqlx::{ConnectOptions, Executor};
+use sqlx::{ConnectOptions, Connection, Executor};
 
 use super::db::{Db, DbPool};
 use super::durable::WalSync;
 use super::error::{StoreError, StoreResult};
+use super::reserve::Reserve;
 
 /// What one SQL database needs beyond the shared queries.
 #[async_trait]
@@ -27,6 +28,13 @@ pub(crate) trait MetaBackend: Send + Sync + 'static {
     /// Return once every transaction this process committed before the call is on stable
     /// storage.
     async fn durable(&self) -> StoreResult<()>;
+
+    /// Give the database the room set aside for deleting on a full disk (see `reserve.rs`);
+    /// returns whether there was any, i.e. whether a refused deletion is worth running again.
+    async fn release_reserve(&self) -> bool;
+
+    /// Set that room aside again, if the disk has it.
+    async fn restore_reserve(&self);
 }
 
 /// The databases a metadata URL can name.
@@ -71,10 +79,38 @@ pub(crate) async fn connect(url: &str) -> StoreResult<(DbPool, Arc<dyn MetaBacke
     Ok((pool, backend))
 }
 
+/// Pool options shared by both backends: `max` connections, and a connection that still
+/// counts an open transaction is closed instead of being handed out again.
+///
+/// Why: when a statement or the COMMIT of a write transaction fails with `SQLITE_FULL` (or
+/// `SQLITE_IOERR`), SQLite rolls the transaction back by itself. sqlx does not notice: its
+/// depth counter stays at 1, the ROLLBACK it sends when the `Transaction` is dropped fails
+/// ("no transaction is active") and leaves the counter where it was, and the connection goes
+/// back to the pool looking healthy. Every later `begin_write` on it then fails with
+/// "attempted to call begin_with at non-zero transaction depth", long after the disk has
+/// room again (issue 15). Checking here covers every write path at once.
+fn pool_options(max: u32) -> AnyPoolOptions {
+    AnyPoolOptions::new()
+        .max_connections(max)
+        .before_acquire(|conn, _| {
+            Box::pin(async move {
+                if conn.is_in_transaction() {
+                    tracing::warn!(
+                        "discarding a pooled database connection left inside a transaction"
+                    );
+                    return Ok(false);
+                }
+                Ok(true)
+            })
+        })
+}
+
 /// SQLite in WAL mode, one file under the data root.
 struct Sqlite {
     /// The WAL's group-commit syncer.
     wal: WalSync,
+    /// Room for deletions on a full disk.
+    reserve: Reserve,
     /// A connection held open for the life of the store: SQLite deletes the WAL when its last
     /// connection closes, and `wal` must keep syncing the file the pool writes to.
     _keeper: std::sync::Mutex<sqlx::SqliteConnection>,
@@ -91,8 +127,7 @@ impl Sqlite {
         // Its first read takes the shared lock on the database file that a WAL-mode connection
         // keeps while open; a closing connection deletes the WAL only when no one holds it.
         keeper.execute("SELECT count(*) FROM sqlite_master").await?;
-        let pool = AnyPoolOptions::new()
-            .max_connections(8)
+        let pool = pool_options(8)
             .after_connect(|conn, _| {
                 Box::pin(async move {
                     // NORMAL: commits do not fsync; `durable` syncs the WAL for groups of
@@ -109,8 +144,10 @@ impl Sqlite {
             .await?;
         let backend = Sqlite {
             wal: WalSync::open(sqlite.get_filename())?,
+            reserve: Reserve::beside(sqlite.get_filename()),
             _keeper: std::sync::Mutex::new(keeper),
         };
+        backend.reserve.restore().await;
         Ok((pool, Arc::new(backend)))
     }
 }
@@ -126,6 +163,14 @@ impl MetaBackend for Sqlite {
     async fn durable(&self) -> StoreResult<()> {
         Ok(self.wal.sync().await?)
     }
+
+    async fn release_reserve(&self) -> bool {
+        self.reserve.release().await
+    }
+
+    async fn restore_reserve(&self) {
+        self.reserve.restore().await
+    }
 }
 
 /// PostgreSQL, for several server processes sharing one database.
@@ -140,10 +185,7 @@ const WRITE_LOCK: i64 = 0x7370_6163_6564_6176;
 impl Postgres {
     async fn connect(url: &str) -> StoreResult<(DbPool, Arc<dyn MetaBackend>)> {
         let any: AnyConnectOptions = url.parse()?;
-        let pool = AnyPoolOptions::new()
-            .max_connections(16)
-            .connect_with(any)
-            .await?;
+        let pool = pool_options(16).connect_with(any).await?;
         Ok((pool, Arc::new(Postgres)))
     }
 }
@@ -163,6 +205,13 @@ impl MetaBackend for Postgres {
         // `synchronous_commit = on` (the default): a commit returns once its WAL is flushed.
         Ok(())
     }
+
+    /// The server's disk is the PostgreSQL administrator's to keep from filling up.
+    async fn release_reserve(&self) -> bool {
+        false
+    }
+
+    async fn restore_reserve(&self) {}
 }
 
 #[cfg(test)]

@@ -58,6 +58,8 @@ pub trait BlobStore: Send + Sync + 'static {
     async fn delete(&self, key: &str) -> io::Result<()>;
     /// Every key with its last modification time (for the garbage sweep).
     async fn list(&self) -> io::Result<Vec<(String, SystemTime)>>;
+    /// Whether the store answers at all (the readiness probe); cheap, changes nothing.
+    async fn check(&self) -> io::Result<()>;
 }
 
 /// Blobs as files under one directory: `{dir}/{key[..2]}/{key}`.
@@ -223,6 +225,16 @@ impl BlobStore for LocalBlobs {
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
             other => other,
         }
+    }
+
+    async fn check(&self) -> io::Result<()> {
+        let dir = self.dir.clone();
+        blocking(move || {
+            // Listing needs the directory to exist, be a directory and be searchable.
+            std::fs::read_dir(&dir)?.next().transpose()?;
+            Ok(())
+        })
+        .await
     }
 
     async fn list(&self) -> io::Result<Vec<(String, SystemTime)>> {

@@ -25,7 +25,7 @@ pub(crate) const NODE_COLS: &str = "id, space_id, parent_id, name, kind, size, m
      content_type, sha1, md5, adler32, blob, version";
 
 pub(crate) fn uuid(s: &str) -> StoreResult<Uuid> {
-    Uuid::parse_str(s).map_err(|e| StoreError::Db(sqlx::Error::Decode(Box::new(e))))
+    Uuid::parse_str(s).map_err(|e| StoreError::from(sqlx::Error::Decode(Box::new(e))))
 }
 
 pub(crate) fn node_from_row(row: &DbRow) -> StoreResult<Node> {

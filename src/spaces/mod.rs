@@ -29,6 +29,7 @@ mod moves;
 pub mod path;
 mod props;
 mod quota;
+mod reserve;
 mod shares;
 mod tree;
 mod uploads;
@@ -120,20 +121,58 @@ impl Store {
         self.backend.durable().await
     }
 
+    /// Whether the metadata database answers a query on its schema (the readiness probe).
+    pub async fn check_database(&self) -> StoreResult<()> {
+        sqlx::query("SELECT id FROM users LIMIT 1")
+            .fetch_optional(&self.db)
+            .await?;
+        Ok(())
+    }
+
+    /// Whether the blob store answers (the readiness probe).
+    pub async fn check_blobs(&self) -> StoreResult<()> {
+        Ok(self.blobs.check().await?)
+    }
+
+    /// Close the database connections, waiting for those in use; every later database call
+    /// fails. For an orderly end of the process, and for tests of a lost database.
+    pub async fn close(&self) {
+        self.db.close().await;
+    }
+
     /// Start a transaction that will write; it holds the database's write lock from its
     /// first statement, so its reads and writes see one state.
     pub(crate) async fn begin_write(&self) -> StoreResult<sqlx::Transaction<'static, Db>> {
         self.backend.begin_write(&self.db).await
     }
 
-    /// Delete blobs nothing references (no node, version or upload session) that are older
-    /// than `grace` (so a blob being written right now, not yet committed, survives).
+    /// Run `op`, a write that frees space. When the disk is too full even for that, give the
+    /// database the room set aside for this (`reserve.rs`) and run it once more.
+    pub(crate) async fn freeing<T, F, Fut>(&self, op: F) -> StoreResult<T>
+    where
+        F: Fn() -> Fut,
+        Fut: std::future::Future<Output = StoreResult<T>>,
+    {
+        match op().await {
+            Err(StoreError::StorageFull(_)) if self.backend.release_reserve().await => op().await,
+            other => other,
+        }
+    }
+
+    /// Set the room for deleting on a full disk aside again, if there is room for it.
+    pub(crate) async fn restore_reserve(&self) {
+        self.backend.restore_reserve().await
+    }
+
+    /// Delete blobs nothing references (no node, version or open upload session) that are
+    /// older than `grace` (so a blob being written right now, not yet committed, survives).
     /// Returns how many were deleted.
     pub async fn sweep_blobs(&self, grace: Duration) -> StoreResult<usize> {
         let cutoff = SystemTime::now() - grace;
         let referenced: std::collections::HashSet<String> = sqlx::query_scalar(
             "SELECT blob FROM nodes WHERE blob IS NOT NULL \
-             UNION SELECT blob FROM versions UNION SELECT blob FROM uploads",
+             UNION SELECT blob FROM versions UNION SELECT blob FROM uploads \
+             WHERE state <> 'done'",
         )
         .fetch_all(&self.db)
         .await?
@@ -147,6 +186,7 @@ impl Store {
             self.blobs.delete(&name).await?;
             deleted += 1;
         }
+        self.restore_reserve().await;
         Ok(deleted)
     }
 }

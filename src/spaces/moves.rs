@@ -147,19 +147,26 @@ impl Store {
         Ok((node, self.freed_destination(replaced).await))
     }
 
-    /// Delete a file or a folder with everything below it.
+    /// Delete a file or a folder with everything below it. Works on a full disk (with the
+    /// room the database keeps for it).
     pub async fn delete(&self, space: Uuid, path: &SpacePath) -> StoreResult<Node> {
         if path.is_root() {
             return Err(StoreError::RootImmutable);
         }
+        let (node, freed) = self.freeing(|| self.delete_rows(space, path)).await?;
+        self.free_blobs(freed).await;
+        self.restore_reserve().await;
+        Ok(node)
+    }
+
+    async fn delete_rows(&self, space: Uuid, path: &SpacePath) -> StoreResult<(Node, Vec<String>)> {
         let mut tx = self.begin_write().await?;
         let node = resolve_in(&mut tx, space, path).await?;
         let freed = remove_subtree(&mut tx, node.id).await?;
         propagate(&mut tx, node.parent.expect("non-root"), -(node.size as i64)).await?;
         tx.commit().await?;
         self.durable().await?;
-        self.free_blobs(freed).await;
-        Ok(node)
+        Ok((node, freed))
     }
 
     /// After a committed move or copy: free what a replaced destination held; report whether
@@ -174,15 +181,17 @@ impl Store {
         }
     }
 
-    /// Whether a node, a version or an upload session (other than `except_upload`) names the
-    /// blob `key`; while one does, the blob must not be deleted. Blobs are write-once and a copy
-    /// shares its original's blob, so this is the only safe test before freeing one.
+    /// Whether a node, a version or an open upload session (other than `except_upload`) names
+    /// the blob `key`; while one does, the blob must not be deleted. Blobs are write-once and a
+    /// copy shares its original's blob, so this is the only safe test before freeing one. A
+    /// finished session's blob belongs to its file (or to nothing once the file is deleted).
     pub async fn blob_in_use(&self, key: &str, except_upload: Option<Uuid>) -> StoreResult<bool> {
         // Only whether a row exists matters; nothing is decoded, so the width of the literal
         // (INTEGER on PostgreSQL) does not either.
         let used = sqlx::query(
             "SELECT 1 FROM nodes WHERE blob = $1 UNION ALL SELECT 1 FROM versions \
-             WHERE blob = $1 UNION ALL SELECT 1 FROM uploads WHERE blob = $1 AND id <> $2 LIMIT 1",
+             WHERE blob = $1 UNION ALL SELECT 1 FROM uploads WHERE blob = $1 AND id <> $2 \
+             AND state <> 'done' LIMIT 1",
         )
         .bind(key)
         .bind(except_upload.map(|u| u.to_string()).unwrap_or_default())

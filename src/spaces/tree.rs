@@ -211,101 +211,10 @@ impl Store {
         pre: Precondition,
     ) -> StoreResult<Committed> {
         let mut tx = self.begin_write().await?;
-        let (parent, name) = parent_folder(&mut tx, space, path).await?;
-        let existing = child(&mut tx, parent.id, &name).await?;
-        match (&pre, &existing) {
-            (_, Some(n)) if n.is_folder() => return Err(StoreError::IsFolder),
-            (Precondition::Absent, Some(_)) => return Err(StoreError::PreconditionFailed),
-            (Precondition::Version(_), None) => return Err(StoreError::Conflict),
-            (Precondition::Version(v), Some(n)) if n.version != *v => {
-                return Err(StoreError::Conflict);
-            }
-            (Precondition::Etag(_), None) => return Err(StoreError::PreconditionFailed),
-            (Precondition::Etag(e), Some(n)) if n.etag != *e => {
-                return Err(StoreError::PreconditionFailed);
-            }
-            _ => {}
-        }
-        let old_size = existing.as_ref().map_or(0, |n| n.size as i64);
-        let delta = content.size as i64 - old_size;
-        check_quota(&mut tx, space, delta, content.reservation.as_deref()).await?;
-        let mtime = content.mtime.unwrap_or_else(Mtime::now).0;
-        let sums = &content.checksums;
-        let (node, created) = match &existing {
-            Some(old) => {
-                if let Some(blob) = &old.blob {
-                    sqlx::query(
-                        "INSERT INTO versions (id, node_id, blob, size, mtime, etag, sha1, md5, \
-                         adler32, created_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)",
-                    )
-                    .bind(Uuid::new_v4().to_string())
-                    .bind(old.id.to_string())
-                    .bind(blob)
-                    .bind(old.size as i64)
-                    .bind(old.mtime.0)
-                    .bind(&old.etag)
-                    .bind(&old.checksums.sha1)
-                    .bind(&old.checksums.md5)
-                    .bind(&old.checksums.adler32)
-                    .bind(now_ns())
-                    .execute(&mut *tx)
-                    .await?;
-                }
-                let done = sqlx::query(
-                    "UPDATE nodes SET blob = $1, size = $2, sha1 = $3, md5 = $4, adler32 = $5, \
-                     mtime = $6, etag = $7, content_type = COALESCE($8, content_type), \
-                     version = version + 1 WHERE id = $9 AND version = $10 \
-                     RETURNING *",
-                )
-                .bind(&content.blob)
-                .bind(content.size as i64)
-                .bind(&sums.sha1)
-                .bind(&sums.md5)
-                .bind(&sums.adler32)
-                .bind(mtime)
-                .bind(new_etag())
-                .bind(&content.content_type)
-                .bind(old.id.to_string())
-                .bind(old.version)
-                .fetch_optional(&mut *tx)
-                .await?
-                .ok_or(StoreError::Conflict)?;
-                (node_from_row(&done)?, false)
-            }
-            None => {
-                let id = NodeId::new();
-                let row = sqlx::query(
-                    "INSERT INTO nodes (id, space_id, parent_id, name, kind, size, mtime, etag, \
-                     content_type, sha1, md5, adler32, blob, version) \
-                     VALUES ($1,$2,$3,$4,'file',$5,$6,$7,$8,$9,$10,$11,$12,1) RETURNING *",
-                )
-                .bind(id.to_string())
-                .bind(space.to_string())
-                .bind(parent.id.to_string())
-                .bind(&name)
-                .bind(content.size as i64)
-                .bind(mtime)
-                .bind(new_etag())
-                .bind(&content.content_type)
-                .bind(&sums.sha1)
-                .bind(&sums.md5)
-                .bind(&sums.adler32)
-                .bind(&content.blob)
-                .fetch_one(&mut *tx)
-                .await?;
-                (node_from_row(&row)?, true)
-            }
-        };
-        propagate(&mut tx, parent.id, delta).await?;
-        if let Some(r) = &content.reservation {
-            sqlx::query("DELETE FROM reservations WHERE id = $1")
-                .bind(r)
-                .execute(&mut *tx)
-                .await?;
-        }
+        let committed = commit_in(&mut tx, space, path, content, pre).await?;
         tx.commit().await?;
         self.durable().await?;
-        Ok(Committed { node, created })
+        Ok(committed)
     }
 
     /// Set a node's mtime (a new etag follows, and the ancestors' etags change).
@@ -351,4 +260,109 @@ impl Store {
             })
             .collect()
     }
+}
+
+/// The body of [`Store::commit_file`] inside the caller's write transaction `tx` (which a tus
+/// completion extends with its upload session, so that the file and the session's final
+/// offset become visible together).
+pub(super) async fn commit_in(
+    tx: &mut DbConn,
+    space: Uuid,
+    path: &SpacePath,
+    content: NewContent,
+    pre: Precondition,
+) -> StoreResult<Committed> {
+    let (parent, name) = parent_folder(&mut *tx, space, path).await?;
+    let existing = child(&mut *tx, parent.id, &name).await?;
+    match (&pre, &existing) {
+        (_, Some(n)) if n.is_folder() => return Err(StoreError::IsFolder),
+        (Precondition::Absent, Some(_)) => return Err(StoreError::PreconditionFailed),
+        (Precondition::Version(_), None) => return Err(StoreError::Conflict),
+        (Precondition::Version(v), Some(n)) if n.version != *v => {
+            return Err(StoreError::Conflict);
+        }
+        (Precondition::Etag(_), None) => return Err(StoreError::PreconditionFailed),
+        (Precondition::Etag(e), Some(n)) if n.etag != *e => {
+            return Err(StoreError::PreconditionFailed);
+        }
+        _ => {}
+    }
+    let old_size = existing.as_ref().map_or(0, |n| n.size as i64);
+    let delta = content.size as i64 - old_size;
+    check_quota(&mut *tx, space, delta, content.reservation.as_deref()).await?;
+    let mtime = content.mtime.unwrap_or_else(Mtime::now).0;
+    let sums = &content.checksums;
+    let (node, created) = match &existing {
+        Some(old) => {
+            if let Some(blob) = &old.blob {
+                sqlx::query(
+                    "INSERT INTO versions (id, node_id, blob, size, mtime, etag, sha1, md5, \
+                     adler32, created_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)",
+                )
+                .bind(Uuid::new_v4().to_string())
+                .bind(old.id.to_string())
+                .bind(blob)
+                .bind(old.size as i64)
+                .bind(old.mtime.0)
+                .bind(&old.etag)
+                .bind(&old.checksums.sha1)
+                .bind(&old.checksums.md5)
+                .bind(&old.checksums.adler32)
+                .bind(now_ns())
+                .execute(&mut *tx)
+                .await?;
+            }
+            let done = sqlx::query(
+                "UPDATE nodes SET blob = $1, size = $2, sha1 = $3, md5 = $4, adler32 = $5, \
+                 mtime = $6, etag = $7, content_type = COALESCE($8, content_type), \
+                 version = version + 1 WHERE id = $9 AND version = $10 \
+                 RETURNING *",
+            )
+            .bind(&content.blob)
+            .bind(content.size as i64)
+            .bind(&sums.sha1)
+            .bind(&sums.md5)
+            .bind(&sums.adler32)
+            .bind(mtime)
+            .bind(new_etag())
+            .bind(&content.content_type)
+            .bind(old.id.to_string())
+            .bind(old.version)
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or(StoreError::Conflict)?;
+            (node_from_row(&done)?, false)
+        }
+        None => {
+            let id = NodeId::new();
+            let row = sqlx::query(
+                "INSERT INTO nodes (id, space_id, parent_id, name, kind, size, mtime, etag, \
+                 content_type, sha1, md5, adler32, blob, version) \
+                 VALUES ($1,$2,$3,$4,'file',$5,$6,$7,$8,$9,$10,$11,$12,1) RETURNING *",
+            )
+            .bind(id.to_string())
+            .bind(space.to_string())
+            .bind(parent.id.to_string())
+            .bind(&name)
+            .bind(content.size as i64)
+            .bind(mtime)
+            .bind(new_etag())
+            .bind(&content.content_type)
+            .bind(&sums.sha1)
+            .bind(&sums.md5)
+            .bind(&sums.adler32)
+            .bind(&content.blob)
+            .fetch_one(&mut *tx)
+            .await?;
+            (node_from_row(&row)?, true)
+        }
+    };
+    propagate(&mut *tx, parent.id, delta).await?;
+    if let Some(r) = &content.reservation {
+        sqlx::query("DELETE FROM reservations WHERE id = $1")
+            .bind(r)
+            .execute(&mut *tx)
+            .await?;
+    }
+    Ok(Committed { node, created })
 }

@@ -2,6 +2,9 @@
 //! and writes them. The offset only moves by compare-and-set on `version`, so a slow or
 //! duplicate request can never move an upload backwards or fork it (DESIGN.md). Every change
 //! is durable before the call returns, because clients are told about it right after.
+//!
+//! A finished (`done`) session no longer owns its blob: the file does. It does not keep the
+//! blob from being freed when the file is deleted ([`Store::blob_in_use`]).
 
 use sqlx::Row;
 use uuid::Uuid;
@@ -13,6 +16,7 @@ use super::error::{StoreError, StoreResult};
 use super::ids::{NodeId, UserId};
 use super::model::{Mtime, Role};
 use super::path::SpacePath;
+use super::tree::{Committed, NewContent, Precondition, commit_in};
 
 /// Whether an upload is part of a concatenation (tus concatenation extension).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -74,6 +78,19 @@ impl Upload {
     /// Whether every byte has arrived.
     pub fn is_complete(&self) -> bool {
         self.length == Some(self.offset)
+    }
+
+    /// Whether reaching `offset` completes this upload into a file. That offset is recorded
+    /// only by the commit itself ([`Store::commit_upload`]), never before it.
+    pub fn commits_at(&self, offset: u64) -> bool {
+        self.target.is_some() && self.length == Some(offset)
+    }
+
+    /// Whether the upload is at its full length but its file was never committed: left by a
+    /// crash in a version that recorded the final offset before the commit, or by a creation
+    /// (empty or concatenated upload) killed before its commit.
+    pub fn is_stranded(&self) -> bool {
+        !self.done && self.is_complete() && self.target.is_some()
     }
 
     /// Whether the whole-file hasher must also compute SHA-256.
@@ -206,6 +223,17 @@ impl Store {
         row.as_ref().map(from_row).transpose()
     }
 
+    /// How many sessions are open at `now` (unix ns): not done and not expired.
+    pub async fn open_uploads(&self, now: i64) -> StoreResult<u64> {
+        let n: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM uploads WHERE state = 'open' AND expires_at > $1",
+        )
+        .bind(now)
+        .fetch_one(&self.db)
+        .await?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
     /// Every upload session, oldest first.
     pub async fn uploads(&self) -> StoreResult<Vec<Upload>> {
         let rows = sqlx::query(&format!("SELECT {COLS} FROM uploads ORDER BY created_at"))
@@ -218,6 +246,18 @@ impl Store {
     pub async fn expired_uploads(&self, now: i64) -> StoreResult<Vec<Upload>> {
         let rows = sqlx::query(&format!(
             "SELECT {COLS} FROM uploads WHERE expires_at <= $1"
+        ))
+        .bind(now)
+        .fetch_all(&self.db)
+        .await?;
+        rows.iter().map(from_row).collect()
+    }
+
+    /// Open sessions that are stranded ([`Upload::is_stranded`]) and not expired.
+    pub async fn stranded_uploads(&self, now: i64) -> StoreResult<Vec<Upload>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {COLS} FROM uploads WHERE state = 'open' AND target_path IS NOT NULL \
+             AND upload_length = upload_offset AND expires_at > $1"
         ))
         .bind(now)
         .fetch_all(&self.db)
@@ -264,6 +304,43 @@ impl Store {
         self.durable().await
     }
 
+    /// Commit a complete upload as the file at its target in one transaction: the file's
+    /// content (as [`Store::commit_file`] with `content` and `pre`), and the session's final
+    /// offset with its `done` state. So no reader ever sees an upload at its full length
+    /// whose file is missing (issue 15): a crash before the commit leaves the session at its
+    /// last acknowledged offset, and the client sends the rest again.
+    ///
+    /// Fails with `Conflict` when the session moved since `s` was read (compare-and-set on
+    /// its `version`); nothing is committed then.
+    pub async fn commit_upload(
+        &self,
+        s: &Upload,
+        target: &SpacePath,
+        content: NewContent,
+        pre: Precondition,
+    ) -> StoreResult<Committed> {
+        let mut tx = self.begin_write().await?;
+        let committed = commit_in(&mut tx, s.space, target, content, pre).await?;
+        let done = sqlx::query(
+            "UPDATE uploads SET upload_offset = $1, upload_length = $2, state = 'done', \
+             node_id = $3, reserved = 0, version = version + 1 \
+             WHERE id = $4 AND version = $5 AND state = 'open'",
+        )
+        .bind(s.offset as i64)
+        .bind(s.length.map(|l| l as i64))
+        .bind(committed.node.id.0.to_string())
+        .bind(s.id.to_string())
+        .bind(s.version)
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() != 1 {
+            return Err(StoreError::Conflict);
+        }
+        tx.commit().await?;
+        self.durable().await?;
+        Ok(committed)
+    }
+
     /// Mark the upload finished: its blob now belongs to `node`.
     pub async fn mark_upload_done(&self, id: Uuid, node: NodeId) -> StoreResult<()> {
         sqlx::query(
@@ -277,12 +354,16 @@ impl Store {
         self.durable().await
     }
 
-    /// Remove the upload session's row (its blob and reservation are the caller's).
+    /// Remove the upload session's row (its blob and reservation are the caller's). Works on
+    /// a full disk, like deleting a file.
     pub async fn delete_upload(&self, id: Uuid) -> StoreResult<()> {
-        sqlx::query("DELETE FROM uploads WHERE id = $1")
-            .bind(id.to_string())
-            .execute(&self.db)
-            .await?;
-        self.durable().await
+        self.freeing(|| async {
+            sqlx::query("DELETE FROM uploads WHERE id = $1")
+                .bind(id.to_string())
+                .execute(&self.db)
+                .await?;
+            self.durable().await
+        })
+        .await
     }
 }

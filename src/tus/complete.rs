@@ -1,6 +1,9 @@
 //! Completion: the request that brings an upload to its length commits the staging blob as
-//! the file in one store transaction (SPEC §4), and the final upload of a concatenation is
-//! assembled from its parts by the blob store and committed at once.
+//! the file in one store transaction (SPEC §4), together with the session's final offset, and
+//! the final upload of a concatenation is assembled from its parts by the blob store and
+//! committed at once. An upload found at its full length without its file (a crash of an
+//! older version, or of a creation before its commit) is committed before anyone is told it
+//! is complete (README "Crash safety").
 
 use uuid::Uuid;
 
@@ -9,6 +12,7 @@ use super::service::{
     Completion, Creation, Creator, Progress, TusService, file_permissions, now_ns,
 };
 use crate::auth::transfer::TransferError;
+use crate::metrics::{UploadEvent, metrics};
 use crate::spaces::{ConcatRole, Hasher, NewContent, Precondition, StoreError, Upload};
 
 impl TusService {
@@ -24,8 +28,9 @@ impl TusService {
             return Ok(None);
         };
         let store = &self.0.store;
-        // A crash between the commit and `mark_upload_done` leaves a session whose blob is
-        // already the file's: finish the bookkeeping instead of committing twice.
+        // Versions before `commit_upload` marked the session done after the commit: a crash
+        // in between left a session whose blob is already the file's. Finish the bookkeeping
+        // instead of committing twice.
         if store.blob_in_use(&session.blob, Some(session.id)).await? {
             let node = store.resolve(session.space, &target).await?;
             store.mark_upload_done(session.id, node.id).await?;
@@ -51,11 +56,10 @@ impl TusService {
             content_type: session.content_type.clone(),
             reservation: Some(session.id.to_string()),
         };
-        let committed = match store
-            .commit_file(session.space, &target, content, pre)
-            .await
-        {
+        let committed = match store.commit_upload(session, &target, content, pre).await {
             Ok(c) => c,
+            // The session moved meanwhile (another process): nothing was committed.
+            Err(StoreError::Conflict) => return Err(TusError::OffsetMismatch),
             Err(e) => {
                 let refusal = match e {
                     StoreError::PreconditionFailed => TusError::PreconditionFailed,
@@ -69,16 +73,73 @@ impl TusService {
                 return Err(refusal);
             }
         };
-        self.0
-            .store
-            .mark_upload_done(session.id, committed.node.id)
-            .await?;
         session.done = true;
+        session.version += 1;
         session.node = Some(committed.node.id);
         Ok(Some(self.completion(session, committed.node)))
     }
 
+    /// Commit a stranded upload ([`Upload::is_stranded`]) before anyone is told it is
+    /// complete (HEAD, and the sweep at start-up and after). `wait`: wait for the upload's
+    /// slot instead of answering `Busy`. Returns the session as it now stands; a session that
+    /// can never become its file (checksum, precondition, quota, target) is removed, and
+    /// reported as gone.
+    pub(crate) async fn finish_stranded(&self, s: Upload, wait: bool) -> Result<Upload, TusError> {
+        let slot = self.slot(s.id);
+        let guard = if wait {
+            slot.lock().await
+        } else {
+            slot.try_lock().map_err(|_| TusError::Busy)?
+        };
+        let mut s = self.live(s.id, s.space).await?;
+        if !s.is_stranded() {
+            return Ok(s);
+        }
+        let hasher = self.hash_blob(&s.blob, s.offset, s.wants_sha256()).await?;
+        let result = self.complete(&mut s, hasher).await;
+        drop(guard);
+        self.forget(s.id);
+        match result {
+            Ok(_) => {
+                tracing::info!(upload = %s.id, "committed an upload stranded at its full length");
+                Ok(s)
+            }
+            Err(
+                e @ (TusError::ChecksumMismatch
+                | TusError::PreconditionFailed
+                | TusError::QuotaExceeded
+                | TusError::Conflict),
+            ) => {
+                tracing::warn!(upload = %s.id, error = %e, "removed a stranded upload");
+                Err(TusError::UploadNotFound)
+            }
+            // Another process committed it meanwhile.
+            Err(TusError::OffsetMismatch) => self.live(s.id, s.space).await,
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Commit every stranded upload that is not busy (at start-up and on every sweep).
+    /// Returns how many were committed; a failure is logged and left for the next sweep.
+    pub async fn commit_stranded(&self) -> Result<usize, TusError> {
+        let mut committed = 0;
+        for s in self.0.store.stranded_uploads(now_ns()).await? {
+            let id = s.id;
+            match self.finish_stranded(s, false).await {
+                Ok(s) if s.done => committed += 1,
+                Ok(_) | Err(TusError::Busy) | Err(TusError::UploadNotFound) => {}
+                Err(e) => {
+                    tracing::error!(upload = %id, error = %e, "stranded upload not committed")
+                }
+            }
+        }
+        Ok(committed)
+    }
+
+    /// What the client is told about a committed upload; every completion passes here once,
+    /// so it is counted here.
     fn completion(&self, session: &Upload, node: crate::spaces::Node) -> Completion {
+        metrics().upload(UploadEvent::Completed);
         Completion {
             file_id: self
                 .0
@@ -170,6 +231,7 @@ impl TusService {
             node: None,
         };
         self.0.store.insert_upload(&session).await?;
+        metrics().upload(UploadEvent::Created);
         let hasher = self
             .hash_blob(&session.blob, total, session.wants_sha256())
             .await?;

@@ -103,12 +103,33 @@ pub enum TusError {
     /// The request body broke off before it ended.
     #[error("request body interrupted: {0}")]
     Interrupted(String),
+    /// The server's disk (or its quota, or a read-only data root) cannot take the bytes;
+    /// the text is the cause, for the log. Nothing of the request was half-written.
+    #[error("insufficient storage: {0}")]
+    StorageFull(String),
     /// Storage failed.
     #[error("storage: {0}")]
-    Storage(#[from] StoreError),
-    /// Blob I/O failed.
-    #[error("blob i/o: {0}")]
-    Io(#[from] std::io::Error),
+    Storage(StoreError),
+}
+
+/// A storage failure: a full or read-only medium is the client's to know (507, like a full
+/// quota), anything else is internal.
+impl From<StoreError> for TusError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::StorageFull(cause) | StoreError::ReadOnly(cause) => {
+                TusError::StorageFull(cause)
+            }
+            other => TusError::Storage(other),
+        }
+    }
+}
+
+/// Blob I/O, classified by the storage core.
+impl From<std::io::Error> for TusError {
+    fn from(e: std::io::Error) -> Self {
+        StoreError::from(e).into()
+    }
 }
 
 impl TusError {
@@ -139,27 +160,28 @@ impl TusError {
             TusError::Forbidden | TusError::InvalidToken | TusError::PatchOnFinal => {
                 StatusCode::FORBIDDEN
             }
-            TusError::QuotaExceeded => StatusCode::INSUFFICIENT_STORAGE,
+            TusError::QuotaExceeded | TusError::StorageFull(_) => StatusCode::INSUFFICIENT_STORAGE,
             TusError::UploadNotFound => StatusCode::NOT_FOUND,
             TusError::WrongContentType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             TusError::ChecksumMismatch => {
                 StatusCode::from_u16(CHECKSUM_MISMATCH).expect("460 is a valid status")
             }
             TusError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            TusError::Storage(_) | TusError::Io(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            TusError::Storage(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
     /// The body of the answer: empty (oCIS drops `/data` error bodies, SPEC §4), except that a
-    /// malformed `Upload-Metadata` names the offending pair (SPEC §3).
+    /// malformed `Upload-Metadata` names the offending pair (SPEC §3), and a 507 says which
+    /// storage is short, so that a client can tell its user (issue 15).
     pub fn body(&self) -> String {
-        if matches!(
-            self,
-            TusError::InvalidMetadata(_) | TusError::InvalidConcat(_)
-        ) {
-            self.to_string()
-        } else {
-            String::new()
+        match self {
+            TusError::InvalidMetadata(_) | TusError::InvalidConcat(_) => self.to_string(),
+            TusError::QuotaExceeded => "Insufficient storage: the space's quota is exceeded".into(),
+            TusError::StorageFull(_) => {
+                "Insufficient storage: the server cannot store data at the moment".into()
+            }
+            _ => String::new(),
         }
     }
 }

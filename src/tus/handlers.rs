@@ -63,11 +63,10 @@ fn decorate(state: &AppState, res: &mut Response) {
 
 fn error_response(state: &AppState, e: &TusError) -> Response {
     let status = e.status();
-    let mut res = if status.is_server_error() {
-        crate::http::with_cause(status, e)
-    } else {
-        (status, e.body()).into_response()
-    };
+    // The body (a fixed text, or nothing) is for the client; the cause for the log, where the
+    // observe middleware writes it for a refusal (423, 507, ...) or a failure.
+    let mut res = (status, e.body()).into_response();
+    crate::http::note_cause(&mut res, e);
     match e {
         TusError::UnsupportedVersion => {
             res.headers_mut()

@@ -218,7 +218,10 @@ impl TusService {
                     let data = buf.split().freeze();
                     written += data.len() as u64;
                     write_batch(&mut sink, &mut pipe, &mut chunk, data).await?;
-                    if check.is_none() && written - session.offset >= CHECKPOINT {
+                    if check.is_none()
+                        && written - session.offset >= CHECKPOINT
+                        && !session.commits_at(written)
+                    {
                         sink.sync().await?;
                         let length = session.length;
                         if !self
@@ -282,7 +285,15 @@ impl TusService {
         sink.sync().await?;
         drop(sink);
         let length = session.length;
-        if written != session.offset
+        if session.commits_at(written) {
+            // The final offset becomes visible with the file, in the commit's transaction
+            // (`complete`): a crash before it leaves the last acknowledged offset, never a
+            // "complete" upload without its file. A body broken off right at the end counts
+            // for nothing; the client sends the rest again.
+            if matches!(outcome, End::Complete) {
+                session.offset = written;
+            }
+        } else if written != session.offset
             && !self
                 .0
                 .store

@@ -19,6 +19,7 @@ use super::metadata::{Metadata, UploadInfo};
 use super::parse::{Concat, Length};
 use crate::auth::transfer::{TransferError, TransferKeys};
 use crate::config::Config;
+use crate::metrics::{UploadEvent, metrics};
 use crate::spaces::{
     Algorithm, ConcatRole, Hasher, Mtime, Node, Role, Space, SpacePath, Store, StoreError, Upload,
     UserId,
@@ -188,10 +189,15 @@ impl TusService {
         self.0.keys.issue(s.id, s.space, s.expires_secs())
     }
 
-    /// `HEAD`: the session as it stands.
+    /// `HEAD`: the session as it stands. A stranded upload is committed first, so that an
+    /// offset equal to the length always means the file is there.
     pub async fn head(&self, token: &str) -> Result<Upload, TusError> {
         let (id, space) = self.upload_of(token)?;
-        self.live(id, space).await
+        let s = self.live(id, space).await?;
+        if s.is_stranded() {
+            return self.finish_stranded(s, true).await;
+        }
+        Ok(s)
     }
 
     /// Check the target of a creation (SPEC §3 rows after the header checks); returns the etag
@@ -321,6 +327,7 @@ impl TusService {
             node: None,
         };
         self.0.store.insert_upload(&session).await?;
+        metrics().upload(UploadEvent::Created);
         let token = self.token(&session);
         let completion = if session.is_complete() {
             let hasher = Hasher::new(session.wants_sha256());
@@ -344,7 +351,9 @@ impl TusService {
         if session.done {
             return Err(TusError::UploadNotFound);
         }
-        self.discard(&session).await
+        self.discard(&session).await?;
+        metrics().upload(UploadEvent::Terminated);
+        Ok(())
     }
 
     /// Remove a session that will never become a file: row, reservation, unreferenced bytes.
@@ -400,6 +409,9 @@ impl TusService {
             };
             self.discard(&s).await?;
             removed += 1;
+            if !s.done {
+                metrics().upload(UploadEvent::Expired);
+            }
         }
         Ok(removed)
     }

@@ -248,3 +248,72 @@ async fn completing_a_session_whose_bytes_were_already_committed_commits_once() 
     assert!(env.versions("r.txt").await.is_empty());
     assert!(store.upload(s.id).await.unwrap().unwrap().done);
 }
+
+/// Writes `data` into the staging blob of the only open session and records its offset at
+/// the full length, without committing: what a kill between the final offset and the commit
+/// left behind in versions before issue 15.
+async fn strand(env: &Env, data: &[u8]) -> spacedav::spaces::Upload {
+    let store = env.srv.state.store();
+    let mut s = store.uploads().await.unwrap().pop().unwrap();
+    let mut sink = store.blobs().append(&s.blob, 0).await.unwrap();
+    sink.write(data).await.unwrap();
+    sink.finish().await.unwrap();
+    let len = data.len() as u64;
+    assert!(store.advance_upload(&mut s, len, Some(len)).await.unwrap());
+    s
+}
+
+/// Issue 15: a client that sees `Upload-Offset` = `Upload-Length` considers the upload done
+/// and sends nothing more, so HEAD commits a stranded upload before answering.
+#[tokio::test]
+async fn head_of_an_upload_stranded_at_its_length_commits_the_file_first() {
+    let env = Env::start().await;
+    let loc = env.create("s.txt", 3).await;
+    strand(&env, b"abc").await;
+    let res = env.head(&loc).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(offset(&res), 3);
+    assert_eq!(env.content("s.txt").await.as_deref(), Some(&b"abc"[..]));
+    let again = env.head(&loc).await;
+    assert_eq!(offset(&again), 3);
+    assert!(env.versions("s.txt").await.is_empty(), "committed once");
+}
+
+/// Issue 15: at start-up (and on every sweep) stranded uploads are committed, even if no
+/// client ever asks again.
+#[tokio::test]
+async fn the_sweep_commits_uploads_stranded_at_their_length() {
+    let env = Env::start().await;
+    env.create("t.txt", 4).await;
+    let s = strand(&env, b"abcd").await;
+    let swept = spacedav::state::sweep_once(&env.srv.state).await;
+    assert_eq!(swept.committed, 1);
+    assert_eq!(env.content("t.txt").await.as_deref(), Some(&b"abcd"[..]));
+    let store = env.srv.state.store();
+    assert!(store.upload(s.id).await.unwrap().unwrap().done);
+    assert_eq!(
+        spacedav::state::sweep_once(&env.srv.state).await.committed,
+        0
+    );
+}
+
+/// Issue 15: the finished upload session no longer pins the file's blob, so deleting a
+/// tus-uploaded file frees its bytes like a PUT file (at once; at the latest by the sweep).
+#[tokio::test]
+async fn deleting_a_tus_uploaded_file_frees_its_blob_within_one_sweep() {
+    let env = Env::start().await;
+    let res = env.upload("gone.bin", &bytes(70_000, 5)).await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let blob = env.node("gone.bin").await.unwrap().blob.unwrap();
+    let store = env.srv.state.store();
+    let stored = |list: Vec<(String, std::time::SystemTime)>| list.iter().any(|(k, _)| *k == blob);
+    assert!(stored(store.blobs().list().await.unwrap()));
+    let del = env
+        .req(reqwest::Method::DELETE, &format!("{}gone.bin", env.root()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(del.status(), StatusCode::NO_CONTENT);
+    spacedav::state::sweep_once(&env.srv.state).await;
+    assert!(!stored(store.blobs().list().await.unwrap()), "blob freed");
+}

@@ -10,6 +10,7 @@ mod graph_people;
 mod graph_spaces;
 mod graph_support;
 mod ocs;
+mod ops;
 mod plumbing;
 mod settings;
 mod webui;

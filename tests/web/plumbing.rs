@@ -297,3 +297,55 @@ async fn server_error_has_an_empty_body_and_its_cause_is_logged_once_with_the_re
         errors[0]
     );
 }
+
+/// The log lines of `request_id` at `level` that say the request was refused.
+fn refusals(log: &Mutex<Vec<u8>>, request_id: &str, level: &str) -> Vec<String> {
+    let text = String::from_utf8(log.lock().unwrap().clone()).unwrap();
+    text.lines()
+        .filter(|l| l.contains(request_id) && l.contains(level) && l.contains("request refused"))
+        .map(String::from)
+        .collect()
+}
+
+#[tokio::test]
+async fn refused_requests_are_logged_once_with_request_id_and_reason() {
+    let log = captured_log();
+    let srv = TestServer::start().await;
+    let sid = srv.admin_space().await;
+    let root = format!("{}/", srv.space_url(&sid));
+    let anonymous = srv
+        .client()
+        .request(reqwest::Method::from_bytes(b"PROPFIND").unwrap(), &root)
+        .header("X-Request-ID", "refused-401")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(anonymous.status(), 401);
+    let lines = refusals(&log, "refused-401", "INFO");
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert!(
+        lines[0].contains("status=401") && lines[0].contains("no credentials"),
+        "{lines:?}"
+    );
+
+    srv.state
+        .store()
+        .set_quota(sid.space, Some(10))
+        .await
+        .unwrap();
+    let full = srv
+        .client()
+        .post(&root)
+        .basic_auth("admin", Some(ADMIN_PASSWORD))
+        .header("X-Request-ID", "refused-507")
+        .header("Tus-Resumable", "1.0.0")
+        .header("Upload-Length", "11")
+        .header("Upload-Metadata", "filename YmlnLmJpbg==")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(full.status(), 507);
+    let lines = refusals(&log, "refused-507", "WARN");
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert!(lines[0].contains("quota exceeded"), "{lines:?}");
+}
