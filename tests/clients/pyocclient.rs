@@ -40,14 +40,22 @@ async fn pyocclient_creates_lists_and_deletes_a_link_and_a_user_share() {
     assert_ne!(link_id, share_id);
     let token = link["token"].as_str().unwrap();
     assert!(token.len() >= 22, "{token}");
-    assert!(link["url"].as_str().unwrap().ends_with(&format!("/s/{token}")));
+    assert!(
+        link["url"]
+            .as_str()
+            .unwrap()
+            .ends_with(&format!("/s/{token}"))
+    );
     assert_eq!(
         find("listed")["shares"],
         serde_json::json!([[link_id, 3, "/linked.txt"], [share_id, 0, "/team"]])
     );
     assert_eq!(find("on_path")["ids"], serde_json::json!([share_id]));
     assert_eq!(find("anonymous")["content"], "through a public link");
-    assert_eq!(find("received")["paths"], serde_json::json!(["/Shares/team"]));
+    assert_eq!(
+        find("received")["paths"],
+        serde_json::json!(["/Shares/team"])
+    );
     assert_eq!(find("deleted_link")["ok"], true);
     assert_eq!(find("deleted_share")["ok"], true);
     assert_eq!(find("after")["ids"], serde_json::json!([]));
@@ -57,5 +65,9 @@ async fn pyocclient_creates_lists_and_deletes_a_link_and_a_user_share() {
     ))
     .await
     .unwrap();
-    assert_eq!(anon.status(), reqwest::StatusCode::NOT_FOUND, "deleted link");
+    assert_eq!(
+        anon.status(),
+        reqwest::StatusCode::NOT_FOUND,
+        "deleted link"
+    );
 }
