@@ -117,7 +117,7 @@ async fn sigkill_mid_public_upload_then_restart_resumes_into_the_owners_space() 
         .unwrap();
     assert_eq!(got.status(), StatusCode::OK);
     assert_eq!(
-        hex::encode(Sha256::digest(&got.bytes().await.unwrap())),
+        hex::encode(Sha256::digest(got.bytes().await.unwrap())),
         want
     );
 }
