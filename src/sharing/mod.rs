@@ -6,6 +6,7 @@
 pub mod access;
 pub mod dates;
 pub mod ocs;
+mod ocs_view;
 pub mod public;
 
 use axum::Router;
