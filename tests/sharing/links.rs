@@ -300,3 +300,32 @@ async fn a_public_upload_over_the_owners_quota_is_refused_and_stores_nothing() {
         .unwrap();
     assert_eq!(own.status(), StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn webs_public_page_reads_the_link_permission_and_item_type() {
+    let srv = TestServer::start().await;
+    mkcol_admin(&srv, "/inbox").await;
+    let (token, _) = link(&srv, "/inbox", "4", None).await;
+    let body = r#"<?xml version="1.0"?><d:propfind xmlns:d="DAV:" xmlns:oc="http://owncloud.org/ns"><d:prop><oc:public-link-permission/><oc:public-link-item-type/><oc:public-link-share-owner/><oc:permissions/></d:prop></d:propfind>"#;
+    let res = srv
+        .client()
+        .request(
+            m("PROPFIND"),
+            srv.url(&format!("/dav/public-files/{token}")),
+        )
+        .header("Depth", "0")
+        .header("public-token", &token)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 207);
+    let xml = res.text().await.unwrap();
+    for part in [
+        "<oc:public-link-permission>4</oc:public-link-permission>",
+        "<oc:public-link-item-type>folder</oc:public-link-item-type>",
+        "<oc:public-link-share-owner>Administrator</oc:public-link-share-owner>",
+    ] {
+        assert!(xml.contains(part), "missing {part} in {xml}");
+    }
+}
