@@ -54,6 +54,33 @@ pub enum BlobConfig {
     },
 }
 
+/// How long the HTTP server waits for a slow or silent client, and how many connections it
+/// serves at once (`src/http/server.rs`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConnectionLimits {
+    /// From the first byte of a request to its last header byte.
+    pub header_read_timeout: Duration,
+    /// A connection with no request in flight and no byte received is closed after this.
+    pub idle_timeout: Duration,
+    /// A request body (PUT, tus PATCH, any) that delivers no byte for this long ends the
+    /// request; a tus PATCH keeps the bytes it made durable.
+    pub body_stall_timeout: Duration,
+    /// Connections served at once; further ones wait in the listen backlog.
+    pub max_connections: usize,
+}
+
+impl Default for ConnectionLimits {
+    fn default() -> Self {
+        use validate::defaults as d;
+        ConnectionLimits {
+            header_read_timeout: Duration::from_secs(d::HEADER_READ_TIMEOUT),
+            idle_timeout: Duration::from_secs(d::IDLE_TIMEOUT),
+            body_stall_timeout: Duration::from_secs(d::BODY_STALL_TIMEOUT),
+            max_connections: d::MAX_CONNECTIONS as usize,
+        }
+    }
+}
+
 /// The validated configuration of one server process. `Debug` redacts the secrets.
 #[derive(Clone)]
 pub struct Config {
@@ -61,6 +88,8 @@ pub struct Config {
     pub listen: SocketAddr,
     /// Public base URL used in `Location`, `webDavUrl`, private links; `None` = from `Host`.
     pub public_url: Option<url::Url>,
+    /// Timeouts and the connection cap of the HTTP server.
+    pub limits: ConnectionLimits,
     /// Runtime data root (SQLite file, blobs, persisted secrets).
     pub data_root: PathBuf,
     /// Installation-wide storage id (first half of every space id).
@@ -93,10 +122,10 @@ pub struct Config {
     pub web_assets_path: Option<PathBuf>,
     /// Password of the `admin` user created on first start; `None` = random, printed once.
     pub admin_password: Option<String>,
-    /// OpenID Connect: external issuer or the built-in provider's settings (`auth.oidc_*`).
-    pub oidc: OidcConfig,
     /// Bearer token `/metrics` requires; `None` = anonymous (README "Operations").
     pub metrics_token: Option<String>,
+    /// OpenID Connect: external issuer or the built-in provider's settings (`auth.oidc_*`).
+    pub oidc: OidcConfig,
 }
 
 impl fmt::Debug for Config {
@@ -105,6 +134,7 @@ impl fmt::Debug for Config {
         f.debug_struct("Config")
             .field("listen", &self.listen)
             .field("public_url", &self.public_url)
+            .field("limits", &self.limits)
             .field("data_root", &self.data_root)
             .field("storage_id", &self.storage_id)
             .field("metadata_url", &self.metadata_url)
@@ -124,11 +154,11 @@ impl fmt::Debug for Config {
                 "admin_password",
                 &self.admin_password.as_ref().map(|_| REDACTED),
             )
-            .field("oidc", &self.oidc)
             .field(
                 "metrics_token",
                 &self.metrics_token.as_ref().map(|_| REDACTED),
             )
+            .field("oidc", &self.oidc)
             .finish()
     }
 }
@@ -141,6 +171,7 @@ impl Config {
         Config {
             listen: "127.0.0.1:0".parse().expect("valid literal"),
             public_url: None,
+            limits: ConnectionLimits::default(),
             metadata_url: default_metadata_url(&data_root),
             blobs: BlobConfig::Local { path: None },
             data_root,
@@ -160,8 +191,8 @@ impl Config {
             propfind_depth_infinity: false,
             web_assets_path: None,
             admin_password: None,
-            oidc: OidcConfig::default(),
             metrics_token: None,
+            oidc: OidcConfig::default(),
         }
     }
 
@@ -238,6 +269,7 @@ pub fn load(sources: &Sources) -> Result<Loaded, ConfigError> {
     let config = Config {
         listen: settings.listen,
         public_url: settings.public_url,
+        limits: settings.limits,
         metadata_url: settings
             .metadata_url
             .unwrap_or_else(|| default_metadata_url(root)),
@@ -256,8 +288,8 @@ pub fn load(sources: &Sources) -> Result<Loaded, ConfigError> {
         propfind_depth_infinity: settings.propfind_depth_infinity,
         web_assets_path: settings.web_assets_path,
         admin_password: settings.admin_password,
-        oidc: settings.oidc,
         metrics_token: settings.metrics_token,
+        oidc: settings.oidc,
     };
     Ok(Loaded { config, notes })
 }

@@ -32,17 +32,25 @@ pub fn app(state: AppState) -> Router {
 }
 
 /// Serve `state` on `listener` until `shutdown` resolves; in-flight requests then finish.
+/// Timeouts and the connection cap: `http::server`.
 pub async fn serve(
     listener: TcpListener,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    // Locks granted before every timeout was capped would otherwise never expire.
+    match state
+        .store()
+        .end_endless_locks(dav::lock_system::MAX_LOCK_TIMEOUT)
+        .await
+    {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(locks = n, "gave endless WebDAV locks the maximum timeout"),
+        Err(e) => tracing::error!(error = %e, "capping endless WebDAV locks failed"),
+    }
     let maintenance = tokio::spawn(state::maintenance(state.clone()));
-    // The peer address feeds the sign-in throttle (auth::oidc).
-    let service = app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
-    let served = axum::serve(listener, service)
-        .with_graceful_shutdown(shutdown)
-        .await;
+    let limits = state.config().limits.clone();
+    let served = http::server::run(listener, app(state), limits, shutdown).await;
     maintenance.abort();
     served
 }

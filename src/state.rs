@@ -145,7 +145,7 @@ pub struct Sweep {
 
 /// One round of housekeeping: commit tus uploads stranded at their full length (so that none
 /// is reported complete without its file), remove expired uploads (their partial bytes, their
-/// quota reservations), then delete blobs nothing references (crashed writes, overwritten
+/// quota reservations) and expired sign-in records (codes, sessions, refresh tokens, app tokens), then delete blobs nothing references (crashed writes, overwritten
 /// content whose versions were removed, deleted files). A failing step is logged and the next
 /// one still runs.
 pub async fn sweep_once(state: &AppState) -> Sweep {
@@ -166,6 +166,17 @@ pub async fn sweep_once(state: &AppState) -> Sweep {
         }
         Err(e) => tracing::error!(error = %e, "expired upload sweep failed"),
     }
+    let now = crate::auth::oidc::unix_now() as i64;
+    let purged = async {
+        Ok::<_, StoreError>(
+            state.store().purge_oidc(now).await? + state.store().purge_app_tokens(now).await?,
+        )
+    };
+    match purged.await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(removed = n, "expired sign-in records sweep"),
+        Err(e) => tracing::error!(error = %e, "expired sign-in records sweep failed"),
+    }
     match state.store().sweep_blobs(BLOB_GRACE).await {
         Ok(0) => {}
         Ok(n) => {
@@ -185,17 +196,5 @@ pub async fn maintenance(state: AppState) {
     loop {
         tick.tick().await;
         sweep_once(&state).await;
-        // Expired sign-in records (codes, grants, sessions, app tokens).
-        let now = crate::auth::oidc::unix_now() as i64;
-        let purged = async {
-            Ok::<_, StoreError>(
-                state.store().purge_oidc(now).await? + state.store().purge_app_tokens(now).await?,
-            )
-        };
-        match purged.await {
-            Ok(0) => {}
-            Ok(n) => tracing::info!(removed = n, "expired sign-in records sweep"),
-            Err(e) => tracing::error!(error = %e, "expired sign-in records sweep failed"),
-        }
     }
 }

@@ -1,5 +1,6 @@
 //! The admin subcommands of the `spacedav` binary: users, spaces, tokens, uploads, fsck; their
-//! effects checked through the CLI itself, over HTTP, or in the data root.
+//! effects checked through the CLI itself, over HTTP, or in the data root; and `serve` started
+//! with a low open-file limit.
 
 mod binary;
 
@@ -364,4 +365,43 @@ async fn uploads_list_shows_open_uploads_and_clean_removes_expired_ones() {
     let clean = stdout(&run(dir.path(), &["uploads", "clean"]));
     assert_eq!(clean, "removed 1 expired uploads\n");
     assert_eq!(stdout(&run(dir.path(), &["uploads", "list"])), "");
+}
+
+/// Issue 15: about 1,100 connections trickling their headers exhausted a server started with
+/// the common soft limit of 1,024 open files, which then accepted nothing. The server raises
+/// its soft limit to the hard one and caps its connections below it, so a normal client is
+/// still served (its generous limit is the failure signal, not a timing).
+#[tokio::test]
+async fn serve_started_with_1024_open_files_still_answers_beside_1100_slow_clients() {
+    use tokio::io::AsyncWriteExt;
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = std::process::Command::new("sh");
+    cmd.env_clear()
+        .current_dir(dir.path())
+        .env("SPACEDAV_ADMIN_PASSWORD", ADMIN_PASSWORD)
+        // If the hard limit is that low too, slots free up after this (default 30 s).
+        .env("SPACEDAV_SERVER_HEADER_READ_TIMEOUT", "5")
+        .arg("-c")
+        .arg("ulimit -Sn 1024 2>/dev/null; exec \"$0\" \"$@\"")
+        .arg(env!("CARGO_BIN_EXE_spacedav"))
+        .arg("--data-root")
+        .arg(dir.path().join("data"));
+    let server = Server::spawn(cmd);
+    let mut slow = Vec::new();
+    for _ in 0..1100 {
+        let mut c = tokio::net::TcpStream::connect(&server.addr).await.unwrap();
+        c.write_all(b"GET /status.php HTTP/1.1\r\nHost: x\r\nX-Slow: a")
+            .await
+            .unwrap();
+        slow.push(c);
+    }
+    let res = reqwest::Client::new()
+        .get(format!("http://{}/status.php", server.addr))
+        .timeout(std::time::Duration::from_secs(60))
+        .send()
+        .await
+        .expect("status.php answered beside 1,100 slow clients");
+    assert_eq!(res.status(), 200);
+    drop(slow);
+    assert!(server.terminate());
 }

@@ -297,3 +297,91 @@ async fn depth_one_listing_spanning_several_pages_lists_every_child_once_in_orde
         .collect();
     assert_eq!(listed, names);
 }
+
+/// A WebDAV root as `Destination` (issue 15 item 3): the root can be neither replaced nor
+/// deleted, so COPY and MOVE onto it are 403 (412 with `Overwrite: F`, RFC 4918 §9.8.5,
+/// since the root always exists); nothing changes and the connection gets an answer.
+#[tokio::test]
+async fn copy_or_move_onto_a_webdav_root_is_refused_and_changes_nothing() {
+    let s = TestServer::start().await;
+    let root = admin_root(&s).await;
+    put(&s, &format!("{root}/f.txt"), b"x").await;
+    mkcol(&s, &format!("{root}/d")).await;
+    let roots = [
+        format!("{root}/"),
+        root.clone(),
+        s.url("/remote.php/webdav/"),
+        s.url("/webdav"),
+        s.url("/dav/files/admin/"),
+        "/remote.php/dav/files/admin".to_string(),
+    ];
+    for method in ["COPY", "MOVE"] {
+        for src in ["f.txt", "d"] {
+            for dest in &roots {
+                for (overwrite, want) in [(None, 403), (Some("F"), 412)] {
+                    let mut r =
+                        req(&s, method, &format!("{root}/{src}")).header("Destination", dest);
+                    if let Some(o) = overwrite {
+                        r = r.header("Overwrite", o);
+                    }
+                    let r = r.send().await.expect("an answer, not a dropped connection");
+                    assert_eq!(r.status(), want, "{method} {src} -> {dest} {overwrite:?}");
+                }
+            }
+        }
+    }
+    let (_, xml) = propfind(&s, &format!("{root}/"), "1", "<d:getetag/>").await;
+    assert_eq!(responses(&xml).len(), 3, "root, f.txt and d only: {xml}");
+    let g = req(&s, "GET", &format!("{root}/f.txt"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(g.text().await.unwrap(), "x");
+}
+
+/// A `Destination` naming another host is not ours to write (RFC 4918 §9.8.5, §9.9.4: 502);
+/// a path-only one is local, and so is one on the configured public URL.
+#[tokio::test]
+async fn a_destination_on_another_host_is_a_bad_gateway() {
+    let s = TestServer::start_with(|c| {
+        c.public_url = Some("https://files.example.org/".parse().unwrap())
+    })
+    .await;
+    let sid = s.admin_space().await;
+    let path = format!("/remote.php/dav/spaces/{sid}");
+    let root = s.url(&path);
+    put(&s, &format!("{root}/a.txt"), b"a").await;
+    let port = s.addr.port();
+    for method in ["COPY", "MOVE"] {
+        for host in [
+            "http://elsewhere.example".to_string(),
+            format!("http://127.0.0.2:{port}"),
+            format!("http://127.0.0.1:{}", port.wrapping_add(1)),
+            "https://files.example.org:8443".to_string(),
+        ] {
+            let r = req(&s, method, &format!("{root}/a.txt"))
+                .header("Destination", format!("{host}{path}/b.txt"))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 502, "{method} to {host}");
+        }
+    }
+    let (st, _) = propfind(&s, &format!("{root}/b.txt"), "0", "").await;
+    assert_eq!(st, 404, "nothing was written");
+    let local = [
+        (format!("{path}/b.txt"), "b.txt"),
+        (format!("{root}/c.txt"), "c.txt"),
+        (format!("https://FILES.example.org{path}/d.txt"), "d.txt"),
+    ];
+    for (dest, name) in local {
+        let r = req(&s, "COPY", &format!("{root}/a.txt"))
+            .header("Destination", dest.as_str())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 201, "{dest}");
+        let (st, _) = propfind(&s, &format!("{root}/{name}"), "0", "").await;
+        assert_eq!(st, 207, "{name}");
+    }
+}

@@ -134,3 +134,146 @@ async fn deleting_a_folder_spares_locked_members_and_otherwise_removes_the_tree(
     let (_, xml) = propfind(&s, &format!("{root}/"), "0", "<oc:size/>").await;
     assert_eq!(prop(&xml, "/", "oc:size"), Some("0"));
 }
+
+/// The `<D:timeout>` of a LOCK answer.
+fn granted_timeout(xml: &str) -> &str {
+    between(xml, "<D:timeout>", "</D:timeout>")
+        .or_else(|| between(xml, "<d:timeout>", "</d:timeout>"))
+        .unwrap_or("")
+}
+
+/// Every lock timeout is capped (issue 15 item 7): a `Second-N` too large to parse, a missing
+/// `Timeout` and `Infinite` (on a new lock and on a refresh) all become the 600 s maximum,
+/// so a lock that survives restarts still cannot last forever.
+#[tokio::test]
+async fn every_lock_timeout_is_capped_at_the_maximum() {
+    let s = TestServer::start().await;
+    let root = admin_root(&s).await;
+    for (i, timeout) in [
+        Some("Second-99999999999999"),
+        Some("Second-4294967295"),
+        Some("Infinite"),
+        Some("Infinite, Second-99999999999"),
+        None,
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let url = format!("{root}/t{i}.txt");
+        put(&s, &url, b"x").await;
+        let mut r = req(&s, "LOCK", &url).header("Depth", "0").body(LOCKINFO);
+        if let Some(t) = timeout {
+            r = r.header("Timeout", t);
+        }
+        let r = r.send().await.unwrap();
+        assert_eq!(r.status(), 200, "{timeout:?}");
+        let token = r.headers()["lock-token"].to_str().unwrap().to_string();
+        let xml = r.text().await.unwrap();
+        assert_eq!(granted_timeout(&xml), "Second-600", "{timeout:?}: {xml}");
+        let (_, found) = propfind(&s, &url, "0", "<d:lockdiscovery/>").await;
+        let left = between(&found, "<d:timeout>Second-", "</d:timeout>");
+        let left: u64 = left.and_then(|n| n.parse().ok()).expect(&found);
+        assert!(left <= 600, "{timeout:?}: {found}");
+        let refresh = req(&s, "LOCK", &url)
+            .header("If", format!("({token})"))
+            .header("Timeout", timeout.unwrap_or("Infinite"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(refresh.status(), 200, "refresh {timeout:?}");
+        let xml = refresh.text().await.unwrap();
+        assert_eq!(
+            granted_timeout(&xml),
+            "Second-600",
+            "refresh {timeout:?}: {xml}"
+        );
+    }
+}
+
+/// An `If` header that does not follow RFC 4918 §10.4 is answered 400 (issue 15 item 10)
+/// instead of being ignored; a well-formed one that does not match is 412.
+#[tokio::test]
+async fn a_malformed_if_header_is_a_bad_request() {
+    let s = TestServer::start().await;
+    let root = admin_root(&s).await;
+    let url = format!("{root}/if.txt");
+    put(&s, &url, b"v1").await;
+    for bad in [
+        "garbage",
+        "<opaquelocktoken:x>",
+        "(opaquelocktoken:x)",
+        "(<opaquelocktoken:x>",
+        "()",
+        "(Not)",
+        "([\"etag\")",
+        "([etag])",
+        "(<>)",
+        "(<no scheme>)",
+        "</a>",
+        "</a> (<opaquelocktoken:x>) (<DAV:no-lock>) trailing",
+        "(<opaquelocktoken:x>) </a> (<opaquelocktoken:y>)",
+    ] {
+        for method in ["PUT", "DELETE", "PROPPATCH", "MOVE", "LOCK", "MKCOL", "GET"] {
+            let r = req(&s, method, &url)
+                .header("If", bad)
+                .header("Destination", format!("{root}/moved.txt"))
+                .body("v2")
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 400, "{method} with If: {bad}");
+        }
+    }
+    let g = req(&s, "GET", &url).send().await.unwrap();
+    assert_eq!(g.text().await.unwrap(), "v1", "nothing changed");
+    let url_tag = format!("<{url}>");
+    for (good, want) in [
+        ("([\"not-the-etag\"])", 412),
+        ("(Not <DAV:no-lock> [ETAG])", 204),
+        ("TAG ([ETAG]) (Not <DAV:no-lock>)", 204),
+        ("(<DAV:no-lock>)", 412),
+    ] {
+        let head = req(&s, "HEAD", &url).send().await.unwrap();
+        let etag = head.headers()["etag"].to_str().unwrap();
+        let good = good.replace("ETAG", etag).replace("TAG", &url_tag);
+        let r = req(&s, "PUT", &url)
+            .header("If", good.as_str())
+            .body("v3")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), want, "If: {good}");
+    }
+}
+
+/// A lock stored without a timeout by an earlier version (issue 15 item 7) gets the maximum
+/// when the server starts: it survives the restart but no longer lasts forever.
+#[tokio::test]
+async fn an_endless_lock_from_before_the_cap_expires_after_a_restart() {
+    let s = TestServer::start().await;
+    let sid = s.admin_space().await;
+    let root = s.space_url(&sid);
+    put(&s, &format!("{root}/old.txt"), b"x").await;
+    let path = spacedav::spaces::SpacePath::parse("old.txt").unwrap();
+    let endless = spacedav::spaces::LockRecord {
+        token: "opaquelocktoken:legacy".into(),
+        path: spacedav::spaces::LockRecord::key(&path),
+        principal: Some("admin".into()),
+        owner_xml: None,
+        timeout_s: None,
+        expires_at: None,
+        shared: false,
+        deep: false,
+    };
+    let added = s.state.store().add_lock(sid.space, endless, |_, _| None);
+    assert!(added.await.unwrap().is_ok());
+    let (dir, config) = s.stop();
+    let s = TestServer::start_in(dir, config).await;
+    let url = format!("{}/old.txt", s.space_url(&sid));
+    assert_eq!(put(&s, &url, b"y").await.status(), 423, "the lock survived");
+    let (_, found) = propfind(&s, &url, "0", "<d:lockdiscovery/>").await;
+    assert!(!found.contains("Infinite"), "{found}");
+    let left = between(&found, "<d:timeout>Second-", "</d:timeout>");
+    let left: u64 = left.and_then(|n| n.parse().ok()).expect(&found);
+    assert!(left <= 600, "{found}");
+}

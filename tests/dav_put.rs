@@ -126,6 +126,45 @@ async fn a_put_cut_off_half_way_leaves_the_old_content() {
     assert_eq!(prop(&xml, "cut.txt", "oc:size"), Some("3"));
 }
 
+/// A PUT whose body stalls is ended by the server after `server.body_stall_timeout` (issue 15
+/// item 4), without replacing the old content; the client does nothing but wait.
+#[tokio::test]
+async fn a_stalled_put_is_ended_by_the_server_and_leaves_the_old_content() {
+    let s =
+        TestServer::start_with(|c| c.limits.body_stall_timeout = std::time::Duration::from_secs(1))
+            .await;
+    let root = admin_root(&s).await;
+    put(&s, &format!("{root}/stall.txt"), b"old").await;
+    let path = root.strip_prefix(&s.base).unwrap().to_string() + "/stall.txt";
+    let auth = base64::engine::general_purpose::STANDARD.encode(format!("admin:{ADMIN_PASSWORD}"));
+    let mut sock = tokio::net::TcpStream::connect(s.addr).await.unwrap();
+    let head = format!(
+        "PUT {path} HTTP/1.1\r\nHost: {}\r\nAuthorization: Basic {auth}\r\n\
+         Content-Length: 100000\r\n\r\n",
+        s.addr
+    );
+    sock.write_all(head.as_bytes()).await.unwrap();
+    sock.write_all(&[b'x'; 50000]).await.unwrap();
+    // No more bytes, and no half-close: only the server can end this request.
+    let mut answer = Vec::new();
+    let ended = tokio::time::timeout(
+        std::time::Duration::from_secs(30),
+        sock.read_to_end(&mut answer),
+    )
+    .await;
+    assert!(
+        ended.is_ok(),
+        "the stalled PUT was never ended by the server"
+    );
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    let got = req(&s, "GET", &format!("{root}/stall.txt"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(got.text().await.unwrap(), "old");
+}
+
 #[tokio::test]
 async fn content_range_put_is_501_and_missing_parent_409() {
     let s = TestServer::start().await;
@@ -218,4 +257,109 @@ async fn get_serves_ranges_and_conditional_requests() {
         .await
         .unwrap();
     assert_eq!(body, "hello world");
+}
+
+/// One name rule for every way a name enters (issue 15 item 9): what tus refuses as a
+/// `filename` (412) PUT, MKCOL, LOCK and a COPY/MOVE `Destination` refuse with 400, and
+/// nothing is created.
+#[tokio::test]
+async fn names_tus_refuses_are_refused_by_every_webdav_method() {
+    let s = TestServer::start().await;
+    let root = admin_root(&s).await;
+    put(&s, &format!("{root}/ok.txt"), b"x").await;
+    for bad in [
+        "a%0Ab.txt",
+        "a%0Db.txt",
+        "a%0Cb.txt",
+        "a%5Cb.txt",
+        "..%5Cx",
+        "%20%20",
+    ] {
+        let url = format!("{root}/{bad}");
+        assert_eq!(put(&s, &url, b"y").await.status(), 400, "PUT {bad}");
+        assert_eq!(mkcol(&s, &url).await.status(), 400, "MKCOL {bad}");
+        let lock = req(&s, "LOCK", &url)
+            .body(
+                "<?xml version=\"1.0\"?><d:lockinfo xmlns:d=\"DAV:\"><d:lockscope><d:exclusive/>\
+                 </d:lockscope><d:locktype><d:write/></d:locktype></d:lockinfo>",
+            )
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(lock.status(), 400, "LOCK {bad}");
+        for method in ["COPY", "MOVE"] {
+            let r = req(&s, method, &format!("{root}/ok.txt"))
+                .header("Destination", url.as_str())
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 400, "{method} to {bad}");
+        }
+    }
+    let (_, xml) = propfind(&s, &format!("{root}/"), "1", "<d:getetag/>").await;
+    assert_eq!(responses(&xml).len(), 2, "the root and ok.txt only: {xml}");
+}
+
+/// Names are stored in Unicode NFC (issue 15 item 9): the NFD spelling a Mac sends names the
+/// same file or folder, over WebDAV and tus alike, and listings show the NFC spelling.
+#[tokio::test]
+async fn nfc_and_nfd_spellings_of_a_name_are_one_file() {
+    let s = TestServer::start().await;
+    let root = admin_root(&s).await;
+    let (nfc, nfd) = ("caf%C3%A9.txt", "cafe%CC%81.txt");
+    assert_eq!(
+        put(&s, &format!("{root}/{nfc}"), b"one").await.status(),
+        201
+    );
+    assert_eq!(
+        put(&s, &format!("{root}/{nfd}"), b"two").await.status(),
+        204
+    );
+    let g = req(&s, "GET", &format!("{root}/{nfc}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(g.text().await.unwrap(), "two");
+    let (folder_nfd, folder_nfc) = ("U%CC%88bung", "%C3%9Cbung");
+    assert_eq!(
+        mkcol(&s, &format!("{root}/{folder_nfd}")).await.status(),
+        201
+    );
+    assert_eq!(
+        mkcol(&s, &format!("{root}/{folder_nfc}")).await.status(),
+        405
+    );
+    let r = req(&s, "MOVE", &format!("{root}/{nfc}"))
+        .header("Destination", format!("{root}/{folder_nfc}/{nfd}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let meta = format!(
+        "filename {}",
+        base64::engine::general_purpose::STANDARD.encode("Übung/cafe\u{301}.txt")
+    );
+    let tus = req(&s, "POST", &format!("{root}/"))
+        .header("Tus-Resumable", "1.0.0")
+        .header("Upload-Length", "5")
+        .header("Upload-Metadata", meta)
+        .header("Content-Type", "application/offset+octet-stream")
+        .body("three")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(tus.status(), 201);
+    let (_, xml) = propfind(&s, &format!("{root}/{folder_nfd}/"), "1", "<d:getetag/>").await;
+    let hrefs: Vec<_> = responses(&xml).into_iter().map(href).collect();
+    assert_eq!(hrefs.len(), 2, "the folder and one file: {xml}");
+    assert!(hrefs[0].ends_with(&format!("/{folder_nfc}/")), "{hrefs:?}");
+    assert!(
+        hrefs[1].ends_with(&format!("/{folder_nfc}/{nfc}")),
+        "{hrefs:?}"
+    );
+    let g = req(&s, "GET", &format!("{root}/{folder_nfd}/{nfd}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(g.text().await.unwrap(), "three");
 }

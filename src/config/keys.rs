@@ -23,6 +23,8 @@ pub(crate) enum Kind {
     Seconds,
     /// A byte count, greater than zero.
     Bytes,
+    /// A count of things, greater than zero.
+    Count,
     /// A list of checksum algorithm names.
     Checksums,
     /// A list of CORS origins.
@@ -74,6 +76,10 @@ const fn key(section: &'static str, name: &'static str, kind: Kind) -> Key {
 pub(crate) const KEYS: &[Key] = &[
     key("server", "listen", Kind::Addr),
     key("server", "public_url", Kind::PublicUrl),
+    key("server", "header_read_timeout", Kind::Seconds),
+    key("server", "idle_timeout", Kind::Seconds),
+    key("server", "body_stall_timeout", Kind::Seconds),
+    key("server", "max_connections", Kind::Count),
     key("storage", "data_root", Kind::Path),
     key("storage", "storage_id", Kind::Uuid),
     key("storage", "metadata_url", Kind::MetadataUrl),

@@ -100,6 +100,7 @@ fn embedded_default_file_matches_built_in_defaults() {
     assert_eq!(from_file.listen.to_string(), "127.0.0.1:9200");
     assert_eq!(from_file.data_root, dir.path());
     assert_eq!(from_file.public_url, builtin.public_url);
+    assert_eq!(from_file.limits, builtin.limits);
     assert_eq!(from_file.metadata_url, builtin.metadata_url);
     assert_eq!(from_file.blobs, builtin.blobs);
     assert_eq!(from_file.upload_expiry, builtin.upload_expiry);

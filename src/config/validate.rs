@@ -10,7 +10,7 @@ use uuid::Uuid;
 use super::keys::{self, Kind};
 use super::layers::{ConfigError, Layers, Origin, Problem, RawValue, Setting};
 use super::oidc::{self, OidcConfig};
-use super::{BlobConfig, LogFormat};
+use super::{BlobConfig, ConnectionLimits, LogFormat};
 
 /// Built-in defaults; `config/spacedav.toml` repeats them and a test keeps the two in step.
 pub(crate) mod defaults {
@@ -28,6 +28,14 @@ pub(crate) mod defaults {
     pub const MAX_CHUNK_SIZE: u64 = 10_000_000;
     /// `tus.checksum_algorithms`.
     pub const CHECKSUM_ALGORITHMS: &[&str] = &["md5", "sha1", "adler32"];
+    /// `server.header_read_timeout`, seconds.
+    pub const HEADER_READ_TIMEOUT: u64 = 30;
+    /// `server.idle_timeout`, seconds.
+    pub const IDLE_TIMEOUT: u64 = 60;
+    /// `server.body_stall_timeout`, seconds.
+    pub const BODY_STALL_TIMEOUT: u64 = 60;
+    /// `server.max_connections`.
+    pub const MAX_CONNECTIONS: u64 = 4096;
 }
 
 /// Checksum algorithms the server can compute.
@@ -62,6 +70,7 @@ impl std::fmt::Debug for SecretSource {
 pub(crate) struct Settings {
     pub listen: SocketAddr,
     pub public_url: Option<url::Url>,
+    pub limits: ConnectionLimits,
     pub data_root: PathBuf,
     pub storage_id: Option<Uuid>,
     pub metadata_url: Option<String>,
@@ -78,8 +87,8 @@ pub(crate) struct Settings {
     pub propfind_depth_infinity: bool,
     pub web_assets_path: Option<PathBuf>,
     pub admin_password: Option<String>,
-    pub oidc: OidcConfig,
     pub metrics_token: Option<String>,
+    pub oidc: OidcConfig,
 }
 
 struct Checker<'a> {
@@ -165,6 +174,25 @@ pub(crate) fn validate(layers: &Layers) -> Result<Settings, ConfigError> {
     };
     let listen = c.get("server.listen", addr);
     let public_url = c.get("server.public_url", public_url);
+    let seconds = |c: &mut Checker, key, default| {
+        Duration::from_secs(c.get(key, positive).unwrap_or(default))
+    };
+    let limits = ConnectionLimits {
+        header_read_timeout: seconds(
+            &mut c,
+            "server.header_read_timeout",
+            defaults::HEADER_READ_TIMEOUT,
+        ),
+        idle_timeout: seconds(&mut c, "server.idle_timeout", defaults::IDLE_TIMEOUT),
+        body_stall_timeout: seconds(
+            &mut c,
+            "server.body_stall_timeout",
+            defaults::BODY_STALL_TIMEOUT,
+        ),
+        max_connections: c
+            .get("server.max_connections", positive)
+            .unwrap_or(defaults::MAX_CONNECTIONS) as usize,
+    };
     let data_root = c.get("storage.data_root", path);
     let storage_id = c.get("storage.storage_id", uuid);
     let metadata_url = c.get("storage.metadata_url", metadata_url);
@@ -216,6 +244,7 @@ pub(crate) fn validate(layers: &Layers) -> Result<Settings, ConfigError> {
     let settings = Settings {
         listen: listen.unwrap_or_else(|| defaults::LISTEN.parse().expect("valid default")),
         public_url,
+        limits,
         data_root: data_root.unwrap_or_else(|| defaults::DATA_ROOT.into()),
         storage_id,
         metadata_url,
@@ -237,8 +266,8 @@ pub(crate) fn validate(layers: &Layers) -> Result<Settings, ConfigError> {
         propfind_depth_infinity: propfind_depth_infinity.unwrap_or(false),
         web_assets_path,
         admin_password,
-        oidc,
         metrics_token,
+        oidc,
     };
     if c.problems.is_empty() {
         Ok(settings)

@@ -50,6 +50,16 @@ fn each_bad_value_is_rejected_with_its_key() {
             "[server]\npublic_url = \"https://x.org/?q=1\"",
             "server.public_url",
         ),
+        (
+            "[server]\nheader_read_timeout = 0",
+            "server.header_read_timeout",
+        ),
+        ("[server]\nidle_timeout = \"1m\"", "server.idle_timeout"),
+        (
+            "[server]\nbody_stall_timeout = -1",
+            "server.body_stall_timeout",
+        ),
+        ("[server]\nmax_connections = 0", "server.max_connections"),
         ("[storage]\ndata_root = \"\"", "storage.data_root"),
         ("[storage]\nstorage_id = \"abc\"", "storage.storage_id"),
         (
@@ -96,6 +106,8 @@ fn good_values_are_accepted() {
         [server]
         listen = "[::1]:8080"
         public_url = "https://cloud.example.org"
+        header_read_timeout = 5
+        max_connections = 10
         [tus]
         checksum_algorithms = ["SHA1", "sha256", "sha1"]
         [cors]
@@ -111,6 +123,9 @@ fn good_values_are_accepted() {
     assert_eq!(s.checksum_algorithms, ["sha1", "sha256"]);
     assert_eq!(s.cors_origins, ["*", "https://web.example.org"]);
     assert!(s.propfind_depth_infinity);
+    assert_eq!(s.limits.header_read_timeout, Duration::from_secs(5));
+    assert_eq!(s.limits.idle_timeout, Duration::from_secs(60), "default");
+    assert_eq!(s.limits.max_connections, 10);
 }
 
 #[test]

@@ -17,11 +17,12 @@ use super::error::DavError;
 use super::fast;
 use super::fs::SpacesFs;
 use super::headers::{
-    ALLOW, DAV, DAV_CLASSES, DESTINATION, LOCK_TOKEN, MS_AUTHOR_VIA, OC_CHECKSUM, UPLOAD_CHECKSUM,
-    X_OC_MTIME,
+    ALLOW, DAV, DAV_CLASSES, DESTINATION, LOCK_TOKEN, MS_AUTHOR_VIA, OC_CHECKSUM, OVERWRITE,
+    UPLOAD_CHECKSUM, X_OC_MTIME,
 };
 use super::href;
 use super::lock_system::DbLocks;
+use super::locks;
 use super::propfind;
 use super::public;
 use super::resolve::{Target, destination_path, parse_url, resolve};
@@ -76,6 +77,11 @@ async fn serve(state: &AppState, req: Request) -> Result<Response, DavError> {
     let method = parts.method.clone();
     public::narrow(state, &target, &method, &mut parts.headers, &mut parts.uri).await?;
     let mut req = Request::from_parts(parts, body);
+    if req.method() != Method::POST {
+        // dav-server ignores an `If` it cannot parse; a conditional request must not run
+        // unconditionally (tus creation keeps its own answers, SPEC §3).
+        locks::check_if(req.headers())?;
+    }
     let method = req.method().clone();
     match method.as_str() {
         "POST" => {
@@ -94,6 +100,10 @@ async fn serve(state: &AppState, req: Request) -> Result<Response, DavError> {
     }
     if is_write(&method) && !target.role.can_write() {
         return Err(DavError::ReadOnly);
+    }
+    if matches!(method.as_str(), "PUT" | "MKCOL" | "LOCK") {
+        // The one name rule (spaces::path::check_name), as for every name that enters.
+        target.url.rest.check_new()?;
     }
     let mut extra = Extra::default();
     let mut put = PutParams::default();
@@ -192,19 +202,28 @@ fn bracket_lock_token(h: &mut HeaderMap) {
 }
 
 /// Point `Destination` at the request's own prefix so dav-server sees one namespace: a
-/// destination in the same space under another root is rewritten; another space is 502.
+/// destination in the same space under another root is rewritten; another space or another
+/// server is 502. A root as destination never reaches dav-server (whose paths cannot express
+/// the root's parent): it exists, so `Overwrite: F` is 412, and replacing it is 403.
 async fn rewrite_destination(
     state: &AppState,
     user: &User,
     target: &Target,
     req: &mut Request,
 ) -> Result<SpacePath, DavError> {
-    let raw = req
-        .headers()
-        .get(DESTINATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(destination_path)
-        .ok_or_else(|| DavError::InvalidPath("Destination".into()))?;
+    // Owned before the first await: a borrow of the request would make the future !Send.
+    let (raw, keep) = {
+        let text = |name| {
+            req.headers()
+                .get(name)
+                .and_then(|v: &HeaderValue| v.to_str().ok())
+        };
+        let value = text(DESTINATION).ok_or_else(|| DavError::InvalidPath("Destination".into()))?;
+        let public = state.config().public_url.as_ref();
+        let raw = destination_path(value, text(header::HOST), public)?;
+        let keep = text(OVERWRITE).is_some_and(|o| o.trim().eq_ignore_ascii_case("f"));
+        (raw, keep)
+    };
     let durl = parse_url(&raw).ok_or(DavError::CrossSpace)??;
     let dest = match resolve(state, user, durl).await {
         Ok(t) => t,
@@ -215,13 +234,21 @@ async fn rewrite_destination(
         return Err(DavError::CrossSpace);
     }
     let full = dest.path();
+    full.check_new()?;
     let rel = &full.components()[target.base.components().len()..];
+    if rel.is_empty() {
+        return Err(if keep {
+            DavError::PreconditionFailed
+        } else {
+            DavError::DestinationIsRoot
+        });
+    }
     let mut path = href::escape(&target.url.prefix);
     for c in rel {
         path.push('/');
         path.push_str(&href::escape(c));
     }
-    if raw.ends_with('/') || rel.is_empty() {
+    if raw.ends_with('/') {
         path.push('/');
     }
     let v = HeaderValue::from_str(&path).map_err(|_| DavError::InvalidPath(path.clone()))?;

@@ -26,6 +26,9 @@ pub enum DavError {
     /// A path segment or name is not acceptable.
     #[error("Invalid path: {0}")]
     InvalidPath(String),
+    /// `If` does not follow RFC 4918 §10.4.
+    #[error(transparent)]
+    BadIf(#[from] super::if_header::BadIf),
     /// `X-OC-Mtime` is not a unix time.
     #[error("Invalid X-OC-Mtime: {0}")]
     BadMtime(String),
@@ -41,6 +44,12 @@ pub enum DavError {
     /// COPY/MOVE into another space.
     #[error("Destination is in another space")]
     CrossSpace,
+    /// COPY/MOVE to a URL of another server (RFC 4918 §9.8.5: 502).
+    #[error("Destination is on another server")]
+    OtherServer,
+    /// COPY/MOVE onto a WebDAV root, which can be neither replaced nor removed.
+    #[error("The destination is a root folder and cannot be replaced")]
+    DestinationIsRoot,
     /// The parent folder of the target does not exist.
     #[error("Parent folder does not exist")]
     ParentMissing,
@@ -79,15 +88,16 @@ impl DavError {
     pub fn status(&self) -> StatusCode {
         match self {
             DavError::NotFound => StatusCode::NOT_FOUND,
-            DavError::ReadOnly => StatusCode::FORBIDDEN,
+            DavError::ReadOnly | DavError::DestinationIsRoot => StatusCode::FORBIDDEN,
             DavError::BadDepth(_)
             | DavError::MalformedXml(_)
             | DavError::InvalidPath(_)
+            | DavError::BadIf(_)
             | DavError::BadMtime(_)
             | DavError::BadChecksumHeader(_)
             | DavError::ChecksumMismatch => StatusCode::BAD_REQUEST,
             DavError::PartialPut => StatusCode::NOT_IMPLEMENTED,
-            DavError::CrossSpace => StatusCode::BAD_GATEWAY,
+            DavError::CrossSpace | DavError::OtherServer => StatusCode::BAD_GATEWAY,
             DavError::ParentMissing | DavError::Conflict => StatusCode::CONFLICT,
             DavError::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
             DavError::QuotaExceeded | DavError::StorageFull(_) => StatusCode::INSUFFICIENT_STORAGE,

@@ -13,6 +13,17 @@ use xmltree::Element;
 use super::locks::{applying, conflict_below, conflict_to_path};
 use crate::spaces::{LockRecord, Mtime, SpacePath, Store, StoreResult};
 
+/// The longest lock a client gets (dav-server's own cap for `Timeout: Infinite`). Every
+/// timeout is capped here, whatever dav-server made of the header: it reads a missing
+/// `Timeout`, a `Second-N` beyond `u32` and `Infinite` on a refresh as "no timeout", and locks
+/// survive restarts, so an uncapped lock would hold a file forever.
+pub const MAX_LOCK_TIMEOUT: Duration = Duration::from_secs(600);
+
+/// `timeout` capped at [`MAX_LOCK_TIMEOUT`]; none at all is the maximum.
+pub fn capped(timeout: Option<Duration>) -> Duration {
+    timeout.map_or(MAX_LOCK_TIMEOUT, |t| t.min(MAX_LOCK_TIMEOUT))
+}
+
 /// The children of an `<owner>` element as self-contained XML: every element declares its
 /// namespace as the default one, so no prefix of the client's document is needed.
 pub fn owner_inner(owner: &Element) -> String {
@@ -126,13 +137,14 @@ impl DbLocks {
         deep: bool,
     ) -> StoreResult<Result<DavLock, DavLock>> {
         let p = self.space_path(path);
+        let timeout = capped(timeout);
         let lock = LockRecord {
             token: format!("opaquelocktoken:{}", uuid::Uuid::new_v4()),
             path: LockRecord::key(&p),
             principal: principal.map(str::to_string),
             owner_xml: owner.map(owner_inner),
-            timeout_s: timeout.map(|d| d.as_secs() as i64),
-            expires_at: timeout.map(|d| (Mtime::from(SystemTime::now() + d)).0),
+            timeout_s: Some(timeout.as_secs() as i64),
+            expires_at: Some(Mtime::from(SystemTime::now() + timeout).0),
             shared,
             deep,
         };
@@ -242,8 +254,9 @@ impl DavLockSystem for DbLocks {
         let (path, token) = (path.clone(), token.to_string());
         async move {
             let mut found = logged(self.find(&path, &token).await, None).ok_or(())?;
-            found.timeout_s = timeout.map(|d| d.as_secs() as i64);
-            found.expires_at = timeout.map(|d| Mtime::from(SystemTime::now() + d).0);
+            let timeout = capped(timeout);
+            found.timeout_s = Some(timeout.as_secs() as i64);
+            found.expires_at = Some(Mtime::from(SystemTime::now() + timeout).0);
             if let Err(e) = self.store.refresh_lock(&found).await {
                 tracing::error!(error = %e, "lock database failed");
                 return Err(());

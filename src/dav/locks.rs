@@ -10,6 +10,7 @@
 use http::HeaderMap;
 
 use super::headers::{IF, LOCK_TOKEN};
+use super::if_header::{self, Condition};
 use crate::spaces::{LockRecord, SpacePath};
 use crate::state::AppState;
 
@@ -68,20 +69,17 @@ pub(super) fn conflict_below<'a>(
         .find(|l| (!l.shared || !shared_ok) && !holds(l, principal, ignore_principal, tokens))
 }
 
-/// The lock tokens a request submits: every `<…>` state token in `If`, and `Lock-Token`.
+/// The lock tokens a request submits: every state token in `If` (none when it is malformed,
+/// which the dispatcher answers with 400), and `Lock-Token`.
 pub fn submitted_tokens(headers: &HeaderMap) -> Vec<String> {
     let mut out = Vec::new();
     for v in headers.get_all(IF).iter().filter_map(|v| v.to_str().ok()) {
-        let mut rest = v;
-        while let Some(start) = rest.find('<') {
-            let Some(len) = rest[start + 1..].find('>') else {
-                break;
-            };
-            let tok = &rest[start + 1..start + 1 + len];
-            if !tok.contains("://") && !tok.starts_with('/') {
-                out.push(tok.to_string());
+        for tagged in if_header::parse(v).unwrap_or_default() {
+            for cond in tagged.lists.into_iter().flatten() {
+                if let Condition::Token { token, .. } = cond {
+                    out.push(token);
+                }
             }
-            rest = &rest[start + 2 + len..];
         }
     }
     if let Some(v) = headers.get(LOCK_TOKEN).and_then(|v| v.to_str().ok()) {
@@ -93,6 +91,15 @@ pub fn submitted_tokens(headers: &HeaderMap) -> Vec<String> {
         );
     }
     out
+}
+
+/// Whether the request's `If` headers follow RFC 4918 §10.4 (absent is fine).
+pub fn check_if(headers: &HeaderMap) -> Result<(), if_header::BadIf> {
+    for v in headers.get_all(IF) {
+        let v = v.to_str().map_err(|_| if_header::BadIf("not ASCII"))?;
+        if_header::parse(v)?;
+    }
+    Ok(())
 }
 
 /// Whether `path` in `space` is locked by a lock the request (by its `If`/`Lock-Token`

@@ -16,6 +16,7 @@ pub mod file;
 pub mod fs;
 pub mod headers;
 pub mod href;
+pub mod if_header;
 pub mod lock_system;
 pub mod locks;
 pub mod propfind;

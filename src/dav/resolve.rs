@@ -277,12 +277,29 @@ pub async fn public_target(
     })
 }
 
-/// The path of a `Destination` header value (absolute URL or absolute path).
-pub fn destination_path(value: &str) -> Option<String> {
+/// The path of a `Destination` header value (RFC 4918 §10.3) that names this server: a
+/// path-only value, or an absolute URL whose host and port are those of the request's `Host`
+/// or of the configured public URL. Another server is [`DavError::OtherServer`] (502).
+pub fn destination_path(
+    value: &str,
+    host: Option<&str>,
+    public: Option<&url::Url>,
+) -> Result<String, DavError> {
     if value.starts_with('/') {
-        return Some(value.split(['?', '#']).next().unwrap_or(value).to_string());
+        return Ok(value.split(['?', '#']).next().unwrap_or(value).to_string());
     }
-    url::Url::parse(value).ok().map(|u| u.path().to_string())
+    let url = url::Url::parse(value).map_err(|_| DavError::InvalidPath("Destination".into()))?;
+    let same = |other: &url::Url| {
+        other.host_str() == url.host_str()
+            && other.port_or_known_default() == url.port_or_known_default()
+    };
+    // `Host` carries no scheme: read it with the destination's, so default ports compare.
+    let from_host = host.and_then(|h| url::Url::parse(&format!("{}://{h}", url.scheme())).ok());
+    if from_host.iter().chain(public).any(same) {
+        Ok(url.path().to_string())
+    } else {
+        Err(DavError::OtherServer)
+    }
 }
 
 #[cfg(test)]
@@ -350,12 +367,45 @@ mod tests {
     }
 
     #[test]
-    fn destination_path_accepts_urls_and_paths() {
-        assert_eq!(
-            destination_path("http://h:1/webdav/a%20b?x").as_deref(),
-            Some("/webdav/a%20b")
+    fn destination_path_accepts_this_server_only() {
+        let public: url::Url = "https://files.example.org/".parse().unwrap();
+        type Case<'a> = (
+            &'a str,
+            Option<&'a str>,
+            Option<&'a url::Url>,
+            Option<&'a str>,
         );
-        assert_eq!(destination_path("/webdav/a").as_deref(), Some("/webdav/a"));
-        assert_eq!(destination_path("not a url"), None);
+        let cases: &[Case] = &[
+            (
+                "http://h:1/webdav/a%20b?x",
+                Some("h:1"),
+                None,
+                Some("/webdav/a%20b"),
+            ),
+            ("http://H:1/webdav/a", Some("h:1"), None, Some("/webdav/a")),
+            ("https://h/webdav/a", Some("h"), None, Some("/webdav/a")),
+            ("http://h:80/webdav/a", Some("h"), None, Some("/webdav/a")),
+            ("/webdav/a", None, None, Some("/webdav/a")),
+            (
+                "https://files.example.org/webdav/a",
+                Some("h"),
+                Some(&public),
+                Some("/webdav/a"),
+            ),
+            ("http://h:2/webdav/a", Some("h:1"), None, None),
+            ("http://other/webdav/a", Some("h"), Some(&public), None),
+            ("http://h/webdav/a", None, None, None),
+        ];
+        for (value, host, public, want) in cases {
+            let got = destination_path(value, *host, *public);
+            match want {
+                Some(p) => assert_eq!(got.ok().as_deref(), Some(*p), "{value}"),
+                None => assert!(matches!(got, Err(DavError::OtherServer)), "{value}"),
+            }
+        }
+        assert!(matches!(
+            destination_path("not a url", Some("h"), None),
+            Err(DavError::InvalidPath(_))
+        ));
     }
 }

@@ -48,13 +48,15 @@ pub fn capabilities(config: &Config) -> Value {
         ("support-url-signing", Value::Flag(false)),
         ("support-sse", Value::Flag(false)),
     ]);
-    // The checksums recorded for every stored file (spaces::Hasher).
+    // The checksums recorded for every stored file (spaces::Hasher), spelled as reva does:
+    // desktop client 2.x compares `preferredUploadType` case-sensitively with `SHA1` and
+    // otherwise uploads without a transfer checksum (SPEC §6).
     let checksums = map([
         (
             "supportedTypes",
-            Value::List(vec![s("sha1"), s("md5"), s("adler32")]),
+            Value::List(vec![s("SHA1"), s("MD5"), s("ADLER32")]),
         ),
-        ("preferredUploadType", s("sha1")),
+        ("preferredUploadType", s("SHA1")),
     ]);
     let files = map([
         ("privateLinks", Value::Flag(true)),

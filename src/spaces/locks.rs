@@ -189,6 +189,21 @@ impl Store {
         Ok(Ok(lock))
     }
 
+    /// Give every lock stored without a timeout (by a version that granted endless locks)
+    /// `max` from now; how many there were.
+    pub async fn end_endless_locks(&self, max: std::time::Duration) -> StoreResult<u64> {
+        let expires = now_ns().saturating_add(i64::try_from(max.as_nanos()).unwrap_or(i64::MAX));
+        let done = sqlx::query(
+            "UPDATE dav_locks SET timeout_s = $1, expires_at = $2 WHERE expires_at IS NULL",
+        )
+        .bind(i64::try_from(max.as_secs()).unwrap_or(i64::MAX))
+        .bind(expires)
+        .execute(&self.db)
+        .await?;
+        self.durable_if_changed(done.rows_affected()).await?;
+        Ok(done.rows_affected())
+    }
+
     /// Write the timeout and expiry of `lock` to the stored lock with its token.
     pub async fn refresh_lock(&self, lock: &LockRecord) -> StoreResult<()> {
         let done =

@@ -54,7 +54,7 @@ pub use model::{
     Grantee, Group, Mtime, NewSpace, NewUser, Node, NodeKind, Quota, Role, Space, SpaceKind, User,
     Version,
 };
-pub use path::{InvalidPath, SpacePath};
+pub use path::{InvalidPath, SpacePath, check_name, normalize_name};
 pub use props::{DeadProp, NodeScope, PropChange};
 pub use shares::{NewShare, Share, ShareKind, ShareUpdate};
 pub use tree::{Committed, NewContent, Precondition};

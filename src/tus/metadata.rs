@@ -6,7 +6,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 
 use super::error::TusError;
-use crate::spaces::{Algorithm, Mtime, SpacePath};
+use crate::spaces::{Algorithm, Mtime, SpacePath, check_name};
 
 /// The decoded pairs of an `Upload-Metadata` header, in order, with the raw header text.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -88,15 +88,11 @@ pub struct UploadInfo {
     pub content_type: Option<String>,
 }
 
-/// Validate the last segment of `filename` as oCIS does (SPEC §3): not empty, not
-/// whitespace only, not `.`/`..`, at most 255 bytes, none of `\f \r \n \` or NUL.
+/// The last segment of `filename` follows the one name rule (SPEC §3,
+/// [`crate::spaces::check_name`]); it is checked as sent, so `folder/` (an empty name) fails.
 fn last_segment_ok(filename: &str) -> bool {
     let last = filename.rsplit('/').next().unwrap_or_default();
-    !(last.trim().is_empty()
-        || last == "."
-        || last == ".."
-        || last.len() > 255
-        || last.contains(['\u{c}', '\r', '\n', '\\', '\0']))
+    check_name(last).is_ok()
 }
 
 /// Parse `mtime`: unix seconds with an optional decimal fraction (`1697446179.123`).

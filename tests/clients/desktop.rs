@@ -147,6 +147,40 @@ fn exclude_list(sync: &Sync) -> PathBuf {
     exclude
 }
 
+/// The `checksum` of a tus creation's `Upload-Metadata`, decoded (`None` when absent).
+fn metadata_value(e: &Exchange, key: &str) -> Option<String> {
+    use base64::Engine;
+    e.req_header("upload-metadata")?
+        .split(',')
+        .find_map(|pair| {
+            let (k, v) = pair.trim().split_once(' ')?;
+            let bytes = base64::engine::general_purpose::STANDARD.decode(v).ok()?;
+            (k == key).then(|| String::from_utf8(bytes).expect("UTF-8 metadata"))
+        })
+}
+
+/// Every tus upload carried the file's SHA1 as a transfer checksum (owncloudcmd 2.11 does so
+/// only when the capabilities' `preferredUploadType` is spelled `SHA1`), the server accepted
+/// it (a mismatch is 460 and commits nothing, SPEC §3), and the checksum it recorded from the
+/// bytes it received is the one the client computed locally.
+async fn assert_transfer_checksums(sync: &Sync, local: &Path, creations: &[&Exchange]) {
+    let remote = sync.srv.dav().walk(&sync.remote).await;
+    for e in creations {
+        let filename = metadata_value(e, "filename").expect("filename");
+        let rel = filename.trim_start_matches('/').trim_start_matches("sync/");
+        let sent = metadata_value(e, "checksum")
+            .unwrap_or_else(|| panic!("no transfer checksum for {rel}\n{}", sync.proxy.summary()));
+        let bytes = std::fs::read(local.join(rel)).expect("read local file");
+        let sha1 = hex::encode(<sha1::Sha1 as sha1::Digest>::digest(&bytes));
+        assert_eq!(sent, format!("SHA1 {sha1}"), "transfer checksum of {rel}");
+        assert_eq!(
+            remote[rel].checksum("SHA1"),
+            Some(sha1),
+            "the server's recorded SHA1 of {rel}"
+        );
+    }
+}
+
 /// owncloudcmd 2.11 sends a file's mtime only as `X-OC-Mtime` on the tus POST (no `mtime`
 /// metadata, clients.md §3), so the server must take it from there when the metadata has none.
 /// (oCIS ignores the header and so loses these mtimes; SPEC §3 names only the metadata key.)
@@ -217,6 +251,7 @@ async fn owncloudcmd_syncs_both_ways_over_tus_and_a_second_run_transfers_nothing
         "server tree after upload"
     );
     // mtimes: owncloudcmd_uploads_keep_the_local_mtimes.
+    assert_transfer_checksums(&sync, local.path(), &creations).await;
 
     // 2. Nothing changed: nothing moves.
     owncloudcmd(&bin, &sync, local.path(), &exclude).await;

@@ -284,6 +284,20 @@ async fn sign_out_returns_to_webs_root_and_ends_the_session() {
         .await;
     assert_eq!(res.status(), 200);
     assert!(res.text().await.unwrap().contains("Signed out"));
+
+    // The form-posted variant of RP-initiated logout.
+    let root = format!("{}/", srv.base);
+    let res = b
+        .post_form(
+            &srv.url("/oidc/logout"),
+            &[
+                ("client_id".into(), "web".into()),
+                ("post_logout_redirect_uri".into(), root.clone()),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 302);
+    assert_eq!(res.headers()["location"], root.as_str());
 }
 
 #[tokio::test]
@@ -331,4 +345,74 @@ async fn every_401_offers_bearer_and_basic() {
         assert_eq!(res.status(), 401, "{method} {path}");
         assert_both_challenges(&res, path);
     }
+}
+
+/// ownCloud Web's API calls carry `X-Requested-With: XMLHttpRequest`; a Basic challenge on
+/// their 401 would make the browser open its own password dialog over Web.
+#[tokio::test]
+async fn a_401_to_a_page_script_offers_only_bearer() {
+    let srv = TestServer::start().await;
+    let propfind = reqwest::Method::from_bytes(b"PROPFIND").unwrap();
+    for (method, path) in [
+        (propfind, "/remote.php/dav/files/admin/"),
+        (reqwest::Method::GET, "/graph/v1.0/me"),
+        (reqwest::Method::GET, "/ocs/v2.php/cloud/user?format=json"),
+    ] {
+        let res = srv
+            .client()
+            .request(method.clone(), srv.url(path))
+            .header("X-Requested-With", "XMLHttpRequest")
+            .bearer_auth("not-a-token")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 401, "{method} {path}");
+        let challenges: Vec<_> = res
+            .headers()
+            .get_all("www-authenticate")
+            .iter()
+            .map(|v| v.to_str().unwrap().to_string())
+            .collect();
+        assert_eq!(challenges, ["Bearer realm=\"spacedav\""], "{method} {path}");
+    }
+}
+
+#[tokio::test]
+async fn web_on_a_configured_origin_may_sign_in_and_call_the_token_endpoint() {
+    let web = "https://web.example";
+    let srv = TestServer::start_with(|c| c.cors_origins = vec![web.into()]).await;
+    let mut b = Browser::new();
+    let mut req = Authorize::web(&srv);
+    req.redirect_uri = format!("{web}/oidc-callback.html");
+    let c = code(&mut b, &srv, &req, "admin", ADMIN_PASSWORD).await;
+
+    let preflight = srv
+        .client()
+        .request(reqwest::Method::OPTIONS, srv.url("/oidc/token"))
+        .header("Origin", web)
+        .header("Access-Control-Request-Method", "POST")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(preflight.status(), 204);
+    let res = srv
+        .client()
+        .post(srv.url("/oidc/token"))
+        .header("Origin", web)
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", c.as_str()),
+            ("redirect_uri", req.redirect_uri.as_str()),
+            ("code_verifier", req.verifier.as_str()),
+            ("client_id", "web"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["access-control-allow-origin"], web);
+    // An origin that is not configured is no place to send a code.
+    let mut other = Authorize::web(&srv);
+    other.redirect_uri = "https://other.example/oidc-callback.html".into();
+    assert_eq!(b.get(&other.url(&srv)).await.status(), 400);
 }

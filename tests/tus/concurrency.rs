@@ -133,3 +133,41 @@ async fn wait_busy<T>(env: &Env, loc: &str, first: &tokio::task::JoinHandle<T>) 
     }
     panic!("the upload never became busy");
 }
+
+/// A PATCH whose body stalls ends after `server.body_stall_timeout` (issue 15 item 4): it keeps
+/// the bytes it made durable and frees the upload, so the client resumes from another
+/// connection at `HEAD`'s offset instead of meeting 423 while the dead request lives.
+#[tokio::test]
+async fn a_stalled_patch_ends_keeps_its_bytes_and_the_upload_resumes_elsewhere() {
+    let srv = crate::common::TestServer::start_with(|c| {
+        c.limits.body_stall_timeout = Duration::from_secs(1)
+    })
+    .await;
+    let env = Env::with(srv).await;
+    let data = bytes(1 << 20, 7);
+    let loc = env.create("stall.bin", data.len() as u64).await;
+    let (mut tx, rx) = futures::channel::mpsc::channel::<Result<Bytes, std::io::Error>>(4);
+    let sending = tokio::spawn(patch_stream(&env, &loc, rx));
+    tx.send(Ok(Bytes::from(data[..300_000].to_vec())))
+        .await
+        .unwrap();
+    // The client sends nothing more and keeps its connection open: only the server ends it.
+    // (While it lives, the PATCH holds the upload: a resume would get 423.)
+    let ended = tokio::time::timeout(Duration::from_secs(30), sending).await;
+    let ended = ended.expect("the stalled PATCH was never ended by the server");
+    // The client may see the answer, or only the closed connection while still sending.
+    if let Ok(res) = ended.unwrap() {
+        assert_eq!(res.status(), StatusCode::REQUEST_TIMEOUT);
+    }
+    let head = env.head(&loc).await;
+    assert_eq!(offset(&head), 300_000, "every byte that arrived is kept");
+    let res = env
+        .patch(&loc, 300_000, data[300_000..].to_vec())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::NO_CONTENT, "resumed elsewhere");
+    let content = env.content("stall.bin").await.unwrap();
+    assert_eq!(sha1_hex(&content), sha1_hex(&data));
+    drop(tx);
+}

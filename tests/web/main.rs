@@ -13,4 +13,5 @@ mod ocs;
 mod ops;
 mod plumbing;
 mod settings;
+mod slow;
 mod webui;

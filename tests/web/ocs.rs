@@ -40,9 +40,11 @@ fn assert_capabilities(c: &Value, srv: &TestServer) {
     assert_eq!(st["productversion"], env!("CARGO_PKG_VERSION"));
     assert_eq!(
         c["checksums"]["supportedTypes"],
-        serde_json::json!(["sha1", "md5", "adler32"])
+        serde_json::json!(["SHA1", "MD5", "ADLER32"])
     );
-    assert_eq!(c["checksums"]["preferredUploadType"], "sha1");
+    // owncloudcmd 2.11 compares this case-sensitively with `SHA1` and otherwise uploads
+    // without a transfer checksum (issue 15 item 11).
+    assert_eq!(c["checksums"]["preferredUploadType"], "SHA1");
     let files = &c["files"];
     for key in ["privateLinks", "versioning", "undelete"] {
         assert!(files[key].is_boolean(), "files.{key}");
@@ -128,9 +130,9 @@ async fn capabilities_xml_is_one_line_with_element_lists_and_ocs_flags() {
              <needsDbUpgrade>0</needsDbUpgrade><version>10.11.0.0</version>"
         )));
         for part in [
-            "<supportedTypes><element>sha1</element><element>md5</element>\
-             <element>adler32</element></supportedTypes>",
-            "<preferredUploadType>sha1</preferredUploadType>",
+            "<supportedTypes><element>SHA1</element><element>MD5</element>\
+             <element>ADLER32</element></supportedTypes>",
+            "<preferredUploadType>SHA1</preferredUploadType>",
             "<privateLinks>1</privateLinks>",
             &format!(
                 "<tus_support><version>1.0.0</version><resumable>1.0.0</resumable>\

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use axum::Json;
-use axum::extract::{Query, State};
+use axum::extract::{Form, Query, State};
 use axum::response::{Html, IntoResponse, Response};
 use http::{HeaderMap, HeaderValue, StatusCode, header};
 use jsonwebtoken::Validation;
@@ -63,16 +63,33 @@ fn hinted_client(state: &AppState, hint: &str) -> Option<String> {
     data.claims.get("aud")?.as_str().map(String::from)
 }
 
-/// `GET|POST /oidc/logout`.
-pub(super) async fn end_session(
+/// `GET /oidc/logout` (parameters in the query).
+pub(super) async fn get_end_session(
     State(state): State<AppState>,
     headers: HeaderMap,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
+    end_session(&state, &headers, &q).await
+}
+
+/// `POST /oidc/logout` (parameters as a form, RP-Initiated Logout §2).
+pub(super) async fn post_end_session(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Form(q): Form<HashMap<String, String>>,
+) -> Response {
+    end_session(&state, &headers, &q).await
+}
+
+async fn end_session(
+    state: &AppState,
+    headers: &HeaderMap,
+    q: &HashMap<String, String>,
+) -> Response {
     let Some(provider) = state.oidc().provider() else {
         return StatusCode::NOT_FOUND.into_response();
     };
-    if let Some(sid) = cookie(&headers, SESSION_COOKIE) {
+    if let Some(sid) = cookie(headers, SESSION_COOKIE) {
         if let Err(e) = state.store().delete_oidc_session(&secret_hash(&sid)).await {
             return crate::http::internal_error(e);
         }
@@ -80,8 +97,8 @@ pub(super) async fn end_session(
     let param = |k: &str| q.get(k).map(String::as_str).filter(|v| !v.is_empty());
     let client_id = param("client_id")
         .map(String::from)
-        .or_else(|| param("id_token_hint").and_then(|h| hinted_client(&state, h)));
-    let origins = web_origins(&state, &headers);
+        .or_else(|| param("id_token_hint").and_then(|h| hinted_client(state, h)));
+    let origins = web_origins(state, headers);
     let target = param("post_logout_redirect_uri").filter(|uri| {
         provider.clients.iter().any(|c| {
             client_id.as_deref().is_none_or(|id| c.id == id) && c.post_logout_allowed(uri, &origins)
@@ -104,7 +121,7 @@ pub(super) async fn end_session(
         }
         None => Html(signin_page::signed_out()).into_response(),
     };
-    let secure = issuer(&state, &headers).starts_with("https:");
+    let secure = issuer(state, headers).starts_with("https:");
     if let Ok(v) = HeaderValue::from_str(&set_cookie(SESSION_COOKIE, "", 0, secure)) {
         res.headers_mut().append(header::SET_COOKIE, v);
     }

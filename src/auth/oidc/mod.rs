@@ -74,7 +74,8 @@ impl Provider {
 pub enum Oidc {
     /// The built-in provider is on.
     Builtin(Provider),
-    /// Tokens come from an external issuer; the provider endpoints answer 404.
+    /// Tokens come from an external issuer; the provider endpoints answer 404, and discovery
+    /// passes the issuer's own document through.
     External(External),
 }
 
@@ -117,6 +118,14 @@ impl Oidc {
             Oidc::External(_) => None,
         }
     }
+
+    /// The external issuer's verifier, when one is configured.
+    pub fn external(&self) -> Option<&External> {
+        match self {
+            Oidc::Builtin(_) => None,
+            Oidc::External(e) => Some(e),
+        }
+    }
 }
 
 /// The provider's routes (each answers 404 when an external issuer is configured, except
@@ -134,7 +143,7 @@ pub fn routes() -> Router<AppState> {
         .route(USERINFO_PATH, get(logout::userinfo).post(logout::userinfo))
         .route(
             LOGOUT_PATH,
-            get(logout::end_session).post(logout::end_session),
+            get(logout::get_end_session).post(logout::post_end_session),
         )
 }
 
