@@ -21,11 +21,12 @@ use super::headers::{
     UPLOAD_CHECKSUM, X_OC_MTIME,
 };
 use super::href;
+use super::jail;
 use super::lock_system::DbLocks;
 use super::locks;
 use super::propfind;
 use super::public;
-use super::resolve::{Target, destination_path, parse_url, resolve};
+use super::resolve::{SHARE_JAIL, Target, destination_path, parse_url, resolve};
 use crate::auth::{Principal, authenticate};
 use crate::spaces::{SpacePath, User};
 use crate::state::AppState;
@@ -73,6 +74,12 @@ async fn serve(state: &AppState, req: Request) -> Result<Response, DavError> {
             Err(rejection) => return Ok(rejection.into_response()),
         }
     };
+    if url.key.as_deref() == Some(SHARE_JAIL) && url.rest.is_root() {
+        return match parts.method.as_str() {
+            "PROPFIND" => jail::propfind(state, &principal.user, &url, &parts.headers).await,
+            _ => Err(DavError::ReadOnly),
+        };
+    }
     let target = resolve(state, &principal.user, url).await?;
     let method = parts.method.clone();
     public::narrow(state, &target, &method, &mut parts.headers, &mut parts.uri).await?;

@@ -17,6 +17,7 @@ pub mod fs;
 pub mod headers;
 pub mod href;
 pub mod if_header;
+pub mod jail;
 pub mod lock_system;
 pub mod locks;
 pub mod propfind;

@@ -165,3 +165,61 @@ async fn sharing_what_the_sharer_cannot_read_is_refused() {
         .unwrap();
     assert_eq!(del.status(), StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn the_share_jail_root_lists_the_received_folders_and_nothing_else() {
+    let srv = TestServer::start().await;
+    srv.add_user("bob", "bob-pw").await;
+    srv.add_user("carol", "carol-pw").await;
+    mkcol_admin(&srv, "/for-bob").await;
+    mkcol_admin(&srv, "/not-shared").await;
+    let (status, _) = ocs_share(
+        &srv,
+        ADMIN,
+        &[
+            ("shareType", "0"),
+            ("path", "/for-bob"),
+            ("shareWith", "bob"),
+            ("permissions", "15"),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let propfind = |who: (&'static str, &'static str)| {
+        srv.client()
+            .request(
+                Method::from_bytes(b"PROPFIND").unwrap(),
+                srv.url(&format!("/remote.php/dav/spaces/{JAIL}/")),
+            )
+            .basic_auth(who.0, Some(who.1))
+            .header("Depth", "1")
+            .send()
+    };
+    let res = propfind(("bob", "bob-pw")).await.unwrap();
+    assert_eq!(res.status().as_u16(), 207);
+    let xml = res.text().await.unwrap();
+    assert!(
+        xml.contains("<d:displayname>for-bob</d:displayname>"),
+        "{xml}"
+    );
+    assert!(
+        xml.contains("<oc:permissions>SDNVCK</oc:permissions>"),
+        "{xml}"
+    );
+    assert!(!xml.contains("not-shared"), "{xml}");
+    let xml = propfind(("carol", "carol-pw"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(xml.matches("<d:response>").count(), 1, "{xml}");
+    let put = srv
+        .client()
+        .put(srv.url(&format!("/remote.php/dav/spaces/{JAIL}/")))
+        .basic_auth("bob", Some("bob-pw"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(put.status(), StatusCode::FORBIDDEN);
+}
