@@ -13,6 +13,7 @@ pub mod http;
 pub mod metrics;
 pub mod ocs;
 pub mod settings;
+pub mod sharing;
 pub mod spaces;
 pub mod state;
 pub mod tus;

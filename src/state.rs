@@ -21,6 +21,7 @@ struct Inner {
     tokens: TokenCache,
     oidc: Oidc,
     tus: TusService,
+    link_throttle: crate::sharing::Throttle,
 }
 
 /// Why the state could not be opened.
@@ -85,6 +86,7 @@ impl AppState {
             credentials: CredentialCache::default(),
             tokens: TokenCache::default(),
             oidc,
+            link_throttle: Default::default(),
         })))
     }
 
@@ -112,6 +114,11 @@ impl AppState {
     /// Verified Bearer tokens until they expire (owned by `auth`).
     pub fn tokens(&self) -> &TokenCache {
         &self.0.tokens
+    }
+
+    /// Wrong public-link passwords per token (owned by `sharing::public`).
+    pub fn link_throttle(&self) -> &crate::sharing::Throttle {
+        &self.0.link_throttle
     }
 
     /// The built-in OpenID Connect provider, or the external issuer's verifier (owned by

@@ -39,6 +39,35 @@ pub fn add_challenges(headers: &mut HeaderMap) {
     }
 }
 
+/// Middleware: a 401 to a page script (`X-Requested-With: XMLHttpRequest`, as ownCloud Web sends
+/// on its API calls) offers only the Bearer challenge. A Basic challenge there makes the
+/// browser open its own password dialog over Web when a token has expired; oCIS leaves it out
+/// for such requests too (research/web-and-oidc.md §6.10). Every other client gets both.
+pub async fn script_challenges(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let from_script = req
+        .headers()
+        .get(crate::http::headers::X_REQUESTED_WITH)
+        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"XMLHttpRequest"));
+    let mut res = next.run(req).await;
+    if from_script && res.status() == StatusCode::UNAUTHORIZED {
+        let headers = res.headers_mut();
+        let kept: Vec<HeaderValue> = headers
+            .get_all(header::WWW_AUTHENTICATE)
+            .iter()
+            .filter(|v| !v.as_bytes().starts_with(b"Basic"))
+            .cloned()
+            .collect();
+        headers.remove(header::WWW_AUTHENTICATE);
+        for v in kept {
+            headers.append(header::WWW_AUTHENTICATE, v);
+        }
+    }
+    res
+}
+
 /// The OpenID Connect issuer that clients (ownCloud Web's `config.json`, the desktop client)
 /// sign in with: the configured external issuer (`auth.oidc_issuer`), else the built-in
 /// provider, whose issuer is the public base URL of this server.

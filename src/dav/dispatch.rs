@@ -21,10 +21,12 @@ use super::headers::{
     UPLOAD_CHECKSUM, X_OC_MTIME,
 };
 use super::href;
+use super::jail;
 use super::lock_system::DbLocks;
 use super::locks;
 use super::propfind;
-use super::resolve::{Target, destination_path, parse_url, resolve};
+use super::public;
+use super::resolve::{SHARE_JAIL, Target, destination_path, parse_url, resolve};
 use crate::auth::{Principal, authenticate};
 use crate::spaces::{SpacePath, User};
 use crate::state::AppState;
@@ -53,17 +55,38 @@ async fn serve(state: &AppState, req: Request) -> Result<Response, DavError> {
     if req.method().as_str() == "REPORT" {
         return Ok(super::report::handle(state, req).await);
     }
-    let url = parse_url(req.uri().path()).ok_or(DavError::NotFound)??;
+    let mut url = parse_url(req.uri().path()).ok_or(DavError::NotFound)??;
     if req.method() == Method::OPTIONS {
-        return Ok(options(state, req.headers()).await);
+        // A link's Basic credentials name no user: public roots answer without checking them.
+        let none = HeaderMap::new();
+        let h = if url.root.is_public() {
+            &none
+        } else {
+            req.headers()
+        };
+        return Ok(options(state, h).await);
     }
     let (mut parts, body) = req.into_parts();
-    let principal = match Principal::from_request_parts(&mut parts, state).await {
-        Ok(p) => p,
-        Err(rejection) => return Ok(rejection.into_response()),
+    let principal = if url.root.is_public() {
+        Principal {
+            user: public::open(state, &mut url, &parts.headers).await?,
+        }
+    } else {
+        match Principal::from_request_parts(&mut parts, state).await {
+            Ok(p) => p,
+            Err(rejection) => return Ok(rejection.into_response()),
+        }
     };
-    let mut req = Request::from_parts(parts, body);
+    if url.key.as_deref() == Some(SHARE_JAIL) && url.rest.is_root() {
+        return match parts.method.as_str() {
+            "PROPFIND" => jail::propfind(state, &principal.user, &url, &parts.headers).await,
+            _ => Err(DavError::ReadOnly),
+        };
+    }
     let target = resolve(state, &principal.user, url).await?;
+    let method = parts.method.clone();
+    public::narrow(state, &target, &method, &mut parts.headers, &mut parts.uri).await?;
+    let mut req = Request::from_parts(parts, body);
     if req.method() != Method::POST {
         // dav-server ignores an `If` it cannot parse; a conditional request must not run
         // unconditionally (tus creation keeps its own answers, SPEC §3).

@@ -78,6 +78,15 @@ pub enum DavError {
     /// The storage core failed (logged; the body says nothing).
     #[error("internal error")]
     Internal(#[source] StoreError),
+    /// A public link with a password, and none was sent.
+    #[error("No 'Authorization: Basic' header found")]
+    LinkPasswordRequired,
+    /// A public link's password is wrong.
+    #[error("wrong password")]
+    LinkPasswordWrong,
+    /// Too many wrong link passwords; retry after this many seconds.
+    #[error("too many wrong passwords; try again later")]
+    Throttled(u64),
 }
 
 impl DavError {
@@ -102,6 +111,10 @@ impl DavError {
             DavError::QuotaExceeded | DavError::StorageFull(_) => StatusCode::INSUFFICIENT_STORAGE,
             DavError::Locked => StatusCode::LOCKED,
             DavError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            DavError::LinkPasswordRequired | DavError::LinkPasswordWrong => {
+                StatusCode::UNAUTHORIZED
+            }
+            DavError::Throttled(_) => StatusCode::TOO_MANY_REQUESTS,
         }
     }
 }
@@ -196,6 +209,27 @@ impl IntoResponse for DavError {
             other => other.to_string(),
         };
         let mut res = sabre_response(status, &message);
+        match &self {
+            // ownCloud Web shows its password form on this error code (oCIS's answer).
+            DavError::LinkPasswordRequired => {
+                *res.body_mut() = Body::from(sabre_body(status, &message).replace(
+                    "</d:error>",
+                    "<s:errorcode>ERR_MISSING_BASIC_AUTH</s:errorcode></d:error>",
+                ));
+            }
+            DavError::Throttled(secs) => {
+                if let Ok(v) = http::HeaderValue::from_str(&secs.to_string()) {
+                    res.headers_mut().insert(header::RETRY_AFTER, v);
+                }
+            }
+            _ => {}
+        }
+        if status == StatusCode::UNAUTHORIZED {
+            res.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                http::HeaderValue::from_static("Basic realm=\"spacedav\""),
+            );
+        }
         // For the observe middleware's log line (request id, status, reason).
         match &self {
             DavError::Internal(e) => crate::http::note_cause(&mut res, e),

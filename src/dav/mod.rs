@@ -17,6 +17,7 @@ pub mod fs;
 pub mod headers;
 pub mod href;
 pub mod if_header;
+pub mod jail;
 pub mod lock_system;
 pub mod locks;
 pub mod meta;
@@ -25,6 +26,7 @@ pub mod propfind;
 pub mod propfind_req;
 pub mod propfind_xml;
 pub mod props;
+pub mod public;
 pub mod report;
 pub mod resolve;
 pub mod trash;
@@ -39,14 +41,16 @@ pub use locks::is_locked_for;
 use crate::state::AppState;
 
 /// Roots followed by a space key (`{sid}`, `{rid}` or a user name).
-const KEYED_ROOTS: [&str; 4] = [
+const KEYED_ROOTS: [&str; 6] = [
+    "/remote.php/dav/public-files",
+    "/dav/public-files",
     "/remote.php/dav/spaces",
     "/dav/spaces",
     "/remote.php/dav/files",
     "/dav/files",
 ];
 /// Roots of the requester's own personal space.
-const OWN_ROOTS: [&str; 2] = ["/remote.php/webdav", "/webdav"];
+const OWN_ROOTS: [&str; 3] = ["/remote.php/webdav", "/webdav", "/public.php/webdav"];
 
 /// Every WebDAV route, with full paths (not `nest_service`, which would strip the prefix
 /// hrefs must keep).

@@ -16,9 +16,9 @@ use super::headers::{
     DEPTH, NS_DAV, NS_OC, NS_SABRE, PREFER, PREFERENCE_APPLIED, XML_CONTENT_TYPE,
 };
 use super::propfind_req::{Depth, PropRequest, parse_body, parse_depth, prefers_minimal};
-use super::propfind_xml::{At, Dir, Entry, Listing, Renderer};
+use super::propfind_xml::{At, Dir, Entry, LinkProps, Listing, Renderer};
 use super::resolve::Target;
-use crate::spaces::{Node, NodeScope, SpacePath, Store, User};
+use crate::spaces::{Mtime, Node, NodeScope, SpacePath, Store, User};
 use crate::state::AppState;
 
 /// Largest PROPFIND body accepted.
@@ -87,6 +87,20 @@ pub async fn handle(
         },
         Depth::Infinity => NodeScope::Space(space),
     };
+    let link = match (&target.url.key, target.url.root.is_public()) {
+        (Some(token), true) => {
+            let share = store.share_by_token(token).await?;
+            let shared = store.node(share.node).await?;
+            Some(LinkProps {
+                permissions: share.permissions,
+                item_type: if shared.is_folder() { "folder" } else { "file" },
+                owner: store.user(share.created_by).await?.display_name,
+                created: Mtime(share.created_at),
+                expires: share.expires_at.map(Mtime),
+            })
+        }
+        _ => None,
+    };
     let listing = Listing {
         space: target.space.clone(),
         role: target.role,
@@ -99,6 +113,7 @@ pub async fn handle(
         favorites: HashSet::new(),
         locks: Vec::new(),
         quota: None,
+        link,
     };
     let walk = Walk {
         store: store.clone(),

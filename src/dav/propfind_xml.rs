@@ -41,6 +41,23 @@ pub struct Listing {
     pub locks: Vec<LockRecord>,
     /// The space quota, when a quota property was asked for.
     pub quota: Option<Quota>,
+    /// The public link the request came through (for the `oc:public-link-*` properties).
+    pub link: Option<LinkProps>,
+}
+
+/// What ownCloud Web's public-link page reads about the link it opened.
+#[derive(Debug, Clone)]
+pub struct LinkProps {
+    /// OCS permission bits (`4`: Web shows the upload-only drop page).
+    pub permissions: u32,
+    /// `file` or `folder`.
+    pub item_type: &'static str,
+    /// The creator's display name.
+    pub owner: String,
+    /// Creation time.
+    pub created: Mtime,
+    /// Expiry.
+    pub expires: Option<Mtime>,
 }
 
 /// A folder whose children are being listed: its path and its escaped href (ending in
@@ -297,6 +314,22 @@ impl Listing {
                 None => return false,
             },
             (NS_OC, "permissions") => out.push_str(permissions(self.role, folder)),
+            (NS_OC, name) if name.starts_with("public-link-") => {
+                let Some(l) = &self.link else { return false };
+                match name {
+                    "public-link-permission" => {
+                        let _ = write!(out, "{}", l.permissions);
+                    }
+                    "public-link-item-type" => out.push_str(l.item_type),
+                    "public-link-share-owner" => out.push_str(&partial_escape(&l.owner)),
+                    "public-link-share-datetime" => out.push_str(&l.created.http_date()),
+                    "public-link-expiration" => match l.expires {
+                        Some(e) => out.push_str(&e.http_date()),
+                        None => return false,
+                    },
+                    _ => return false,
+                }
+            }
             (NS_OC, "size") => {
                 let _ = write!(out, "{}", n.size);
             }

@@ -271,6 +271,7 @@ async fn render(
                 favorites: favorites.clone(),
                 locks: Vec::new(),
                 quota: None,
+                link: None,
             });
         }
         let listing = &listings[&space];

@@ -7,7 +7,8 @@
 use percent_encoding::percent_decode_str;
 
 use super::error::DavError;
-use crate::spaces::{ResourceId, Role, Space, SpaceId, SpacePath, StoreError, User, UserId};
+use crate::sharing::{Access, access::role_for};
+use crate::spaces::{ResourceId, Role, Share, Space, SpaceId, SpacePath, StoreError, User, UserId};
 use crate::state::AppState;
 
 /// Which WebDAV root a URL uses.
@@ -19,9 +20,23 @@ pub enum Root {
     Files,
     /// `/remote.php/webdav/…`, `/webdav/…`: the requester's personal space.
     Webdav,
+    /// `/remote.php/dav/public-files/{token}/…`, `/dav/public-files/…`: a public link.
+    Public,
+    /// `/public.php/webdav/…`: ownCloud 10's public root; the token is the Basic user name.
+    PublicLegacy,
 }
 
-const ROOTS: [(&str, Root); 6] = [
+impl Root {
+    /// Whether the root serves public links (no user signs in).
+    pub fn is_public(self) -> bool {
+        matches!(self, Root::Public | Root::PublicLegacy)
+    }
+}
+
+const ROOTS: [(&str, Root); 9] = [
+    ("/remote.php/dav/public-files", Root::Public),
+    ("/dav/public-files", Root::Public),
+    ("/public.php/webdav", Root::PublicLegacy),
     ("/remote.php/dav/spaces", Root::Spaces),
     ("/dav/spaces", Root::Spaces),
     ("/remote.php/dav/files", Root::Files),
@@ -61,8 +76,8 @@ pub fn parse_url(raw: &str) -> Option<Result<DavUrl, DavError>> {
 
 fn parse_below(root_path: &str, root: Root, after: &str) -> Result<DavUrl, DavError> {
     let (key, rest) = match root {
-        Root::Webdav => (None, after),
-        Root::Spaces | Root::Files => {
+        Root::Webdav | Root::PublicLegacy => (None, after),
+        Root::Spaces | Root::Files | Root::Public => {
             let after = after.trim_start_matches('/');
             let (k, r) = after.split_once('/').unwrap_or((after, ""));
             if k.is_empty() {
@@ -96,6 +111,8 @@ pub struct Target {
     pub base: SpacePath,
     /// The parsed URL.
     pub url: DavUrl,
+    /// When access comes through a share or link: its OCS bits, which narrow `role`.
+    pub access: Option<Access>,
 }
 
 impl Target {
@@ -117,10 +134,25 @@ fn not_found(e: StoreError) -> DavError {
     }
 }
 
-/// Look up the space of `url` and the requester's role in it.
+/// The id of the space received shares appear in (oCIS's share jail).
+pub const SHARE_JAIL: &str =
+    "a0ca6a90-a365-4782-871e-d44447bbc668$a0ca6a90-a365-4782-871e-d44447bbc668";
+
+/// Look up the space of `url` and the requester's role in it (or, for a resource the
+/// requester does not hold a role on, the shares they received on it or above it).
 pub async fn resolve(state: &AppState, user: &User, url: DavUrl) -> Result<Target, DavError> {
     let store = state.store();
-    let (space, base) = match (url.root, url.key.as_deref()) {
+    if url.root.is_public() {
+        let token = url.key.clone().ok_or(DavError::NotFound)?;
+        let link = crate::sharing::public::lookup(state, &token)
+            .await
+            .map_err(|_| DavError::NotFound)?;
+        return public_target(state, &link, url).await;
+    }
+    if url.key.as_deref() == Some(SHARE_JAIL) {
+        return jail_target(state, user, url).await;
+    }
+    let (space, base, node) = match (url.root, url.key.as_deref()) {
         (Root::Spaces, Some(key)) if key.contains('!') => {
             let rid: ResourceId = key.parse().map_err(|_| DavError::NotFound)?;
             if rid.space.storage != store.storage_id() {
@@ -131,7 +163,11 @@ pub async fn resolve(state: &AppState, user: &User, url: DavUrl) -> Result<Targe
                 return Err(DavError::NotFound);
             }
             let base = store.path_of(&node).await?;
-            (store.space(rid.space.space).await.map_err(not_found)?, base)
+            (
+                store.space(rid.space.space).await.map_err(not_found)?,
+                base,
+                Some(node.id),
+            )
         }
         (Root::Spaces, Some(key)) => {
             let sid: SpaceId = key.parse().map_err(|_| DavError::NotFound)?;
@@ -139,7 +175,7 @@ pub async fn resolve(state: &AppState, user: &User, url: DavUrl) -> Result<Targe
                 return Err(DavError::NotFound);
             }
             let space = store.space(sid.space).await.map_err(not_found)?;
-            (space, SpacePath::root())
+            (space, SpacePath::root(), None)
         }
         (Root::Files, Some(name)) => {
             let owner = match store.user_by_name(name).await {
@@ -153,22 +189,91 @@ pub async fn resolve(state: &AppState, user: &User, url: DavUrl) -> Result<Targe
             (
                 store.space(owner.id.0).await.map_err(not_found)?,
                 SpacePath::root(),
+                None,
             )
         }
-        (Root::Webdav, _) | (_, None) => (
+        _ => (
             store.space(user.id.0).await.map_err(not_found)?,
             SpacePath::root(),
+            None,
         ),
     };
-    let role = store
-        .role(space.id.space, user.id)
-        .await?
-        .ok_or(DavError::NotFound)?;
+    let (role, access) = match store.role(space.id.space, user.id).await? {
+        Some(role) => (role, None),
+        None => {
+            let node = node.ok_or(DavError::NotFound)?;
+            let bits = store.received_permissions(user.id, node).await?;
+            if bits == 0 {
+                return Err(DavError::NotFound);
+            }
+            (role_for(bits), Some(Access(bits)))
+        }
+    };
     Ok(Target {
         space,
         role,
         base,
         url,
+        access,
+    })
+}
+
+/// `{jail}/{share name}/…`: a received folder share, addressed by the shared folder's name.
+async fn jail_target(state: &AppState, user: &User, url: DavUrl) -> Result<Target, DavError> {
+    let store = state.store();
+    let comps = url.rest.components().to_vec();
+    let name = comps.first().ok_or(DavError::NotFound)?;
+    let now = crate::spaces::Mtime::now().0;
+    let mut found = None;
+    for share in store.shares_received(user.id).await? {
+        let node = store.node(share.node).await?;
+        if !share.expired(now) && node.is_folder() && &node.name == name {
+            found = Some(node);
+            break;
+        }
+    }
+    let node = found.ok_or(DavError::NotFound)?;
+    let bits = store.received_permissions(user.id, node.id).await?;
+    let rest = SpacePath::parse(&format!("/{}", comps[1..].join("/")))?;
+    let url = DavUrl {
+        prefix: format!("{}/{}", url.prefix, name),
+        rest,
+        ..url
+    };
+    Ok(Target {
+        space: store.space(node.space).await.map_err(not_found)?,
+        role: role_for(bits),
+        base: store.path_of(&node).await?,
+        url,
+        access: Some(Access(bits)),
+    })
+}
+
+/// The target of a public link: a folder link addresses the folder; a file link addresses
+/// the folder holding it, and nothing in it but the file.
+pub async fn public_target(
+    state: &AppState,
+    link: &Share,
+    url: DavUrl,
+) -> Result<Target, DavError> {
+    let store = state.store();
+    let node = store.node(link.node).await.map_err(not_found)?;
+    let path = store.path_of(&node).await?;
+    let base = if node.is_folder() {
+        path
+    } else {
+        let rest = url.rest.components();
+        if !(rest.is_empty() || (rest.len() == 1 && rest[0] == node.name)) {
+            return Err(DavError::NotFound);
+        }
+        path.parent().ok_or(DavError::NotFound)?
+    };
+    Ok(Target {
+        space: store.space(link.space).await.map_err(not_found)?,
+        role: role_for(link.permissions),
+        base,
+        url,
+        access: Some(Access(link.permissions)),
     })
 }
 

@@ -1,16 +1,18 @@
 //! Graph (SPEC §7, issue 10): what ownCloud Web and the desktop client call after sign-in.
 //! Spaces as drives ([`drives`]), their members ([`permissions`]), the signed-in user
 //! ([`me`]), users and groups for the share dialog ([`users`], [`groups`]) and the space role
-//! definitions ([`roles`]). `v1.0` and `v1beta1` answer the same. A space the user is not a
+//! definitions ([`roles`]), sharing of files and folders ([`item_shares`], [`shared`]). `v1.0` and `v1beta1` answer the same. A space the user is not a
 //! member of does not exist for them (404); unknown Graph paths answer Graph's JSON error.
 
 mod drive;
 mod drives;
 mod groups;
+mod item_shares;
 mod me;
 mod permissions;
 mod query;
 mod roles;
+mod shared;
 mod users;
 
 use axum::response::{IntoResponse, Response};
@@ -50,6 +52,30 @@ pub fn routes() -> Router<AppState> {
                     .patch(permissions::update)
                     .delete(permissions::remove),
             )
+            .route(
+                &p("/drives/{sid}/items/{rid}/invite"),
+                post(item_shares::invite),
+            )
+            .route(
+                &p("/drives/{sid}/items/{rid}/createLink"),
+                post(item_shares::create_link),
+            )
+            .route(
+                &p("/drives/{sid}/items/{rid}/permissions"),
+                get(item_shares::list),
+            )
+            .route(
+                &p("/drives/{sid}/items/{rid}/permissions/{pid}"),
+                get(item_shares::one)
+                    .patch(item_shares::update)
+                    .delete(item_shares::remove),
+            )
+            .route(
+                &p("/drives/{sid}/items/{rid}/permissions/{pid}/setPassword"),
+                post(item_shares::set_password),
+            )
+            .route(&p("/me/drive/sharedWithMe"), get(shared::shared_with_me))
+            .route(&p("/me/drive/sharedByMe"), get(shared::shared_by_me))
             .route(&p("/users"), get(users::list))
             .route(&p("/users/{id}"), get(users::one))
             .route(&p("/groups"), get(groups::list))

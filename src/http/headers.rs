@@ -7,6 +7,10 @@ use http::HeaderName;
 /// <https://http.dev/x-request-id>
 pub const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
+/// Marks a request a page script sent (`XMLHttpRequest`); ownCloud Web sends it on every API
+/// call. <https://en.wikipedia.org/wiki/List_of_HTTP_header_fields#Common_non-standard_request_fields>
+pub const X_REQUESTED_WITH: HeaderName = HeaderName::from_static("x-requested-with");
+
 /// OCS API version of an OCS response (`1` or `2`).
 /// <https://doc.owncloud.com/server/next/developer_manual/core/apis/ocs-capabilities.html>
 pub const OCS_API_VERSION: HeaderName = HeaderName::from_static("ocs-api-version");

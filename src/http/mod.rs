@@ -25,10 +25,12 @@ pub use observe::RequestId;
 ///    that it sees every response, including CORS preflights and auth rejections.
 /// 2. `cors`: answers preflights before routing (and before any authentication) and decorates
 ///    every response to an allowed origin.
-/// 3. the routes; authentication is per handler (the `auth::Principal` extractor).
+/// 3. `script_challenges`: a 401 to a page script offers no Basic challenge (`auth`).
+/// 4. the routes; authentication is per handler (the `auth::Principal` extractor).
 pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(crate::ocs::routes())
+        .merge(crate::sharing::routes())
         .merge(crate::graph::routes())
         .merge(crate::settings::routes())
         .merge(crate::tus::routes())
@@ -37,6 +39,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::web::routes())
         .merge(crate::auth::oidc::routes())
         .merge(crate::auth::app_tokens::routes())
+        .layer(middleware::from_fn(crate::auth::script_challenges))
         .layer(middleware::from_fn_with_state(state.clone(), cors::cors))
         .layer(middleware::from_fn(observe::observe))
         .with_state(state)

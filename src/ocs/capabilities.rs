@@ -87,8 +87,8 @@ pub fn capabilities(config: &Config) -> Value {
         ),
     ]);
     let dav = map([
-        // "" = no v1/ng chunking: uploads in pieces go through tus.
-        ("chunking", s("")),
+        // No `chunking`: there is no v1/ng chunking (uploads in pieces go through tus), and an
+        // empty element breaks pyocclient, which parses it as a number.
         ("trashbin", s("1.0")),
         // `REPORT oc:search-files` (dav::report); Web needs an array here.
         ("reports", Value::List(vec![s("search-files")])),
@@ -100,11 +100,64 @@ pub fn capabilities(config: &Config) -> Value {
             )]),
         ),
     ]);
-    // Sharing is not offered; clients hide their sharing UI on these flags.
+    // Sharing as it exists (crate::sharing): user, group and public-link shares, re-sharing
+    // within the sharer's rights, optional link passwords (never enforced), optional expiry
+    // (no default); no federation, no mail, no avatars.
+    let off = || map([("enabled", Value::Flag(false))]);
+    let not_enforced = || {
+        map([
+            ("enforced", Value::Flag(false)),
+            (
+                "enforced_for",
+                map([
+                    ("read_only", Value::Flag(false)),
+                    ("read_write", Value::Flag(false)),
+                    ("read_write_delete", Value::Flag(false)),
+                    ("upload_only", Value::Flag(false)),
+                ]),
+            ),
+        ])
+    };
     let files_sharing = map([
-        ("api_enabled", Value::Flag(false)),
-        ("resharing", Value::Flag(false)),
-        ("public", map([("enabled", Value::Flag(false))])),
+        ("api_enabled", Value::Flag(true)),
+        ("resharing", Value::Flag(true)),
+        ("group_sharing", Value::Flag(true)),
+        ("auto_accept_share", Value::Flag(true)),
+        ("share_with_group_members_only", Value::Flag(false)),
+        ("share_with_membership_groups_only", Value::Flag(false)),
+        ("default_permissions", Value::Int(1)),
+        ("search_min_length", Value::Int(1)),
+        (
+            "public",
+            map([
+                ("enabled", Value::Flag(true)),
+                ("multiple", Value::Flag(true)),
+                ("upload", Value::Flag(true)),
+                ("supports_upload_only", Value::Flag(true)),
+                ("can_edit", Value::Flag(true)),
+                ("can_contribute", Value::Flag(true)),
+                ("send_mail", Value::Flag(false)),
+                ("social_share", Value::Flag(false)),
+                ("password", not_enforced()),
+                ("expire_date", off()),
+            ]),
+        ),
+        (
+            "user",
+            map([
+                ("send_mail", Value::Flag(false)),
+                ("profile_picture", Value::Flag(false)),
+                ("expire_date", off()),
+            ]),
+        ),
+        ("group", map([("expire_date", off())])),
+        (
+            "user_enumeration",
+            map([
+                ("enabled", Value::Flag(true)),
+                ("group_members_only", Value::Flag(false)),
+            ]),
+        ),
         (
             "federation",
             map([

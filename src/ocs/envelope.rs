@@ -120,16 +120,36 @@ pub enum OcsError {
     /// No such OCS endpoint.
     #[error("not found")]
     NotFound,
+    /// Bad parameters (OCS 400).
+    #[error("{0}")]
+    Invalid(String),
+    /// Not allowed (OCS 403).
+    #[error("{0}")]
+    Forbidden(String),
+    /// No such share, file or recipient (OCS 404 with a reason).
+    #[error("{0}")]
+    Missing(String),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] crate::spaces::StoreError),
 }
 
 impl OcsError {
     /// The response in `version` and `format` (the one OCS error table).
     pub fn respond(self, version: OcsVersion, format: Format) -> Response {
         // (HTTP status, OCS statuscode, message); SPEC §2 asks for a real 401 on both versions.
+        let level = |status: StatusCode| match version {
+            OcsVersion::V1 => StatusCode::OK,
+            OcsVersion::V2 => status,
+        };
         let (http, code, message) = match &self {
             OcsError::Unauthorized(e) if e.status().is_server_error() => {
                 return crate::http::internal_error(&self);
             }
+            OcsError::Store(_) => return crate::http::internal_error(&self),
+            OcsError::Invalid(m) => (level(StatusCode::BAD_REQUEST), 400, m.as_str()),
+            OcsError::Forbidden(m) => (level(StatusCode::FORBIDDEN), 403, m.as_str()),
+            OcsError::Missing(m) => (level(StatusCode::NOT_FOUND), 404, m.as_str()),
             OcsError::Unauthorized(_) => (StatusCode::UNAUTHORIZED, 997, "Unauthorised"),
             OcsError::NotFound => (
                 match version {

@@ -4,7 +4,7 @@
 
 mod capabilities;
 mod envelope;
-mod value;
+pub mod value;
 
 use axum::Router;
 use axum::extract::{Path, State};
@@ -17,7 +17,7 @@ use crate::auth::{Principal, authenticate};
 use crate::state::AppState;
 
 pub use capabilities::{LEGACY_VERSION, LEGACY_VERSION_STRING, PRODUCT, PRODUCT_VERSION};
-pub use envelope::{Format, OcsError, OcsVersion};
+pub use envelope::{Format, OcsError, OcsVersion, ok};
 pub use value::Value;
 
 /// The OCS and status routes.
@@ -48,7 +48,7 @@ async fn status() -> Response {
 }
 
 /// The version and format of an OCS request; `None` for an unknown version segment.
-fn negotiate(api: &str, uri: &Uri) -> Option<(OcsVersion, Format)> {
+pub(crate) fn negotiate(api: &str, uri: &Uri) -> Option<(OcsVersion, Format)> {
     Some((OcsVersion::parse(api)?, Format::from_query(uri.query())))
 }
 

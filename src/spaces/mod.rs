@@ -31,6 +31,7 @@ mod props;
 mod quota;
 mod reserve;
 mod search;
+mod shares;
 mod trash;
 mod tree;
 mod uploads;
@@ -59,6 +60,7 @@ pub use model::{
 pub use path::{InvalidPath, SpacePath, check_name, normalize_name};
 pub use props::{DeadProp, NodeScope, PropChange};
 pub use search::{Found, SearchResult};
+pub use shares::{NewShare, Share, ShareKind, ShareUpdate};
 pub use trash::{Restored, TrashItem};
 pub use tree::{Committed, NewContent, Precondition};
 pub use uploads::{ConcatRole, Upload};

@@ -22,6 +22,7 @@ mod litmus;
 mod oidc_authlib;
 mod owncloud_sdk;
 mod proxy;
+mod pyocclient;
 mod rclone;
 mod server;
 mod tus_js;

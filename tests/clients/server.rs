@@ -66,6 +66,11 @@ impl Server {
         }
     }
 
+    /// Create a (non-admin) user.
+    pub async fn add_user(&self, name: &str, password: &str) {
+        self.inner.add_user(name, password).await;
+    }
+
     /// A WebDAV reader as the admin, to check what the server stored.
     pub fn dav(&self) -> Dav {
         Dav::new(self.user(), self.password())

@@ -82,8 +82,20 @@ async fn tokens_of_an_unconfigured_issuer_are_refused() {
 async fn with_an_external_issuer_the_built_in_provider_answers_404() {
     let idp = TestServer::start().await;
     let rp = relying_party(&idp, false).await;
+    // Discovery at our origin is the issuer's own document (the desktop client re-reads it
+    // from the server URL when it refreshes), so every endpoint in it is the issuer's.
+    let doc: serde_json::Value = rp
+        .client()
+        .get(rp.url("/.well-known/openid-configuration"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(doc["issuer"], idp.base);
+    assert_eq!(doc["token_endpoint"], format!("{}/oidc/token", idp.base));
     for path in [
-        "/.well-known/openid-configuration",
         "/oidc/jwks",
         "/oidc/authorize?client_id=web",
         "/oidc/logout",

@@ -347,6 +347,36 @@ async fn every_401_offers_bearer_and_basic() {
     }
 }
 
+/// ownCloud Web's API calls carry `X-Requested-With: XMLHttpRequest`; a Basic challenge on
+/// their 401 would make the browser open its own password dialog over Web.
+#[tokio::test]
+async fn a_401_to_a_page_script_offers_only_bearer() {
+    let srv = TestServer::start().await;
+    let propfind = reqwest::Method::from_bytes(b"PROPFIND").unwrap();
+    for (method, path) in [
+        (propfind, "/remote.php/dav/files/admin/"),
+        (reqwest::Method::GET, "/graph/v1.0/me"),
+        (reqwest::Method::GET, "/ocs/v2.php/cloud/user?format=json"),
+    ] {
+        let res = srv
+            .client()
+            .request(method.clone(), srv.url(path))
+            .header("X-Requested-With", "XMLHttpRequest")
+            .bearer_auth("not-a-token")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 401, "{method} {path}");
+        let challenges: Vec<_> = res
+            .headers()
+            .get_all("www-authenticate")
+            .iter()
+            .map(|v| v.to_str().unwrap().to_string())
+            .collect();
+        assert_eq!(challenges, ["Bearer realm=\"spacedav\""], "{method} {path}");
+    }
+}
+
 #[tokio::test]
 async fn web_on_a_configured_origin_may_sign_in_and_call_the_token_endpoint() {
     let web = "https://web.example";

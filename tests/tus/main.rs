@@ -12,5 +12,6 @@ mod completion;
 mod concurrency;
 mod crash;
 mod creation;
+mod public_crash;
 mod resource;
 mod support;

@@ -32,9 +32,20 @@ fn public_json(value: serde_json::Value) -> Response {
 }
 
 /// `GET /.well-known/openid-configuration`.
+///
+/// With an external issuer this is that issuer's own document, passed through as oCIS's proxy
+/// does: the desktop client re-reads discovery from the server URL when it refreshes, even when
+/// WebFinger sent it to the issuer for the sign-in (web-and-oidc.md §2.1, §6.12).
 pub(super) async fn discovery(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    if state.oidc().provider().is_none() {
-        return StatusCode::NOT_FOUND.into_response();
+    if let Some(external) = state.oidc().external() {
+        return match external.discovery_document().await {
+            Some(doc) => public_json(doc.as_ref().clone()),
+            None => (
+                StatusCode::BAD_GATEWAY,
+                "the external OpenID Connect issuer's discovery document is unavailable",
+            )
+                .into_response(),
+        };
     }
     let iss = issuer(&state, &headers);
     public_json(json!({

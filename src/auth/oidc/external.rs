@@ -38,6 +38,9 @@ pub struct External {
     autoprovision: bool,
     http: reqwest::Client,
     keys: RwLock<Option<Arc<Vec<IssuerKey>>>>,
+    /// The issuer's discovery document as last fetched with its keys; served again at our own
+    /// origin, where the desktop client re-reads it when it refreshes (web-and-oidc.md §6.12).
+    document: RwLock<Option<Arc<Value>>>,
     /// Serialises fetches; holds when the last one started.
     fetching: tokio::sync::Mutex<Option<Instant>>,
 }
@@ -142,6 +145,7 @@ impl External {
                 .build()
                 .expect("an HTTP client with default TLS settings"),
             keys: RwLock::new(None),
+            document: RwLock::new(None),
             fetching: tokio::sync::Mutex::new(None),
         }
     }
@@ -180,7 +184,20 @@ impl External {
             .get("jwks_uri")
             .and_then(Value::as_str)
             .ok_or_else(|| format!("{discovery}: no jwks_uri"))?;
-        Ok(parse_jwks(&get(jwks_uri.to_string()).await?))
+        let keys = parse_jwks(&get(jwks_uri.to_string()).await?);
+        *self.document.write().expect("issuer document lock") = Some(Arc::new(doc));
+        Ok(keys)
+    }
+
+    /// The issuer's discovery document, fetched (with its keys) when none is cached yet.
+    pub async fn discovery_document(&self) -> Option<Arc<Value>> {
+        let cached = self.document.read().expect("issuer document lock").clone();
+        if cached.is_some() {
+            return cached;
+        }
+        // A failed fetch is logged there; the caller answers that the document is unavailable.
+        let _ = self.keys(false).await;
+        self.document.read().expect("issuer document lock").clone()
     }
 
     /// The cached keys; fetched when there are none yet, or refetched (rate limited) when

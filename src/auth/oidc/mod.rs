@@ -74,7 +74,8 @@ impl Provider {
 pub enum Oidc {
     /// The built-in provider is on.
     Builtin(Provider),
-    /// Tokens come from an external issuer; the provider endpoints answer 404.
+    /// Tokens come from an external issuer; the provider endpoints answer 404, and discovery
+    /// passes the issuer's own document through.
     External(External),
 }
 
@@ -115,6 +116,14 @@ impl Oidc {
         match self {
             Oidc::Builtin(p) => Some(p),
             Oidc::External(_) => None,
+        }
+    }
+
+    /// The external issuer's verifier, when one is configured.
+    pub fn external(&self) -> Option<&External> {
+        match self {
+            Oidc::Builtin(_) => None,
+            Oidc::External(e) => Some(e),
         }
     }
 }

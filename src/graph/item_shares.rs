@@ -1,0 +1,434 @@
+//! Sharing one file or folder through Graph (research/web-and-oidc.md §5.6): `POST
+//! /drives/{sid}/items/{rid}/invite` (users and groups with a role from `roleDefinitions`),
+//! `createLink` (view, upload, edit, createOnly), `GET …/permissions`, `GET/PATCH/DELETE
+//! …/permissions/{id}` and `…/permissions/{id}/setPassword`. The rows and rules are the ones
+//! OCS uses (`crate::sharing`); a permission id here is the share's `uid`.
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use super::{GraphError, parse_body, rfc3339, roles};
+use crate::auth::{Principal, hash_password};
+use crate::sharing::access::{ALL, CREATE, DELETE, READ, SHARE, UPDATE};
+use crate::sharing::dates::parse_expiry;
+use crate::spaces::{
+    Mtime, NewShare, Node, ResourceId, Role, Share, ShareKind, ShareUpdate, SpaceId, StoreError,
+    UserId,
+};
+use crate::state::AppState;
+
+/// The link types Web offers, with their OCS bits (for a folder; a file drops create/delete).
+const LINK_TYPES: [(&str, u32); 4] = [
+    ("view", READ),
+    ("upload", READ | CREATE),
+    ("edit", READ | UPDATE | CREATE | DELETE),
+    ("createOnly", CREATE),
+];
+
+fn link_bits(kind: &str, folder: bool) -> Result<u32, GraphError> {
+    let bits = LINK_TYPES
+        .iter()
+        .find(|(k, _)| *k == kind)
+        .map(|(_, b)| *b)
+        .ok_or_else(|| GraphError::InvalidRequest(format!("unknown link type {kind}")))?;
+    if folder {
+        Ok(bits)
+    } else if bits & READ == 0 || bits == READ | CREATE {
+        Err(GraphError::InvalidRequest(format!(
+            "a file cannot have a {kind} link"
+        )))
+    } else {
+        Ok(bits & (READ | UPDATE))
+    }
+}
+
+fn link_type(bits: u32) -> &'static str {
+    let b = bits & !SHARE;
+    LINK_TYPES
+        .iter()
+        .find(|(_, lb)| *lb == b)
+        .map(|(k, _)| *k)
+        .unwrap_or(if b & UPDATE != 0 { "edit" } else { "view" })
+}
+
+/// The bits a space role gives on an item (a file never gets create or delete).
+fn role_item_bits(role: Role, folder: bool) -> u32 {
+    let bits = match role {
+        Role::Viewer => READ,
+        Role::Editor => READ | UPDATE | CREATE | DELETE,
+        Role::Manager => ALL,
+    };
+    if folder {
+        bits
+    } else {
+        bits & !(CREATE | DELETE)
+    }
+}
+
+fn role_of_bits(bits: u32) -> Role {
+    if bits & SHARE != 0 && bits & UPDATE != 0 {
+        Role::Manager
+    } else if bits & (UPDATE | CREATE | DELETE) != 0 {
+        Role::Editor
+    } else {
+        Role::Viewer
+    }
+}
+
+/// The item `rid` in drive `sid` and what the requester may grant on it; 404 when they cannot
+/// read it.
+async fn item(
+    state: &AppState,
+    user: UserId,
+    sid: &str,
+    rid: &str,
+) -> Result<(Node, u32), GraphError> {
+    let store = state.store();
+    let sid: SpaceId = sid.parse().map_err(|_| GraphError::ItemNotFound)?;
+    let rid: ResourceId = rid.parse().map_err(|_| GraphError::ItemNotFound)?;
+    if sid != rid.space || sid.storage != store.storage_id() {
+        return Err(GraphError::ItemNotFound);
+    }
+    let node = match store.node(rid.node).await {
+        Ok(n) if n.space == sid.space => n,
+        Ok(_) | Err(StoreError::NotFound) => return Err(GraphError::ItemNotFound),
+        Err(e) => return Err(e.into()),
+    };
+    let bits = crate::sharing::ocs::sharer_bits(state, user, &node)
+        .await
+        .map_err(|_| GraphError::Internal("share rights".into()))?;
+    if bits & READ == 0 {
+        return Err(GraphError::ItemNotFound);
+    }
+    Ok((node, bits))
+}
+
+/// Refuse what the requester may not grant.
+fn may_grant(node: &Node, mine: u32, bits: u32) -> Result<(), GraphError> {
+    if node.parent.is_none() {
+        return Err(GraphError::AccessDenied(
+            "a space root cannot be shared".into(),
+        ));
+    }
+    if mine & SHARE == 0 || bits & !mine != 0 {
+        return Err(GraphError::AccessDenied(
+            "cannot grant more permissions than you have".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// The Graph permission of a share or link.
+pub async fn permission(state: &AppState, base: &str, share: &Share) -> Result<Value, GraphError> {
+    let store = state.store();
+    let mut p = json!({
+        "id": share.uid.to_string(),
+        "createdDateTime": rfc3339(Mtime(share.created_at)),
+    });
+    if let Some(e) = share.expires_at {
+        p["expirationDateTime"] = json!(rfc3339(Mtime(e)));
+    }
+    match (share.kind, share.grantee) {
+        (ShareKind::Link, _) => {
+            p["hasPassword"] = json!(share.password_hash.is_some());
+            p["link"] = json!({
+                "type": link_type(share.permissions),
+                "webUrl": format!("{base}/s/{}", share.token.clone().unwrap_or_default()),
+                "@libre.graph.displayName": share.name.clone().unwrap_or_default(),
+                "@libre.graph.quickLink": false,
+                "preventsDownload": false,
+            });
+        }
+        (kind, Some(id)) => {
+            let identity = if kind == ShareKind::User {
+                let u = store.user(UserId(id)).await?;
+                json!({"user": {"id": u.id.to_string(), "displayName": u.display_name,
+                    "@libre.graph.userType": "Member"}})
+            } else {
+                let g = store.group(id).await?;
+                json!({"group": {"id": g.id.to_string(), "displayName": g.display_name}})
+            };
+            let by = store.user(share.created_by).await?;
+            p["roles"] = json!([roles::role_id(role_of_bits(share.permissions))]);
+            p["grantedToV2"] = identity;
+            p["invitation"] = json!({"invitedBy": {"user": {
+                "id": by.id.to_string(), "displayName": by.display_name}}});
+        }
+        (_, None) => {}
+    }
+    Ok(p)
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct LinkBody {
+    #[serde(rename = "type")]
+    kind: String,
+    password: Option<String>,
+    expiration_date_time: Option<String>,
+    display_name: Option<String>,
+}
+
+fn expiry(v: Option<&str>) -> Result<Option<i64>, GraphError> {
+    v.filter(|v| !v.is_empty())
+        .map(|v| parse_expiry(v).map_err(GraphError::InvalidRequest))
+        .transpose()
+}
+
+pub(super) async fn create_link(
+    State(state): State<AppState>,
+    p: Principal,
+    headers: http::HeaderMap,
+    Path((sid, rid)): Path<(String, String)>,
+    body: Bytes,
+) -> Result<Response, GraphError> {
+    let (node, mine) = item(&state, p.user.id, &sid, &rid).await?;
+    let b: LinkBody = parse_body(&body)?;
+    let bits = link_bits(&b.kind, node.is_folder())?;
+    may_grant(&node, mine, bits)?;
+    let share = state
+        .store()
+        .create_share(NewShare {
+            kind: ShareKind::Link,
+            node: node.id,
+            space: node.space,
+            created_by: p.user.id,
+            grantee: None,
+            permissions: bits,
+            token: Some(crate::sharing::new_token()),
+            name: b.display_name,
+            password_hash: b
+                .password
+                .filter(|p| !p.is_empty())
+                .map(|p| hash_password(&p)),
+            expires_at: expiry(b.expiration_date_time.as_deref())?,
+        })
+        .await?;
+    let base = crate::http::base_url(&state, &headers);
+    Ok(Json(permission(&state, &base, &share).await?).into_response())
+}
+
+#[derive(Deserialize)]
+struct Recipient {
+    #[serde(rename = "objectId")]
+    object_id: String,
+    #[serde(rename = "@libre.graph.recipient.type", default)]
+    kind: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct InviteBody {
+    recipients: Vec<Recipient>,
+    roles: Vec<String>,
+    expiration_date_time: Option<String>,
+}
+
+pub(super) async fn invite(
+    State(state): State<AppState>,
+    p: Principal,
+    headers: http::HeaderMap,
+    Path((sid, rid)): Path<(String, String)>,
+    body: Bytes,
+) -> Result<Response, GraphError> {
+    let (node, mine) = item(&state, p.user.id, &sid, &rid).await?;
+    let b: InviteBody = parse_body(&body)?;
+    let role = b
+        .roles
+        .first()
+        .and_then(|r| roles::role_by_id(r))
+        .ok_or_else(|| GraphError::InvalidRequest("unknown role".into()))?;
+    let bits = role_item_bits(role, node.is_folder());
+    may_grant(&node, mine, bits)?;
+    let expires_at = expiry(b.expiration_date_time.as_deref())?;
+    let store = state.store();
+    let base = crate::http::base_url(&state, &headers);
+    let mut out = Vec::new();
+    for r in &b.recipients {
+        let id = Uuid::parse_str(&r.object_id)
+            .map_err(|_| GraphError::InvalidRequest("recipient id".into()))?;
+        let kind = if r.kind.as_deref() == Some("group") {
+            store
+                .group(id)
+                .await
+                .map_err(|_| GraphError::ItemNotFound)?;
+            ShareKind::Group
+        } else {
+            store
+                .user(UserId(id))
+                .await
+                .map_err(|_| GraphError::ItemNotFound)?;
+            if UserId(id) == p.user.id {
+                return Err(GraphError::InvalidRequest(
+                    "cannot share with yourself".into(),
+                ));
+            }
+            ShareKind::User
+        };
+        let share = store
+            .create_share(NewShare {
+                kind,
+                node: node.id,
+                space: node.space,
+                created_by: p.user.id,
+                grantee: Some(id),
+                permissions: bits,
+                token: None,
+                name: None,
+                password_hash: None,
+                expires_at,
+            })
+            .await?;
+        out.push(permission(&state, &base, &share).await?);
+    }
+    Ok(Json(json!({ "value": out })).into_response())
+}
+
+pub(super) async fn list(
+    State(state): State<AppState>,
+    p: Principal,
+    headers: http::HeaderMap,
+    Path((sid, rid)): Path<(String, String)>,
+) -> Result<Response, GraphError> {
+    let (node, _) = item(&state, p.user.id, &sid, &rid).await?;
+    let base = crate::http::base_url(&state, &headers);
+    let mut value = Vec::new();
+    for share in state.store().shares_on(node.id).await? {
+        value.push(permission(&state, &base, &share).await?);
+    }
+    Ok(Json(json!({
+        "value": value,
+        "@libre.graph.permissions.roles.allowedValues": roles::definitions(),
+        "@libre.graph.permissions.actions.allowedValues": roles::actions(Role::Manager),
+    }))
+    .into_response())
+}
+
+/// The share `pid` on the item, if the requester created it or manages its space.
+async fn owned(
+    state: &AppState,
+    p: &Principal,
+    sid: &str,
+    rid: &str,
+    pid: &str,
+) -> Result<(Node, u32, Share), GraphError> {
+    let (node, mine) = item(state, p.user.id, sid, rid).await?;
+    let uid = Uuid::parse_str(pid).map_err(|_| GraphError::ItemNotFound)?;
+    let share = match state.store().share_by_uid(uid).await {
+        Ok(s) if s.node == node.id => s,
+        Ok(_) | Err(StoreError::NotFound) => return Err(GraphError::ItemNotFound),
+        Err(e) => return Err(e.into()),
+    };
+    let manager = state.store().role(share.space, p.user.id).await? == Some(Role::Manager);
+    if share.created_by != p.user.id && !manager {
+        return Err(GraphError::ItemNotFound);
+    }
+    Ok((node, mine, share))
+}
+
+pub(super) async fn one(
+    State(state): State<AppState>,
+    p: Principal,
+    headers: http::HeaderMap,
+    Path((sid, rid, pid)): Path<(String, String, String)>,
+) -> Result<Response, GraphError> {
+    let (_, _, share) = owned(&state, &p, &sid, &rid, &pid).await?;
+    let base = crate::http::base_url(&state, &headers);
+    Ok(Json(permission(&state, &base, &share).await?).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct PatchBody {
+    roles: Option<Vec<String>>,
+    link: Option<PatchLink>,
+    expiration_date_time: Option<Option<String>>,
+    display_name: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct PatchLink {
+    #[serde(rename = "type")]
+    kind: Option<String>,
+    #[serde(rename = "@libre.graph.displayName")]
+    display_name: Option<String>,
+}
+
+pub(super) async fn update(
+    State(state): State<AppState>,
+    p: Principal,
+    headers: http::HeaderMap,
+    Path((sid, rid, pid)): Path<(String, String, String)>,
+    body: Bytes,
+) -> Result<Response, GraphError> {
+    let (node, mine, share) = owned(&state, &p, &sid, &rid, &pid).await?;
+    let b: PatchBody = parse_body(&body)?;
+    let mut change = ShareUpdate::default();
+    let bits = match (&b.roles, &b.link) {
+        (Some(r), _) if share.kind != ShareKind::Link => {
+            let role = r
+                .first()
+                .and_then(|r| roles::role_by_id(r))
+                .ok_or_else(|| GraphError::InvalidRequest("unknown role".into()))?;
+            Some(role_item_bits(role, node.is_folder()))
+        }
+        (_, Some(PatchLink { kind: Some(k), .. })) if share.kind == ShareKind::Link => {
+            Some(link_bits(k, node.is_folder())?)
+        }
+        _ => None,
+    };
+    if let Some(bits) = bits {
+        may_grant(&node, mine, bits)?;
+        change.permissions = Some(bits);
+    }
+    if let Some(e) = b.expiration_date_time {
+        change.expires_at = Some(expiry(e.as_deref())?);
+    }
+    change.name = b.display_name.or(b.link.and_then(|l| l.display_name));
+    let share = state.store().update_share(share.id, change).await?;
+    let base = crate::http::base_url(&state, &headers);
+    Ok(Json(permission(&state, &base, &share).await?).into_response())
+}
+
+#[derive(Deserialize)]
+struct PasswordBody {
+    password: String,
+}
+
+pub(super) async fn set_password(
+    State(state): State<AppState>,
+    p: Principal,
+    headers: http::HeaderMap,
+    Path((sid, rid, pid)): Path<(String, String, String)>,
+    body: Bytes,
+) -> Result<Response, GraphError> {
+    let (_, _, share) = owned(&state, &p, &sid, &rid, &pid).await?;
+    if share.kind != ShareKind::Link {
+        return Err(GraphError::InvalidRequest(
+            "only links have passwords".into(),
+        ));
+    }
+    let b: PasswordBody = parse_body(&body)?;
+    let change = ShareUpdate {
+        password_hash: Some((!b.password.is_empty()).then(|| hash_password(&b.password))),
+        ..Default::default()
+    };
+    let share = state.store().update_share(share.id, change).await?;
+    let base = crate::http::base_url(&state, &headers);
+    Ok(Json(permission(&state, &base, &share).await?).into_response())
+}
+
+pub(super) async fn remove(
+    State(state): State<AppState>,
+    p: Principal,
+    Path((sid, rid, pid)): Path<(String, String, String)>,
+) -> Result<Response, GraphError> {
+    let (_, _, share) = owned(&state, &p, &sid, &rid, &pid).await?;
+    state.store().delete_share(share.id).await?;
+    Ok(http::StatusCode::NO_CONTENT.into_response())
+}

@@ -1,0 +1,132 @@
+//! `GET /graph/v1beta1/me/drive/sharedWithMe` and `…/sharedByMe` (research/web-and-oidc.md
+//! §5.6): received shares as drive items in the share jail with the shared item as
+//! `remoteItem` (Web opens it at `/dav/spaces/{remoteItem.id}`), and the items the user shared
+//! with their permissions.
+
+use std::collections::BTreeMap;
+
+use axum::Json;
+use axum::extract::State;
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+
+use super::item_shares::permission;
+use super::{GraphError, rfc3339};
+use crate::auth::Principal;
+use crate::dav::resolve::SHARE_JAIL;
+use crate::spaces::{Mtime, Node, ResourceId, Share};
+use crate::state::AppState;
+
+fn rid(state: &AppState, node: &Node) -> String {
+    ResourceId {
+        space: state.store().space_id(node.space),
+        node: node.id,
+    }
+    .to_string()
+}
+
+/// The drive item fields of a node.
+async fn item(state: &AppState, node: &Node) -> Result<Value, GraphError> {
+    let store = state.store();
+    let space = store.space(node.space).await?;
+    let mut v = json!({
+        "id": rid(state, node),
+        "name": node.name,
+        "size": node.size,
+        "eTag": node.quoted_etag(),
+        "lastModifiedDateTime": rfc3339(node.mtime),
+        "parentReference": {
+            "driveId": store.space_id(node.space).to_string(),
+            "driveType": space.kind.as_str(),
+        },
+    });
+    if let Some(parent) = node.parent {
+        let p = store.node(parent).await?;
+        v["parentReference"]["id"] = json!(rid(state, &p));
+        let path = store.path_of(&p).await?.to_string();
+        v["parentReference"]["path"] = json!(if path == "/" { ".".to_string() } else { path });
+    }
+    if node.is_folder() {
+        v["folder"] = json!({});
+    } else {
+        v["file"] = json!({"mimeType": node.content_type.clone()
+            .unwrap_or_else(|| "application/octet-stream".into())});
+    }
+    Ok(v)
+}
+
+/// Shares grouped by their node, oldest share first.
+async fn by_node(
+    state: &AppState,
+    shares: Vec<Share>,
+) -> Result<Vec<(Node, Vec<Share>)>, GraphError> {
+    let now = Mtime::now().0;
+    let mut groups: BTreeMap<i64, (Node, Vec<Share>)> = BTreeMap::new();
+    let mut first: std::collections::HashMap<crate::spaces::NodeId, i64> = Default::default();
+    for s in shares.into_iter().filter(|s| !s.expired(now)) {
+        let key = *first.entry(s.node).or_insert(s.id);
+        if let Some((_, list)) = groups.get_mut(&key) {
+            list.push(s);
+            continue;
+        }
+        let node = state.store().node(s.node).await?;
+        groups.insert(key, (node, vec![s]));
+    }
+    Ok(groups.into_values().collect())
+}
+
+pub(super) async fn shared_with_me(
+    State(state): State<AppState>,
+    p: Principal,
+    headers: http::HeaderMap,
+) -> Result<Response, GraphError> {
+    let base = crate::http::base_url(&state, &headers);
+    let received = state.store().shares_received(p.user.id).await?;
+    let mut value = Vec::new();
+    for (node, shares) in by_node(&state, received).await? {
+        let mut perms = Vec::new();
+        for s in &shares {
+            perms.push(permission(&state, &base, s).await?);
+        }
+        let mut remote = item(&state, &node).await?;
+        remote["permissions"] = json!(perms);
+        let mut v = json!({
+            "id": format!("{SHARE_JAIL}!{}", shares[0].uid),
+            "name": node.name,
+            "size": node.size,
+            "eTag": node.quoted_etag(),
+            "lastModifiedDateTime": rfc3339(node.mtime),
+            "parentReference": {"driveId": SHARE_JAIL, "driveType": "virtual", "id": SHARE_JAIL},
+            "@UI.Hidden": false,
+            "@client.synchronize": true,
+            "remoteItem": remote,
+        });
+        if node.is_folder() {
+            v["folder"] = json!({});
+        } else {
+            v["file"] = remote["file"].clone();
+        }
+        value.push(v);
+    }
+    Ok(Json(json!({ "value": value })).into_response())
+}
+
+pub(super) async fn shared_by_me(
+    State(state): State<AppState>,
+    p: Principal,
+    headers: http::HeaderMap,
+) -> Result<Response, GraphError> {
+    let base = crate::http::base_url(&state, &headers);
+    let mine = state.store().shares_by(p.user.id).await?;
+    let mut value = Vec::new();
+    for (node, shares) in by_node(&state, mine).await? {
+        let mut v = item(&state, &node).await?;
+        let mut perms = Vec::new();
+        for s in &shares {
+            perms.push(permission(&state, &base, s).await?);
+        }
+        v["permissions"] = json!(perms);
+        value.push(v);
+    }
+    Ok(Json(json!({ "value": value })).into_response())
+}

@@ -1,0 +1,113 @@
+//! What the OCS permission bits of a share or link allow over WebDAV, and how they relate to
+//! space roles (the role a sharer holds bounds what they may share).
+
+use http::Method;
+
+use crate::spaces::Role;
+
+/// Read and list.
+pub const READ: u32 = 1;
+/// Change existing files.
+pub const UPDATE: u32 = 2;
+/// Create files and folders.
+pub const CREATE: u32 = 4;
+/// Delete.
+pub const DELETE: u32 = 8;
+/// Share further.
+pub const SHARE: u32 = 16;
+/// Everything.
+pub const ALL: u32 = 31;
+
+/// The bits a space role carries: managers may share, editors and viewers may not (as in
+/// oCIS project spaces; a personal space's owner is its manager).
+pub fn role_bits(role: Role) -> u32 {
+    match role {
+        Role::Manager => ALL,
+        Role::Editor => READ | UPDATE | CREATE | DELETE,
+        Role::Viewer => READ,
+    }
+}
+
+/// The space role the WebDAV machinery runs a share's request with; [`Access::check`] narrows
+/// it to the bits.
+pub fn role_for(bits: u32) -> Role {
+    if bits & (UPDATE | CREATE | DELETE) != 0 {
+        Role::Editor
+    } else {
+        Role::Viewer
+    }
+}
+
+/// Access through a share or link: the OCS bits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Access(pub u32);
+
+/// What a request may not do through a share.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Denied {
+    /// Not allowed, and saying so reveals nothing (403).
+    Forbidden,
+    /// Not readable: answer as if nothing were there (404).
+    Hidden,
+}
+
+impl Access {
+    /// Whether the share allows nothing but creating (a file drop).
+    pub fn create_only(self) -> bool {
+        self.0 & READ == 0
+    }
+
+    /// Check a WebDAV method; `exists`: whether the addressed resource exists (for PUT).
+    pub fn check(self, method: &Method, exists: bool) -> Result<(), Denied> {
+        let need = match method.as_str() {
+            "OPTIONS" => 0,
+            "GET" | "HEAD" => {
+                return if self.0 & READ != 0 {
+                    Ok(())
+                } else {
+                    Err(Denied::Hidden)
+                };
+            }
+            // A drop folder answers PROPFIND on its root only (the caller forces Depth 0).
+            "PROPFIND" => 0,
+            "PUT" if exists => UPDATE,
+            "PUT" | "MKCOL" | "POST" => CREATE,
+            "COPY" => CREATE | READ,
+            "DELETE" => DELETE,
+            "MOVE" => UPDATE | DELETE,
+            _ => UPDATE,
+        };
+        if self.0 & need == need {
+            Ok(())
+        } else {
+            Err(Denied::Forbidden)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn viewer_links_refuse_writes_and_drops_hide_content() {
+        let view = Access(READ);
+        assert!(view.check(&Method::GET, true).is_ok());
+        for m in ["PUT", "MOVE", "DELETE", "MKCOL", "POST"] {
+            let m = Method::from_bytes(m.as_bytes()).unwrap();
+            assert_eq!(view.check(&m, false), Err(Denied::Forbidden), "{m}");
+        }
+        let drop = Access(CREATE);
+        assert!(drop.create_only());
+        assert_eq!(drop.check(&Method::GET, true), Err(Denied::Hidden));
+        assert!(drop.check(&Method::PUT, false).is_ok());
+        assert_eq!(drop.check(&Method::PUT, true), Err(Denied::Forbidden));
+        let edit = Access(READ | UPDATE | CREATE | DELETE);
+        assert!(
+            edit.check(&Method::from_bytes(b"MOVE").unwrap(), true)
+                .is_ok()
+        );
+        assert_eq!(role_for(READ), Role::Viewer);
+        assert_eq!(role_for(CREATE), Role::Editor);
+    }
+}

@@ -1,0 +1,236 @@
+//! Sharing through Graph as ownCloud Web does it: createLink, invite, permissions (list,
+//! change, password, delete), sharedWithMe and sharedByMe, and the received share reached at
+//! `/dav/spaces/{remoteItem.id}` (with a tus upload) until it is revoked.
+
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use crate::common::TestServer;
+use crate::{ADMIN, mkcol_admin};
+
+const VIEWER: &str = "a8d5fe5e-96e3-418d-825b-534dbdf22b99";
+const EDITOR: &str = "58c63c02-1d89-4572-916a-870abc5a1b7d";
+const MANAGER: &str = "312c0871-5ef7-4b3a-85b6-0e4074c64049";
+
+async fn rid_of(srv: &TestServer, path: &str) -> (String, String) {
+    let store = srv.state.store();
+    let admin = store.user_by_name("admin").await.unwrap();
+    let node = store
+        .resolve(
+            admin.id.0,
+            &spacedav::spaces::SpacePath::parse(path).unwrap(),
+        )
+        .await
+        .unwrap();
+    let sid = store.space_id(admin.id.0);
+    (sid.to_string(), format!("{sid}!{}", node.id.0))
+}
+
+async fn call(
+    srv: &TestServer,
+    who: (&str, &str),
+    method: Method,
+    path: &str,
+    body: Option<Value>,
+) -> (StatusCode, Value) {
+    let mut req = srv
+        .client()
+        .request(method, srv.url(&format!("/graph/v1beta1{path}")))
+        .basic_auth(who.0, Some(who.1));
+    if let Some(b) = body {
+        req = req.json(&b);
+    }
+    let res = req.send().await.unwrap();
+    let status = res.status();
+    let text = res.text().await.unwrap();
+    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn web_creates_links_and_invites_and_the_recipient_uploads_until_revoked() {
+    let srv = TestServer::start().await;
+    let bob = srv.add_user("bob", "bob-pw").await;
+    srv.add_user("carol", "carol-pw").await;
+    let carol = srv.state.store().user_by_name("carol").await.unwrap();
+    mkcol_admin(&srv, "/g").await;
+    let (sid, rid) = rid_of(&srv, "/g").await;
+    let item = format!("/drives/{sid}/items/{rid}");
+
+    let (status, link) = call(
+        &srv,
+        ADMIN,
+        Method::POST,
+        &format!("{item}/createLink"),
+        Some(json!({"type": "createOnly", "password": "pw-1"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{link}");
+    assert_eq!(link["link"]["type"], "createOnly");
+    assert_eq!(link["hasPassword"], true);
+    let url = link["link"]["webUrl"].as_str().unwrap();
+    let token = url.rsplit('/').next().unwrap();
+    let pid = link["id"].as_str().unwrap();
+    let (status, _) = call(
+        &srv,
+        ADMIN,
+        Method::POST,
+        &format!("{item}/permissions/{pid}/setPassword"),
+        Some(json!({"password": "pw-2"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let put = srv
+        .client()
+        .put(srv.url(&format!("/remote.php/dav/public-files/{token}/dropped.txt")))
+        .basic_auth("public", Some("pw-2"))
+        .body("dropped")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(put.status(), StatusCode::CREATED);
+    let (status, bad) = call(
+        &srv,
+        ADMIN,
+        Method::POST,
+        &format!("{item}/createLink"),
+        Some(json!({"type": "everything"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}");
+
+    let (status, invited) = call(
+        &srv,
+        ADMIN,
+        Method::POST,
+        &format!("{item}/invite"),
+        Some(json!({
+            "recipients": [{"objectId": bob.id.to_string(), "@libre.graph.recipient.type": "user"}],
+            "roles": [EDITOR],
+        })),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{invited}");
+    let perm = &invited["value"][0];
+    assert_eq!(perm["roles"], json!([EDITOR]));
+    assert_eq!(perm["grantedToV2"]["user"]["id"], bob.id.to_string());
+    let share_pid = perm["id"].as_str().unwrap().to_string();
+
+    let (_, with_me) = call(
+        &srv,
+        ("bob", "bob-pw"),
+        Method::GET,
+        "/me/drive/sharedWithMe",
+        None,
+    )
+    .await;
+    let received = &with_me["value"][0];
+    assert_eq!(received["remoteItem"]["id"], rid);
+    assert_eq!(received["parentReference"]["driveType"], "virtual");
+    assert_eq!(
+        received["remoteItem"]["permissions"][0]["invitation"]["invitedBy"]["user"]["displayName"],
+        "Administrator"
+    );
+    let (_, by_me) = call(&srv, ADMIN, Method::GET, "/me/drive/sharedByMe", None).await;
+    assert_eq!(by_me["value"][0]["id"], rid);
+    assert_eq!(
+        by_me["value"][0]["permissions"].as_array().unwrap().len(),
+        2
+    );
+    let (_, listed) = call(
+        &srv,
+        ADMIN,
+        Method::GET,
+        &format!("{item}/permissions"),
+        None,
+    )
+    .await;
+    assert_eq!(listed["value"].as_array().unwrap().len(), 2);
+
+    // Bob works in the share at /dav/spaces/{remoteItem.id}, tus included.
+    let space = srv.url(&format!("/dav/spaces/{}", rid.replace('$', "%24")));
+    let c = srv.client();
+    let put = c
+        .put(format!("{space}/bob.txt"))
+        .basic_auth("bob", Some("bob-pw"))
+        .body("b")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(put.status(), StatusCode::CREATED);
+    let tus = c
+        .post(format!("{space}/"))
+        .basic_auth("bob", Some("bob-pw"))
+        .header("Tus-Resumable", "1.0.0")
+        .header("Upload-Length", "2")
+        .header("Upload-Metadata", "filename dHVzLnR4dA==")
+        .header("Content-Type", "application/offset+octet-stream")
+        .body("tu")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(tus.status(), StatusCode::CREATED);
+    let own = c
+        .get(srv.url("/remote.php/webdav/g/tus.txt"))
+        .basic_auth(ADMIN.0, Some(ADMIN.1))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(own.bytes().await.unwrap().as_ref(), b"tu");
+
+    // Bob cannot hand out more than he holds (editor: no share right).
+    let (status, _) = call(
+        &srv,
+        ("bob", "bob-pw"),
+        Method::POST,
+        &format!("{item}/invite"),
+        Some(json!({
+            "recipients": [{"objectId": carol.id.to_string()}], "roles": [MANAGER],
+        })),
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+
+    // Down to viewer: no more writes; then revoked: nothing at all.
+    let (status, patched) = call(
+        &srv,
+        ADMIN,
+        Method::PATCH,
+        &format!("{item}/permissions/{share_pid}"),
+        Some(json!({"roles": [VIEWER]})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{patched}");
+    let put = c
+        .put(format!("{space}/again.txt"))
+        .basic_auth("bob", Some("bob-pw"))
+        .body("b")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(put.status(), StatusCode::FORBIDDEN);
+    let (status, _) = call(
+        &srv,
+        ADMIN,
+        Method::DELETE,
+        &format!("{item}/permissions/{share_pid}"),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let get = c
+        .get(format!("{space}/bob.txt"))
+        .basic_auth("bob", Some("bob-pw"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(get.status(), StatusCode::NOT_FOUND);
+    let (status, _) = call(
+        &srv,
+        ("carol", "carol-pw"),
+        Method::GET,
+        &format!("{item}/permissions"),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}

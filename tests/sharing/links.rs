@@ -1,0 +1,331 @@
+//! Public links: access within the link's permissions, passwords, throttling, expiry,
+//! revocation, file drops and quota.
+
+use reqwest::{Method, StatusCode};
+
+use crate::common::TestServer;
+use crate::{ADMIN, link, mkcol_admin, ocs_share, put_admin};
+
+fn m(name: &str) -> Method {
+    Method::from_bytes(name.as_bytes()).unwrap()
+}
+
+fn public(srv: &TestServer, token: &str, rest: &str) -> String {
+    srv.url(&format!("/remote.php/dav/public-files/{token}{rest}"))
+}
+
+#[tokio::test]
+async fn a_view_link_serves_its_folder_anonymously_and_refuses_every_write() {
+    let srv = TestServer::start().await;
+    mkcol_admin(&srv, "/pub").await;
+    put_admin(&srv, "/pub/a.txt", b"hello").await;
+    let (token, _) = link(&srv, "/pub", "1", None).await;
+    let c = srv.client();
+    let got = c.get(public(&srv, &token, "/a.txt")).send().await.unwrap();
+    assert_eq!(got.status(), StatusCode::OK);
+    assert_eq!(got.bytes().await.unwrap().as_ref(), b"hello");
+    let listing = c
+        .request(m("PROPFIND"), public(&srv, &token, "/"))
+        .header("Depth", "1")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(listing.status().as_u16(), 207);
+    assert!(listing.text().await.unwrap().contains("a.txt"));
+    let put = c
+        .put(public(&srv, &token, "/b.txt"))
+        .body("x")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(put.status(), StatusCode::FORBIDDEN);
+    let del = c
+        .delete(public(&srv, &token, "/a.txt"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(del.status(), StatusCode::FORBIDDEN);
+    let mv = c
+        .request(m("MOVE"), public(&srv, &token, "/a.txt"))
+        .header("Destination", public(&srv, &token, "/c.txt"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(mv.status(), StatusCode::FORBIDDEN);
+    let tus = c
+        .post(public(&srv, &token, "/"))
+        .header("Tus-Resumable", "1.0.0")
+        .header("Upload-Length", "3")
+        .header("Upload-Metadata", "filename ZC50eHQ=")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(tus.status(), StatusCode::FORBIDDEN);
+    let still = c.get(public(&srv, &token, "/a.txt")).send().await.unwrap();
+    assert_eq!(still.bytes().await.unwrap().as_ref(), b"hello");
+}
+
+#[tokio::test]
+async fn an_edit_link_writes_into_the_owners_space() {
+    let srv = TestServer::start().await;
+    mkcol_admin(&srv, "/ed").await;
+    let (token, _) = link(&srv, "/ed", "15", None).await;
+    let c = srv.client();
+    let put = c
+        .put(public(&srv, &token, "/n.txt"))
+        .body("new")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(put.status(), StatusCode::CREATED);
+    let own = c
+        .get(srv.url("/remote.php/webdav/ed/n.txt"))
+        .basic_auth(ADMIN.0, Some(ADMIN.1))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(own.bytes().await.unwrap().as_ref(), b"new");
+}
+
+#[tokio::test]
+async fn a_wrong_link_password_is_refused_and_repeated_guesses_are_throttled() {
+    let srv = TestServer::start().await;
+    mkcol_admin(&srv, "/secret").await;
+    put_admin(&srv, "/secret/s.txt", b"s").await;
+    let (token, _) = link(&srv, "/secret", "1", Some("open sesame")).await;
+    let c = srv.client();
+    let url = public(&srv, &token, "/s.txt");
+    let none = c.get(&url).send().await.unwrap();
+    assert_eq!(none.status(), StatusCode::UNAUTHORIZED);
+    assert!(
+        none.text()
+            .await
+            .unwrap()
+            .contains("ERR_MISSING_BASIC_AUTH")
+    );
+    let right = c
+        .get(&url)
+        .basic_auth("public", Some("open sesame"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(right.status(), StatusCode::OK);
+    let mut statuses = Vec::new();
+    for _ in 0..6 {
+        let r = c
+            .get(&url)
+            .basic_auth("public", Some("guess"))
+            .send()
+            .await
+            .unwrap();
+        statuses.push(r.status().as_u16());
+    }
+    assert_eq!(statuses, [401, 401, 401, 401, 401, 429]);
+    let blocked = c
+        .get(&url)
+        .basic_auth("public", Some("open sesame"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(blocked.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(blocked.headers().contains_key("retry-after"));
+}
+
+#[tokio::test]
+async fn expired_revoked_and_made_up_tokens_are_not_found() {
+    let srv = TestServer::start().await;
+    put_admin(&srv, "/e.txt", b"e").await;
+    let (status, data) = ocs_share(
+        &srv,
+        ADMIN,
+        &[
+            ("shareType", "3"),
+            ("path", "/e.txt"),
+            ("expireDate", "2001-01-01"),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{data}");
+    let expired = data["token"].as_str().unwrap().to_string();
+    let (revoked, id) = link(&srv, "/e.txt", "1", None).await;
+    let c = srv.client();
+    let ok = c
+        .get(public(&srv, &revoked, "/e.txt"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ok.status(), StatusCode::OK);
+    let del = c
+        .delete(srv.url(&format!(
+            "/ocs/v2.php/apps/files_sharing/api/v1/shares/{id}"
+        )))
+        .basic_auth(ADMIN.0, Some(ADMIN.1))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(del.status(), StatusCode::OK);
+    for token in [
+        expired.as_str(),
+        revoked.as_str(),
+        "MadeUpTokenThatNobodyIssued",
+    ] {
+        let r = c.get(public(&srv, token, "/e.txt")).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::NOT_FOUND, "{token}");
+        let p = c
+            .request(m("PROPFIND"), public(&srv, token, "/"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(p.status(), StatusCode::NOT_FOUND, "{token}");
+    }
+}
+
+#[tokio::test]
+async fn a_file_drop_accepts_uploads_but_reveals_no_name() {
+    let srv = TestServer::start().await;
+    mkcol_admin(&srv, "/drop").await;
+    put_admin(&srv, "/drop/private-name.txt", b"mine").await;
+    let (token, _) = link(&srv, "/drop", "4", None).await;
+    let c = srv.client();
+    for depth in ["1", "infinity"] {
+        let p = c
+            .request(m("PROPFIND"), public(&srv, &token, "/"))
+            .header("Depth", depth)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(p.status().as_u16(), 207);
+        let body = p.text().await.unwrap();
+        assert!(!body.contains("private-name"), "{body}");
+        assert_eq!(body.matches("<d:response>").count(), 1, "{body}");
+    }
+    let get = c
+        .get(public(&srv, &token, "/private-name.txt"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(get.status(), StatusCode::NOT_FOUND);
+    // Same name: stored beside it, the owner's file untouched.
+    let put = c
+        .put(public(&srv, &token, "/private-name.txt"))
+        .body("theirs")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(put.status(), StatusCode::CREATED);
+    let own = |p: &'static str| {
+        c.get(srv.url(&format!("/remote.php/webdav/drop/{p}")))
+            .basic_auth(ADMIN.0, Some(ADMIN.1))
+            .send()
+    };
+    assert_eq!(
+        own("private-name.txt")
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap()
+            .as_ref(),
+        b"mine"
+    );
+    assert_eq!(
+        own("private-name (2).txt")
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap()
+            .as_ref(),
+        b"theirs"
+    );
+    let tus = c
+        .post(public(&srv, &token, "/"))
+        .header("Tus-Resumable", "1.0.0")
+        .header("Upload-Length", "3")
+        .header("Upload-Metadata", "filename ZC50eHQ=")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(tus.status(), StatusCode::CREATED);
+    let loc = tus.headers()["location"].to_str().unwrap().to_string();
+    let patch = c
+        .patch(loc)
+        .header("Tus-Resumable", "1.0.0")
+        .header("Upload-Offset", "0")
+        .header("Content-Type", "application/offset+octet-stream")
+        .body("abc")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(patch.status(), StatusCode::NO_CONTENT);
+    assert_eq!(
+        own("d.txt").await.unwrap().bytes().await.unwrap().as_ref(),
+        b"abc"
+    );
+}
+
+#[tokio::test]
+async fn a_public_upload_over_the_owners_quota_is_refused_and_stores_nothing() {
+    let srv = TestServer::start().await;
+    mkcol_admin(&srv, "/q").await;
+    let (token, _) = link(&srv, "/q", "4", None).await;
+    let admin = srv.state.store().user_by_name("admin").await.unwrap();
+    srv.state
+        .store()
+        .set_quota(admin.id.0, Some(10))
+        .await
+        .unwrap();
+    let c = srv.client();
+    let put = c
+        .put(public(&srv, &token, "/big.bin"))
+        .body(vec![7u8; 100])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(put.status(), StatusCode::INSUFFICIENT_STORAGE);
+    let tus = c
+        .post(public(&srv, &token, "/"))
+        .header("Tus-Resumable", "1.0.0")
+        .header("Upload-Length", "100")
+        .header("Upload-Metadata", "filename YmlnLmJpbg==")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(tus.status(), StatusCode::INSUFFICIENT_STORAGE);
+    let own = c
+        .get(srv.url("/remote.php/webdav/q/big.bin"))
+        .basic_auth(ADMIN.0, Some(ADMIN.1))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(own.status(), StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn webs_public_page_reads_the_link_permission_and_item_type() {
+    let srv = TestServer::start().await;
+    mkcol_admin(&srv, "/inbox").await;
+    let (token, _) = link(&srv, "/inbox", "4", None).await;
+    let body = r#"<?xml version="1.0"?><d:propfind xmlns:d="DAV:" xmlns:oc="http://owncloud.org/ns"><d:prop><oc:public-link-permission/><oc:public-link-item-type/><oc:public-link-share-owner/><oc:permissions/></d:prop></d:propfind>"#;
+    let res = srv
+        .client()
+        .request(
+            m("PROPFIND"),
+            srv.url(&format!("/dav/public-files/{token}")),
+        )
+        .header("Depth", "0")
+        .header("public-token", &token)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 207);
+    let xml = res.text().await.unwrap();
+    for part in [
+        "<oc:public-link-permission>4</oc:public-link-permission>",
+        "<oc:public-link-item-type>folder</oc:public-link-item-type>",
+        "<oc:public-link-share-owner>Administrator</oc:public-link-share-owner>",
+    ] {
+        assert!(xml.contains(part), "missing {part} in {xml}");
+    }
+}

@@ -1,0 +1,85 @@
+//! Sharing (issue 12) over HTTP against a real server: OCS shares and links, public-files
+//! WebDAV within a link's permissions, passwords and their throttle, file drops, received
+//! shares, re-sharing limits and quota.
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod graph;
+mod links;
+mod shares;
+
+use common::{ADMIN_PASSWORD, TestServer};
+use reqwest::{Method, StatusCode};
+use serde_json::Value;
+
+/// `POST` an OCS v2 share as `user`; returns (HTTP status, `ocs.data`).
+pub async fn ocs_share(
+    srv: &TestServer,
+    user: (&str, &str),
+    form: &[(&str, &str)],
+) -> (StatusCode, Value) {
+    let res = srv
+        .client()
+        .post(srv.url("/ocs/v2.php/apps/files_sharing/api/v1/shares?format=json"))
+        .basic_auth(user.0, Some(user.1))
+        .form(form)
+        .send()
+        .await
+        .expect("POST share");
+    let status = res.status();
+    let body: Value = res.json().await.expect("json");
+    (status, body["ocs"]["data"].clone())
+}
+
+/// The admin's credentials.
+pub const ADMIN: (&str, &str) = ("admin", ADMIN_PASSWORD);
+
+/// `PUT` a file into the admin's personal space over `/remote.php/webdav`.
+pub async fn put_admin(srv: &TestServer, path: &str, body: &[u8]) {
+    let res = srv
+        .client()
+        .put(srv.url(&format!("/remote.php/webdav{path}")))
+        .basic_auth(ADMIN.0, Some(ADMIN.1))
+        .body(body.to_vec())
+        .send()
+        .await
+        .expect("PUT");
+    assert!(res.status().is_success(), "PUT {path}: {}", res.status());
+}
+
+/// `MKCOL` in the admin's personal space.
+pub async fn mkcol_admin(srv: &TestServer, path: &str) {
+    let res = srv
+        .client()
+        .request(
+            Method::from_bytes(b"MKCOL").unwrap(),
+            srv.url(&format!("/remote.php/webdav{path}")),
+        )
+        .basic_auth(ADMIN.0, Some(ADMIN.1))
+        .send()
+        .await
+        .expect("MKCOL");
+    assert_eq!(res.status(), StatusCode::CREATED, "MKCOL {path}");
+}
+
+/// A public link on `path` of the admin with `perms`; returns its token and OCS id.
+pub async fn link(
+    srv: &TestServer,
+    path: &str,
+    perms: &str,
+    password: Option<&str>,
+) -> (String, i64) {
+    let mut form = vec![("shareType", "3"), ("path", path), ("permissions", perms)];
+    if let Some(p) = password {
+        form.push(("password", p));
+    }
+    let (status, data) = ocs_share(srv, ADMIN, &form).await;
+    assert_eq!(status, StatusCode::OK, "{data}");
+    let id = data["id"]
+        .as_str()
+        .expect("id")
+        .parse()
+        .expect("integer id");
+    (data["token"].as_str().expect("token").to_string(), id)
+}

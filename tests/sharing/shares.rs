@@ -1,0 +1,225 @@
+//! Shares with users and groups: the recipient reaches them over WebDAV, revoking ends access
+//! at once, re-sharing stays within the sharer's rights, and nothing unreadable can be shared.
+
+use reqwest::{Method, StatusCode};
+
+use crate::common::TestServer;
+use crate::{ADMIN, mkcol_admin, ocs_share, put_admin};
+
+const JAIL: &str = "a0ca6a90-a365-4782-871e-d44447bbc668$a0ca6a90-a365-4782-871e-d44447bbc668";
+
+#[tokio::test]
+async fn a_user_share_is_reachable_in_the_share_jail_until_it_is_revoked() {
+    let srv = TestServer::start().await;
+    srv.add_user("bob", "bob-pw").await;
+    mkcol_admin(&srv, "/team").await;
+    put_admin(&srv, "/team/t.txt", b"team").await;
+    let (status, data) = ocs_share(
+        &srv,
+        ADMIN,
+        &[
+            ("shareType", "0"),
+            ("path", "/team"),
+            ("shareWith", "bob"),
+            ("permissions", "15"),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{data}");
+    let id = data["id"].as_str().unwrap().to_string();
+    let c = srv.client();
+    let url = srv.url(&format!("/remote.php/dav/spaces/{JAIL}/team/t.txt"));
+    let got = c
+        .get(&url)
+        .basic_auth("bob", Some("bob-pw"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(got.bytes().await.unwrap().as_ref(), b"team");
+    let put = c
+        .put(srv.url(&format!("/remote.php/dav/spaces/{JAIL}/team/from-bob.txt")))
+        .basic_auth("bob", Some("bob-pw"))
+        .body("bob")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(put.status(), StatusCode::CREATED);
+    let listed = c
+        .get(
+            srv.url("/ocs/v2.php/apps/files_sharing/api/v1/shares?format=json&shared_with_me=true"),
+        )
+        .basic_auth("bob", Some("bob-pw"))
+        .send()
+        .await
+        .unwrap()
+        .json::<serde_json::Value>()
+        .await
+        .unwrap();
+    assert_eq!(listed["ocs"]["data"][0]["path"], "/Shares/team");
+    let del = c
+        .delete(srv.url(&format!(
+            "/ocs/v2.php/apps/files_sharing/api/v1/shares/{id}"
+        )))
+        .basic_auth(ADMIN.0, Some(ADMIN.1))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(del.status(), StatusCode::OK);
+    let gone = c
+        .get(&url)
+        .basic_auth("bob", Some("bob-pw"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(gone.status(), StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn a_viewer_share_refuses_uploads_and_a_wider_reshare_is_forbidden() {
+    let srv = TestServer::start().await;
+    srv.add_user("bob", "bob-pw").await;
+    srv.add_user("carol", "carol-pw").await;
+    mkcol_admin(&srv, "/ro").await;
+    let (status, data) = ocs_share(
+        &srv,
+        ADMIN,
+        &[
+            ("shareType", "0"),
+            ("path", "/ro"),
+            ("shareWith", "bob"),
+            ("permissions", "17"),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{data}");
+    let c = srv.client();
+    let put = c
+        .put(srv.url(&format!("/remote.php/dav/spaces/{JAIL}/ro/x.txt")))
+        .basic_auth("bob", Some("bob-pw"))
+        .body("x")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(put.status(), StatusCode::FORBIDDEN);
+    let bob = ("bob", "bob-pw");
+    let form = |perms| {
+        [
+            ("shareType", "0"),
+            ("path", "/Shares/ro"),
+            ("shareWith", "carol"),
+            ("permissions", perms),
+        ]
+    };
+    let (wider, body) = ocs_share(&srv, bob, &form("15")).await;
+    assert_eq!(wider, StatusCode::FORBIDDEN, "{body}");
+    let (same, body) = ocs_share(&srv, bob, &form("1")).await;
+    assert_eq!(same, StatusCode::OK, "{body}");
+    let got = c
+        .request(
+            Method::from_bytes(b"PROPFIND").unwrap(),
+            srv.url(&format!("/remote.php/dav/spaces/{JAIL}/ro/")),
+        )
+        .basic_auth("carol", Some("carol-pw"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(got.status().as_u16(), 207);
+}
+
+#[tokio::test]
+async fn sharing_what_the_sharer_cannot_read_is_refused() {
+    let srv = TestServer::start().await;
+    srv.add_user("bob", "bob-pw").await;
+    srv.add_user("mallory", "m-pw").await;
+    mkcol_admin(&srv, "/private").await;
+    // mallory names a path that exists only in the admin's space: in her view it is absent.
+    let (status, _) = ocs_share(
+        &srv,
+        ("mallory", "m-pw"),
+        &[
+            ("shareType", "0"),
+            ("path", "/private"),
+            ("shareWith", "bob"),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) = ocs_share(
+        &srv,
+        ("mallory", "m-pw"),
+        &[("shareType", "3"), ("path", "/Shares/private")],
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    // A share id that is not hers is not hers to delete.
+    let (_, data) = ocs_share(&srv, ADMIN, &[("shareType", "3"), ("path", "/private")]).await;
+    let id = data["id"].as_str().unwrap();
+    let del = srv
+        .client()
+        .delete(srv.url(&format!(
+            "/ocs/v2.php/apps/files_sharing/api/v1/shares/{id}"
+        )))
+        .basic_auth("mallory", Some("m-pw"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(del.status(), StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn the_share_jail_root_lists_the_received_folders_and_nothing_else() {
+    let srv = TestServer::start().await;
+    srv.add_user("bob", "bob-pw").await;
+    srv.add_user("carol", "carol-pw").await;
+    mkcol_admin(&srv, "/for-bob").await;
+    mkcol_admin(&srv, "/not-shared").await;
+    let (status, _) = ocs_share(
+        &srv,
+        ADMIN,
+        &[
+            ("shareType", "0"),
+            ("path", "/for-bob"),
+            ("shareWith", "bob"),
+            ("permissions", "15"),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let propfind = |who: (&'static str, &'static str)| {
+        srv.client()
+            .request(
+                Method::from_bytes(b"PROPFIND").unwrap(),
+                srv.url(&format!("/remote.php/dav/spaces/{JAIL}/")),
+            )
+            .basic_auth(who.0, Some(who.1))
+            .header("Depth", "1")
+            .send()
+    };
+    let res = propfind(("bob", "bob-pw")).await.unwrap();
+    assert_eq!(res.status().as_u16(), 207);
+    let xml = res.text().await.unwrap();
+    assert!(
+        xml.contains("<d:displayname>for-bob</d:displayname>"),
+        "{xml}"
+    );
+    assert!(
+        xml.contains("<oc:permissions>SDNVCK</oc:permissions>"),
+        "{xml}"
+    );
+    assert!(!xml.contains("not-shared"), "{xml}");
+    let xml = propfind(("carol", "carol-pw"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(xml.matches("<d:response>").count(), 1, "{xml}");
+    let put = srv
+        .client()
+        .put(srv.url(&format!("/remote.php/dav/spaces/{JAIL}/")))
+        .basic_auth("bob", Some("bob-pw"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(put.status(), StatusCode::FORBIDDEN);
+}
