@@ -12,6 +12,7 @@ mod layers;
 mod oidc;
 pub(crate) mod secrets;
 mod validate;
+mod values;
 
 use std::collections::BTreeMap;
 use std::fmt;
