@@ -2,6 +2,7 @@
 //! tokens are accepted there (for a known user, or a new one with autoprovisioning); tokens of
 //! an unconfigured issuer are refused; the second server's own provider is off.
 
+use crate::binary;
 use crate::common::TestServer;
 use crate::support::{web_tokens, whoami};
 
@@ -122,4 +123,39 @@ async fn with_an_external_issuer_the_built_in_provider_answers_404() {
         .await
         .unwrap();
     assert_eq!(v["links"][0]["href"], idp.base);
+}
+
+/// The same with two real processes: a `spacedav serve` whose `auth.oidc_issuer` (from the
+/// environment) is another spacedav accepts that spacedav's access tokens, and refuses a third
+/// spacedav's token for the same user name.
+#[tokio::test]
+async fn a_spacedav_process_accepts_the_tokens_of_the_spacedav_it_names_as_issuer() {
+    let idp = TestServer::start().await;
+    idp.add_user("erin", "pw").await;
+    let stranger = TestServer::start().await;
+    stranger.add_user("erin", "pw").await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = binary::spacedav(dir.path());
+    cmd.env("SPACEDAV_AUTH_OIDC_ISSUER", &idp.base)
+        .env("SPACEDAV_AUTH_OIDC_AUTOPROVISION", "true");
+    let rp = binary::Server::spawn(cmd);
+    let whoami = |token: String| {
+        let url = format!("http://{}/ocs/v2.php/cloud/user?format=json", rp.addr);
+        async move {
+            let res = reqwest::Client::new()
+                .get(url)
+                .bearer_auth(token)
+                .send()
+                .await
+                .unwrap();
+            let status = res.status();
+            let body: serde_json::Value = res.json().await.unwrap_or_default();
+            (status, body["ocs"]["data"]["id"].as_str().map(String::from))
+        }
+    };
+    let token = access(&web_tokens(&idp, "erin", "pw").await);
+    let (status, id) = whoami(token).await;
+    assert_eq!((status.as_u16(), id.as_deref()), (200, Some("erin")));
+    let foreign = access(&web_tokens(&stranger, "erin", "pw").await);
+    assert_eq!(whoami(foreign).await.0, 401);
 }

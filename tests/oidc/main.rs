@@ -2,6 +2,8 @@
 //! the bad input it must refuse, an external issuer (a second spacedav), and app tokens. Every
 //! test speaks HTTP to servers started through the shared helper.
 
+#[path = "../binary/mod.rs"]
+mod binary;
 #[path = "../common/mod.rs"]
 mod common;
 
