@@ -1,7 +1,7 @@
 //! ownCloud Web 12.5.0's sharing pages against spacedav, in headless Chromium (issue 12, "Done
 //! when", second bullet): a view link opened in a browser context with no session downloads its
 //! file; a file-drop link's public upload page sends 20 MiB over tus, is cut off after the first
-//! PATCH, reloaded and finishes; a folder shared with a second user shows under "Shared with
+//! PATCH, reloaded and resumes the same upload (Web asks the offset with HEAD); a folder shared with a second user shows under "Shared with
 //! me", where an editor uploads and a viewer's upload button is disabled.
 //!
 //! The links and shares are created over Graph exactly as Web's share panel sends them
@@ -187,9 +187,24 @@ async fn ownclouds_web_opens_links_drops_files_over_tus_and_uploads_into_shares_
                 && e.req_header("tus-resumable") == Some("1.0.0")
         })
         .count();
+    // After the reload Web resumed the same upload: one creation only, then a HEAD for the
+    // offset on its URL before the remaining PATCHes.
+    assert_eq!(creations, 1, "tus creation POSTs on the link\n{listing}");
+    let head = wire
+        .iter()
+        .position(|e| e.method == "HEAD" && e.path.starts_with("/data/") && e.status == 200);
+    let head = head.unwrap_or_else(|| panic!("no tus HEAD after the reload\n{listing}"));
     assert!(
-        creations >= 1,
-        "no tus creation POST on the link\n{listing}"
+        wire[head..]
+            .iter()
+            .any(|e| e.method == "PATCH" && e.path == wire[head].path && e.status == 204),
+        "no PATCH after the HEAD\n{listing}"
+    );
+    let dropped = admin.walk(&format!("{root}/Drop/")).await;
+    assert_eq!(
+        dropped.len(),
+        1,
+        "the drop folder holds one file: {dropped:?}"
     );
     let patches = wire
         .iter()
