@@ -4,8 +4,8 @@
 //! PATCH, reloaded and resumes the same upload (Web asks the offset with HEAD); a folder shared with a second user shows under "Shared with
 //! me", where an editor uploads and a viewer's upload button is disabled.
 //!
-//! The links and shares are created over Graph exactly as Web's share panel sends them
-//! (`createLink`, `invite`); the browser then does everything a recipient does. Same rules as
+//! The view link is created in Web's share panel ("Add link"); the file-drop link and the user
+//! shares are created over Graph as that panel sends them (`createLink`, `invite`). Same rules as
 //! [`crate::web_ui`]: screenshots per step (in `target/web-sharing-e2e/`), no 5xx, no 4xx beyond
 //! [`crate::web_ui::EXPECTED_4XX`].
 
@@ -25,6 +25,16 @@ const DROP: usize = 20 * 1024 * 1024;
 
 const VIEWER: &str = "a8d5fe5e-96e3-418d-825b-534dbdf22b99";
 const EDITOR: &str = "58c63c02-1d89-4572-916a-870abc5a1b7d";
+
+/// Web's share panel asks for the file's versions (`PROPFIND /dav/meta/{id}/v`) when it opens:
+/// spacedav keeps no versions and serves no `/dav/meta/`, so that 404 is a known gap (reported
+/// to the lead), tolerated here and nowhere else until versions exist.
+fn versions_gap(e: &crate::proxy::Exchange) -> bool {
+    e.method == "PROPFIND"
+        && e.status == 404
+        && e.path.starts_with("/dav/meta/")
+        && e.path.ends_with("/v")
+}
 
 /// `POST /graph/v1beta1{path}` as the admin; the answer's JSON.
 async fn graph(srv: &TestServer, path: &str, body: Value) -> Value {
@@ -102,12 +112,6 @@ async fn ownclouds_web_opens_links_drops_files_over_tus_and_uploads_into_shares_
     for dir in ["Drop", "Editable", "Readonly"] {
         admin.mkcol(&format!("{root}/{dir}")).await;
     }
-    let view = graph(
-        &srv,
-        &format!("{}/createLink", item(&srv, "/handout.txt").await),
-        json!({"type": "view"}),
-    )
-    .await;
     let drop = graph(
         &srv,
         &format!("{}/createLink", item(&srv, "/Drop").await),
@@ -135,7 +139,7 @@ async fn ownclouds_web_opens_links_drops_files_over_tus_and_uploads_into_shares_
     let download = work.path().join("handout.txt");
     let opts = json!({
         "chromium": chromium, "base": proxy.base, "shots": shots_dir("web-sharing-e2e"),
-        "viewLink": format!("{}/s/{}", proxy.base, token(&view)),
+        "admin": {"name": "admin", "password": ADMIN_PASSWORD},
         "dropLink": format!("{}/s/{}", proxy.base, token(&drop)),
         "drop": drop_file, "small": small, "download": download,
         "editable": "Editable", "readonly": "Readonly",
@@ -171,7 +175,8 @@ async fn ownclouds_web_opens_links_drops_files_over_tus_and_uploads_into_shares_
     eprintln!("requests Web made:\n{listing}");
     eprintln!("after the reload: {}", report["afterReload"]);
 
-    // The view link's file reached the anonymous browser intact.
+    // Web's "Add link" made a view link; its file reached the anonymous browser intact.
+    assert_eq!(report["viewLinkType"], "view", "{report:#}");
     let got = std::fs::read(&download).expect("the downloaded file");
     assert_eq!(sha256(&got), sha256(&note));
 
@@ -218,7 +223,7 @@ async fn ownclouds_web_opens_links_drops_files_over_tus_and_uploads_into_shares_
     assert!(server_errors.is_empty(), "5xx answers:\n{listing}");
     let unexpected: Vec<_> = wire
         .iter()
-        .filter(|e| (400..500).contains(&e.status) && !allowed_4xx(e))
+        .filter(|e| (400..500).contains(&e.status) && !allowed_4xx(e) && !versions_gap(e))
         .map(|e| format!("{} {} -> {}", e.method, e.path, e.status))
         .collect();
     assert!(

@@ -4,11 +4,11 @@
 // after a reload; a folder shared with a user, found under "Shared with me", uploaded into as
 // editor and read-only as viewer. Every wait is for a selector, a response or an event.
 //
-// Usage: node sharing.mjs '<json>' with {chromium, base, shots (dir), viewLink, dropLink (URLs),
-//   drop (the large file), small (the editor's upload), download (where to save),
+// Usage: node sharing.mjs '<json>' with {chromium, base, shots (dir), dropLink (URL),
+//   admin: {name, password}, drop (the large file), small (the editor's upload), download (where to save),
 //   editable, readonly (folder names), user: {name, password}}.
 // Prints {"checkpoint": name} lines (answered on stdin), then one JSON line:
-//   {steps: [...], downloaded, afterReload: [[method, status, path]...],
+//   {steps: [...], viewLinkType, downloaded, afterReload: [[method, status, path]...],
 //    viewerUploadDisabled, error?}.
 import path from 'node:path'
 import fs from 'node:fs'
@@ -50,6 +50,7 @@ async function step (name, fn) {
   report.steps.push(name)
 }
 
+const confirm = () => page.locator('.oc-modal-body-actions-confirm')
 const resource = (name) => page.locator(`#files-space-table [data-test-resource-name="${name}"]`)
 // A tus PATCH: `r` is a request or a response.
 const isPatch = (r) => {
@@ -70,11 +71,27 @@ async function signIn (user) {
 }
 
 try {
-  // 1. The view link, with no session: Web's public page shows the file; its download button
-  // hands the browser the bytes.
+  // 1. The admin creates a view link in Web's share panel; opened with no session, Web's
+  // public page shows the file and its download action hands the browser the bytes.
+  await freshPage()
+  let viewLink
+  await step('view-link-created', async () => {
+    await signIn(o.admin)
+    // The share panel's "Add link" (a view link by default, confirmed in its modal if Web
+    // shows one); the URL is read from Web's createLink answer.
+    const row = resource(path.basename(o.download)).locator('xpath=ancestor::tr')
+    await row.locator('.oc-table-data-cell-actions button').first().click()
+    const created = page.waitForResponse((r) => r.request().method() === 'POST' && r.url().endsWith('/createLink'))
+    await page.locator('#files-file-link-add, button:has-text("Add link")').first().click()
+    await Promise.race([created, confirm().waitFor()])
+    if (await confirm().isVisible()) await confirm().click()
+    const link = await (await created).json()
+    viewLink = o.base + '/s/' + link.link.webUrl.split('/').pop()
+    report.viewLinkType = link.link.type
+  })
   await freshPage()
   await step('view-link-opened', async () => {
-    await page.goto(o.viewLink)
+    await page.goto(viewLink)
     await resource(path.basename(o.download)).waitFor()
   })
   await step('view-link-downloaded', async () => {
