@@ -18,7 +18,7 @@ use super::headers::{
 use super::propfind_req::{Depth, PropRequest, parse_body, parse_depth, prefers_minimal};
 use super::propfind_xml::{At, Dir, Entry, LinkProps, Listing, Renderer};
 use super::resolve::Target;
-use crate::spaces::{Mtime, Node, NodeScope, SpacePath, Store, User};
+use crate::spaces::{Mtime, Node, NodeId, NodeScope, SpacePath, Store, User};
 use crate::state::AppState;
 
 /// Largest PROPFIND body accepted.
@@ -76,6 +76,30 @@ pub async fn handle(
     let store = state.store();
     let space = target.space_uuid();
     let node = store.resolve(space, &target.path()).await?;
+    let mut only = None;
+    let link = match (&target.url.key, target.url.root.is_public()) {
+        (Some(token), true) => {
+            let share = store.share_by_token(token).await?;
+            let shared = store.node(share.node).await?;
+            // A file link's root is the folder holding the file, as in oCIS: listed, it holds
+            // the shared file and nothing else.
+            if !shared.is_folder() && target.url.rest.components().is_empty() {
+                only = Some(shared.id);
+            }
+            Some(LinkProps {
+                permissions: share.permissions,
+                item_type: if shared.is_folder() { "folder" } else { "file" },
+                owner: store.user(share.created_by).await?.display_name,
+                created: Mtime(share.created_at),
+                expires: share.expires_at.map(Mtime),
+            })
+        }
+        _ => None,
+    };
+    let depth = match depth {
+        Depth::Infinity if only.is_some() => Depth::One,
+        d => d,
+    };
     let scope = match depth {
         Depth::Zero => NodeScope::Node {
             id: node.id,
@@ -86,20 +110,6 @@ pub async fn handle(
             children: true,
         },
         Depth::Infinity => NodeScope::Space(space),
-    };
-    let link = match (&target.url.key, target.url.root.is_public()) {
-        (Some(token), true) => {
-            let share = store.share_by_token(token).await?;
-            let shared = store.node(share.node).await?;
-            Some(LinkProps {
-                permissions: share.permissions,
-                item_type: if shared.is_folder() { "folder" } else { "file" },
-                owner: store.user(share.created_by).await?.display_name,
-                created: Mtime(share.created_at),
-                expires: share.expires_at.map(Mtime),
-            })
-        }
-        _ => None,
     };
     let listing = Listing {
         space: target.space.clone(),
@@ -122,6 +132,7 @@ pub async fn handle(
         rest: target.url.rest.clone(),
         root: node,
         depth,
+        only,
     };
     Ok(stream(listing, walk, minimal))
 }
@@ -137,6 +148,8 @@ struct Walk {
     rest: SpacePath,
     root: Node,
     depth: Depth,
+    /// For a file link's root: the one child the listing shows.
+    only: Option<NodeId>,
 }
 
 /// Fill in what the requested properties need beyond the nodes, one query each: dead
@@ -199,7 +212,10 @@ async fn produce(mut listing: Listing, walk: Walk, tx: &Sender) -> Result<(), Da
         let mut after: Option<String> = None;
         loop {
             let page = walk.store.children_page(id, after.as_deref(), PAGE).await?;
-            for c in &page {
+            for c in page
+                .iter()
+                .filter(|c| walk.only.is_none_or(|id| id == c.id))
+            {
                 let e = Entry {
                     at: At::Child(&dir),
                     node: c,

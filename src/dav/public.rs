@@ -55,7 +55,7 @@ pub async fn open(
 }
 
 /// Narrow a request to what the share or link of `target` allows, adjusting it where a file
-/// drop or a file link must not reveal more (Depth, free names).
+/// drop must not reveal more (Depth, free names).
 pub async fn narrow(
     state: &AppState,
     target: &Target,
@@ -67,23 +67,11 @@ pub async fn narrow(
         return Ok(());
     };
     let at_root = target.url.rest.components().is_empty();
-    let file_link = target.url.root.is_public() && {
-        let node = state
-            .store()
-            .resolve(target.space_uuid(), &target.base)
-            .await?;
-        !state
-            .store()
-            .shares_on(node.id)
-            .await?
-            .iter()
-            .any(|s| s.token == target.url.key)
-    };
     if method.as_str() == "PROPFIND" {
         if access.create_only() && !at_root {
             return Err(DavError::NotFound);
         }
-        if (access.create_only() || file_link) && at_root {
+        if access.create_only() && at_root {
             headers.insert(DEPTH, HeaderValue::from_static("0"));
         }
     }

@@ -27,8 +27,13 @@ pub const PROFILE_BUNDLE: &str = "2a506de7-99bd-4f0d-994e-c38e72c28fd9";
 /// oCIS's id of the language setting.
 pub const LANGUAGE_SETTING: &str = "aa8cfbe5-95d4-4f7e-a032-c3c01f5f062f";
 
-/// What every user may do: choose their language.
-const USER_PERMISSIONS: &[&str] = &["Language.ReadWrite"];
+/// What every user may do: choose their language, share with users and groups, create public
+/// links (without the last two Web offers no share panel and no link actions).
+const USER_PERMISSIONS: &[&str] = &[
+    "Language.ReadWrite",
+    "Shares.Write.all",
+    "PublicLink.Write.all",
+];
 /// What admins may do beyond that: create project spaces, list, enable, disable and delete
 /// every space, set project quotas (Graph's drive management answers all of these).
 const ADMIN_PERMISSIONS: &[&str] = &[

@@ -24,14 +24,14 @@ use crate::proxy::{Exchange, Proxy};
 use crate::support::{bin, node_modules, node_workdir, noise, run, sha256};
 
 /// The whole browser session: several sign-ins and a 25 MiB upload in a debug build.
-const LIMIT: Duration = Duration::from_secs(600);
+pub(crate) const LIMIT: Duration = Duration::from_secs(600);
 
 /// 25 MiB: more than the 10 MB chunk size the capabilities advertise, so tus needs several
 /// requests.
 const BIG: usize = 25 * 1024 * 1024;
 
 /// 4xx answers Web may receive, each with the reason it is fine.
-const EXPECTED_4XX: &[(&str, u16, &str, &str)] = &[
+pub(crate) const EXPECTED_4XX: &[(&str, u16, &str, &str)] = &[
     (
         "GET",
         404,
@@ -49,7 +49,7 @@ const EXPECTED_4XX: &[(&str, u16, &str, &str)] = &[
 ];
 
 /// Where the Web build archive is.
-fn tarball() -> Option<PathBuf> {
+pub(crate) fn tarball() -> Option<PathBuf> {
     std::env::var_os("SPACEDAV_WEB_TARBALL")
         .map(PathBuf::from)
         .or_else(|| {
@@ -60,18 +60,18 @@ fn tarball() -> Option<PathBuf> {
         })
 }
 
-/// `target/web-e2e/` (emptied), for the screenshots.
-fn shots_dir() -> PathBuf {
+/// `target/{name}/` (emptied), for the screenshots.
+pub(crate) fn shots_dir(name: &str) -> PathBuf {
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target"));
-    let dir = target.join("web-e2e");
+    let dir = target.join(name);
     let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("create target/web-e2e");
+    std::fs::create_dir_all(&dir).expect("create the screenshot dir");
     dir
 }
 
-fn allowed_4xx(e: &Exchange) -> bool {
+pub(crate) fn allowed_4xx(e: &Exchange) -> bool {
     EXPECTED_4XX
         .iter()
         .any(|(m, s, p, _)| e.method == *m && e.status == *s && e.path == *p)
@@ -79,14 +79,15 @@ fn allowed_4xx(e: &Exchange) -> bool {
 
 /// Runs the driver; at each checkpoint it prints, `at_checkpoint` looks at the server, then the
 /// driver goes on. Returns the driver's final report.
-async fn drive(
+pub(crate) async fn drive(
     node: &Path,
     work: &Path,
+    script: &str,
     opts: &Value,
     mut at_checkpoint: impl AsyncFnMut(&str),
 ) -> Value {
     let mut child = Command::new(node)
-        .arg(work.join("driver.mjs"))
+        .arg(work.join(script))
         .arg(opts.to_string())
         .current_dir(work)
         .stdin(Stdio::piped())
@@ -204,7 +205,7 @@ async fn ownclouds_web_signs_in_uploads_over_tus_and_manages_files_on_spacedav()
     let small_bytes = b"uploaded by an editor of the project space\n".to_vec();
     let small = work.path().join("team-note.txt");
     std::fs::write(&small, &small_bytes).expect("write upload");
-    let shots = shots_dir();
+    let shots = shots_dir("web-e2e");
     let opts = json!({
         "chromium": chromium, "base": proxy.base, "shots": shots, "file": big, "small": small,
         "team": "Team",
@@ -218,26 +219,32 @@ async fn ownclouds_web_signs_in_uploads_over_tus_and_manages_files_on_spacedav()
     let admin_space = srv.state.store().space_id(admin.id.0).to_string();
     let base = srv.base.clone();
     let mut checked = Vec::new();
-    let report = drive(&node, work.path(), &opts, async |name: &str| {
-        let (dav, url, want) = match name {
-            "uploaded" => (
-                Dav::new("admin", ADMIN_PASSWORD),
-                format!("{base}/dav/spaces/{admin_space}/big-upload.bin"),
-                sha256(&big_bytes),
-            ),
-            _ => (
-                Dav::new("editor", "editor-password"),
-                format!("{base}/dav/spaces/{}/team-note.txt", team.id),
-                sha256(&small_bytes),
-            ),
-        };
-        assert_eq!(
-            sha256(&dav.get(&url).await),
-            want,
-            "content of {url} at {name}"
-        );
-        checked.push(name.to_string());
-    })
+    let report = drive(
+        &node,
+        work.path(),
+        "driver.mjs",
+        &opts,
+        async |name: &str| {
+            let (dav, url, want) = match name {
+                "uploaded" => (
+                    Dav::new("admin", ADMIN_PASSWORD),
+                    format!("{base}/dav/spaces/{admin_space}/big-upload.bin"),
+                    sha256(&big_bytes),
+                ),
+                _ => (
+                    Dav::new("editor", "editor-password"),
+                    format!("{base}/dav/spaces/{}/team-note.txt", team.id),
+                    sha256(&small_bytes),
+                ),
+            };
+            assert_eq!(
+                sha256(&dav.get(&url).await),
+                want,
+                "content of {url} at {name}"
+            );
+            checked.push(name.to_string());
+        },
+    )
     .await;
     assert_eq!(checked, ["uploaded", "editor-uploaded"]);
 

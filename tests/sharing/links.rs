@@ -329,3 +329,31 @@ async fn webs_public_page_reads_the_link_permission_and_item_type() {
         assert!(xml.contains(part), "missing {part} in {xml}");
     }
 }
+
+#[tokio::test]
+async fn a_file_links_root_lists_the_shared_file_and_nothing_else() {
+    let srv = TestServer::start().await;
+    mkcol_admin(&srv, "/docs").await;
+    put_admin(&srv, "/docs/shared.txt", b"for everyone").await;
+    put_admin(&srv, "/docs/private.txt", b"not for you").await;
+    let (token, _) = link(&srv, "/docs/shared.txt", "1", None).await;
+    let res = srv
+        .client()
+        .request(m("PROPFIND"), public(&srv, &token, "/"))
+        .header("Depth", "1")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 207);
+    let xml = res.text().await.unwrap();
+    assert!(xml.contains("shared.txt"), "{xml}");
+    assert!(!xml.contains("private.txt"), "{xml}");
+    assert_eq!(xml.matches("<d:response>").count(), 2, "{xml}");
+    let hidden = srv
+        .client()
+        .get(public(&srv, &token, "/private.txt"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(hidden.status(), StatusCode::NOT_FOUND);
+}

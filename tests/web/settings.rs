@@ -54,6 +54,16 @@ async fn roles_assignments_and_permissions_tell_web_what_admins_and_users_may_do
             .unwrap()
             .contains(&json!("Drives.Create.all"))
     );
+    // Web shows its share panel and link actions only with these.
+    for sharing in ["Shares.Write.all", "PublicLink.Write.all"] {
+        assert!(
+            p["permissions"]
+                .as_array()
+                .unwrap()
+                .contains(&json!(sharing)),
+            "{sharing} in {p}"
+        );
+    }
     let (_, p) = post(
         &srv,
         "permissions-list",
