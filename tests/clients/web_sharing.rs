@@ -26,16 +26,6 @@ const DROP: usize = 20 * 1024 * 1024;
 const VIEWER: &str = "a8d5fe5e-96e3-418d-825b-534dbdf22b99";
 const EDITOR: &str = "58c63c02-1d89-4572-916a-870abc5a1b7d";
 
-/// Web's share panel asks for the file's versions (`PROPFIND /dav/meta/{id}/v`) when it opens:
-/// spacedav keeps no versions and serves no `/dav/meta/`, so that 404 is a known gap (reported
-/// to the lead), tolerated here and nowhere else until versions exist.
-fn versions_gap(e: &crate::proxy::Exchange) -> bool {
-    e.method == "PROPFIND"
-        && e.status == 404
-        && e.path.starts_with("/dav/meta/")
-        && e.path.ends_with("/v")
-}
-
 /// `POST /graph/v1beta1{path}` as the admin; the answer's JSON.
 async fn graph(srv: &TestServer, path: &str, body: Value) -> Value {
     let res = srv
@@ -223,7 +213,7 @@ async fn ownclouds_web_opens_links_drops_files_over_tus_and_uploads_into_shares_
     assert!(server_errors.is_empty(), "5xx answers:\n{listing}");
     let unexpected: Vec<_> = wire
         .iter()
-        .filter(|e| (400..500).contains(&e.status) && !allowed_4xx(e) && !versions_gap(e))
+        .filter(|e| (400..500).contains(&e.status) && !allowed_4xx(e))
         .map(|e| format!("{} {} -> {}", e.method, e.path, e.status))
         .collect();
     assert!(
