@@ -9,16 +9,12 @@
 //! [`crate::web_ui`]: screenshots per step (in `target/web-sharing-e2e/`), no 5xx, no 4xx beyond
 //! [`crate::web_ui::EXPECTED_4XX`].
 
-use std::path::PathBuf;
-
 use serde_json::{Value, json};
-use tokio::process::Command;
 
 use crate::common::{ADMIN_PASSWORD, TestServer};
 use crate::dav::Dav;
-use crate::proxy::Proxy;
-use crate::support::{bin, node_modules, node_workdir, noise, run, sha256};
-use crate::web_ui::{LIMIT, allowed_4xx, drive, shots_dir, tarball};
+use crate::support::{node_workdir, noise, sha256};
+use crate::web_ui::{BrowserTools, allowed_4xx, browser_tools, drive, serve_web, shots_dir};
 
 /// 20 MiB: two full 10 MB tus chunks and a tail.
 const DROP: usize = 20 * 1024 * 1024;
@@ -65,30 +61,16 @@ fn token(link: &Value) -> String {
 
 #[tokio::test]
 async fn ownclouds_web_opens_links_drops_files_over_tus_and_uploads_into_shares_on_spacedav() {
-    let node = require!("node", bin("node"));
-    let chromium = require!(
-        "chromium",
-        std::env::var_os("SPACEDAV_CI_CHROMIUM")
-            .map(PathBuf::from)
-            .or_else(|| bin("chromium"))
-    );
-    let modules = require!("playwright-core (npm)", node_modules());
-    let tarball = require!("the ownCloud Web 12.5.0 archive", tarball());
-
-    let web = tempfile::tempdir().expect("temp dir");
-    run(
-        Command::new("tar")
-            .arg("-xzf")
-            .arg(&tarball)
-            .arg("-C")
-            .arg(web.path()),
-        LIMIT,
-    )
-    .await
-    .assert_success("unpack ownCloud Web");
-    let assets = web.path().to_path_buf();
-    let srv = TestServer::start_with(move |c| c.web_assets_path = Some(assets)).await;
-    let proxy = Proxy::start(&srv.base).await;
+    let Some(BrowserTools {
+        node,
+        chromium,
+        modules,
+        tarball,
+    }) = browser_tools()
+    else {
+        return;
+    };
+    let (_web, srv, proxy) = serve_web(&tarball).await;
     let bob = srv.add_user("bob", "bob-password").await;
 
     // What the admin shares: a file behind a view link, a drop folder, two folders for bob.

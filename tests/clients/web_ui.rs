@@ -21,7 +21,7 @@ use tokio::process::Command;
 use crate::common::{ADMIN_PASSWORD, TestServer};
 use crate::dav::Dav;
 use crate::proxy::{Exchange, Proxy};
-use crate::support::{bin, node_modules, node_workdir, noise, run, sha256};
+use crate::support::{bin, node_modules, node_workdir, noise, require, run, sha256};
 
 /// The whole browser session: several sign-ins and a 25 MiB upload in a debug build.
 pub(crate) const LIMIT: Duration = Duration::from_secs(600);
@@ -138,23 +138,36 @@ pub(crate) async fn drive(
     report
 }
 
-#[tokio::test]
-async fn ownclouds_web_signs_in_uploads_over_tus_and_manages_files_on_spacedav() {
-    let node = require!("node", bin("node"));
-    let chromium = require!(
-        "chromium",
-        std::env::var_os("SPACEDAV_CI_CHROMIUM")
-            .map(PathBuf::from)
-            .or_else(|| bin("chromium"))
-    );
-    let modules = require!("playwright-core (npm)", node_modules());
-    let tarball = require!("the ownCloud Web 12.5.0 archive", tarball());
+/// What a browser suite drives: node, Chromium, the npm dir with playwright-core, and the
+/// ownCloud Web archive.
+pub(crate) struct BrowserTools {
+    pub node: PathBuf,
+    pub chromium: PathBuf,
+    pub modules: PathBuf,
+    pub tarball: PathBuf,
+}
 
+/// The browser suite's tools; `None` after a note when one is missing (a failure under CI).
+pub(crate) fn browser_tools() -> Option<BrowserTools> {
+    let chromium = std::env::var_os("SPACEDAV_CI_CHROMIUM")
+        .map(PathBuf::from)
+        .or_else(|| bin("chromium"));
+    Some(BrowserTools {
+        node: require("node", bin("node"))?,
+        chromium: require("chromium", chromium)?,
+        modules: require("playwright-core (npm)", node_modules())?,
+        tarball: require("the ownCloud Web 12.5.0 archive", tarball())?,
+    })
+}
+
+/// ownCloud Web unpacked into a temp dir (kept alive by the first value), served by a fresh
+/// test server, behind the recording proxy.
+pub(crate) async fn serve_web(tarball: &Path) -> (tempfile::TempDir, TestServer, Proxy) {
     let web = tempfile::tempdir().expect("temp dir");
     run(
         Command::new("tar")
             .arg("-xzf")
-            .arg(&tarball)
+            .arg(tarball)
             .arg("-C")
             .arg(web.path()),
         LIMIT,
@@ -164,6 +177,21 @@ async fn ownclouds_web_signs_in_uploads_over_tus_and_manages_files_on_spacedav()
     let assets = web.path().to_path_buf();
     let srv = TestServer::start_with(move |c| c.web_assets_path = Some(assets)).await;
     let proxy = Proxy::start(&srv.base).await;
+    (web, srv, proxy)
+}
+
+#[tokio::test]
+async fn ownclouds_web_signs_in_uploads_over_tus_and_manages_files_on_spacedav() {
+    let Some(BrowserTools {
+        node,
+        chromium,
+        modules,
+        tarball,
+    }) = browser_tools()
+    else {
+        return;
+    };
+    let (_web, srv, proxy) = serve_web(&tarball).await;
 
     // The people and the project space: the editor gets the role through a group.
     let store = srv.state.store();
