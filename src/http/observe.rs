@@ -55,11 +55,11 @@ pub async fn observe(mut req: Request, next: Next) -> Response {
     let path = req.uri().path().to_string();
     let route = Route::of(&method, &path, req.headers().contains_key(TUS_RESUMABLE));
     let req = req.map(|body| {
-        Body::new(CountedBody {
-            inner: body,
-            bytes: 0,
-            route,
-        })
+        Body::new(CountedBody::wrap(body, move |n| {
+            if n > 0 {
+                metrics().received(route, n);
+            }
+        }))
     });
 
     let mut res = next.run(req).await;
@@ -97,13 +97,7 @@ pub async fn observe(mut req: Request, next: Next) -> Response {
         status,
         start,
     };
-    res.map(|body| {
-        Body::new(LoggedBody {
-            inner: body,
-            bytes: 0,
-            line: Some(line),
-        })
-    })
+    res.map(|body| Body::new(CountedBody::wrap(body, move |n| line.write(n))))
 }
 
 struct AccessLine {
@@ -115,14 +109,50 @@ struct AccessLine {
     start: Instant,
 }
 
-/// A request body that counts the bytes read from it into the route's `received` counter.
-struct CountedBody {
-    inner: Body,
-    bytes: u64,
-    route: Route,
+impl AccessLine {
+    /// Record the finished request (metrics and the access-log line), `bytes` sent.
+    fn write(self, bytes: u64) {
+        let elapsed = self.start.elapsed();
+        metrics().request(
+            method_label(&self.method),
+            self.route,
+            self.status.as_u16(),
+            elapsed.as_secs_f64(),
+            bytes,
+        );
+        tracing::info!(
+            target: "spacedav::access",
+            request_id = %self.request_id,
+            method = %self.method,
+            path = %self.path,
+            status = self.status.as_u16(),
+            bytes,
+            duration_ms = %format_args!("{:.3}", elapsed.as_secs_f64() * 1000.0),
+            "request"
+        );
+    }
 }
 
-impl http_body::Body for CountedBody {
+/// A body that counts the bytes passing through it and hands the count to `done` once, when
+/// it is dropped (read or sent to the end, or abandoned): the request body's bytes-in counter,
+/// the response body's access-log line.
+struct CountedBody<F: FnOnce(u64)> {
+    inner: Body,
+    bytes: u64,
+    done: Option<F>,
+}
+
+impl<F: FnOnce(u64)> CountedBody<F> {
+    fn wrap(inner: Body, done: F) -> Self {
+        CountedBody {
+            inner,
+            bytes: 0,
+            done: Some(done),
+        }
+    }
+}
+
+impl<F: FnOnce(u64) + Unpin> http_body::Body for CountedBody<F> {
     type Data = Bytes;
     type Error = axum::Error;
 
@@ -148,68 +178,10 @@ impl http_body::Body for CountedBody {
     }
 }
 
-impl Drop for CountedBody {
+impl<F: FnOnce(u64)> Drop for CountedBody<F> {
     fn drop(&mut self) {
-        if self.bytes > 0 {
-            metrics().received(self.route, self.bytes);
-        }
-    }
-}
-
-/// A response body that counts what it sends and writes the access-log line when dropped.
-struct LoggedBody {
-    inner: Body,
-    bytes: u64,
-    line: Option<AccessLine>,
-}
-
-impl http_body::Body for LoggedBody {
-    type Data = Bytes;
-    type Error = axum::Error;
-
-    fn poll_frame(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Self::Data>, Self::Error>>> {
-        let polled = Pin::new(&mut self.inner).poll_frame(cx);
-        if let Poll::Ready(Some(Ok(frame))) = &polled {
-            if let Some(data) = frame.data_ref() {
-                self.bytes += data.len() as u64;
-            }
-        }
-        polled
-    }
-
-    fn is_end_stream(&self) -> bool {
-        self.inner.is_end_stream()
-    }
-
-    fn size_hint(&self) -> SizeHint {
-        self.inner.size_hint()
-    }
-}
-
-impl Drop for LoggedBody {
-    fn drop(&mut self) {
-        if let Some(l) = self.line.take() {
-            let elapsed = l.start.elapsed();
-            metrics().request(
-                method_label(&l.method),
-                l.route,
-                l.status.as_u16(),
-                elapsed.as_secs_f64(),
-                self.bytes,
-            );
-            tracing::info!(
-                target: "spacedav::access",
-                request_id = %l.request_id,
-                method = %l.method,
-                path = %l.path,
-                status = l.status.as_u16(),
-                bytes = self.bytes,
-                duration_ms = %format_args!("{:.3}", elapsed.as_secs_f64() * 1000.0),
-                "request"
-            );
+        if let Some(done) = self.done.take() {
+            done(self.bytes);
         }
     }
 }
