@@ -14,7 +14,9 @@ use serde_json::{Value, json};
 use crate::common::{ADMIN_PASSWORD, TestServer};
 use crate::dav::Dav;
 use crate::support::{node_workdir, noise, sha256};
-use crate::web_ui::{BrowserTools, allowed_4xx, browser_tools, drive, serve_web, shots_dir};
+use crate::web_ui::{
+    BrowserTools, assert_no_failures, browser_tools, drive, print_wire, serve_web, shots_dir,
+};
 
 /// 20 MiB: two full 10 MB tus chunks and a tail.
 const DROP: usize = 20 * 1024 * 1024;
@@ -140,11 +142,7 @@ async fn ownclouds_web_opens_links_drops_files_over_tus_and_uploads_into_shares_
     assert_eq!(checked, ["dropped", "share-uploaded"]);
 
     let wire = proxy.exchanges();
-    let listing: String = wire
-        .iter()
-        .map(|e| format!("{} {} -> {}\n", e.method, e.path, e.status))
-        .collect();
-    eprintln!("requests Web made:\n{listing}");
+    let listing = print_wire(&wire);
     eprintln!("after the reload: {}", report["afterReload"]);
 
     // Web's "Add link" made a view link; its file reached the anonymous browser intact.
@@ -191,15 +189,5 @@ async fn ownclouds_web_opens_links_drops_files_over_tus_and_uploads_into_shares_
 
     assert_eq!(report["viewerUploadDisabled"], true, "{report:#}");
 
-    let server_errors: Vec<_> = wire.iter().filter(|e| e.status >= 500).collect();
-    assert!(server_errors.is_empty(), "5xx answers:\n{listing}");
-    let unexpected: Vec<_> = wire
-        .iter()
-        .filter(|e| (400..500).contains(&e.status) && !allowed_4xx(e))
-        .map(|e| format!("{} {} -> {}", e.method, e.path, e.status))
-        .collect();
-    assert!(
-        unexpected.is_empty(),
-        "unexpected 4xx: {unexpected:#?}\n{listing}"
-    );
+    assert_no_failures(&wire, &listing);
 }

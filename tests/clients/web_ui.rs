@@ -138,6 +138,31 @@ pub(crate) async fn drive(
     report
 }
 
+/// Every request Web made, a line each; printed for the log, and returned for failure messages.
+pub(crate) fn print_wire(wire: &[Exchange]) -> String {
+    let listing: String = wire
+        .iter()
+        .map(|e| format!("{} {} -> {}\n", e.method, e.path, e.status))
+        .collect();
+    eprintln!("requests Web made:\n{listing}");
+    listing
+}
+
+/// The suites' rule: no 5xx at all, and no 4xx beyond the expected ones ([`allowed_4xx`]).
+pub(crate) fn assert_no_failures(wire: &[Exchange], listing: &str) {
+    let server_errors: Vec<_> = wire.iter().filter(|e| e.status >= 500).collect();
+    assert!(server_errors.is_empty(), "5xx answers:\n{listing}");
+    let unexpected: Vec<_> = wire
+        .iter()
+        .filter(|e| (400..500).contains(&e.status) && !allowed_4xx(e))
+        .map(|e| format!("{} {} -> {}", e.method, e.path, e.status))
+        .collect();
+    assert!(
+        unexpected.is_empty(),
+        "unexpected 4xx: {unexpected:#?}\n{listing}"
+    );
+}
+
 /// What a browser suite drives: node, Chromium, the npm dir with playwright-core, and the
 /// ownCloud Web archive.
 pub(crate) struct BrowserTools {
@@ -277,11 +302,7 @@ async fn ownclouds_web_signs_in_uploads_over_tus_and_manages_files_on_spacedav()
     assert_eq!(checked, ["uploaded", "editor-uploaded"]);
 
     let wire = proxy.exchanges();
-    let listing: String = wire
-        .iter()
-        .map(|e| format!("{} {} -> {}\n", e.method, e.path, e.status))
-        .collect();
-    eprintln!("requests Web made:\n{listing}");
+    let listing = print_wire(&wire);
     // Web listed the file with its size (26,214,400 bytes in Web's decimal units).
     assert_eq!(report["size"], "26.2 MB", "{report:#}");
     assert_eq!(report["viewerUploadDisabled"], true, "{report:#}");
@@ -300,17 +321,7 @@ async fn ownclouds_web_signs_in_uploads_over_tus_and_manages_files_on_spacedav()
         .count();
     assert!(patches >= 2, "{patches} tus PATCHes\n{listing}");
 
-    let server_errors: Vec<_> = wire.iter().filter(|e| e.status >= 500).collect();
-    assert!(server_errors.is_empty(), "5xx answers:\n{listing}");
-    let unexpected: Vec<_> = wire
-        .iter()
-        .filter(|e| (400..500).contains(&e.status) && !allowed_4xx(e))
-        .map(|e| format!("{} {} -> {}", e.method, e.path, e.status))
-        .collect();
-    assert!(
-        unexpected.is_empty(),
-        "unexpected 4xx: {unexpected:#?}\n{listing}"
-    );
+    assert_no_failures(&wire, &listing);
 
     // The language chosen on Web's account page is the user's.
     let lang = store
