@@ -77,13 +77,17 @@ async fn serve(state: &AppState, req: Request) -> Result<Response, DavError> {
             Err(rejection) => return Ok(rejection.into_response()),
         }
     };
-    if url.key.as_deref() == Some(SHARE_JAIL) && url.rest.is_root() {
-        return match parts.method.as_str() {
-            "PROPFIND" => jail::propfind(state, &principal.user, &url, &parts.headers).await,
-            _ => Err(DavError::ReadOnly),
-        };
-    }
-    let target = resolve(state, &principal.user, url).await?;
+    let target = if url.key.as_deref() == Some(SHARE_JAIL) && url.rest.is_root() {
+        match parts.method.as_str() {
+            "PROPFIND" => {
+                return jail::propfind(state, &principal.user, &url, &parts.headers).await;
+            }
+            "POST" => jail::upload_target(state, &principal.user, url, &mut parts.headers).await?,
+            _ => return Err(DavError::ReadOnly),
+        }
+    } else {
+        resolve(state, &principal.user, url).await?
+    };
     let method = parts.method.clone();
     public::narrow(state, &target, &method, &mut parts.headers, &mut parts.uri).await?;
     let mut req = Request::from_parts(parts, body);

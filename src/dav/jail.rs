@@ -1,41 +1,25 @@
 //! The root of oCIS's share jail (`/dav/spaces/{SHARE_JAIL}/`): a read-only collection whose
-//! members are the folders shared with the requester, by name (research/ocis-spec.md §1). Below
-//! a member, [`super::resolve`] serves the shared folder itself.
+//! members are the files and folders shared with the requester, by mount name
+//! (research/ocis-spec.md §1, [`crate::sharing::mounts`]). Below a member, [`super::resolve`]
+//! serves the shared item itself. A tus creation on the root names its mount in `filename`
+//! (as a sync client uploads into the Shares space): [`upload_target`].
 
 use std::fmt::Write;
 
 use axum::response::{IntoResponse, Response};
 use http::{HeaderMap, HeaderValue, StatusCode, header};
 use quick_xml::escape::partial_escape;
-use sha1::Digest;
 
 use super::error::DavError;
 use super::headers::{NS_DAV, NS_OC, XML_CONTENT_TYPE};
 use super::href::href;
-use super::propfind_xml::permissions;
-use super::resolve::{DavUrl, SHARE_JAIL};
-use crate::sharing::access::{SHARE, role_for};
-use crate::spaces::{Mtime, Node, ResourceId, SpacePath, User};
+use super::propfind_xml::mime_type;
+use super::public::{metadata_filename, set_metadata_filename};
+use super::resolve::{DavUrl, SHARE_JAIL, Target, resolve};
+use crate::sharing::access::received_letters;
+use crate::sharing::mounts::{by_name, jail_etag, mounts};
+use crate::spaces::{ResourceId, SpacePath, User};
 use crate::state::AppState;
-
-/// The folders shared with `user`, one per name (the first share of a name wins, as
-/// [`super::resolve`] resolves it), with the user's bits on each.
-async fn members(state: &AppState, user: &User) -> Result<Vec<(Node, u32)>, DavError> {
-    let store = state.store();
-    let now = Mtime::now().0;
-    let mut out: Vec<(Node, u32)> = Vec::new();
-    for share in store.shares_received(user.id).await? {
-        if share.expired(now) {
-            continue;
-        }
-        let node = store.node(share.node).await?;
-        if node.is_folder() && !out.iter().any(|(n, _)| n.name == node.name) {
-            let bits = store.received_permissions(user.id, node.id).await?;
-            out.push((node, bits));
-        }
-    }
-    Ok(out)
-}
 
 fn prop_response(out: &mut String, href: &str, props: &str) {
     let _ = write!(
@@ -56,21 +40,16 @@ pub async fn propfind(
         .get("depth")
         .and_then(|v| v.to_str().ok())
         .unwrap_or("1");
-    let members = members(state, user).await?;
-    let mut etag = sha1::Sha1::new();
-    let mut size = 0u64;
-    for (n, _) in &members {
-        etag.update(n.etag.as_bytes());
-        size += n.size;
-    }
-    let etag = hex::encode(&etag.finalize()[..8]);
+    let members = mounts(state, user.id).await?;
+    let etag = jail_etag(&members);
+    let size: u64 = members.iter().map(|m| m.node.size).sum();
     let mut out = format!(
         "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<d:multistatus xmlns:d=\"{NS_DAV}\" \
          xmlns:oc=\"{NS_OC}\">"
     );
     let root = format!(
         "<d:resourcetype><d:collection/></d:resourcetype><d:displayname>Shares</d:displayname>\
-         <d:getetag>\"{etag}\"</d:getetag><oc:id>{SHARE_JAIL}</oc:id>\
+         <d:getetag>{etag}</d:getetag><oc:id>{SHARE_JAIL}</oc:id>\
          <oc:fileid>{SHARE_JAIL}</oc:fileid><oc:spaceid>{SHARE_JAIL}</oc:spaceid>\
          <oc:permissions></oc:permissions><oc:size>{size}</oc:size>"
     );
@@ -80,29 +59,38 @@ pub async fn propfind(
         &root,
     );
     if depth != "0" {
-        for (n, bits) in &members {
+        for m in &members {
+            let n = &m.node;
             let rid = ResourceId {
                 space: state.store().space_id(n.space),
                 node: n.id,
             };
-            let letters = format!(
-                "S{}{}",
-                if bits & SHARE != 0 { "R" } else { "" },
-                permissions(role_for(*bits), true)
-            );
-            let name = partial_escape(&n.name);
+            let folder = n.is_folder();
+            let letters = received_letters(m.bits, folder);
+            let name = partial_escape(&m.name);
+            let kind = if folder {
+                "<d:resourcetype><d:collection/></d:resourcetype>".to_string()
+            } else {
+                format!(
+                    "<d:resourcetype/><d:getcontentlength>{}</d:getcontentlength>\
+                     <d:getcontenttype>{}</d:getcontenttype>",
+                    n.size,
+                    partial_escape(n.content_type.as_deref().unwrap_or(mime_type(&n.name)))
+                )
+            };
             let props = format!(
-                "<d:resourcetype><d:collection/></d:resourcetype>\
-                 <d:displayname>{name}</d:displayname><d:getetag>{}</d:getetag>\
+                "{kind}<d:displayname>{name}</d:displayname><d:getetag>{}</d:getetag>\
                  <d:getlastmodified>{}</d:getlastmodified><oc:id>{rid}</oc:id>\
-                 <oc:fileid>{rid}</oc:fileid><oc:permissions>{letters}</oc:permissions>\
-                 <oc:size>{}</oc:size>",
+                 <oc:fileid>{rid}</oc:fileid><oc:name>{name}</oc:name>\
+                 <oc:permissions>{letters}</oc:permissions><oc:size>{}</oc:size>\
+                 <oc:shareid>{}</oc:shareid>",
                 n.quoted_etag(),
                 n.mtime.http_date(),
-                n.size
+                n.size,
+                m.share.uid,
             );
-            let rel = SpacePath::parse(&format!("/{}", n.name))?;
-            prop_response(&mut out, &href(&url.prefix, &rel, true), &props);
+            let rel = SpacePath::parse(&format!("/{}", m.name))?;
+            prop_response(&mut out, &href(&url.prefix, &rel, folder), &props);
         }
     }
     out.push_str("</d:multistatus>");
@@ -112,4 +100,44 @@ pub async fn propfind(
         HeaderValue::from_static(XML_CONTENT_TYPE),
     );
     Ok(res)
+}
+
+/// A tus creation on the jail root: the first segment of `filename` names the mount. Into a
+/// folder mount, the rest of `filename` is the path below it; a file mount can only be
+/// replaced, under its own name. Anything else is refused (nothing can be created in the
+/// jail itself).
+pub async fn upload_target(
+    state: &AppState,
+    user: &User,
+    url: DavUrl,
+    headers: &mut HeaderMap,
+) -> Result<Target, DavError> {
+    let name = metadata_filename(headers).ok_or(DavError::ReadOnly)?;
+    let path = SpacePath::parse(&name).map_err(|_| DavError::InvalidPath(name.clone()))?;
+    let comps = path.components();
+    let first = comps.first().ok_or(DavError::ReadOnly)?;
+    let mount = by_name(state, user.id, first)
+        .await?
+        .ok_or(DavError::ReadOnly)?;
+    let rest = comps[1..].join("/");
+    if mount.node.is_folder() {
+        set_metadata_filename(headers, &rest);
+        let url = DavUrl {
+            rest: SpacePath::parse(&format!("/{first}"))?,
+            ..url
+        };
+        return resolve(state, user, url).await;
+    }
+    if !rest.is_empty() {
+        return Err(DavError::ReadOnly);
+    }
+    set_metadata_filename(headers, &mount.node.name);
+    let url = DavUrl {
+        rest: SpacePath::parse(&format!("/{first}"))?,
+        ..url
+    };
+    let mut target = resolve(state, user, url).await?;
+    // The file's folder receives the upload; the name was checked above.
+    target.url.rest = SpacePath::root();
+    Ok(target)
 }

@@ -76,16 +76,13 @@ pub async fn handle(
     let store = state.store();
     let space = target.space_uuid();
     let node = store.resolve(space, &target.path()).await?;
-    let mut only = None;
+    // A shared file's root (file link, received file share) is the folder holding the file,
+    // as in oCIS: listed, it holds the shared file and nothing else.
+    let only = target.only;
     let link = match (&target.url.key, target.url.root.is_public()) {
         (Some(token), true) => {
             let share = store.share_by_token(token).await?;
             let shared = store.node(share.node).await?;
-            // A file link's root is the folder holding the file, as in oCIS: listed, it holds
-            // the shared file and nothing else.
-            if !shared.is_folder() && target.url.rest.components().is_empty() {
-                only = Some(shared.id);
-            }
             Some(LinkProps {
                 permissions: share.permissions,
                 item_type: if shared.is_folder() { "folder" } else { "file" },

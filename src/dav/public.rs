@@ -76,15 +76,26 @@ pub async fn narrow(
         }
     }
     let exists = match method.as_str() {
-        "PUT" => match state
-            .store()
-            .resolve(target.space_uuid(), &target.path())
-            .await
-        {
-            Ok(_) => true,
-            Err(StoreError::NotFound) => false,
-            Err(e) => return Err(e.into()),
-        },
+        "PUT" => exists(state, target, &target.path()).await?,
+        "POST" => {
+            if access.create_only() {
+                rename_upload(state, target, headers).await?;
+            }
+            match metadata_filename(headers) {
+                Some(name) => {
+                    let rel = SpacePath::parse(&name).map_err(|_| DavError::InvalidPath(name))?;
+                    if let Some(file) = target.only {
+                        // Through a shared file, a tus creation may only replace that file.
+                        let file = state.store().node(file).await?;
+                        if rel.components() != [file.name] {
+                            return Err(DavError::ReadOnly);
+                        }
+                    }
+                    exists(state, target, &target.path().join(&rel)).await?
+                }
+                None => false,
+            }
+        }
         _ => false,
     };
     if exists && access.create_only() {
@@ -99,13 +110,51 @@ pub async fn narrow(
             .map_err(|_| DavError::InvalidPath(new_path))?;
         return Ok(());
     }
-    if method.as_str() == "POST" && access.create_only() {
-        rename_upload(state, target, headers).await?;
-    }
     match access.check(method, exists) {
         Ok(()) => Ok(()),
         Err(Denied::Forbidden) => Err(DavError::ReadOnly),
         Err(Denied::Hidden) => Err(DavError::NotFound),
+    }
+}
+
+/// Whether something exists at `path` in the target's space.
+async fn exists(state: &AppState, target: &Target, path: &SpacePath) -> Result<bool, DavError> {
+    match state.store().resolve(target.space_uuid(), path).await {
+        Ok(_) => Ok(true),
+        Err(StoreError::NotFound) => Ok(false),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The decoded `filename` of a tus creation's `Upload-Metadata` (`None` when absent or
+/// unreadable: tus creation then refuses the request with its own status).
+pub fn metadata_filename(headers: &HeaderMap) -> Option<String> {
+    let raw = headers.get(UPLOAD_METADATA)?.to_str().ok()?;
+    raw.split(',').find_map(|p| {
+        let (k, v) = p.trim().split_once(' ')?;
+        let bytes = STANDARD.decode(v).ok()?;
+        (k == "filename").then(|| String::from_utf8(bytes).ok())?
+    })
+}
+
+/// Replace the `filename` of a tus creation's `Upload-Metadata`, keeping every other pair.
+pub fn set_metadata_filename(headers: &mut HeaderMap, name: &str) {
+    let Some(raw) = headers.get(UPLOAD_METADATA).and_then(|v| v.to_str().ok()) else {
+        return;
+    };
+    let joined = raw
+        .split(',')
+        .map(|p| {
+            let p = p.trim();
+            match p.split_once(' ') {
+                Some(("filename", _)) => format!("filename {}", STANDARD.encode(name)),
+                _ => p.to_string(),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(",");
+    if let Ok(v) = HeaderValue::from_str(&joined) {
+        headers.insert(UPLOAD_METADATA, v);
     }
 }
 
@@ -139,55 +188,21 @@ async fn rename_upload(
     target: &Target,
     headers: &mut HeaderMap,
 ) -> Result<(), DavError> {
-    let Some(raw) = headers.get(UPLOAD_METADATA).and_then(|v| v.to_str().ok()) else {
-        return Ok(());
-    };
-    let mut pairs: Vec<(String, String)> = raw
-        .split(',')
-        .map(|p| {
-            let p = p.trim();
-            let (k, v) = p.split_once(' ').unwrap_or((p, ""));
-            (k.to_string(), v.to_string())
-        })
-        .collect();
-    let Some(pair) = pairs.iter_mut().find(|(k, _)| k == "filename") else {
-        return Ok(());
-    };
-    let Some(name) = STANDARD
-        .decode(&pair.1)
-        .ok()
-        .and_then(|b| String::from_utf8(b).ok())
-    else {
+    let Some(name) = metadata_filename(headers) else {
         return Ok(());
     };
     let Ok(rel) = SpacePath::parse(&name) else {
         return Ok(());
     };
     let path = target.path().join(&rel);
-    match state.store().resolve(target.space_uuid(), &path).await {
-        Ok(_) => {}
-        Err(StoreError::NotFound) => return Ok(()),
-        Err(e) => return Err(e.into()),
+    if !exists(state, target, &path).await? {
+        return Ok(());
     }
     let free = free_name(state, target, &path).await?;
     let renamed = match name.rsplit_once('/') {
         Some((dir, _)) => format!("{dir}/{free}"),
         None => free,
     };
-    pair.1 = STANDARD.encode(renamed);
-    let joined = pairs
-        .iter()
-        .map(|(k, v)| {
-            if v.is_empty() {
-                k.clone()
-            } else {
-                format!("{k} {v}")
-            }
-        })
-        .collect::<Vec<_>>()
-        .join(",");
-    if let Ok(v) = HeaderValue::from_str(&joined) {
-        headers.insert(UPLOAD_METADATA, v);
-    }
+    set_metadata_filename(headers, &renamed);
     Ok(())
 }

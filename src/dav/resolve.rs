@@ -7,8 +7,10 @@
 use percent_encoding::percent_decode_str;
 
 use super::error::DavError;
-use crate::sharing::{Access, access::role_for};
-use crate::spaces::{ResourceId, Role, Share, Space, SpaceId, SpacePath, StoreError, User, UserId};
+use crate::sharing::{Access, access::role_for, mounts};
+use crate::spaces::{
+    NodeId, ResourceId, Role, Share, Space, SpaceId, SpacePath, StoreError, User, UserId,
+};
 use crate::state::AppState;
 
 /// Which WebDAV root a URL uses.
@@ -113,6 +115,9 @@ pub struct Target {
     pub url: DavUrl,
     /// When access comes through a share or link: its OCS bits, which narrow `role`.
     pub access: Option<Access>,
+    /// For a shared file (a file link or a received file share): the file, the one thing
+    /// below `base` the request may see or change.
+    pub only: Option<NodeId>,
 }
 
 impl Target {
@@ -134,9 +139,7 @@ fn not_found(e: StoreError) -> DavError {
     }
 }
 
-/// The id of the space received shares appear in (oCIS's share jail).
-pub const SHARE_JAIL: &str =
-    "a0ca6a90-a365-4782-871e-d44447bbc668$a0ca6a90-a365-4782-871e-d44447bbc668";
+pub use crate::sharing::SHARE_JAIL;
 
 /// Look up the space of `url` and the requester's role in it (or, for a resource the
 /// requester does not hold a role on, the shares they received on it or above it).
@@ -149,7 +152,12 @@ pub async fn resolve(state: &AppState, user: &User, url: DavUrl) -> Result<Targe
             .map_err(|_| DavError::NotFound)?;
         return public_target(state, &link, url).await;
     }
-    if url.key.as_deref() == Some(SHARE_JAIL) {
+    if url.root == Root::Spaces
+        && url
+            .key
+            .as_deref()
+            .is_some_and(|k| k.starts_with(SHARE_JAIL))
+    {
         return jail_target(state, user, url).await;
     }
     let (space, base, node) = match (url.root, url.key.as_deref()) {
@@ -215,37 +223,70 @@ pub async fn resolve(state: &AppState, user: &User, url: DavUrl) -> Result<Targe
         base,
         url,
         access,
+        only: None,
     })
 }
 
-/// `{jail}/{share name}/…`: a received folder share, addressed by the shared folder's name.
+/// A received share, in the jail by name (`{jail}/{mount name}/…`) or by its mount id
+/// (`{jail}!{share id}/…`, the `webDavUrl` of its `mountpoint` drive). A folder mount
+/// addresses the folder; a file mount addresses the folder holding the file, showing and
+/// accepting nothing but the file (under its mount name in the jail), as a file link does.
 async fn jail_target(state: &AppState, user: &User, url: DavUrl) -> Result<Target, DavError> {
     let store = state.store();
+    let key = url.key.as_deref().unwrap_or_default();
     let comps = url.rest.components().to_vec();
-    let name = comps.first().ok_or(DavError::NotFound)?;
-    let now = crate::spaces::Mtime::now().0;
-    let mut found = None;
-    for share in store.shares_received(user.id).await? {
-        let node = store.node(share.node).await?;
-        if !share.expired(now) && node.is_folder() && &node.name == name {
-            found = Some(node);
-            break;
+    let (mount, prefix, rest) = if key == SHARE_JAIL {
+        let name = comps.first().ok_or(DavError::NotFound)?;
+        let mount = mounts::by_name(state, user.id, name)
+            .await?
+            .ok_or(DavError::NotFound)?;
+        if mount.node.is_folder() {
+            let prefix = format!("{}/{}", url.prefix, name);
+            (mount, prefix, &comps[1..])
+        } else if comps.len() == 1 {
+            (mount, url.prefix.clone(), &comps[..])
+        } else {
+            return Err(DavError::NotFound);
         }
-    }
-    let node = found.ok_or(DavError::NotFound)?;
-    let bits = store.received_permissions(user.id, node.id).await?;
-    let rest = SpacePath::parse(&format!("/{}", comps[1..].join("/")))?;
+    } else {
+        let mount = mounts::by_id(state, user.id, key)
+            .await?
+            .ok_or(DavError::NotFound)?;
+        let file_itself = comps.is_empty() || (comps.len() == 1 && comps[0] == mount.node.name);
+        if !mount.node.is_folder() && !file_itself {
+            return Err(DavError::NotFound);
+        }
+        (mount, url.prefix.clone(), &comps[..])
+    };
+    let node_path = store.path_of(&mount.node).await?;
+    let (base, rest, only) = if mount.node.is_folder() {
+        (
+            node_path,
+            SpacePath::parse(&format!("/{}", rest.join("/")))?,
+            None,
+        )
+    } else {
+        // The file under its own name below its folder (a jail name may carry a number).
+        let rest = if rest.is_empty() {
+            SpacePath::root()
+        } else {
+            SpacePath::parse(&format!("/{}", mount.node.name))?
+        };
+        let parent = node_path.parent().ok_or(DavError::NotFound)?;
+        (parent, rest, Some(mount.node.id))
+    };
     let url = DavUrl {
-        prefix: format!("{}/{}", url.prefix, name),
+        prefix,
         rest,
         ..url
     };
     Ok(Target {
-        space: store.space(node.space).await.map_err(not_found)?,
-        role: role_for(bits),
-        base: store.path_of(&node).await?,
+        space: store.space(mount.node.space).await.map_err(not_found)?,
+        role: role_for(mount.bits),
+        base,
         url,
-        access: Some(Access(bits)),
+        access: Some(Access(mount.bits)),
+        only,
     })
 }
 
@@ -259,6 +300,7 @@ pub async fn public_target(
     let store = state.store();
     let node = store.node(link.node).await.map_err(not_found)?;
     let path = store.path_of(&node).await?;
+    let only = (!node.is_folder()).then_some(node.id);
     let base = if node.is_folder() {
         path
     } else {
@@ -274,6 +316,7 @@ pub async fn public_target(
         base,
         url,
         access: Some(Access(link.permissions)),
+        only,
     })
 }
 

@@ -12,7 +12,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::query::Query;
-use super::{GraphError, drive, parse_body, permissions};
+use super::{GraphError, drive, parse_body, permissions, share_jail};
 use crate::auth::Principal;
 use crate::http::headers::{PURGE, RESTORE};
 use crate::spaces::{NewSpace, Role, Space, SpaceId, SpaceKind, StoreError};
@@ -64,18 +64,21 @@ async fn visible_spaces(state: &AppState, p: &Principal) -> Result<Vec<Space>, G
         .collect())
 }
 
-/// Apply `$filter=driveType eq …` and `$orderby` to `spaces`, render them as `{"value":[…]}`.
+/// Apply `$filter=driveType eq …` and `$orderby` to `spaces` and the share jail's drives
+/// (`jail`), render them as `{"value":[…]}`.
 async fn list(
     state: &AppState,
     headers: &HeaderMap,
     query: Option<&str>,
-    mut spaces: Vec<Space>,
+    spaces: Vec<Space>,
+    jail: Vec<Value>,
 ) -> Result<Response, GraphError> {
     let q = Query::parse(query)?;
-    if let Some(kind) = q.eq_filter("driveType")? {
-        spaces.retain(|s| s.kind.as_str() == kind);
-    }
     let mut value = render(state, headers, spaces).await?;
+    value.extend(jail);
+    if let Some(kind) = q.eq_filter("driveType")? {
+        value.retain(|d| d["driveType"] == kind);
+    }
     if let Some(order) = &q.order {
         let key = match order.field.as_str() {
             "name" | "lastModifiedDateTime" | "driveType" | "id" => order.field.as_str(),
@@ -101,7 +104,9 @@ pub(super) async fn my_drives(
     RawQuery(query): RawQuery,
 ) -> Result<Response, GraphError> {
     let spaces = visible_spaces(&state, &p).await?;
-    list(&state, &headers, query.as_deref(), spaces).await
+    let base = crate::http::base_url(&state, &headers);
+    let jail = share_jail::drives(&state, &base, p.user.id).await?;
+    list(&state, &headers, query.as_deref(), spaces, jail).await
 }
 
 pub(super) async fn all_drives(
@@ -110,12 +115,15 @@ pub(super) async fn all_drives(
     headers: HeaderMap,
     RawQuery(query): RawQuery,
 ) -> Result<Response, GraphError> {
-    let spaces = if p.user.is_admin {
-        state.store().spaces().await?
+    // An admin lists every space; anyone else sees what `me/drives` shows, share jail included.
+    let (spaces, jail) = if p.user.is_admin {
+        (state.store().spaces().await?, Vec::new())
     } else {
-        visible_spaces(&state, &p).await?
+        let base = crate::http::base_url(&state, &headers);
+        let jail = share_jail::drives(&state, &base, p.user.id).await?;
+        (visible_spaces(&state, &p).await?, jail)
     };
-    list(&state, &headers, query.as_deref(), spaces).await
+    list(&state, &headers, query.as_deref(), spaces, jail).await
 }
 
 /// The space `sid` names and the caller's role in it; 404 when it does not exist or the caller
@@ -176,6 +184,10 @@ pub(super) async fn one(
     headers: HeaderMap,
     Path(sid): Path<String>,
 ) -> Result<Response, GraphError> {
+    let base = crate::http::base_url(&state, &headers);
+    if let Some(d) = share_jail::drive(&state, &base, p.user.id, &sid).await? {
+        return Ok(Json(d).into_response());
+    }
     let (space, _) = space_for(&state, &p, &sid).await?;
     Ok(Json(one_json(&state, &headers, space).await?).into_response())
 }

@@ -12,6 +12,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
+use super::item_roles::{self, ItemRole};
 use super::{GraphError, parse_body, rfc3339, roles};
 use crate::auth::{Principal, hash_password};
 use crate::sharing::access::{ALL, CREATE, DELETE, READ, SHARE, UPDATE};
@@ -56,28 +57,31 @@ fn link_type(bits: u32) -> &'static str {
         .unwrap_or(if b & UPDATE != 0 { "edit" } else { "view" })
 }
 
-/// The bits a space role gives on an item (a file never gets create or delete).
-fn role_item_bits(role: Role, folder: bool) -> u32 {
+/// The bits the role `id` grants on an item: one of the item roles ([`ItemRole`]), or (as
+/// older clients send) a space role. A role that does not apply to the item is refused.
+fn role_bits(id: Option<&String>, folder: bool) -> Result<u32, GraphError> {
+    let id = id.ok_or_else(|| GraphError::InvalidRequest("a role is required".into()))?;
+    if let Some(role) = ItemRole::by_id(id) {
+        if !role.applies_to(folder) {
+            let what = if folder { "folder" } else { "file" };
+            return Err(GraphError::InvalidRequest(format!(
+                "role {id} cannot be granted on a {what}"
+            )));
+        }
+        return Ok(role.bits());
+    }
+    let role = roles::role_by_id(id)
+        .ok_or_else(|| GraphError::InvalidRequest(format!("unknown role {id}")))?;
     let bits = match role {
         Role::Viewer => READ,
         Role::Editor => READ | UPDATE | CREATE | DELETE,
         Role::Manager => ALL,
     };
-    if folder {
+    Ok(if folder {
         bits
     } else {
         bits & !(CREATE | DELETE)
-    }
-}
-
-fn role_of_bits(bits: u32) -> Role {
-    if bits & SHARE != 0 && bits & UPDATE != 0 {
-        Role::Manager
-    } else if bits & (UPDATE | CREATE | DELETE) != 0 {
-        Role::Editor
-    } else {
-        Role::Viewer
-    }
+    })
 }
 
 /// The item `rid` in drive `sid` and what the requester may grant on it; 404 when they cannot
@@ -154,7 +158,16 @@ pub async fn permission(state: &AppState, base: &str, share: &Share) -> Result<V
                 json!({"group": {"id": g.id.to_string(), "displayName": g.display_name}})
             };
             let by = store.user(share.created_by).await?;
-            p["roles"] = json!([roles::role_id(role_of_bits(share.permissions))]);
+            let folder = store.node(share.node).await?.is_folder();
+            // A role when the bits are one; otherwise the actions, which Web reads instead.
+            match ItemRole::of_bits(share.permissions, folder) {
+                Some(r) => p["roles"] = json!([r.id()]),
+                None => {
+                    p["roles"] = json!([]);
+                    p["@libre.graph.permissions.actions"] =
+                        json!(item_roles::actions(share.permissions));
+                }
+            }
             p["grantedToV2"] = identity;
             p["invitation"] = json!({"invitedBy": {"user": {
                 "id": by.id.to_string(), "displayName": by.display_name}}});
@@ -238,13 +251,11 @@ pub(super) async fn invite(
 ) -> Result<Response, GraphError> {
     let (node, mine) = item(&state, p.user.id, &sid, &rid).await?;
     let b: InviteBody = parse_body(&body)?;
-    let role = b
-        .roles
-        .first()
-        .and_then(|r| roles::role_by_id(r))
-        .ok_or_else(|| GraphError::InvalidRequest("unknown role".into()))?;
-    let bits = role_item_bits(role, node.is_folder());
+    let bits = role_bits(b.roles.first(), node.is_folder())?;
     may_grant(&node, mine, bits)?;
+    if b.recipients.is_empty() {
+        return Err(GraphError::InvalidRequest("no recipients".into()));
+    }
     let expires_at = expiry(b.expiration_date_time.as_deref())?;
     let store = state.store();
     let base = crate::http::base_url(&state, &headers);
@@ -295,16 +306,17 @@ pub(super) async fn list(
     headers: http::HeaderMap,
     Path((sid, rid)): Path<(String, String)>,
 ) -> Result<Response, GraphError> {
-    let (node, _) = item(&state, p.user.id, &sid, &rid).await?;
+    let (node, mine) = item(&state, p.user.id, &sid, &rid).await?;
     let base = crate::http::base_url(&state, &headers);
     let mut value = Vec::new();
     for share in state.store().shares_on(node.id).await? {
         value.push(permission(&state, &base, &share).await?);
     }
+    // What the requester may hand out here: the role picker Web shows.
     Ok(Json(json!({
         "value": value,
-        "@libre.graph.permissions.roles.allowedValues": roles::definitions(),
-        "@libre.graph.permissions.actions.allowedValues": roles::actions(Role::Manager),
+        "@libre.graph.permissions.roles.allowedValues": item_roles::grantable(mine, node.is_folder()),
+        "@libre.graph.permissions.actions.allowedValues": item_roles::actions(mine),
     }))
     .into_response())
 }
@@ -371,11 +383,7 @@ pub(super) async fn update(
     let mut change = ShareUpdate::default();
     let bits = match (&b.roles, &b.link) {
         (Some(r), _) if share.kind != ShareKind::Link => {
-            let role = r
-                .first()
-                .and_then(|r| roles::role_by_id(r))
-                .ok_or_else(|| GraphError::InvalidRequest("unknown role".into()))?;
-            Some(role_item_bits(role, node.is_folder()))
+            Some(role_bits(r.first(), node.is_folder())?)
         }
         (_, Some(PatchLink { kind: Some(k), .. })) if share.kind == ShareKind::Link => {
             Some(link_bits(k, node.is_folder())?)

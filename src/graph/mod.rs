@@ -7,11 +7,13 @@
 mod drive;
 mod drives;
 mod groups;
+mod item_roles;
 mod item_shares;
 mod me;
 mod permissions;
 mod query;
 mod roles;
+mod share_jail;
 mod shared;
 mod users;
 
@@ -52,6 +54,7 @@ pub fn routes() -> Router<AppState> {
                     .patch(permissions::update)
                     .delete(permissions::remove),
             )
+            .route(&p("/drives/{sid}/items/{rid}"), get(share_jail::mount_item))
             .route(
                 &p("/drives/{sid}/items/{rid}/invite"),
                 post(item_shares::invite),

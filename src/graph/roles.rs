@@ -9,6 +9,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use super::GraphError;
+use super::item_roles::{ALL_ITEM_ROLES, ItemRole};
 use crate::auth::Principal;
 use crate::spaces::Role;
 
@@ -92,7 +93,7 @@ pub fn definition(role: Role) -> Value {
     })
 }
 
-/// Every role definition, weakest first.
+/// Every space role definition, weakest first.
 pub fn definitions() -> Vec<Value> {
     [Role::Viewer, Role::Editor, Role::Manager]
         .into_iter()
@@ -100,13 +101,24 @@ pub fn definitions() -> Vec<Value> {
         .collect()
 }
 
+/// Every role definition: the space roles, then the roles for sharing files and folders
+/// ([`super::item_roles`]), as oCIS lists them together.
+pub fn all_definitions() -> Vec<Value> {
+    let mut all = definitions();
+    all.extend(ALL_ITEM_ROLES.into_iter().map(ItemRole::definition));
+    all
+}
+
 /// `GET /graph/v1beta1/roleManagement/permissions/roleDefinitions`: a bare array.
 pub(super) async fn list(_p: Principal) -> Response {
-    Json(definitions()).into_response()
+    Json(all_definitions()).into_response()
 }
 
 /// `GET …/roleDefinitions/{id}`.
 pub(super) async fn one(_p: Principal, Path(id): Path<String>) -> Result<Response, GraphError> {
+    if let Some(role) = ItemRole::by_id(&id) {
+        return Ok(Json(role.definition()).into_response());
+    }
     let role = role_by_id(&id).ok_or(GraphError::ItemNotFound)?;
     Ok(Json(definition(role)).into_response())
 }

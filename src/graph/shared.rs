@@ -1,7 +1,7 @@
 //! `GET /graph/v1beta1/me/drive/sharedWithMe` and `…/sharedByMe` (research/web-and-oidc.md
 //! §5.6): received shares as drive items in the share jail with the shared item as
-//! `remoteItem` (Web opens it at `/dav/spaces/{remoteItem.id}`), and the items the user shared
-//! with their permissions.
+//! `remoteItem` (Web opens it at `/dav/spaces/{remoteItem.id}`; built in [`super::share_jail`]),
+//! and the items the user shared with their permissions.
 
 use std::collections::BTreeMap;
 
@@ -13,7 +13,6 @@ use serde_json::{Value, json};
 use super::item_shares::permission;
 use super::{GraphError, rfc3339};
 use crate::auth::Principal;
-use crate::dav::resolve::SHARE_JAIL;
 use crate::spaces::{Mtime, Node, ResourceId, Share};
 use crate::state::AppState;
 
@@ -26,7 +25,7 @@ fn rid(state: &AppState, node: &Node) -> String {
 }
 
 /// The drive item fields of a node.
-async fn item(state: &AppState, node: &Node) -> Result<Value, GraphError> {
+pub(super) async fn item(state: &AppState, node: &Node) -> Result<Value, GraphError> {
     let store = state.store();
     let space = store.space(node.space).await?;
     let mut v = json!({
@@ -81,32 +80,9 @@ pub(super) async fn shared_with_me(
     headers: http::HeaderMap,
 ) -> Result<Response, GraphError> {
     let base = crate::http::base_url(&state, &headers);
-    let received = state.store().shares_received(p.user.id).await?;
     let mut value = Vec::new();
-    for (node, shares) in by_node(&state, received).await? {
-        let mut perms = Vec::new();
-        for s in &shares {
-            perms.push(permission(&state, &base, s).await?);
-        }
-        let mut remote = item(&state, &node).await?;
-        remote["permissions"] = json!(perms);
-        let mut v = json!({
-            "id": format!("{SHARE_JAIL}!{}", shares[0].uid),
-            "name": node.name,
-            "size": node.size,
-            "eTag": node.quoted_etag(),
-            "lastModifiedDateTime": rfc3339(node.mtime),
-            "parentReference": {"driveId": SHARE_JAIL, "driveType": "virtual", "id": SHARE_JAIL},
-            "@UI.Hidden": false,
-            "@client.synchronize": true,
-            "remoteItem": remote,
-        });
-        if node.is_folder() {
-            v["folder"] = json!({});
-        } else {
-            v["file"] = remote["file"].clone();
-        }
-        value.push(v);
+    for m in crate::sharing::mounts::mounts(&state, p.user.id).await? {
+        value.push(super::share_jail::received_item(&state, &base, p.user.id, &m).await?);
     }
     Ok(Json(json!({ "value": value })).into_response())
 }

@@ -187,7 +187,7 @@ pub fn capabilities(config: &Config) -> Value {
         ("version", s("1.0.0")),
         ("enabled", Value::Bool(true)),
         ("projects", Value::Bool(true)),
-        ("share_jail", Value::Bool(false)),
+        ("share_jail", Value::Bool(true)),
         ("max_quota", Value::Int(0)),
     ]);
     map([

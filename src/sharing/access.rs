@@ -38,6 +38,26 @@ pub fn role_for(bits: u32) -> Role {
     }
 }
 
+/// The `oc:permissions` letters of an item received with `bits`, in reva's order
+/// (`S` shared with me, `R` re-shareable, `D` delete, `NV` rename and move, `W` write a file,
+/// `CK` create in a folder), granting no more than the bits do.
+pub fn received_letters(bits: u32, folder: bool) -> String {
+    let mut s = String::from("S");
+    let has = |b: u32| bits & b == b;
+    for (ok, l) in [
+        (has(SHARE), "R"),
+        (has(DELETE), "D"),
+        (has(UPDATE | DELETE), "NV"),
+        (!folder && has(UPDATE), "W"),
+        (folder && has(CREATE), "CK"),
+    ] {
+        if ok {
+            s.push_str(l);
+        }
+    }
+    s
+}
+
 /// Access through a share or link: the OCS bits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Access(pub u32);
@@ -70,7 +90,8 @@ impl Access {
             }
             // A drop folder answers PROPFIND on its root only (the caller forces Depth 0).
             "PROPFIND" => 0,
-            "PUT" if exists => UPDATE,
+            // Replacing a file (PUT, or a tus creation onto a taken name) changes it.
+            "PUT" | "POST" if exists => UPDATE,
             "PUT" | "MKCOL" | "POST" => CREATE,
             "COPY" => CREATE | READ,
             "DELETE" => DELETE,
@@ -108,6 +129,9 @@ mod tests {
                 .is_ok()
         );
         assert_eq!(role_for(READ), Role::Viewer);
+        assert_eq!(received_letters(READ | UPDATE, false), "SW");
+        assert_eq!(received_letters(READ | CREATE, true), "SCK");
+        assert_eq!(received_letters(ALL, true), "SRDNVCK");
         assert_eq!(role_for(CREATE), Role::Editor);
     }
 }

@@ -5,6 +5,7 @@
 
 pub mod access;
 pub mod dates;
+pub mod mounts;
 pub mod ocs;
 mod ocs_view;
 pub mod public;
@@ -14,6 +15,7 @@ use axum::Router;
 use crate::state::AppState;
 
 pub use access::{ALL, Access, CREATE, DELETE, READ, SHARE, UPDATE};
+pub use mounts::{Mount, SHARE_JAIL};
 pub use public::Throttle;
 
 /// The folder received shares appear under in a user's view (OCS paths, the legacy roots).

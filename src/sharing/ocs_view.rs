@@ -6,7 +6,7 @@ use super::access::role_bits;
 use super::dates::format_ocs;
 use crate::ocs::OcsError;
 use crate::ocs::value::{Value, map, s};
-use crate::spaces::{Mtime, Node, Share, ShareKind, SpacePath, StoreError, UserId};
+use crate::spaces::{Node, Share, ShareKind, SpacePath, StoreError, UserId};
 use crate::state::AppState;
 
 /// Where a requester's path points, and what they may do there.
@@ -70,23 +70,15 @@ pub(super) async fn locate(
     })
 }
 
-/// The received share shown as `/Shares/{name}`, with its node.
+/// The received share shown as `/Shares/{name}` (its mount in the share jail), with its node.
 pub(super) async fn received_named(
     state: &AppState,
     user: UserId,
     name: &str,
 ) -> Result<Option<(Share, Node)>, OcsError> {
-    let now = Mtime::now().0;
-    for share in state.store().shares_received(user).await? {
-        if share.expired(now) {
-            continue;
-        }
-        let node = state.store().node(share.node).await?;
-        if node.name == name {
-            return Ok(Some((share, node)));
-        }
-    }
-    Ok(None)
+    Ok(super::mounts::by_name(state, user, name)
+        .await?
+        .map(|m| (m.share, m.node)))
 }
 
 pub(super) fn kind_code(k: ShareKind) -> i64 {

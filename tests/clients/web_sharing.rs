@@ -21,8 +21,8 @@ use crate::web_ui::{
 /// 20 MiB: two full 10 MB tus chunks and a tail.
 const DROP: usize = 20 * 1024 * 1024;
 
-const VIEWER: &str = "a8d5fe5e-96e3-418d-825b-534dbdf22b99";
-const EDITOR: &str = "58c63c02-1d89-4572-916a-870abc5a1b7d";
+const VIEWER: &str = "b1e2218d-eef8-4d4c-b82d-0f1a1b48f3b5";
+const EDITOR: &str = "fb6c3e19-e378-47e5-b277-9732f9de6e21";
 
 /// `POST /graph/v1beta1{path}` as the admin; the answer's JSON.
 async fn graph(srv: &TestServer, path: &str, body: Value) -> Value {

@@ -8,8 +8,9 @@ use serde_json::{Value, json};
 use crate::common::TestServer;
 use crate::{ADMIN, mkcol_admin};
 
-const VIEWER: &str = "a8d5fe5e-96e3-418d-825b-534dbdf22b99";
-const EDITOR: &str = "58c63c02-1d89-4572-916a-870abc5a1b7d";
+/// oCIS's item roles (Viewer, Editor for folders).
+const VIEWER: &str = "b1e2218d-eef8-4d4c-b82d-0f1a1b48f3b5";
+const EDITOR: &str = "fb6c3e19-e378-47e5-b277-9732f9de6e21";
 const MANAGER: &str = "312c0871-5ef7-4b3a-85b6-0e4074c64049";
 
 async fn rid_of(srv: &TestServer, path: &str) -> (String, String) {

@@ -6,6 +6,7 @@
 mod common;
 
 mod graph;
+mod jail;
 mod links;
 mod shares;
 
