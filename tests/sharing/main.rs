@@ -8,6 +8,7 @@ mod common;
 mod graph;
 mod jail;
 mod links;
+mod roles;
 mod shares;
 
 use common::{ADMIN_PASSWORD, TestServer};
