@@ -54,6 +54,24 @@ impl Default for Retention {
     }
 }
 
+/// What sharing requires of new links and shares (issue 12), announced in the capabilities'
+/// `files_sharing` and enforced by OCS and Graph alike.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct SharingPolicy {
+    /// `sharing.link_password_enforced_for`: the link kinds that need a password, named as
+    /// `files_sharing.public.password.enforced_for` names them (`read_only`, `upload_only`,
+    /// `read_write`, `read_write_delete`).
+    pub link_password_enforced_for: Vec<String>,
+    /// `sharing.link_expiry_days`: days until a new link expires when none is given.
+    pub link_expiry_days: Option<u64>,
+    /// `sharing.link_expiry_enforced`: every link expires within `link_expiry_days`.
+    pub link_expiry_enforced: bool,
+    /// `sharing.share_expiry_days`: days until a new user or group share expires by default.
+    pub share_expiry_days: Option<u64>,
+    /// `sharing.share_expiry_enforced`: every share expires within `share_expiry_days`.
+    pub share_expiry_enforced: bool,
+}
+
 /// Log line format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "lowercase")]
@@ -142,6 +160,8 @@ pub struct Config {
     pub propfind_depth_infinity: bool,
     /// How long trash items and file versions are kept (`trash.*`, `versions.*`).
     pub retention: Retention,
+    /// `[sharing]`: link passwords and expiry defaults.
+    pub sharing: SharingPolicy,
     /// An unpacked ownCloud Web build served at `/`; `None` = a small landing page instead.
     pub web_assets_path: Option<PathBuf>,
     /// Password of the `admin` user created on first start; `None` = random, printed once.
@@ -174,6 +194,7 @@ impl fmt::Debug for Config {
             .field("log_format", &self.log_format)
             .field("propfind_depth_infinity", &self.propfind_depth_infinity)
             .field("retention", &self.retention)
+            .field("sharing", &self.sharing)
             .field("web_assets_path", &self.web_assets_path)
             .field(
                 "admin_password",
@@ -215,6 +236,7 @@ impl Config {
             log_format: LogFormat::Text,
             propfind_depth_infinity: false,
             retention: Retention::default(),
+            sharing: SharingPolicy::default(),
             web_assets_path: None,
             admin_password: None,
             metrics_token: None,
@@ -313,6 +335,7 @@ pub fn load(sources: &Sources) -> Result<Loaded, ConfigError> {
         log_format: settings.log_format,
         propfind_depth_infinity: settings.propfind_depth_infinity,
         retention: settings.retention,
+        sharing: settings.sharing,
         web_assets_path: settings.web_assets_path,
         admin_password: settings.admin_password,
         metrics_token: settings.metrics_token,

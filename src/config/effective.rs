@@ -175,6 +175,21 @@ fn render(layers: &Layers, st: &Settings, [storage_id, token, transfer]: [Shown;
             "trash.retention" => int(st.retention.trash.as_secs()),
             "versions.max_count" => int(st.retention.versions_max_count),
             "versions.max_age" => int(st.retention.versions_max_age.as_secs()),
+            "sharing.link_password_enforced_for" => list(&st.sharing.link_password_enforced_for),
+            "sharing.link_expiry_days" => match st.sharing.link_expiry_days {
+                Some(d) => int(d),
+                None => Shown::Note("unset: links expire only when asked".into()),
+            },
+            "sharing.link_expiry_enforced" => {
+                Shown::Value(toml::Value::Boolean(st.sharing.link_expiry_enforced))
+            }
+            "sharing.share_expiry_days" => match st.sharing.share_expiry_days {
+                Some(d) => int(d),
+                None => Shown::Note("unset: shares expire only when asked".into()),
+            },
+            "sharing.share_expiry_enforced" => {
+                Shown::Value(toml::Value::Boolean(st.sharing.share_expiry_enforced))
+            }
             "dav.propfind_depth_infinity" => {
                 Shown::Value(toml::Value::Boolean(st.propfind_depth_infinity))
             }

@@ -14,7 +14,7 @@ use super::values::{
     addr, blob_backend, boolean, checksums, list, log_format, metadata_url, non_empty, origins,
     path, positive, public_url, show, text, uuid,
 };
-use super::{BlobConfig, ConnectionLimits, LogFormat, Retention};
+use super::{BlobConfig, ConnectionLimits, LogFormat, Retention, SharingPolicy};
 
 /// Built-in defaults; `config/spacedav.toml` repeats them and a test keeps the two in step.
 pub(crate) mod defaults {
@@ -96,6 +96,7 @@ pub(crate) struct Settings {
     pub log_format: LogFormat,
     pub propfind_depth_infinity: bool,
     pub retention: Retention,
+    pub sharing: SharingPolicy,
     pub web_assets_path: Option<PathBuf>,
     pub admin_password: Option<String>,
     pub metrics_token: Option<String>,
@@ -237,6 +238,7 @@ pub(crate) fn validate(layers: &Layers) -> Result<Settings, ConfigError> {
                 .unwrap_or(defaults::VERSIONS_MAX_AGE),
         ),
     };
+    let sharing = sharing_policy(&mut c);
     let web_assets_path = c.get("web.assets_path", path);
     let admin_password = c.get("admin.password", |v| {
         let s = text(v)?;
@@ -289,6 +291,7 @@ pub(crate) fn validate(layers: &Layers) -> Result<Settings, ConfigError> {
         log_format: log_format.unwrap_or_default(),
         propfind_depth_infinity: propfind_depth_infinity.unwrap_or(false),
         retention,
+        sharing,
         web_assets_path,
         admin_password,
         metrics_token,
@@ -334,3 +337,49 @@ fn oidc_settings(c: &mut Checker<'_>) -> OidcConfig {
 #[cfg(test)]
 #[path = "validate_tests.rs"]
 mod tests;
+
+/// The link password kinds `files_sharing.public.password.enforced_for` knows.
+pub const LINK_KINDS: [&str; 4] = [
+    "read_only",
+    "upload_only",
+    "read_write",
+    "read_write_delete",
+];
+
+/// `[sharing]`: known link kinds only; an enforced expiry needs its number of days.
+fn sharing_policy(c: &mut Checker) -> SharingPolicy {
+    let kinds = c
+        .get("sharing.link_password_enforced_for", |v| {
+            let kinds = list(v)?;
+            match kinds.iter().find(|k| !LINK_KINDS.contains(&k.as_str())) {
+                Some(k) => Err(format!(
+                    "unknown link kind {k:?}: expected some of {}",
+                    LINK_KINDS.join(", ")
+                )),
+                None => Ok(kinds),
+            }
+        })
+        .unwrap_or_default();
+    let mut expiry = |what: &str| {
+        let days = c.get(&format!("sharing.{what}_expiry_days"), positive);
+        let enforced = c
+            .get(&format!("sharing.{what}_expiry_enforced"), boolean)
+            .unwrap_or(false);
+        if enforced && days.is_none() {
+            c.report_on(
+                &format!("sharing.{what}_expiry_enforced"),
+                format!("needs sharing.{what}_expiry_days (the longest expiry allowed)"),
+            );
+        }
+        (days, enforced)
+    };
+    let (link_expiry_days, link_expiry_enforced) = expiry("link");
+    let (share_expiry_days, share_expiry_enforced) = expiry("share");
+    SharingPolicy {
+        link_password_enforced_for: kinds,
+        link_expiry_days,
+        link_expiry_enforced,
+        share_expiry_days,
+        share_expiry_enforced,
+    }
+}

@@ -17,6 +17,7 @@ use super::{GraphError, parse_body, rfc3339, roles};
 use crate::auth::{Principal, hash_password};
 use crate::sharing::access::{ALL, CREATE, DELETE, READ, SHARE, UPDATE};
 use crate::sharing::dates::parse_expiry;
+use crate::sharing::policy;
 use crate::spaces::{
     Mtime, NewShare, Node, ResourceId, Role, Share, ShareKind, ShareUpdate, SpaceId, StoreError,
     UserId,
@@ -204,6 +205,16 @@ pub(super) async fn create_link(
     let b: LinkBody = parse_body(&body)?;
     let bits = link_bits(&b.kind, node.is_folder())?;
     may_grant(&node, mine, bits)?;
+    let password = b.password.filter(|p| !p.is_empty());
+    let policy = &state.config().sharing;
+    policy::link_password(policy, bits, password.is_some()).map_err(GraphError::InvalidRequest)?;
+    let expires_at = policy::link_expiry(
+        policy,
+        expiry(b.expiration_date_time.as_deref())?,
+        true,
+        Mtime::now().0,
+    )
+    .map_err(GraphError::InvalidRequest)?;
     let share = state
         .store()
         .create_share(NewShare {
@@ -215,11 +226,8 @@ pub(super) async fn create_link(
             permissions: bits,
             token: Some(crate::sharing::new_token()),
             name: b.display_name,
-            password_hash: b
-                .password
-                .filter(|p| !p.is_empty())
-                .map(|p| hash_password(&p)),
-            expires_at: expiry(b.expiration_date_time.as_deref())?,
+            password_hash: password.map(|p| hash_password(&p)),
+            expires_at,
         })
         .await?;
     let base = crate::http::base_url(&state, &headers);
@@ -256,7 +264,13 @@ pub(super) async fn invite(
     if b.recipients.is_empty() {
         return Err(GraphError::InvalidRequest("no recipients".into()));
     }
-    let expires_at = expiry(b.expiration_date_time.as_deref())?;
+    let expires_at = policy::share_expiry(
+        &state.config().sharing,
+        expiry(b.expiration_date_time.as_deref())?,
+        true,
+        Mtime::now().0,
+    )
+    .map_err(GraphError::InvalidRequest)?;
     let store = state.store();
     let base = crate::http::base_url(&state, &headers);
     let mut out = Vec::new();
@@ -398,9 +412,18 @@ pub(super) async fn update(
         change.expires_at = Some(expiry(e.as_deref())?);
     }
     change.name = b.display_name.or(b.link.and_then(|l| l.display_name));
+    policy_allows(&state, &share, &change)?;
     let share = state.store().update_share(share.id, change).await?;
     let base = crate::http::base_url(&state, &headers);
     Ok(Json(permission(&state, &base, &share).await?).into_response())
+}
+
+/// The sharing policy's verdict on a change, in Graph's terms.
+fn policy_allows(state: &AppState, share: &Share, change: &ShareUpdate) -> Result<(), GraphError> {
+    crate::sharing::ocs::check_update(state, share, change).map_err(|e| match e {
+        crate::ocs::OcsError::Invalid(m) => GraphError::InvalidRequest(m),
+        other => GraphError::Internal(other.to_string()),
+    })
 }
 
 #[derive(Deserialize)]
@@ -426,6 +449,7 @@ pub(super) async fn set_password(
         password_hash: Some((!b.password.is_empty()).then(|| hash_password(&b.password))),
         ..Default::default()
     };
+    policy_allows(&state, &share, &change)?;
     let share = state.store().update_share(share.id, change).await?;
     let base = crate::http::base_url(&state, &headers);
     Ok(Json(permission(&state, &base, &share).await?).into_response())

@@ -100,72 +100,8 @@ pub fn capabilities(config: &Config) -> Value {
             )]),
         ),
     ]);
-    // Sharing as it exists (crate::sharing): user, group and public-link shares, re-sharing
-    // within the sharer's rights, optional link passwords (never enforced), optional expiry
-    // (no default); no federation, no mail, no avatars.
-    let off = || map([("enabled", Value::Flag(false))]);
-    let not_enforced = || {
-        map([
-            ("enforced", Value::Flag(false)),
-            (
-                "enforced_for",
-                map([
-                    ("read_only", Value::Flag(false)),
-                    ("read_write", Value::Flag(false)),
-                    ("read_write_delete", Value::Flag(false)),
-                    ("upload_only", Value::Flag(false)),
-                ]),
-            ),
-        ])
-    };
-    let files_sharing = map([
-        ("api_enabled", Value::Flag(true)),
-        ("resharing", Value::Flag(true)),
-        ("group_sharing", Value::Flag(true)),
-        ("auto_accept_share", Value::Flag(true)),
-        ("share_with_group_members_only", Value::Flag(false)),
-        ("share_with_membership_groups_only", Value::Flag(false)),
-        ("default_permissions", Value::Int(1)),
-        ("search_min_length", Value::Int(1)),
-        (
-            "public",
-            map([
-                ("enabled", Value::Flag(true)),
-                ("multiple", Value::Flag(true)),
-                ("upload", Value::Flag(true)),
-                ("supports_upload_only", Value::Flag(true)),
-                ("can_edit", Value::Flag(true)),
-                ("can_contribute", Value::Flag(true)),
-                ("send_mail", Value::Flag(false)),
-                ("social_share", Value::Flag(false)),
-                ("password", not_enforced()),
-                ("expire_date", off()),
-            ]),
-        ),
-        (
-            "user",
-            map([
-                ("send_mail", Value::Flag(false)),
-                ("profile_picture", Value::Flag(false)),
-                ("expire_date", off()),
-            ]),
-        ),
-        ("group", map([("expire_date", off())])),
-        (
-            "user_enumeration",
-            map([
-                ("enabled", Value::Flag(true)),
-                ("group_members_only", Value::Flag(false)),
-            ]),
-        ),
-        (
-            "federation",
-            map([
-                ("outgoing", Value::Flag(false)),
-                ("incoming", Value::Flag(false)),
-            ]),
-        ),
-    ]);
+    // Sharing as it exists and as configured (crate::sharing::policy).
+    let files_sharing = crate::sharing::policy::capabilities(&config.sharing);
     // The search properties Web may offer (oCIS shape): names and a folder scope only.
     let off = || map([("enabled", Value::Flag(false))]);
     let search = map([(

@@ -8,6 +8,7 @@ pub mod dates;
 pub mod mounts;
 pub mod ocs;
 mod ocs_view;
+pub mod policy;
 pub mod public;
 
 use axum::Router;

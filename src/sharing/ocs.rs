@@ -13,6 +13,7 @@ use http::{HeaderMap, Uri};
 use super::access::{ALL, CREATE, READ, SHARE, UPDATE, role_bits};
 use super::dates::parse_expiry;
 use super::ocs_view::{element, locate, manages, missing, store_missing};
+use super::policy;
 use crate::auth::{Principal, authenticate, hash_password};
 use crate::ocs::value::Value;
 use crate::ocs::{Format, OcsError, OcsVersion, negotiate, ok};
@@ -226,6 +227,16 @@ async fn create(
                 Some(v) => Some(parse_expiry(v).map_err(OcsError::Invalid)?),
                 None => None,
             };
+            let policy = &state.config().sharing;
+            let now = Mtime::now().0;
+            let expires_at = if kind == ShareKind::Link {
+                policy::link_password(policy, bits, password.is_some())
+                    .map_err(OcsError::Invalid)?;
+                policy::link_expiry(policy, expires_at, true, now)
+            } else {
+                policy::share_expiry(policy, expires_at, true, now)
+            }
+            .map_err(OcsError::Invalid)?;
             let share = store
                 .create_share(NewShare {
                     kind,
@@ -338,11 +349,40 @@ async fn update(
                     Some(parse_expiry(v).map_err(OcsError::Invalid)?)
                 });
             }
+            check_update(&state, &share, &change)?;
             let share = state.store().update_share(share.id, change).await?;
             element(&state, &base, me, &share).await
         },
     )
     .await
+}
+
+/// A change must leave the share within the policy: an enforced link password stays, and a
+/// new expiry (or its removal) is checked as on creation.
+pub(crate) fn check_update(
+    state: &AppState,
+    share: &Share,
+    change: &ShareUpdate,
+) -> Result<(), OcsError> {
+    let policy = &state.config().sharing;
+    let now = Mtime::now().0;
+    if share.kind == ShareKind::Link {
+        let bits = change.permissions.unwrap_or(share.permissions);
+        let has = change
+            .password_hash
+            .as_ref()
+            .map_or(share.password_hash.is_some(), Option::is_some);
+        policy::link_password(policy, bits, has).map_err(OcsError::Invalid)?;
+    }
+    if let Some(exp) = change.expires_at {
+        if share.kind == ShareKind::Link {
+            policy::link_expiry(policy, exp, false, now)
+        } else {
+            policy::share_expiry(policy, exp, false, now)
+        }
+        .map_err(OcsError::Invalid)?;
+    }
+    Ok(())
 }
 
 /// What `user` may grant on `node`: their role's bits in its space, else what they received.
