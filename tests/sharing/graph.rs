@@ -235,3 +235,63 @@ async fn web_creates_links_and_invites_and_the_recipient_uploads_until_revoked()
     .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn graph_sharing_refuses_unreadable_items_and_bad_bodies() {
+    let srv = TestServer::start().await;
+    let bob = srv.add_user("bob", "bob-pw").await;
+    srv.add_user("mallory", "m-pw").await;
+    mkcol_admin(&srv, "/private").await;
+    let (sid, rid) = rid_of(&srv, "/private").await;
+    let item = format!("/drives/{sid}/items/{rid}");
+    let recipients = json!([{"objectId": bob.id.to_string()}]);
+    let mallory = ("mallory", "m-pw");
+    // Not hers to read: not there at all.
+    for (path, body) in [
+        (format!("{item}/createLink"), json!({"type": "view"})),
+        (
+            format!("{item}/invite"),
+            json!({"recipients": recipients, "roles": [VIEWER]}),
+        ),
+    ] {
+        let (status, body) = call(&srv, mallory, Method::POST, &path, Some(body)).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{path}: {body}");
+    }
+    // The owner's malformed requests: clear 400s, nothing created.
+    for body in [
+        json!({"recipients": [], "roles": [VIEWER]}),
+        json!({"recipients": recipients, "roles": ["no-such-role"]}),
+        json!({"recipients": recipients, "roles": []}),
+        json!({"recipients": [{"objectId": "not-a-uuid"}], "roles": [VIEWER]}),
+        json!({"roles": [VIEWER]}),
+    ] {
+        let (status, answer) = call(
+            &srv,
+            ADMIN,
+            Method::POST,
+            &format!("{item}/invite"),
+            Some(body.clone()),
+        )
+        .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}: {answer}");
+        assert_eq!(answer["error"]["code"], "invalidRequest", "{body}");
+    }
+    let (status, _) = call(
+        &srv,
+        ADMIN,
+        Method::GET,
+        &format!("{item}/permissions/00000000-0000-0000-0000-000000000000"),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (_, listed) = call(
+        &srv,
+        ADMIN,
+        Method::GET,
+        &format!("{item}/permissions"),
+        None,
+    )
+    .await;
+    assert_eq!(listed["value"], json!([]));
+}
