@@ -18,6 +18,7 @@ mod dav;
 mod dav_tck;
 mod davfs2;
 mod desktop;
+mod desktop_shares;
 mod litmus;
 mod oidc_authlib;
 mod owncloud_sdk;
