@@ -15,7 +15,7 @@ use std::time::Duration;
 use tokio::process::Command;
 
 use crate::server::{Root, Server};
-use crate::support::{bin, local_tree, run, write_file};
+use crate::support::{bin, local_tree, run};
 
 const LIMIT: Duration = Duration::from_secs(180);
 const JAIL: &str = "a0ca6a90-a365-4782-871e-d44447bbc668$a0ca6a90-a365-4782-871e-d44447bbc668";
