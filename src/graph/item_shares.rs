@@ -94,6 +94,9 @@ async fn item(
     rid: &str,
 ) -> Result<(Node, u32), GraphError> {
     let store = state.store();
+    // A drive id may come as its root's resource id (`{sid}!{root}`: a mount point's
+    // `remoteItem.rootId`, which Web uses as the drive of a share space).
+    let sid = sid.split_once('!').map_or(sid, |(d, _)| d);
     let sid: SpaceId = sid.parse().map_err(|_| GraphError::ItemNotFound)?;
     let rid: ResourceId = rid.parse().map_err(|_| GraphError::ItemNotFound)?;
     if sid != rid.space || sid.storage != store.storage_id() {

@@ -180,6 +180,20 @@ async fn me_drives_lists_the_shares_drive_and_a_mount_point_per_received_share()
         actions.contains(&json!("libre.graph/driveItem/upload/create")),
         "{item}"
     );
+    // The shared item's drive, as `remoteItem.rootId` names it, lists its permissions.
+    let remote = &mounts[0]["root"]["remoteItem"];
+    let perms = srv
+        .client()
+        .get(srv.url(&format!(
+            "/graph/v1beta1/drives/{}/items/{}/permissions",
+            remote["rootId"].as_str().unwrap(),
+            remote["id"].as_str().unwrap()
+        )))
+        .basic_auth(ADMIN.0, Some(ADMIN.1))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(perms.status(), StatusCode::OK);
     // Someone else's mount id is nobody's drive.
     srv.add_user("carol", "carol-pw").await;
     let status = srv
