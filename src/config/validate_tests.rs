@@ -201,3 +201,35 @@ fn secrets_are_never_echoed_in_problems() {
     assert!(!text.contains("hunter2"), "{text}");
     assert!(text.contains("<redacted>"), "{text}");
 }
+
+#[test]
+fn sharing_policy_reads_its_keys_and_refuses_what_cannot_be_enforced() {
+    let s = check(
+        "[sharing]\nlink_password_enforced_for = [\"read_only\"]\nlink_expiry_days = 7\n\
+         link_expiry_enforced = true",
+        &[("SPACEDAV_SHARING_SHARE_EXPIRY_DAYS", "30")],
+    )
+    .unwrap();
+    assert_eq!(s.sharing.link_password_enforced_for, ["read_only"]);
+    assert_eq!(s.sharing.link_expiry_days, Some(7));
+    assert!(s.sharing.link_expiry_enforced);
+    assert_eq!(s.sharing.share_expiry_days, Some(30));
+    assert!(!s.sharing.share_expiry_enforced);
+    let rows: &[(&str, &str)] = &[
+        (
+            "[sharing]\nlink_password_enforced_for = [\"everything\"]",
+            "sharing.link_password_enforced_for",
+        ),
+        (
+            "[sharing]\nlink_expiry_enforced = true",
+            "sharing.link_expiry_enforced",
+        ),
+        (
+            "[sharing]\nshare_expiry_days = 0",
+            "sharing.share_expiry_days",
+        ),
+    ];
+    for (file, key) in rows {
+        assert_eq!(problem_keys(file), [*key], "{file}");
+    }
+}

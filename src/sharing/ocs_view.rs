@@ -106,7 +106,13 @@ pub(super) async fn element(
         .unwrap_or_else(|_| owner.clone());
     let received = share.created_by != viewer && store.role(share.space, viewer).await?.is_none();
     let path = if received {
-        format!("/{}/{}", super::SHARES_FOLDER, node.name)
+        // Its mount in the share jail, where a clashing name carries a number.
+        let name = super::mounts::mounts(state, viewer)
+            .await?
+            .into_iter()
+            .find(|m| m.node.id == node.id)
+            .map_or_else(|| node.name.clone(), |m| m.name);
+        format!("/{}/{name}", super::SHARES_FOLDER)
     } else {
         store.path_of(&node).await?.to_string()
     };
