@@ -121,6 +121,10 @@ pub async fn handle(
         locks: Vec::new(),
         quota: None,
         link,
+        received: target
+            .access
+            .filter(|_| !target.url.root.is_public())
+            .map(|a| a.0),
     };
     let walk = Walk {
         store: store.clone(),

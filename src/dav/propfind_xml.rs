@@ -1,6 +1,7 @@
 //! Rendering one `<d:response>` of a PROPFIND: live properties of SPEC §5 from the node,
 //! dead properties verbatim, a 200 propstat for what exists and a 404 one for the rest.
 
+use crate::sharing::access::received_letters;
 use std::collections::{HashMap, HashSet};
 
 use std::fmt::Write;
@@ -43,6 +44,9 @@ pub struct Listing {
     pub quota: Option<Quota>,
     /// The public link the request came through (for the `oc:public-link-*` properties).
     pub link: Option<LinkProps>,
+    /// When the space is reached through shares the requester received: the OCS bits they
+    /// hold, which `oc:permissions` then follows (reva's letters, with `S`).
+    pub received: Option<u32>,
 }
 
 /// What ownCloud Web's public-link page reads about the link it opened.
@@ -313,7 +317,10 @@ impl Listing {
                 }
                 None => return false,
             },
-            (NS_OC, "permissions") => out.push_str(permissions(self.role, folder)),
+            (NS_OC, "permissions") => match self.received {
+                Some(bits) => out.push_str(&received_letters(bits, folder)),
+                None => out.push_str(permissions(self.role, folder)),
+            },
             (NS_OC, name) if name.starts_with("public-link-") => {
                 let Some(l) = &self.link else { return false };
                 match name {

@@ -272,6 +272,7 @@ async fn render(
                 locks: Vec::new(),
                 quota: None,
                 link: None,
+                received: None,
             });
         }
         let listing = &listings[&space];

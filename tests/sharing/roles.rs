@@ -152,16 +152,20 @@ async fn an_uploader_adds_files_but_cannot_overwrite_move_or_delete() {
         .basic_auth("bob", Some("bob-pw"))
     };
     let status = |r: reqwest::Response| r.status().as_u16();
-    assert_eq!(
-        status(
-            req("PROPFIND", "/")
-                .header("Depth", "1")
-                .send()
-                .await
-                .unwrap()
-        ),
-        207
+    let listing = req("PROPFIND", "/")
+        .header("Depth", "1")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(listing.status().as_u16(), 207);
+    // The letters say what the role allows: add to the folder, nothing on its files.
+    let xml = listing.text().await.unwrap();
+    assert!(
+        xml.contains("<oc:permissions>SCK</oc:permissions>"),
+        "{xml}"
     );
+    assert!(xml.contains("<oc:permissions>S</oc:permissions>"), "{xml}");
+    assert!(!xml.contains("DNV"), "{xml}");
     assert_eq!(
         req("GET", "/old.txt")
             .send()
