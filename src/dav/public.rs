@@ -67,6 +67,15 @@ pub async fn narrow(
         return Ok(());
     };
     let at_root = target.url.rest.components().is_empty();
+    if target.only.is_some()
+        && at_root
+        && !matches!(method.as_str(), "PROPFIND" | "GET" | "HEAD" | "POST")
+    {
+        // A shared file's root is the owner's folder holding it: nothing may change there
+        // (a lock or a property on it would reach beyond the file). POST may only replace
+        // the file, checked below.
+        return Err(DavError::ReadOnly);
+    }
     if method.as_str() == "PROPFIND" {
         if access.create_only() && !at_root {
             return Err(DavError::NotFound);

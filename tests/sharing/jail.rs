@@ -42,15 +42,14 @@ async fn bob_drives(srv: &TestServer, query: &str) -> Vec<Value> {
 
 /// `(status, body)` of a request as bob.
 async fn as_bob(srv: &TestServer, method: &str, url: &str, body: &'static str) -> (u16, String) {
-    let res = srv
+    let mut req = srv
         .client()
         .request(Method::from_bytes(method.as_bytes()).unwrap(), url)
-        .basic_auth(BOB.0, Some(BOB.1))
-        .header("Depth", "1")
-        .body(body)
-        .send()
-        .await
-        .unwrap();
+        .basic_auth(BOB.0, Some(BOB.1));
+    if method == "PROPFIND" {
+        req = req.header("Depth", "1");
+    }
+    let res = req.body(body).send().await.unwrap();
     (res.status().as_u16(), res.text().await.unwrap())
 }
 
@@ -384,6 +383,22 @@ async fn a_received_file_is_listed_in_the_jail_and_replaced_only_where_the_role_
         tus_as_bob(&srv, &format!("{mount}/"), "other.txt", "no").await,
         403
     );
+    // The folder holding the file is not the recipient's to lock or annotate.
+    const LOCK: &str = "<?xml version=\"1.0\"?><d:lockinfo xmlns:d=\"DAV:\">\
+        <d:lockscope><d:exclusive/></d:lockscope><d:locktype><d:write/></d:locktype>\
+        </d:lockinfo>";
+    const PROPPATCH: &str = "<?xml version=\"1.0\"?><d:propertyupdate xmlns:d=\"DAV:\" \
+        xmlns:x=\"urn:x\"><d:set><d:prop><x:tag>mine</x:tag></d:prop></d:set>\
+        </d:propertyupdate>";
+    for (method, body) in [
+        ("LOCK", LOCK),
+        ("PROPPATCH", PROPPATCH),
+        ("DELETE", ""),
+        ("MKCOL", ""),
+    ] {
+        let (status, answer) = as_bob(&srv, method, &format!("{mount}/"), body).await;
+        assert_eq!(status, 403, "{method}: {answer}");
+    }
     assert_eq!(
         as_bob(&srv, "GET", &format!("{mount}/secret.txt"), "")
             .await

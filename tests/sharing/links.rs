@@ -368,3 +368,31 @@ async fn a_file_links_root_lists_the_shared_file_and_nothing_else() {
         .unwrap();
     assert_eq!(hidden.status(), StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn an_edit_link_on_a_file_cannot_lock_or_change_the_folder_holding_it() {
+    let srv = TestServer::start().await;
+    put_admin(&srv, "/f.txt", b"f").await;
+    let (token, _) = link(&srv, "/f.txt", "3", None).await;
+    let c = srv.client();
+    let lock = c
+        .request(m("LOCK"), public(&srv, &token, "/"))
+        .header("Depth", "infinity")
+        .body(
+            "<?xml version=\"1.0\"?><d:lockinfo xmlns:d=\"DAV:\"><d:lockscope><d:exclusive/>\
+             </d:lockscope><d:locktype><d:write/></d:locktype></d:lockinfo>",
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(lock.status(), StatusCode::FORBIDDEN);
+    // The file itself stays editable through the link, and the owner's folder unlocked.
+    let put = c
+        .put(public(&srv, &token, "/f.txt"))
+        .body("g")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(put.status(), StatusCode::NO_CONTENT);
+    put_admin(&srv, "/other.txt", b"o").await;
+}
