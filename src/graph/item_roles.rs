@@ -4,11 +4,16 @@
 //! OCS bits (`crate::sharing::access`), which is what WebDAV enforces; the Graph actions a
 //! permission reports are derived from the same bits, so Web's buttons match the server.
 //!
+//! Links have no roles in Graph: their types (view, upload, edit, createOnly) map to bits here
+//! too ([`link_bits`]).
+//!
 //! oCIS's EditorLite also carries `path/update` and may replace existing files; here the
 //! uploader holds read + create only (ownCloud's "upload" permission): it lists, downloads and
 //! adds, and can neither overwrite, move nor delete.
 
 use serde_json::{Value, json};
+
+use super::GraphError;
 
 use crate::sharing::access::{CREATE, DELETE, READ, SHARE, UPDATE};
 
@@ -28,6 +33,40 @@ pub enum ItemRole {
     Editor,
     /// View, download and edit, on a file.
     FileEditor,
+}
+
+/// The link types Web offers, with their OCS bits (for a folder; a file drops create/delete).
+pub const LINK_TYPES: [(&str, u32); 4] = [
+    ("view", READ),
+    ("upload", READ | CREATE),
+    ("edit", READ | UPDATE | CREATE | DELETE),
+    ("createOnly", CREATE),
+];
+
+pub fn link_bits(kind: &str, folder: bool) -> Result<u32, GraphError> {
+    let bits = LINK_TYPES
+        .iter()
+        .find(|(k, _)| *k == kind)
+        .map(|(_, b)| *b)
+        .ok_or_else(|| GraphError::InvalidRequest(format!("unknown link type {kind}")))?;
+    if folder {
+        Ok(bits)
+    } else if bits & READ == 0 || bits == READ | CREATE {
+        Err(GraphError::InvalidRequest(format!(
+            "a file cannot have a {kind} link"
+        )))
+    } else {
+        Ok(bits & (READ | UPDATE))
+    }
+}
+
+pub fn link_type(bits: u32) -> &'static str {
+    let b = bits & !SHARE;
+    LINK_TYPES
+        .iter()
+        .find(|(_, lb)| *lb == b)
+        .map(|(k, _)| *k)
+        .unwrap_or(if b & UPDATE != 0 { "edit" } else { "view" })
 }
 
 /// Every item role, weakest first.

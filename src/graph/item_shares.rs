@@ -12,7 +12,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use super::item_roles::{self, ItemRole};
+use super::item_roles::{self, ItemRole, link_bits, link_type};
 use super::{GraphError, parse_body, rfc3339, roles};
 use crate::auth::{Principal, hash_password};
 use crate::sharing::access::{ALL, CREATE, DELETE, READ, SHARE, UPDATE};
@@ -23,40 +23,6 @@ use crate::spaces::{
     UserId,
 };
 use crate::state::AppState;
-
-/// The link types Web offers, with their OCS bits (for a folder; a file drops create/delete).
-const LINK_TYPES: [(&str, u32); 4] = [
-    ("view", READ),
-    ("upload", READ | CREATE),
-    ("edit", READ | UPDATE | CREATE | DELETE),
-    ("createOnly", CREATE),
-];
-
-fn link_bits(kind: &str, folder: bool) -> Result<u32, GraphError> {
-    let bits = LINK_TYPES
-        .iter()
-        .find(|(k, _)| *k == kind)
-        .map(|(_, b)| *b)
-        .ok_or_else(|| GraphError::InvalidRequest(format!("unknown link type {kind}")))?;
-    if folder {
-        Ok(bits)
-    } else if bits & READ == 0 || bits == READ | CREATE {
-        Err(GraphError::InvalidRequest(format!(
-            "a file cannot have a {kind} link"
-        )))
-    } else {
-        Ok(bits & (READ | UPDATE))
-    }
-}
-
-fn link_type(bits: u32) -> &'static str {
-    let b = bits & !SHARE;
-    LINK_TYPES
-        .iter()
-        .find(|(_, lb)| *lb == b)
-        .map(|(k, _)| *k)
-        .unwrap_or(if b & UPDATE != 0 { "edit" } else { "view" })
-}
 
 /// The bits the role `id` grants on an item: one of the item roles ([`ItemRole`]), or (as
 /// older clients send) a space role. A role that does not apply to the item is refused.

@@ -9,10 +9,11 @@ use serde_json::{Value, json};
 use crate::common::TestServer;
 use crate::{ADMIN, mkcol_admin, ocs_share, put_admin};
 
-const JAIL: &str = "a0ca6a90-a365-4782-871e-d44447bbc668$a0ca6a90-a365-4782-871e-d44447bbc668";
-const BOB: (&str, &str) = ("bob", "bob-pw");
+pub(crate) const JAIL: &str =
+    "a0ca6a90-a365-4782-871e-d44447bbc668$a0ca6a90-a365-4782-871e-d44447bbc668";
+pub(crate) const BOB: (&str, &str) = ("bob", "bob-pw");
 
-async fn share_with_bob(srv: &TestServer, path: &str, perms: &str) {
+pub(crate) async fn share_with_bob(srv: &TestServer, path: &str, perms: &str) {
     let (status, data) = ocs_share(
         srv,
         ADMIN,
@@ -27,7 +28,7 @@ async fn share_with_bob(srv: &TestServer, path: &str, perms: &str) {
     assert_eq!(status, StatusCode::OK, "{data}");
 }
 
-async fn bob_drives(srv: &TestServer, query: &str) -> Vec<Value> {
+pub(crate) async fn bob_drives(srv: &TestServer, query: &str) -> Vec<Value> {
     let res = srv
         .client()
         .get(srv.url(&format!("/graph/v1.0/me/drives{query}")))
@@ -41,7 +42,12 @@ async fn bob_drives(srv: &TestServer, query: &str) -> Vec<Value> {
 }
 
 /// `(status, body)` of a request as bob.
-async fn as_bob(srv: &TestServer, method: &str, url: &str, body: &'static str) -> (u16, String) {
+pub(crate) async fn as_bob(
+    srv: &TestServer,
+    method: &str,
+    url: &str,
+    body: &'static str,
+) -> (u16, String) {
     let mut req = srv
         .client()
         .request(Method::from_bytes(method.as_bytes()).unwrap(), url)
@@ -204,24 +210,6 @@ async fn me_drives_lists_the_shares_drive_and_a_mount_point_per_received_share()
         .unwrap()
         .status();
     assert_eq!(status, StatusCode::NOT_FOUND);
-}
-
-#[tokio::test]
-async fn the_capabilities_announce_the_share_jail() {
-    let srv = TestServer::start().await;
-    let caps: Value = srv
-        .client()
-        .get(srv.url("/ocs/v2.php/cloud/capabilities?format=json"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(
-        caps["ocs"]["data"]["capabilities"]["spaces"]["share_jail"],
-        true
-    );
 }
 
 #[tokio::test]
@@ -406,91 +394,4 @@ async fn a_received_file_is_listed_in_the_jail_and_replaced_only_where_the_role_
         404
     );
     assert_eq!(admin_get(&srv, "/secret.txt").await, "not shared");
-}
-
-#[tokio::test]
-async fn two_received_items_of_one_name_get_distinct_mount_names() {
-    let srv = TestServer::start().await;
-    srv.add_user("bob", "bob-pw").await;
-    srv.add_user("carol", "carol-pw").await;
-    mkcol_admin(&srv, "/docs").await;
-    put_admin(&srv, "/docs/from-admin.txt", b"admin").await;
-    share_with_bob(&srv, "/docs", "1").await;
-    let carol = ("carol", "carol-pw");
-    let c = srv.client();
-    let mk = c
-        .request(
-            Method::from_bytes(b"MKCOL").unwrap(),
-            srv.url("/remote.php/webdav/docs"),
-        )
-        .basic_auth(carol.0, Some(carol.1))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(mk.status(), StatusCode::CREATED);
-    let put = c
-        .put(srv.url("/remote.php/webdav/docs/from-carol.txt"))
-        .basic_auth(carol.0, Some(carol.1))
-        .body("carol")
-        .send()
-        .await
-        .unwrap();
-    assert!(put.status().is_success());
-    let (status, data) = ocs_share(
-        &srv,
-        carol,
-        &[
-            ("shareType", "0"),
-            ("path", "/docs"),
-            ("shareWith", "bob"),
-            ("permissions", "1"),
-        ],
-    )
-    .await;
-    assert_eq!(status, StatusCode::OK, "{data}");
-    let jail = srv.url(&format!(
-        "/remote.php/dav/spaces/{}",
-        JAIL.replace('$', "%24")
-    ));
-    assert_eq!(
-        as_bob(&srv, "GET", &format!("{jail}/docs/from-admin.txt"), "")
-            .await
-            .1,
-        "admin"
-    );
-    assert_eq!(
-        as_bob(
-            &srv,
-            "GET",
-            &format!("{jail}/docs%20(2)/from-carol.txt"),
-            ""
-        )
-        .await
-        .1,
-        "carol"
-    );
-    let listed: Value = c
-        .get(
-            srv.url("/ocs/v2.php/apps/files_sharing/api/v1/shares?format=json&shared_with_me=true"),
-        )
-        .basic_auth(BOB.0, Some(BOB.1))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let paths: Vec<_> = listed["ocs"]["data"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| s["path"].as_str().unwrap().to_string())
-        .collect();
-    assert_eq!(paths, ["/Shares/docs", "/Shares/docs (2)"]);
-    let names: Vec<_> = bob_drives(&srv, "?$filter=driveType eq mountpoint")
-        .await
-        .iter()
-        .map(|d| d["name"].as_str().unwrap().to_string())
-        .collect();
-    assert_eq!(names, ["docs", "docs (2)"]);
 }

@@ -8,6 +8,7 @@ mod common;
 mod graph;
 mod jail;
 mod links;
+mod mounts;
 mod policy;
 mod roles;
 mod shares;
