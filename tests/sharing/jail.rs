@@ -95,6 +95,22 @@ async fn me_drives_lists_the_shares_drive_and_a_mount_point_per_received_share()
     let srv = TestServer::start().await;
     srv.add_user("bob", "bob-pw").await;
     let drives = bob_drives(&srv, "").await;
+    let beta: Value = srv
+        .client()
+        .get(srv.url("/graph/v1beta1/me/drives"))
+        .basic_auth(BOB.0, Some(BOB.1))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let ids = |v: &[Value]| v.iter().map(|d| d["id"].clone()).collect::<Vec<_>>();
+    assert_eq!(
+        ids(beta["value"].as_array().unwrap()),
+        ids(&drives),
+        "v1beta1 lists the same drives"
+    );
     let shares: Vec<_> = drives.iter().filter(|d| d["id"] == JAIL).collect();
     assert_eq!(shares.len(), 1, "{drives:#?}");
     assert_eq!(shares[0]["driveType"], "virtual");
@@ -237,6 +253,31 @@ async fn a_received_folder_is_served_through_its_mount_id_within_its_role() {
         201
     );
     assert_eq!(admin_get(&srv, "/rw/sub-t.txt").await, "tus");
+    // The two-step way: creation, then PATCH on the upload resource.
+    let created = srv
+        .client()
+        .post(format!("{rw}/"))
+        .basic_auth(BOB.0, Some(BOB.1))
+        .header("Tus-Resumable", "1.0.0")
+        .header("Upload-Length", "5")
+        .header("Upload-Metadata", "filename cGF0Y2hlZC50eHQ=")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), StatusCode::CREATED);
+    let location = created.headers()["location"].to_str().unwrap().to_string();
+    let patched = srv
+        .client()
+        .patch(&location)
+        .header("Tus-Resumable", "1.0.0")
+        .header("Upload-Offset", "0")
+        .header("Content-Type", "application/offset+octet-stream")
+        .body("patch")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(patched.status(), StatusCode::NO_CONTENT);
+    assert_eq!(admin_get(&srv, "/rw/patched.txt").await, "patch");
     let (status, xml) = as_bob(&srv, "PROPFIND", &format!("{rw}/"), "").await;
     assert_eq!(status, 207);
     assert!(xml.contains("a.txt") && xml.contains("sub-t.txt"), "{xml}");
