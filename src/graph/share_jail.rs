@@ -85,10 +85,10 @@ pub(super) async fn received_item(
     Ok(v)
 }
 
-/// The `virtual` drive "Shares".
+/// The `virtual` drive "Shares" (as oCIS lists it: no quota, no owner; its root's etag
+/// follows the mounts).
 fn virtual_drive(base: &str, all: &[Mount]) -> Value {
-    let latest = all.iter().map(|m| m.node.mtime.0).max().unwrap_or(0);
-    json!({
+    let mut d = json!({
         "id": SHARE_JAIL,
         "driveType": "virtual",
         "driveAlias": "virtual/shares",
@@ -99,8 +99,11 @@ fn virtual_drive(base: &str, all: &[Mount]) -> Value {
             "webDavUrl": format!("{base}/dav/spaces/{SHARE_JAIL}"),
         },
         "webUrl": format!("{base}/f/{SHARE_JAIL}"),
-        "lastModifiedDateTime": rfc3339(Mtime(latest)),
-    })
+    });
+    if let Some(latest) = all.iter().map(|m| m.node.mtime).max() {
+        d["lastModifiedDateTime"] = json!(rfc3339(latest));
+    }
+    d
 }
 
 /// The `mountpoint` drive of one received share.
