@@ -59,7 +59,7 @@ impl IntoResponse for AppTokenError {
                 (StatusCode::BAD_REQUEST, message).into_response()
             }
             AppTokenError::NotFound => (StatusCode::NOT_FOUND, message).into_response(),
-            AppTokenError::Store(e) => crate::http::internal_error(e),
+            AppTokenError::Store(e) => crate::http::store_failure(&e),
         }
     }
 }

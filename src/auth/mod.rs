@@ -137,7 +137,7 @@ impl AuthError {
             | AuthError::WrongPassword
             | AuthError::InvalidToken(_)
             | AuthError::ExpiredToken => StatusCode::UNAUTHORIZED,
-            AuthError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            AuthError::Store(e) => crate::http::store_status(e),
         }
     }
 }
@@ -146,7 +146,7 @@ impl IntoResponse for AuthError {
     fn into_response(self) -> Response {
         let status = self.status();
         if status.is_server_error() {
-            return crate::http::internal_error(self);
+            return crate::http::with_cause(status, self);
         }
         let mut res = status.into_response();
         add_challenges(res.headers_mut());

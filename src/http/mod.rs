@@ -15,7 +15,7 @@ use http::{HeaderMap, header};
 use crate::state::AppState;
 
 pub use cors::{OriginMatch, match_origin};
-pub use error::{ErrorCause, internal_error, note_cause, with_cause};
+pub use error::{ErrorCause, internal_error, note_cause, store_failure, store_status, with_cause};
 pub use observe::RequestId;
 
 /// The complete router. Each protocol module contributes its routes; layers are applied here.

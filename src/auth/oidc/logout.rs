@@ -91,7 +91,7 @@ async fn end_session(
     };
     if let Some(sid) = cookie(headers, SESSION_COOKIE) {
         if let Err(e) = state.store().delete_oidc_session(&secret_hash(&sid)).await {
-            return crate::http::internal_error(e);
+            return crate::http::store_failure(&e);
         }
     }
     let param = |k: &str| q.get(k).map(String::as_str).filter(|v| !v.is_empty());

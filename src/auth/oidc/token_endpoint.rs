@@ -55,7 +55,7 @@ impl IntoResponse for OAuthError {
                 "use authorization_code or refresh_token",
             ),
             OAuthError::Disabled => return StatusCode::NOT_FOUND.into_response(),
-            OAuthError::Store(_) => return crate::http::internal_error(self),
+            OAuthError::Store(e) => return crate::http::store_failure(e),
         };
         let body = json!({"error": self.to_string(), "error_description": description});
         no_store((status, Json(body)).into_response())
