@@ -12,6 +12,7 @@ pub mod graph;
 pub mod http;
 pub mod metrics;
 pub mod ocs;
+pub mod router;
 pub mod settings;
 pub mod sharing;
 pub mod spaces;
@@ -28,11 +29,11 @@ pub use state::AppState;
 
 /// The application: every route with every layer.
 pub fn app(state: AppState) -> Router {
-    http::router(state)
+    router::router(state)
 }
 
 /// Serve `state` on `listener` until `shutdown` resolves; in-flight requests then finish.
-/// Timeouts and the connection cap: `http::server`.
+/// Timeouts and the connection cap: `router::server`.
 pub async fn serve(
     listener: TcpListener,
     state: AppState,
@@ -50,7 +51,7 @@ pub async fn serve(
     }
     let maintenance = tokio::spawn(state::maintenance(state.clone()));
     let limits = state.config().limits.clone();
-    let served = http::server::run(listener, app(state), limits, shutdown).await;
+    let served = router::server::run(listener, app(state), limits, shutdown).await;
     maintenance.abort();
     served
 }
