@@ -41,6 +41,12 @@ pub enum StartupError {
     Keys(std::io::Error),
 }
 
+impl crate::http::PublicUrl for AppState {
+    fn public_url(&self) -> Option<&url::Url> {
+        self.config().public_url.as_ref()
+    }
+}
+
 impl AppState {
     /// Open the store described by `config` (creating the data root, database and blob
     /// directory as needed). On first start with no users, create `admin` with

@@ -6,15 +6,29 @@ mod error;
 pub mod headers;
 
 use http::{HeaderMap, header};
+use url::Url;
 
-use crate::state::AppState;
+use crate::config::Config;
 
 pub use error::{ErrorCause, internal_error, note_cause, store_failure, store_status, with_cause};
 
+/// What [`base_url`] needs from its caller: the configured public URL, if any. The application
+/// state implements it, so handlers pass what they hold while this module stays below it.
+pub trait PublicUrl {
+    /// `public_url` from the configuration.
+    fn public_url(&self) -> Option<&Url>;
+}
+
+impl PublicUrl for Config {
+    fn public_url(&self) -> Option<&Url> {
+        self.public_url.as_ref()
+    }
+}
+
 /// The public base URL without a trailing slash: `config.public_url` when set, else
 /// `http://{Host}` of the request (SPEC §1), used for `Location`, `webDavUrl` and private links.
-pub fn base_url(state: &AppState, headers: &HeaderMap) -> String {
-    if let Some(url) = &state.config().public_url {
+pub fn base_url(config: &impl PublicUrl, headers: &HeaderMap) -> String {
+    if let Some(url) = config.public_url() {
         return url.as_str().trim_end_matches('/').to_string();
     }
     let host = headers
