@@ -17,7 +17,7 @@ use uuid::Uuid;
 
 use super::oidc::{secret_hash, unix_now};
 use super::{AuthError, Principal};
-use crate::graph::rfc3339;
+use crate::http::rfc3339;
 use crate::spaces::{AppToken, Mtime, Store, StoreError, User};
 use crate::state::AppState;
 

@@ -24,7 +24,8 @@ use serde_json::json;
 use crate::spaces::StoreError;
 use crate::state::AppState;
 
-pub use drive::{quota_state, rfc3339};
+pub use crate::http::rfc3339;
+pub use drive::quota_state;
 pub use me::{LANGUAGE, valid_language};
 pub use roles::{role_by_id, role_id};
 

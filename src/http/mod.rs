@@ -1,7 +1,8 @@
 //! Shared HTTP helpers every protocol imports, below the router ([`crate::router`]): header
-//! constants, the one 5xx path (a response carrying its cause for the log), and the public
+//! constants, RFC 3339 dates, the one 5xx path (a response carrying its cause for the log), and the public
 //! base URL.
 
+mod date;
 mod error;
 pub mod headers;
 
@@ -10,6 +11,7 @@ use url::Url;
 
 use crate::config::Config;
 
+pub use date::rfc3339;
 pub use error::{ErrorCause, internal_error, note_cause, store_failure, store_status, with_cause};
 
 /// What [`base_url`] needs from its caller: the configured public URL, if any. The application
