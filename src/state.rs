@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use crate::auth::oidc::Oidc;
-use crate::auth::{CredentialCache, TokenCache, hash_password};
+use crate::auth::{Auth, hash_password};
 use crate::config::Config;
 use crate::spaces::{NewUser, Store, StoreError};
 use crate::tus::TusService;
@@ -15,11 +15,9 @@ use crate::tus::TusService;
 pub struct AppState(Arc<Inner>);
 
 struct Inner {
-    config: Config,
+    config: Arc<Config>,
     store: Store,
-    credentials: CredentialCache,
-    tokens: TokenCache,
-    oidc: Oidc,
+    auth: Auth,
     tus: TusService,
     link_throttle: crate::sharing::Throttle,
 }
@@ -85,13 +83,13 @@ impl AppState {
         if let Some(note) = note {
             tracing::info!("{note}");
         }
+        let config = Arc::new(config);
+        let auth = Auth::new(config.clone(), store.clone(), oidc);
         Ok(AppState(Arc::new(Inner {
             tus,
             config,
             store,
-            credentials: CredentialCache::default(),
-            tokens: TokenCache::default(),
-            oidc,
+            auth,
             link_throttle: Default::default(),
         })))
     }
@@ -111,15 +109,9 @@ impl AppState {
         &self.0.tus
     }
 
-    /// Recently verified Basic credentials (owned by `auth`; argon2 is too slow to run on every
-    /// chunk of an upload).
-    pub fn credentials(&self) -> &CredentialCache {
-        &self.0.credentials
-    }
-
-    /// Verified Bearer tokens until they expire (owned by `auth`).
-    pub fn tokens(&self) -> &TokenCache {
-        &self.0.tokens
+    /// The authentication component (handlers reach it through `AsRef<Auth>`).
+    pub fn auth(&self) -> &Auth {
+        &self.0.auth
     }
 
     /// Wrong public-link passwords per token (owned by `sharing::public`).
@@ -130,7 +122,13 @@ impl AppState {
     /// The built-in OpenID Connect provider, or the external issuer's verifier (owned by
     /// `auth::oidc`).
     pub fn oidc(&self) -> &Oidc {
-        &self.0.oidc
+        self.0.auth.oidc()
+    }
+}
+
+impl AsRef<Auth> for AppState {
+    fn as_ref(&self) -> &Auth {
+        &self.0.auth
     }
 }
 

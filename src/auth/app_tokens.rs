@@ -17,9 +17,9 @@ use uuid::Uuid;
 
 use super::oidc::{secret_hash, unix_now};
 use super::{AuthError, Principal};
+use crate::auth::Auth;
 use crate::http::rfc3339;
 use crate::spaces::{AppToken, Mtime, Store, StoreError, User};
-use crate::state::AppState;
 
 /// The auth-app endpoint.
 pub const APP_TOKENS_PATH: &str = "/auth-app/tokens";
@@ -90,11 +90,7 @@ pub fn parse_expiry(s: &str) -> Option<Duration> {
 }
 
 /// Whether `password` is one of `user`'s live app tokens (Basic auth).
-pub(super) async fn valid(
-    state: &AppState,
-    user: &User,
-    password: &str,
-) -> Result<bool, AuthError> {
+pub(super) async fn valid(state: &Auth, user: &User, password: &str) -> Result<bool, AuthError> {
     let shaped = password.len() == TOKEN_LEN
         && password
             .bytes()
@@ -160,7 +156,7 @@ pub async fn revoke_token(store: &Store, user: &User, given: &str) -> Result<boo
 }
 
 async fn create(
-    State(state): State<AppState>,
+    State(state): State<Auth>,
     p: Principal,
     Query(q): Query<HashMap<String, String>>,
 ) -> Result<Response, AppTokenError> {
@@ -173,7 +169,7 @@ async fn create(
     Ok(Json(listed(&token, Some(secret))).into_response())
 }
 
-async fn list(State(state): State<AppState>, p: Principal) -> Result<Response, AppTokenError> {
+async fn list(State(state): State<Auth>, p: Principal) -> Result<Response, AppTokenError> {
     let tokens = state
         .store()
         .app_tokens(p.user.id, unix_now() as i64)
@@ -183,7 +179,7 @@ async fn list(State(state): State<AppState>, p: Principal) -> Result<Response, A
 }
 
 async fn delete(
-    State(state): State<AppState>,
+    State(state): State<Auth>,
     p: Principal,
     Query(q): Query<HashMap<String, String>>,
 ) -> Result<Response, AppTokenError> {
@@ -199,7 +195,7 @@ async fn delete(
 }
 
 /// The auth-app routes.
-pub fn routes() -> Router<AppState> {
+pub fn routes() -> Router<Auth> {
     Router::new().route(
         APP_TOKENS_PATH,
         axum::routing::get(list).post(create).delete(delete),

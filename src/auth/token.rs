@@ -13,8 +13,8 @@ use uuid::Uuid;
 use super::AuthError;
 use super::oidc::Oidc;
 use super::oidc::jwt::verify_access_token;
+use crate::auth::Auth;
 use crate::spaces::{StoreError, User, UserId};
-use crate::state::AppState;
 
 /// `aud` of user tokens.
 pub const TOKEN_AUDIENCE: &str = "spacedav-user";
@@ -89,7 +89,7 @@ fn decode(secret: &[u8], token: &str) -> Result<Claims, AuthError> {
 /// HS256 tokens are ours from `spacedav token issue`; anything else is an OpenID Connect access
 /// token, of the built-in provider or of the external issuer. A verified token is remembered
 /// until it expires, so a request with a known token costs a hash and a map lookup.
-pub(super) async fn verify(state: &AppState, token: &str) -> Result<User, AuthError> {
+pub(super) async fn verify(state: &Auth, token: &str) -> Result<User, AuthError> {
     let now = unix_now();
     let cache = state.tokens();
     let key = cache.key(token);

@@ -24,9 +24,9 @@ use super::{
     AUTHORIZE_PATH, CSRF_COOKIE, Provider, SESSION_COOKIE, SESSION_TTL, cookie, csrf, issuer,
     random_secret, secret_hash, set_cookie, unix_now, web_origins,
 };
+use crate::auth::Auth;
 use crate::auth::AuthError;
 use crate::spaces::{CodeRecord, StoreError, User};
-use crate::state::AppState;
 
 /// Scopes the provider knows; others are dropped from the granted scope.
 pub const SCOPES: &[&str] = &["openid", "profile", "email", "offline_access"];
@@ -161,7 +161,7 @@ impl Request {
 
 /// The user of the browser's live provider session, with the sign-in time.
 async fn session_user(
-    state: &AppState,
+    state: &Auth,
     headers: &HeaderMap,
 ) -> Result<Option<(User, i64)>, StoreError> {
     let Some(sid) = cookie(headers, SESSION_COOKIE) else {
@@ -180,7 +180,7 @@ async fn session_user(
 
 /// Issue a code for `user` and send the browser back to the client with it.
 async fn issue_code(
-    state: &AppState,
+    state: &Auth,
     req: &Request,
     user: &User,
     auth_time: i64,
@@ -209,13 +209,13 @@ async fn issue_code(
     ))
 }
 
-fn secure(state: &AppState, headers: &HeaderMap) -> bool {
+fn secure(state: &Auth, headers: &HeaderMap) -> bool {
     issuer(state, headers).starts_with("https:")
 }
 
 /// Render the sign-in form (reusing the browser's CSRF cookie, or setting one).
 fn form(
-    state: &AppState,
+    state: &Auth,
     provider: &Provider,
     headers: &HeaderMap,
     req: &Request,
@@ -257,7 +257,7 @@ fn form(
 
 /// `GET /oidc/authorize`.
 pub(super) async fn get_authorize(
-    State(state): State<AppState>,
+    State(state): State<Auth>,
     headers: HeaderMap,
     Query(p): Query<HashMap<String, String>>,
 ) -> Result<Response, AuthorizeError> {
@@ -283,7 +283,7 @@ pub(super) async fn get_authorize(
 
 /// `POST /oidc/authorize`: the sign-in form.
 pub(super) async fn post_authorize(
-    State(state): State<AppState>,
+    State(state): State<Auth>,
     PeerAddr(addr): PeerAddr,
     headers: HeaderMap,
     Form(p): Form<HashMap<String, String>>,

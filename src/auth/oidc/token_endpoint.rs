@@ -17,8 +17,8 @@ use super::authorize::s256;
 use super::clients::{self, Client};
 use super::jwt::{self, IdClaims, has_scope};
 use super::{Provider, issuer, random_secret, secret_hash, unix_now};
+use crate::auth::Auth;
 use crate::spaces::{CodeRedemption, GrantRecord, Rotation, StoreError};
-use crate::state::AppState;
 
 /// Errors of the token endpoint (RFC 6749 §5.2).
 #[derive(Debug, thiserror::Error)]
@@ -117,7 +117,7 @@ fn client<'a>(
 
 /// `POST /oidc/token`.
 pub(super) async fn post_token(
-    State(state): State<AppState>,
+    State(state): State<Auth>,
     headers: HeaderMap,
     Form(form): Form<HashMap<String, String>>,
 ) -> Result<Response, OAuthError> {
@@ -157,7 +157,7 @@ struct Granted {
 }
 
 async fn exchange_code(
-    state: &AppState,
+    state: &Auth,
     client: &Client,
     code: &str,
     redirect_uri: Option<&str>,
@@ -215,7 +215,7 @@ fn valid_verifier(v: &str) -> bool {
 }
 
 async fn refresh(
-    state: &AppState,
+    state: &Auth,
     client: &Client,
     old: &str,
     now: i64,
@@ -253,7 +253,7 @@ async fn refresh(
 }
 
 async fn respond(
-    state: &AppState,
+    state: &Auth,
     provider: &Provider,
     headers: &HeaderMap,
     client: &Client,
