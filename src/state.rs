@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use crate::auth::oidc::Oidc;
 use crate::auth::{Auth, hash_password};
+use crate::clock::Clock;
 use crate::config::Config;
 use crate::spaces::{NewUser, Store, StoreError};
 use crate::tus::TusService;
@@ -50,13 +51,20 @@ impl AppState {
     /// directory as needed). On first start with no users, create `admin` with
     /// `config.admin_password` or a random password, printed once on stdout.
     pub async fn open(config: Config) -> Result<AppState, StartupError> {
+        Self::open_with_clock(config, Clock::system()).await
+    }
+
+    /// [`AppState::open`] with `clock` as the time source of everything that expires (tests
+    /// pass an adjustable one).
+    pub async fn open_with_clock(config: Config, clock: Clock) -> Result<AppState, StartupError> {
         if let Some(dir) = &config.web_assets_path {
             crate::web::check_assets(dir)?;
         }
         std::fs::create_dir_all(&config.data_root)
             .map_err(|e| StartupError::DataRoot(config.data_root.display().to_string(), e))?;
-        let store =
-            Store::open_local(&config.metadata_url, config.blob_dir(), config.storage_id).await?;
+        let store = Store::open_local(&config.metadata_url, config.blob_dir(), config.storage_id)
+            .await?
+            .with_clock(clock);
         if store.users().await?.is_empty() {
             let (password, generated) = match &config.admin_password {
                 Some(p) => (p.clone(), false),
@@ -102,6 +110,11 @@ impl AppState {
     /// The storage core.
     pub fn store(&self) -> &Store {
         &self.0.store
+    }
+
+    /// The time source of everything that expires (the store's).
+    pub fn clock(&self) -> &Clock {
+        self.0.store.clock()
     }
 
     /// The tus upload service (owned by `tus`; holds the per-upload locks and hashers).

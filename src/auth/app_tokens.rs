@@ -15,7 +15,7 @@ use http::StatusCode;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use super::oidc::{secret_hash, unix_now};
+use super::oidc::secret_hash;
 use super::{AuthError, Principal};
 use crate::auth::Auth;
 use crate::http::rfc3339;
@@ -100,7 +100,11 @@ pub(super) async fn valid(state: &Auth, user: &User, password: &str) -> Result<b
     }
     Ok(state
         .store()
-        .app_token_valid(user.id, &secret_hash(password), unix_now() as i64)
+        .app_token_valid(
+            user.id,
+            &secret_hash(password),
+            state.store().clock().unix_secs() as i64,
+        )
         .await?)
 }
 
@@ -123,7 +127,7 @@ pub async fn create_token(
     label: Option<&str>,
 ) -> Result<(AppToken, String), StoreError> {
     let secret = super::oidc::random_secret();
-    let now = unix_now() as i64;
+    let now = store.clock().unix_secs() as i64;
     let token = AppToken {
         id: Uuid::new_v4(),
         user: user.id,
@@ -172,7 +176,7 @@ async fn create(
 async fn list(State(state): State<Auth>, p: Principal) -> Result<Response, AppTokenError> {
     let tokens = state
         .store()
-        .app_tokens(p.user.id, unix_now() as i64)
+        .app_tokens(p.user.id, state.store().clock().unix_secs() as i64)
         .await?;
     let out: Vec<Value> = tokens.iter().map(|t| listed(t, None)).collect();
     Ok(Json(out).into_response())

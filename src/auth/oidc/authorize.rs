@@ -22,7 +22,7 @@ use super::clients::{self, Client};
 use super::signin_page::{self, FormFields};
 use super::{
     AUTHORIZE_PATH, CSRF_COOKIE, Provider, SESSION_COOKIE, SESSION_TTL, cookie, csrf, issuer,
-    random_secret, secret_hash, set_cookie, unix_now, web_origins,
+    random_secret, secret_hash, set_cookie, web_origins,
 };
 use crate::auth::Auth;
 use crate::auth::AuthError;
@@ -167,7 +167,7 @@ async fn session_user(
     let Some(sid) = cookie(headers, SESSION_COOKIE) else {
         return Ok(None);
     };
-    let now = unix_now() as i64;
+    let now = state.store().clock().unix_secs() as i64;
     let Some((id, auth_time)) = state.store().oidc_session(&secret_hash(&sid), now).await? else {
         return Ok(None);
     };
@@ -187,7 +187,7 @@ async fn issue_code(
     status: StatusCode,
 ) -> Result<Response, AuthorizeError> {
     let code = random_secret();
-    let now = unix_now() as i64;
+    let now = state.store().clock().unix_secs() as i64;
     state
         .store()
         .insert_code(&CodeRecord {
@@ -225,7 +225,12 @@ fn form(
     let csrf_cookie = cookie(headers, CSRF_COOKIE)
         .filter(|c| c.len() >= 32)
         .unwrap_or_else(random_secret);
-    let token = csrf::form_token(&provider.csrf_key, &csrf_cookie, &req.digest(), unix_now());
+    let token = csrf::form_token(
+        &provider.csrf_key,
+        &csrf_cookie,
+        &req.digest(),
+        state.store().clock().unix_secs(),
+    );
     let html = signin_page::signin(
         AUTHORIZE_PATH,
         &FormFields {
@@ -291,7 +296,13 @@ pub(super) async fn post_authorize(
     let provider = state.oidc().provider().ok_or(AuthorizeError::Disabled)?;
     let req = check(provider, &web_origins(&state, &headers), &p)?;
     let csrf_ok = match (cookie(&headers, CSRF_COOKIE), param(&p, "csrf")) {
-        (Some(c), Some(t)) => csrf::check(&provider.csrf_key, &c, &req.digest(), t, unix_now()),
+        (Some(c), Some(t)) => csrf::check(
+            &provider.csrf_key,
+            &c,
+            &req.digest(),
+            t,
+            state.store().clock().unix_secs(),
+        ),
         _ => false,
     };
     if !csrf_ok {
@@ -321,7 +332,7 @@ pub(super) async fn post_authorize(
     };
     provider.throttle.succeed(&username);
     let sid = random_secret();
-    let now = unix_now() as i64;
+    let now = state.store().clock().unix_secs() as i64;
     state
         .store()
         .insert_oidc_session(&secret_hash(&sid), user.id, now, now + SESSION_TTL as i64)

@@ -16,7 +16,7 @@ use subtle::ConstantTimeEq;
 use super::authorize::s256;
 use super::clients::{self, Client};
 use super::jwt::{self, IdClaims, has_scope};
-use super::{Provider, issuer, random_secret, secret_hash, unix_now};
+use super::{Provider, issuer, random_secret, secret_hash};
 use crate::auth::Auth;
 use crate::spaces::{CodeRedemption, GrantRecord, Rotation, StoreError};
 
@@ -124,7 +124,7 @@ pub(super) async fn post_token(
     let provider = state.oidc().provider().ok_or(OAuthError::Disabled)?;
     let client = client(provider, &headers, &form)?;
     let field = |k: &str| form.get(k).map(String::as_str).filter(|v| !v.is_empty());
-    let now = unix_now() as i64;
+    let now = state.store().clock().unix_secs() as i64;
     let grant = match field("grant_type") {
         Some("authorization_code") => {
             let code = field("code").ok_or(OAuthError::InvalidRequest("code is required"))?;
@@ -266,7 +266,7 @@ async fn respond(
         Err(e) => return Err(e.into()),
     };
     let iss = issuer(state, headers);
-    let now = unix_now();
+    let now = state.store().clock().unix_secs();
     let ttl = state.config().oidc.access_token_ttl.as_secs();
     let access = jwt::access_token(
         &provider.keys,
