@@ -153,10 +153,9 @@ const BLOB_GRACE: std::time::Duration = std::time::Duration::from_secs(3600);
 /// beyond `versions.max_count` or older than `versions.max_age` (their blobs are freed).
 pub async fn expire_recovery(state: &AppState) {
     let r = state.config().retention;
+    let now = state.clock().now_ns();
     let cutoff = |age: std::time::Duration| {
-        crate::spaces::Mtime::now()
-            .0
-            .saturating_sub(i64::try_from(age.as_nanos()).unwrap_or(i64::MAX))
+        now.saturating_sub(i64::try_from(age.as_nanos()).unwrap_or(i64::MAX))
     };
     match state.store().expire_trash(cutoff(r.trash)).await {
         Ok(0) => {}
@@ -210,7 +209,7 @@ pub async fn sweep_once(state: &AppState) -> Sweep {
         }
         Err(e) => tracing::error!(error = %e, "expired upload sweep failed"),
     }
-    let now = crate::auth::oidc::unix_now() as i64;
+    let now = state.clock().unix_secs() as i64;
     let purged = async {
         Ok::<_, StoreError>(
             state.store().purge_oidc(now).await? + state.store().purge_app_tokens(now).await?,

@@ -15,14 +15,14 @@ use super::href::href;
 use super::propfind_xml::permissions;
 use super::resolve::{DavUrl, SHARE_JAIL};
 use crate::sharing::access::{SHARE, role_for};
-use crate::spaces::{Mtime, Node, ResourceId, SpacePath, User};
+use crate::spaces::{Node, ResourceId, SpacePath, User};
 use crate::state::AppState;
 
 /// The folders shared with `user`, one per name (the first share of a name wins, as
 /// [`super::resolve`] resolves it), with the user's bits on each.
 async fn members(state: &AppState, user: &User) -> Result<Vec<(Node, u32)>, DavError> {
     let store = state.store();
-    let now = Mtime::now().0;
+    let now = state.clock().now_ns();
     let mut out: Vec<(Node, u32)> = Vec::new();
     for share in store.shares_received(user.id).await? {
         if share.expired(now) {

@@ -223,7 +223,7 @@ async fn jail_target(state: &AppState, user: &User, url: DavUrl) -> Result<Targe
     let store = state.store();
     let comps = url.rest.components().to_vec();
     let name = comps.first().ok_or(DavError::NotFound)?;
-    let now = crate::spaces::Mtime::now().0;
+    let now = state.clock().now_ns();
     let mut found = None;
     for share in store.shares_received(user.id).await? {
         let node = store.node(share.node).await?;

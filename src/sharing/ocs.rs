@@ -16,7 +16,7 @@ use super::ocs_view::{element, locate, manages, missing, store_missing};
 use crate::auth::{Principal, authenticate, hash_password};
 use crate::ocs::value::Value;
 use crate::ocs::{Format, OcsError, OcsVersion, negotiate, ok};
-use crate::spaces::{Mtime, NewShare, Node, Share, ShareKind, ShareUpdate, UserId};
+use crate::spaces::{NewShare, Node, Share, ShareKind, ShareUpdate, UserId};
 use crate::state::AppState;
 
 const BASE: &str = "/ocs/{api}/apps/files_sharing/api/v1/shares";
@@ -112,7 +112,7 @@ async fn list(
             } else {
                 store.shares_by(me).await?
             };
-            let now = Mtime::now().0;
+            let now = state.clock().now_ns();
             let mut items = Vec::new();
             for sh in shares
                 .iter()

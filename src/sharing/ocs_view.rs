@@ -6,7 +6,7 @@ use super::access::role_bits;
 use super::dates::format_ocs;
 use crate::ocs::OcsError;
 use crate::ocs::value::{Value, map, s};
-use crate::spaces::{Mtime, Node, Share, ShareKind, SpacePath, StoreError, UserId};
+use crate::spaces::{Node, Share, ShareKind, SpacePath, StoreError, UserId};
 use crate::state::AppState;
 
 /// Where a requester's path points, and what they may do there.
@@ -76,7 +76,7 @@ pub(super) async fn received_named(
     user: UserId,
     name: &str,
 ) -> Result<Option<(Share, Node)>, OcsError> {
-    let now = Mtime::now().0;
+    let now = state.clock().now_ns();
     for share in state.store().shares_received(user).await? {
         if share.expired(now) {
             continue;
