@@ -1,6 +1,9 @@
 //! The one way tests start a server: in-process, on 127.0.0.1:0, with its own temp data root.
-//! Dropping the `TestServer` stops it (in-flight requests are cut off).
+//! Dropping the `TestServer` stops it (in-flight requests are cut off). Its clock is
+//! adjustable ([`TestServer::advance`]); [`client`] is the typed tus and WebDAV client.
 #![allow(dead_code)]
+
+pub mod client;
 
 use std::net::SocketAddr;
 

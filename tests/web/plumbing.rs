@@ -370,13 +370,9 @@ async fn refused_requests_are_logged_once_with_request_id_and_reason() {
         .await
         .unwrap();
     let full = srv
-        .client()
-        .post(&root)
-        .basic_auth("admin", Some(ADMIN_PASSWORD))
+        .admin()
+        .tus_create_request(&root, 11, &[("filename", "big.bin")])
         .header("X-Request-ID", "refused-507")
-        .header("Tus-Resumable", "1.0.0")
-        .header("Upload-Length", "11")
-        .header("Upload-Metadata", "filename YmlnLmJpbg==")
         .send()
         .await
         .unwrap();
