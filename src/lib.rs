@@ -1,8 +1,12 @@
 //! spacedav: an ownCloud Infinite Scale compatible file server in one binary.
 //!
-//! Data flows one way: HTTP adapters (`http`, `dav`, `tus`, `ocs`, `graph`) call protocol
-//! services, which call the storage core in `spaces` (metadata in SQL, bytes in a blob store).
-//! [`app`] builds the whole server; the binary and the tests share it.
+//! Data flows one way: HTTP adapters (`dav`, `tus`, `ocs`, `graph`, `sharing`, `settings`,
+//! `web`) call protocol services, which call the storage core in `spaces` (metadata in SQL,
+//! bytes in a blob store). `router` sits on top (routes, layers, connection server); `http`
+//! is the leaf of shared HTTP helpers every adapter imports; `auth` is a component reached
+//! through `AsRef<auth::Auth>`; `clock` is the time source of everything that expires.
+//! [`app`] builds the whole server; the binary and the tests share it. `.ci/deps` prints
+//! which module imports which.
 
 pub mod auth;
 pub mod cli;

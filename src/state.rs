@@ -1,6 +1,10 @@
-//! `AppState`: everything a request handler may reach, shared by all requests of a process.
+//! `AppState`: everything a request handler may reach, shared by all requests of a process,
+//! and the maintenance loop (sweeps of expired uploads, sign-in records, trash, versions and
+//! unreferenced blobs).
 //!
-//! It holds no state that matters across restarts (DESIGN.md): that lives in the store.
+//! It composes the components (the store with its clock, [`Auth`], the tus service) and lends
+//! them out: authentication through `AsRef<Auth>`, so that `auth` needs none of the rest. It
+//! holds no state that matters across restarts (DESIGN.md): that lives in the store.
 
 use std::sync::Arc;
 
