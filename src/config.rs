@@ -95,7 +95,7 @@ pub enum BlobConfig {
 }
 
 /// How long the HTTP server waits for a slow or silent client, and how many connections it
-/// serves at once (`src/http/server.rs`).
+/// serves at once (`src/router/server.rs`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConnectionLimits {
     /// From the first byte of a request to its last header byte.

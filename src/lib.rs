@@ -1,17 +1,23 @@
 //! spacedav: an ownCloud Infinite Scale compatible file server in one binary.
 //!
-//! Data flows one way: HTTP adapters (`http`, `dav`, `tus`, `ocs`, `graph`) call protocol
-//! services, which call the storage core in `spaces` (metadata in SQL, bytes in a blob store).
-//! [`app`] builds the whole server; the binary and the tests share it.
+//! Data flows one way: HTTP adapters (`dav`, `tus`, `ocs`, `graph`, `sharing`, `settings`,
+//! `web`) call protocol services, which call the storage core in `spaces` (metadata in SQL,
+//! bytes in a blob store). `router` sits on top (routes, layers, connection server); `http`
+//! is the leaf of shared HTTP helpers every adapter imports; `auth` is a component reached
+//! through `AsRef<auth::Auth>`; `clock` is the time source of everything that expires.
+//! [`app`] builds the whole server; the binary and the tests share it. `.ci/deps` prints
+//! which module imports which.
 
 pub mod auth;
 pub mod cli;
+pub mod clock;
 pub mod config;
 pub mod dav;
 pub mod graph;
 pub mod http;
 pub mod metrics;
 pub mod ocs;
+pub mod router;
 pub mod settings;
 pub mod sharing;
 pub mod spaces;
@@ -28,11 +34,11 @@ pub use state::AppState;
 
 /// The application: every route with every layer.
 pub fn app(state: AppState) -> Router {
-    http::router(state)
+    router::router(state)
 }
 
 /// Serve `state` on `listener` until `shutdown` resolves; in-flight requests then finish.
-/// Timeouts and the connection cap: `http::server`.
+/// Timeouts and the connection cap: `router::server`.
 pub async fn serve(
     listener: TcpListener,
     state: AppState,
@@ -50,7 +56,7 @@ pub async fn serve(
     }
     let maintenance = tokio::spawn(state::maintenance(state.clone()));
     let limits = state.config().limits.clone();
-    let served = http::server::run(listener, app(state), limits, shutdown).await;
+    let served = router::server::run(listener, app(state), limits, shutdown).await;
     maintenance.abort();
     served
 }

@@ -1,11 +1,16 @@
-//! `AppState`: everything a request handler may reach, shared by all requests of a process.
+//! `AppState`: everything a request handler may reach, shared by all requests of a process,
+//! and the maintenance loop (sweeps of expired uploads, sign-in records, trash, versions and
+//! unreferenced blobs).
 //!
-//! It holds no state that matters across restarts (DESIGN.md): that lives in the store.
+//! It composes the components (the store with its clock, [`Auth`], the tus service) and lends
+//! them out: authentication through `AsRef<Auth>`, so that `auth` needs none of the rest. It
+//! holds no state that matters across restarts (DESIGN.md): that lives in the store.
 
 use std::sync::Arc;
 
 use crate::auth::oidc::Oidc;
-use crate::auth::{CredentialCache, TokenCache, hash_password};
+use crate::auth::{Auth, hash_password};
+use crate::clock::Clock;
 use crate::config::Config;
 use crate::spaces::{NewUser, Store, StoreError};
 use crate::tus::TusService;
@@ -15,11 +20,9 @@ use crate::tus::TusService;
 pub struct AppState(Arc<Inner>);
 
 struct Inner {
-    config: Config,
+    config: Arc<Config>,
     store: Store,
-    credentials: CredentialCache,
-    tokens: TokenCache,
-    oidc: Oidc,
+    auth: Auth,
     tus: TusService,
     link_throttle: crate::sharing::Throttle,
 }
@@ -41,18 +44,31 @@ pub enum StartupError {
     Keys(std::io::Error),
 }
 
+impl crate::http::PublicUrl for AppState {
+    fn public_url(&self) -> Option<&url::Url> {
+        self.config().public_url.as_ref()
+    }
+}
+
 impl AppState {
     /// Open the store described by `config` (creating the data root, database and blob
     /// directory as needed). On first start with no users, create `admin` with
     /// `config.admin_password` or a random password, printed once on stdout.
     pub async fn open(config: Config) -> Result<AppState, StartupError> {
+        Self::open_with_clock(config, Clock::system()).await
+    }
+
+    /// [`AppState::open`] with `clock` as the time source of everything that expires (tests
+    /// pass an adjustable one).
+    pub async fn open_with_clock(config: Config, clock: Clock) -> Result<AppState, StartupError> {
         if let Some(dir) = &config.web_assets_path {
             crate::web::check_assets(dir)?;
         }
         std::fs::create_dir_all(&config.data_root)
             .map_err(|e| StartupError::DataRoot(config.data_root.display().to_string(), e))?;
-        let store =
-            Store::open_local(&config.metadata_url, config.blob_dir(), config.storage_id).await?;
+        let store = Store::open_local(&config.metadata_url, config.blob_dir(), config.storage_id)
+            .await?
+            .with_clock(clock);
         if store.users().await?.is_empty() {
             let (password, generated) = match &config.admin_password {
                 Some(p) => (p.clone(), false),
@@ -79,13 +95,13 @@ impl AppState {
         if let Some(note) = note {
             tracing::info!("{note}");
         }
+        let config = Arc::new(config);
+        let auth = Auth::new(config.clone(), store.clone(), oidc);
         Ok(AppState(Arc::new(Inner {
             tus,
             config,
             store,
-            credentials: CredentialCache::default(),
-            tokens: TokenCache::default(),
-            oidc,
+            auth,
             link_throttle: Default::default(),
         })))
     }
@@ -100,20 +116,19 @@ impl AppState {
         &self.0.store
     }
 
+    /// The time source of everything that expires (the store's).
+    pub fn clock(&self) -> &Clock {
+        self.0.store.clock()
+    }
+
     /// The tus upload service (owned by `tus`; holds the per-upload locks and hashers).
     pub fn tus(&self) -> &TusService {
         &self.0.tus
     }
 
-    /// Recently verified Basic credentials (owned by `auth`; argon2 is too slow to run on every
-    /// chunk of an upload).
-    pub fn credentials(&self) -> &CredentialCache {
-        &self.0.credentials
-    }
-
-    /// Verified Bearer tokens until they expire (owned by `auth`).
-    pub fn tokens(&self) -> &TokenCache {
-        &self.0.tokens
+    /// The authentication component (handlers reach it through `AsRef<Auth>`).
+    pub fn auth(&self) -> &Auth {
+        &self.0.auth
     }
 
     /// Wrong public-link passwords per token (owned by `sharing::public`).
@@ -124,7 +139,13 @@ impl AppState {
     /// The built-in OpenID Connect provider, or the external issuer's verifier (owned by
     /// `auth::oidc`).
     pub fn oidc(&self) -> &Oidc {
-        &self.0.oidc
+        self.0.auth.oidc()
+    }
+}
+
+impl AsRef<Auth> for AppState {
+    fn as_ref(&self) -> &Auth {
+        &self.0.auth
     }
 }
 
@@ -136,10 +157,9 @@ const BLOB_GRACE: std::time::Duration = std::time::Duration::from_secs(3600);
 /// beyond `versions.max_count` or older than `versions.max_age` (their blobs are freed).
 pub async fn expire_recovery(state: &AppState) {
     let r = state.config().retention;
+    let now = state.clock().now_ns();
     let cutoff = |age: std::time::Duration| {
-        crate::spaces::Mtime::now()
-            .0
-            .saturating_sub(i64::try_from(age.as_nanos()).unwrap_or(i64::MAX))
+        now.saturating_sub(i64::try_from(age.as_nanos()).unwrap_or(i64::MAX))
     };
     match state.store().expire_trash(cutoff(r.trash)).await {
         Ok(0) => {}
@@ -193,7 +213,7 @@ pub async fn sweep_once(state: &AppState) -> Sweep {
         }
         Err(e) => tracing::error!(error = %e, "expired upload sweep failed"),
     }
-    let now = crate::auth::oidc::unix_now() as i64;
+    let now = state.clock().unix_secs() as i64;
     let purged = async {
         Ok::<_, StoreError>(
             state.store().purge_oidc(now).await? + state.store().purge_app_tokens(now).await?,

@@ -2,11 +2,13 @@
 //! reported at start-up, the announced address, graceful shutdown on SIGTERM, logs.
 
 mod binary;
+mod common;
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 
 use binary::{ADMIN_PASSWORD, Server, run, spacedav, stderr, stdout};
+use common::client::Client;
 
 #[test]
 fn invalid_config_exits_nonzero_and_names_every_problem() {
@@ -189,11 +191,9 @@ async fn sigterm_lets_an_in_flight_patch_finish_and_the_upload_resumes_after_res
     let body = futures::stream::unfold(rx, |mut rx| async move {
         rx.recv().await.map(|b| (Ok::<_, std::io::Error>(b), rx))
     });
-    let patch = reqwest::Client::new()
-        .patch(format!("http://{}{data}", server.addr))
-        .header("Tus-Resumable", "1.0.0")
-        .header("Upload-Offset", "0")
-        .header("Content-Type", "application/offset+octet-stream")
+    let client = Client::new(admin.0, admin.1);
+    let patch = client
+        .tus_patch_request(&format!("http://{}{data}", server.addr), 0, Vec::new())
         .body(reqwest::Body::wrap_stream(body))
         .send();
     let patch = tokio::spawn(patch);
@@ -226,25 +226,12 @@ async fn sigterm_lets_an_in_flight_patch_finish_and_the_upload_resumes_after_res
 
     let server = Server::start(dir.path());
     let url = format!("http://{}{data}", server.addr);
-    let client = reqwest::Client::new();
-    let head = client
-        .head(&url)
-        .header("Tus-Resumable", "1.0.0")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(head.headers()["upload-offset"], sent.to_string().as_str());
+    assert_eq!(client.tus_head(&url).await.offset, Some(sent as u64));
     let rest = client
-        .patch(&url)
-        .header("Tus-Resumable", "1.0.0")
-        .header("Upload-Offset", sent.to_string())
-        .header("Content-Type", "application/offset+octet-stream")
-        .body(vec![b'b'; TOTAL - sent])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(rest.status(), 204);
-    assert_eq!(rest.headers()["upload-offset"], TOTAL.to_string().as_str());
+        .tus_patch(&url, sent as u64, vec![b'b'; TOTAL - sent])
+        .await;
+    assert_eq!(rest.status, 204);
+    assert_eq!(rest.offset, Some(TOTAL as u64));
     assert!(server.terminate());
 }
 

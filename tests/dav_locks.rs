@@ -37,7 +37,7 @@ async fn a_lock_blocks_writers_and_expires_after_its_timeout() {
         .await
         .unwrap();
     assert_eq!(with.status(), 204);
-    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    s.advance(std::time::Duration::from_millis(1500));
     assert_eq!(
         put(&s, &url, b"v4").await.status(),
         204,

@@ -9,7 +9,7 @@ mod common;
 #[path = "tus/support.rs"]
 mod support;
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use prometheus_parse::{LineInfo, Scrape, Value};
 use reqwest::{Method, StatusCode};
@@ -67,7 +67,6 @@ async fn metrics_count_every_family_after_mixed_traffic() {
         .await
         .unwrap();
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
-    let expires = Instant::now() + Duration::from_millis(1100);
     let (dir, mut config) = first.srv.stop();
     config.upload_expiry = Duration::from_secs(24 * 3600);
     let env = Env::with(TestServer::start_in(dir, config).await).await;
@@ -136,7 +135,7 @@ async fn metrics_count_every_family_after_mixed_traffic() {
     std::fs::remove_file(&blobs).unwrap();
     std::fs::rename(&aside, &blobs).unwrap();
     // The sweep removes the abandoned upload once it has expired.
-    tokio::time::sleep_until(expires.into()).await;
+    env.srv.advance(Duration::from_millis(1100));
     assert_eq!(env.srv.state.tus().clean_expired().await.unwrap(), 1);
 
     let (text, m) = scrape(&env).await;

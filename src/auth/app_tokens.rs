@@ -15,11 +15,11 @@ use http::StatusCode;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use super::oidc::{secret_hash, unix_now};
+use super::oidc::secret_hash;
 use super::{AuthError, Principal};
-use crate::graph::rfc3339;
+use crate::auth::Auth;
+use crate::http::rfc3339;
 use crate::spaces::{AppToken, Mtime, Store, StoreError, User};
-use crate::state::AppState;
 
 /// The auth-app endpoint.
 pub const APP_TOKENS_PATH: &str = "/auth-app/tokens";
@@ -59,7 +59,7 @@ impl IntoResponse for AppTokenError {
                 (StatusCode::BAD_REQUEST, message).into_response()
             }
             AppTokenError::NotFound => (StatusCode::NOT_FOUND, message).into_response(),
-            AppTokenError::Store(e) => crate::http::internal_error(e),
+            AppTokenError::Store(e) => crate::http::store_failure(&e),
         }
     }
 }
@@ -90,11 +90,7 @@ pub fn parse_expiry(s: &str) -> Option<Duration> {
 }
 
 /// Whether `password` is one of `user`'s live app tokens (Basic auth).
-pub(super) async fn valid(
-    state: &AppState,
-    user: &User,
-    password: &str,
-) -> Result<bool, AuthError> {
+pub(super) async fn valid(state: &Auth, user: &User, password: &str) -> Result<bool, AuthError> {
     let shaped = password.len() == TOKEN_LEN
         && password
             .bytes()
@@ -104,7 +100,11 @@ pub(super) async fn valid(
     }
     Ok(state
         .store()
-        .app_token_valid(user.id, &secret_hash(password), unix_now() as i64)
+        .app_token_valid(
+            user.id,
+            &secret_hash(password),
+            state.store().clock().unix_secs() as i64,
+        )
         .await?)
 }
 
@@ -127,7 +127,7 @@ pub async fn create_token(
     label: Option<&str>,
 ) -> Result<(AppToken, String), StoreError> {
     let secret = super::oidc::random_secret();
-    let now = unix_now() as i64;
+    let now = store.clock().unix_secs() as i64;
     let token = AppToken {
         id: Uuid::new_v4(),
         user: user.id,
@@ -160,7 +160,7 @@ pub async fn revoke_token(store: &Store, user: &User, given: &str) -> Result<boo
 }
 
 async fn create(
-    State(state): State<AppState>,
+    State(state): State<Auth>,
     p: Principal,
     Query(q): Query<HashMap<String, String>>,
 ) -> Result<Response, AppTokenError> {
@@ -173,17 +173,17 @@ async fn create(
     Ok(Json(listed(&token, Some(secret))).into_response())
 }
 
-async fn list(State(state): State<AppState>, p: Principal) -> Result<Response, AppTokenError> {
+async fn list(State(state): State<Auth>, p: Principal) -> Result<Response, AppTokenError> {
     let tokens = state
         .store()
-        .app_tokens(p.user.id, unix_now() as i64)
+        .app_tokens(p.user.id, state.store().clock().unix_secs() as i64)
         .await?;
     let out: Vec<Value> = tokens.iter().map(|t| listed(t, None)).collect();
     Ok(Json(out).into_response())
 }
 
 async fn delete(
-    State(state): State<AppState>,
+    State(state): State<Auth>,
     p: Principal,
     Query(q): Query<HashMap<String, String>>,
 ) -> Result<Response, AppTokenError> {
@@ -199,7 +199,7 @@ async fn delete(
 }
 
 /// The auth-app routes.
-pub fn routes() -> Router<AppState> {
+pub fn routes() -> Router<Auth> {
     Router::new().route(
         APP_TOKENS_PATH,
         axum::routing::get(list).post(create).delete(delete),

@@ -13,8 +13,8 @@ use sha2::{Digest, Sha256};
 
 use super::AuthError;
 use super::password::{hash_password, verify_password};
+use crate::auth::Auth;
 use crate::spaces::{StoreError, User};
-use crate::state::AppState;
 
 /// How long a verified user/password pair is trusted without running argon2 again.
 const CACHE_TTL: Duration = Duration::from_secs(60);
@@ -109,7 +109,7 @@ async fn argon2_verify(hash: String, password: String) -> bool {
 }
 
 /// The user named `name`; an unknown name costs the same argon2 time as a wrong password.
-async fn lookup(state: &AppState, name: &str, password: &str) -> Result<User, AuthError> {
+async fn lookup(state: &Auth, name: &str, password: &str) -> Result<User, AuthError> {
     match state.store().user_by_name(name).await {
         Ok(u) => Ok(u),
         Err(StoreError::NotFound) => {
@@ -121,7 +121,7 @@ async fn lookup(state: &AppState, name: &str, password: &str) -> Result<User, Au
 }
 
 /// Whether `password` is `user`'s password (cached, else argon2).
-async fn password_matches(state: &AppState, user: &User, password: &str) -> Result<(), AuthError> {
+async fn password_matches(state: &Auth, user: &User, password: &str) -> Result<(), AuthError> {
     let cache = state.credentials();
     let key = cache.key(user, password);
     if cache.hit(&key) {
@@ -137,7 +137,7 @@ async fn password_matches(state: &AppState, user: &User, password: &str) -> Resu
 
 /// Check a user's own password (the provider's sign-in page; app tokens do not count there).
 pub(crate) async fn check_password(
-    state: &AppState,
+    state: &Auth,
     name: &str,
     password: &str,
 ) -> Result<User, AuthError> {
@@ -148,7 +148,7 @@ pub(crate) async fn check_password(
 
 /// Check Basic credentials (the password, or one of the user's app tokens); the user on
 /// success.
-pub(super) async fn verify(state: &AppState, creds: &BasicCredentials) -> Result<User, AuthError> {
+pub(super) async fn verify(state: &Auth, creds: &BasicCredentials) -> Result<User, AuthError> {
     let user = lookup(state, &creds.user, &creds.password).await?;
     let cache = state.credentials();
     if cache.hit(&cache.key(&user, &creds.password)) {

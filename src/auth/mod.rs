@@ -6,10 +6,15 @@
 //! tokens of the built-in OpenID Connect provider, or those of the configured external issuer
 //! ([`oidc`]). Every failure is an [`AuthError`], mapped
 //! to a status in one place ([`AuthError::status`]).
+//!
+//! Authentication is a component of its own, [`Auth`]: handlers reach it through
+//! `AsRef<Auth>` (the application state lends one), never through the whole state, and this
+//! module imports only the storage core, the configuration and the shared HTTP helpers.
 
 pub mod app_tokens;
 mod basic;
 mod cache;
+mod component;
 pub mod oidc;
 pub mod password;
 mod token;
@@ -21,10 +26,10 @@ use http::request::Parts;
 use http::{HeaderMap, HeaderValue, StatusCode, header};
 
 use crate::spaces::{StoreError, User};
-use crate::state::AppState;
 
 pub use basic::{BasicCredentials, CredentialCache};
 pub use cache::TokenCache;
+pub use component::Auth;
 pub use password::{hash_password, verify_password};
 pub use token::{Claims, TOKEN_AUDIENCE, TOKEN_TYPE, issue_token};
 
@@ -71,7 +76,8 @@ pub async fn script_challenges(
 /// The OpenID Connect issuer that clients (ownCloud Web's `config.json`, the desktop client)
 /// sign in with: the configured external issuer (`auth.oidc_issuer`), else the built-in
 /// provider, whose issuer is the public base URL of this server.
-pub fn oidc_authority(state: &AppState, headers: &HeaderMap) -> String {
+pub fn oidc_authority(auth: &impl AsRef<Auth>, headers: &HeaderMap) -> String {
+    let state = auth.as_ref();
     match &state.config().oidc.issuer {
         Some(issuer) => issuer_string(issuer),
         None => crate::http::base_url(state, headers),
@@ -137,7 +143,7 @@ impl AuthError {
             | AuthError::WrongPassword
             | AuthError::InvalidToken(_)
             | AuthError::ExpiredToken => StatusCode::UNAUTHORIZED,
-            AuthError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            AuthError::Store(e) => crate::http::store_status(e),
         }
     }
 }
@@ -146,7 +152,7 @@ impl IntoResponse for AuthError {
     fn into_response(self) -> Response {
         let status = self.status();
         if status.is_server_error() {
-            return crate::http::internal_error(self);
+            return crate::http::with_cause(status, self);
         }
         let mut res = status.into_response();
         add_challenges(res.headers_mut());
@@ -159,9 +165,10 @@ impl IntoResponse for AuthError {
 /// (the caller decides whether anonymous access is fine, e.g. for `OPTIONS`); `Err`: the
 /// credentials are wrong or malformed.
 pub async fn authenticate(
-    state: &AppState,
+    auth: &impl AsRef<Auth>,
     headers: &HeaderMap,
 ) -> Result<Option<Principal>, AuthError> {
+    let state = auth.as_ref();
     let Some(value) = headers.get(header::AUTHORIZATION) else {
         return Ok(None);
     };
@@ -178,13 +185,10 @@ pub async fn authenticate(
     Ok(Some(Principal { user }))
 }
 
-impl FromRequestParts<AppState> for Principal {
+impl<S: AsRef<Auth> + Send + Sync> FromRequestParts<S> for Principal {
     type Rejection = AuthError;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         authenticate(state, &parts.headers)
             .await?
             .ok_or(AuthError::Missing)

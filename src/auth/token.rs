@@ -13,8 +13,8 @@ use uuid::Uuid;
 use super::AuthError;
 use super::oidc::Oidc;
 use super::oidc::jwt::verify_access_token;
+use crate::auth::Auth;
 use crate::spaces::{StoreError, User, UserId};
-use crate::state::AppState;
 
 /// `aud` of user tokens.
 pub const TOKEN_AUDIENCE: &str = "spacedav-user";
@@ -66,11 +66,13 @@ pub fn issue_token(
     )
 }
 
-/// Check signature, algorithm, audience, type and expiry; the claims on success.
-fn decode(secret: &[u8], token: &str) -> Result<Claims, AuthError> {
+/// Check signature, algorithm, audience, type and expiry at `now` (unix seconds, the store's
+/// clock); the claims on success.
+fn decode(secret: &[u8], token: &str, now: u64) -> Result<Claims, AuthError> {
     let mut v = Validation::new(Algorithm::HS256);
     v.algorithms = vec![Algorithm::HS256];
-    v.leeway = 0;
+    // Expiry is checked below against the store's clock, not the library's.
+    v.validate_exp = false;
     v.set_audience(&[TOKEN_AUDIENCE]);
     v.set_required_spec_claims(&["exp", "sub", "aud"]);
     let data = jsonwebtoken::decode::<Claims>(token, &DecodingKey::from_secret(secret), &v)
@@ -78,6 +80,9 @@ fn decode(secret: &[u8], token: &str) -> Result<Claims, AuthError> {
             ErrorKind::ExpiredSignature => AuthError::ExpiredToken,
             _ => AuthError::InvalidToken(e.to_string()),
         })?;
+    if data.claims.exp < now {
+        return Err(AuthError::ExpiredToken);
+    }
     if data.claims.typ != TOKEN_TYPE {
         return Err(AuthError::InvalidToken(format!("typ {}", data.claims.typ)));
     }
@@ -89,8 +94,8 @@ fn decode(secret: &[u8], token: &str) -> Result<Claims, AuthError> {
 /// HS256 tokens are ours from `spacedav token issue`; anything else is an OpenID Connect access
 /// token, of the built-in provider or of the external issuer. A verified token is remembered
 /// until it expires, so a request with a known token costs a hash and a map lookup.
-pub(super) async fn verify(state: &AppState, token: &str) -> Result<User, AuthError> {
-    let now = unix_now();
+pub(super) async fn verify(state: &Auth, token: &str) -> Result<User, AuthError> {
+    let now = state.store().clock().unix_secs();
     let cache = state.tokens();
     let key = cache.key(token);
     let id = match cache.get(&key, now) {
@@ -100,12 +105,12 @@ pub(super) async fn verify(state: &AppState, token: &str) -> Result<User, AuthEr
                 .map_err(|e| AuthError::InvalidToken(e.to_string()))?;
             let (id, exp) = match (header.alg, state.oidc()) {
                 (Algorithm::HS256, _) => {
-                    let claims = decode(state.config().token_secret.as_bytes(), token)?;
+                    let claims = decode(state.config().token_secret.as_bytes(), token, now)?;
                     let id = Uuid::parse_str(&claims.sub)
                         .map_err(|_| AuthError::InvalidToken("sub is not a user id".into()))?;
                     (UserId(id), claims.exp)
                 }
-                (_, Oidc::Builtin(p)) => verify_access_token(p.keys(), &header, token)?,
+                (_, Oidc::Builtin(p)) => verify_access_token(p.keys(), &header, token, now)?,
                 (_, Oidc::External(ext)) => {
                     let (user, exp) = ext.verify(state, &header, token).await?;
                     cache.insert(key, user.id, exp, now);
@@ -188,10 +193,10 @@ mod tests {
             ("garbage", "a.b.c".into(), false),
         ];
         for (what, token, ok) in rows {
-            assert_eq!(decode(b"k", &token).is_ok(), ok, "{what}");
+            assert_eq!(decode(b"k", &token, now).is_ok(), ok, "{what}");
         }
         assert!(matches!(
-            decode(b"k", &sign(&expired, Algorithm::HS256, b"k")),
+            decode(b"k", &sign(&expired, Algorithm::HS256, b"k"), now),
             Err(AuthError::ExpiredToken)
         ));
     }

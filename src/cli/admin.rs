@@ -242,7 +242,7 @@ pub(crate) async fn token(config: Config, cmd: TokenCommand) -> anyhow::Result<E
         TokenCommand::AppList { user } => {
             let user = user_named(store, &user).await?;
             let now = auth::oidc::unix_now() as i64;
-            let date = |s: i64| crate::graph::rfc3339(crate::spaces::Mtime(s * 1_000_000_000));
+            let date = |s: i64| crate::http::rfc3339(crate::spaces::Mtime(s * 1_000_000_000));
             for t in store.app_tokens(user.id, now).await? {
                 println!(
                     "{}\t{}\t{}\t{}",

@@ -10,7 +10,7 @@ use std::path::Path;
 
 use super::keys::{self, Kind};
 use super::layers::{self, ConfigError, Layers, Origin, Problem, Sources};
-use super::validate::{self, SecretSource, Settings};
+use super::validate::{self, SecretSource, Validated};
 use super::{BlobConfig, LogFormat, default_metadata_url, secrets};
 
 /// A configuration that passed every check.
@@ -84,7 +84,11 @@ pub fn check(sources: &Sources) -> Result<Checked, ConfigError> {
     Ok(Checked { effective, notes })
 }
 
-fn storage_id(settings: &Settings, root: &Path, notes: &mut Vec<String>) -> Result<Shown, Problem> {
+fn storage_id(
+    settings: &Validated,
+    root: &Path,
+    notes: &mut Vec<String>,
+) -> Result<Shown, Problem> {
     if let Some(id) = settings.storage_id {
         return Ok(s(id));
     }
@@ -131,7 +135,7 @@ fn without_password(url: &str) -> String {
 }
 
 /// One line per key, in the order of `config/spacedav.toml`.
-fn render(layers: &Layers, st: &Settings, [storage_id, token, transfer]: [Shown; 3]) -> String {
+fn render(layers: &Layers, st: &Validated, [storage_id, token, transfer]: [Shown; 3]) -> String {
     let mut resolved = [Some(storage_id), Some(token), Some(transfer)];
     let mut out = String::new();
     let mut section = "";

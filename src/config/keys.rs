@@ -152,6 +152,55 @@ mod tests {
         );
     }
 
+    /// The keys of `section` that the TOML text sets or shows commented out (`# name = `).
+    fn toml_keys_in(toml: &str, section: &str) -> Vec<String> {
+        let mut current = "";
+        let mut out = Vec::new();
+        for line in toml.lines() {
+            let line = line.trim();
+            if let Some(name) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
+                current = name;
+            } else if current == section {
+                let bare = line.strip_prefix("# ").unwrap_or(line);
+                let is_key = |n: &str| n.bytes().all(|b| b.is_ascii_lowercase() || b == b'_');
+                match bare.split_once(" = ") {
+                    Some((name, _)) if !name.is_empty() && is_key(name) => {
+                        out.push(name.to_string())
+                    }
+                    _ => {}
+                }
+            }
+        }
+        out
+    }
+
+    /// Every key is documented where operators look (issue 16): in the shipped
+    /// `config/spacedav.toml` (set or commented) and as a row of the README's configuration
+    /// table with its env variable; and neither documents a key that does not exist.
+    #[test]
+    fn every_key_is_documented_in_the_toml_file_and_the_readme_table() {
+        let toml = include_str!("../../config/spacedav.toml");
+        let readme = include_str!("../../README.md");
+        for k in KEYS {
+            assert!(
+                toml_keys_in(toml, k.section).contains(&k.name.to_string()),
+                "config/spacedav.toml lacks {}",
+                k.dotted()
+            );
+            let row = format!("| `{}` | `{}` |", k.dotted(), k.env_var());
+            assert!(readme.contains(&row), "README's config table lacks {row}");
+        }
+        let sections: Vec<&str> = KEYS.iter().map(|k| k.section).collect();
+        for section in sections {
+            for name in toml_keys_in(toml, section) {
+                assert!(
+                    find(section, &name).is_some(),
+                    "config/spacedav.toml documents an unknown key {section}.{name}"
+                );
+            }
+        }
+    }
+
     #[test]
     fn env_var_names_are_unambiguous() {
         for k in KEYS {

@@ -75,9 +75,10 @@ impl std::fmt::Debug for SecretSource {
     }
 }
 
-/// Everything validated except what needs the file system (secrets and the storage id).
+/// The validated configuration: every key checked except what needs the file system (secrets
+/// and the storage id). Named apart from `tus::Settings`, the upload service's limits.
 #[derive(Debug, Clone)]
-pub(crate) struct Settings {
+pub(crate) struct Validated {
     pub listen: SocketAddr,
     pub public_url: Option<url::Url>,
     pub limits: ConnectionLimits,
@@ -179,7 +180,7 @@ impl Checker<'_> {
 }
 
 /// Checks every layered setting; `Err` lists every problem, including those found while layering.
-pub(crate) fn validate(layers: &Layers) -> Result<Settings, ConfigError> {
+pub(crate) fn validate(layers: &Layers) -> Result<Validated, ConfigError> {
     let mut c = Checker {
         layers,
         problems: layers.problems.clone(),
@@ -267,7 +268,7 @@ pub(crate) fn validate(layers: &Layers) -> Result<Settings, ConfigError> {
         );
     }
 
-    let settings = Settings {
+    let settings = Validated {
         listen: listen.unwrap_or_else(|| defaults::LISTEN.parse().expect("valid default")),
         public_url,
         limits,

@@ -1,7 +1,7 @@
 use super::*;
 use crate::config::layers::{ConfigFile, Overrides, Sources, collect};
 
-fn check(file: &str, env: &[(&str, &str)]) -> Result<Settings, ConfigError> {
+fn check(file: &str, env: &[(&str, &str)]) -> Result<Validated, ConfigError> {
     let sources = Sources {
         file: Some(ConfigFile {
             path: "t.toml".into(),

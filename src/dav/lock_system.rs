@@ -3,7 +3,7 @@
 //! request's URL prefix; locks are stored by space path so every WebDAV root sees the same
 //! locks.
 
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use dav_server::davpath::DavPath;
 use dav_server::ls::{DavLock, DavLockSystem, LsFuture};
@@ -144,7 +144,7 @@ impl DbLocks {
             principal: principal.map(str::to_string),
             owner_xml: owner.map(owner_inner),
             timeout_s: Some(timeout.as_secs() as i64),
-            expires_at: Some(Mtime::from(SystemTime::now() + timeout).0),
+            expires_at: Some(Mtime::from(self.store.clock().now() + timeout).0),
             shared,
             deep,
         };
@@ -256,7 +256,7 @@ impl DavLockSystem for DbLocks {
             let mut found = logged(self.find(&path, &token).await, None).ok_or(())?;
             let timeout = capped(timeout);
             found.timeout_s = Some(timeout.as_secs() as i64);
-            found.expires_at = Some(Mtime::from(SystemTime::now() + timeout).0);
+            found.expires_at = Some(Mtime::from(self.store.clock().now() + timeout).0);
             if let Err(e) = self.store.refresh_lock(&found).await {
                 tracing::error!(error = %e, "lock database failed");
                 return Err(());

@@ -181,7 +181,7 @@ pub(super) async fn create_link(
         policy,
         expiry(b.expiration_date_time.as_deref())?,
         true,
-        Mtime::now().0,
+        state.clock().now_ns(),
     )
     .map_err(GraphError::InvalidRequest)?;
     let share = state
@@ -237,7 +237,7 @@ pub(super) async fn invite(
         &state.config().sharing,
         expiry(b.expiration_date_time.as_deref())?,
         true,
-        Mtime::now().0,
+        state.clock().now_ns(),
     )
     .map_err(GraphError::InvalidRequest)?;
     let store = state.store();

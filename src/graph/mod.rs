@@ -26,7 +26,8 @@ use serde_json::json;
 use crate::spaces::StoreError;
 use crate::state::AppState;
 
-pub use drive::{quota_state, rfc3339};
+pub use crate::http::rfc3339;
+pub use drive::quota_state;
 pub use me::{LANGUAGE, valid_language};
 pub use roles::{role_by_id, role_id};
 
@@ -123,7 +124,7 @@ impl IntoResponse for GraphError {
             GraphError::InvalidRequest(_) => (StatusCode::BAD_REQUEST, "invalidRequest"),
             GraphError::AccessDenied(_) => (StatusCode::FORBIDDEN, "accessDenied"),
             GraphError::Internal(e) => return crate::http::internal_error(e),
-            GraphError::Store(e) => return crate::http::internal_error(e),
+            GraphError::Store(e) => return crate::http::store_failure(e),
         };
         let body = json!({"error": {"code": code, "message": self.to_string()}});
         (status, Json(body)).into_response()
@@ -138,4 +139,16 @@ async fn unknown() -> GraphError {
 /// A JSON request body, refused with Graph's `invalidRequest` when it is not the expected JSON.
 fn parse_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, GraphError> {
     serde_json::from_slice(body).map_err(|e| GraphError::InvalidRequest(format!("body: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A full disk behind a Graph call is 507, as on WebDAV and tus (issue 16).
+    #[test]
+    fn a_full_store_is_507() {
+        let res = GraphError::Store(StoreError::StorageFull("ENOSPC".into())).into_response();
+        assert_eq!(res.status(), StatusCode::INSUFFICIENT_STORAGE);
+    }
 }

@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 use super::item_shares::permission;
 use super::{GraphError, rfc3339};
 use crate::auth::Principal;
-use crate::spaces::{Mtime, Node, ResourceId, Share};
+use crate::spaces::{Node, ResourceId, Share};
 use crate::state::AppState;
 
 fn rid(state: &AppState, node: &Node) -> String {
@@ -59,7 +59,7 @@ async fn by_node(
     state: &AppState,
     shares: Vec<Share>,
 ) -> Result<Vec<(Node, Vec<Share>)>, GraphError> {
-    let now = Mtime::now().0;
+    let now = state.clock().now_ns();
     let mut groups: BTreeMap<i64, (Node, Vec<Share>)> = BTreeMap::new();
     let mut first: std::collections::HashMap<crate::spaces::NodeId, i64> = Default::default();
     for s in shares.into_iter().filter(|s| !s.expired(now)) {

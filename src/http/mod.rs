@@ -1,54 +1,36 @@
-//! The HTTP surface in one place: the router (which protocol owns which URL), the layers every
-//! request passes through, header constants, and the public base URL.
+//! Shared HTTP helpers every protocol imports, below the router ([`crate::router`]): header
+//! constants, RFC 3339 dates, the one 5xx path (a response carrying its cause for the log), and the public
+//! base URL.
 
-mod cors;
+mod date;
 mod error;
 pub mod headers;
-mod observe;
-pub mod ops;
-pub mod server;
 
-use axum::Router;
-use axum::middleware;
 use http::{HeaderMap, header};
+use url::Url;
 
-use crate::state::AppState;
+use crate::config::Config;
 
-pub use cors::{OriginMatch, match_origin};
-pub use error::{ErrorCause, internal_error, note_cause, with_cause};
-pub use observe::RequestId;
+pub use date::rfc3339;
+pub use error::{ErrorCause, internal_error, note_cause, store_failure, store_status, with_cause};
 
-/// The complete router. Each protocol module contributes its routes; layers are applied here.
-///
-/// Layer order (outermost first):
-/// 1. `observe`: request id, access log, 5xx body stripping and cause logging; outermost so
-///    that it sees every response, including CORS preflights and auth rejections.
-/// 2. `cors`: answers preflights before routing (and before any authentication) and decorates
-///    every response to an allowed origin.
-/// 3. `script_challenges`: a 401 to a page script offers no Basic challenge (`auth`).
-/// 4. the routes; authentication is per handler (the `auth::Principal` extractor).
-pub fn router(state: AppState) -> Router {
-    Router::new()
-        .merge(crate::ocs::routes())
-        .merge(crate::sharing::routes())
-        .merge(crate::graph::routes())
-        .merge(crate::settings::routes())
-        .merge(crate::tus::routes())
-        .merge(crate::dav::routes())
-        .merge(ops::routes())
-        .merge(crate::web::routes())
-        .merge(crate::auth::oidc::routes())
-        .merge(crate::auth::app_tokens::routes())
-        .layer(middleware::from_fn(crate::auth::script_challenges))
-        .layer(middleware::from_fn_with_state(state.clone(), cors::cors))
-        .layer(middleware::from_fn(observe::observe))
-        .with_state(state)
+/// What [`base_url`] needs from its caller: the configured public URL, if any. The application
+/// state implements it, so handlers pass what they hold while this module stays below it.
+pub trait PublicUrl {
+    /// `public_url` from the configuration.
+    fn public_url(&self) -> Option<&Url>;
+}
+
+impl PublicUrl for Config {
+    fn public_url(&self) -> Option<&Url> {
+        self.public_url.as_ref()
+    }
 }
 
 /// The public base URL without a trailing slash: `config.public_url` when set, else
 /// `http://{Host}` of the request (SPEC §1), used for `Location`, `webDavUrl` and private links.
-pub fn base_url(state: &AppState, headers: &HeaderMap) -> String {
-    if let Some(url) = &state.config().public_url {
+pub fn base_url(config: &impl PublicUrl, headers: &HeaderMap) -> String {
+    if let Some(url) = config.public_url() {
         return url.as_str().trim_end_matches('/').to_string();
     }
     let host = headers

@@ -144,9 +144,9 @@ impl OcsError {
         };
         let (http, code, message) = match &self {
             OcsError::Unauthorized(e) if e.status().is_server_error() => {
-                return crate::http::internal_error(&self);
+                return crate::http::with_cause(e.status(), &self);
             }
-            OcsError::Store(_) => return crate::http::internal_error(&self),
+            OcsError::Store(e) => return crate::http::store_failure(e),
             OcsError::Invalid(m) => (level(StatusCode::BAD_REQUEST), 400, m.as_str()),
             OcsError::Forbidden(m) => (level(StatusCode::FORBIDDEN), 403, m.as_str()),
             OcsError::Missing(m) => (level(StatusCode::NOT_FOUND), 404, m.as_str()),
@@ -191,6 +191,16 @@ mod tests {
         ];
         for (q, want) in rows {
             assert_eq!(Format::from_query(q), want, "{q:?}");
+        }
+    }
+
+    /// A full disk behind an OCS call is 507, as on WebDAV and tus, on both versions.
+    #[test]
+    fn a_full_store_is_507_on_both_versions() {
+        for version in [OcsVersion::V1, OcsVersion::V2] {
+            let e = OcsError::Store(crate::spaces::StoreError::StorageFull("ENOSPC".into()));
+            let res = e.respond(version, Format::Json);
+            assert_eq!(res.status(), StatusCode::INSUFFICIENT_STORAGE);
         }
     }
 

@@ -78,7 +78,7 @@ impl IntoResponse for SettingsError {
             SettingsError::BadRequest(_) => StatusCode::BAD_REQUEST,
             SettingsError::Forbidden => StatusCode::FORBIDDEN,
             SettingsError::NotFound => StatusCode::NOT_FOUND,
-            SettingsError::Store(e) => return crate::http::internal_error(e),
+            SettingsError::Store(e) => return crate::http::store_failure(e),
         };
         let body = json!({
             "id": "go.micro.client",
@@ -272,4 +272,16 @@ async fn values_save(
         .set_user_setting(u.id, crate::graph::LANGUAGE, &lang)
         .await?;
     Ok(Json(json!({ "value": language_value(&u, &lang) })).into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A full disk behind a settings call is 507, as on WebDAV and tus (issue 16).
+    #[test]
+    fn a_full_store_is_507() {
+        let res = SettingsError::Store(StoreError::StorageFull("ENOSPC".into())).into_response();
+        assert_eq!(res.status(), StatusCode::INSUFFICIENT_STORAGE);
+    }
 }

@@ -4,7 +4,7 @@
 //! holds on it. WebDAV (`dav::resolve`, `dav::jail`), Graph (`me/drives`, `sharedWithMe`) and
 //! OCS (`/Shares/{name}`) all ask this one list, so names and ids agree everywhere.
 
-use crate::spaces::{Mtime, Node, Share, StoreError, StoreResult, UserId};
+use crate::spaces::{Node, Share, StoreError, StoreResult, UserId};
 use crate::state::AppState;
 
 /// oCIS's fixed id of the share jail drive: `{storage}${space}` with both parts this uuid.
@@ -55,7 +55,7 @@ fn numbered(name: &str, n: usize) -> String {
 /// The user's mounts, oldest share first. A share whose node is gone is skipped.
 pub async fn mounts(state: &AppState, user: UserId) -> StoreResult<Vec<Mount>> {
     let store = state.store();
-    let now = Mtime::now().0;
+    let now = state.clock().now_ns();
     let mut out: Vec<Mount> = Vec::new();
     for share in store.shares_received(user).await? {
         if share.expired(now) || out.iter().any(|m| m.node.id == share.node) {

@@ -17,7 +17,7 @@ use super::policy;
 use crate::auth::{Principal, authenticate, hash_password};
 use crate::ocs::value::Value;
 use crate::ocs::{Format, OcsError, OcsVersion, negotiate, ok};
-use crate::spaces::{Mtime, NewShare, Node, Share, ShareKind, ShareUpdate, UserId};
+use crate::spaces::{NewShare, Node, Share, ShareKind, ShareUpdate, UserId};
 use crate::state::AppState;
 
 const BASE: &str = "/ocs/{api}/apps/files_sharing/api/v1/shares";
@@ -113,7 +113,7 @@ async fn list(
             } else {
                 store.shares_by(me).await?
             };
-            let now = Mtime::now().0;
+            let now = state.clock().now_ns();
             let mut items = Vec::new();
             for sh in shares
                 .iter()
@@ -228,7 +228,7 @@ async fn create(
                 None => None,
             };
             let policy = &state.config().sharing;
-            let now = Mtime::now().0;
+            let now = state.clock().now_ns();
             let expires_at = if kind == ShareKind::Link {
                 policy::link_password(policy, bits, password.is_some())
                     .map_err(OcsError::Invalid)?;
@@ -365,7 +365,7 @@ pub(crate) fn check_update(
     change: &ShareUpdate,
 ) -> Result<(), OcsError> {
     let policy = &state.config().sharing;
-    let now = Mtime::now().0;
+    let now = state.clock().now_ns();
     if share.kind == ShareKind::Link {
         let bits = change.permissions.unwrap_or(share.permissions);
         let has = change

@@ -98,7 +98,7 @@ pub async fn lookup(state: &AppState, token: &str) -> Result<Share, LinkError> {
         Err(StoreError::NotFound) => return Err(LinkError::NotFound),
         Err(e) => return Err(e.into()),
     };
-    if link.kind != ShareKind::Link || link.expired(crate::spaces::Mtime::now().0) {
+    if link.kind != ShareKind::Link || link.expired(state.clock().now_ns()) {
         return Err(LinkError::NotFound);
     }
     Ok(link)

@@ -10,7 +10,7 @@ use sqlx::Row;
 use uuid::Uuid;
 
 use super::Store;
-use super::db::{DbConn, DbRow, now_ns};
+use super::db::{DbConn, DbRow};
 use super::error::StoreResult;
 use super::path::SpacePath;
 
@@ -81,21 +81,31 @@ fn subtree(p: &SpacePath) -> (String, String) {
     (k, prefix)
 }
 
-async fn along_in(conn: &mut DbConn, space: Uuid, p: &SpacePath) -> StoreResult<Vec<LockRecord>> {
+async fn along_in(
+    conn: &mut DbConn,
+    space: Uuid,
+    p: &SpacePath,
+    now: i64,
+) -> StoreResult<Vec<LockRecord>> {
     let keys = LockRecord::keys_along(p);
     let list: Vec<String> = (0..keys.len()).map(|i| format!("${}", i + 3)).collect();
     let sql = format!(
         "SELECT {COLS} FROM dav_locks WHERE space_id = $1 AND {LIVE} AND path IN ({})",
         list.join(", ")
     );
-    let mut q = sqlx::query(&sql).bind(space.to_string()).bind(now_ns());
+    let mut q = sqlx::query(&sql).bind(space.to_string()).bind(now);
     for k in &keys {
         q = q.bind(k.as_str());
     }
     q.fetch_all(&mut *conn).await?.iter().map(record).collect()
 }
 
-async fn below_in(conn: &mut DbConn, space: Uuid, p: &SpacePath) -> StoreResult<Vec<LockRecord>> {
+async fn below_in(
+    conn: &mut DbConn,
+    space: Uuid,
+    p: &SpacePath,
+    now: i64,
+) -> StoreResult<Vec<LockRecord>> {
     let (k, prefix) = subtree(p);
     let sql = format!(
         "SELECT {COLS} FROM dav_locks WHERE space_id = $1 AND {LIVE} \
@@ -103,7 +113,7 @@ async fn below_in(conn: &mut DbConn, space: Uuid, p: &SpacePath) -> StoreResult<
     );
     sqlx::query(&sql)
         .bind(space.to_string())
-        .bind(now_ns())
+        .bind(now)
         .bind(k.as_str())
         .bind(prefix.chars().count() as i64)
         .bind(prefix.as_str())
@@ -118,13 +128,13 @@ impl Store {
     /// Live locks on `path` or any of its ancestors, deep or not.
     pub async fn locks_along(&self, space: Uuid, path: &SpacePath) -> StoreResult<Vec<LockRecord>> {
         let mut conn = self.db.acquire().await?;
-        along_in(&mut conn, space, path).await
+        along_in(&mut conn, space, path, self.clock.now_ns()).await
     }
 
     /// Live locks on `path` or anywhere below it.
     pub async fn locks_below(&self, space: Uuid, path: &SpacePath) -> StoreResult<Vec<LockRecord>> {
         let mut conn = self.db.acquire().await?;
-        below_in(&mut conn, space, path).await
+        below_in(&mut conn, space, path, self.clock.now_ns()).await
     }
 
     /// Every live lock of a space.
@@ -132,7 +142,7 @@ impl Store {
         let sql = format!("SELECT {COLS} FROM dav_locks WHERE space_id = $1 AND {LIVE}");
         sqlx::query(&sql)
             .bind(space.to_string())
-            .bind(now_ns())
+            .bind(self.clock.now_ns())
             .fetch_all(&self.db)
             .await?
             .iter()
@@ -155,14 +165,15 @@ impl Store {
         F: FnOnce(&[LockRecord], &[LockRecord]) -> Option<LockRecord> + Send,
     {
         let path = SpacePath::parse(&lock.path)?;
+        let now = self.clock.now_ns();
         let mut tx = self.begin_write().await?;
         sqlx::query("DELETE FROM dav_locks WHERE expires_at IS NOT NULL AND expires_at <= $1")
-            .bind(now_ns())
+            .bind(now)
             .execute(&mut *tx)
             .await?;
-        let along = along_in(&mut tx, space, &path).await?;
+        let along = along_in(&mut tx, space, &path, now).await?;
         let below = if lock.deep {
-            below_in(&mut tx, space, &path).await?
+            below_in(&mut tx, space, &path, now).await?
         } else {
             Vec::new()
         };
@@ -192,7 +203,10 @@ impl Store {
     /// Give every lock stored without a timeout (by a version that granted endless locks)
     /// `max` from now; how many there were.
     pub async fn end_endless_locks(&self, max: std::time::Duration) -> StoreResult<u64> {
-        let expires = now_ns().saturating_add(i64::try_from(max.as_nanos()).unwrap_or(i64::MAX));
+        let expires = self
+            .clock
+            .now_ns()
+            .saturating_add(i64::try_from(max.as_nanos()).unwrap_or(i64::MAX));
         let done = sqlx::query(
             "UPDATE dav_locks SET timeout_s = $1, expires_at = $2 WHERE expires_at IS NULL",
         )
@@ -256,6 +270,7 @@ impl Store {
 #[cfg(test)]
 pub(super) mod tests {
     use super::*;
+    use crate::spaces::db::now_ns;
     use crate::spaces::{NewUser, User};
 
     /// A store in a temporary directory with one user (whose personal space has the user's

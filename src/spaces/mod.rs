@@ -72,6 +72,7 @@ pub struct Store {
     blobs: Arc<dyn BlobStore>,
     storage_id: Uuid,
     backend: Arc<dyn backend::MetaBackend>,
+    clock: crate::clock::Clock,
 }
 
 impl Store {
@@ -88,7 +89,18 @@ impl Store {
             backend,
             blobs,
             storage_id,
+            clock: crate::clock::Clock::system(),
         })
+    }
+
+    /// This store reading `clock` for everything that expires (tests pass an adjustable one).
+    pub fn with_clock(self, clock: crate::clock::Clock) -> Store {
+        Store { clock, ..self }
+    }
+
+    /// The time source of expiry ([`crate::clock`]).
+    pub fn clock(&self) -> &crate::clock::Clock {
+        &self.clock
     }
 
     /// Open with the local blob store under `blob_dir`.

@@ -229,7 +229,7 @@ impl Store {
     /// The union of the permission bits the unexpired user and group shares on `node` or any
     /// of its ancestors give `user` (0: none).
     pub async fn received_permissions(&self, user: UserId, node: NodeId) -> StoreResult<u32> {
-        let now = now_ns();
+        let now = self.clock.now_ns();
         let mut by_node = std::collections::HashMap::new();
         for s in self.shares_received(user).await? {
             if !s.expired(now) {

@@ -8,9 +8,7 @@
 use uuid::Uuid;
 
 use super::error::TusError;
-use super::service::{
-    Completion, Creation, Creator, Progress, TusService, file_permissions, now_ns,
-};
+use super::service::{Completion, Creation, Creator, Progress, TusService, file_permissions};
 use crate::auth::transfer::TransferError;
 use crate::metrics::{UploadEvent, metrics};
 use crate::spaces::{ConcatRole, Hasher, NewContent, Precondition, StoreError, Upload};
@@ -123,7 +121,7 @@ impl TusService {
     /// Returns how many were committed; a failure is logged and left for the next sweep.
     pub async fn commit_stranded(&self) -> Result<usize, TusError> {
         let mut committed = 0;
-        for s in self.0.store.stranded_uploads(now_ns()).await? {
+        for s in self.0.store.stranded_uploads(self.now_ns()).await? {
             let id = s.id;
             match self.finish_stranded(s, false).await {
                 Ok(s) if s.done => committed += 1,
@@ -177,7 +175,7 @@ impl TusService {
                 Some(p)
                     if p.concat == ConcatRole::Partial
                         && p.is_complete()
-                        && p.expires_at > now_ns() =>
+                        && p.expires_at > self.now_ns() =>
                 {
                     parts.push(p)
                 }
@@ -202,7 +200,7 @@ impl TusService {
         for p in &parts {
             self.0.store.release(&p.id.to_string()).await?;
         }
-        let now = now_ns();
+        let now = self.now_ns();
         let expires_at = now + self.settings().expiry.as_nanos() as i64;
         let id = Uuid::new_v4();
         self.reserve(space, id, total, expires_at).await?;

@@ -21,8 +21,7 @@ use crate::auth::transfer::{TransferError, TransferKeys};
 use crate::config::Config;
 use crate::metrics::{UploadEvent, metrics};
 use crate::spaces::{
-    Algorithm, ConcatRole, Hasher, Mtime, Node, Role, Space, SpacePath, Store, StoreError, Upload,
-    UserId,
+    Algorithm, ConcatRole, Hasher, Node, Role, Space, SpacePath, Store, StoreError, Upload, UserId,
 };
 
 /// Bytes hashed or written per step.
@@ -129,10 +128,6 @@ pub(crate) struct Inner {
     slots: Mutex<HashMap<Uuid, Slot>>,
 }
 
-pub(crate) fn now_ns() -> i64 {
-    Mtime::now().0
-}
-
 /// `OC-Perm` letters of a file for a role (ocis-spec §6.3).
 pub fn file_permissions(role: Option<Role>) -> &'static str {
     match role {
@@ -143,6 +138,11 @@ pub fn file_permissions(role: Option<Role>) -> &'static str {
 }
 
 impl TusService {
+    /// Now, on the store's clock (upload expiry reads it; tests move it).
+    pub(crate) fn now_ns(&self) -> i64 {
+        self.0.store.clock().now_ns()
+    }
+
     /// A service over `store` configured by `config`.
     pub fn new(store: Store, config: &Config) -> Self {
         TusService(Arc::new(Inner {
@@ -179,7 +179,7 @@ impl TusService {
     /// A live (not expired) session of `space`.
     pub(crate) async fn live(&self, id: Uuid, space: Uuid) -> Result<Upload, TusError> {
         match self.0.store.upload(id).await? {
-            Some(s) if s.space == space && s.expires_at > now_ns() => Ok(s),
+            Some(s) if s.space == space && s.expires_at > self.now_ns() => Ok(s),
             _ => Err(TusError::UploadNotFound),
         }
     }
@@ -282,7 +282,7 @@ impl TusService {
                 None
             }
         };
-        let now = now_ns();
+        let now = self.now_ns();
         let expires_at = now + self.0.settings.expiry.as_nanos() as i64;
         let id = Uuid::new_v4();
         let length = match req.length {
@@ -402,7 +402,7 @@ impl TusService {
     /// Returns how many were removed.
     pub async fn clean_expired(&self) -> Result<usize, TusError> {
         let mut removed = 0;
-        for s in self.0.store.expired_uploads(now_ns()).await? {
+        for s in self.0.store.expired_uploads(self.now_ns()).await? {
             let slot = self.slot(s.id);
             let Ok(_guard) = slot.try_lock() else {
                 continue;

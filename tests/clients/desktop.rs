@@ -185,6 +185,7 @@ async fn assert_transfer_checksums(sync: &Sync, local: &Path, creations: &[&Exch
 /// metadata, clients.md §3), so the server must take it from there when the metadata has none.
 /// (oCIS ignores the header and so loses these mtimes; SPEC §3 names only the metadata key.)
 #[tokio::test]
+#[ignore = "real client: needs owncloudcmd; .ci/run runs it with --include-ignored"]
 async fn owncloudcmd_uploads_keep_the_local_mtimes() {
     let bin: PathBuf = require!(
         "owncloudcmd (Debian owncloud-client-cmd)",
@@ -199,6 +200,7 @@ async fn owncloudcmd_uploads_keep_the_local_mtimes() {
 }
 
 #[tokio::test]
+#[ignore = "real client: needs owncloudcmd; .ci/run runs it with --include-ignored"]
 async fn owncloudcmd_syncs_both_ways_over_tus_and_a_second_run_transfers_nothing() {
     let bin: PathBuf = require!(
         "owncloudcmd (Debian owncloud-client-cmd)",
@@ -339,6 +341,7 @@ async fn nextcloudcmd(bin: &Path, sync: &Sync, local: &Path) -> Output {
 }
 
 #[tokio::test]
+#[ignore = "real client: needs nextcloudcmd; .ci/run runs it with --include-ignored"]
 async fn nextcloudcmd_round_trips_a_tree_and_a_second_run_transfers_nothing() {
     let bin: PathBuf = require!(
         "nextcloudcmd (Debian nextcloud-desktop-cmd)",

@@ -3,8 +3,9 @@
 //! runs the unmodified client as a process, and asserts both on what the client reports and
 //! on what the server then stores (content hashes, mtimes, checksums, file ids).
 //!
-//! `.ci/run` installs the clients and sets `SPACEDAV_CI=1`, which makes a missing client a
-//! failure; elsewhere such a test prints a note and passes vacuously. How each client is
+//! Each client test is `#[ignore]`d (with the client it needs as the reason), so `cargo test`
+//! reports it as ignored; `.ci/run` installs the clients and runs them with
+//! `--include-ignored`, where a missing client fails the test. How each client is
 //! installed and what it needs from a server: `shared/research/clients.md`.
 
 #[path = "../common/mod.rs"]

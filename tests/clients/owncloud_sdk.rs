@@ -10,6 +10,7 @@ use crate::server::{Root, Server};
 use crate::support::{bin, node_modules, node_workdir, run};
 
 #[tokio::test]
+#[ignore = "real client: needs owncloud-sdk (npm dir); .ci/run runs it with --include-ignored"]
 async fn owncloud_sdk_restores_versions_and_trash_and_finds_favorites_and_names() {
     let node = require!("node", bin("node"));
     let modules = require!(

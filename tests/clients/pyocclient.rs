@@ -13,6 +13,7 @@ use crate::support::{events, python, run, script};
 const LIMIT: Duration = Duration::from_secs(120);
 
 #[tokio::test]
+#[ignore = "real client: needs pyocclient (venv); .ci/run runs it with --include-ignored"]
 async fn pyocclient_creates_lists_and_deletes_a_link_and_a_user_share() {
     let py = require!("pyocclient (venv python)", python());
     let srv = Server::start().await;

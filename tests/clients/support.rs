@@ -3,8 +3,9 @@
 //!
 //! Clients are found through the variables `.ci/run` exports (`SPACEDAV_CI_PYTHON`,
 //! `SPACEDAV_CI_NODE_DIR`, `SPACEDAV_CI_RCLONE_NEW`, …), falling back to the cache directory
-//! `.ci/run install` fills and to `PATH`. With `SPACEDAV_CI=1` a missing client fails the test;
-//! elsewhere the test prints a note and returns.
+//! `.ci/run install` fills and to `PATH`. Every real-client test is `#[ignore]`d, so a plain
+//! `cargo test` reports it as ignored; `.ci/run` (or `cargo test -- --include-ignored`) runs
+//! it, and then a missing client fails it: a missing client shows as skipped, never as passed.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -14,11 +15,6 @@ use std::time::{Duration, SystemTime};
 use sha2::{Digest, Sha256};
 use tokio::io::AsyncReadExt;
 use tokio::process::Command;
-
-/// Whether this run is CI (`.ci/run` sets `SPACEDAV_CI=1`): missing clients are failures.
-pub fn in_ci() -> bool {
-    std::env::var("SPACEDAV_CI").is_ok_and(|v| v == "1")
-}
 
 /// The directory `.ci/run` installs the venv and the npm packages into.
 fn cache_dir() -> PathBuf {
@@ -33,27 +29,24 @@ fn from_env_or(var: &str, default: PathBuf) -> PathBuf {
     std::env::var_os(var).map(PathBuf::from).unwrap_or(default)
 }
 
-/// A client that is present, or `None` after a note (outside CI); panics in CI.
+/// A client that is present; panics when it is missing (module doc: the test was asked for).
+/// `Some` always: an `Option` so that fixtures compose it with `?` like their other lookups.
 pub fn require(what: &str, path: Option<PathBuf>) -> Option<PathBuf> {
     match path {
         Some(p) if p.exists() => Some(p),
-        _ if in_ci() => panic!(
-            "{what} is not installed: CI must provide it (.ci/run installs every client); \
-             SPACEDAV_CI=1 turns a missing client into a failure"
+        _ => panic!(
+            "{what} is not installed (`.ci/run install` installs every client); this real-client \
+             test is #[ignore]d and runs only when asked for, so a missing client fails it"
         ),
-        _ => {
-            eprintln!("note: skipping, {what} is not installed (run `.ci/run install`)");
-            None
-        }
     }
 }
 
-/// Resolves a client or returns from the calling test (see [`require`]).
+/// Resolves a client or fails the calling test (see [`require`]).
 macro_rules! require {
     ($what:expr, $path:expr) => {
         match $crate::support::require($what, $path) {
             Some(p) => p,
-            None => return,
+            None => unreachable!("require panics on a missing client"),
         }
     };
 }

@@ -77,6 +77,7 @@ fn assert_file(stored: &[u8], sent: &[u8]) {
 }
 
 #[tokio::test]
+#[ignore = "real client: needs tus-js-client (npm dir); .ci/run runs it with --include-ignored"]
 async fn tus_js_client_uploads_with_creation_with_upload_then_patches() {
     let Some(f) = setup().await else { return };
     let bytes = noise(3 * MIB + MIB / 2, 3);
@@ -123,6 +124,7 @@ async fn tus_js_client_uploads_with_creation_with_upload_then_patches() {
 }
 
 #[tokio::test]
+#[ignore = "real client: needs tus-js-client (npm dir); .ci/run runs it with --include-ignored"]
 async fn tus_js_client_uploads_with_plain_creation_in_five_patches() {
     let Some(f) = setup().await else { return };
     let bytes = noise(5 * MIB - 1, 5);
@@ -148,6 +150,7 @@ async fn tus_js_client_uploads_with_plain_creation_in_five_patches() {
 }
 
 #[tokio::test]
+#[ignore = "real client: needs tus-js-client (npm dir); .ci/run runs it with --include-ignored"]
 async fn tus_js_client_resumes_by_fingerprint_after_the_client_process_is_killed() {
     let Some(f) = setup().await else { return };
     let bytes = noise(6 * MIB + 11, 6);

@@ -39,6 +39,7 @@ async fn setup() -> (Server, Proxy, String) {
 }
 
 #[tokio::test]
+#[ignore = "real client: needs tuspy (venv); .ci/run runs it with --include-ignored"]
 async fn tuspy_uploads_in_several_checksummed_chunks_with_metadata() {
     let py = require!("tuspy (venv python)", python());
     let (srv, proxy, endpoint) = setup().await;
@@ -99,6 +100,7 @@ async fn tuspy_uploads_in_several_checksummed_chunks_with_metadata() {
 }
 
 #[tokio::test]
+#[ignore = "real client: needs tuspy (venv); .ci/run runs it with --include-ignored"]
 async fn tuspy_uploads_an_empty_file_with_the_creation_alone() {
     let py = require!("tuspy (venv python)", python());
     let (srv, proxy, endpoint) = setup().await;
@@ -124,6 +126,7 @@ async fn tuspy_uploads_an_empty_file_with_the_creation_alone() {
 }
 
 #[tokio::test]
+#[ignore = "real client: needs tuspy (venv); .ci/run runs it with --include-ignored"]
 async fn tuspy_resumes_by_fingerprint_after_the_client_process_is_killed() {
     let py = require!("tuspy (venv python)", python());
     let (srv, proxy, endpoint) = setup().await;

@@ -1,11 +1,15 @@
 //! The one way tests start a server: in-process, on 127.0.0.1:0, with its own temp data root.
-//! Dropping the `TestServer` stops it (in-flight requests are cut off).
+//! Dropping the `TestServer` stops it (in-flight requests are cut off). Its clock is
+//! adjustable ([`TestServer::advance`]); [`client`] is the typed tus and WebDAV client.
 #![allow(dead_code)]
+
+pub mod client;
 
 use std::net::SocketAddr;
 
 use spacedav::AppState;
 use spacedav::auth::hash_password;
+use spacedav::clock::Clock;
 use spacedav::config::Config;
 use spacedav::spaces::{NewUser, SpaceId, User};
 use tokio::sync::oneshot;
@@ -93,9 +97,12 @@ impl TestServer {
         Self::start_in(dir, config).await
     }
 
-    /// Start on an existing data root (e.g. to test a restart) with `config`.
+    /// Start on an existing data root (e.g. to test a restart) with `config`. The server's
+    /// clock is adjustable: [`TestServer::advance`] moves it.
     pub async fn start_in(dir: tempfile::TempDir, config: Config) -> TestServer {
-        let state = AppState::open(config).await.expect("open state");
+        let state = AppState::open_with_clock(config, Clock::adjustable())
+            .await
+            .expect("open state");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
@@ -116,6 +123,12 @@ impl TestServer {
             dir,
             shutdown: Some(tx),
         }
+    }
+
+    /// Move the server's clock forward by `by`: uploads, locks and tokens expire as if that
+    /// time had passed, without waiting for it.
+    pub fn advance(&self, by: std::time::Duration) {
+        self.state.clock().advance(by);
     }
 
     /// Stop the server and hand back its data root and config, for a restart.

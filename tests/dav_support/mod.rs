@@ -1,10 +1,11 @@
-//! Small WebDAV client helpers for the dav tests: requests as admin on the admin's space and
-//! naive extraction of values from a multistatus (enough to assert what a client sees).
+//! WebDAV shorthands for the dav tests, as admin on the admin's space, over the typed client
+//! (`common::client`), and naive extraction of values from a multistatus (enough to assert
+//! what a client sees).
 #![allow(dead_code)]
 
-use reqwest::{Method, RequestBuilder, Response};
+use reqwest::{RequestBuilder, Response};
 
-use crate::common::{ADMIN_PASSWORD, TestServer};
+use crate::common::TestServer;
 
 /// The `{base}/remote.php/dav/spaces/{sid}` URL of the admin's personal space.
 pub async fn admin_root(s: &TestServer) -> String {
@@ -13,14 +14,12 @@ pub async fn admin_root(s: &TestServer) -> String {
 
 /// A request as admin.
 pub fn req(s: &TestServer, method: &str, url: &str) -> RequestBuilder {
-    s.client()
-        .request(Method::from_bytes(method.as_bytes()).unwrap(), url)
-        .basic_auth("admin", Some(ADMIN_PASSWORD))
+    s.admin().request(method, url)
 }
 
 /// PUT `body` to `url` as admin.
 pub async fn put(s: &TestServer, url: &str, body: &'static [u8]) -> Response {
-    req(s, "PUT", url).body(body).send().await.unwrap()
+    s.admin().put(url, body.to_vec(), None).await
 }
 
 /// MKCOL as admin.
@@ -30,21 +29,7 @@ pub async fn mkcol(s: &TestServer, url: &str) -> Response {
 
 /// PROPFIND with `depth` and a body of named properties (`""` = allprop); returns the text.
 pub async fn propfind(s: &TestServer, url: &str, depth: &str, props: &str) -> (u16, String) {
-    let body = if props.is_empty() {
-        String::new()
-    } else {
-        format!(
-            "<?xml version=\"1.0\"?><d:propfind xmlns:d=\"DAV:\" \
-             xmlns:oc=\"http://owncloud.org/ns\"><d:prop>{props}</d:prop></d:propfind>"
-        )
-    };
-    let r = req(s, "PROPFIND", url)
-        .header("Depth", depth)
-        .body(body)
-        .send()
-        .await
-        .unwrap();
-    (r.status().as_u16(), r.text().await.unwrap())
+    s.admin().propfind(url, depth, props).await
 }
 
 /// The `<d:response>` blocks of a multistatus.

@@ -4,7 +4,7 @@
 //! full; once there is room again, PUT, MKCOL and tus work without a restart; `spacedav fsck`
 //! is clean at the end.
 //!
-//! Needs root (mount), hence `#[ignore]`; `.ci/run` runs these with `--ignored`.
+//! Needs root (mount), hence `#[ignore]`; `.ci/run` runs these with `--include-ignored`.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

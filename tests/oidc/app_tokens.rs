@@ -108,3 +108,26 @@ async fn revoking_by_the_secret_works_and_bad_requests_are_400() {
     assert_eq!(del(format!("?token={secret}")).await.unwrap().status(), 404);
     assert_eq!(webdav_status(&srv, "admin", secret).await, 401);
 }
+
+/// Expiry reads the server's clock (issue 16): an app token stops working once the clock
+/// passes its expiry, with no wait.
+#[tokio::test]
+async fn an_app_token_stops_working_once_the_clock_passes_its_expiry() {
+    let srv = TestServer::start().await;
+    srv.add_user("alice", "alice-pw").await;
+    let created: Value = srv
+        .client()
+        .post(srv.url("/auth-app/tokens?expiry=1h"))
+        .basic_auth("alice", Some("alice-pw"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let secret = created["token"].as_str().unwrap().to_string();
+    assert_eq!(webdav_status(&srv, "alice", &secret).await, 207);
+    srv.advance(std::time::Duration::from_secs(3601));
+    assert_eq!(webdav_status(&srv, "alice", &secret).await, 401);
+    assert_eq!(webdav_status(&srv, "alice", "alice-pw").await, 207);
+}

@@ -80,3 +80,25 @@ async fn a_cached_token_of_a_removed_user_is_refused() {
     let admin = admin["access_token"].as_str().unwrap();
     assert_eq!(whoami(&srv, admin).await.1.as_deref(), Some("admin"));
 }
+
+/// Expiry reads the server's clock (issue 16): moved past the access token's lifetime, the
+/// token is refused, though it was verified and cached before; the refresh token still works.
+#[tokio::test]
+async fn an_access_token_is_refused_once_the_clock_passes_its_expiry() {
+    let srv = TestServer::start().await;
+    let tokens = web_tokens(&srv, "admin", ADMIN_PASSWORD).await;
+    let access = tokens["access_token"].as_str().unwrap();
+    let ttl = tokens["expires_in"].as_u64().unwrap();
+    assert_eq!(whoami(&srv, access).await.0, 200);
+    srv.advance(std::time::Duration::from_secs(ttl + 1));
+    assert_eq!(whoami(&srv, access).await.0, 401);
+    let (status, renewed) =
+        crate::support::refresh(&srv, tokens["refresh_token"].as_str().unwrap()).await;
+    assert_eq!(status, 200, "{renewed}");
+    assert_eq!(
+        whoami(&srv, renewed["access_token"].as_str().unwrap())
+            .await
+            .0,
+        200
+    );
+}

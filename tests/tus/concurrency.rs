@@ -53,13 +53,21 @@ async fn an_interrupted_patch_keeps_what_arrived() {
 #[tokio::test]
 async fn concurrent_patches_at_the_same_offset_exactly_one_succeeds() {
     let env = Env::start().await;
-    let loc = env.create("race.bin", 8).await;
-    let (mut tx, rx) = futures::channel::mpsc::channel::<Result<Bytes, std::io::Error>>(4);
-    let first = tokio::spawn(patch_stream(&env, &loc, rx));
-    tx.send(Ok(Bytes::from_static(b"AAAA"))).await.unwrap();
-    // Give the first request time to take the upload (best effort: whichever request gets it
-    // first, the other must fail).
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // The barrier: the second PATCH goes out once a probe meets 423, i.e. once the first
+    // request holds the upload. A probe that got there first makes the first PATCH fail with
+    // 423; then the race starts again on a fresh upload.
+    let mut attempt = 0;
+    let (loc, first, mut tx) = loop {
+        attempt += 1;
+        assert!(attempt <= 5, "the first PATCH never got hold of its upload");
+        let loc = env.create("race.bin", 8).await;
+        let (mut tx, rx) = futures::channel::mpsc::channel::<Result<Bytes, std::io::Error>>(4);
+        let first = tokio::spawn(patch_stream(&env, &loc, rx));
+        tx.send(Ok(Bytes::from_static(b"AAAA"))).await.unwrap();
+        if wait_busy(&env, &loc, &first).await {
+            break (loc, first, tx);
+        }
+    };
     let second = env
         .patch(&loc, 0, b"BBBBBBBB".to_vec())
         .send()

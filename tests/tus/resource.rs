@@ -278,7 +278,7 @@ async fn expired_sessions_are_404_and_swept_with_their_bytes_and_reservation() {
     let store = env.srv.state.store();
     let tus = env.srv.state.tus();
     assert_eq!(tus.list_uploads().await.unwrap().len(), 1);
-    tokio::time::sleep(Duration::from_millis(2100)).await;
+    env.srv.advance(Duration::from_millis(2100));
     assert_eq!(env.head(&loc).await.status(), StatusCode::NOT_FOUND);
     let res = env.patch(&loc, 3, b"4".to_vec()).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
@@ -297,7 +297,7 @@ async fn sweeping_a_finished_upload_keeps_its_file() {
         env.upload("kept.txt", b"kept").await.status(),
         StatusCode::CREATED
     );
-    tokio::time::sleep(Duration::from_millis(1100)).await;
+    env.srv.advance(Duration::from_millis(1100));
     assert_eq!(env.srv.state.tus().clean_expired().await.unwrap(), 1);
     assert_eq!(env.content("kept.txt").await.unwrap(), b"kept");
 }

@@ -283,19 +283,56 @@ async fn server_error_has_an_empty_body_and_its_cause_is_logged_once_with_the_re
     assert_eq!(res.headers()["x-request-id"], "boom-1");
     assert!(!res.headers().contains_key("content-type"));
     assert_eq!(res.bytes().await.unwrap().len(), 0);
+    assert_cause_logged_once(&log, "boom-1", "members");
+}
+
+/// The one ERROR line the request `id` logged names the missing `table` (SQLite and
+/// PostgreSQL word it differently).
+fn assert_cause_logged_once(log: &Mutex<Vec<u8>>, id: &str, table: &str) {
     let text = String::from_utf8(log.lock().unwrap().clone()).unwrap();
     let errors: Vec<&str> = text
         .lines()
-        .filter(|l| l.contains("boom-1") && l.contains("ERROR"))
+        .filter(|l| l.contains(id) && l.contains("ERROR"))
         .collect();
     assert_eq!(errors.len(), 1, "{text}");
-    // SQLite and PostgreSQL word it differently.
     assert!(
-        errors[0].contains("no such table: members")
-            || errors[0].contains("relation \"members\" does not exist"),
+        errors[0].contains(&format!("no such table: {table}"))
+            || errors[0].contains(&format!("relation \"{table}\" does not exist")),
         "{}",
         errors[0]
     );
+}
+
+/// OCS reaches the same 5xx path as Graph (issue 16): the store failure behind an
+/// authentication is logged once, with the request id, and the body says nothing.
+#[tokio::test]
+async fn ocs_server_error_has_an_empty_body_and_its_cause_is_logged_once_with_the_request_id() {
+    let log = captured_log();
+    let srv = TestServer::start().await;
+    let mut db = sqlx::AnyConnection::connect(&srv.state.config().metadata_url)
+        .await
+        .unwrap();
+    // Renamed rather than dropped: PostgreSQL refuses to drop a table others reference.
+    sqlx::query("ALTER TABLE users RENAME TO users_gone")
+        .execute(&mut db)
+        .await
+        .unwrap();
+    for api in ["v1.php", "v2.php"] {
+        let id = format!("ocs-boom-{api}");
+        let res = srv
+            .client()
+            .get(srv.url(&format!("/ocs/{api}/cloud/user?format=json")))
+            .basic_auth("admin", Some(ADMIN_PASSWORD))
+            .header("X-Request-ID", &id)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 500, "{api}");
+        assert_eq!(res.headers()["x-request-id"], id.as_str());
+        assert!(!res.headers().contains_key("content-type"));
+        assert_eq!(res.bytes().await.unwrap().len(), 0);
+        assert_cause_logged_once(&log, &id, "users");
+    }
 }
 
 /// The log lines of `request_id` at `level` that say the request was refused.
@@ -334,13 +371,9 @@ async fn refused_requests_are_logged_once_with_request_id_and_reason() {
         .await
         .unwrap();
     let full = srv
-        .client()
-        .post(&root)
-        .basic_auth("admin", Some(ADMIN_PASSWORD))
+        .admin()
+        .tus_create_request(&root, 11, &[("filename", "big.bin")])
         .header("X-Request-ID", "refused-507")
-        .header("Tus-Resumable", "1.0.0")
-        .header("Upload-Length", "11")
-        .header("Upload-Metadata", "filename YmlnLmJpbg==")
         .send()
         .await
         .unwrap();

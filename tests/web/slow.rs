@@ -1,5 +1,5 @@
 //! Slow and silent clients (issue 15 item 4): the header, idle and connection-cap rules of
-//! `src/http/server.rs`, seen from raw TCP connections. Every wait has a generous limit that
+//! `src/router/server.rs`, seen from raw TCP connections. Every wait has a generous limit that
 //! is the failure signal, never a timed assertion.
 
 use std::time::Duration;

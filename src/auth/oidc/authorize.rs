@@ -22,11 +22,11 @@ use super::clients::{self, Client};
 use super::signin_page::{self, FormFields};
 use super::{
     AUTHORIZE_PATH, CSRF_COOKIE, Provider, SESSION_COOKIE, SESSION_TTL, cookie, csrf, issuer,
-    random_secret, secret_hash, set_cookie, unix_now, web_origins,
+    random_secret, secret_hash, set_cookie, web_origins,
 };
+use crate::auth::Auth;
 use crate::auth::AuthError;
 use crate::spaces::{CodeRecord, StoreError, User};
-use crate::state::AppState;
 
 /// Scopes the provider knows; others are dropped from the granted scope.
 pub const SCOPES: &[&str] = &["openid", "profile", "email", "offline_access"];
@@ -161,13 +161,13 @@ impl Request {
 
 /// The user of the browser's live provider session, with the sign-in time.
 async fn session_user(
-    state: &AppState,
+    state: &Auth,
     headers: &HeaderMap,
 ) -> Result<Option<(User, i64)>, StoreError> {
     let Some(sid) = cookie(headers, SESSION_COOKIE) else {
         return Ok(None);
     };
-    let now = unix_now() as i64;
+    let now = state.store().clock().unix_secs() as i64;
     let Some((id, auth_time)) = state.store().oidc_session(&secret_hash(&sid), now).await? else {
         return Ok(None);
     };
@@ -180,14 +180,14 @@ async fn session_user(
 
 /// Issue a code for `user` and send the browser back to the client with it.
 async fn issue_code(
-    state: &AppState,
+    state: &Auth,
     req: &Request,
     user: &User,
     auth_time: i64,
     status: StatusCode,
 ) -> Result<Response, AuthorizeError> {
     let code = random_secret();
-    let now = unix_now() as i64;
+    let now = state.store().clock().unix_secs() as i64;
     state
         .store()
         .insert_code(&CodeRecord {
@@ -209,13 +209,13 @@ async fn issue_code(
     ))
 }
 
-fn secure(state: &AppState, headers: &HeaderMap) -> bool {
+fn secure(state: &Auth, headers: &HeaderMap) -> bool {
     issuer(state, headers).starts_with("https:")
 }
 
 /// Render the sign-in form (reusing the browser's CSRF cookie, or setting one).
 fn form(
-    state: &AppState,
+    state: &Auth,
     provider: &Provider,
     headers: &HeaderMap,
     req: &Request,
@@ -225,7 +225,12 @@ fn form(
     let csrf_cookie = cookie(headers, CSRF_COOKIE)
         .filter(|c| c.len() >= 32)
         .unwrap_or_else(random_secret);
-    let token = csrf::form_token(&provider.csrf_key, &csrf_cookie, &req.digest(), unix_now());
+    let token = csrf::form_token(
+        &provider.csrf_key,
+        &csrf_cookie,
+        &req.digest(),
+        state.store().clock().unix_secs(),
+    );
     let html = signin_page::signin(
         AUTHORIZE_PATH,
         &FormFields {
@@ -257,7 +262,7 @@ fn form(
 
 /// `GET /oidc/authorize`.
 pub(super) async fn get_authorize(
-    State(state): State<AppState>,
+    State(state): State<Auth>,
     headers: HeaderMap,
     Query(p): Query<HashMap<String, String>>,
 ) -> Result<Response, AuthorizeError> {
@@ -283,7 +288,7 @@ pub(super) async fn get_authorize(
 
 /// `POST /oidc/authorize`: the sign-in form.
 pub(super) async fn post_authorize(
-    State(state): State<AppState>,
+    State(state): State<Auth>,
     PeerAddr(addr): PeerAddr,
     headers: HeaderMap,
     Form(p): Form<HashMap<String, String>>,
@@ -291,7 +296,13 @@ pub(super) async fn post_authorize(
     let provider = state.oidc().provider().ok_or(AuthorizeError::Disabled)?;
     let req = check(provider, &web_origins(&state, &headers), &p)?;
     let csrf_ok = match (cookie(&headers, CSRF_COOKIE), param(&p, "csrf")) {
-        (Some(c), Some(t)) => csrf::check(&provider.csrf_key, &c, &req.digest(), t, unix_now()),
+        (Some(c), Some(t)) => csrf::check(
+            &provider.csrf_key,
+            &c,
+            &req.digest(),
+            t,
+            state.store().clock().unix_secs(),
+        ),
         _ => false,
     };
     if !csrf_ok {
@@ -321,7 +332,7 @@ pub(super) async fn post_authorize(
     };
     provider.throttle.succeed(&username);
     let sid = random_secret();
-    let now = unix_now() as i64;
+    let now = state.store().clock().unix_secs() as i64;
     state
         .store()
         .insert_oidc_session(&secret_hash(&sid), user.id, now, now + SESSION_TTL as i64)

@@ -87,7 +87,7 @@ impl IntoResponse for AuthorizeError {
                 res
             }
             AuthorizeError::Disabled => StatusCode::NOT_FOUND.into_response(),
-            AuthorizeError::Store(e) => crate::http::internal_error(e),
+            AuthorizeError::Store(e) => crate::http::store_failure(&e),
         }
     }
 }

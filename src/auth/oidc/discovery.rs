@@ -13,7 +13,7 @@ use serde_json::json;
 use super::authorize::SCOPES;
 use super::keys::ALGORITHM;
 use super::{AUTHORIZE_PATH, JWKS_PATH, LOGOUT_PATH, TOKEN_PATH, USERINFO_PATH, issuer};
-use crate::state::AppState;
+use crate::auth::Auth;
 
 /// WebFinger link relation of an OpenID Connect issuer (OpenID Connect Discovery §2).
 pub const REL_ISSUER: &str = "http://openid.net/specs/connect/1.0/issuer";
@@ -36,7 +36,7 @@ fn public_json(value: serde_json::Value) -> Response {
 /// With an external issuer this is that issuer's own document, passed through as oCIS's proxy
 /// does: the desktop client re-reads discovery from the server URL when it refreshes, even when
 /// WebFinger sent it to the issuer for the sign-in (web-and-oidc.md §2.1, §6.12).
-pub(super) async fn discovery(State(state): State<AppState>, headers: HeaderMap) -> Response {
+pub(super) async fn discovery(State(state): State<Auth>, headers: HeaderMap) -> Response {
     if let Some(external) = state.oidc().external() {
         return match external.discovery_document().await {
             Some(doc) => public_json(doc.as_ref().clone()),
@@ -71,7 +71,7 @@ pub(super) async fn discovery(State(state): State<AppState>, headers: HeaderMap)
 }
 
 /// `GET /oidc/jwks`.
-pub(super) async fn jwks(State(state): State<AppState>) -> Response {
+pub(super) async fn jwks(State(state): State<Auth>) -> Response {
     match state.oidc().provider() {
         Some(p) => public_json(p.keys().jwks()),
         None => StatusCode::NOT_FOUND.into_response(),
@@ -80,7 +80,7 @@ pub(super) async fn jwks(State(state): State<AppState>) -> Response {
 
 /// `GET /.well-known/webfinger?resource=…`: the issuer to sign in with and this server.
 pub(super) async fn webfinger(
-    State(state): State<AppState>,
+    State(state): State<Auth>,
     headers: HeaderMap,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {

@@ -11,10 +11,10 @@ use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, Jwk, KeyAlgorithm, P
 use jsonwebtoken::{Algorithm, DecodingKey, Header, Validation};
 use serde_json::Value;
 
+use crate::auth::Auth;
 use crate::auth::AuthError;
 use crate::config::OidcConfig;
 use crate::spaces::{NewUser, StoreError, User};
-use crate::state::AppState;
 
 /// Clock skew tolerated on `exp` and `nbf` of external tokens.
 pub const LEEWAY: u64 = 60;
@@ -241,7 +241,7 @@ impl External {
     /// expiry on success.
     pub async fn verify(
         &self,
-        state: &AppState,
+        state: &Auth,
         header: &Header,
         token: &str,
     ) -> Result<(User, u64), AuthError> {
@@ -297,12 +297,7 @@ impl External {
 
     /// Create the user a valid token names (display name and email from its claims). Its
     /// password is unusable: it signs in through the issuer.
-    async fn provision(
-        &self,
-        state: &AppState,
-        name: &str,
-        claims: &Value,
-    ) -> Result<User, AuthError> {
+    async fn provision(&self, state: &Auth, name: &str, claims: &Value) -> Result<User, AuthError> {
         let text = |k: &str| claims.get(k).and_then(Value::as_str).map(String::from);
         let new = NewUser {
             name: name.to_string(),

@@ -134,12 +134,13 @@ pub fn access_token(
 }
 
 /// Verify an access token of the built-in provider: a known `kid`, ES256 only, header
-/// `typ: at+jwt`, not expired (no leeway: we issued it, on our own clock). The user id and
-/// expiry on success.
+/// `typ: at+jwt`, not expired at `now` (unix seconds; no leeway: we issued it, on the store's
+/// clock). The user id and expiry on success.
 pub fn verify_access_token(
     keys: &ProviderKeys,
     header: &Header,
     token: &str,
+    now: u64,
 ) -> Result<(UserId, u64), AuthError> {
     let invalid = |why: &str| AuthError::InvalidToken(why.into());
     if header.alg != ALGORITHM {
@@ -151,7 +152,8 @@ pub fn verify_access_token(
     let kid = header.kid.as_deref().ok_or_else(|| invalid("no kid"))?;
     let key = keys.decoding(kid).ok_or_else(|| invalid("unknown kid"))?;
     let mut v = Validation::new(ALGORITHM);
-    v.leeway = 0;
+    // Expiry is checked below against the store's clock, not the library's.
+    v.validate_exp = false;
     v.validate_aud = false;
     v.set_required_spec_claims(&["exp", "sub", "iss"]);
     let data =
@@ -159,6 +161,9 @@ pub fn verify_access_token(
             ErrorKind::ExpiredSignature => AuthError::ExpiredToken,
             _ => AuthError::InvalidToken(e.to_string()),
         })?;
+    if data.claims.exp < now {
+        return Err(AuthError::ExpiredToken);
+    }
     let id = Uuid::parse_str(&data.claims.sub).map_err(|_| invalid("sub is not a user id"))?;
     Ok((UserId(id), data.claims.exp))
 }

@@ -14,11 +14,11 @@ use serde_json::{Value, json};
 use super::keys::ALGORITHM;
 use super::signin_page;
 use super::{SESSION_COOKIE, cookie, issuer, secret_hash, set_cookie, web_origins};
+use crate::auth::Auth;
 use crate::auth::{AuthError, authenticate};
-use crate::state::AppState;
 
 /// `GET|POST /oidc/userinfo` with an access token.
-pub(super) async fn userinfo(State(state): State<AppState>, headers: HeaderMap) -> Response {
+pub(super) async fn userinfo(State(state): State<Auth>, headers: HeaderMap) -> Response {
     if state.oidc().provider().is_none() {
         return StatusCode::NOT_FOUND.into_response();
     }
@@ -51,7 +51,7 @@ pub(super) async fn userinfo(State(state): State<AppState>, headers: HeaderMap) 
 
 /// The client an `id_token_hint` was issued to (its signature checked, its expiry not:
 /// logging out with an old id token is normal).
-fn hinted_client(state: &AppState, hint: &str) -> Option<String> {
+fn hinted_client(state: &Auth, hint: &str) -> Option<String> {
     let provider = state.oidc().provider()?;
     let header = jsonwebtoken::decode_header(hint).ok()?;
     let key = provider.keys().decoding(header.kid.as_deref()?)?;
@@ -65,7 +65,7 @@ fn hinted_client(state: &AppState, hint: &str) -> Option<String> {
 
 /// `GET /oidc/logout` (parameters in the query).
 pub(super) async fn get_end_session(
-    State(state): State<AppState>,
+    State(state): State<Auth>,
     headers: HeaderMap,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
@@ -74,24 +74,20 @@ pub(super) async fn get_end_session(
 
 /// `POST /oidc/logout` (parameters as a form, RP-Initiated Logout §2).
 pub(super) async fn post_end_session(
-    State(state): State<AppState>,
+    State(state): State<Auth>,
     headers: HeaderMap,
     Form(q): Form<HashMap<String, String>>,
 ) -> Response {
     end_session(&state, &headers, &q).await
 }
 
-async fn end_session(
-    state: &AppState,
-    headers: &HeaderMap,
-    q: &HashMap<String, String>,
-) -> Response {
+async fn end_session(state: &Auth, headers: &HeaderMap, q: &HashMap<String, String>) -> Response {
     let Some(provider) = state.oidc().provider() else {
         return StatusCode::NOT_FOUND.into_response();
     };
     if let Some(sid) = cookie(headers, SESSION_COOKIE) {
         if let Err(e) = state.store().delete_oidc_session(&secret_hash(&sid)).await {
-            return crate::http::internal_error(e);
+            return crate::http::store_failure(&e);
         }
     }
     let param = |k: &str| q.get(k).map(String::as_str).filter(|v| !v.is_empty());

@@ -26,8 +26,8 @@ use axum::Router;
 use axum::routing::get;
 use http::{HeaderMap, header};
 
+use crate::auth::Auth;
 use crate::config::Config;
-use crate::state::AppState;
 
 pub use clients::{Client, DESKTOP_CLIENT_ID};
 pub use external::External;
@@ -130,7 +130,7 @@ impl Oidc {
 
 /// The provider's routes (each answers 404 when an external issuer is configured, except
 /// WebFinger, which then names that issuer).
-pub fn routes() -> Router<AppState> {
+pub fn routes() -> Router<Auth> {
     Router::new()
         .route(DISCOVERY_PATH, get(discovery::discovery))
         .route(WEBFINGER_PATH, get(discovery::webfinger))
@@ -156,12 +156,12 @@ pub(crate) fn unix_now() -> u64 {
 }
 
 /// The built-in provider's issuer for this request: the public base URL.
-fn issuer(state: &AppState, headers: &HeaderMap) -> String {
+fn issuer(state: &Auth, headers: &HeaderMap) -> String {
     crate::http::base_url(state, headers)
 }
 
 /// Where ownCloud Web may be served: the base URL and the listed CORS origins.
-fn web_origins(state: &AppState, headers: &HeaderMap) -> Vec<String> {
+fn web_origins(state: &Auth, headers: &HeaderMap) -> Vec<String> {
     let mut out = vec![issuer(state, headers)];
     out.extend(
         state

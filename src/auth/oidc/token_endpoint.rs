@@ -16,9 +16,9 @@ use subtle::ConstantTimeEq;
 use super::authorize::s256;
 use super::clients::{self, Client};
 use super::jwt::{self, IdClaims, has_scope};
-use super::{Provider, issuer, random_secret, secret_hash, unix_now};
+use super::{Provider, issuer, random_secret, secret_hash};
+use crate::auth::Auth;
 use crate::spaces::{CodeRedemption, GrantRecord, Rotation, StoreError};
-use crate::state::AppState;
 
 /// Errors of the token endpoint (RFC 6749 §5.2).
 #[derive(Debug, thiserror::Error)]
@@ -55,7 +55,7 @@ impl IntoResponse for OAuthError {
                 "use authorization_code or refresh_token",
             ),
             OAuthError::Disabled => return StatusCode::NOT_FOUND.into_response(),
-            OAuthError::Store(_) => return crate::http::internal_error(self),
+            OAuthError::Store(e) => return crate::http::store_failure(e),
         };
         let body = json!({"error": self.to_string(), "error_description": description});
         no_store((status, Json(body)).into_response())
@@ -117,14 +117,14 @@ fn client<'a>(
 
 /// `POST /oidc/token`.
 pub(super) async fn post_token(
-    State(state): State<AppState>,
+    State(state): State<Auth>,
     headers: HeaderMap,
     Form(form): Form<HashMap<String, String>>,
 ) -> Result<Response, OAuthError> {
     let provider = state.oidc().provider().ok_or(OAuthError::Disabled)?;
     let client = client(provider, &headers, &form)?;
     let field = |k: &str| form.get(k).map(String::as_str).filter(|v| !v.is_empty());
-    let now = unix_now() as i64;
+    let now = state.store().clock().unix_secs() as i64;
     let grant = match field("grant_type") {
         Some("authorization_code") => {
             let code = field("code").ok_or(OAuthError::InvalidRequest("code is required"))?;
@@ -157,7 +157,7 @@ struct Granted {
 }
 
 async fn exchange_code(
-    state: &AppState,
+    state: &Auth,
     client: &Client,
     code: &str,
     redirect_uri: Option<&str>,
@@ -215,7 +215,7 @@ fn valid_verifier(v: &str) -> bool {
 }
 
 async fn refresh(
-    state: &AppState,
+    state: &Auth,
     client: &Client,
     old: &str,
     now: i64,
@@ -253,7 +253,7 @@ async fn refresh(
 }
 
 async fn respond(
-    state: &AppState,
+    state: &Auth,
     provider: &Provider,
     headers: &HeaderMap,
     client: &Client,
@@ -266,7 +266,7 @@ async fn respond(
         Err(e) => return Err(e.into()),
     };
     let iss = issuer(state, headers);
-    let now = unix_now();
+    let now = state.store().clock().unix_secs();
     let ttl = state.config().oidc.access_token_ttl.as_secs();
     let access = jwt::access_token(
         &provider.keys,

@@ -23,8 +23,8 @@ use bytes::Bytes;
 use http::{HeaderValue, Method, StatusCode, header};
 use http_body::{Frame, SizeHint};
 
-use super::error::ErrorCause;
-use super::headers::X_REQUEST_ID;
+use crate::http::ErrorCause;
+use crate::http::headers::X_REQUEST_ID;
 use crate::metrics::{Route, method_label, metrics};
 use crate::tus::headers::TUS_RESUMABLE;
 
