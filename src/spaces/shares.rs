@@ -176,7 +176,16 @@ impl Store {
     async fn shares_where(&self, cond: &str, arg: String) -> StoreResult<Vec<Share>> {
         let sql = format!("SELECT {COLS} FROM shares WHERE {cond} ORDER BY id");
         let rows = sqlx::query(&sql).bind(arg).fetch_all(&self.db).await?;
-        rows.iter().map(share_from_row).collect()
+        // As oCIS lists and resolves only shares whose resource it can stat: a share or link on
+        // a node in the trash is kept (it is back when the node is restored) but is not found.
+        let mut shares = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let share = share_from_row(row)?;
+            if self.in_tree(share.node).await? {
+                shares.push(share);
+            }
+        }
+        Ok(shares)
     }
 
     /// The share with this integer id.
