@@ -60,6 +60,25 @@ async fn share_ids(s: &TestServer) -> Vec<String> {
     ids
 }
 
+/// How many items bob's Graph `sharedWithMe` and admin's `sharedByMe` list.
+async fn graph_counts(s: &TestServer) -> (usize, usize) {
+    let with_me = as_user(
+        s,
+        "bob",
+        "GET",
+        &s.url("/graph/v1beta1/me/drive/sharedWithMe"),
+    );
+    let by_me = req(s, "GET", &s.url("/graph/v1beta1/me/drive/sharedByMe"));
+    let mut counts = Vec::new();
+    for r in [with_me, by_me] {
+        let res = r.send().await.unwrap();
+        assert_eq!(res.status(), 200);
+        let v: Value = res.json().await.unwrap();
+        counts.push(v["value"].as_array().expect("value").len());
+    }
+    (counts[0], counts[1])
+}
+
 #[tokio::test]
 async fn a_trashed_shared_folder_is_out_of_reach_until_restored_with_its_shares_and_links() {
     let s = TestServer::start().await;
@@ -103,6 +122,7 @@ async fn a_trashed_shared_folder_is_out_of_reach_until_restored_with_its_shares_
         file_id(&s, &format!("{root}/team")).await
     ));
     assert_eq!(propfind(&s, &by_id, "1", "").await.0, 207);
+    assert_eq!(graph_counts(&s).await, (1, 1));
 
     // In the trash: the shares and the link still exist, but reach nothing.
     let del = req(&s, "DELETE", &format!("{root}/team")).send().await;
@@ -136,6 +156,7 @@ async fn a_trashed_shared_folder_is_out_of_reach_until_restored_with_its_shares_
     assert_eq!(propfind(&s, &by_id, "1", "").await.0, 404);
     // Like oCIS, which lists only shares whose resource it can stat.
     assert_eq!(share_ids(&s).await, Vec::<String>::new());
+    assert_eq!(graph_counts(&s).await, (0, 0));
 
     // Restored: the same shares and link reach it again.
     let key = item_keys(&trash_list(&s, &sid).await.1).remove(0);
@@ -146,6 +167,7 @@ async fn a_trashed_shared_folder_is_out_of_reach_until_restored_with_its_shares_
         .unwrap();
     assert_eq!(res.status(), 201);
     assert_eq!(share_ids(&s).await, shares);
+    assert_eq!(graph_counts(&s).await, (1, 1));
     assert_eq!(
         get(&s, Some("bob"), &in_jail).await,
         (200, "team notes".into())
