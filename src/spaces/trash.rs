@@ -121,21 +121,6 @@ async fn item_in(
 }
 
 impl Store {
-    /// Whether node `id` is in its space's tree: it exists and neither it nor a folder above
-    /// it lies in the trash.
-    pub async fn in_tree(&self, id: NodeId) -> StoreResult<bool> {
-        let node = match self.node(id).await {
-            Ok(n) => n,
-            Err(StoreError::NotFound) => return Ok(false),
-            Err(e) => return Err(e),
-        };
-        match self.path_of(&node).await {
-            Ok(_) => Ok(true),
-            Err(StoreError::NotFound) => Ok(false),
-            Err(e) => Err(e),
-        }
-    }
-
     /// The deleted subtrees of a space, newest first.
     pub async fn trash_items(&self, space: Uuid) -> StoreResult<Vec<TrashItem>> {
         let rows = sqlx::query(&format!(

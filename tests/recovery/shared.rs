@@ -99,11 +99,22 @@ async fn a_trashed_shared_folder_is_out_of_reach_until_restored_with_its_shares_
         .as_str()
         .unwrap()
         .to_string();
+    // A link on a file inside the folder: below a trashed folder it is out of reach too.
+    let file_link = [
+        ("shareType", "3"),
+        ("path", "/team/t.txt"),
+        ("permissions", "1"),
+    ];
+    let file_token = ocs_share(&s, &file_link).await["token"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let shares = share_ids(&s).await;
-    assert_eq!(shares.len(), 2);
+    assert_eq!(shares.len(), 3);
 
     let in_jail = s.url(&format!("/remote.php/dav/spaces/{JAIL}/team/t.txt"));
     let public = s.url(&format!("/remote.php/dav/public-files/{token}/t.txt"));
+    let public_file = s.url(&format!("/remote.php/dav/public-files/{file_token}/t.txt"));
     let jail_root = s.url(&format!("/remote.php/dav/spaces/{JAIL}/"));
     let received = async || {
         let res = as_user(&s, "bob", "PROPFIND", &jail_root)
@@ -116,13 +127,14 @@ async fn a_trashed_shared_folder_is_out_of_reach_until_restored_with_its_shares_
     };
     assert_eq!(get(&s, Some("bob"), &in_jail).await.0, 200);
     assert_eq!(get(&s, None, &public).await.0, 200);
+    assert_eq!(get(&s, None, &public_file).await.0, 200);
     assert!(received().await);
     let by_id = s.url(&format!(
         "/remote.php/dav/spaces/{}/",
         file_id(&s, &format!("{root}/team")).await
     ));
     assert_eq!(propfind(&s, &by_id, "1", "").await.0, 207);
-    assert_eq!(graph_counts(&s).await, (1, 1));
+    assert_eq!(graph_counts(&s).await, (1, 2));
 
     // In the trash: the shares and the link still exist, but reach nothing.
     let del = req(&s, "DELETE", &format!("{root}/team")).send().await;
@@ -140,6 +152,7 @@ async fn a_trashed_shared_folder_is_out_of_reach_until_restored_with_its_shares_
     .unwrap();
     assert_eq!(put_by_bob.status(), 404);
     assert_eq!(get(&s, None, &public).await.0, 404);
+    assert_eq!(get(&s, None, &public_file).await.0, 404);
     let listing = s
         .client()
         .request(
@@ -167,11 +180,15 @@ async fn a_trashed_shared_folder_is_out_of_reach_until_restored_with_its_shares_
         .unwrap();
     assert_eq!(res.status(), 201);
     assert_eq!(share_ids(&s).await, shares);
-    assert_eq!(graph_counts(&s).await, (1, 1));
+    assert_eq!(graph_counts(&s).await, (1, 2));
     assert_eq!(
         get(&s, Some("bob"), &in_jail).await,
         (200, "team notes".into())
     );
     assert_eq!(get(&s, None, &public).await, (200, "team notes".into()));
+    assert_eq!(
+        get(&s, None, &public_file).await,
+        (200, "team notes".into())
+    );
     assert!(received().await);
 }
