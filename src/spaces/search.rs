@@ -85,9 +85,9 @@ fn fold(s: &str) -> String {
     s.to_lowercase()
 }
 
-/// A LIKE pattern matching, after the database's `lower()`, every name whose [`fold`] contains
-/// the folded `term`, and possibly more: the database folds ASCII only (SQLite) or by its
-/// locale (PostgreSQL), so the hits are checked again with [`fold`].
+/// A LIKE pattern matching every name whose [`fold`] contains the folded `term`, and possibly
+/// more: the database folds ASCII only (SQLite's LIKE) or by its locale (PostgreSQL's
+/// `lower()`), so the hits are checked again with [`fold`].
 ///
 /// ASCII characters stand for themselves, with the wildcards escaped, except `i` and `k`,
 /// which a non-ASCII name character also folds to (U+0130 `İ` to `i` + U+0307, U+212A KELVIN
@@ -122,9 +122,13 @@ impl Store {
         limit: usize,
     ) -> StoreResult<SearchResult> {
         let mut conn = self.db.acquire().await?;
+        // SQLite's LIKE folds ASCII by itself (its lower() folds nothing more and costs a call
+        // per row); PostgreSQL's LIKE folds nothing.
+        let sqlite = conn.backend_name() == <sqlx::Sqlite as sqlx::Database>::NAME;
+        let name = if sqlite { "name" } else { "lower(name)" };
         let rows = sqlx::query(&format!(
             "SELECT {NODE_COLS} FROM nodes WHERE parent_id IS NOT NULL \
-             AND lower(name) LIKE $1 ESCAPE '\\' \
+             AND {name} LIKE $1 ESCAPE '\\' \
              AND space_id IN (SELECT space_id FROM members WHERE user_id = $2) ORDER BY name, id"
         ))
         .bind(like_pattern(term))
