@@ -28,11 +28,14 @@ pub const PROFILE_BUNDLE: &str = "2a506de7-99bd-4f0d-994e-c38e72c28fd9";
 pub const LANGUAGE_SETTING: &str = "aa8cfbe5-95d4-4f7e-a032-c3c01f5f062f";
 
 /// What every user may do: choose their language, share with users and groups, create public
-/// links (without the last two Web offers no share panel and no link actions).
+/// links (without these two Web offers no share panel and no link actions), list and mark
+/// their favorites (without these Web hides its favorites list and the favorite action).
 const USER_PERMISSIONS: &[&str] = &[
     "Language.ReadWrite",
     "Shares.Write.all",
     "PublicLink.Write.all",
+    "Favorites.List.own",
+    "Favorites.Write.own",
 ];
 /// What admins may do beyond that: create project spaces, list, enable, disable and delete
 /// every space, set project quotas (Graph's drive management answers all of these).

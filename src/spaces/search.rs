@@ -1,6 +1,7 @@
-//! Finding nodes across the spaces a user may read (issue 11): a case-insensitive name search
-//! and the user's favorites, each with the path of every hit. Nodes in the trash are never
-//! found: a hit's chain of parents must end at its space root.
+//! Finding nodes across the spaces a user may read (issue 11): a name search folding case
+//! beyond ASCII (Unicode lowercase, so `äpf` finds `Äpfel.txt`) and the user's favorites, each
+//! with the path of every hit. Nodes in the trash are never found: a hit's chain of parents
+//! must end at its space root.
 
 use std::collections::HashMap;
 
@@ -79,14 +80,33 @@ impl Paths {
     }
 }
 
-/// `term` as a LIKE pattern matching it anywhere, with the wildcards in it escaped.
+/// The case folding of names and search terms: Unicode lowercase (`Äpfel` and `äpf` match).
+fn fold(s: &str) -> String {
+    s.to_lowercase()
+}
+
+/// A LIKE pattern matching every name whose [`fold`] contains the folded `term`, and possibly
+/// more: the database folds ASCII only (SQLite's LIKE) or by its locale (PostgreSQL's
+/// `lower()`), so the hits are checked again with [`fold`].
+///
+/// ASCII characters stand for themselves, with the wildcards escaped, except `i` and `k`,
+/// which a non-ASCII name character also folds to (U+0130 `İ` to `i` + U+0307, U+212A KELVIN
+/// SIGN to `k`). Other characters become `_` (one character, which may be written in any
+/// case), and U+0307 becomes `%`, as it may come from the same name character as the `i`
+/// before it.
 fn like_pattern(term: &str) -> String {
     let mut p = String::from("%");
-    for c in term.to_lowercase().chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            p.push('\\');
+    for c in fold(term).chars() {
+        match c {
+            '%' | '_' | '\\' => {
+                p.push('\\');
+                p.push(c);
+            }
+            'i' | 'k' => p.push('_'),
+            '\u{307}' => p.push('%'),
+            c if c.is_ascii() => p.push(c),
+            _ => p.push('_'),
         }
-        p.push(c);
     }
     p.push('%');
     p
@@ -102,9 +122,13 @@ impl Store {
         limit: usize,
     ) -> StoreResult<SearchResult> {
         let mut conn = self.db.acquire().await?;
+        // SQLite's LIKE folds ASCII by itself (its lower() folds nothing more and costs a call
+        // per row); PostgreSQL's LIKE folds nothing.
+        let sqlite = conn.backend_name() == <sqlx::Sqlite as sqlx::Database>::NAME;
+        let name = if sqlite { "name" } else { "lower(name)" };
         let rows = sqlx::query(&format!(
             "SELECT {NODE_COLS} FROM nodes WHERE parent_id IS NOT NULL \
-             AND lower(name) LIKE $1 ESCAPE '\\' \
+             AND {name} LIKE $1 ESCAPE '\\' \
              AND space_id IN (SELECT space_id FROM members WHERE user_id = $2) ORDER BY name, id"
         ))
         .bind(like_pattern(term))
@@ -116,8 +140,12 @@ impl Store {
             hits: Vec::new(),
             total: 0,
         };
+        let folded = fold(term);
         for row in &rows {
             let node = node_from_row(row)?;
+            if !fold(&node.name).contains(&folded) {
+                continue;
+            }
             let Some(path) = paths.of(&mut conn, &node).await? else {
                 continue;
             };
@@ -161,11 +189,32 @@ impl Store {
 
 #[cfg(test)]
 mod tests {
-    use super::like_pattern;
+    use super::{fold, like_pattern};
 
     #[test]
     fn like_patterns_escape_wildcards_and_fold_case() {
-        assert_eq!(like_pattern("ReP"), "%rep%");
+        assert_eq!(like_pattern("RePort"), "%report%");
         assert_eq!(like_pattern("a_b%c\\"), "%a\\_b\\%c\\\\%");
+        assert_eq!(like_pattern("ÄPF"), "%_pf%");
+        assert_eq!(like_pattern("Kiste"), "%__ste%");
+        assert_eq!(like_pattern("İ"), "%_%%");
+    }
+
+    /// The pattern's premise: `i` and `k` are the only ASCII characters a non-ASCII character
+    /// folds to, and U+0130 the only character folding to more than one.
+    #[test]
+    fn only_i_and_k_come_from_folding_non_ascii_characters() {
+        let (mut to_ascii, mut longer) = (Vec::new(), Vec::new());
+        for c in (0x80..=0x10ffff).filter_map(char::from_u32) {
+            let f = fold(&c.to_string());
+            if f.chars().any(|x| x.is_ascii()) {
+                to_ascii.push(c);
+            }
+            if f.chars().count() != 1 {
+                longer.push(c);
+            }
+        }
+        assert_eq!(to_ascii, ['\u{130}', '\u{212a}']);
+        assert_eq!(longer, ['\u{130}']);
     }
 }

@@ -174,7 +174,22 @@ impl Store {
     }
 
     async fn shares_where(&self, cond: &str, arg: String) -> StoreResult<Vec<Share>> {
-        let sql = format!("SELECT {COLS} FROM shares WHERE {cond} ORDER BY id");
+        // As oCIS lists and resolves only shares whose resource it can stat: a share or link on
+        // a node in the trash (or below a trashed folder) is kept, and is back when the node is
+        // restored, but is not found. `live` walks up from the shares' nodes and keeps those
+        // whose chain of parents ends at their space root (a trashed top node has no parent
+        // but is not a root).
+        let sql = format!(
+            "WITH RECURSIVE up(start, id, parent_id, space_id) AS ( \
+               SELECT id, id, parent_id, space_id FROM nodes \
+               WHERE id IN (SELECT node_id FROM shares WHERE {cond}) \
+               UNION ALL \
+               SELECT up.start, n.id, n.parent_id, n.space_id FROM up \
+               JOIN nodes n ON n.id = up.parent_id), \
+             live(id) AS (SELECT start FROM up WHERE parent_id IS NULL AND id = space_id) \
+             SELECT {COLS} FROM shares WHERE ({cond}) AND node_id IN (SELECT id FROM live) \
+             ORDER BY id"
+        );
         let rows = sqlx::query(&sql).bind(arg).fetch_all(&self.db).await?;
         rows.iter().map(share_from_row).collect()
     }

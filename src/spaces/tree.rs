@@ -171,7 +171,9 @@ impl Store {
         rows.iter().map(node_from_row).collect()
     }
 
-    /// The path of a node from its space root.
+    /// The path of a node from its space root; [`StoreError::NotFound`] for a node in the
+    /// trash (its chain of parents ends at a detached node, not at the root), which has no path
+    /// a share, a link or an id may reach it by.
     pub async fn path_of(&self, node: &Node) -> StoreResult<SpacePath> {
         let mut conn = self.db.acquire().await?;
         let mut names = Vec::new();
@@ -179,6 +181,9 @@ impl Store {
         while let Some(parent) = cur.parent {
             names.push(cur.name.clone());
             cur = node_by_id(&mut conn, parent).await?;
+        }
+        if cur.id.0 != cur.space {
+            return Err(StoreError::NotFound);
         }
         names.reverse();
         Ok(SpacePath::parse(&names.join("/"))?)

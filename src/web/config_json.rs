@@ -21,11 +21,11 @@ pub const CLIENT_ID: &str = "web";
 pub const SCOPE: &str = "openid profile email offline_access";
 
 /// Web apps that work against spacedav: the file list, the image/media viewer, the text editor
-/// and the PDF viewer only read and write files over WebDAV. Left out: `search` (needs the
-/// `search-files` REPORT), `external` (needs the app provider's `/app/list`), `admin-settings`
-/// (needs Graph user and group administration), `ocm`, `epub-reader` (would work, but is not
-/// tested here).
-pub const APPS: &[&str] = &["files", "preview", "text-editor", "pdf-viewer"];
+/// and the PDF viewer only read and write files over WebDAV; the search box sends the
+/// `search-files` REPORT. Left out: `external` (needs the app provider's `/app/list`),
+/// `admin-settings` (needs Graph user and group administration), `ocm`, `epub-reader` (would
+/// work, but is not tested here).
+pub const APPS: &[&str] = &["files", "preview", "search", "text-editor", "pdf-viewer"];
 
 /// The document for a server reached at `base` whose users sign in at `authority`.
 pub fn document(base: &str, authority: &str) -> Value {

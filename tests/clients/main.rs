@@ -30,6 +30,7 @@ mod server;
 mod tus_js;
 mod tus_py;
 mod uppy;
+mod web_recovery;
 mod web_sharing;
 mod web_ui;
 mod webdav_npm;

@@ -46,6 +46,13 @@ pub(crate) const EXPECTED_4XX: &[(&str, u16, &str, &str)] = &[
         "the browser asks for it on its own; Web's build has none (its icon comes from the \
          theme), and an HTML page must not pass for an icon",
     ),
+    (
+        "GET",
+        404,
+        "/graph/v1beta1/extensions/org.libregraph/activities",
+        "Web's sidebar asks for a file's activities whenever it opens; spacedav keeps no \
+         activity log (oCIS's activitylog service), and Web then shows no activities",
+    ),
 ];
 
 /// Where the Web build archive is.

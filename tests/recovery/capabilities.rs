@@ -86,3 +86,44 @@ async fn each_recovery_capability_is_backed_by_a_working_endpoint() {
     assert_eq!(c["search"]["property"]["name"]["enabled"] == true, searched);
     assert_eq!(c["search"]["property"]["content"]["enabled"], false);
 }
+
+/// What Web needs beyond the capabilities to show its search box and its favorites: the
+/// `search` app in `config.json`, and the favorites permissions for every user (without them
+/// Web hides the favorites list and the favorite action).
+#[tokio::test]
+async fn web_is_given_its_search_app_and_every_user_the_favorites_permissions() {
+    let assets = tempfile::tempdir().unwrap();
+    std::fs::write(assets.path().join("index.html"), "<html></html>").unwrap();
+    let path = assets.path().to_path_buf();
+    let s = TestServer::start_with(move |c| c.web_assets_path = Some(path)).await;
+    let config: Value = s
+        .client()
+        .get(s.url("/config.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let apps = config["apps"].as_array().expect("apps");
+    assert!(apps.iter().any(|a| a == "search"), "{config}");
+
+    let vera = s.add_user("vera", PW).await;
+    let perms: Value = as_user(
+        &s,
+        "vera",
+        "POST",
+        &s.url("/api/v0/settings/permissions-list"),
+    )
+    .json(&serde_json::json!({"account_uuid": vera.id.to_string()}))
+    .send()
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    let perms = perms["permissions"].as_array().expect("permissions");
+    for p in ["Favorites.List.own", "Favorites.Write.own"] {
+        assert!(perms.iter().any(|x| x == p), "{p} in {perms:?}");
+    }
+}

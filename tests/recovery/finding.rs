@@ -190,6 +190,40 @@ async fn name_search_finds_substrings_in_readable_spaces_only() {
     }
 }
 
+/// The names a search for `term` finds, as admin.
+async fn found(s: &TestServer, term: &str) -> Vec<String> {
+    let res = req(s, "REPORT", &s.url("/dav/spaces/"))
+        .body(search(&format!("name:\"*{term}*\""), "200"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 207, "{term}");
+    let xml = res.text().await.unwrap();
+    responses(&xml)
+        .iter()
+        .map(|b| between(b, "<oc:name>", "<").unwrap().to_string())
+        .collect()
+}
+
+#[tokio::test]
+async fn name_search_folds_case_beyond_ascii() {
+    let s = TestServer::start().await;
+    let root = admin_root(&s).await;
+    for name in ["Äpfel.txt", "ÖL-Preise.md", "Straße.txt", "İstanbul.jpg"] {
+        put(&s, &format!("{root}/{name}"), b"x").await;
+    }
+    put(&s, &format!("{root}/apfel.txt"), b"x").await;
+
+    assert_eq!(found(&s, "äpf").await, ["Äpfel.txt"]);
+    assert_eq!(found(&s, "ÄPFEL").await, ["Äpfel.txt"]);
+    assert_eq!(found(&s, "öl-p").await, ["ÖL-Preise.md"]);
+    assert_eq!(found(&s, "STRASSE").await, Vec::<String>::new());
+    assert_eq!(found(&s, "straße").await, ["Straße.txt"]);
+    assert_eq!(found(&s, "apf").await, ["apfel.txt"]);
+    // U+0130 folds to an ASCII i and a combining dot.
+    assert_eq!(found(&s, "i\u{307}stan").await, ["İstanbul.jpg"]);
+}
+
 #[tokio::test]
 async fn with_web_served_a_private_link_is_webs_own_route() {
     let assets = tempfile::tempdir().unwrap();

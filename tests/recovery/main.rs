@@ -12,6 +12,7 @@ mod dav_support;
 mod capabilities;
 mod crash;
 mod finding;
+mod shared;
 mod trash;
 mod versions;
 
