@@ -133,6 +133,7 @@ impl From<StoreError> for DavError {
             | StoreError::IntoItself
             | StoreError::NameTaken(_) => DavError::Conflict,
             StoreError::RootImmutable => DavError::ReadOnly,
+            StoreError::Locked => DavError::Locked,
             StoreError::QuotaExceeded => DavError::QuotaExceeded,
             StoreError::InvalidPath(p) => DavError::InvalidPath(p.to_string()),
             StoreError::CrossSpace => DavError::CrossSpace,

@@ -11,7 +11,7 @@ use http::{HeaderMap, HeaderValue, StatusCode, header};
 
 use super::error::DavError;
 use super::headers::{DEPTH, IF, OVERWRITE, X_OC_MTIME};
-use super::locks;
+
 use super::resolve::Target;
 use crate::spaces::{Mtime, SpacePath, StoreError};
 use crate::state::AppState;
@@ -30,7 +30,7 @@ async fn touched_by_lock(
 ) -> Result<bool, DavError> {
     let store = state.store();
     let along = store.locks_along(space, path).await?;
-    if !locks::applying(&along, path).is_empty() {
+    if !crate::spaces::applying(&along, path).is_empty() {
         return Ok(true);
     }
     Ok(!store.locks_below(space, path).await?.is_empty())

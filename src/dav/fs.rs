@@ -82,6 +82,9 @@ pub fn fs_status(e: &StoreError) -> FsError {
         | StoreError::InvalidPath(_) => FsError::Forbidden,
         StoreError::PreconditionFailed | StoreError::Conflict => FsError::Exists,
         StoreError::QuotaExceeded => FsError::InsufficientStorage,
+        // dav-server checks locks itself before it calls the file system; none of its
+        // calls re-checks them in the core, so this is never met there.
+        StoreError::Locked => FsError::Forbidden,
         StoreError::StorageFull(_) | StoreError::ReadOnly(_) => {
             tracing::error!(error = %e, "webdav write refused");
             FsError::InsufficientStorage

@@ -11,10 +11,10 @@ use quick_xml::escape::partial_escape;
 
 use super::headers::{NS_DAV, NS_OC};
 use super::href::{HREF, escape, href};
-use super::locks::applying;
 use super::propfind_req::{PropName, PropRequest};
 use super::props::strip_declaration;
 use super::xml_write::{element_with, empty_element, propstat, push_oc_checksums};
+use crate::spaces::applying;
 use crate::spaces::{DeadProp, LockRecord, Mtime, Node, NodeId, Quota, Role, Space, SpacePath};
 
 /// Everything a listing's responses are rendered from.

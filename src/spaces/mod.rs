@@ -22,6 +22,7 @@ mod grants;
 mod groups;
 pub mod ids;
 mod local_sink;
+pub mod lock_rules;
 mod locks;
 mod manage;
 pub mod model;
@@ -52,6 +53,7 @@ pub use error::{StoreError, StoreResult};
 pub use fsck::{FsckProblem, FsckReport};
 pub use grants::{CodeRecord, CodeRedemption, GrantRecord, Rotation};
 pub use ids::{NodeId, ResourceId, SpaceId, SpaceRef, UserId};
+pub use lock_rules::{LockHolder, applying, conflict_below, conflict_to_path, write_conflict};
 pub use locks::LockRecord;
 pub use model::{
     Grantee, Group, Mtime, NewSpace, NewUser, Node, NodeKind, Quota, Role, Space, SpaceKind, User,

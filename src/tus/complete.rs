@@ -23,6 +23,7 @@ impl TusService {
         &self,
         session: &mut Upload,
         hasher: Hasher,
+        lock_tokens: &[String],
     ) -> Result<Option<Completion>, TusError> {
         let Some(target) = session.target.clone() else {
             return Ok(None);
@@ -56,10 +57,16 @@ impl TusService {
             content_type: session.content_type.clone(),
             reservation: Some(session.id.to_string()),
         };
-        let committed = match store.commit_upload(session, &target, content, pre).await {
+        let committed = match store
+            .commit_upload(session, &target, content, pre, lock_tokens)
+            .await
+        {
             Ok(c) => c,
             // The session moved meanwhile (another process): nothing was committed.
             Err(StoreError::Conflict) => return Err(TusError::OffsetMismatch),
+            // A lock is temporary: the session stays at its last acknowledged offset, and the
+            // client sends the completing bytes again once the lock is gone.
+            Err(StoreError::Locked) => return Err(TusError::Locked),
             Err(e) => {
                 let refusal = match e {
                     StoreError::PreconditionFailed => TusError::PreconditionFailed,
@@ -96,7 +103,7 @@ impl TusService {
             return Ok(s);
         }
         let hasher = self.hash_blob(&s.blob, s.offset, s.wants_sha256()).await?;
-        let result = self.complete(&mut s, hasher).await;
+        let result = self.complete(&mut s, hasher, &[]).await;
         drop(guard);
         self.forget(s.id);
         match result {
@@ -196,7 +203,7 @@ impl TusService {
         let info = req.info.clone().ok_or(TusError::InvalidFilename)?;
         let path = creator.folder.join(&info.path);
         let if_match = self
-            .check_target(creator, &path, req.if_match.as_deref(), req.locked)
+            .check_target(creator, &path, req.if_match.as_deref(), &req.lock_tokens)
             .await?;
         // The parts' reservations become the final upload's.
         for p in &parts {
@@ -235,7 +242,9 @@ impl TusService {
         let hasher = self
             .hash_blob(&session.blob, total, session.wants_sha256())
             .await?;
-        let completion = self.complete(&mut session, hasher).await?;
+        let completion = self
+            .complete(&mut session, hasher, &req.lock_tokens)
+            .await?;
         for p in &parts {
             self.discard(p).await?;
         }

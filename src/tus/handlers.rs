@@ -24,6 +24,7 @@ use super::receive::PatchRequest;
 use super::service::{Creation, Creator, Progress};
 use super::{extensions, options_headers};
 use crate::auth::Principal;
+use crate::dav::if_header::submitted_tokens;
 use crate::http::headers::{CORS_EXPOSE_HEADERS, OC_ETAG, OC_FILEID, OC_PERM, X_OC_MTIME};
 use crate::spaces::{ConcatRole, Role, Space, SpacePath, Upload};
 use crate::state::AppState;
@@ -145,6 +146,7 @@ fn patch_request(
         length,
         content_length: parse::content_length(headers),
         checksum: parse::upload_checksum(headers, &state.tus().settings().algorithms)?,
+        lock_tokens: submitted_tokens(headers),
     })
 }
 
@@ -270,7 +272,7 @@ fn creation(state: &AppState, headers: &HeaderMap) -> Result<Creation, TusError>
         info,
         concat,
         if_match,
-        locked: false,
+        lock_tokens: submitted_tokens(headers),
     })
 }
 
@@ -300,14 +302,7 @@ async fn create(
     location: &mut Option<String>,
 ) -> Result<Response, TusError> {
     let headers = req.headers();
-    let mut creation = creation(state, headers)?;
-    if let Some(info) = &creation.info
-        && creation.concat != Some(Concat::Partial)
-    {
-        let path = target.folder.join(&info.path);
-        creation.locked =
-            crate::dav::locks::is_locked_for(state, target.space.id.space, &path, headers).await;
-    }
+    let creation = creation(state, headers)?;
     let with_upload = parse::is_offset_stream(headers);
     let creator = Creator {
         user: principal.user.id,

@@ -27,6 +27,8 @@ pub struct PatchRequest {
     pub content_length: Option<u64>,
     /// `Upload-Checksum`.
     pub checksum: Option<ChunkChecksum>,
+    /// The WebDAV lock tokens the request submits, held at completion.
+    pub lock_tokens: Vec<String>,
 }
 
 /// Write one batch while the whole-file pipe and the per-request hasher (on the blocking
@@ -168,7 +170,9 @@ impl TusService {
         let token = self.token(&session);
         let completion = if session.is_complete() {
             let hasher = state.hasher.clone().expect("hasher is positioned");
-            let done = self.complete(&mut session, hasher).await?;
+            let done = self
+                .complete(&mut session, hasher, &req.lock_tokens)
+                .await?;
             drop(state);
             self.forget(session.id);
             done
@@ -250,17 +254,16 @@ impl TusService {
             End::TooLong => false,
         };
         if !keep {
-            // Nothing of this request counts: back to where it started.
-            if session.offset != start {
-                let length = session.length;
-                if !self.0.store.advance_upload(session, start, length).await? {
-                    return Err(TusError::OffsetMismatch);
-                }
+            // Nothing of this request counts beyond what it already acknowledged: an offset
+            // never moves backwards (DESIGN.md), so a checkpoint taken on the way (an
+            // over-long body without a checksum) stays, with the hasher state it recorded.
+            // The bytes after it are cut off by the next append.
+            if session.offset == start {
+                *state = HashState {
+                    offset: start,
+                    hasher: Some(before),
+                };
             }
-            *state = HashState {
-                offset: start,
-                hasher: Some(before),
-            };
             return Err(match outcome {
                 End::TooLong => TusError::ExceedsLength,
                 End::Interrupted(e) => TusError::Interrupted(e),

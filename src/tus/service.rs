@@ -21,8 +21,8 @@ use crate::auth::transfer::{TransferError, TransferKeys};
 use crate::config::Config;
 use crate::metrics::{UploadEvent, metrics};
 use crate::spaces::{
-    Algorithm, ConcatRole, Hasher, Mtime, Node, Role, Space, SpacePath, Store, StoreError, Upload,
-    UserId,
+    Algorithm, ConcatRole, Hasher, LockHolder, Mtime, Node, Role, Space, SpacePath, Store,
+    StoreError, Upload, UserId,
 };
 
 /// Bytes hashed or written per step.
@@ -67,9 +67,9 @@ pub struct Creation {
     pub concat: Option<Concat>,
     /// `If-Match`, unquoted.
     pub if_match: Option<String>,
-    /// Whether the target is locked by a WebDAV lock the request does not hold (looked up
-    /// by the caller, which sees the lock tokens).
-    pub locked: bool,
+    /// The WebDAV lock tokens the request submits (`If`, `Lock-Token`): a lock on the
+    /// target that none of them names refuses the creation (423).
+    pub lock_tokens: Vec<String>,
 }
 
 /// Who creates an upload, and where.
@@ -207,7 +207,7 @@ impl TusService {
         creator: &Creator,
         path: &SpacePath,
         if_match: Option<&str>,
-        locked: bool,
+        lock_tokens: &[String],
     ) -> Result<Option<String>, TusError> {
         let space = creator.space.id.space;
         let existing = match self.0.store.resolve(space, path).await {
@@ -232,7 +232,14 @@ impl TusService {
             }
             _ => None,
         };
-        if locked {
+        let holder = LockHolder::with_tokens(lock_tokens.to_vec());
+        if self
+            .0
+            .store
+            .lock_conflict(space, path, &holder)
+            .await?
+            .is_some()
+        {
             return Err(TusError::Locked);
         }
         if !creator.role.can_write() {
@@ -271,7 +278,7 @@ impl TusService {
             Some(info) if req.concat != Some(Concat::Partial) => {
                 let path = creator.folder.join(&info.path);
                 let etag = self
-                    .check_target(creator, &path, req.if_match.as_deref(), req.locked)
+                    .check_target(creator, &path, req.if_match.as_deref(), &req.lock_tokens)
                     .await?;
                 Some((path, etag))
             }
@@ -331,7 +338,8 @@ impl TusService {
         let token = self.token(&session);
         let completion = if session.is_complete() {
             let hasher = Hasher::new(session.wants_sha256());
-            self.complete(&mut session, hasher).await?
+            self.complete(&mut session, hasher, &req.lock_tokens)
+                .await?
         } else {
             None
         };
