@@ -24,6 +24,8 @@ pub struct PutParams {
     pub mtime: Option<Mtime>,
     /// `OC-Checksum` or `Upload-Checksum`.
     pub checksum: Option<ExpectedChecksum>,
+    /// The lock tokens the request submits, which the core's commit checks again.
+    pub lock_tokens: Vec<String>,
 }
 
 /// What the filesystem learnt while serving the request, read back by the response decorator.

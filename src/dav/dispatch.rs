@@ -200,7 +200,11 @@ fn put_params(h: &HeaderMap) -> Result<PutParams, DavError> {
         (None, Some(v)) => Some(parse_upload_checksum(v)?),
         (None, None) => None,
     };
-    Ok(PutParams { mtime, checksum })
+    Ok(PutParams {
+        mtime,
+        checksum,
+        lock_tokens: super::if_header::submitted_tokens(h),
+    })
 }
 
 /// `Lock-Token` must be a Coded-URL (`<…>`); some clients (webdav npm) send it bare.

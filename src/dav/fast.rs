@@ -13,7 +13,7 @@ use super::error::DavError;
 use super::headers::{DEPTH, IF, OVERWRITE, X_OC_MTIME};
 
 use super::resolve::Target;
-use crate::spaces::{Mtime, SpacePath, StoreError};
+use crate::spaces::{CopyDepth, CopySpec, Mtime, Overwrite, SpacePath, StoreError};
 use crate::state::AppState;
 
 fn conditional(headers: &HeaderMap) -> bool {
@@ -90,22 +90,24 @@ pub async fn copy_folder(
     {
         return Ok(None);
     }
-    let store = state.store();
-    let src = store.resolve(space, &from).await?;
-    let (copy, replaced) = match store.copy(space, &from, dest, true, true).await {
-        Ok(r) => r,
+    let spec = CopySpec {
+        overwrite: Overwrite::Replace,
+        depth: CopyDepth::Whole,
+        dead_props: true,
+        mtime,
+    };
+    let replaced = match state.store().copy(space, &from, dest, &spec).await {
+        Ok((_, replaced)) => replaced,
         Err(StoreError::ParentMissing) => return Err(DavError::ParentMissing),
         Err(e) => return Err(e.into()),
     };
-    store.copy_dead_props_tree(src.id, copy.id).await?;
     let status = if replaced {
         StatusCode::NO_CONTENT
     } else {
         StatusCode::CREATED
     };
     let mut res = status.into_response();
-    if let Some(m) = mtime {
-        store.set_mtime(copy.id, m).await?;
+    if mtime.is_some() {
         res.headers_mut()
             .insert(X_OC_MTIME, HeaderValue::from_static("accepted"));
     }

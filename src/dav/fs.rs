@@ -18,7 +18,7 @@ use super::ctx::ReqCtx;
 use super::file::{GetFile, PutFile};
 use super::headers::NS_OC;
 use super::props;
-use crate::spaces::{Node, SpacePath, Store, StoreError};
+use crate::spaces::{CopyDepth, CopySpec, Node, Overwrite, SpacePath, Store, StoreError};
 
 /// The filesystem; one per process, the space comes with each request's [`ReqCtx`].
 #[derive(Clone)]
@@ -262,14 +262,17 @@ impl GuardedFileSystem<ReqCtx> for SpacesFs {
         async move {
             writable(ctx)?;
             let (f, t) = (space_path(ctx, from)?, space_path(ctx, to)?);
-            let src = self.store.resolve(ctx.space, &f).await.map_err(fs_error)?;
+            // dav-server copies a tree member by member, and has already cleared an existing
+            // destination it may overwrite.
+            let spec = CopySpec {
+                overwrite: Overwrite::Replace,
+                depth: CopyDepth::NodeOnly,
+                dead_props: true,
+                mtime: None,
+            };
             let (node, _) = self
                 .store
-                .copy(ctx.space, &f, &t, true, false)
-                .await
-                .map_err(fs_error)?;
-            self.store
-                .copy_dead_props(src.id, node.id)
+                .copy(ctx.space, &f, &t, &spec)
                 .await
                 .map_err(fs_error)?;
             ctx.set_node(node);

@@ -21,6 +21,7 @@ mod fsck;
 mod grants;
 mod groups;
 pub mod ids;
+mod ingest;
 mod local_sink;
 pub mod lock_rules;
 mod locks;
@@ -33,6 +34,7 @@ mod quota;
 mod reserve;
 mod search;
 mod shares;
+mod staging;
 mod trash;
 mod tree;
 mod uploads;
@@ -49,16 +51,19 @@ pub use app_tokens::AppToken;
 pub use backend::is_metadata_url;
 pub use blob::{BlobReader, BlobSink, BlobStore, LocalBlobs};
 pub use checksum::{Algorithm, Checksums, Digests, HashPipe, Hasher};
+pub(crate) use db::now_ns;
 pub use error::{StoreError, StoreResult};
 pub use fsck::{FsckProblem, FsckReport};
 pub use grants::{CodeRecord, CodeRedemption, GrantRecord, Rotation};
 pub use ids::{NodeId, ResourceId, SpaceId, SpaceRef, UserId};
+pub use ingest::{BATCH, FileWrite, Ingest, IngestPlan, StagedBlob};
 pub use lock_rules::{LockHolder, applying, conflict_below, conflict_to_path, write_conflict};
 pub use locks::LockRecord;
 pub use model::{
     Grantee, Group, Mtime, NewSpace, NewUser, Node, NodeKind, Quota, Role, Space, SpaceKind, User,
     Version,
 };
+pub use moves::{CopyDepth, CopySpec, Overwrite};
 pub use path::{InvalidPath, SpacePath, check_name, normalize_name};
 pub use props::{DeadProp, NodeScope, PropChange};
 pub use search::{Found, SearchResult};

@@ -8,12 +8,10 @@
 use uuid::Uuid;
 
 use super::error::TusError;
-use super::service::{
-    Completion, Creation, Creator, Progress, TusService, file_permissions, now_ns,
-};
+use super::service::{Completion, Creation, Creator, Progress, TusService, file_permissions};
 use crate::auth::transfer::TransferError;
 use crate::metrics::{UploadEvent, metrics};
-use crate::spaces::{ConcatRole, Hasher, NewContent, Precondition, StoreError, Upload};
+use crate::spaces::{ConcatRole, Hasher, NewContent, Precondition, StoreError, Upload, now_ns};
 
 impl TusService {
     /// Commit a complete upload. A partial upload of a concatenation has nothing to commit.
@@ -213,8 +211,7 @@ impl TusService {
         let expires_at = now + self.settings().expiry.as_nanos() as i64;
         let id = Uuid::new_v4();
         self.reserve(space, id, total, expires_at).await?;
-        let keys: Vec<String> = parts.iter().map(|p| p.blob.clone()).collect();
-        let blob = self.0.store.blobs().concat(&keys).await?;
+        let blob = self.0.store.concat_staging(&parts).await?;
         let mut session = Upload {
             id,
             space,

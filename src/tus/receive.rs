@@ -7,10 +7,10 @@ use futures::{Stream, StreamExt};
 
 use super::error::TusError;
 use super::parse::ChunkChecksum;
-use super::service::{BATCH, HashState, Progress, TusService};
+use super::service::{HashState, Progress, TusService};
 use crate::spaces::checksum::HashPipe;
 use crate::spaces::checksum::SingleHasher;
-use crate::spaces::{BlobSink, ConcatRole, Upload};
+use crate::spaces::{BATCH, BlobSink, ConcatRole, Upload};
 
 /// Without a per-request checksum, a long body is made durable and acknowledged in the session
 /// every this many bytes, so an interrupted request (or a crash) keeps what arrived.
@@ -206,7 +206,7 @@ impl TusService {
         let hasher = state.hasher.take().expect("hasher is positioned");
         let mut pipe = HashPipe::for_length(hasher, content_length);
         let mut chunk = check.as_ref().map(|c| SingleHasher::new(c.algorithm));
-        let mut sink = self.0.store.blobs().append(&session.blob, start).await?;
+        let mut sink = self.0.store.append_staging(session, start).await?;
         let mut written = start;
         let mut buf = BytesMut::with_capacity(BATCH);
         let outcome = loop {

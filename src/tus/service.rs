@@ -11,7 +11,6 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use tokio::io::AsyncReadExt;
 use uuid::Uuid;
 
 use super::error::TusError;
@@ -21,12 +20,9 @@ use crate::auth::transfer::{TransferError, TransferKeys};
 use crate::config::Config;
 use crate::metrics::{UploadEvent, metrics};
 use crate::spaces::{
-    Algorithm, ConcatRole, Hasher, LockHolder, Mtime, Node, Role, Space, SpacePath, Store,
-    StoreError, Upload, UserId,
+    Algorithm, ConcatRole, Hasher, LockHolder, Node, Role, Space, SpacePath, Store, StoreError,
+    Upload, UserId, now_ns,
 };
-
-/// Bytes hashed or written per step.
-pub(crate) const BATCH: usize = 1 << 20;
 
 /// What the service needs from the configuration.
 #[derive(Debug, Clone)]
@@ -127,10 +123,6 @@ pub(crate) struct Inner {
     pub(crate) keys: TransferKeys,
     pub(crate) settings: Settings,
     slots: Mutex<HashMap<Uuid, Slot>>,
-}
-
-pub(crate) fn now_ns() -> i64 {
-    Mtime::now().0
 }
 
 /// `OC-Perm` letters of a file for a role (ocis-spec §6.3).
@@ -299,7 +291,7 @@ impl TusService {
         if let Some(n) = length {
             self.reserve(space, id, n, expires_at).await?;
         }
-        let blob = match self.0.store.blobs().create_staging().await {
+        let blob = match self.0.store.new_staging().await {
             Ok(b) => b,
             Err(e) => {
                 self.0.store.release(&id.to_string()).await?;
@@ -366,38 +358,20 @@ impl TusService {
 
     /// Remove a session that will never become a file: row, reservation, unreferenced bytes.
     pub(crate) async fn discard(&self, s: &Upload) -> Result<(), TusError> {
-        self.0.store.delete_upload(s.id).await?;
-        self.0.store.release(&s.id.to_string()).await?;
-        if !s.done && !self.0.store.blob_in_use(&s.blob, None).await? {
-            self.0.store.blobs().delete(&s.blob).await?;
-        }
+        self.0.store.remove_upload(s).await?;
         self.forget(s.id);
         Ok(())
     }
 
-    /// Hash the first `len` bytes of a blob (rebuilding a hasher, or hashing an assembled
-    /// concatenation).
+    /// Hash the first `len` bytes of a staging blob (rebuilding a hasher, or hashing an
+    /// assembled concatenation).
     pub(crate) async fn hash_blob(
         &self,
         blob: &str,
         len: u64,
         sha256: bool,
     ) -> Result<Hasher, TusError> {
-        let mut reader = self.0.store.blobs().open(blob, Some(0..len)).await?;
-        let mut hasher = Hasher::new(sha256);
-        let mut done = 0u64;
-        while done < len {
-            let mut buf = vec![0u8; BATCH.min((len - done) as usize)];
-            reader.read_exact(&mut buf).await?;
-            done += buf.len() as u64;
-            hasher = tokio::task::spawn_blocking(move || {
-                hasher.update(&buf);
-                hasher
-            })
-            .await
-            .map_err(std::io::Error::other)?;
-        }
-        Ok(hasher)
+        Ok(self.0.store.hash_staging(blob, len, sha256).await?)
     }
 
     /// Every session (for `spacedav uploads list`), oldest first.
