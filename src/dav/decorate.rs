@@ -112,6 +112,9 @@ pub async fn decorate(
         }
         return res;
     }
+    if let Some(e) = &outcome.error {
+        e.note_on(&mut res);
+    }
     let (status, message) = match outcome.error {
         Some(e) if status.is_server_error() || status == StatusCode::CONFLICT => {
             (e.status(), e.to_string())

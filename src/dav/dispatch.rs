@@ -116,7 +116,12 @@ async fn serve(state: &AppState, req: Request) -> Result<Response, DavError> {
         target.url.rest.check_new()?;
     }
     let mut extra = Extra::default();
-    let mut put = PutParams::default();
+    // Every method that writes content (PUT, and LOCK on an unmapped URL) passes its lock
+    // tokens to the core's commit.
+    let mut put = PutParams {
+        lock_tokens: super::if_header::submitted_tokens(req.headers()),
+        ..PutParams::default()
+    };
     match method.as_str() {
         "PUT" => {
             if req.headers().contains_key(header::CONTENT_RANGE) {

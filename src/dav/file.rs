@@ -11,10 +11,10 @@ use tokio::io::AsyncReadExt;
 
 use super::ctx::ReqCtx;
 use super::error::DavError;
-use super::fs::{NodeMeta, fs_status};
+use super::fs::{NodeMeta, failed, fs_status};
 use crate::spaces::{
-    Algorithm, BlobReader, FileWrite, Ingest, IngestPlan, Node, Precondition, SpacePath, Store,
-    StoreError,
+    Algorithm, BlobReader, FileWrite, Ingest, IngestPlan, LockHolder, Node, Precondition,
+    SpacePath, Store, StoreError,
 };
 
 /// A failed read as dav-server can express it.
@@ -37,12 +37,9 @@ fn io_failure(e: std::io::Error) -> FsError {
     }
 }
 
-/// A failed write: the status dav-server can express, and the precise reason, which the
-/// decorator turns into the answer (and, for a 5xx, the logged cause).
+/// A failed write (see [`failed`]).
 fn write_failure(ctx: &ReqCtx, e: StoreError) -> FsError {
-    let status = fs_status(&e);
-    ctx.set_error(e.into());
-    status
+    failed(ctx, e)
 }
 
 /// Chunks a GET reads ahead of the socket, so blob reads overlap the writes to the client.
@@ -292,7 +289,14 @@ impl PutFile {
             } else {
                 Precondition::None
             },
-            lock_tokens: self.ctx.put.lock_tokens.clone(),
+            // dav-server checked the locks (token and principal) before it opened the file;
+            // the core's check, in the commit's transaction, closes the race with a LOCK
+            // taken meanwhile by someone else. The user's own locks count as held: a LOCK of
+            // an unmapped URL creates its empty file after it stored the lock.
+            holder: LockHolder {
+                tokens: self.ctx.put.lock_tokens.clone(),
+                owner: Some(self.ctx.user.name.clone()),
+            },
             mtime: self.ctx.put.mtime,
             content_type: None,
         };

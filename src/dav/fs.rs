@@ -65,35 +65,30 @@ pub fn space_path(ctx: &ReqCtx, path: &DavPath) -> FsResult<SpacePath> {
     Ok(ctx.base.join(&rel))
 }
 
-/// The fixed status dav-server can express for a storage failure.
-pub fn fs_error(e: StoreError) -> FsError {
-    fs_status(&e)
+/// A failed storage call inside dav-server: the error is recorded for the decorator, which
+/// answers with its status from [`DavError`]'s one table and hands its cause to the access
+/// log (with the request id); dav-server gets the nearest status it can express.
+pub fn failed(ctx: &ReqCtx, e: StoreError) -> FsError {
+    let status = fs_status(&e);
+    // A missing or existing target is dav-server's to answer per method (and often no
+    // failure at all: a PUT looks its new file up first).
+    if matches!(status, FsError::GeneralFailure) {
+        ctx.set_error(e.into());
+    }
+    status
 }
 
-/// [`fs_error`] without consuming the error (the caller keeps it for the decorator).
+/// What dav-server is told about a storage failure. Only where RFC 4918's answer depends on
+/// the method does dav-server choose it (a missing target or parent: 404 or 409; an existing
+/// one: 405 or 412); everything else is a failure whose status the decorator takes from the
+/// recorded [`DavError`], so a `StoreError` means the same on every WebDAV route.
 pub fn fs_status(e: &StoreError) -> FsError {
     match e {
         StoreError::NotFound | StoreError::ParentMissing => FsError::NotFound,
-        StoreError::AlreadyExists | StoreError::NameTaken(_) => FsError::Exists,
-        StoreError::IsFolder
-        | StoreError::NotFolder
-        | StoreError::IntoItself
-        | StoreError::RootImmutable
-        | StoreError::InvalidPath(_) => FsError::Forbidden,
-        StoreError::PreconditionFailed | StoreError::Conflict => FsError::Exists,
-        StoreError::QuotaExceeded => FsError::InsufficientStorage,
-        // dav-server checks locks itself before it calls the file system; none of its
-        // calls re-checks them in the core, so this is never met there.
-        StoreError::Locked => FsError::Forbidden,
-        StoreError::StorageFull(_) | StoreError::ReadOnly(_) => {
-            tracing::error!(error = %e, "webdav write refused");
-            FsError::InsufficientStorage
+        StoreError::AlreadyExists | StoreError::NameTaken(_) | StoreError::PreconditionFailed => {
+            FsError::Exists
         }
-        StoreError::CrossSpace => FsError::IsRemote,
-        StoreError::Io(_) | StoreError::Db(_) | StoreError::Migrate(_) => {
-            tracing::error!(error = %e, "webdav storage operation failed");
-            FsError::GeneralFailure
-        }
+        _ => FsError::GeneralFailure,
     }
 }
 
@@ -108,7 +103,10 @@ fn writable(ctx: &ReqCtx) -> FsResult<()> {
 impl SpacesFs {
     async fn resolve(&self, ctx: &ReqCtx, path: &DavPath) -> FsResult<Node> {
         let p = space_path(ctx, path)?;
-        self.store.resolve(ctx.space, &p).await.map_err(fs_error)
+        self.store
+            .resolve(ctx.space, &p)
+            .await
+            .map_err(|e| failed(ctx, e))
     }
 
     async fn open_write(
@@ -122,7 +120,7 @@ impl SpacesFs {
         let existing = match self.store.resolve(ctx.space, &p).await {
             Ok(n) => Some(n),
             Err(StoreError::NotFound) => None,
-            Err(e) => return Err(fs_error(e)),
+            Err(e) => return Err(failed(ctx, e)),
         };
         match &existing {
             Some(n) if n.is_folder() => return Err(FsError::Forbidden),
@@ -134,13 +132,17 @@ impl SpacesFs {
                 match self.store.resolve(ctx.space, &parent).await {
                     Ok(n) if n.is_folder() => {}
                     Ok(_) => return Err(FsError::NotFound),
-                    Err(e) => return Err(fs_error(e)),
+                    Err(e) => return Err(failed(ctx, e)),
                 }
             }
         }
         let old_size = existing.as_ref().map_or(0, |n| n.size);
         if let Some(size) = options.size {
-            let quota = self.store.quota(ctx.space).await.map_err(fs_error)?;
+            let quota = self
+                .store
+                .quota(ctx.space)
+                .await
+                .map_err(|e| failed(ctx, e))?;
             if !quota.fits(size.saturating_sub(old_size)) {
                 return Err(FsError::InsufficientStorage);
             }
@@ -183,7 +185,11 @@ impl GuardedFileSystem<ReqCtx> for SpacesFs {
     ) -> FsFuture<'a, FsStream<Box<dyn DavDirEntry>>> {
         async move {
             let node = self.resolve(ctx, path).await?;
-            let children = self.store.children(node.id).await.map_err(fs_error)?;
+            let children = self
+                .store
+                .children(node.id)
+                .await
+                .map_err(|e| failed(ctx, e))?;
             let entries = children.into_iter().map(|n| {
                 let e: Box<dyn DavDirEntry> = Box::new(Entry(n));
                 Ok(e)
@@ -214,7 +220,7 @@ impl GuardedFileSystem<ReqCtx> for SpacesFs {
                 .store
                 .create_folder(ctx.space, &p)
                 .await
-                .map_err(fs_error)?;
+                .map_err(|e| failed(ctx, e))?;
             ctx.set_node(node);
             Ok(())
         }
@@ -232,7 +238,10 @@ impl GuardedFileSystem<ReqCtx> for SpacesFs {
             if ctx.move_onto.as_ref().is_some_and(|d| p.starts_with(d)) {
                 return Ok(());
             }
-            self.store.delete(ctx.space, &p).await.map_err(fs_error)?;
+            self.store
+                .delete(ctx.space, &p)
+                .await
+                .map_err(|e| failed(ctx, e))?;
             Ok(())
         }
         .boxed()
@@ -251,7 +260,7 @@ impl GuardedFileSystem<ReqCtx> for SpacesFs {
                 .store
                 .rename(ctx.space, &f, &t, true)
                 .await
-                .map_err(fs_error)?;
+                .map_err(|e| failed(ctx, e))?;
             ctx.set_node(node);
             Ok(())
         }
@@ -274,7 +283,7 @@ impl GuardedFileSystem<ReqCtx> for SpacesFs {
                 .store
                 .copy(ctx.space, &f, &t, &spec)
                 .await
-                .map_err(fs_error)?;
+                .map_err(|e| failed(ctx, e))?;
             ctx.set_node(node);
             Ok(())
         }
@@ -293,7 +302,7 @@ impl GuardedFileSystem<ReqCtx> for SpacesFs {
             self.store
                 .set_mtime(node.id, tm.into())
                 .await
-                .map_err(fs_error)?;
+                .map_err(|e| failed(ctx, e))?;
             Ok(())
         }
         .boxed()
@@ -341,7 +350,7 @@ impl GuardedFileSystem<ReqCtx> for SpacesFs {
             self.store
                 .change_props(ctx.user.id, node.id, &changes)
                 .await
-                .map_err(fs_error)?;
+                .map_err(|e| failed(ctx, e))?;
             Ok(patch
                 .into_iter()
                 .map(|(_, p)| (StatusCode::OK, strip(p)))
@@ -362,7 +371,11 @@ impl GuardedFileSystem<ReqCtx> for SpacesFs {
 
     fn get_quota<'a>(&'a self, ctx: &'a ReqCtx) -> FsFuture<'a, (u64, Option<u64>)> {
         async move {
-            let q = self.store.quota(ctx.space).await.map_err(fs_error)?;
+            let q = self
+                .store
+                .quota(ctx.space)
+                .await
+                .map_err(|e| failed(ctx, e))?;
             Ok((q.used, q.total))
         }
         .boxed()

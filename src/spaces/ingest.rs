@@ -14,6 +14,7 @@ use super::Store;
 use super::blob::BlobSink;
 use super::checksum::{Digests, HashPipe, Hasher};
 use super::error::StoreResult;
+use super::lock_rules::LockHolder;
 use super::locks::refuse_locked_in;
 use super::model::Mtime;
 use super::path::SpacePath;
@@ -80,9 +81,9 @@ impl StagedBlob {
 pub struct FileWrite {
     /// What must hold about the target at the commit.
     pub pre: Precondition,
-    /// The lock tokens the request submits: a lock on the target none of them names refuses
-    /// the write (`Locked`).
-    pub lock_tokens: Vec<String>,
+    /// Who writes, as far as locks are concerned: a lock on the target it does not hold
+    /// refuses the write (`Locked`).
+    pub holder: LockHolder,
     /// Client-supplied mtime; `None` = now.
     pub mtime: Option<Mtime>,
     /// MIME type; `None` keeps the old one (or none).
@@ -193,7 +194,7 @@ impl Store {
         };
         let result = async {
             let mut tx = self.begin_write().await?;
-            refuse_locked_in(&mut tx, space, path, &write.lock_tokens, None).await?;
+            refuse_locked_in(&mut tx, space, path, &write.holder, None).await?;
             let committed = commit_in(&mut tx, space, path, content, write.pre).await?;
             tx.commit().await?;
             Ok(committed)

@@ -117,17 +117,17 @@ async fn below_in(conn: &mut DbConn, space: Uuid, p: &SpacePath) -> StoreResult<
         .collect()
 }
 
-/// Refuse (`Locked`) a write of `path` that a live lock keeps from the writer: one holding
-/// `tokens`, and, when `owner` is given, every lock that user took (see [`LockHolder`]).
+/// Refuse (`Locked`) a write of `path` that a live lock keeps from `holder`, who also holds,
+/// when `owner` is given, every lock that user took (see [`LockHolder`]).
 pub(super) async fn refuse_locked_in(
     conn: &mut DbConn,
     space: Uuid,
     path: &SpacePath,
-    tokens: &[String],
+    holder: &LockHolder,
     owner: Option<UserId>,
 ) -> StoreResult<()> {
     let locks = along_in(conn, space, path).await?;
-    let mut holder = LockHolder::with_tokens(tokens.to_vec());
+    let mut holder = holder.clone();
     if write_conflict(&locks, path, &holder).is_none() {
         return Ok(());
     }

@@ -39,6 +39,7 @@ mod trash;
 mod tree;
 mod uploads;
 mod versions;
+mod wire;
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -71,6 +72,7 @@ pub use shares::{NewShare, Share, ShareKind, ShareUpdate};
 pub use trash::{Restored, TrashItem};
 pub use tree::{Committed, NewContent, Precondition};
 pub use uploads::{ConcatRole, Upload};
+pub use wire::decode_digest;
 
 /// Handle to the metadata database and the blob store. Cheap to clone.
 #[derive(Clone)]

@@ -14,6 +14,7 @@ use super::checksum::Algorithm;
 use super::db::{DbRow, uuid};
 use super::error::{StoreError, StoreResult};
 use super::ids::{NodeId, UserId};
+use super::lock_rules::LockHolder;
 use super::locks::refuse_locked_in;
 use super::model::{Mtime, Role};
 use super::path::SpacePath;
@@ -326,7 +327,8 @@ impl Store {
         lock_tokens: &[String],
     ) -> StoreResult<Committed> {
         let mut tx = self.begin_write().await?;
-        refuse_locked_in(&mut tx, s.space, target, lock_tokens, s.created_by).await?;
+        let holder = LockHolder::with_tokens(lock_tokens.to_vec());
+        refuse_locked_in(&mut tx, s.space, target, &holder, s.created_by).await?;
         let committed = commit_in(&mut tx, s.space, target, content, pre).await?;
         let done = sqlx::query(
             "UPDATE uploads SET upload_offset = $1, upload_length = $2, state = 'done', \

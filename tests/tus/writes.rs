@@ -232,3 +232,33 @@ async fn a_database_error_during_the_completion_lock_check_is_500_and_commits_no
     assert_failure_logged_once(&log, "tus-lock-db-2", "dav_locks");
     assert!(env.node("f.txt").await.is_none());
 }
+
+#[tokio::test]
+async fn a_negative_mtime_is_400_in_the_header_and_in_the_metadata() {
+    let env = Env::start().await;
+    let res = env
+        .post(&env.root(), 1, &[("filename", "a.txt")])
+        .header("X-OC-Mtime", "-10")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    let res = env
+        .post(&env.root(), 1, &[("filename", "b.txt"), ("mtime", "-10")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    // The same value WebDAV accepts is accepted here.
+    let res = env
+        .post(&env.root(), 1, &[("filename", "c.txt")])
+        .header("X-OC-Mtime", "1500000000.5")
+        .header("Content-Type", "application/offset+octet-stream")
+        .body("c")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let node = env.node("c.txt").await.unwrap();
+    assert_eq!(node.mtime.0, 1_500_000_000_500_000_000);
+}
