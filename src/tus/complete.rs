@@ -246,7 +246,6 @@ impl TusService {
             self.discard(p).await?;
         }
         Ok(Progress {
-            token: self.token(&session),
             session,
             completion,
         })

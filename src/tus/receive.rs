@@ -72,10 +72,11 @@ enum End {
 }
 
 impl TusService {
-    /// Append a request body to the upload named by `token` (tus `PATCH`).
+    /// Append a request body to the upload `(id, space)` (tus `PATCH`), named by a transfer
+    /// token the caller verified once ([`TusService::upload_of`]).
     pub async fn patch<S, E>(
         &self,
-        token: &str,
+        (id, space): (uuid::Uuid, uuid::Uuid),
         req: PatchRequest,
         body: S,
     ) -> Result<Progress, TusError>
@@ -83,7 +84,6 @@ impl TusService {
         S: Stream<Item = Result<Bytes, E>> + Send + Unpin,
         E: std::fmt::Display,
     {
-        let (id, space) = self.upload_of(token)?;
         let session = self.live(id, space).await?;
         if matches!(session.concat, ConcatRole::Final(_)) {
             return Err(TusError::PatchOnFinal);
@@ -167,7 +167,6 @@ impl TusService {
             body,
         )
         .await?;
-        let token = self.token(&session);
         let completion = if session.is_complete() {
             let hasher = state.hasher.clone().expect("hasher is positioned");
             let done = self
@@ -181,7 +180,6 @@ impl TusService {
         };
         Ok(Progress {
             session,
-            token,
             completion,
         })
     }

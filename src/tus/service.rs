@@ -99,8 +99,6 @@ pub struct Completion {
 pub struct Progress {
     /// The session (offset, length, expiry).
     pub session: Upload,
-    /// The transfer token naming it.
-    pub token: String,
     /// Set when this request committed the file.
     pub completion: Option<Completion>,
 }
@@ -122,6 +120,8 @@ pub(crate) struct Inner {
     pub(crate) store: Store,
     pub(crate) keys: TransferKeys,
     pub(crate) settings: Settings,
+    /// `Tus-Extension`, computed once: every tus answer carries it.
+    extension_header: http::HeaderValue,
     slots: Mutex<HashMap<Uuid, Slot>>,
 }
 
@@ -141,8 +141,15 @@ impl TusService {
             store,
             keys: TransferKeys::new(&config.transfer_secret),
             settings: Settings::from_config(config),
+            extension_header: http::HeaderValue::try_from(super::extensions(config).join(","))
+                .expect("extension names are ASCII"),
             slots: Mutex::new(HashMap::new()),
         }))
+    }
+
+    /// The `Tus-Extension` value.
+    pub fn extension_header(&self) -> &http::HeaderValue {
+        &self.0.extension_header
     }
 
     /// The settings in force.
@@ -327,7 +334,6 @@ impl TusService {
         };
         self.0.store.insert_upload(&session).await?;
         metrics().upload(UploadEvent::Created);
-        let token = self.token(&session);
         let completion = if session.is_complete() {
             let hasher = Hasher::new(session.wants_sha256());
             self.complete(&mut session, hasher, &req.lock_tokens)
@@ -337,7 +343,6 @@ impl TusService {
         };
         Ok(Progress {
             session,
-            token,
             completion,
         })
     }
