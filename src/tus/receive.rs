@@ -206,7 +206,11 @@ impl TusService {
         let mut chunk = check.as_ref().map(|c| SingleHasher::new(c.algorithm));
         let mut sink = self.0.store.append_staging(session, start).await?;
         let mut written = start;
-        let mut buf = BytesMut::with_capacity(BATCH);
+        // Sized to what can still arrive: a 16 KiB upload must not cost a 1 MiB buffer (under
+        // many concurrent small uploads such buffers fragment the allocator's heap, and the
+        // resident memory does not come back).
+        let room = content_length.unwrap_or(end - start).min(end - start);
+        let mut buf = BytesMut::with_capacity(BATCH.min(room as usize));
         let outcome = loop {
             match body.next().await {
                 Some(Ok(bytes)) => {
