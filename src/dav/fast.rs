@@ -1,10 +1,11 @@
-//! One-transaction paths for whole-folder DELETE and COPY.
+//! Whole-folder DELETE and COPY as single core calls.
 //!
 //! dav-server deletes and copies a folder member by member, one storage transaction each.
 //! When a request carries no conditions (`If`, `If-Match`, `If-Unmodified-Since`) and no live
 //! lock touches the affected tree, the outcome cannot differ per member, so one
-//! `Store::delete` or `Store::copy` does it. Everything else still goes through dav-server,
-//! which answers per member as RFC 4918 wants.
+//! `Store::delete`, or one `Store::copy` with the dead properties and the requested mtime
+//! ([`crate::spaces::CopySpec`]), does it in one transaction. Everything else (a locked tree
+//! included) still goes through dav-server, which answers per member as RFC 4918 wants.
 
 use axum::response::{IntoResponse, Response};
 use http::{HeaderMap, HeaderValue, StatusCode, header};

@@ -171,13 +171,7 @@ const PROPNAME_EXTRA: [(&str, &str); 3] = [
 
 /// The `oc:permissions` letters for a role (research/ocis-spec.md §6.3).
 pub fn permissions(role: Role, folder: bool) -> &'static str {
-    match (role, folder) {
-        (Role::Manager, false) => "RDNVWZP",
-        (Role::Manager, true) => "RDNVCKZP",
-        (Role::Editor, false) => "DNVW",
-        (Role::Editor, true) => "DNVCK",
-        (Role::Viewer, _) => "",
-    }
+    role.oc_permissions(folder)
 }
 
 /// A MIME type from the file name's extension.

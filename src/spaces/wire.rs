@@ -1,13 +1,27 @@
-//! The two value formats every protocol accepts from clients for what the core records: a
-//! file's mtime as unix seconds (`X-OC-Mtime`, tus `mtime` metadata) and a digest as hex or
-//! base64 (`OC-Checksum`, `Upload-Checksum`). One parser each, so that WebDAV and tus accept
-//! and refuse the same values.
+//! The values every protocol exchanges with clients about what the core records: a file's
+//! mtime as unix seconds (`X-OC-Mtime`, tus `mtime` metadata), a digest as hex or base64
+//! (`OC-Checksum`, `Upload-Checksum`), and a role's ownCloud permission letters (`OC-Perm`,
+//! `oc:permissions`). One definition each, so that WebDAV and tus agree.
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 
 use super::checksum::Algorithm;
-use super::model::Mtime;
+use super::model::{Mtime, Role};
+
+impl Role {
+    /// The ownCloud permission letters of a file or folder for this role
+    /// (research/ocis-spec.md §6.3).
+    pub fn oc_permissions(self, folder: bool) -> &'static str {
+        match (self, folder) {
+            (Role::Manager, false) => "RDNVWZP",
+            (Role::Manager, true) => "RDNVCKZP",
+            (Role::Editor, false) => "DNVW",
+            (Role::Editor, true) => "DNVCK",
+            (Role::Viewer, _) => "",
+        }
+    }
+}
 
 impl Mtime {
     /// Parse unix seconds with an optional decimal fraction (truncated to nanoseconds), as

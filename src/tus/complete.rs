@@ -1,5 +1,6 @@
 //! Completion: the request that brings an upload to its length commits the staging blob as
-//! the file in one store transaction (SPEC §4), together with the session's final offset, and
+//! the file in one store transaction (SPEC §4), together with the session's final offset and
+//! the re-check of every precondition (etag, WebDAV locks, quota; DESIGN.md), and
 //! the final upload of a concatenation is assembled from its parts by the blob store and
 //! committed at once. An upload found at its full length without its file (a crash of an
 //! older version, or of a creation before its commit) is committed before anyone is told it

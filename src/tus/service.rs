@@ -127,11 +127,7 @@ pub(crate) struct Inner {
 
 /// `OC-Perm` letters of a file for a role (ocis-spec §6.3).
 pub fn file_permissions(role: Option<Role>) -> &'static str {
-    match role {
-        Some(Role::Manager) => "RDNVWZP",
-        Some(Role::Editor) => "DNVW",
-        Some(Role::Viewer) | None => "",
-    }
+    role.map_or("", |r| r.oc_permissions(false))
 }
 
 impl TusService {
