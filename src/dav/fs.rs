@@ -66,7 +66,7 @@ pub fn space_path(ctx: &ReqCtx, path: &DavPath) -> FsResult<SpacePath> {
 }
 
 /// A failed storage call inside dav-server: the error is recorded for the decorator, which
-/// answers with its status from [`DavError`]'s one table and hands its cause to the access
+/// answers with its status from [`super::error::DavError`]'s one table and hands its cause to the access
 /// log (with the request id); dav-server gets the nearest status it can express.
 pub fn failed(ctx: &ReqCtx, e: StoreError) -> FsError {
     let status = fs_status(&e);
@@ -81,7 +81,7 @@ pub fn failed(ctx: &ReqCtx, e: StoreError) -> FsError {
 /// What dav-server is told about a storage failure. Only where RFC 4918's answer depends on
 /// the method does dav-server choose it (a missing target or parent: 404 or 409; an existing
 /// one: 405 or 412); everything else is a failure whose status the decorator takes from the
-/// recorded [`DavError`], so a `StoreError` means the same on every WebDAV route.
+/// recorded [`super::error::DavError`], so a `StoreError` means the same on every WebDAV route.
 pub fn fs_status(e: &StoreError) -> FsError {
     match e {
         StoreError::NotFound | StoreError::ParentMissing => FsError::NotFound,
