@@ -91,20 +91,20 @@ impl TusService {
     /// can never become its file (checksum, precondition, quota, target) is removed, and
     /// reported as gone.
     pub(crate) async fn finish_stranded(&self, s: Upload, wait: bool) -> Result<Upload, TusError> {
-        let slot = self.slot(s.id);
+        let slot = self.upload_lock(s.id);
         let guard = if wait {
             slot.lock().await
         } else {
             slot.try_lock().map_err(|_| TusError::Busy)?
         };
-        let mut s = self.live(s.id, s.space).await?;
+        let mut s = self.live_session(s.id, s.space).await?;
         if !s.is_stranded() {
             return Ok(s);
         }
         let hasher = self.hash_blob(&s.blob, s.offset, s.wants_sha256()).await?;
         let result = self.complete(&mut s, hasher, &[]).await;
         drop(guard);
-        self.forget(s.id);
+        self.drop_hash_state(s.id);
         match result {
             Ok(_) => {
                 tracing::info!(upload = %s.id, "committed an upload stranded at its full length");
@@ -120,7 +120,7 @@ impl TusService {
                 Err(TusError::UploadNotFound)
             }
             // Another process committed it meanwhile.
-            Err(TusError::OffsetMismatch) => self.live(s.id, s.space).await,
+            Err(TusError::OffsetMismatch) => self.live_session(s.id, s.space).await,
             Err(e) => Err(e),
         }
     }

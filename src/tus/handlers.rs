@@ -153,7 +153,7 @@ fn patch_request(
 async fn patch_upload(state: &AppState, token: &str, req: Request) -> Result<Response, TusError> {
     let svc = state.tus();
     // The one signature check of this request.
-    let upload = svc.upload_of(token)?;
+    let upload = svc.verify_token(token)?;
     let headers = req.headers();
     parse::tus_resumable(headers)?;
     if !parse::is_offset_stream(headers) {

@@ -73,7 +73,7 @@ enum End {
 
 impl TusService {
     /// Append a request body to the upload `(id, space)` (tus `PATCH`), named by a transfer
-    /// token the caller verified once ([`TusService::upload_of`]).
+    /// token the caller verified once ([`TusService::verify_token`]).
     pub async fn patch<S, E>(
         &self,
         (id, space): (uuid::Uuid, uuid::Uuid),
@@ -84,7 +84,7 @@ impl TusService {
         S: Stream<Item = Result<Bytes, E>> + Send + Unpin,
         E: std::fmt::Display,
     {
-        let session = self.live(id, space).await?;
+        let session = self.live_session(id, space).await?;
         if matches!(session.concat, ConcatRole::Final(_)) {
             return Err(TusError::PatchOnFinal);
         }
@@ -105,10 +105,10 @@ impl TusService {
         S: Stream<Item = Result<Bytes, E>> + Send + Unpin,
         E: std::fmt::Display,
     {
-        let slot = self.slot(session.id);
+        let slot = self.upload_lock(session.id);
         let mut state = slot.try_lock().map_err(|_| TusError::Busy)?;
         // Re-read under the lock: another process may have moved the upload meanwhile.
-        let mut session = self.live(session.id, session.space).await?;
+        let mut session = self.live_session(session.id, session.space).await?;
         if session.done {
             return Err(TusError::UploadNotFound);
         }
@@ -173,7 +173,7 @@ impl TusService {
                 .complete(&mut session, hasher, &req.lock_tokens)
                 .await?;
             drop(state);
-            self.forget(session.id);
+            self.drop_hash_state(session.id);
             done
         } else {
             None

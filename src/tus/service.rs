@@ -153,17 +153,17 @@ impl TusService {
         &self.0.settings
     }
 
-    pub(crate) fn slot(&self, id: Uuid) -> Slot {
+    pub(crate) fn upload_lock(&self, id: Uuid) -> Slot {
         let mut slots = self.0.slots.lock().expect("slot map poisoned");
         slots.entry(id).or_default().clone()
     }
 
-    pub(crate) fn forget(&self, id: Uuid) {
+    pub(crate) fn drop_hash_state(&self, id: Uuid) {
         self.0.slots.lock().expect("slot map poisoned").remove(&id);
     }
 
     /// The upload a transfer token names: 403 for a bad token, 404 when the session is gone.
-    pub fn upload_of(&self, token: &str) -> Result<(Uuid, Uuid), TusError> {
+    pub fn verify_token(&self, token: &str) -> Result<(Uuid, Uuid), TusError> {
         match self.0.keys.verify(token) {
             Ok(c) => Ok((c.upl, c.spc)),
             Err(TransferError::Invalid) => Err(TusError::InvalidToken),
@@ -172,7 +172,7 @@ impl TusService {
     }
 
     /// A live (not expired) session of `space`.
-    pub(crate) async fn live(&self, id: Uuid, space: Uuid) -> Result<Upload, TusError> {
+    pub(crate) async fn live_session(&self, id: Uuid, space: Uuid) -> Result<Upload, TusError> {
         match self.0.store.upload(id).await? {
             Some(s) if s.space == space && s.expires_at > now_ns() => Ok(s),
             _ => Err(TusError::UploadNotFound),
@@ -187,8 +187,8 @@ impl TusService {
     /// `HEAD`: the session as it stands. A stranded upload is committed first, so that an
     /// offset equal to the length always means the file is there.
     pub async fn head(&self, token: &str) -> Result<Upload, TusError> {
-        let (id, space) = self.upload_of(token)?;
-        let s = self.live(id, space).await?;
+        let (id, space) = self.verify_token(token)?;
+        let s = self.live_session(id, space).await?;
         if s.is_stranded() {
             return self.finish_stranded(s, true).await;
         }
@@ -345,10 +345,10 @@ impl TusService {
 
     /// `DELETE` (termination): remove the session, its bytes and its reservation.
     pub async fn terminate(&self, token: &str) -> Result<(), TusError> {
-        let (id, space) = self.upload_of(token)?;
-        let slot = self.slot(id);
+        let (id, space) = self.verify_token(token)?;
+        let slot = self.upload_lock(id);
         let _guard = slot.try_lock().map_err(|_| TusError::Busy)?;
-        let session = self.live(id, space).await?;
+        let session = self.live_session(id, space).await?;
         if session.done {
             return Err(TusError::UploadNotFound);
         }
@@ -360,7 +360,7 @@ impl TusService {
     /// Remove a session that will never become a file: row, reservation, unreferenced bytes.
     pub(crate) async fn discard(&self, s: &Upload) -> Result<(), TusError> {
         self.0.store.remove_upload(s).await?;
-        self.forget(s.id);
+        self.drop_hash_state(s.id);
         Ok(())
     }
 
@@ -386,7 +386,7 @@ impl TusService {
     pub async fn clean_expired(&self) -> Result<usize, TusError> {
         let mut removed = 0;
         for s in self.0.store.expired_uploads(now_ns()).await? {
-            let slot = self.slot(s.id);
+            let slot = self.upload_lock(s.id);
             let Ok(_guard) = slot.try_lock() else {
                 continue;
             };
