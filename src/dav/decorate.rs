@@ -6,11 +6,11 @@ use axum::body::Body;
 use axum::response::Response;
 use http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 
-use super::ctx::ReqCtx;
 use super::error::{DavError, sabre_body};
 use super::headers::{OC_CHECKSUM, OC_ETAG, OC_FILEID, OC_PERM, X_OC_MTIME, XML_CONTENT_TYPE};
 use super::href::escape;
 use super::propfind_xml::permissions;
+use super::request_ctx::ReqCtx;
 use super::resolve::Target;
 use crate::spaces::{Mtime, Node, SpacePath};
 use crate::state::AppState;

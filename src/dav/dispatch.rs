@@ -11,10 +11,8 @@ use axum::response::{IntoResponse, Response};
 use dav_server::DavHandler;
 use http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 
-use super::ctx::{PutParams, ReqCtx, parse_mtime, parse_oc_checksum, parse_upload_checksum};
 use super::decorate::{Extra, decorate, folder_head};
 use super::error::DavError;
-use super::fast;
 use super::fs::SpacesFs;
 use super::headers::{
     ALLOW, DAV, DAV_CLASSES, DESTINATION, LOCK_TOKEN, MS_AUTHOR_VIA, OC_CHECKSUM, OVERWRITE,
@@ -26,7 +24,11 @@ use super::lock_system::DbLocks;
 use super::locks;
 use super::propfind;
 use super::public;
+use super::request_ctx::{
+    PutParams, ReqCtx, parse_mtime, parse_oc_checksum, parse_upload_checksum,
+};
 use super::resolve::{SHARE_JAIL, Target, destination_path, parse_url, resolve};
+use super::whole_tree;
 use crate::auth::{Principal, authenticate};
 use crate::spaces::{SpacePath, User};
 use crate::state::AppState;
@@ -147,7 +149,7 @@ async fn serve(state: &AppState, req: Request) -> Result<Response, DavError> {
             }
             if method.as_str() == "COPY"
                 && let Some(res) =
-                    fast::copy_folder(state, &target, &dest, req.headers(), extra.copy_mtime)
+                    whole_tree::copy_folder(state, &target, &dest, req.headers(), extra.copy_mtime)
                         .await?
             {
                 return Ok(res);
@@ -156,7 +158,7 @@ async fn serve(state: &AppState, req: Request) -> Result<Response, DavError> {
         }
         "UNLOCK" => bracket_lock_token(req.headers_mut()),
         "DELETE" => {
-            if let Some(res) = fast::delete_folder(state, &target, req.headers()).await? {
+            if let Some(res) = whole_tree::delete_folder(state, &target, req.headers()).await? {
                 return Ok(res);
             }
         }

@@ -9,9 +9,9 @@ use dav_server::fs::{DavFile, DavMetaData, FsError, FsFuture, FsResult, OpenOpti
 use futures::FutureExt;
 use tokio::io::AsyncReadExt;
 
-use super::ctx::ReqCtx;
 use super::error::DavError;
 use super::fs::{NodeMeta, failed, fs_status};
+use super::request_ctx::ReqCtx;
 use crate::spaces::{
     Algorithm, BlobReader, FileWrite, Ingest, IngestPlan, LockHolder, Node, Precondition,
     SpacePath, Store, StoreError,

@@ -14,10 +14,10 @@ use dav_server::fs::{
 use futures::FutureExt;
 use http::StatusCode;
 
-use super::ctx::ReqCtx;
 use super::file::{GetFile, PutFile};
 use super::headers::NS_OC;
 use super::props;
+use super::request_ctx::ReqCtx;
 use crate::spaces::{CopyDepth, CopySpec, Node, Overwrite, SpacePath, Store, StoreError};
 
 /// The filesystem; one per process, the space comes with each request's [`ReqCtx`].

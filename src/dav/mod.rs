@@ -7,11 +7,9 @@
 //! built for the request's space ([`fs::SpacesFs`], [`lock_system::DbLocks`]), whose answer
 //! [`decorate`] completes.
 
-pub mod ctx;
 pub mod decorate;
 pub mod dispatch;
 pub mod error;
-pub mod fast;
 pub mod file;
 pub mod fs;
 pub mod headers;
@@ -28,8 +26,10 @@ pub mod propfind_xml;
 pub mod props;
 pub mod public;
 pub mod report;
+pub mod request_ctx;
 pub mod resolve;
 pub mod trash;
+pub mod whole_tree;
 pub mod xml_write;
 
 use axum::Router;
