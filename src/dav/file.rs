@@ -10,7 +10,7 @@ use futures::FutureExt;
 use tokio::io::AsyncReadExt;
 
 use super::error::DavError;
-use super::fs::{NodeMeta, failed, fs_status};
+use super::fs_meta::{NodeMeta, failed, fs_status};
 use super::request_ctx::ReqCtx;
 use crate::spaces::{
     Algorithm, BlobReader, FileWrite, Ingest, IngestPlan, LockHolder, Node, Precondition,

@@ -15,6 +15,7 @@ use futures::FutureExt;
 use http::StatusCode;
 
 use super::file::{GetFile, PutFile};
+use super::fs_meta::{NodeMeta, failed};
 use super::headers::NS_OC;
 use super::props;
 use super::request_ctx::ReqCtx;
@@ -25,25 +26,6 @@ use crate::spaces::{CopyDepth, CopySpec, Node, Overwrite, SpacePath, Store, Stor
 pub struct SpacesFs {
     /// The storage core.
     pub store: Store,
-}
-
-/// A node as dav-server sees it; `etag()` is the propagated tree etag.
-#[derive(Debug, Clone)]
-pub struct NodeMeta(pub Node);
-
-impl DavMetaData for NodeMeta {
-    fn len(&self) -> u64 {
-        self.0.size
-    }
-    fn modified(&self) -> FsResult<SystemTime> {
-        Ok(self.0.mtime.system_time())
-    }
-    fn is_dir(&self) -> bool {
-        self.0.is_folder()
-    }
-    fn etag(&self) -> Option<String> {
-        Some(self.0.etag.clone())
-    }
 }
 
 struct Entry(Node);
@@ -63,33 +45,6 @@ pub fn space_path(ctx: &ReqCtx, path: &DavPath) -> FsResult<SpacePath> {
     let s = std::str::from_utf8(path.as_bytes()).map_err(|_| FsError::NotFound)?;
     let rel = SpacePath::parse(s).map_err(|_| FsError::Forbidden)?;
     Ok(ctx.base.join(&rel))
-}
-
-/// A failed storage call inside dav-server: the error is recorded for the decorator, which
-/// answers with its status from [`super::error::DavError`]'s one table and hands its cause to the access
-/// log (with the request id); dav-server gets the nearest status it can express.
-pub fn failed(ctx: &ReqCtx, e: StoreError) -> FsError {
-    let status = fs_status(&e);
-    // A missing or existing target is dav-server's to answer per method (and often no
-    // failure at all: a PUT looks its new file up first).
-    if matches!(status, FsError::GeneralFailure) {
-        ctx.set_error(e.into());
-    }
-    status
-}
-
-/// What dav-server is told about a storage failure. Only where RFC 4918's answer depends on
-/// the method does dav-server choose it (a missing target or parent: 404 or 409; an existing
-/// one: 405 or 412); everything else is a failure whose status the decorator takes from the
-/// recorded [`super::error::DavError`], so a `StoreError` means the same on every WebDAV route.
-pub fn fs_status(e: &StoreError) -> FsError {
-    match e {
-        StoreError::NotFound | StoreError::ParentMissing => FsError::NotFound,
-        StoreError::AlreadyExists | StoreError::NameTaken(_) | StoreError::PreconditionFailed => {
-            FsError::Exists
-        }
-        _ => FsError::GeneralFailure,
-    }
 }
 
 fn writable(ctx: &ReqCtx) -> FsResult<()> {

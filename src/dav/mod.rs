@@ -12,6 +12,7 @@ pub mod dispatch;
 pub mod error;
 pub mod file;
 pub mod fs;
+mod fs_meta;
 pub mod headers;
 pub mod href;
 pub mod if_header;

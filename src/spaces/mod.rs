@@ -22,6 +22,7 @@ mod group_commit;
 mod groups;
 pub mod ids;
 mod ingest;
+mod local_blobs;
 mod local_sink;
 pub mod lock_rules;
 mod locks;
@@ -50,7 +51,7 @@ use db::{Db, DbPool};
 
 pub use app_tokens::AppToken;
 pub use backend::is_metadata_url;
-pub use blob::{BlobReader, BlobSink, BlobStore, LocalBlobs};
+pub use blob::{BlobReader, BlobSink, BlobStore};
 pub use checksum::{Algorithm, Checksums, Digests, HashPipe, Hasher};
 pub(crate) use db::now_ns;
 pub use error::{StoreError, StoreResult};
@@ -58,6 +59,7 @@ pub use fsck::{FsckProblem, FsckReport};
 pub use grants::{CodeRecord, CodeRedemption, GrantRecord, Rotation};
 pub use ids::{NodeId, ResourceId, SpaceId, SpaceRef, UserId};
 pub use ingest::{BATCH, FileWrite, Ingest, IngestPlan, StagedBlob};
+pub use local_blobs::LocalBlobs;
 pub use lock_rules::{LockHolder, applying, conflict_below, conflict_to_path, write_conflict};
 pub use locks::LockRecord;
 pub use model::{
