@@ -7,6 +7,7 @@
 
 mod client;
 mod dav;
+mod measure;
 mod pattern;
 mod procstat;
 mod recovery;
