@@ -264,6 +264,31 @@ async fn copying_a_folder_copies_the_tree_with_dead_properties() {
     assert_eq!(prop(&xml, "/", "oc:size"), Some("8"));
 }
 
+#[tokio::test]
+async fn copying_a_folder_with_x_oc_mtime_gives_the_copy_that_mtime_and_keeps_the_original() {
+    let s = TestServer::start().await;
+    let root = admin_root(&s).await;
+    mkcol(&s, &format!("{root}/src")).await;
+    put(&s, &format!("{root}/src/f.txt"), b"four").await;
+    let r = req(&s, "COPY", &format!("{root}/src"))
+        .header("Destination", format!("{root}/dst"))
+        .header("X-OC-Mtime", "1500000000")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    assert_eq!(r.headers()["x-oc-mtime"], "accepted");
+    let (_, xml) = propfind(&s, &format!("{root}/"), "1", "<d:getlastmodified/>").await;
+    assert_eq!(
+        prop(&xml, "/dst/", "d:getlastmodified"),
+        Some("Fri, 14 Jul 2017 02:40:00 GMT")
+    );
+    assert_ne!(
+        prop(&xml, "/src/", "d:getlastmodified"),
+        Some("Fri, 14 Jul 2017 02:40:00 GMT")
+    );
+}
+
 /// A listing larger than one page of rows (the stream reads children in pages of 512) still
 /// lists every child exactly once, in name order.
 #[tokio::test]

@@ -87,12 +87,22 @@ async fn is_locked_for_reports_locks_the_request_does_not_hold() {
     let token = r.headers()["lock-token"].to_str().unwrap().to_string();
     let path = spacedav::spaces::SpacePath::parse("d/new.txt").unwrap();
     let mut headers = http::HeaderMap::new();
-    assert!(spacedav::dav::is_locked_for(&s.state, sid.space, &path, &headers).await);
+    assert!(
+        spacedav::dav::is_locked_for(&s.state, sid.space, &path, &headers)
+            .await
+            .unwrap()
+    );
     headers.insert("if", format!("({token})").parse().unwrap());
-    assert!(!spacedav::dav::is_locked_for(&s.state, sid.space, &path, &headers).await);
+    assert!(
+        !spacedav::dav::is_locked_for(&s.state, sid.space, &path, &headers)
+            .await
+            .unwrap()
+    );
     let other = spacedav::spaces::SpacePath::parse("elsewhere.txt").unwrap();
     assert!(
-        !spacedav::dav::is_locked_for(&s.state, sid.space, &other, &http::HeaderMap::new()).await
+        !spacedav::dav::is_locked_for(&s.state, sid.space, &other, &http::HeaderMap::new())
+            .await
+            .unwrap()
     );
 }
 

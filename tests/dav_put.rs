@@ -363,3 +363,90 @@ async fn nfc_and_nfd_spellings_of_a_name_are_one_file() {
         .unwrap();
     assert_eq!(g.text().await.unwrap(), "three");
 }
+
+/// Everything this test binary logs, captured by a process-wide subscriber (tests run in
+/// parallel; each finds its own lines by request id).
+fn captured_log() -> std::sync::Arc<std::sync::Mutex<Vec<u8>>> {
+    use std::sync::{Arc, Mutex, OnceLock};
+    static LOG: OnceLock<Arc<Mutex<Vec<u8>>>> = OnceLock::new();
+    LOG.get_or_init(|| {
+        let buf = Arc::new(Mutex::new(Vec::new()));
+        let sink = buf.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_ansi(false)
+            .with_max_level(tracing::Level::INFO)
+            .with_writer(move || Capture(sink.clone()))
+            .finish();
+        tracing::subscriber::set_global_default(subscriber).expect("first subscriber");
+        buf
+    })
+    .clone()
+}
+
+struct Capture(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Capture {
+    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(data);
+        Ok(data.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn a_failed_put_is_500_with_its_cause_logged_once_with_the_request_id() {
+    use sqlx::Connection;
+    let log = captured_log();
+    let s = TestServer::start().await;
+    let root = admin_root(&s).await;
+    assert_eq!(put(&s, &format!("{root}/f.txt"), b"v1").await.status(), 201);
+    // A real failure of the metadata database: an overwrite keeps the old content as a
+    // version, and the versions table is gone.
+    let mut db = sqlx::AnyConnection::connect(&s.state.config().metadata_url)
+        .await
+        .unwrap();
+    sqlx::query("DROP TABLE versions")
+        .execute(&mut db)
+        .await
+        .unwrap();
+    let r = req(&s, "PUT", &format!("{root}/f.txt"))
+        .header("X-Request-ID", "dav-put-db-1")
+        .body("v2")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 500);
+    let body = r.text().await.unwrap();
+    assert!(
+        !body.contains("versions"),
+        "no internals to the client: {body}"
+    );
+    let text = String::from_utf8(log.lock().unwrap().clone()).unwrap();
+    let errors: Vec<&str> = text
+        .lines()
+        .filter(|l| l.contains("ERROR") && (l.contains("dav-put-db-1") || l.contains("versions")))
+        .collect();
+    assert_eq!(errors.len(), 1, "{text}");
+    assert!(errors[0].contains("dav-put-db-1"), "{}", errors[0]);
+    assert!(errors[0].contains("versions"), "{}", errors[0]);
+}
+
+#[tokio::test]
+async fn a_negative_x_oc_mtime_is_400_and_stores_nothing() {
+    let s = TestServer::start().await;
+    let root = admin_root(&s).await;
+    let r = req(&s, "PUT", &format!("{root}/neg.txt"))
+        .header("X-OC-Mtime", "-10")
+        .body("x")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    let r = req(&s, "HEAD", &format!("{root}/neg.txt"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+}

@@ -6,11 +6,11 @@ use axum::body::Body;
 use axum::response::Response;
 use http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 
-use super::ctx::ReqCtx;
 use super::error::{DavError, sabre_body};
 use super::headers::{OC_CHECKSUM, OC_ETAG, OC_FILEID, OC_PERM, X_OC_MTIME, XML_CONTENT_TYPE};
 use super::href::escape;
 use super::propfind_xml::permissions;
+use super::request_ctx::ReqCtx;
 use super::resolve::Target;
 use crate::spaces::{Mtime, Node, SpacePath};
 use crate::state::AppState;
@@ -111,6 +111,9 @@ pub async fn decorate(
             _ => {}
         }
         return res;
+    }
+    if let Some(e) = &outcome.error {
+        e.note_on(&mut res);
     }
     let (status, message) = match outcome.error {
         Some(e) if status.is_server_error() || status == StatusCode::CONFLICT => {

@@ -11,10 +11,8 @@ use axum::response::{IntoResponse, Response};
 use dav_server::DavHandler;
 use http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 
-use super::ctx::{PutParams, ReqCtx, parse_mtime, parse_oc_checksum, parse_upload_checksum};
 use super::decorate::{Extra, decorate, folder_head};
 use super::error::DavError;
-use super::fast;
 use super::fs::SpacesFs;
 use super::headers::{
     ALLOW, DAV, DAV_CLASSES, DESTINATION, LOCK_TOKEN, MS_AUTHOR_VIA, OC_CHECKSUM, OVERWRITE,
@@ -26,7 +24,11 @@ use super::lock_system::DbLocks;
 use super::locks;
 use super::propfind;
 use super::public;
+use super::request_ctx::{
+    PutParams, ReqCtx, parse_mtime, parse_oc_checksum, parse_upload_checksum,
+};
 use super::resolve::{SHARE_JAIL, Target, destination_path, parse_url, resolve};
+use super::whole_tree;
 use crate::auth::{Principal, authenticate};
 use crate::spaces::{SpacePath, User};
 use crate::state::AppState;
@@ -120,7 +122,12 @@ async fn serve(state: &AppState, req: Request) -> Result<Response, DavError> {
         target.url.rest.check_new()?;
     }
     let mut extra = Extra::default();
-    let mut put = PutParams::default();
+    // Every method that writes content (PUT, and LOCK on an unmapped URL) passes its lock
+    // tokens to the core's commit.
+    let mut put = PutParams {
+        lock_tokens: super::if_header::submitted_tokens(req.headers()),
+        ..PutParams::default()
+    };
     match method.as_str() {
         "PUT" => {
             if req.headers().contains_key(header::CONTENT_RANGE) {
@@ -146,7 +153,7 @@ async fn serve(state: &AppState, req: Request) -> Result<Response, DavError> {
             }
             if method.as_str() == "COPY"
                 && let Some(res) =
-                    fast::copy_folder(state, &target, &dest, req.headers(), extra.copy_mtime)
+                    whole_tree::copy_folder(state, &target, &dest, req.headers(), extra.copy_mtime)
                         .await?
             {
                 return Ok(res);
@@ -155,7 +162,7 @@ async fn serve(state: &AppState, req: Request) -> Result<Response, DavError> {
         }
         "UNLOCK" => bracket_lock_token(req.headers_mut()),
         "DELETE" => {
-            if let Some(res) = fast::delete_folder(state, &target, req.headers()).await? {
+            if let Some(res) = whole_tree::delete_folder(state, &target, req.headers()).await? {
                 return Ok(res);
             }
         }
@@ -204,7 +211,11 @@ fn put_params(h: &HeaderMap) -> Result<PutParams, DavError> {
         (None, Some(v)) => Some(parse_upload_checksum(v)?),
         (None, None) => None,
     };
-    Ok(PutParams { mtime, checksum })
+    Ok(PutParams {
+        mtime,
+        checksum,
+        lock_tokens: super::if_header::submitted_tokens(h),
+    })
 }
 
 /// `Lock-Token` must be a Coded-URL (`<…>`); some clients (webdav npm) send it bare.

@@ -90,6 +90,16 @@ pub enum DavError {
 }
 
 impl DavError {
+    /// Attach this error's cause to `res` for the observe middleware, which logs it once with
+    /// the request id (at error for a 5xx).
+    pub fn note_on(&self, res: &mut Response) {
+        match self {
+            DavError::Internal(e) => crate::http::note_cause(res, e),
+            DavError::StorageFull(cause) => crate::http::note_cause(res, cause),
+            other => crate::http::note_cause(res, other),
+        }
+    }
+
     /// The HTTP status and the Sabre exception class of this error.
     pub fn status(&self) -> StatusCode {
         match self {
@@ -133,6 +143,7 @@ impl From<StoreError> for DavError {
             | StoreError::IntoItself
             | StoreError::NameTaken(_) => DavError::Conflict,
             StoreError::RootImmutable => DavError::ReadOnly,
+            StoreError::Locked => DavError::Locked,
             StoreError::QuotaExceeded => DavError::QuotaExceeded,
             StoreError::InvalidPath(p) => DavError::InvalidPath(p.to_string()),
             StoreError::CrossSpace => DavError::CrossSpace,
@@ -199,11 +210,6 @@ pub fn sabre_response(status: StatusCode, message: &str) -> Response {
 impl IntoResponse for DavError {
     fn into_response(self) -> Response {
         let status = self.status();
-        match &self {
-            DavError::Internal(e) => tracing::error!(error = %e, "webdav request failed"),
-            DavError::StorageFull(cause) => tracing::error!(%cause, "webdav write refused"),
-            _ => {}
-        }
         let message = match &self {
             DavError::Internal(_) => "Internal Server Error".to_string(),
             other => other.to_string(),
@@ -230,11 +236,9 @@ impl IntoResponse for DavError {
                 http::HeaderValue::from_static("Basic realm=\"spacedav\""),
             );
         }
-        // For the observe middleware's log line (request id, status, reason).
-        match &self {
-            DavError::Internal(e) => crate::http::note_cause(&mut res, e),
-            other => crate::http::note_cause(&mut res, other),
-        }
+        // For the observe middleware's log line (request id, status, reason): the only place
+        // a WebDAV failure is logged.
+        self.note_on(&mut res);
         res
     }
 }

@@ -1,5 +1,5 @@
-//! dav-server file handles: `GetFile` reads a node's blob by ranges, `PutFile` stages a PUT
-//! body in a fresh blob while hashing it and commits only a complete, verified body.
+//! dav-server file handles: `GetFile` reads a node's blob by ranges, `PutFile` hands a PUT
+//! body to the core's [`Ingest`] and commits only a complete, verified body, in one core call.
 
 use std::io::SeekFrom;
 use std::sync::Mutex;
@@ -9,13 +9,21 @@ use dav_server::fs::{DavFile, DavMetaData, FsError, FsFuture, FsResult, OpenOpti
 use futures::FutureExt;
 use tokio::io::AsyncReadExt;
 
-use super::ctx::ReqCtx;
 use super::error::DavError;
-use super::fs::{NodeMeta, fs_status};
+use super::fs_meta::{NodeMeta, failed, fs_status};
+use super::request_ctx::ReqCtx;
 use crate::spaces::{
-    Algorithm, BlobReader, BlobSink, HashPipe, Hasher, NewContent, Node, Precondition, SpacePath,
-    Store, StoreError,
+    Algorithm, BlobReader, FileWrite, Ingest, IngestPlan, LockHolder, Node, Precondition,
+    SpacePath, Store, StoreError,
 };
+
+/// A failed read as dav-server can express it.
+fn read_failure(e: StoreError) -> FsError {
+    match e {
+        StoreError::Io(e) => io_failure(e),
+        other => fs_status(&other),
+    }
+}
 
 /// A blob failure as dav-server can express it: a full or read-only disk is 507 (classified
 /// by the storage core), anything else 500.
@@ -29,16 +37,9 @@ fn io_failure(e: std::io::Error) -> FsError {
     }
 }
 
-/// [`io_failure`] of a write, whose precise reason the decorator puts into the body.
-fn write_failure(ctx: &ReqCtx, e: std::io::Error) -> FsError {
-    match StoreError::from(e) {
-        StoreError::Io(e) => io_failure(e),
-        other => {
-            let status = fs_status(&other);
-            ctx.set_error(other.into());
-            status
-        }
-    }
+/// A failed write (see [`failed`]).
+fn write_failure(ctx: &ReqCtx, e: StoreError) -> FsError {
+    failed(ctx, e)
 }
 
 /// Chunks a GET reads ahead of the socket, so blob reads overlap the writes to the client.
@@ -147,13 +148,11 @@ impl DavFile for GetFile {
             }
             let slot = self.reader.get_mut().unwrap_or_else(|e| e.into_inner());
             if slot.is_none() {
-                let key = self.node.blob.as_deref().ok_or(FsError::GeneralFailure)?;
                 let r = self
                     .store
-                    .blobs()
-                    .open(key, Some(self.pos..size))
+                    .read_content(&self.node, Some(self.pos..size))
                     .await
-                    .map_err(io_failure)?;
+                    .map_err(read_failure)?;
                 // dav-server asks for its read buffer's size each time: read that much ahead.
                 *slot = Some(ReadAhead::start(r, count));
             }
@@ -206,20 +205,13 @@ impl DavFile for GetFile {
     }
 }
 
-/// Bytes gathered before they are hashed and written: hyper delivers ~16 KiB frames, and
-/// the hash workers and the blob writer work best on large batches.
-const BATCH: usize = 1 << 20;
-
-/// A PUT in progress: bytes go to a fresh blob and through the hash workers; `flush` commits.
+/// A PUT in progress: the body goes into the core's [`Ingest`]; `flush` seals and commits.
 pub struct PutFile {
     store: Store,
     ctx: ReqCtx,
     path: SpacePath,
     options: OpenOptions,
-    sink: Mutex<Option<Box<dyn BlobSink>>>,
-    pipe: Option<HashPipe>,
-    batch: BytesMut,
-    written: u64,
+    ingest: Option<Ingest>,
     committed: Option<Node>,
 }
 
@@ -227,121 +219,90 @@ impl std::fmt::Debug for PutFile {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("PutFile")
             .field("path", &self.path)
-            .field("written", &self.written)
+            .field("ingest", &self.ingest)
             .finish()
     }
 }
 
 impl PutFile {
-    /// Start staging a new blob for `path`.
+    /// Start staging new content for `path`.
     pub async fn start(
         store: Store,
         ctx: ReqCtx,
         path: SpacePath,
         options: OpenOptions,
     ) -> FsResult<PutFile> {
-        let sink = store
-            .blobs()
-            .create()
-            .await
-            .map_err(|e| write_failure(&ctx, e))?;
         let sha256 = ctx
             .put
             .checksum
             .as_ref()
             .is_some_and(|c| c.alg == Algorithm::Sha256);
-        // Small bodies are hashed inline: the helper threads cost more than a few KiB.
-        let pipe = HashPipe::for_length(Hasher::new(sha256), options.size);
+        let plan = IngestPlan {
+            size: options.size,
+            sha256,
+        };
+        let ingest = match store.ingest(plan).await {
+            Ok(i) => i,
+            Err(e) => return Err(write_failure(&ctx, e)),
+        };
         Ok(PutFile {
             store,
             ctx,
             path,
             options,
-            sink: Mutex::new(Some(sink)),
-            pipe: Some(pipe),
-            batch: BytesMut::new(),
-            written: 0,
+            ingest: Some(ingest),
             committed: None,
         })
     }
 
+    fn written(&self) -> u64 {
+        self.ingest.as_ref().map_or(0, Ingest::written)
+    }
+
     async fn write(&mut self, data: &[u8]) -> FsResult<()> {
-        if self.batch.len() + data.len() > BATCH {
-            self.drain().await?;
+        let ingest = self.ingest.as_mut().ok_or(FsError::GeneralFailure)?;
+        match ingest.write(data).await {
+            Ok(()) => Ok(()),
+            Err(e) => Err(write_failure(&self.ctx, e)),
         }
-        if self.batch.is_empty() {
-            // One allocation per batch (it is reused once the batch's writes are done),
-            // sized to the announced body when that is smaller.
-            let left = self
-                .options
-                .size
-                .map_or(u64::MAX, |n| n - self.written.min(n));
-            self.batch
-                .reserve(BATCH.min(left.max(data.len() as u64) as usize));
-        }
-        self.batch.extend_from_slice(data);
-        self.written += data.len() as u64;
-        if self.batch.len() >= BATCH {
-            self.drain().await?;
-        }
-        Ok(())
     }
 
-    /// Hash and write the gathered batch.
-    async fn drain(&mut self) -> FsResult<()> {
-        if self.batch.is_empty() {
-            return Ok(());
-        }
-        let data = self.batch.split().freeze();
-        let pipe = self.pipe.as_mut().ok_or(FsError::GeneralFailure)?;
-        pipe.feed(data.clone()).await;
-        let sink = self.sink.get_mut().unwrap_or_else(|e| e.into_inner());
-        let sink = sink.as_mut().ok_or(FsError::GeneralFailure)?;
-        let ctx = &self.ctx;
-        sink.write_bytes(data)
-            .await
-            .map_err(|e| write_failure(ctx, e))
-    }
-
-    /// Seal the blob, verify the client's checksum and commit the node.
+    /// Seal the content, verify the client's checksum and commit the node.
     pub async fn commit_now(&mut self) -> FsResult<()> {
-        self.drain().await?;
-        let sink = self
-            .sink
-            .get_mut()
-            .unwrap_or_else(|e| e.into_inner())
-            .take();
-        let (Some(sink), Some(pipe)) = (sink, self.pipe.take()) else {
+        let Some(ingest) = self.ingest.take() else {
             return Ok(());
         };
-        let key = sink
-            .finish()
+        let staged = ingest
+            .seal()
             .await
             .map_err(|e| write_failure(&self.ctx, e))?;
-        let digests = pipe.finish().await.finish();
         if let Some(expected) = &self.ctx.put.checksum
-            && digests.hex(expected.alg) != Some(hex::encode(&expected.digest).as_str())
+            && staged.digests().hex(expected.alg) != Some(hex::encode(&expected.digest).as_str())
         {
-            let _ = self.store.blobs().delete(&key).await;
+            self.store.discard_staged(staged).await;
             self.ctx.set_error(DavError::ChecksumMismatch);
             return Err(FsError::GeneralFailure);
         }
-        let pre = if self.options.create_new {
-            Precondition::Absent
-        } else {
-            Precondition::None
-        };
-        let content = NewContent {
-            blob: key.clone(),
-            size: self.written,
-            checksums: digests.recorded,
+        let write = FileWrite {
+            pre: if self.options.create_new {
+                Precondition::Absent
+            } else {
+                Precondition::None
+            },
+            // dav-server checked the locks (token and principal) before it opened the file;
+            // the core's check, in the commit's transaction, closes the race with a LOCK
+            // taken meanwhile by someone else. The user's own locks count as held: a LOCK of
+            // an unmapped URL creates its empty file after it stored the lock.
+            holder: LockHolder {
+                tokens: self.ctx.put.lock_tokens.clone(),
+                owner: Some(self.ctx.user.name.clone()),
+            },
             mtime: self.ctx.put.mtime,
             content_type: None,
-            reservation: None,
         };
         match self
             .store
-            .commit_file(self.ctx.space, &self.path, content, pre)
+            .commit_staged(self.ctx.space, &self.path, staged, write)
             .await
         {
             Ok(c) => {
@@ -349,12 +310,7 @@ impl PutFile {
                 self.committed = Some(c.node);
                 Ok(())
             }
-            Err(e) => {
-                let _ = self.store.blobs().delete(&key).await;
-                let fe = fs_status(&e);
-                self.ctx.set_error(e.into());
-                Err(fe)
-            }
+            Err(e) => Err(write_failure(&self.ctx, e)),
         }
     }
 }
@@ -394,7 +350,7 @@ impl DavFile for PutFile {
     fn seek(&mut self, pos: SeekFrom) -> FsFuture<'_, u64> {
         // Only "from the start, at the current end" is possible on a fresh blob.
         let res = match pos {
-            SeekFrom::Start(p) if p == self.written => Ok(p),
+            SeekFrom::Start(p) if p == self.written() => Ok(p),
             _ => Err(FsError::NotImplemented),
         };
         futures::future::ready(res).boxed()
@@ -404,7 +360,7 @@ impl DavFile for PutFile {
         async move {
             // dav-server flushes before it checks the length: a short or long body must not
             // become the file's content.
-            if self.options.size.is_some_and(|n| n != self.written) {
+            if self.options.size.is_some_and(|n| n != self.written()) {
                 return Ok(());
             }
             self.commit_now().await

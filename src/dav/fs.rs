@@ -14,36 +14,18 @@ use dav_server::fs::{
 use futures::FutureExt;
 use http::StatusCode;
 
-use super::ctx::ReqCtx;
 use super::file::{GetFile, PutFile};
+use super::fs_meta::{NodeMeta, failed};
 use super::headers::NS_OC;
 use super::props;
-use crate::spaces::{Node, SpacePath, Store, StoreError};
+use super::request_ctx::ReqCtx;
+use crate::spaces::{CopyDepth, CopySpec, Node, Overwrite, SpacePath, Store, StoreError};
 
 /// The filesystem; one per process, the space comes with each request's [`ReqCtx`].
 #[derive(Clone)]
 pub struct SpacesFs {
     /// The storage core.
     pub store: Store,
-}
-
-/// A node as dav-server sees it; `etag()` is the propagated tree etag.
-#[derive(Debug, Clone)]
-pub struct NodeMeta(pub Node);
-
-impl DavMetaData for NodeMeta {
-    fn len(&self) -> u64 {
-        self.0.size
-    }
-    fn modified(&self) -> FsResult<SystemTime> {
-        Ok(self.0.mtime.system_time())
-    }
-    fn is_dir(&self) -> bool {
-        self.0.is_folder()
-    }
-    fn etag(&self) -> Option<String> {
-        Some(self.0.etag.clone())
-    }
 }
 
 struct Entry(Node);
@@ -65,35 +47,6 @@ pub fn space_path(ctx: &ReqCtx, path: &DavPath) -> FsResult<SpacePath> {
     Ok(ctx.base.join(&rel))
 }
 
-/// The fixed status dav-server can express for a storage failure.
-pub fn fs_error(e: StoreError) -> FsError {
-    fs_status(&e)
-}
-
-/// [`fs_error`] without consuming the error (the caller keeps it for the decorator).
-pub fn fs_status(e: &StoreError) -> FsError {
-    match e {
-        StoreError::NotFound | StoreError::ParentMissing => FsError::NotFound,
-        StoreError::AlreadyExists | StoreError::NameTaken(_) => FsError::Exists,
-        StoreError::IsFolder
-        | StoreError::NotFolder
-        | StoreError::IntoItself
-        | StoreError::RootImmutable
-        | StoreError::InvalidPath(_) => FsError::Forbidden,
-        StoreError::PreconditionFailed | StoreError::Conflict => FsError::Exists,
-        StoreError::QuotaExceeded => FsError::InsufficientStorage,
-        StoreError::StorageFull(_) | StoreError::ReadOnly(_) => {
-            tracing::error!(error = %e, "webdav write refused");
-            FsError::InsufficientStorage
-        }
-        StoreError::CrossSpace => FsError::IsRemote,
-        StoreError::Io(_) | StoreError::Db(_) | StoreError::Migrate(_) => {
-            tracing::error!(error = %e, "webdav storage operation failed");
-            FsError::GeneralFailure
-        }
-    }
-}
-
 fn writable(ctx: &ReqCtx) -> FsResult<()> {
     if ctx.role.can_write() {
         Ok(())
@@ -105,7 +58,10 @@ fn writable(ctx: &ReqCtx) -> FsResult<()> {
 impl SpacesFs {
     async fn resolve(&self, ctx: &ReqCtx, path: &DavPath) -> FsResult<Node> {
         let p = space_path(ctx, path)?;
-        self.store.resolve(ctx.space, &p).await.map_err(fs_error)
+        self.store
+            .resolve(ctx.space, &p)
+            .await
+            .map_err(|e| failed(ctx, e))
     }
 
     async fn open_write(
@@ -119,7 +75,7 @@ impl SpacesFs {
         let existing = match self.store.resolve(ctx.space, &p).await {
             Ok(n) => Some(n),
             Err(StoreError::NotFound) => None,
-            Err(e) => return Err(fs_error(e)),
+            Err(e) => return Err(failed(ctx, e)),
         };
         match &existing {
             Some(n) if n.is_folder() => return Err(FsError::Forbidden),
@@ -131,13 +87,17 @@ impl SpacesFs {
                 match self.store.resolve(ctx.space, &parent).await {
                     Ok(n) if n.is_folder() => {}
                     Ok(_) => return Err(FsError::NotFound),
-                    Err(e) => return Err(fs_error(e)),
+                    Err(e) => return Err(failed(ctx, e)),
                 }
             }
         }
         let old_size = existing.as_ref().map_or(0, |n| n.size);
         if let Some(size) = options.size {
-            let quota = self.store.quota(ctx.space).await.map_err(fs_error)?;
+            let quota = self
+                .store
+                .quota(ctx.space)
+                .await
+                .map_err(|e| failed(ctx, e))?;
             if !quota.fits(size.saturating_sub(old_size)) {
                 return Err(FsError::InsufficientStorage);
             }
@@ -180,7 +140,11 @@ impl GuardedFileSystem<ReqCtx> for SpacesFs {
     ) -> FsFuture<'a, FsStream<Box<dyn DavDirEntry>>> {
         async move {
             let node = self.resolve(ctx, path).await?;
-            let children = self.store.children(node.id).await.map_err(fs_error)?;
+            let children = self
+                .store
+                .children(node.id)
+                .await
+                .map_err(|e| failed(ctx, e))?;
             let entries = children.into_iter().map(|n| {
                 let e: Box<dyn DavDirEntry> = Box::new(Entry(n));
                 Ok(e)
@@ -211,7 +175,7 @@ impl GuardedFileSystem<ReqCtx> for SpacesFs {
                 .store
                 .create_folder(ctx.space, &p)
                 .await
-                .map_err(fs_error)?;
+                .map_err(|e| failed(ctx, e))?;
             ctx.set_node(node);
             Ok(())
         }
@@ -229,7 +193,10 @@ impl GuardedFileSystem<ReqCtx> for SpacesFs {
             if ctx.move_onto.as_ref().is_some_and(|d| p.starts_with(d)) {
                 return Ok(());
             }
-            self.store.delete(ctx.space, &p).await.map_err(fs_error)?;
+            self.store
+                .delete(ctx.space, &p)
+                .await
+                .map_err(|e| failed(ctx, e))?;
             Ok(())
         }
         .boxed()
@@ -248,7 +215,7 @@ impl GuardedFileSystem<ReqCtx> for SpacesFs {
                 .store
                 .rename(ctx.space, &f, &t, true)
                 .await
-                .map_err(fs_error)?;
+                .map_err(|e| failed(ctx, e))?;
             ctx.set_node(node);
             Ok(())
         }
@@ -259,16 +226,19 @@ impl GuardedFileSystem<ReqCtx> for SpacesFs {
         async move {
             writable(ctx)?;
             let (f, t) = (space_path(ctx, from)?, space_path(ctx, to)?);
-            let src = self.store.resolve(ctx.space, &f).await.map_err(fs_error)?;
+            // dav-server copies a tree member by member, and has already cleared an existing
+            // destination it may overwrite.
+            let spec = CopySpec {
+                overwrite: Overwrite::Replace,
+                depth: CopyDepth::NodeOnly,
+                dead_props: true,
+                mtime: None,
+            };
             let (node, _) = self
                 .store
-                .copy(ctx.space, &f, &t, true, false)
+                .copy(ctx.space, &f, &t, &spec)
                 .await
-                .map_err(fs_error)?;
-            self.store
-                .copy_dead_props(src.id, node.id)
-                .await
-                .map_err(fs_error)?;
+                .map_err(|e| failed(ctx, e))?;
             ctx.set_node(node);
             Ok(())
         }
@@ -287,7 +257,7 @@ impl GuardedFileSystem<ReqCtx> for SpacesFs {
             self.store
                 .set_mtime(node.id, tm.into())
                 .await
-                .map_err(fs_error)?;
+                .map_err(|e| failed(ctx, e))?;
             Ok(())
         }
         .boxed()
@@ -335,7 +305,7 @@ impl GuardedFileSystem<ReqCtx> for SpacesFs {
             self.store
                 .change_props(ctx.user.id, node.id, &changes)
                 .await
-                .map_err(fs_error)?;
+                .map_err(|e| failed(ctx, e))?;
             Ok(patch
                 .into_iter()
                 .map(|(_, p)| (StatusCode::OK, strip(p)))
@@ -356,7 +326,11 @@ impl GuardedFileSystem<ReqCtx> for SpacesFs {
 
     fn get_quota<'a>(&'a self, ctx: &'a ReqCtx) -> FsFuture<'a, (u64, Option<u64>)> {
         async move {
-            let q = self.store.quota(ctx.space).await.map_err(fs_error)?;
+            let q = self
+                .store
+                .quota(ctx.space)
+                .await
+                .map_err(|e| failed(ctx, e))?;
             Ok((q.used, q.total))
         }
         .boxed()

@@ -1,7 +1,7 @@
 //! The `If` request header of RFC 4918 §10.4, parsed by its grammar. dav-server evaluates the
 //! conditions but silently ignores a value it cannot parse, which would run a conditional
 //! request unconditionally: [`parse`] lets the dispatcher answer such a value with 400, and
-//! gives [`super::locks::submitted_tokens`] the state tokens a request submits.
+//! gives [`submitted_tokens`] the state tokens a request submits (WebDAV and tus alike).
 //!
 //! ```text
 //! If = ( 1*No-tag-list ) / ( 1*Tagged-list )
@@ -171,6 +171,31 @@ pub fn parse(value: &str) -> Result<Vec<Tagged>, BadIf> {
     Ok(out)
 }
 
+/// The lock tokens a request submits: every state token in `If` (none when it is malformed,
+/// which the dispatcher answers with 400), and `Lock-Token`.
+pub fn submitted_tokens(headers: &http::HeaderMap) -> Vec<String> {
+    use super::headers::{IF, LOCK_TOKEN};
+    let mut out = Vec::new();
+    for v in headers.get_all(IF).iter().filter_map(|v| v.to_str().ok()) {
+        for tagged in parse(v).unwrap_or_default() {
+            for cond in tagged.lists.into_iter().flatten() {
+                if let Condition::Token { token, .. } = cond {
+                    out.push(token);
+                }
+            }
+        }
+    }
+    if let Some(v) = headers.get(LOCK_TOKEN).and_then(|v| v.to_str().ok()) {
+        out.push(
+            v.trim()
+                .trim_start_matches('<')
+                .trim_end_matches('>')
+                .to_string(),
+        );
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -216,5 +241,22 @@ mod tests {
         ] {
             assert!(parse(bad).is_err(), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn submitted_tokens_come_from_if_and_lock_token() {
+        use super::super::headers::{IF, LOCK_TOKEN};
+        let mut h = http::HeaderMap::new();
+        h.insert(
+            IF,
+            "</dav/a> (<opaquelocktoken:1> [\"etag\"]) (Not <urn:uuid:2>)"
+                .parse()
+                .unwrap(),
+        );
+        h.insert(LOCK_TOKEN, "opaquelocktoken:3".parse().unwrap());
+        assert_eq!(
+            submitted_tokens(&h),
+            vec!["opaquelocktoken:1", "urn:uuid:2", "opaquelocktoken:3"]
+        );
     }
 }

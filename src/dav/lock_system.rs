@@ -10,8 +10,8 @@ use dav_server::ls::{DavLock, DavLockSystem, LsFuture};
 use futures::FutureExt;
 use xmltree::Element;
 
-use super::locks::{applying, conflict_below, conflict_to_path};
 use crate::spaces::{LockRecord, Mtime, SpacePath, Store, StoreResult};
+use crate::spaces::{applying, conflict_below, conflict_to_path};
 
 /// The longest lock a client gets (dav-server's own cap for `Timeout: Infinite`). Every
 /// timeout is capped here, whatever dav-server made of the header: it reads a missing

@@ -263,7 +263,7 @@ async fn restore_version(
     if !at.role.can_write() {
         return Err(DavError::ReadOnly);
     }
-    if is_locked_for(state, at.node.space, &at.path, req.headers()).await {
+    if is_locked_for(state, at.node.space, &at.path, req.headers()).await? {
         return Err(DavError::Locked);
     }
     let node = state

@@ -7,13 +7,12 @@
 //! built for the request's space ([`fs::SpacesFs`], [`lock_system::DbLocks`]), whose answer
 //! [`decorate`] completes.
 
-pub mod ctx;
 pub mod decorate;
 pub mod dispatch;
 pub mod error;
-pub mod fast;
 pub mod file;
 pub mod fs;
+mod fs_meta;
 pub mod headers;
 pub mod href;
 pub mod if_header;
@@ -28,8 +27,10 @@ pub mod propfind_xml;
 pub mod props;
 pub mod public;
 pub mod report;
+pub mod request_ctx;
 pub mod resolve;
 pub mod trash;
+pub mod whole_tree;
 pub mod xml_write;
 
 use axum::Router;

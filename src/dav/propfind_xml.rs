@@ -12,10 +12,10 @@ use quick_xml::escape::partial_escape;
 
 use super::headers::{NS_DAV, NS_OC};
 use super::href::{HREF, escape, href};
-use super::locks::applying;
 use super::propfind_req::{PropName, PropRequest};
 use super::props::strip_declaration;
 use super::xml_write::{element_with, empty_element, propstat, push_oc_checksums};
+use crate::spaces::applying;
 use crate::spaces::{DeadProp, LockRecord, Mtime, Node, NodeId, Quota, Role, Space, SpacePath};
 
 /// Everything a listing's responses are rendered from.
@@ -175,13 +175,7 @@ const PROPNAME_EXTRA: [(&str, &str); 3] = [
 
 /// The `oc:permissions` letters for a role (research/ocis-spec.md §6.3).
 pub fn permissions(role: Role, folder: bool) -> &'static str {
-    match (role, folder) {
-        (Role::Manager, false) => "RDNVWZP",
-        (Role::Manager, true) => "RDNVCKZP",
-        (Role::Editor, false) => "DNVW",
-        (Role::Editor, true) => "DNVCK",
-        (Role::Viewer, _) => "",
-    }
+    role.oc_permissions(folder)
 }
 
 /// A MIME type from the file name's extension.

@@ -43,6 +43,7 @@ pub fn store_status(e: &StoreError) -> StatusCode {
         StoreError::StorageFull(_) | StoreError::ReadOnly(_) | StoreError::QuotaExceeded => {
             StatusCode::INSUFFICIENT_STORAGE
         }
+        StoreError::Locked => StatusCode::LOCKED,
         StoreError::NotFound
         | StoreError::ParentMissing
         | StoreError::AlreadyExists

@@ -14,8 +14,8 @@ use sqlx::sqlite::SqliteConnectOptions;
 use sqlx::{ConnectOptions, Connection, Executor};
 
 use super::db::{Db, DbPool};
-use super::durable::WalSync;
 use super::error::{StoreError, StoreResult};
+use super::group_commit::WalSync;
 use super::reserve::Reserve;
 
 /// What one SQL database needs beyond the shared queries.
@@ -131,7 +131,7 @@ impl Sqlite {
             .after_connect(|conn, _| {
                 Box::pin(async move {
                     // NORMAL: commits do not fsync; `durable` syncs the WAL for groups of
-                    // concurrent commits before anything is acknowledged (see `durable.rs`).
+                    // concurrent commits before anything is acknowledged (see `group_commit.rs`).
                     conn.execute(
                         "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; \
                          PRAGMA busy_timeout = 30000",

@@ -1,4 +1,7 @@
-//! Row mapping and small SQL helpers shared by the tree and account modules.
+//! The metadata database's types (`Db`, `DbConn`, `DbPool`), row mapping for nodes, users and
+//! spaces, and the helpers every write transaction of the core shares: look a node or a
+//! child up, insert a folder, propagate etags and sizes to the space root, the clock
+//! (`now_ns`) and fresh etags.
 //!
 //! Queries use `$n` placeholders and standard SQL so the same text runs on PostgreSQL.
 

@@ -36,6 +36,9 @@ pub enum StoreError {
     /// A precondition (`If-Match`, expected absence) does not hold.
     #[error("precondition failed")]
     PreconditionFailed,
+    /// A WebDAV lock the writer does not hold covers the target.
+    #[error("locked")]
+    Locked,
     /// The space's quota cannot take the bytes.
     #[error("quota exceeded")]
     QuotaExceeded,

@@ -7,7 +7,12 @@ use std::path::PathBuf;
 use async_trait::async_trait;
 use tokio::fs;
 
-use super::blob::{BlobSink, sync_dir};
+use super::blob::BlobSink;
+
+/// Make a directory's entries (a rename, a new file) durable.
+pub(super) async fn sync_dir(dir: &std::path::Path) -> io::Result<()> {
+    fs::File::open(dir).await?.sync_all().await
+}
 
 /// Small writes gather up to this size before they go to the file.
 pub(super) const WRITE_BUF: usize = 1 << 20;

@@ -3,15 +3,18 @@
 //! A lock names a path, not a node: RFC 4918 lets a client lock an unmapped URL. The core
 //! stores, finds, refreshes and removes records and purges expired ones; an expired record is
 //! ignored by every query. Which lock applies to which request, and what conflicts with what,
-//! is the protocol layer's rule, passed to [`Store::add_lock`] so that the check and the
-//! insert are one write transaction.
+//! is [`super::lock_rules`]; a write checks them inside its own transaction
+//! ([`refuse_locked_in`]), and [`Store::add_lock`] takes the conflict rule of the new lock so
+//! that the check and the insert are one write transaction.
 
 use sqlx::Row;
 use uuid::Uuid;
 
 use super::Store;
 use super::db::{DbConn, DbRow};
-use super::error::StoreResult;
+use super::error::{StoreError, StoreResult};
+use super::ids::UserId;
+use super::lock_rules::{LockHolder, write_conflict};
 use super::path::SpacePath;
 
 /// One stored lock.
@@ -124,7 +127,48 @@ async fn below_in(
         .collect()
 }
 
+/// Refuse (`Locked`) a write of `path` that a live lock keeps from `holder`, who also holds,
+/// when `owner` is given, every lock that user took (see [`LockHolder`]).
+pub(super) async fn refuse_locked_in(
+    conn: &mut DbConn,
+    space: Uuid,
+    path: &SpacePath,
+    holder: &LockHolder,
+    owner: Option<UserId>,
+    now: i64,
+) -> StoreResult<()> {
+    let locks = along_in(conn, space, path, now).await?;
+    let mut holder = holder.clone();
+    if write_conflict(&locks, path, &holder).is_none() {
+        return Ok(());
+    }
+    // Rare (a lock is in the way): only now is the owner's name worth a statement.
+    if let Some(id) = owner {
+        let name: Option<String> = sqlx::query_scalar("SELECT name FROM users WHERE id = $1")
+            .bind(id.to_string())
+            .fetch_optional(&mut *conn)
+            .await?;
+        holder.owner = name;
+        if write_conflict(&locks, path, &holder).is_none() {
+            return Ok(());
+        }
+    }
+    Err(StoreError::Locked)
+}
+
 impl Store {
+    /// The live lock that keeps `holder` from writing `path`, if any. A database failure is
+    /// an error, never "locked".
+    pub async fn lock_conflict(
+        &self,
+        space: Uuid,
+        path: &SpacePath,
+        holder: &LockHolder,
+    ) -> StoreResult<Option<LockRecord>> {
+        let locks = self.locks_along(space, path).await?;
+        Ok(write_conflict(&locks, path, holder).cloned())
+    }
+
     /// Live locks on `path` or any of its ancestors, deep or not.
     pub async fn locks_along(&self, space: Uuid, path: &SpacePath) -> StoreResult<Vec<LockRecord>> {
         let mut conn = self.db.acquire().await?;

@@ -15,13 +15,16 @@ mod backend;
 pub mod blob;
 pub mod checksum;
 mod db;
-mod durable;
 mod error;
 mod fsck;
 mod grants;
+mod group_commit;
 mod groups;
 pub mod ids;
+mod ingest;
+mod local_blobs;
 mod local_sink;
+pub mod lock_rules;
 mod locks;
 mod manage;
 pub mod model;
@@ -32,10 +35,12 @@ mod quota;
 mod reserve;
 mod search;
 mod shares;
+mod staging;
 mod trash;
 mod tree;
 mod uploads;
 mod versions;
+mod wire;
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -46,17 +51,21 @@ use db::{Db, DbPool};
 
 pub use app_tokens::AppToken;
 pub use backend::is_metadata_url;
-pub use blob::{BlobReader, BlobSink, BlobStore, LocalBlobs};
+pub use blob::{BlobReader, BlobSink, BlobStore};
 pub use checksum::{Algorithm, Checksums, Digests, HashPipe, Hasher};
 pub use error::{StoreError, StoreResult};
 pub use fsck::{FsckProblem, FsckReport};
 pub use grants::{CodeRecord, CodeRedemption, GrantRecord, Rotation};
 pub use ids::{NodeId, ResourceId, SpaceId, SpaceRef, UserId};
+pub use ingest::{BATCH, FileWrite, Ingest, IngestPlan, StagedBlob};
+pub use local_blobs::LocalBlobs;
+pub use lock_rules::{LockHolder, applying, conflict_below, conflict_to_path, write_conflict};
 pub use locks::LockRecord;
 pub use model::{
     Grantee, Group, Mtime, NewSpace, NewUser, Node, NodeKind, Quota, Role, Space, SpaceKind, User,
     Version,
 };
+pub use moves::{CopyDepth, CopySpec, Overwrite};
 pub use path::{InvalidPath, SpacePath, check_name, normalize_name};
 pub use props::{DeadProp, NodeScope, PropChange};
 pub use search::{Found, SearchResult};
@@ -64,6 +73,7 @@ pub use shares::{NewShare, Share, ShareKind, ShareUpdate};
 pub use trash::{Restored, TrashItem};
 pub use tree::{Committed, NewContent, Precondition};
 pub use uploads::{ConcatRole, Upload};
+pub use wire::decode_digest;
 
 /// Handle to the metadata database and the blob store. Cheap to clone.
 #[derive(Clone)]

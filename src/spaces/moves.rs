@@ -1,4 +1,6 @@
 //! Moving, copying and deleting subtrees, and freeing the blobs a removal leaves unreferenced.
+//! A copy is one core call with everything that belongs to it (dead properties, the mtime a
+//! client asked for): one transaction, one durable wait.
 
 use uuid::Uuid;
 
@@ -6,10 +8,41 @@ use super::Store;
 use super::db::{DbConn, child, new_etag, node_by_id, node_from_row, propagate};
 use super::error::{StoreError, StoreResult};
 use super::ids::NodeId;
-use super::model::Node;
+use super::model::{Mtime, Node};
 use super::path::SpacePath;
 use super::quota::check_quota;
 use super::tree::{parent_folder, resolve_in};
+
+/// Whether a copy replaces an existing destination (WebDAV `Overwrite`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Overwrite {
+    /// An existing destination goes to the trash and the copy takes its place.
+    Replace,
+    /// An existing destination refuses the copy (`AlreadyExists`).
+    Refuse,
+}
+
+/// How much of a folder a copy takes (WebDAV `Depth`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CopyDepth {
+    /// The node with everything below it.
+    Whole,
+    /// The node alone: an empty folder for a folder.
+    NodeOnly,
+}
+
+/// What a [`Store::copy`] does besides copying nodes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CopySpec {
+    /// `Overwrite`.
+    pub overwrite: Overwrite,
+    /// `Depth`.
+    pub depth: CopyDepth,
+    /// Whether the copied nodes keep their dead properties (PROPPATCH).
+    pub dead_props: bool,
+    /// The mtime the copy's root gets (`X-OC-Mtime`); `None` keeps the original's.
+    pub mtime: Option<Mtime>,
+}
 
 impl Store {
     /// Remove the target of a move or copy when overwriting is allowed.
@@ -81,9 +114,10 @@ impl Store {
         space: Uuid,
         from: &SpacePath,
         to: &SpacePath,
-        overwrite: bool,
-        recursive: bool,
+        spec: &CopySpec,
     ) -> StoreResult<(Node, bool)> {
+        let overwrite = spec.overwrite == Overwrite::Replace;
+        let recursive = spec.depth == CopyDepth::Whole;
         if to.is_root() {
             return Err(StoreError::RootImmutable);
         }
@@ -147,6 +181,20 @@ impl Store {
             .await?;
         }
         let new_root = new_ids[&src.id];
+        if spec.dead_props {
+            if whole {
+                super::props::copy_props_tree_in(&mut tx, src.id, new_root).await?;
+            } else {
+                super::props::copy_props_in(&mut tx, src.id, new_root).await?;
+            }
+        }
+        if let Some(m) = spec.mtime {
+            sqlx::query("UPDATE nodes SET mtime = $1 WHERE id = $2")
+                .bind(m.0)
+                .bind(new_root.to_string())
+                .execute(&mut *tx)
+                .await?;
+        }
         propagate(&mut tx, dst_parent.id, growth).await?;
         let node = node_by_id(&mut tx, new_root).await?;
         tx.commit().await?;

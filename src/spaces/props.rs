@@ -1,7 +1,7 @@
 //! Dead properties (set by WebDAV PROPPATCH, RFC 4918 §4.3) and per-user favorites in the
 //! metadata database (`dav_props`, `dav_favorites`). Both are keyed by node id, so a move
 //! keeps them and a delete drops them (the foreign keys cascade); a copy carries dead
-//! properties only when the caller asks ([`Store::copy_dead_props`]).
+//! properties only when the caller asks ([`super::CopySpec::dead_props`]), in its transaction.
 
 use std::collections::{HashMap, HashSet};
 
@@ -9,7 +9,7 @@ use sqlx::Row;
 use uuid::Uuid;
 
 use super::Store;
-use super::db::uuid;
+use super::db::{DbConn, uuid};
 use super::error::StoreResult;
 use super::ids::{NodeId, UserId};
 
@@ -112,39 +112,6 @@ impl Store {
         self.durable().await
     }
 
-    /// Give `to` the dead properties of `from` (a copy of one node).
-    pub async fn copy_dead_props(&self, from: NodeId, to: NodeId) -> StoreResult<()> {
-        let done = sqlx::query(
-            "INSERT INTO dav_props (node_id, namespace, name, xml) \
-             SELECT $1, namespace, name, xml FROM dav_props WHERE node_id = $2",
-        )
-        .bind(to.to_string())
-        .bind(from.to_string())
-        .execute(&self.db)
-        .await?;
-        self.durable_if_changed(done.rows_affected()).await
-    }
-
-    /// Copy the dead properties of a whole copied tree: each node below `from` gives its
-    /// properties to the node at the same relative path below `to`.
-    pub async fn copy_dead_props_tree(&self, from: NodeId, to: NodeId) -> StoreResult<()> {
-        let done = sqlx::query(
-            "WITH RECURSIVE \
-             src(id, rel) AS (SELECT CAST($1 AS TEXT), CAST('' AS TEXT) UNION ALL \
-                 SELECT n.id, s.rel || '/' || n.name FROM nodes n JOIN src s ON n.parent_id = s.id), \
-             dst(id, rel) AS (SELECT CAST($2 AS TEXT), CAST('' AS TEXT) UNION ALL \
-                 SELECT n.id, d.rel || '/' || n.name FROM nodes n JOIN dst d ON n.parent_id = d.id) \
-             INSERT INTO dav_props (node_id, namespace, name, xml) \
-             SELECT dst.id, p.namespace, p.name, p.xml \
-             FROM src JOIN dst ON src.rel = dst.rel JOIN dav_props p ON p.node_id = src.id",
-        )
-        .bind(from.to_string())
-        .bind(to.to_string())
-        .execute(&self.db)
-        .await?;
-        self.durable_if_changed(done.rows_affected()).await
-    }
-
     /// The dead properties of every node in `scope`, by namespace and name, in one query.
     pub async fn dead_props(
         &self,
@@ -185,11 +152,49 @@ impl Store {
     }
 }
 
+/// Give `to` the dead properties of `from` (a copy of one node), inside the copy's
+/// transaction.
+pub(super) async fn copy_props_in(conn: &mut DbConn, from: NodeId, to: NodeId) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO dav_props (node_id, namespace, name, xml) \
+         SELECT $1, namespace, name, xml FROM dav_props WHERE node_id = $2",
+    )
+    .bind(to.to_string())
+    .bind(from.to_string())
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Copy the dead properties of a whole copied tree inside the copy's transaction: each node
+/// below `from` gives its properties to the node at the same relative path below `to`.
+pub(super) async fn copy_props_tree_in(
+    conn: &mut DbConn,
+    from: NodeId,
+    to: NodeId,
+) -> StoreResult<()> {
+    sqlx::query(
+        "WITH RECURSIVE \
+         src(id, rel) AS (SELECT CAST($1 AS TEXT), CAST('' AS TEXT) UNION ALL \
+             SELECT n.id, s.rel || '/' || n.name FROM nodes n JOIN src s ON n.parent_id = s.id), \
+         dst(id, rel) AS (SELECT CAST($2 AS TEXT), CAST('' AS TEXT) UNION ALL \
+             SELECT n.id, d.rel || '/' || n.name FROM nodes n JOIN dst d ON n.parent_id = d.id) \
+         INSERT INTO dav_props (node_id, namespace, name, xml) \
+         SELECT dst.id, p.namespace, p.name, p.xml \
+         FROM src JOIN dst ON src.rel = dst.rel JOIN dav_props p ON p.node_id = src.id",
+    )
+    .bind(from.to_string())
+    .bind(to.to_string())
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::spaces::SpacePath;
     use crate::spaces::locks::tests::fixture;
+    use crate::spaces::{CopyDepth, CopySpec, Overwrite, SpacePath};
 
     fn prop(name: &str, xml: &str) -> DeadProp {
         DeadProp {
@@ -277,16 +282,25 @@ mod tests {
             .unwrap();
         assert_eq!(fav, HashSet::from([sub.id]));
 
-        store.copy_dead_props(sub.id, other.id).await.unwrap();
-        let (copy, _) = store
-            .copy(space, &path("d"), &path("e"), false, true)
+        let spec = |depth| CopySpec {
+            overwrite: Overwrite::Refuse,
+            depth,
+            dead_props: true,
+            mtime: None,
+        };
+        let (one, _) = store
+            .copy(space, &path("d/s"), &path("s2"), &spec(CopyDepth::NodeOnly))
             .await
             .unwrap();
-        store.copy_dead_props_tree(dir.id, copy.id).await.unwrap();
+        store
+            .copy(space, &path("d"), &path("e"), &spec(CopyDepth::Whole))
+            .await
+            .unwrap();
         let copied = store.resolve(space, &path("e/s")).await.unwrap();
         let dead = store.dead_props(NodeScope::Space(space)).await.unwrap();
         assert_eq!(dead.len(), 3);
-        assert_eq!(dead[&other.id], want);
+        assert_eq!(dead[&one.id], want);
         assert_eq!(dead[&copied.id], want);
+        assert!(!dead.contains_key(&other.id));
     }
 }

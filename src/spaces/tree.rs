@@ -1,6 +1,9 @@
-//! Tree operations on a space: resolve, list, create folders, commit content, move, copy,
-//! delete, quota and reservations, and the versions an overwrite keeps. Every mutation is one
-//! `BEGIN IMMEDIATE` transaction that also propagates etags and subtree sizes to the space root.
+//! Reading and writing the tree of a space: resolve paths, list folders, create folders,
+//! commit new content ([`commit_in`], the body every content write shares: WebDAV through
+//! [`super::ingest`], tus through [`super::uploads`]), set an mtime, and list the versions an
+//! overwrite keeps. Moves, copies and deletes are in `moves.rs`, quota in `quota.rs`. Every
+//! mutation is one `BEGIN IMMEDIATE` transaction that also propagates etags and subtree sizes
+//! to the space root.
 
 use sqlx::Row;
 use uuid::Uuid;

@@ -14,6 +14,8 @@ use super::checksum::Algorithm;
 use super::db::{DbRow, uuid};
 use super::error::{StoreError, StoreResult};
 use super::ids::{NodeId, UserId};
+use super::lock_rules::LockHolder;
+use super::locks::refuse_locked_in;
 use super::model::{Mtime, Role};
 use super::path::SpacePath;
 use super::tree::{Committed, NewContent, Precondition, commit_in};
@@ -310,6 +312,10 @@ impl Store {
     /// whose file is missing (issue 15): a crash before the commit leaves the session at its
     /// last acknowledged offset, and the client sends the rest again.
     ///
+    /// The WebDAV locks on the target are checked again in the same transaction: one the
+    /// completing request names in `lock_tokens`, or one the upload's creator took, is held;
+    /// any other answers `Locked` and commits nothing (the session stays where it was).
+    ///
     /// Fails with `Conflict` when the session moved since `s` was read (compare-and-set on
     /// its `version`); nothing is committed then.
     pub async fn commit_upload(
@@ -318,8 +324,19 @@ impl Store {
         target: &SpacePath,
         content: NewContent,
         pre: Precondition,
+        lock_tokens: &[String],
     ) -> StoreResult<Committed> {
         let mut tx = self.begin_write().await?;
+        let holder = LockHolder::with_tokens(lock_tokens.to_vec());
+        refuse_locked_in(
+            &mut tx,
+            s.space,
+            target,
+            &holder,
+            s.created_by,
+            self.clock.now_ns(),
+        )
+        .await?;
         let committed = commit_in(&mut tx, s.space, target, content, pre).await?;
         let done = sqlx::query(
             "UPDATE uploads SET upload_offset = $1, upload_length = $2, state = 'done', \

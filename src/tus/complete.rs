@@ -1,5 +1,6 @@
 //! Completion: the request that brings an upload to its length commits the staging blob as
-//! the file in one store transaction (SPEC §4), together with the session's final offset, and
+//! the file in one store transaction (SPEC §4), together with the session's final offset and
+//! the re-check of every precondition (etag, WebDAV locks, quota; DESIGN.md), and
 //! the final upload of a concatenation is assembled from its parts by the blob store and
 //! committed at once. An upload found at its full length without its file (a crash of an
 //! older version, or of a creation before its commit) is committed before anyone is told it
@@ -21,6 +22,7 @@ impl TusService {
         &self,
         session: &mut Upload,
         hasher: Hasher,
+        lock_tokens: &[String],
     ) -> Result<Option<Completion>, TusError> {
         let Some(target) = session.target.clone() else {
             return Ok(None);
@@ -54,10 +56,16 @@ impl TusService {
             content_type: session.content_type.clone(),
             reservation: Some(session.id.to_string()),
         };
-        let committed = match store.commit_upload(session, &target, content, pre).await {
+        let committed = match store
+            .commit_upload(session, &target, content, pre, lock_tokens)
+            .await
+        {
             Ok(c) => c,
             // The session moved meanwhile (another process): nothing was committed.
             Err(StoreError::Conflict) => return Err(TusError::OffsetMismatch),
+            // A lock is temporary: the session stays at its last acknowledged offset, and the
+            // client sends the completing bytes again once the lock is gone.
+            Err(StoreError::Locked) => return Err(TusError::Locked),
             Err(e) => {
                 let refusal = match e {
                     StoreError::PreconditionFailed => TusError::PreconditionFailed,
@@ -83,20 +91,20 @@ impl TusService {
     /// can never become its file (checksum, precondition, quota, target) is removed, and
     /// reported as gone.
     pub(crate) async fn finish_stranded(&self, s: Upload, wait: bool) -> Result<Upload, TusError> {
-        let slot = self.slot(s.id);
+        let slot = self.upload_lock(s.id);
         let guard = if wait {
             slot.lock().await
         } else {
             slot.try_lock().map_err(|_| TusError::Busy)?
         };
-        let mut s = self.live(s.id, s.space).await?;
+        let mut s = self.live_session(s.id, s.space).await?;
         if !s.is_stranded() {
             return Ok(s);
         }
         let hasher = self.hash_blob(&s.blob, s.offset, s.wants_sha256()).await?;
-        let result = self.complete(&mut s, hasher).await;
+        let result = self.complete(&mut s, hasher, &[]).await;
         drop(guard);
-        self.forget(s.id);
+        self.drop_hash_state(s.id);
         match result {
             Ok(_) => {
                 tracing::info!(upload = %s.id, "committed an upload stranded at its full length");
@@ -112,7 +120,7 @@ impl TusService {
                 Err(TusError::UploadNotFound)
             }
             // Another process committed it meanwhile.
-            Err(TusError::OffsetMismatch) => self.live(s.id, s.space).await,
+            Err(TusError::OffsetMismatch) => self.live_session(s.id, s.space).await,
             Err(e) => Err(e),
         }
     }
@@ -194,7 +202,7 @@ impl TusService {
         let info = req.info.clone().ok_or(TusError::InvalidFilename)?;
         let path = creator.folder.join(&info.path);
         let if_match = self
-            .check_target(creator, &path, req.if_match.as_deref(), req.locked)
+            .check_target(creator, &path, req.if_match.as_deref(), &req.lock_tokens)
             .await?;
         // The parts' reservations become the final upload's.
         for p in &parts {
@@ -204,8 +212,7 @@ impl TusService {
         let expires_at = now + self.settings().expiry.as_nanos() as i64;
         let id = Uuid::new_v4();
         self.reserve(space, id, total, expires_at).await?;
-        let keys: Vec<String> = parts.iter().map(|p| p.blob.clone()).collect();
-        let blob = self.0.store.blobs().concat(&keys).await?;
+        let blob = self.0.store.concat_staging(&parts).await?;
         let mut session = Upload {
             id,
             space,
@@ -233,12 +240,13 @@ impl TusService {
         let hasher = self
             .hash_blob(&session.blob, total, session.wants_sha256())
             .await?;
-        let completion = self.complete(&mut session, hasher).await?;
+        let completion = self
+            .complete(&mut session, hasher, &req.lock_tokens)
+            .await?;
         for p in &parts {
             self.discard(p).await?;
         }
         Ok(Progress {
-            token: self.token(&session),
             session,
             completion,
         })

@@ -19,11 +19,12 @@ use super::headers::{
     UPLOAD_EXPIRES, UPLOAD_LENGTH, UPLOAD_METADATA, UPLOAD_OFFSET, VERSION,
 };
 use super::metadata::{Metadata, parse_mtime, upload_info};
+use super::options_headers;
 use super::parse::{self, Concat, Length};
 use super::receive::PatchRequest;
 use super::service::{Creation, Creator, Progress};
-use super::{extensions, options_headers};
 use crate::auth::Principal;
+use crate::dav::if_header::submitted_tokens;
 use crate::http::headers::{CORS_EXPOSE_HEADERS, OC_ETAG, OC_FILEID, OC_PERM, X_OC_MTIME};
 use crate::spaces::{ConcatRole, Role, Space, SpacePath, Upload};
 use crate::state::AppState;
@@ -52,7 +53,7 @@ fn hv(s: impl ToString) -> HeaderValue {
 fn decorate(state: &AppState, res: &mut Response) {
     let h = res.headers_mut();
     h.insert(TUS_RESUMABLE, HeaderValue::from_static(VERSION));
-    h.insert(TUS_EXTENSION, hv(extensions(state.config()).join(",")));
+    h.insert(TUS_EXTENSION, state.tus().extension_header().clone());
     if !h.contains_key(ACCESS_CONTROL_EXPOSE_HEADERS) {
         h.insert(
             ACCESS_CONTROL_EXPOSE_HEADERS,
@@ -145,12 +146,14 @@ fn patch_request(
         length,
         content_length: parse::content_length(headers),
         checksum: parse::upload_checksum(headers, &state.tus().settings().algorithms)?,
+        lock_tokens: submitted_tokens(headers),
     })
 }
 
 async fn patch_upload(state: &AppState, token: &str, req: Request) -> Result<Response, TusError> {
     let svc = state.tus();
-    svc.upload_of(token)?;
+    // The one signature check of this request.
+    let upload = svc.verify_token(token)?;
     let headers = req.headers();
     parse::tus_resumable(headers)?;
     if !parse::is_offset_stream(headers) {
@@ -159,7 +162,7 @@ async fn patch_upload(state: &AppState, token: &str, req: Request) -> Result<Res
     let offset = parse::upload_offset(headers)?;
     let preq = patch_request(state, headers, offset)?;
     let body = req.into_body().into_data_stream();
-    let progress = svc.patch(token, preq, body).await?;
+    let progress = svc.patch(upload, preq, body).await?;
     let mut res = StatusCode::NO_CONTENT.into_response();
     progress_headers(res.headers_mut(), &progress);
     Ok(res)
@@ -270,7 +273,7 @@ fn creation(state: &AppState, headers: &HeaderMap) -> Result<Creation, TusError>
         info,
         concat,
         if_match,
-        locked: false,
+        lock_tokens: submitted_tokens(headers),
     })
 }
 
@@ -300,14 +303,7 @@ async fn create(
     location: &mut Option<String>,
 ) -> Result<Response, TusError> {
     let headers = req.headers();
-    let mut creation = creation(state, headers)?;
-    if let Some(info) = &creation.info
-        && creation.concat != Some(Concat::Partial)
-    {
-        let path = target.folder.join(&info.path);
-        creation.locked =
-            crate::dav::locks::is_locked_for(state, target.space.id.space, &path, headers).await;
-    }
+    let creation = creation(state, headers)?;
     let with_upload = parse::is_offset_stream(headers);
     let creator = Creator {
         user: principal.user.id,
@@ -318,7 +314,7 @@ async fn create(
     let svc = state.tus();
     let progress = svc.create(&creator, creation).await?;
     let base = crate::http::base_url(state, headers);
-    *location = Some(format!("{base}/data/{}", progress.token));
+    *location = Some(format!("{base}/data/{}", svc.token(&progress.session)));
     let progress = if with_upload && !progress.session.done {
         let offset = parse::creation_offset(headers)?;
         let preq = patch_request(state, headers, offset)?;

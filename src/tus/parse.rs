@@ -1,8 +1,6 @@
 //! Pure parsers for the tus request headers. Each returns a typed value or the [`TusError`]
 //! the request must be answered with; nothing here touches storage.
 
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD;
 use http::{HeaderMap, HeaderName};
 
 use super::error::TusError;
@@ -10,7 +8,7 @@ use super::headers::{
     OFFSET_OCTET_STREAM, TUS_RESUMABLE, UPLOAD_CHECKSUM, UPLOAD_CONCAT, UPLOAD_DEFER_LENGTH,
     UPLOAD_LENGTH, UPLOAD_OFFSET, VERSION, X_HTTP_METHOD_OVERRIDE,
 };
-use crate::spaces::Algorithm;
+use crate::spaces::{Algorithm, decode_digest};
 
 /// The declared size of an upload.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -101,15 +99,6 @@ pub fn creation_offset(headers: &HeaderMap) -> Result<u64, TusError> {
     }
 }
 
-/// Decode a digest given as hex (what oCIS clients send) or standard base64 (the tus text).
-pub fn digest(alg: Algorithm, text: &str) -> Option<Vec<u8>> {
-    let len = alg.digest_len();
-    if text.len() == 2 * len && text.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return hex::decode(text).ok();
-    }
-    STANDARD.decode(text).ok().filter(|d| d.len() == len)
-}
-
 /// `Upload-Checksum: <algorithm> <digest>`; an empty header counts as absent (the oCIS test
 /// client sends one). Algorithms outside `accepted` are refused with 400.
 pub fn upload_checksum(
@@ -125,7 +114,7 @@ pub fn upload_checksum(
     let algorithm = Algorithm::parse(name)
         .filter(|a| accepted.contains(a))
         .ok_or(TusError::UnsupportedChecksum)?;
-    let digest = digest(algorithm, text.trim()).ok_or(TusError::InvalidChecksum)?;
+    let digest = decode_digest(algorithm, text).ok_or(TusError::InvalidChecksum)?;
     Ok(Some(ChunkChecksum { algorithm, digest }))
 }
 
@@ -193,6 +182,8 @@ pub fn effective_method(method: &http::Method, headers: &HeaderMap) -> http::Met
 #[cfg(test)]
 mod tests {
     use super::*;
+    use base64::Engine;
+    use base64::engine::general_purpose::STANDARD;
 
     type Pairs<'a> = &'a [(&'a str, &'a str)];
     type Expect<T> = Result<T, u16>;

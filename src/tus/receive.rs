@@ -7,10 +7,10 @@ use futures::{Stream, StreamExt};
 
 use super::error::TusError;
 use super::parse::ChunkChecksum;
-use super::service::{BATCH, HashState, Progress, TusService};
+use super::service::{HashState, Progress, TusService};
 use crate::spaces::checksum::HashPipe;
 use crate::spaces::checksum::SingleHasher;
-use crate::spaces::{BlobSink, ConcatRole, Upload};
+use crate::spaces::{BATCH, BlobSink, ConcatRole, Upload};
 
 /// Without a per-request checksum, a long body is made durable and acknowledged in the session
 /// every this many bytes, so an interrupted request (or a crash) keeps what arrived.
@@ -27,6 +27,8 @@ pub struct PatchRequest {
     pub content_length: Option<u64>,
     /// `Upload-Checksum`.
     pub checksum: Option<ChunkChecksum>,
+    /// The WebDAV lock tokens the request submits, held at completion.
+    pub lock_tokens: Vec<String>,
 }
 
 /// Write one batch while the whole-file pipe and the per-request hasher (on the blocking
@@ -70,10 +72,11 @@ enum End {
 }
 
 impl TusService {
-    /// Append a request body to the upload named by `token` (tus `PATCH`).
+    /// Append a request body to the upload `(id, space)` (tus `PATCH`), named by a transfer
+    /// token the caller verified once ([`TusService::verify_token`]).
     pub async fn patch<S, E>(
         &self,
-        token: &str,
+        (id, space): (uuid::Uuid, uuid::Uuid),
         req: PatchRequest,
         body: S,
     ) -> Result<Progress, TusError>
@@ -81,8 +84,7 @@ impl TusService {
         S: Stream<Item = Result<Bytes, E>> + Send + Unpin,
         E: std::fmt::Display,
     {
-        let (id, space) = self.upload_of(token)?;
-        let session = self.live(id, space).await?;
+        let session = self.live_session(id, space).await?;
         if matches!(session.concat, ConcatRole::Final(_)) {
             return Err(TusError::PatchOnFinal);
         }
@@ -103,10 +105,10 @@ impl TusService {
         S: Stream<Item = Result<Bytes, E>> + Send + Unpin,
         E: std::fmt::Display,
     {
-        let slot = self.slot(session.id);
+        let slot = self.upload_lock(session.id);
         let mut state = slot.try_lock().map_err(|_| TusError::Busy)?;
         // Re-read under the lock: another process may have moved the upload meanwhile.
-        let mut session = self.live(session.id, session.space).await?;
+        let mut session = self.live_session(session.id, session.space).await?;
         if session.done {
             return Err(TusError::UploadNotFound);
         }
@@ -165,19 +167,19 @@ impl TusService {
             body,
         )
         .await?;
-        let token = self.token(&session);
         let completion = if session.is_complete() {
             let hasher = state.hasher.clone().expect("hasher is positioned");
-            let done = self.complete(&mut session, hasher).await?;
+            let done = self
+                .complete(&mut session, hasher, &req.lock_tokens)
+                .await?;
             drop(state);
-            self.forget(session.id);
+            self.drop_hash_state(session.id);
             done
         } else {
             None
         };
         Ok(Progress {
             session,
-            token,
             completion,
         })
     }
@@ -202,9 +204,13 @@ impl TusService {
         let hasher = state.hasher.take().expect("hasher is positioned");
         let mut pipe = HashPipe::for_length(hasher, content_length);
         let mut chunk = check.as_ref().map(|c| SingleHasher::new(c.algorithm));
-        let mut sink = self.0.store.blobs().append(&session.blob, start).await?;
+        let mut sink = self.0.store.append_staging(session, start).await?;
         let mut written = start;
-        let mut buf = BytesMut::with_capacity(BATCH);
+        // Sized to what can still arrive: a 16 KiB upload must not cost a 1 MiB buffer (under
+        // many concurrent small uploads such buffers fragment the allocator's heap, and the
+        // resident memory does not come back).
+        let room = content_length.unwrap_or(end - start).min(end - start);
+        let mut buf = BytesMut::with_capacity(BATCH.min(room as usize));
         let outcome = loop {
             match body.next().await {
                 Some(Ok(bytes)) => {
@@ -250,17 +256,16 @@ impl TusService {
             End::TooLong => false,
         };
         if !keep {
-            // Nothing of this request counts: back to where it started.
-            if session.offset != start {
-                let length = session.length;
-                if !self.0.store.advance_upload(session, start, length).await? {
-                    return Err(TusError::OffsetMismatch);
-                }
+            // Nothing of this request counts beyond what it already acknowledged: an offset
+            // never moves backwards (DESIGN.md), so a checkpoint taken on the way (an
+            // over-long body without a checksum) stays, with the hasher state it recorded.
+            // The bytes after it are cut off by the next append.
+            if session.offset == start {
+                *state = HashState {
+                    offset: start,
+                    hasher: Some(before),
+                };
             }
-            *state = HashState {
-                offset: start,
-                hasher: Some(before),
-            };
             return Err(match outcome {
                 End::TooLong => TusError::ExceedsLength,
                 End::Interrupted(e) => TusError::Interrupted(e),

@@ -11,7 +11,6 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use tokio::io::AsyncReadExt;
 use uuid::Uuid;
 
 use super::error::TusError;
@@ -21,11 +20,9 @@ use crate::auth::transfer::{TransferError, TransferKeys};
 use crate::config::Config;
 use crate::metrics::{UploadEvent, metrics};
 use crate::spaces::{
-    Algorithm, ConcatRole, Hasher, Node, Role, Space, SpacePath, Store, StoreError, Upload, UserId,
+    Algorithm, ConcatRole, Hasher, LockHolder, Node, Role, Space, SpacePath, Store, StoreError,
+    Upload, UserId,
 };
-
-/// Bytes hashed or written per step.
-pub(crate) const BATCH: usize = 1 << 20;
 
 /// What the service needs from the configuration.
 #[derive(Debug, Clone)]
@@ -66,9 +63,9 @@ pub struct Creation {
     pub concat: Option<Concat>,
     /// `If-Match`, unquoted.
     pub if_match: Option<String>,
-    /// Whether the target is locked by a WebDAV lock the request does not hold (looked up
-    /// by the caller, which sees the lock tokens).
-    pub locked: bool,
+    /// The WebDAV lock tokens the request submits (`If`, `Lock-Token`): a lock on the
+    /// target that none of them names refuses the creation (423).
+    pub lock_tokens: Vec<String>,
 }
 
 /// Who creates an upload, and where.
@@ -102,8 +99,6 @@ pub struct Completion {
 pub struct Progress {
     /// The session (offset, length, expiry).
     pub session: Upload,
-    /// The transfer token naming it.
-    pub token: String,
     /// Set when this request committed the file.
     pub completion: Option<Completion>,
 }
@@ -125,16 +120,14 @@ pub(crate) struct Inner {
     pub(crate) store: Store,
     pub(crate) keys: TransferKeys,
     pub(crate) settings: Settings,
+    /// `Tus-Extension`, computed once: every tus answer carries it.
+    extension_header: http::HeaderValue,
     slots: Mutex<HashMap<Uuid, Slot>>,
 }
 
 /// `OC-Perm` letters of a file for a role (ocis-spec §6.3).
 pub fn file_permissions(role: Option<Role>) -> &'static str {
-    match role {
-        Some(Role::Manager) => "RDNVWZP",
-        Some(Role::Editor) => "DNVW",
-        Some(Role::Viewer) | None => "",
-    }
+    role.map_or("", |r| r.oc_permissions(false))
 }
 
 impl TusService {
@@ -149,8 +142,15 @@ impl TusService {
             store,
             keys: TransferKeys::new(&config.transfer_secret),
             settings: Settings::from_config(config),
+            extension_header: http::HeaderValue::try_from(super::extensions(config).join(","))
+                .expect("extension names are ASCII"),
             slots: Mutex::new(HashMap::new()),
         }))
+    }
+
+    /// The `Tus-Extension` value.
+    pub fn extension_header(&self) -> &http::HeaderValue {
+        &self.0.extension_header
     }
 
     /// The settings in force.
@@ -158,17 +158,17 @@ impl TusService {
         &self.0.settings
     }
 
-    pub(crate) fn slot(&self, id: Uuid) -> Slot {
+    pub(crate) fn upload_lock(&self, id: Uuid) -> Slot {
         let mut slots = self.0.slots.lock().expect("slot map poisoned");
         slots.entry(id).or_default().clone()
     }
 
-    pub(crate) fn forget(&self, id: Uuid) {
+    pub(crate) fn drop_hash_state(&self, id: Uuid) {
         self.0.slots.lock().expect("slot map poisoned").remove(&id);
     }
 
     /// The upload a transfer token names: 403 for a bad token, 404 when the session is gone.
-    pub fn upload_of(&self, token: &str) -> Result<(Uuid, Uuid), TusError> {
+    pub fn verify_token(&self, token: &str) -> Result<(Uuid, Uuid), TusError> {
         match self.0.keys.verify(token) {
             Ok(c) => Ok((c.upl, c.spc)),
             Err(TransferError::Invalid) => Err(TusError::InvalidToken),
@@ -177,7 +177,7 @@ impl TusService {
     }
 
     /// A live (not expired) session of `space`.
-    pub(crate) async fn live(&self, id: Uuid, space: Uuid) -> Result<Upload, TusError> {
+    pub(crate) async fn live_session(&self, id: Uuid, space: Uuid) -> Result<Upload, TusError> {
         match self.0.store.upload(id).await? {
             Some(s) if s.space == space && s.expires_at > self.now_ns() => Ok(s),
             _ => Err(TusError::UploadNotFound),
@@ -192,8 +192,8 @@ impl TusService {
     /// `HEAD`: the session as it stands. A stranded upload is committed first, so that an
     /// offset equal to the length always means the file is there.
     pub async fn head(&self, token: &str) -> Result<Upload, TusError> {
-        let (id, space) = self.upload_of(token)?;
-        let s = self.live(id, space).await?;
+        let (id, space) = self.verify_token(token)?;
+        let s = self.live_session(id, space).await?;
         if s.is_stranded() {
             return self.finish_stranded(s, true).await;
         }
@@ -207,7 +207,7 @@ impl TusService {
         creator: &Creator,
         path: &SpacePath,
         if_match: Option<&str>,
-        locked: bool,
+        lock_tokens: &[String],
     ) -> Result<Option<String>, TusError> {
         let space = creator.space.id.space;
         let existing = match self.0.store.resolve(space, path).await {
@@ -232,7 +232,14 @@ impl TusService {
             }
             _ => None,
         };
-        if locked {
+        let holder = LockHolder::with_tokens(lock_tokens.to_vec());
+        if self
+            .0
+            .store
+            .lock_conflict(space, path, &holder)
+            .await?
+            .is_some()
+        {
             return Err(TusError::Locked);
         }
         if !creator.role.can_write() {
@@ -271,7 +278,7 @@ impl TusService {
             Some(info) if req.concat != Some(Concat::Partial) => {
                 let path = creator.folder.join(&info.path);
                 let etag = self
-                    .check_target(creator, &path, req.if_match.as_deref(), req.locked)
+                    .check_target(creator, &path, req.if_match.as_deref(), &req.lock_tokens)
                     .await?;
                 Some((path, etag))
             }
@@ -292,7 +299,7 @@ impl TusService {
         if let Some(n) = length {
             self.reserve(space, id, n, expires_at).await?;
         }
-        let blob = match self.0.store.blobs().create_staging().await {
+        let blob = match self.0.store.new_staging().await {
             Ok(b) => b,
             Err(e) => {
                 self.0.store.release(&id.to_string()).await?;
@@ -328,26 +335,25 @@ impl TusService {
         };
         self.0.store.insert_upload(&session).await?;
         metrics().upload(UploadEvent::Created);
-        let token = self.token(&session);
         let completion = if session.is_complete() {
             let hasher = Hasher::new(session.wants_sha256());
-            self.complete(&mut session, hasher).await?
+            self.complete(&mut session, hasher, &req.lock_tokens)
+                .await?
         } else {
             None
         };
         Ok(Progress {
             session,
-            token,
             completion,
         })
     }
 
     /// `DELETE` (termination): remove the session, its bytes and its reservation.
     pub async fn terminate(&self, token: &str) -> Result<(), TusError> {
-        let (id, space) = self.upload_of(token)?;
-        let slot = self.slot(id);
+        let (id, space) = self.verify_token(token)?;
+        let slot = self.upload_lock(id);
         let _guard = slot.try_lock().map_err(|_| TusError::Busy)?;
-        let session = self.live(id, space).await?;
+        let session = self.live_session(id, space).await?;
         if session.done {
             return Err(TusError::UploadNotFound);
         }
@@ -358,38 +364,20 @@ impl TusService {
 
     /// Remove a session that will never become a file: row, reservation, unreferenced bytes.
     pub(crate) async fn discard(&self, s: &Upload) -> Result<(), TusError> {
-        self.0.store.delete_upload(s.id).await?;
-        self.0.store.release(&s.id.to_string()).await?;
-        if !s.done && !self.0.store.blob_in_use(&s.blob, None).await? {
-            self.0.store.blobs().delete(&s.blob).await?;
-        }
-        self.forget(s.id);
+        self.0.store.remove_upload(s).await?;
+        self.drop_hash_state(s.id);
         Ok(())
     }
 
-    /// Hash the first `len` bytes of a blob (rebuilding a hasher, or hashing an assembled
-    /// concatenation).
+    /// Hash the first `len` bytes of a staging blob (rebuilding a hasher, or hashing an
+    /// assembled concatenation).
     pub(crate) async fn hash_blob(
         &self,
         blob: &str,
         len: u64,
         sha256: bool,
     ) -> Result<Hasher, TusError> {
-        let mut reader = self.0.store.blobs().open(blob, Some(0..len)).await?;
-        let mut hasher = Hasher::new(sha256);
-        let mut done = 0u64;
-        while done < len {
-            let mut buf = vec![0u8; BATCH.min((len - done) as usize)];
-            reader.read_exact(&mut buf).await?;
-            done += buf.len() as u64;
-            hasher = tokio::task::spawn_blocking(move || {
-                hasher.update(&buf);
-                hasher
-            })
-            .await
-            .map_err(std::io::Error::other)?;
-        }
-        Ok(hasher)
+        Ok(self.0.store.hash_staging(blob, len, sha256).await?)
     }
 
     /// Every session (for `spacedav uploads list`), oldest first.
@@ -403,7 +391,7 @@ impl TusService {
     pub async fn clean_expired(&self) -> Result<usize, TusError> {
         let mut removed = 0;
         for s in self.0.store.expired_uploads(self.now_ns()).await? {
-            let slot = self.slot(s.id);
+            let slot = self.upload_lock(s.id);
             let Ok(_guard) = slot.try_lock() else {
                 continue;
             };

@@ -16,3 +16,4 @@ mod support;
 mod connections;
 mod disk_full;
 mod final_patch;
+mod final_patch_burst;

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use spacedav::spaces::{Precondition, SpacePath, StoreError};
 
-use crate::{blob_with, content, fixture, p, read_blob};
+use crate::{blob_with, content, fixture, p, read_blob, whole_copy};
 
 #[tokio::test]
 async fn failure_between_blob_write_and_commit_keeps_old_content_and_sweep_collects_orphan() {
@@ -90,7 +90,7 @@ async fn purging_frees_blobs_at_once_unless_a_copy_or_a_version_still_names_them
         .await
         .unwrap();
     f.store
-        .copy(space, &p("a"), &p("b"), false, true)
+        .copy(space, &p("a"), &p("b"), &whole_copy())
         .await
         .unwrap();
     let a = f.store.delete(space, &p("a")).await.unwrap();

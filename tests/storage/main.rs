@@ -71,3 +71,13 @@ pub(crate) async fn read_blob(store: &Store, key: &str) -> Vec<u8> {
     r.read_to_end(&mut v).await.unwrap();
     v
 }
+
+/// A copy of a whole tree that refuses an existing destination and leaves properties behind.
+pub(crate) fn whole_copy() -> spacedav::spaces::CopySpec {
+    spacedav::spaces::CopySpec {
+        overwrite: spacedav::spaces::Overwrite::Refuse,
+        depth: spacedav::spaces::CopyDepth::Whole,
+        dead_props: false,
+        mtime: None,
+    }
+}

@@ -3,7 +3,7 @@
 
 use spacedav::spaces::{NewSpace, NewUser, Precondition, Role, SpacePath, StoreError};
 
-use crate::{blob_with, content, fixture, p};
+use crate::{blob_with, content, fixture, p, whole_copy};
 
 #[tokio::test]
 async fn user_gets_personal_space_with_same_uuid_and_manager_role() {
@@ -134,7 +134,7 @@ async fn move_keeps_the_id_and_copy_makes_new_ids() {
 
     let (copy, _) = f
         .store
-        .copy(space, &p("dst"), &p("src/dst2"), false, true)
+        .copy(space, &p("dst"), &p("src/dst2"), &whole_copy())
         .await
         .unwrap();
     assert_ne!(copy.id, moved.parent.unwrap());

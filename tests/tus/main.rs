@@ -15,3 +15,4 @@ mod creation;
 mod public_crash;
 mod resource;
 mod support;
+mod writes;

@@ -7,6 +7,7 @@
 
 mod client;
 mod dav;
+mod measure;
 mod pattern;
 mod procstat;
 mod recovery;
@@ -15,6 +16,7 @@ mod runner;
 mod servers;
 mod signin;
 mod sink;
+mod summary;
 mod tus;
 mod uploads;
 mod workloads;
@@ -46,6 +48,9 @@ enum Cmd {
     Report {
         /// The `--out` file of a run.
         jsonl: PathBuf,
+        /// Also write the medians as JSON (one object per workload) to this file.
+        #[arg(long)]
+        json_summary: Option<PathBuf>,
     },
     /// Serve a ceiling sink (used by `run`; prints its address on stdout).
     Sink {
@@ -73,6 +78,10 @@ struct RunArgs {
     /// Where to write the JSON lines.
     #[arg(long, default_value = "spacedav-bench.jsonl")]
     out: PathBuf,
+    /// Also write the medians as JSON (one object per workload, with each metric's median
+    /// per server) to this file.
+    #[arg(long)]
+    json_summary: Option<PathBuf>,
     /// Check uploaded content (GET from spacedav, digests from the hash sink). On in smoke.
     #[arg(long)]
     verify: bool,
@@ -114,7 +123,10 @@ async fn main() -> Result<()> {
             );
             sink::serve(kind, listener).await
         }
-        Cmd::Report { jsonl } => {
+        Cmd::Report {
+            jsonl,
+            json_summary,
+        } => {
             let text = std::fs::read_to_string(&jsonl)
                 .with_context(|| format!("reading {}", jsonl.display()))?;
             let records = report::from_jsonl(&text)?;
@@ -122,6 +134,9 @@ async fn main() -> Result<()> {
             kinds.sort();
             kinds.dedup();
             print!("{}", report::table(&records, &kinds, &Workload::ALL));
+            if let Some(path) = json_summary {
+                summary::write(&path, &records)?;
+            }
             Ok(())
         }
         Cmd::Run(args) => {
@@ -190,6 +205,7 @@ async fn run(a: Box<RunArgs>) -> Result<bool> {
         workloads,
         rounds: a.rounds.unwrap_or(if a.smoke { 2 } else { 5 }),
         out: a.out,
+        json_summary: a.json_summary,
         strict: a.smoke,
     };
     runner::run(plan, tools, ctx).await.context("benchmark run")

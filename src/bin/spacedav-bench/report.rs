@@ -94,11 +94,11 @@ pub fn from_jsonl(text: &str) -> anyhow::Result<Vec<Record>> {
 
 /// Median, minimum, maximum and count of some values.
 #[derive(Clone, Copy)]
-struct Stat {
-    median: f64,
-    min: f64,
-    max: f64,
-    n: usize,
+pub(crate) struct Stat {
+    pub(crate) median: f64,
+    pub(crate) min: f64,
+    pub(crate) max: f64,
+    pub(crate) n: usize,
 }
 
 fn stat(mut v: Vec<f64>) -> Option<Stat> {
@@ -130,19 +130,19 @@ fn relative(better: Better, value: f64, reference: f64) -> Option<f64> {
     r.is_finite().then_some(r)
 }
 
-type Key = (Workload, &'static str);
+pub(crate) type Key = (Workload, &'static str);
 
-struct Summary {
+pub(crate) struct Summary {
     /// Workload and metric pairs in the order the workloads report them.
-    order: Vec<Key>,
+    pub(crate) order: Vec<Key>,
     /// Per workload and metric: direction and each server's figures.
-    metrics: BTreeMap<Key, (Better, BTreeMap<Kind, Stat>)>,
+    pub(crate) metrics: BTreeMap<Key, (Better, BTreeMap<Kind, Stat>)>,
     /// Per workload and server: CPU seconds and peak RSS.
-    usage: BTreeMap<(Workload, Kind), (Stat, Stat)>,
-    errors: BTreeMap<(Workload, Kind), usize>,
+    pub(crate) usage: BTreeMap<(Workload, Kind), (Stat, Stat)>,
+    pub(crate) errors: BTreeMap<(Workload, Kind), usize>,
 }
 
-fn summarise(records: &[Record]) -> Summary {
+pub(crate) fn summarise(records: &[Record]) -> Summary {
     let mut values: BTreeMap<Key, (Better, BTreeMap<Kind, Vec<f64>>)> = BTreeMap::new();
     let mut usage: BTreeMap<(Workload, Kind), (Vec<f64>, Vec<f64>)> = BTreeMap::new();
     let mut errors = BTreeMap::new();

@@ -20,6 +20,8 @@ pub struct Plan {
     pub workloads: Vec<Workload>,
     pub rounds: usize,
     pub out: PathBuf,
+    /// Where `--json-summary` goes, if asked for.
+    pub json_summary: Option<PathBuf>,
     /// Fail (exit non-zero) when a requested server is missing, not just when one breaks.
     pub strict: bool,
 }
@@ -102,6 +104,10 @@ pub async fn run(plan: Plan, tools: Tools, ctx: Ctx) -> Result<bool> {
     println!();
     print!("{}", report::table(&records, &kinds, &plan.workloads));
     println!("\nraw results: {}", plan.out.display());
+    if let Some(path) = &plan.json_summary {
+        crate::summary::write(path, &records)?;
+        println!("summary: {}", path.display());
+    }
     Ok(ok)
 }
 

@@ -10,10 +10,10 @@ use tokio::task::JoinSet;
 use url::Url;
 
 use crate::dav;
+use crate::measure::{Ctx, Metric, rate, time_ms};
 use crate::servers::{Kind, Running};
 use crate::sink;
 use crate::tus::{self, TusTarget, Upload};
-use crate::workloads::{Ctx, Metric, rate, time_ms};
 
 /// One large upload in `chunk` PATCHes whose last carries `finish` bytes. Returns the time
 /// from POST to the last answer and the last PATCH's own time.

@@ -1,19 +1,20 @@
-//! One-transaction paths for whole-folder DELETE and COPY.
+//! Whole-folder DELETE and COPY as single core calls.
 //!
 //! dav-server deletes and copies a folder member by member, one storage transaction each.
 //! When a request carries no conditions (`If`, `If-Match`, `If-Unmodified-Since`) and no live
 //! lock touches the affected tree, the outcome cannot differ per member, so one
-//! `Store::delete` or `Store::copy` does it. Everything else still goes through dav-server,
-//! which answers per member as RFC 4918 wants.
+//! `Store::delete`, or one `Store::copy` with the dead properties and the requested mtime
+//! ([`crate::spaces::CopySpec`]), does it in one transaction. Everything else (a locked tree
+//! included) still goes through dav-server, which answers per member as RFC 4918 wants.
 
 use axum::response::{IntoResponse, Response};
 use http::{HeaderMap, HeaderValue, StatusCode, header};
 
 use super::error::DavError;
 use super::headers::{DEPTH, IF, OVERWRITE, X_OC_MTIME};
-use super::locks;
+
 use super::resolve::Target;
-use crate::spaces::{Mtime, SpacePath, StoreError};
+use crate::spaces::{CopyDepth, CopySpec, Mtime, Overwrite, SpacePath, StoreError};
 use crate::state::AppState;
 
 fn conditional(headers: &HeaderMap) -> bool {
@@ -30,7 +31,7 @@ async fn touched_by_lock(
 ) -> Result<bool, DavError> {
     let store = state.store();
     let along = store.locks_along(space, path).await?;
-    if !locks::applying(&along, path).is_empty() {
+    if !crate::spaces::applying(&along, path).is_empty() {
         return Ok(true);
     }
     Ok(!store.locks_below(space, path).await?.is_empty())
@@ -90,22 +91,24 @@ pub async fn copy_folder(
     {
         return Ok(None);
     }
-    let store = state.store();
-    let src = store.resolve(space, &from).await?;
-    let (copy, replaced) = match store.copy(space, &from, dest, true, true).await {
-        Ok(r) => r,
+    let spec = CopySpec {
+        overwrite: Overwrite::Replace,
+        depth: CopyDepth::Whole,
+        dead_props: true,
+        mtime,
+    };
+    let replaced = match state.store().copy(space, &from, dest, &spec).await {
+        Ok((_, replaced)) => replaced,
         Err(StoreError::ParentMissing) => return Err(DavError::ParentMissing),
         Err(e) => return Err(e.into()),
     };
-    store.copy_dead_props_tree(src.id, copy.id).await?;
     let status = if replaced {
         StatusCode::NO_CONTENT
     } else {
         StatusCode::CREATED
     };
     let mut res = status.into_response();
-    if let Some(m) = mtime {
-        store.set_mtime(copy.id, m).await?;
+    if mtime.is_some() {
         res.headers_mut()
             .insert(X_OC_MTIME, HeaderValue::from_static("accepted"));
     }

@@ -3,10 +3,8 @@
 
 use std::sync::{Arc, Mutex};
 
-use base64::Engine;
-
 use super::error::DavError;
-use crate::spaces::{Algorithm, Mtime, Node, Role, SpacePath, User};
+use crate::spaces::{Algorithm, Mtime, Node, Role, SpacePath, User, decode_digest};
 
 /// A checksum the client sent with a PUT, to verify before committing.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -24,6 +22,8 @@ pub struct PutParams {
     pub mtime: Option<Mtime>,
     /// `OC-Checksum` or `Upload-Checksum`.
     pub checksum: Option<ExpectedChecksum>,
+    /// The lock tokens the request submits, which the core's commit checks again.
+    pub lock_tokens: Vec<String>,
 }
 
 /// What the filesystem learnt while serving the request, read back by the response decorator.
@@ -74,34 +74,9 @@ impl ReqCtx {
     }
 }
 
-/// Parse `X-OC-Mtime`: unix seconds, optionally with a fraction.
+/// Parse `X-OC-Mtime` ([`Mtime::parse_unix`], the rule tus applies too).
 pub fn parse_mtime(v: &str) -> Result<Mtime, DavError> {
-    let bad = || DavError::BadMtime(v.into());
-    let v = v.trim();
-    let (secs, frac) = v.split_once('.').unwrap_or((v, ""));
-    let secs: i64 = secs.parse().map_err(|_| bad())?;
-    if !frac.chars().all(|c| c.is_ascii_digit()) || frac.len() > 9 {
-        return Err(bad());
-    }
-    let nanos = if frac.is_empty() {
-        0
-    } else {
-        format!("{frac:0<9}").parse::<u32>().map_err(|_| bad())?
-    };
-    Ok(Mtime::from_unix(secs, nanos))
-}
-
-fn digest_bytes(alg: Algorithm, s: &str) -> Option<Vec<u8>> {
-    let s = s.trim();
-    if s.len() == alg.digest_len() * 2
-        && let Ok(b) = hex::decode(s)
-    {
-        return Some(b);
-    }
-    base64::engine::general_purpose::STANDARD
-        .decode(s)
-        .ok()
-        .filter(|b| b.len() == alg.digest_len())
+    Mtime::parse_unix(v).ok_or_else(|| DavError::BadMtime(v.into()))
 }
 
 /// Parse `OC-Checksum: SHA1:<hex>` (several space-separated entries allowed; the first one
@@ -111,7 +86,7 @@ pub fn parse_oc_checksum(v: &str) -> Result<ExpectedChecksum, DavError> {
     let first = v.split_whitespace().next().ok_or_else(bad)?;
     let (alg, digest) = first.split_once(':').ok_or_else(bad)?;
     let alg = Algorithm::parse(alg).ok_or_else(bad)?;
-    let digest = digest_bytes(alg, digest).ok_or_else(bad)?;
+    let digest = decode_digest(alg, digest).ok_or_else(bad)?;
     Ok(ExpectedChecksum { alg, digest })
 }
 
@@ -120,31 +95,14 @@ pub fn parse_upload_checksum(v: &str) -> Result<ExpectedChecksum, DavError> {
     let bad = || DavError::BadChecksumHeader(v.into());
     let (alg, digest) = v.trim().split_once(' ').ok_or_else(bad)?;
     let alg = Algorithm::parse(alg).ok_or_else(bad)?;
-    let digest = digest_bytes(alg, digest).ok_or_else(bad)?;
+    let digest = decode_digest(alg, digest).ok_or_else(bad)?;
     Ok(ExpectedChecksum { alg, digest })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn mtime_parses_seconds_and_fractions() {
-        let cases = [
-            ("1697446179", Some(Mtime::from_unix(1697446179, 0))),
-            (
-                "1697446179.5",
-                Some(Mtime::from_unix(1697446179, 500_000_000)),
-            ),
-            (" 12 ", Some(Mtime::from_unix(12, 0))),
-            ("abc", None),
-            ("1.x", None),
-            ("", None),
-        ];
-        for (input, want) in cases {
-            assert_eq!(parse_mtime(input).ok(), want, "{input:?}");
-        }
-    }
+    use base64::Engine;
 
     #[test]
     fn checksum_headers_parse() {

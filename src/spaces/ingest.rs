@@ -1,0 +1,222 @@
+//! New content, the core's way (DESIGN.md "The storage core owns whole writes"): a protocol
+//! hands the core a byte stream through an [`Ingest`], which batches, hashes and writes it
+//! into a fresh blob; [`Ingest::seal`] makes the bytes durable and returns a [`StagedBlob`],
+//! which only this module can make. [`Store::commit_staged`] then re-checks the preconditions
+//! and points the file at it in one transaction with one durable wait, or frees the blob when
+//! it refuses. Protocol code never sees a blob key or the blob store.
+//!
+//! The seal is an explicit step so that a backend whose writes become durable only when they
+//! are completed (an S3 multipart upload, issue 14) plugs in behind [`Ingest`] unchanged.
+
+use bytes::{Bytes, BytesMut};
+
+use super::Store;
+use super::blob::BlobSink;
+use super::checksum::{Digests, HashPipe, Hasher};
+use super::error::StoreResult;
+use super::lock_rules::LockHolder;
+use super::locks::refuse_locked_in;
+use super::model::Mtime;
+use super::path::SpacePath;
+use super::tree::{Committed, NewContent, Precondition, commit_in};
+
+/// Bytes gathered before they are hashed and written: hyper delivers ~16 KiB frames, and the
+/// hash workers and the blob writer work best on large batches. One batch is all the memory
+/// an ingest holds besides the hash pipe's bounded queue.
+pub const BATCH: usize = 1 << 20;
+
+/// What the caller knows about a stream before it starts.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct IngestPlan {
+    /// The announced length, when known (a small body is hashed inline, and the first batch
+    /// is sized to it).
+    pub size: Option<u64>,
+    /// Whether SHA-256 is wanted besides the recorded SHA1, MD5 and ADLER32.
+    pub sha256: bool,
+}
+
+/// A byte stream on its way into a fresh blob.
+pub struct Ingest {
+    // A mutex (only ever taken by `get_mut`) makes the ingest `Sync`, as dav-server asks of
+    // its file handles; sinks are `Send` only.
+    sink: std::sync::Mutex<Box<dyn BlobSink>>,
+    pipe: HashPipe,
+    batch: BytesMut,
+    written: u64,
+    size: Option<u64>,
+}
+
+impl std::fmt::Debug for Ingest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Ingest")
+            .field("written", &self.written)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Sealed, durable, hashed content that no file points at yet. Only [`Ingest::seal`] makes
+/// one; [`Store::commit_staged`] or [`Store::discard_staged`] consumes it. One that is merely
+/// dropped is garbage the blob sweep collects.
+#[derive(Debug)]
+pub struct StagedBlob {
+    key: String,
+    size: u64,
+    digests: Digests,
+}
+
+impl StagedBlob {
+    /// Its length in bytes.
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+
+    /// Its digests, computed while the bytes arrived.
+    pub fn digests(&self) -> &Digests {
+        &self.digests
+    }
+}
+
+/// How staged content becomes a file: what must hold, and what is recorded with it.
+#[derive(Debug, Clone)]
+pub struct FileWrite {
+    /// What must hold about the target at the commit.
+    pub pre: Precondition,
+    /// Who writes, as far as locks are concerned: a lock on the target it does not hold
+    /// refuses the write (`Locked`).
+    pub holder: LockHolder,
+    /// Client-supplied mtime; `None` = now.
+    pub mtime: Option<Mtime>,
+    /// MIME type; `None` keeps the old one (or none).
+    pub content_type: Option<String>,
+}
+
+impl Ingest {
+    /// Append bytes (batched: nothing is guaranteed durable before [`Ingest::seal`]).
+    pub async fn write(&mut self, data: &[u8]) -> StoreResult<()> {
+        if self.batch.len() + data.len() > BATCH {
+            self.drain().await?;
+        }
+        if self.batch.is_empty() {
+            // One allocation per batch, sized to the announced body when that is smaller.
+            let left = self.size.map_or(u64::MAX, |n| n - self.written.min(n));
+            self.batch
+                .reserve(BATCH.min(left.max(data.len() as u64) as usize));
+        }
+        self.batch.extend_from_slice(data);
+        self.written += data.len() as u64;
+        if self.batch.len() >= BATCH {
+            self.drain().await?;
+        }
+        Ok(())
+    }
+
+    /// Bytes accepted so far.
+    pub fn written(&self) -> u64 {
+        self.written
+    }
+
+    /// Hash and write the gathered batch.
+    async fn drain(&mut self) -> StoreResult<()> {
+        if self.batch.is_empty() {
+            return Ok(());
+        }
+        let data: Bytes = self.batch.split().freeze();
+        let sink = self.sink.get_mut().unwrap_or_else(|e| e.into_inner());
+        let (written, ()) = tokio::join!(sink.write_bytes(data.clone()), self.pipe.feed(data));
+        Ok(written?)
+    }
+
+    /// Make every byte durable and seal the blob.
+    pub async fn seal(mut self) -> StoreResult<StagedBlob> {
+        self.drain().await?;
+        let sink = self.sink.into_inner().unwrap_or_else(|e| e.into_inner());
+        let key = sink.finish().await?;
+        let digests = self.pipe.finish().await.finish();
+        Ok(StagedBlob {
+            key,
+            size: self.written,
+            digests,
+        })
+    }
+}
+
+impl Store {
+    /// Read `range` of a file's content (or all of it). A folder has none (`IsFolder`).
+    pub async fn read_content(
+        &self,
+        node: &super::model::Node,
+        range: Option<std::ops::Range<u64>>,
+    ) -> StoreResult<super::blob::BlobReader> {
+        let key = node
+            .blob
+            .as_deref()
+            .ok_or(super::error::StoreError::IsFolder)?;
+        Ok(self.blobs.open(key, range).await?)
+    }
+
+    /// Start staging new content (the only way to make a [`StagedBlob`]).
+    pub async fn ingest(&self, plan: IngestPlan) -> StoreResult<Ingest> {
+        let sink = self.blobs.create().await?;
+        Ok(Ingest {
+            sink: std::sync::Mutex::new(sink),
+            pipe: HashPipe::for_length(Hasher::new(plan.sha256), plan.size),
+            batch: BytesMut::new(),
+            written: 0,
+            size: plan.size,
+        })
+    }
+
+    /// Free staged content that will not be committed (a checksum mismatch, say).
+    pub async fn discard_staged(&self, staged: StagedBlob) {
+        if let Err(e) = self.blobs.delete(&staged.key).await {
+            tracing::warn!(blob = %staged.key, error = %e, "staged blob left for the sweep");
+        }
+    }
+
+    /// Make `staged` the content of the file at `path` in one transaction with one durable
+    /// wait: check the locks and `write.pre` and the quota, keep the old content as a
+    /// version, record checksums, size and mtime, propagate etags and sizes. A refusal
+    /// commits nothing and frees the staged blob.
+    pub async fn commit_staged(
+        &self,
+        space: uuid::Uuid,
+        path: &SpacePath,
+        staged: StagedBlob,
+        write: FileWrite,
+    ) -> StoreResult<Committed> {
+        let content = NewContent {
+            blob: staged.key.clone(),
+            size: staged.size,
+            checksums: staged.digests.recorded.clone(),
+            mtime: write.mtime,
+            content_type: write.content_type,
+            reservation: None,
+        };
+        let result = async {
+            let mut tx = self.begin_write().await?;
+            refuse_locked_in(
+                &mut tx,
+                space,
+                path,
+                &write.holder,
+                None,
+                self.clock.now_ns(),
+            )
+            .await?;
+            let committed = commit_in(&mut tx, space, path, content, write.pre).await?;
+            tx.commit().await?;
+            Ok(committed)
+        }
+        .await;
+        match result {
+            Ok(committed) => {
+                self.durable().await?;
+                Ok(committed)
+            }
+            Err(e) => {
+                self.discard_staged(staged).await;
+                Err(e)
+            }
+        }
+    }
+}
