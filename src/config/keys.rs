@@ -7,20 +7,25 @@
 //! generated from it. Rules between keys (a chunk no larger than the upload, an enforced
 //! expiry needs its days, a secret or its file) stay in `validate`.
 //!
-//! A new key takes four places: its line here, its field in `Config` (or in one of its groups:
-//! `limits`, `retention`, `sharing`, `oidc`; a field of `Config` itself also needs a line in the
-//! `Config` literal of
-//! `Config::blank`), its documented line in `config/spacedav.toml` and its row in
-//! the README's configuration table (a test checks the last two). For example, a
-//! `[dav] max_depth` count defaulting to 20 is
+//! A new key takes four places (eight before: `keys.rs`, `validate.rs`, the validated struct,
+//! `Config`, `for_data_root`, the `Debug` impl, the TOML file and the README):
+//! 1. its line here;
+//! 2. its typed field in `Config`'s group (`limits`, `retention`, `sharing`, `oidc`), which
+//!    derives `Default`; a field directly on `Config` also needs its placeholder in the one
+//!    `Config` literal, `Config::blank` (five places then);
+//! 3. its documented line in `config/spacedav.toml`;
+//! 4. its row in the README's configuration table (a test checks 3 and 4).
+//!
+//! For example, a `[server] max_headers` count defaulting to 100 is the line
 //!
 //! ```text
-//! dav.max_depth { Count = 20 => (max_depth) }
+//! server.max_headers { Count = 100 => (limits.max_headers) }
 //! ```
 //!
-//! plus `pub max_depth: u64` in `Config`, `max_depth: 0,` in `Config::blank`, `max_depth = 20`
-//! under `[dav]` in the TOML file and a README row beginning
-//! ``| `dav.max_depth` | `SPACEDAV_DAV_MAX_DEPTH` |``. An
+//! plus `pub max_headers: u64` in `ConnectionLimits`, `max_headers = 100` under `[server]` in
+//! the TOML file and a README row beginning ``| `server.max_headers` |
+//! `SPACEDAV_SERVER_MAX_HEADERS` |``; its env variable, parsing, problem report with origin,
+//! default, `Debug` and `check-config` line then follow from the table. An
 //! optional key uses `Opt<Codec> = None` and may say what its absence means (`unset "..."`).
 //! The few keys resolved with the file system or by a rule of their own (the storage id, the
 //! token and transfer secrets and their `*_file` paths, the blob backend) are declared
@@ -154,7 +159,8 @@ const DAY: u64 = 24 * 3600;
 
 /// Every key, in the order of `config/spacedav.toml`.
 pub(crate) const KEYS: &[Key] = keys! {
-    server.listen { Addr = "127.0.0.1:9200".parse().expect("valid default") => (listen), flag "--listen" }
+    server.listen { Addr = "127.0.0.1:9200".parse().expect("valid default") => (listen),
+        flag "--listen" }
     server.public_url { Opt<Url> = None => (public_url), flag "--public-url",
         unset "unset: taken from each request's Host" }
     server.header_read_timeout { Seconds = secs(30) => (limits.header_read_timeout) }
@@ -185,14 +191,16 @@ pub(crate) const KEYS: &[Key] = keys! {
     tus.max_upload_size { Count = 1 << 40 => (max_upload_size) }
     // The value oCIS advertises.
     tus.max_chunk_size { Count = 10_000_000 => (max_chunk_size) }
-    tus.checksum_algorithms { Checksums = strings(&["md5", "sha1", "adler32"]) => (checksum_algorithms) }
+    tus.checksum_algorithms { Checksums = strings(&["md5", "sha1", "adler32"])
+        => (checksum_algorithms) }
     cors.origins { Origins = Vec::new() => (cors_origins) }
     log.format { Format = LogFormat::Text => (log_format), flag "--log-format" }
     dav.propfind_depth_infinity { Bool = false => (propfind_depth_infinity) }
     trash.retention { Seconds = secs(30 * DAY) => (retention.trash) }
     versions.max_count { Count = 100 => (retention.versions_max_count) }
     versions.max_age { Seconds = secs(365 * DAY) => (retention.versions_max_age) }
-    sharing.link_password_enforced_for { LinkKinds = Vec::new() => (sharing.link_password_enforced_for) }
+    sharing.link_password_enforced_for { LinkKinds = Vec::new()
+        => (sharing.link_password_enforced_for) }
     sharing.link_expiry_days { Opt<Count> = None => (sharing.link_expiry_days),
         unset "unset: links expire only when asked" }
     sharing.link_expiry_enforced { Bool = false => (sharing.link_expiry_enforced) }
