@@ -1,5 +1,6 @@
-//! Interpreting the raw layered settings: every key is parsed and checked on its own, then the
-//! cross-key rules run, and all problems are returned together. Pure: no file system, no env.
+//! Interpreting the raw layered settings: every key is parsed and checked on its own by its
+//! codec from the key table (the `special` ones by name here), then the cross-key rules run,
+//! and all problems are returned together, each with its origin. Pure: no file system, no env.
 
 use std::ops::Deref;
 use std::path::PathBuf;
