@@ -4,8 +4,10 @@
 //! Loading goes in three steps, each in its own module: `layers` stacks the raw values of every
 //! source, `validate` interprets them and collects every problem, `secrets` reads `*_file`
 //! secrets and generates/persists the storage id and secrets under the data root. `effective`
-//! runs the same checks without writing, for `spacedav check-config`.
+//! runs the same checks without writing, for `spacedav check-config`. Every key is declared
+//! once, in `keys` (its names, codec, default and field); `Config` holds the typed values.
 
+mod codec;
 mod effective;
 mod keys;
 mod layers;
@@ -34,7 +36,8 @@ pub const DEFAULT_FILE: &str = include_str!("../config/spacedav.toml");
 pub const DEFAULT_PATH: &str = "config/spacedav.toml";
 
 /// How long the sweeper keeps what deleting and overwriting leave behind (issue 11).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// `Default` is all zero; the defaults of the keys come from the key table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Retention {
     /// `trash.retention`: age at which a trash item is purged.
     pub trash: Duration,
@@ -42,16 +45,6 @@ pub struct Retention {
     pub versions_max_count: u64,
     /// `versions.max_age`: age at which an earlier content is dropped.
     pub versions_max_age: Duration,
-}
-
-impl Default for Retention {
-    fn default() -> Self {
-        Retention {
-            trash: Duration::from_secs(validate::defaults::TRASH_RETENTION),
-            versions_max_count: validate::defaults::VERSIONS_MAX_COUNT,
-            versions_max_age: Duration::from_secs(validate::defaults::VERSIONS_MAX_AGE),
-        }
-    }
 }
 
 /// What sharing requires of new links and shares (issue 12), announced in the capabilities'
@@ -95,8 +88,8 @@ pub enum BlobConfig {
 }
 
 /// How long the HTTP server waits for a slow or silent client, and how many connections it
-/// serves at once (`src/router/server.rs`).
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// serves at once (`src/router/server.rs`). `Default` is all zero (see [`Retention`]).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ConnectionLimits {
     /// From the first byte of a request to its last header byte.
     pub header_read_timeout: Duration,
@@ -107,18 +100,6 @@ pub struct ConnectionLimits {
     pub body_stall_timeout: Duration,
     /// Connections served at once; further ones wait in the listen backlog.
     pub max_connections: usize,
-}
-
-impl Default for ConnectionLimits {
-    fn default() -> Self {
-        use validate::defaults as d;
-        ConnectionLimits {
-            header_read_timeout: Duration::from_secs(d::HEADER_READ_TIMEOUT),
-            idle_timeout: Duration::from_secs(d::IDLE_TIMEOUT),
-            body_stall_timeout: Duration::from_secs(d::BODY_STALL_TIMEOUT),
-            max_connections: d::MAX_CONNECTIONS as usize,
-        }
-    }
 }
 
 /// The validated configuration of one server process. `Debug` redacts the secrets.
@@ -173,65 +154,41 @@ pub struct Config {
 }
 
 impl fmt::Debug for Config {
+    /// Every key as `check-config` shows it (secrets redacted), then the resolved values.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        const REDACTED: &str = "<redacted>";
-        f.debug_struct("Config")
-            .field("listen", &self.listen)
-            .field("public_url", &self.public_url)
-            .field("limits", &self.limits)
-            .field("data_root", &self.data_root)
-            .field("storage_id", &self.storage_id)
-            .field("metadata_url", &self.metadata_url)
-            .field("blobs", &self.blobs)
-            .field("transfer_secret", &REDACTED)
-            .field("token_secret", &REDACTED)
-            .field("upload_expiry", &self.upload_expiry)
-            .field("sweep_interval", &self.sweep_interval)
-            .field("max_upload_size", &self.max_upload_size)
-            .field("max_chunk_size", &self.max_chunk_size)
-            .field("checksum_algorithms", &self.checksum_algorithms)
-            .field("cors_origins", &self.cors_origins)
-            .field("log_format", &self.log_format)
-            .field("propfind_depth_infinity", &self.propfind_depth_infinity)
-            .field("retention", &self.retention)
-            .field("sharing", &self.sharing)
-            .field("web_assets_path", &self.web_assets_path)
-            .field(
-                "admin_password",
-                &self.admin_password.as_ref().map(|_| REDACTED),
-            )
-            .field(
-                "metrics_token",
-                &self.metrics_token.as_ref().map(|_| REDACTED),
-            )
-            .field("oidc", &self.oidc)
+        let mut map = f.debug_map();
+        for key in keys::KEYS {
+            if let Some(show) = key.show {
+                map.entry(&key.dotted(), &format_args!("{}", show(self)));
+            }
+        }
+        map.entry(&"storage.storage_id", &self.storage_id)
+            .entry(&"auth.token_secret", &codec::REDACTED)
+            .entry(&"tus.transfer_secret", &codec::REDACTED)
+            .entry(&"oidc.code_ttl", &self.oidc.code_ttl)
             .finish()
     }
 }
 
 impl Config {
-    /// A configuration for tests and embedding: everything default, data under `data_root`,
-    /// fresh random secrets and storage id, listening on `127.0.0.1:0`.
-    pub fn for_data_root(data_root: impl Into<PathBuf>) -> Self {
-        let data_root = data_root.into();
-        Config {
-            listen: "127.0.0.1:0".parse().expect("valid literal"),
+    /// Every key at its default; the storage id and secrets empty (resolved by `load`), the
+    /// metadata URL empty (derived from the data root by `validate`).
+    fn blank() -> Self {
+        let mut config = Config {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             public_url: None,
             limits: ConnectionLimits::default(),
-            metadata_url: default_metadata_url(&data_root),
+            data_root: PathBuf::new(),
+            storage_id: Uuid::nil(),
+            metadata_url: String::new(),
             blobs: BlobConfig::Local { path: None },
-            data_root,
-            storage_id: Uuid::new_v4(),
-            transfer_secret: Uuid::new_v4().simple().to_string(),
-            token_secret: Uuid::new_v4().simple().to_string(),
-            upload_expiry: Duration::from_secs(validate::defaults::UPLOAD_EXPIRY),
-            sweep_interval: Duration::from_secs(validate::defaults::SWEEP_INTERVAL),
-            max_upload_size: validate::defaults::MAX_UPLOAD_SIZE,
-            max_chunk_size: validate::defaults::MAX_CHUNK_SIZE,
-            checksum_algorithms: validate::defaults::CHECKSUM_ALGORITHMS
-                .iter()
-                .map(|s| s.to_string())
-                .collect(),
+            transfer_secret: String::new(),
+            token_secret: String::new(),
+            upload_expiry: Duration::ZERO,
+            sweep_interval: Duration::ZERO,
+            max_upload_size: 0,
+            max_chunk_size: 0,
+            checksum_algorithms: Vec::new(),
             cors_origins: Vec::new(),
             log_format: LogFormat::Text,
             propfind_depth_infinity: false,
@@ -240,7 +197,31 @@ impl Config {
             web_assets_path: None,
             admin_password: None,
             metrics_token: None,
-            oidc: OidcConfig::default(),
+            oidc: OidcConfig {
+                code_ttl: Duration::from_secs(oidc::defaults::CODE_TTL),
+                ..OidcConfig::default()
+            },
+        };
+        for key in keys::KEYS {
+            if let Some(default) = key.default {
+                default(&mut config);
+            }
+        }
+        config
+    }
+
+    /// A configuration for tests and embedding: everything default, data under `data_root`,
+    /// fresh random secrets and storage id, listening on `127.0.0.1:0`.
+    pub fn for_data_root(data_root: impl Into<PathBuf>) -> Self {
+        let data_root = data_root.into();
+        Config {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            metadata_url: default_metadata_url(&data_root),
+            data_root,
+            storage_id: Uuid::new_v4(),
+            transfer_secret: Uuid::new_v4().simple().to_string(),
+            token_secret: Uuid::new_v4().simple().to_string(),
+            ..Config::blank()
         }
     }
 
@@ -315,31 +296,10 @@ pub fn load(sources: &Sources) -> Result<Loaded, ConfigError> {
         return Err(ConfigError { problems });
     };
     let config = Config {
-        listen: settings.listen,
-        public_url: settings.public_url,
-        limits: settings.limits,
-        metadata_url: settings
-            .metadata_url
-            .unwrap_or_else(|| default_metadata_url(root)),
-        data_root: settings.data_root.clone(),
         storage_id,
-        blobs: settings.blobs,
-        transfer_secret,
         token_secret,
-        upload_expiry: settings.upload_expiry,
-        sweep_interval: settings.sweep_interval,
-        max_upload_size: settings.max_upload_size,
-        max_chunk_size: settings.max_chunk_size,
-        checksum_algorithms: settings.checksum_algorithms,
-        cors_origins: settings.cors_origins,
-        log_format: settings.log_format,
-        propfind_depth_infinity: settings.propfind_depth_infinity,
-        retention: settings.retention,
-        sharing: settings.sharing,
-        web_assets_path: settings.web_assets_path,
-        admin_password: settings.admin_password,
-        metrics_token: settings.metrics_token,
-        oidc: settings.oidc,
+        transfer_secret,
+        ..settings.config
     };
     Ok(Loaded { config, notes })
 }

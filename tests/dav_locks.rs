@@ -48,6 +48,20 @@ async fn a_lock_blocks_writers_and_expires_after_its_timeout() {
 }
 
 #[tokio::test]
+async fn lockdiscovery_counts_the_seconds_left_on_the_servers_clock() {
+    let s = TestServer::start().await;
+    let root = admin_root(&s).await;
+    let url = format!("{root}/t.txt");
+    put(&s, &url, b"v1").await;
+    lock(&s, &url, "Second-600").await;
+    s.advance(std::time::Duration::from_secs(200));
+    let (_, xml) = propfind(&s, &url, "0", "<d:lockdiscovery/>").await;
+    let left = between(&xml, "<d:timeout>Second-", "</d:timeout>");
+    let left: u64 = left.and_then(|n| n.parse().ok()).expect(&xml);
+    assert!((390..=400).contains(&left), "{left} seconds left:\n{xml}");
+}
+
+#[tokio::test]
 async fn a_lock_survives_a_restart_and_unlocks_with_a_bare_token() {
     let s = TestServer::start().await;
     let root = admin_root(&s).await;

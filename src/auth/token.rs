@@ -3,7 +3,7 @@
 //! `aud`/`typ` claims say "user token", so a transfer token (other key, other audience) can
 //! never pass as one.
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
@@ -14,6 +14,7 @@ use super::AuthError;
 use super::oidc::Oidc;
 use super::oidc::jwt::verify_access_token;
 use crate::auth::Auth;
+use crate::clock::Clock;
 use crate::spaces::{StoreError, User, UserId};
 
 /// `aud` of user tokens.
@@ -37,21 +38,15 @@ pub struct Claims {
     pub typ: String,
 }
 
-fn unix_now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0)
-}
-
-/// Issue a user token for `user`, valid for `ttl`, signed with `secret` (the configured
-/// `token_secret`).
+/// Issue a user token for `user`, valid for `ttl` from now on `clock` (the store's), signed
+/// with `secret` (the configured `token_secret`).
 pub fn issue_token(
     secret: &[u8],
     user: &User,
     ttl: Duration,
+    clock: &Clock,
 ) -> Result<String, jsonwebtoken::errors::Error> {
-    let iat = unix_now();
+    let iat = clock.unix_secs();
     let claims = Claims {
         sub: user.id.to_string(),
         exp: iat.saturating_add(ttl.as_secs()),
@@ -150,7 +145,7 @@ mod tests {
     #[test]
     fn token_checks_table() {
         let u = user();
-        let now = unix_now();
+        let now = Clock::system().unix_secs();
         let good = Claims {
             sub: u.id.to_string(),
             exp: now + 60,
@@ -158,7 +153,7 @@ mod tests {
             aud: TOKEN_AUDIENCE.into(),
             typ: TOKEN_TYPE.into(),
         };
-        let issued = issue_token(b"k", &u, Duration::from_secs(60)).unwrap();
+        let issued = issue_token(b"k", &u, Duration::from_secs(60), &Clock::system()).unwrap();
         let mut tampered = issued.clone();
         tampered.insert(tampered.find('.').unwrap() + 3, 'x');
         let expired = Claims {

@@ -2,12 +2,14 @@
 //!
 //! An HS256 JWT signed with `config.transfer_secret` (never the user-token secret) naming the
 //! upload session, its space and `exp` = the session's expiry. Verification pins HS256, so
-//! `alg: none` and every other algorithm are refused; no leeway is granted on `exp`.
+//! `alg: none` and every other algorithm are refused; no leeway is granted on `exp`. `iat` and
+//! the expiry check read the store's [`Clock`], the same time the session's expiry is kept on.
 
-use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
+
+use crate::clock::Clock;
 
 /// The audience of every transfer token, so no other token of this server passes as one.
 pub const TRANSFER_AUDIENCE: &str = "spacedav-transfer";
@@ -44,6 +46,7 @@ pub struct TransferKeys {
     encoding: EncodingKey,
     decoding: DecodingKey,
     validation: Validation,
+    clock: Clock,
 }
 
 impl std::fmt::Debug for TransferKeys {
@@ -53,17 +56,19 @@ impl std::fmt::Debug for TransferKeys {
 }
 
 impl TransferKeys {
-    /// Keys for `secret`.
-    pub fn new(secret: &str) -> Self {
+    /// Keys for `secret`, issuing and checking expiry on `clock`.
+    pub fn new(secret: &str, clock: Clock) -> Self {
         let mut validation = Validation::new(Algorithm::HS256);
         validation.algorithms = vec![Algorithm::HS256];
-        validation.leeway = 0;
+        // Expiry is checked in `verify` against `clock`, not the library's system time.
+        validation.validate_exp = false;
         validation.set_audience(&[TRANSFER_AUDIENCE]);
         validation.set_required_spec_claims(&["exp", "aud"]);
         TransferKeys {
             encoding: EncodingKey::from_secret(secret.as_bytes()),
             decoding: DecodingKey::from_secret(secret.as_bytes()),
             validation,
+            clock,
         }
     }
 
@@ -73,9 +78,7 @@ impl TransferKeys {
             upl: upload,
             spc: space,
             exp: expires,
-            iat: std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |d| d.as_secs() as i64),
+            iat: i64::try_from(self.clock.unix_secs()).unwrap_or(i64::MAX),
             aud: TRANSFER_AUDIENCE.into(),
         };
         jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
@@ -84,13 +87,17 @@ impl TransferKeys {
 
     /// Verify a token: signature first, then expiry.
     pub fn verify(&self, token: &str) -> Result<TransferClaims, TransferError> {
-        match jsonwebtoken::decode::<TransferClaims>(token, &self.decoding, &self.validation) {
-            Ok(data) => Ok(data.claims),
-            // jsonwebtoken checks the signature before the claims, so an expired token was
-            // genuinely ours.
-            Err(e) if *e.kind() == ErrorKind::ExpiredSignature => Err(TransferError::Expired),
-            Err(_) => Err(TransferError::Invalid),
+        let claims =
+            jsonwebtoken::decode::<TransferClaims>(token, &self.decoding, &self.validation)
+                .map_err(|_| TransferError::Invalid)?
+                .claims;
+        // The signature was checked above, so an expired token was genuinely ours. As
+        // jsonwebtoken without leeway: expired once `exp` lies in the past.
+        let now = i64::try_from(self.clock.unix_secs()).unwrap_or(i64::MAX);
+        if claims.exp < now {
+            return Err(TransferError::Expired);
         }
+        Ok(claims)
     }
 }
 
@@ -110,14 +117,14 @@ mod tests {
 
     #[test]
     fn round_trip_and_refusals() {
-        let keys = TransferKeys::new("secret-one");
+        let keys = TransferKeys::new("secret-one", Clock::system());
         let (upl, spc) = (Uuid::new_v4(), Uuid::new_v4());
         let token = keys.issue(upl, spc, now() + 60);
         let claims = keys.verify(&token).unwrap();
         assert_eq!((claims.upl, claims.spc), (upl, spc));
 
         assert_eq!(
-            TransferKeys::new("other").verify(&token),
+            TransferKeys::new("other", Clock::system()).verify(&token),
             Err(TransferError::Invalid)
         );
         let mut parts: Vec<String> = token.split('.').map(str::to_string).collect();
@@ -138,5 +145,23 @@ mod tests {
 
         let expired = keys.issue(upl, spc, now() - 5);
         assert_eq!(keys.verify(&expired), Err(TransferError::Expired));
+    }
+
+    #[test]
+    fn a_token_expires_when_the_clock_passes_its_exp_and_carries_the_clocks_iat() {
+        let clock = Clock::adjustable();
+        let keys = TransferKeys::new("secret-one", clock.clone());
+        let (upl, spc) = (Uuid::new_v4(), Uuid::new_v4());
+        clock.advance(std::time::Duration::from_secs(7200));
+        let exp = now() + 7200 + 60;
+        let token = keys.issue(upl, spc, exp);
+        let claims = keys.verify(&token).unwrap();
+        assert!(
+            claims.iat >= now() + 7200,
+            "iat {} on the moved clock",
+            claims.iat
+        );
+        clock.advance(std::time::Duration::from_secs(61));
+        assert_eq!(keys.verify(&token), Err(TransferError::Expired));
     }
 }

@@ -223,7 +223,8 @@ pub(crate) async fn token(config: Config, cmd: TokenCommand) -> anyhow::Result<E
     match cmd {
         TokenCommand::Issue { user, ttl } => {
             let user = user_named(store, &user).await?;
-            let token = auth::issue_token(secret.as_bytes(), &user, Duration::from_secs(ttl))?;
+            let ttl = Duration::from_secs(ttl);
+            let token = auth::issue_token(secret.as_bytes(), &user, ttl, store.clock())?;
             println!("{token}");
         }
         TokenCommand::AppCreate {
@@ -241,7 +242,7 @@ pub(crate) async fn token(config: Config, cmd: TokenCommand) -> anyhow::Result<E
         }
         TokenCommand::AppList { user } => {
             let user = user_named(store, &user).await?;
-            let now = auth::oidc::unix_now() as i64;
+            let now = store.clock().unix_secs() as i64;
             let date = |s: i64| crate::http::rfc3339(crate::spaces::Mtime(s * 1_000_000_000));
             for t in store.app_tokens(user.id, now).await? {
                 println!(

@@ -8,10 +8,11 @@
 use std::fmt::Write;
 use std::path::Path;
 
-use super::keys::{self, Kind};
+use super::codec::{REDACTED, Shown, s};
+use super::keys;
 use super::layers::{self, ConfigError, Layers, Origin, Problem, Sources};
+use super::secrets;
 use super::validate::{self, SecretSource, Validated};
-use super::{BlobConfig, LogFormat, default_metadata_url, secrets};
 
 /// A configuration that passed every check.
 #[derive(Debug, Clone)]
@@ -21,28 +22,6 @@ pub struct Checked {
     /// What a start would do beyond reading (generate secrets), and ignored env variables.
     pub notes: Vec<String>,
 }
-
-/// How a key is shown: a value, or a note when it has none.
-enum Shown {
-    Value(toml::Value),
-    Note(String),
-}
-
-fn s(v: impl ToString) -> Shown {
-    Shown::Value(toml::Value::String(v.to_string()))
-}
-
-fn int(n: u64) -> Shown {
-    Shown::Value(toml::Value::Integer(i64::try_from(n).unwrap_or(i64::MAX)))
-}
-
-fn list(items: &[String]) -> Shown {
-    Shown::Value(toml::Value::Array(
-        items.iter().cloned().map(toml::Value::String).collect(),
-    ))
-}
-
-const REDACTED: &str = "<redacted>";
 
 /// Checks `sources` like [`super::load`] without writing; `Err` lists every problem with its
 /// origin.
@@ -123,18 +102,8 @@ fn secret(
     Ok(s(REDACTED))
 }
 
-/// A database URL with its password (if any) redacted.
-fn without_password(url: &str) -> String {
-    match url::Url::parse(url) {
-        Ok(mut parsed) if parsed.password().is_some() => {
-            let _ = parsed.set_password(Some(REDACTED));
-            parsed.to_string()
-        }
-        _ => url.to_string(),
-    }
-}
-
-/// One line per key, in the order of `config/spacedav.toml`.
+/// One line per key, in the order of `config/spacedav.toml`: the table's view of each value,
+/// the resolved storage id and secrets, and the `*_file` paths as given.
 fn render(layers: &Layers, st: &Validated, [storage_id, token, transfer]: [Shown; 3]) -> String {
     let mut resolved = [Some(storage_id), Some(token), Some(transfer)];
     let mut out = String::new();
@@ -144,69 +113,20 @@ fn render(layers: &Layers, st: &Validated, [storage_id, token, transfer]: [Shown
         let origin = layers
             .get(&dotted)
             .map_or(Origin::Default, |s| s.origin.clone());
-        let shown = match dotted.as_str() {
-            "server.listen" => s(st.listen),
-            "server.public_url" => match &st.public_url {
-                Some(url) => s(url),
-                None => Shown::Note("unset: taken from each request's Host".into()),
-            },
-            "storage.data_root" => s(st.data_root.display()),
-            "storage.storage_id" => resolved[0].take().expect("shown once"),
-            "storage.metadata_url" => s(without_password(
-                &st.metadata_url
-                    .clone()
-                    .unwrap_or_else(|| default_metadata_url(&st.data_root)),
-            )),
-            "storage.blob_backend" => s("local"),
-            "storage.blob_path" => match &st.blobs {
-                BlobConfig::Local { path } => s(path
-                    .clone()
-                    .unwrap_or_else(|| st.data_root.join("blobs"))
-                    .display()),
-            },
-            "auth.token_secret" => resolved[1].take().expect("shown once"),
-            "tus.transfer_secret" => resolved[2].take().expect("shown once"),
-            "tus.upload_expiry" => int(st.upload_expiry.as_secs()),
-            "tus.sweep_interval" => int(st.sweep_interval.as_secs()),
-            "tus.max_upload_size" => int(st.max_upload_size),
-            "tus.max_chunk_size" => int(st.max_chunk_size),
-            "tus.checksum_algorithms" => list(&st.checksum_algorithms),
-            "cors.origins" => list(&st.cors_origins),
-            "log.format" => s(match st.log_format {
-                LogFormat::Text => "text",
-                LogFormat::Json => "json",
-            }),
-            "trash.retention" => int(st.retention.trash.as_secs()),
-            "versions.max_count" => int(st.retention.versions_max_count),
-            "versions.max_age" => int(st.retention.versions_max_age.as_secs()),
-            "sharing.link_password_enforced_for" => list(&st.sharing.link_password_enforced_for),
-            "sharing.link_expiry_days" => match st.sharing.link_expiry_days {
-                Some(d) => int(d),
-                None => Shown::Note("unset: links expire only when asked".into()),
-            },
-            "sharing.link_expiry_enforced" => {
-                Shown::Value(toml::Value::Boolean(st.sharing.link_expiry_enforced))
-            }
-            "sharing.share_expiry_days" => match st.sharing.share_expiry_days {
-                Some(d) => int(d),
-                None => Shown::Note("unset: shares expire only when asked".into()),
-            },
-            "sharing.share_expiry_enforced" => {
-                Shown::Value(toml::Value::Boolean(st.sharing.share_expiry_enforced))
-            }
-            "dav.propfind_depth_infinity" => {
-                Shown::Value(toml::Value::Boolean(st.propfind_depth_infinity))
-            }
-            _ => match (key.kind, layers.get(&dotted)) {
-                // The remaining keys are secrets and `*_file` paths, shown as set or unset.
-                (Kind::Secret, Some(_)) => s(REDACTED),
-                (Kind::Path, Some(setting)) => match &setting.value {
-                    layers::RawValue::Toml(toml::Value::String(p)) | layers::RawValue::Text(p) => {
-                        s(p)
-                    }
-                    layers::RawValue::Toml(other) => Shown::Value(other.clone()),
-                },
-                _ => Shown::Note("unset".into()),
+        let shown = match (dotted.as_str(), key.show) {
+            ("storage.storage_id", _) => resolved[0].take().expect("shown once"),
+            ("auth.token_secret", _) => resolved[1].take().expect("shown once"),
+            ("tus.transfer_secret", _) => resolved[2].take().expect("shown once"),
+            ("storage.blob_backend", _) => s("local"),
+            ("storage.blob_path", _) => s(st.blob_dir().display()),
+            (_, Some(show)) => show(st),
+            // The `*_file` paths, as given.
+            (_, None) => match layers.get(&dotted).map(|setting| &setting.value) {
+                Some(
+                    layers::RawValue::Toml(toml::Value::String(p)) | layers::RawValue::Text(p),
+                ) => s(p),
+                Some(layers::RawValue::Toml(other)) => Shown::Value(other.clone()),
+                None => Shown::Note("unset".into()),
             },
         };
         if key.section != section {

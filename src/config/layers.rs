@@ -174,15 +174,15 @@ pub(crate) fn collect(sources: &Sources) -> Layers {
     }
     let o = &sources.overrides;
     let flags = [
-        ("--listen", "server", "listen", &o.listen),
-        ("--public-url", "server", "public_url", &o.public_url),
-        ("--data-root", "storage", "data_root", &o.data_root),
-        ("--log-format", "log", "format", &o.log_format),
-        ("--web-assets", "web", "assets_path", &o.web_assets),
+        ("--listen", &o.listen),
+        ("--public-url", &o.public_url),
+        ("--data-root", &o.data_root),
+        ("--log-format", &o.log_format),
+        ("--web-assets", &o.web_assets),
     ];
-    for (flag, section, name, value) in flags {
+    for (flag, value) in flags {
         if let Some(value) = value {
-            let key = keys::find(section, name).expect("flag names a key");
+            let key = keys::by_flag(flag).expect("the key table names every flag");
             layers.set(key, RawValue::Text(value.clone()), Origin::Flag(flag));
         }
     }

@@ -235,3 +235,50 @@ fn readme_configuration_table_lists_every_key() {
         );
     }
 }
+
+/// The key table's defaults are what the shipped file sets: every key shows the same value
+/// loaded from `config/spacedav.toml` as from `Config::for_data_root` (except the address,
+/// which `for_data_root` puts on a free port).
+#[test]
+fn every_key_of_the_embedded_file_shows_its_table_default() {
+    let dir = tempfile::tempdir().unwrap();
+    let from_file = load(&sources(
+        dir.path(),
+        DEFAULT_FILE,
+        &[],
+        Overrides::default(),
+    ))
+    .unwrap()
+    .config;
+    let builtin = Config::for_data_root(dir.path());
+    for key in super::keys::KEYS {
+        let Some(show) = key.show else { continue };
+        if key.dotted() == "server.listen" {
+            continue;
+        }
+        let (file, table) = (show(&from_file).to_string(), show(&builtin).to_string());
+        assert_eq!(file, table, "{}", key.dotted());
+    }
+}
+
+/// `Debug` lists every key of the table and redacts every secret, those of the OpenID Connect
+/// clients and the metrics token included.
+#[test]
+fn debug_lists_every_key_and_redacts_every_secret() {
+    let mut c = Config::for_data_root("/tmp/x");
+    c.metrics_token = Some("metrics-token-0123456789".into());
+    c.oidc.clients = vec![super::OidcClientConfig {
+        id: "app".into(),
+        secret: Some("client-secret-0123".into()),
+        redirect_uris: vec!["https://app.example/cb".into()],
+        post_logout_redirect_uris: Vec::new(),
+    }];
+    let text = format!("{c:?}");
+    for key in super::keys::KEYS.iter().filter(|k| k.show.is_some()) {
+        assert!(text.contains(&format!("\"{}\"", key.dotted())), "{text}");
+    }
+    for secret in ["metrics-token-0123456789", "client-secret-0123"] {
+        assert!(!text.contains(secret), "{text}");
+    }
+    assert!(text.contains("<redacted>"), "{text}");
+}

@@ -1,21 +1,13 @@
 //! OpenID Connect settings (`auth.oidc_*`): the external issuer, the lifetimes of what the
-//! built-in provider issues, and the extra clients registered from config. Parsed here so that
-//! `validate` stays one line per key.
+//! built-in provider issues, and the extra clients registered from config (the table-valued
+//! key, parsed here).
 
 use std::time::Duration;
 
 use super::layers::RawValue;
 
-/// Built-in defaults of the OpenID Connect keys; `config/spacedav.toml` repeats them.
+/// What is not a key (the keys' defaults are in the key table).
 pub(crate) mod defaults {
-    /// `auth.oidc_user_claim`: the claim oCIS reads too.
-    pub const USER_CLAIM: &str = "preferred_username";
-    /// `auth.oidc_audience`: the client id ownCloud Web uses.
-    pub const AUDIENCE: &[&str] = &["web"];
-    /// `auth.oidc_access_token_ttl`, seconds (oCIS's IdP default).
-    pub const ACCESS_TOKEN_TTL: u64 = 300;
-    /// `auth.oidc_refresh_token_ttl`, seconds (30 days, oCIS's IdP default).
-    pub const REFRESH_TOKEN_TTL: u64 = 30 * 24 * 3600;
     /// Lifetime of an authorization code, seconds (not a key; tests shorten it).
     pub const CODE_TTL: u64 = 60;
 }
@@ -33,8 +25,9 @@ pub struct OidcClientConfig {
     pub post_logout_redirect_uris: Vec<String>,
 }
 
-/// Everything OpenID Connect, validated.
-#[derive(Clone, PartialEq, Eq)]
+/// Everything OpenID Connect, validated. `Default` is all empty; the keys' defaults come
+/// from the key table.
+#[derive(Clone, PartialEq, Eq, Default)]
 pub struct OidcConfig {
     /// An external issuer; when set the built-in provider is off.
     pub issuer: Option<url::Url>,
@@ -67,21 +60,6 @@ impl std::fmt::Debug for OidcConfig {
             .field("refresh_token_ttl", &self.refresh_token_ttl)
             .field("code_ttl", &self.code_ttl)
             .finish()
-    }
-}
-
-impl Default for OidcConfig {
-    fn default() -> Self {
-        OidcConfig {
-            issuer: None,
-            audience: defaults::AUDIENCE.iter().map(|s| s.to_string()).collect(),
-            user_claim: defaults::USER_CLAIM.into(),
-            autoprovision: false,
-            clients: Vec::new(),
-            access_token_ttl: Duration::from_secs(defaults::ACCESS_TOKEN_TTL),
-            refresh_token_ttl: Duration::from_secs(defaults::REFRESH_TOKEN_TTL),
-            code_ttl: Duration::from_secs(defaults::CODE_TTL),
-        }
     }
 }
 

@@ -1,52 +1,17 @@
-//! Interpreting the raw layered settings: every key is parsed and checked on its own, then the
-//! cross-key rules run, and all problems are returned together. Pure: no file system, no env.
+//! Interpreting the raw layered settings: every key is parsed and checked on its own by its
+//! codec from the key table (the `special` ones by name here), then the cross-key rules run,
+//! and all problems are returned together, each with its origin. Pure: no file system, no env.
 
-use std::net::SocketAddr;
+use std::ops::Deref;
 use std::path::PathBuf;
-use std::time::Duration;
 
 use uuid::Uuid;
 
-use super::keys::{self, Kind};
+use super::codec::{Codec, Secret};
+use super::keys::{self, KEYS};
 use super::layers::{ConfigError, Layers, Origin, Problem, RawValue, Setting};
-use super::oidc::{self, OidcConfig};
-use super::values::{
-    addr, blob_backend, boolean, checksums, list, log_format, metadata_url, non_empty, origins,
-    path, positive, public_url, show, text, uuid,
-};
-use super::{BlobConfig, ConnectionLimits, LogFormat, Retention, SharingPolicy};
-
-/// Built-in defaults; `config/spacedav.toml` repeats them and a test keeps the two in step.
-pub(crate) mod defaults {
-    /// `server.listen`.
-    pub const LISTEN: &str = "127.0.0.1:9200";
-    /// `storage.data_root`.
-    pub const DATA_ROOT: &str = "spaces";
-    /// `tus.upload_expiry`, seconds.
-    pub const UPLOAD_EXPIRY: u64 = 24 * 3600;
-    /// `tus.sweep_interval`, seconds.
-    pub const SWEEP_INTERVAL: u64 = 3600;
-    /// `tus.max_upload_size`, bytes (1 TiB).
-    pub const MAX_UPLOAD_SIZE: u64 = 1 << 40;
-    /// `tus.max_chunk_size`, bytes; the value oCIS advertises.
-    pub const MAX_CHUNK_SIZE: u64 = 10_000_000;
-    /// `trash.retention`, seconds (30 days).
-    pub const TRASH_RETENTION: u64 = 30 * 24 * 3600;
-    /// `versions.max_count`.
-    pub const VERSIONS_MAX_COUNT: u64 = 100;
-    /// `versions.max_age`, seconds (365 days).
-    pub const VERSIONS_MAX_AGE: u64 = 365 * 24 * 3600;
-    /// `tus.checksum_algorithms`.
-    pub const CHECKSUM_ALGORITHMS: &[&str] = &["md5", "sha1", "adler32"];
-    /// `server.header_read_timeout`, seconds.
-    pub const HEADER_READ_TIMEOUT: u64 = 30;
-    /// `server.idle_timeout`, seconds.
-    pub const IDLE_TIMEOUT: u64 = 60;
-    /// `server.body_stall_timeout`, seconds.
-    pub const BODY_STALL_TIMEOUT: u64 = 60;
-    /// `server.max_connections`.
-    pub const MAX_CONNECTIONS: u64 = 4096;
-}
+use super::values::{blob_backend, path, show, uuid};
+use super::{Config, default_metadata_url};
 
 /// Checksum algorithms the server can compute.
 pub(crate) const KNOWN_CHECKSUMS: &[&str] = &["md5", "sha1", "adler32", "sha256"];
@@ -76,32 +41,22 @@ impl std::fmt::Debug for SecretSource {
 }
 
 /// The validated configuration: every key checked except what needs the file system (secrets
-/// and the storage id). Named apart from `tus::Settings`, the upload service's limits.
+/// and the storage id), which `config` holds as placeholders until `load` resolves them.
+/// Named apart from `tus::Settings`, the upload service's limits.
 #[derive(Debug, Clone)]
 pub(crate) struct Validated {
-    pub listen: SocketAddr,
-    pub public_url: Option<url::Url>,
-    pub limits: ConnectionLimits,
-    pub data_root: PathBuf,
+    /// Every key parsed into its field; defaults for the keys no layer set.
+    pub config: Config,
     pub storage_id: Option<Uuid>,
-    pub metadata_url: Option<String>,
-    pub blobs: BlobConfig,
     pub token_secret: SecretSource,
     pub transfer_secret: SecretSource,
-    pub upload_expiry: Duration,
-    pub sweep_interval: Duration,
-    pub max_upload_size: u64,
-    pub max_chunk_size: u64,
-    pub checksum_algorithms: Vec<String>,
-    pub cors_origins: Vec<String>,
-    pub log_format: LogFormat,
-    pub propfind_depth_infinity: bool,
-    pub retention: Retention,
-    pub sharing: SharingPolicy,
-    pub web_assets_path: Option<PathBuf>,
-    pub admin_password: Option<String>,
-    pub metrics_token: Option<String>,
-    pub oidc: OidcConfig,
+}
+
+impl Deref for Validated {
+    type Target = Config;
+    fn deref(&self) -> &Config {
+        &self.config
+    }
 }
 
 struct Checker<'a> {
@@ -127,9 +82,7 @@ impl Checker<'_> {
     }
 
     fn report(&mut self, key: &str, setting: Option<&Setting>, why: String) {
-        let secret = keys::KEYS
-            .iter()
-            .any(|k| matches!(k.kind, Kind::Secret | Kind::OidcClients) && k.dotted() == key);
+        let secret = keys::is_secret(key);
         let (value, origin) = match setting {
             Some(_) if secret => ("<redacted>".to_string(), setting.map(|s| s.origin.clone())),
             Some(s) => (show(&s.value), Some(s.origin.clone())),
@@ -151,15 +104,7 @@ impl Checker<'_> {
 
     fn secret(&mut self, key: &str) -> SecretSource {
         let file_key = format!("{key}_file");
-        let value = self.get(key, |v| {
-            let s = text(v)?;
-            if s.len() < MIN_SECRET_LEN {
-                return Err(format!(
-                    "too short: use at least {MIN_SECRET_LEN} characters"
-                ));
-            }
-            Ok(s.to_string())
-        });
+        let value = self.get(key, Secret::parse);
         let file = self.get(&file_key, path);
         let both = self.layers.get(key).is_some() && self.layers.get(&file_key).is_some();
         if both {
@@ -185,153 +130,73 @@ pub(crate) fn validate(layers: &Layers) -> Result<Validated, ConfigError> {
         layers,
         problems: layers.problems.clone(),
     };
-    let listen = c.get("server.listen", addr);
-    let public_url = c.get("server.public_url", public_url);
-    let seconds = |c: &mut Checker, key, default| {
-        Duration::from_secs(c.get(key, positive).unwrap_or(default))
-    };
-    let limits = ConnectionLimits {
-        header_read_timeout: seconds(
-            &mut c,
-            "server.header_read_timeout",
-            defaults::HEADER_READ_TIMEOUT,
-        ),
-        idle_timeout: seconds(&mut c, "server.idle_timeout", defaults::IDLE_TIMEOUT),
-        body_stall_timeout: seconds(
-            &mut c,
-            "server.body_stall_timeout",
-            defaults::BODY_STALL_TIMEOUT,
-        ),
-        max_connections: c
-            .get("server.max_connections", positive)
-            .unwrap_or(defaults::MAX_CONNECTIONS) as usize,
-    };
-    let data_root = c.get("storage.data_root", path);
-    let storage_id = c.get("storage.storage_id", uuid);
-    let metadata_url = c.get("storage.metadata_url", metadata_url);
-    c.get("storage.blob_backend", blob_backend);
-    let blob_path = c.get("storage.blob_path", path);
-    let token_secret = c.secret("auth.token_secret");
-    let oidc = oidc_settings(&mut c);
-    let transfer_secret = c.secret("tus.transfer_secret");
-    let upload_expiry = c
-        .get("tus.upload_expiry", positive)
-        .map(Duration::from_secs);
-    let sweep_interval = c
-        .get("tus.sweep_interval", positive)
-        .map(Duration::from_secs);
-    let max_upload_size = c.get("tus.max_upload_size", positive);
-    let max_chunk_size = c.get("tus.max_chunk_size", positive);
-    let checksum_algorithms = c.get("tus.checksum_algorithms", checksums);
-    let cors_origins = c.get("cors.origins", origins);
-    let log_format = c.get("log.format", log_format);
-    let propfind_depth_infinity = c.get("dav.propfind_depth_infinity", boolean);
-    let retention = Retention {
-        trash: Duration::from_secs(
-            c.get("trash.retention", positive)
-                .unwrap_or(defaults::TRASH_RETENTION),
-        ),
-        versions_max_count: c
-            .get("versions.max_count", positive)
-            .unwrap_or(defaults::VERSIONS_MAX_COUNT),
-        versions_max_age: Duration::from_secs(
-            c.get("versions.max_age", positive)
-                .unwrap_or(defaults::VERSIONS_MAX_AGE),
-        ),
-    };
-    let sharing = sharing_policy(&mut c);
-    let web_assets_path = c.get("web.assets_path", path);
-    let admin_password = c.get("admin.password", |v| {
-        let s = text(v)?;
-        if s.is_empty() {
-            return Err("must not be empty".into());
+    let mut config = Config::blank();
+    let (mut storage_id, mut token_secret, mut transfer_secret) =
+        (None, SecretSource::Unset, SecretSource::Unset);
+    // In table order, so that problems come in the order of `config/spacedav.toml`.
+    for key in KEYS {
+        let dotted = key.dotted();
+        match (key.parse, dotted.as_str()) {
+            (Some(parse), _) => {
+                if let Some(setting) = layers.get(&dotted)
+                    && let Err(why) = parse(&setting.value, &mut config)
+                {
+                    c.report(&dotted, Some(setting), why);
+                }
+            }
+            (None, "storage.storage_id") => storage_id = c.get(&dotted, uuid),
+            (None, "storage.blob_backend") => {
+                c.get(&dotted, blob_backend);
+            }
+            (None, "auth.token_secret") => token_secret = c.secret(&dotted),
+            (None, "tus.transfer_secret") => transfer_secret = c.secret(&dotted),
+            // Checked with their secret by `Checker::secret`.
+            (None, _) => debug_assert!(dotted.ends_with("_secret_file"), "{dotted}"),
         }
-        Ok(s.to_string())
-    });
-
-    let metrics_token = c.get("metrics.token", |v| {
-        let s = text(v)?;
-        if s.len() < MIN_SECRET_LEN {
-            return Err(format!(
-                "too short: use at least {MIN_SECRET_LEN} characters"
-            ));
-        }
-        Ok(s.to_string())
-    });
-
-    let max_upload_size = max_upload_size.unwrap_or(defaults::MAX_UPLOAD_SIZE);
-    let max_chunk_size = max_chunk_size.unwrap_or(defaults::MAX_CHUNK_SIZE);
-    if max_chunk_size > max_upload_size {
+    }
+    if config.metadata_url.is_empty() {
+        config.metadata_url = default_metadata_url(&config.data_root);
+    }
+    if config.max_chunk_size > config.max_upload_size {
         c.report_on(
             "tus.max_chunk_size",
-            format!("must not exceed tus.max_upload_size ({max_upload_size})"),
+            format!(
+                "must not exceed tus.max_upload_size ({})",
+                config.max_upload_size
+            ),
         );
     }
-
-    let settings = Validated {
-        listen: listen.unwrap_or_else(|| defaults::LISTEN.parse().expect("valid default")),
-        public_url,
-        limits,
-        data_root: data_root.unwrap_or_else(|| defaults::DATA_ROOT.into()),
-        storage_id,
-        metadata_url,
-        blobs: BlobConfig::Local { path: blob_path },
-        token_secret,
-        transfer_secret,
-        upload_expiry: upload_expiry.unwrap_or(Duration::from_secs(defaults::UPLOAD_EXPIRY)),
-        sweep_interval: sweep_interval.unwrap_or(Duration::from_secs(defaults::SWEEP_INTERVAL)),
-        max_upload_size,
-        max_chunk_size,
-        checksum_algorithms: checksum_algorithms.unwrap_or_else(|| {
-            defaults::CHECKSUM_ALGORITHMS
-                .iter()
-                .map(|s| s.to_string())
-                .collect()
-        }),
-        cors_origins: cors_origins.unwrap_or_default(),
-        log_format: log_format.unwrap_or_default(),
-        propfind_depth_infinity: propfind_depth_infinity.unwrap_or(false),
-        retention,
-        sharing,
-        web_assets_path,
-        admin_password,
-        metrics_token,
-        oidc,
-    };
+    for what in ["link", "share"] {
+        let enforced = format!("sharing.{what}_expiry_enforced");
+        let days = format!("sharing.{what}_expiry_days");
+        let (set, on) = match what {
+            "link" => (
+                config.sharing.link_expiry_days.is_some(),
+                config.sharing.link_expiry_enforced,
+            ),
+            _ => (
+                config.sharing.share_expiry_days.is_some(),
+                config.sharing.share_expiry_enforced,
+            ),
+        };
+        if on && !set {
+            c.report_on(
+                &enforced,
+                format!("needs {days} (the longest expiry allowed)"),
+            );
+        }
+    }
     if c.problems.is_empty() {
-        Ok(settings)
+        Ok(Validated {
+            config,
+            storage_id,
+            token_secret,
+            transfer_secret,
+        })
     } else {
         Err(ConfigError {
             problems: c.problems,
         })
-    }
-}
-
-/// The `auth.oidc_*` keys.
-fn oidc_settings(c: &mut Checker<'_>) -> OidcConfig {
-    let d = OidcConfig::default();
-    let issuer = c.get("auth.oidc_issuer", public_url);
-    let audience = c.get("auth.oidc_audience", |v| {
-        let l = list(v)?;
-        if l.is_empty() {
-            return Err("must name at least one audience".into());
-        }
-        Ok(l)
-    });
-    let user_claim = c.get("auth.oidc_user_claim", |v| non_empty(v).map(str::to_string));
-    let autoprovision = c.get("auth.oidc_autoprovision", boolean);
-    let access = c.get("auth.oidc_access_token_ttl", positive);
-    let refresh = c.get("auth.oidc_refresh_token_ttl", positive);
-    let clients = c.get("auth.oidc_clients", oidc::clients);
-    OidcConfig {
-        issuer,
-        audience: audience.unwrap_or(d.audience),
-        user_claim: user_claim.unwrap_or(d.user_claim),
-        autoprovision: autoprovision.unwrap_or(d.autoprovision),
-        clients: clients.unwrap_or_default(),
-        access_token_ttl: access.map_or(d.access_token_ttl, Duration::from_secs),
-        refresh_token_ttl: refresh.map_or(d.refresh_token_ttl, Duration::from_secs),
-        code_ttl: d.code_ttl,
     }
 }
 
@@ -346,41 +211,3 @@ pub const LINK_KINDS: [&str; 4] = [
     "read_write",
     "read_write_delete",
 ];
-
-/// `[sharing]`: known link kinds only; an enforced expiry needs its number of days.
-fn sharing_policy(c: &mut Checker) -> SharingPolicy {
-    let kinds = c
-        .get("sharing.link_password_enforced_for", |v| {
-            let kinds = list(v)?;
-            match kinds.iter().find(|k| !LINK_KINDS.contains(&k.as_str())) {
-                Some(k) => Err(format!(
-                    "unknown link kind {k:?}: expected some of {}",
-                    LINK_KINDS.join(", ")
-                )),
-                None => Ok(kinds),
-            }
-        })
-        .unwrap_or_default();
-    let mut expiry = |what: &str| {
-        let days = c.get(&format!("sharing.{what}_expiry_days"), positive);
-        let enforced = c
-            .get(&format!("sharing.{what}_expiry_enforced"), boolean)
-            .unwrap_or(false);
-        if enforced && days.is_none() {
-            c.report_on(
-                &format!("sharing.{what}_expiry_enforced"),
-                format!("needs sharing.{what}_expiry_days (the longest expiry allowed)"),
-            );
-        }
-        (days, enforced)
-    };
-    let (link_expiry_days, link_expiry_enforced) = expiry("link");
-    let (share_expiry_days, share_expiry_enforced) = expiry("share");
-    SharingPolicy {
-        link_password_enforced_for: kinds,
-        link_expiry_days,
-        link_expiry_enforced,
-        share_expiry_days,
-        share_expiry_enforced,
-    }
-}

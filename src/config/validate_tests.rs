@@ -1,4 +1,7 @@
+use std::time::Duration;
+
 use super::*;
+use crate::config::LogFormat;
 use crate::config::layers::{ConfigFile, Overrides, Sources, collect};
 
 fn check(file: &str, env: &[(&str, &str)]) -> Result<Validated, ConfigError> {
@@ -119,7 +122,10 @@ fn good_values_are_accepted() {
     )
     .unwrap();
     assert_eq!(s.listen.to_string(), "[::1]:8080");
-    assert_eq!(s.public_url.unwrap().host_str(), Some("cloud.example.org"));
+    assert_eq!(
+        s.public_url.as_ref().unwrap().host_str(),
+        Some("cloud.example.org")
+    );
     assert_eq!(s.checksum_algorithms, ["sha1", "sha256"]);
     assert_eq!(s.cors_origins, ["*", "https://web.example.org"]);
     assert!(s.propfind_depth_infinity);

@@ -119,6 +119,7 @@ pub async fn handle(
         dead: HashMap::new(),
         favorites: HashSet::new(),
         locks: Vec::new(),
+        now: Mtime(store.clock().now_ns()),
         quota: None,
         link,
         received: target

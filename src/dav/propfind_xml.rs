@@ -40,6 +40,8 @@ pub struct Listing {
     pub favorites: HashSet<NodeId>,
     /// Live locks of the space.
     pub locks: Vec<LockRecord>,
+    /// Now on the store's clock: lock timeouts are shown as the seconds left from here.
+    pub now: Mtime,
     /// The space quota, when a quota property was asked for.
     pub quota: Option<Quota>,
     /// The public link the request came through (for the `oc:public-link-*` properties).
@@ -220,7 +222,7 @@ impl Listing {
             return;
         }
         let p = self.base.join(&e.rel());
-        let now = Mtime::now().0;
+        let now = self.now.0;
         for l in applying(&self.locks, &p) {
             let scope = if l.shared { "shared" } else { "exclusive" };
             let depth = if l.deep { "infinity" } else { "0" };

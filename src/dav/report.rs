@@ -20,7 +20,7 @@ use super::headers::{NS_DAV, NS_OC};
 use super::multistatus::{Multistatus, read_body};
 use super::propfind_req::{PropName, PropRequest};
 use super::propfind_xml::{At, Entry, Listing, Renderer};
-use crate::spaces::{Found, NodeId, ResourceId, SpacePath, User};
+use crate::spaces::{Found, Mtime, NodeId, ResourceId, SpacePath, User};
 use crate::state::AppState;
 
 /// Largest `oc:limit` accepted; anything above (or below 1) is refused with 400.
@@ -270,6 +270,7 @@ async fn render(
                 dead: HashMap::new(),
                 favorites: favorites.clone(),
                 locks: Vec::new(),
+                now: Mtime(store.clock().now_ns()),
                 quota: None,
                 link: None,
                 received: None,

@@ -139,8 +139,8 @@ impl TusService {
     /// A service over `store` configured by `config`.
     pub fn new(store: Store, config: &Config) -> Self {
         TusService(Arc::new(Inner {
+            keys: TransferKeys::new(&config.transfer_secret, store.clock().clone()),
             store,
-            keys: TransferKeys::new(&config.transfer_secret),
             settings: Settings::from_config(config),
             extension_header: http::HeaderValue::try_from(super::extensions(config).join(","))
                 .expect("extension names are ASCII"),

@@ -60,6 +60,25 @@ async fn autoprovisioning_creates_the_user_on_the_first_token() {
 }
 
 #[tokio::test]
+async fn an_issuer_token_is_refused_once_the_relying_partys_clock_passes_its_expiry() {
+    let idp = TestServer::start().await;
+    idp.add_user("alice", "pw").await;
+    let rp = relying_party(&idp, false).await;
+    rp.add_user("alice", "other-local-pw").await;
+    let tokens = web_tokens(&idp, "alice", "pw").await;
+    let token = access(&tokens);
+    let ttl = tokens["expires_in"].as_u64().unwrap();
+    assert_eq!(whoami(&rp, &token).await.1.as_deref(), Some("alice"));
+    // Within the tolerated skew the token still passes; past it, it is refused (the idp's
+    // clock and the system's have not moved: only the relying party's clock says so).
+    let leeway = spacedav::auth::oidc::external::LEEWAY;
+    rp.advance(std::time::Duration::from_secs(ttl + leeway - 5));
+    assert_eq!(whoami(&rp, &token).await.1.as_deref(), Some("alice"));
+    rp.advance(std::time::Duration::from_secs(10));
+    assert_eq!(whoami(&rp, &token).await.0, 401);
+}
+
+#[tokio::test]
 async fn tokens_of_an_unconfigured_issuer_are_refused() {
     let idp = TestServer::start().await;
     let stranger = TestServer::start().await;
@@ -74,6 +93,7 @@ async fn tokens_of_an_unconfigured_issuer_are_refused() {
         rp.state.config().token_secret.as_bytes(),
         &admin,
         std::time::Duration::from_secs(60),
+        rp.state.store().clock(),
     )
     .unwrap();
     assert_eq!(whoami(&rp, &own).await.1.as_deref(), Some("admin"));

@@ -93,6 +93,7 @@ async fn bearer_matrix_valid_expired_tampered_wrong_key() {
         config.token_secret.as_bytes(),
         &alice,
         Duration::from_secs(300),
+        srv.state.store().clock(),
     )
     .unwrap();
     let expired = jsonwebtoken::encode(
@@ -117,6 +118,7 @@ async fn bearer_matrix_valid_expired_tampered_wrong_key() {
         config.transfer_secret.as_bytes(),
         &alice,
         Duration::from_secs(300),
+        srv.state.store().clock(),
     )
     .unwrap();
     let rows = [
@@ -145,9 +147,42 @@ async fn bearer_token_of_a_removed_user_is_401() {
         srv.state.config().token_secret.as_bytes(),
         &alice,
         Duration::from_secs(300),
+        srv.state.store().clock(),
     )
     .unwrap();
     srv.state.store().remove_user(alice.id).await.unwrap();
     let res = status_with(&srv, |r| r.bearer_auth(&token)).await;
     assert_eq!(res.status(), 401);
+}
+
+/// The transfer token in a tus upload URL is issued on the server's clock (the one session
+/// expiry is kept on): its `iat` is the server's now and its `exp` the session's expiry.
+#[tokio::test]
+async fn a_transfer_token_is_issued_on_the_servers_clock() {
+    use base64::Engine;
+    let srv = TestServer::start().await;
+    let ten_days = 10 * 24 * 3600;
+    srv.advance(Duration::from_secs(ten_days));
+    let root = format!("{}/", srv.space_url(&srv.admin_space().await));
+    let created = srv
+        .admin()
+        .tus_create(&root, 3, &[("filename", "t.txt")])
+        .await;
+    assert_eq!(created.status, 201);
+    let token = created.location().rsplit('/').next().unwrap();
+    let payload = token.split('.').nth(1).expect("a JWT");
+    let payload = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload)
+        .unwrap();
+    let claims: serde_json::Value = serde_json::from_slice(&payload).unwrap();
+    let iat = claims["iat"].as_u64().unwrap();
+    let exp = claims["exp"].as_u64().unwrap();
+    assert!(
+        iat >= now() + ten_days,
+        "iat {iat} is not on the server's clock"
+    );
+    let expiry = srv.state.config().upload_expiry.as_secs();
+    assert!(exp.abs_diff(iat + expiry) <= 1, "iat {iat}, exp {exp}");
+    let head = srv.admin().tus_head(created.location()).await;
+    assert_eq!(head.offset, Some(0), "the fresh token is accepted");
 }

@@ -2,7 +2,7 @@
 //! are fetched on first use and cached; an unknown `kid` triggers one refetch (at most one
 //! per [`REFETCH_INTERVAL`], so a flood of forged tokens cannot make us hammer the issuer).
 //! Only asymmetric algorithms that the issuer's keys declare are accepted; `iss`, `aud` (or
-//! `azp`), `exp` and `nbf` are checked with [`LEEWAY`].
+//! `azp`), `exp` and `nbf` are checked with [`LEEWAY`], on the store's clock (as every expiry).
 
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
@@ -264,8 +264,9 @@ impl External {
             return Err(invalid("algorithm not declared for the key"));
         }
         let mut v = Validation::new(header.alg);
-        v.leeway = LEEWAY;
-        v.validate_nbf = true;
+        // `exp` and `nbf` are checked below against the store's clock, not the system's.
+        v.validate_exp = false;
+        v.validate_nbf = false;
         v.validate_aud = false;
         v.set_issuer(&[self.issuer.clone(), format!("{}/", self.issuer)]);
         v.set_required_spec_claims(&["exp", "iss"]);
@@ -278,7 +279,21 @@ impl External {
         if !audience_ok(&claims, &self.audience) {
             return Err(invalid("audience not accepted"));
         }
-        let exp = claims.get("exp").and_then(Value::as_u64).unwrap_or(0);
+        let exp = claims
+            .get("exp")
+            .and_then(Value::as_u64)
+            .ok_or_else(|| invalid("exp is not a number"))?;
+        let now = state.store().clock().unix_secs();
+        if exp.saturating_add(LEEWAY) < now {
+            return Err(AuthError::ExpiredToken);
+        }
+        match claims.get("nbf").map(Value::as_u64) {
+            Some(None) => return Err(invalid("nbf is not a number")),
+            Some(Some(nbf)) if nbf > now.saturating_add(LEEWAY) => {
+                return Err(invalid("not valid yet (nbf)"));
+            }
+            _ => {}
+        }
         let name = claims
             .get(&self.user_claim)
             .and_then(Value::as_str)

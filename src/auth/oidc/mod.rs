@@ -20,8 +20,6 @@ mod signin_page;
 mod throttle;
 mod token_endpoint;
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
 use axum::Router;
 use axum::routing::get;
 use http::{HeaderMap, header};
@@ -145,14 +143,6 @@ pub fn routes() -> Router<Auth> {
             LOGOUT_PATH,
             get(logout::get_end_session).post(logout::post_end_session),
         )
-}
-
-/// Unix seconds now.
-pub(crate) fn unix_now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0)
 }
 
 /// The built-in provider's issuer for this request: the public base URL.
