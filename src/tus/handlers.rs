@@ -150,6 +150,28 @@ fn patch_request(
     })
 }
 
+/// The most of a refused request's body that is read and dropped before the answer.
+const DRAIN_LIMIT: usize = 64 << 20;
+
+/// `e`, once the rest of the refused body is read (up to [`DRAIN_LIMIT`]). A server that
+/// answers while the client is still sending and then closes makes the client see a broken
+/// connection instead of the answer (a 507 or 409 it could act on); tus clients retry the
+/// former blindly.
+async fn drained<S, E>(mut body: S, e: TusError) -> TusError
+where
+    S: futures::Stream<Item = Result<bytes::Bytes, E>> + Unpin,
+{
+    use futures::StreamExt;
+    let mut read = 0;
+    while read <= DRAIN_LIMIT {
+        match body.next().await {
+            Some(Ok(chunk)) => read += chunk.len(),
+            _ => break,
+        }
+    }
+    e
+}
+
 async fn patch_upload(state: &AppState, token: &str, req: Request) -> Result<Response, TusError> {
     let svc = state.tus();
     // The one signature check of this request.
@@ -161,8 +183,11 @@ async fn patch_upload(state: &AppState, token: &str, req: Request) -> Result<Res
     }
     let offset = parse::upload_offset(headers)?;
     let preq = patch_request(state, headers, offset)?;
-    let body = req.into_body().into_data_stream();
-    let progress = svc.patch(upload, preq, body).await?;
+    let mut body = req.into_body().into_data_stream();
+    let progress = match svc.patch(upload, preq, &mut body).await {
+        Ok(p) => p,
+        Err(e) => return Err(drained(body, e).await),
+    };
     let mut res = StatusCode::NO_CONTENT.into_response();
     progress_headers(res.headers_mut(), &progress);
     Ok(res)
@@ -319,8 +344,11 @@ async fn create(
         let offset = parse::creation_offset(headers)?;
         let preq = patch_request(state, headers, offset)?;
         let body: Body = req.into_body();
-        svc.append(progress.session, preq, body.into_data_stream())
-            .await?
+        let mut body = body.into_data_stream();
+        match svc.append(progress.session, preq, &mut body).await {
+            Ok(p) => p,
+            Err(e) => return Err(drained(body, e).await),
+        }
     } else {
         progress
     };
