@@ -7,6 +7,7 @@ use reqwest::{Method, StatusCode};
 use spacedav::spaces::{NewSpace, Role, SpacePath};
 
 use crate::common::TestServer;
+use crate::common::log::captured_log;
 use crate::support::*;
 
 const LOCKINFO: &str = r#"<?xml version="1.0" encoding="utf-8"?><d:lockinfo xmlns:d="DAV:"><d:lockscope><d:exclusive/></d:lockscope><d:locktype><d:write/></d:locktype><d:owner>bob</d:owner></d:lockinfo>"#;

@@ -1,39 +1,10 @@
 //! SPEC §8–9: request ids, CORS, and 5xx responses that say nothing.
 
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::Mutex;
 
+use crate::common::log::captured_log;
 use crate::common::{ADMIN_PASSWORD, TestServer};
 use sqlx::Connection;
-
-/// Everything this test binary logs, captured by a process-wide subscriber (tests run in
-/// parallel; they find their own lines by request id).
-fn captured_log() -> Arc<Mutex<Vec<u8>>> {
-    static LOG: OnceLock<Arc<Mutex<Vec<u8>>>> = OnceLock::new();
-    LOG.get_or_init(|| {
-        let buf = Arc::new(Mutex::new(Vec::new()));
-        let sink = buf.clone();
-        let subscriber = tracing_subscriber::fmt()
-            .with_ansi(false)
-            .with_max_level(tracing::Level::INFO)
-            .with_writer(move || Capture(sink.clone()))
-            .finish();
-        tracing::subscriber::set_global_default(subscriber).expect("first subscriber");
-        buf
-    })
-    .clone()
-}
-
-struct Capture(Arc<Mutex<Vec<u8>>>);
-
-impl std::io::Write for Capture {
-    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(data);
-        Ok(data.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
 
 #[tokio::test]
 async fn request_id_is_echoed_or_generated() {
