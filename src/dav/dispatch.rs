@@ -82,6 +82,7 @@ async fn serve(state: &AppState, req: Request) -> Result<Response, DavError> {
     let target = if url.key.as_deref() == Some(SHARE_JAIL) && url.rest.is_root() {
         match parts.method.as_str() {
             "PROPFIND" => {
+                super::propfind::read_body(body).await?;
                 return jail::propfind(state, &principal.user, &url, &parts.headers).await;
             }
             "POST" => jail::upload_target(state, &principal.user, url, &mut parts.headers).await?,

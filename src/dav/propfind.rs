@@ -66,11 +66,7 @@ pub async fn handle(
             .iter()
             .filter_map(|v| v.to_str().ok()),
     );
-    let body = http_body_util::Limited::new(req.into_body(), MAX_BODY)
-        .collect()
-        .await
-        .map_err(|e| DavError::MalformedXml(e.to_string()))?
-        .to_bytes();
+    let body = read_body(req.into_body()).await?;
     let request = parse_body(&body)?;
 
     let store = state.store();
@@ -269,4 +265,15 @@ fn stream(listing: Listing, walk: Walk, minimal: bool) -> Response {
         );
     }
     res
+}
+
+/// A PROPFIND body, read whole (up to its limit) even where the answer does not depend on it:
+/// a server that answers without reading the body closes the connection, and a client that
+/// already reuses it (the desktop client does) sees a network error instead of the next answer.
+pub(super) async fn read_body(body: axum::body::Body) -> Result<bytes::Bytes, DavError> {
+    Ok(http_body_util::Limited::new(body, MAX_BODY)
+        .collect()
+        .await
+        .map_err(|e| DavError::MalformedXml(e.to_string()))?
+        .to_bytes())
 }
