@@ -27,7 +27,8 @@ use super::public;
 use super::request_ctx::{
     PutParams, ReqCtx, parse_mtime, parse_oc_checksum, parse_upload_checksum,
 };
-use super::resolve::{SHARE_JAIL, Target, destination_path, parse_url, resolve};
+use super::resolve::{SHARE_JAIL, Target, resolve};
+use super::url_parse::{destination_path, parse_url};
 use super::whole_tree;
 use crate::auth::{Principal, authenticate};
 use crate::spaces::{SpacePath, User};

@@ -30,6 +30,7 @@ pub mod report;
 pub mod request_ctx;
 pub mod resolve;
 pub mod trash;
+pub mod url_parse;
 pub mod whole_tree;
 pub mod xml_write;
 

@@ -8,7 +8,8 @@ use base64::engine::general_purpose::STANDARD;
 use http::{HeaderMap, HeaderValue, Method, header};
 
 use super::error::DavError;
-use super::resolve::{DavUrl, Target};
+use super::resolve::Target;
+use super::url_parse::DavUrl;
 use crate::auth::BasicCredentials;
 use crate::sharing::access::Denied;
 use crate::sharing::public::LinkError;

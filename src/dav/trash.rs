@@ -18,7 +18,8 @@ use super::href::{escape, href};
 use super::multistatus::{Multistatus, Prop, principal, propfind_request, text};
 use super::propfind_req::{Depth, parse_depth};
 use super::propfind_xml::mime_type;
-use super::resolve::{destination_path, parse_url, resolve};
+use super::resolve::resolve;
+use super::url_parse::{destination_path, parse_url};
 use crate::spaces::{Mtime, NodeId, Role, Space, SpaceId, SpacePath, StoreError, TrashItem, User};
 use crate::state::AppState;
 
