@@ -7,6 +7,10 @@ mod dav_support;
 use base64::Engine;
 use common::{ADMIN_PASSWORD, TestServer};
 use dav_support::*;
+use reqwest::header::CONTENT_TYPE;
+use spacedav::tus::headers::{
+    OFFSET_OCTET_STREAM, TUS_RESUMABLE, UPLOAD_LENGTH, UPLOAD_METADATA, VERSION,
+};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 #[tokio::test]
@@ -340,10 +344,10 @@ async fn nfc_and_nfd_spellings_of_a_name_are_one_file() {
         base64::engine::general_purpose::STANDARD.encode("Übung/cafe\u{301}.txt")
     );
     let tus = req(&s, "POST", &format!("{root}/"))
-        .header("Tus-Resumable", "1.0.0")
-        .header("Upload-Length", "5")
-        .header("Upload-Metadata", meta)
-        .header("Content-Type", "application/offset+octet-stream")
+        .header(TUS_RESUMABLE, VERSION)
+        .header(UPLOAD_LENGTH, "5")
+        .header(UPLOAD_METADATA, meta)
+        .header(CONTENT_TYPE, OFFSET_OCTET_STREAM)
         .body("three")
         .send()
         .await

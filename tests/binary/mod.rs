@@ -3,6 +3,7 @@
 //! `spacedav serve` whose announced address has been read.
 #![allow(dead_code)]
 
+use spacedav::tus::headers::{TUS_RESUMABLE, UPLOAD_LENGTH, UPLOAD_METADATA, VERSION};
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
@@ -124,9 +125,9 @@ pub async fn create_upload(
     let res = reqwest::Client::new()
         .post(format!("http://{addr}/remote.php/dav/spaces/{sid}/"))
         .basic_auth(user, Some(password))
-        .header("Tus-Resumable", "1.0.0")
-        .header("Upload-Length", length.to_string())
-        .header("Upload-Metadata", format!("filename {filename}"))
+        .header(TUS_RESUMABLE, VERSION)
+        .header(UPLOAD_LENGTH, length.to_string())
+        .header(UPLOAD_METADATA, format!("filename {filename}"))
         .send()
         .await
         .unwrap();

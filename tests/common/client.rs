@@ -133,6 +133,19 @@ impl Client {
         Self::created(res)
     }
 
+    /// A tus creation `POST` on `folder_url` that carries `data` as its body
+    /// (creation-with-upload), not yet sent.
+    pub fn tus_upload_request(
+        &self,
+        folder_url: &str,
+        data: Vec<u8>,
+        meta: &[(&str, &str)],
+    ) -> RequestBuilder {
+        self.tus_create_request(folder_url, data.len() as u64, meta)
+            .header(CONTENT_TYPE, OFFSET_OCTET_STREAM)
+            .body(data)
+    }
+
     /// Create an upload of `data` with `meta` in `folder_url`, sending the bytes with the
     /// creation (creation-with-upload).
     pub async fn tus_upload(
@@ -142,9 +155,7 @@ impl Client {
         meta: &[(&str, &str)],
     ) -> TusCreated {
         let res = self
-            .tus_create_request(folder_url, data.len() as u64, meta)
-            .header(CONTENT_TYPE, OFFSET_OCTET_STREAM)
-            .body(data)
+            .tus_upload_request(folder_url, data, meta)
             .send()
             .await
             .expect("tus creation with upload");
@@ -183,12 +194,16 @@ impl Client {
         Self::offsets(&res)
     }
 
+    /// `HEAD` of the upload at `location` (tus 1.0.0 §HEAD), not yet sent; like a `PATCH`, it
+    /// needs no credentials.
+    pub fn tus_head_request(&self, location: &str) -> RequestBuilder {
+        self.http.head(location).header(TUS_RESUMABLE, VERSION)
+    }
+
     /// `HEAD` of the upload at `location` (tus 1.0.0 §HEAD).
     pub async fn tus_head(&self, location: &str) -> TusOffset {
         let res = self
-            .http
-            .head(location)
-            .header(TUS_RESUMABLE, VERSION)
+            .tus_head_request(location)
             .send()
             .await
             .expect("tus HEAD");

@@ -6,6 +6,10 @@
 //!
 //! Needs root (mount), hence `#[ignore]`; `.ci/run` runs these with `--include-ignored`.
 
+use reqwest::header::CONTENT_TYPE;
+use spacedav::tus::headers::{
+    OFFSET_OCTET_STREAM, TUS_RESUMABLE, UPLOAD_LENGTH, UPLOAD_METADATA, UPLOAD_OFFSET, VERSION,
+};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -102,9 +106,9 @@ impl Client {
         use base64::Engine;
         let meta = base64::engine::general_purpose::STANDARD.encode(name);
         self.req("POST", "")
-            .header("Tus-Resumable", "1.0.0")
-            .header("Upload-Length", length.to_string())
-            .header("Upload-Metadata", format!("filename {meta}"))
+            .header(TUS_RESUMABLE, VERSION)
+            .header(UPLOAD_LENGTH, length.to_string())
+            .header(UPLOAD_METADATA, format!("filename {meta}"))
             .send()
             .await
             .unwrap()
@@ -113,9 +117,9 @@ impl Client {
     async fn tus_patch(&self, location: &str, at: usize, body: Vec<u8>) -> reqwest::Response {
         self.http
             .patch(location)
-            .header("Tus-Resumable", "1.0.0")
-            .header("Content-Type", "application/offset+octet-stream")
-            .header("Upload-Offset", at.to_string())
+            .header(TUS_RESUMABLE, VERSION)
+            .header(CONTENT_TYPE, OFFSET_OCTET_STREAM)
+            .header(UPLOAD_OFFSET, at.to_string())
             .body(body)
             .send()
             .await
@@ -124,7 +128,7 @@ impl Client {
 
     /// `Upload-Offset` of a HEAD.
     async fn tus_offset(&self, location: &str) -> usize {
-        let head = self.http.head(location).header("Tus-Resumable", "1.0.0");
+        let head = self.http.head(location).header(TUS_RESUMABLE, VERSION);
         let head = head.send().await.unwrap();
         assert_eq!(head.status(), StatusCode::OK);
         let at = head.headers()["upload-offset"].to_str().unwrap();
@@ -136,10 +140,10 @@ impl Client {
         use base64::Engine;
         let meta = base64::engine::general_purpose::STANDARD.encode(name);
         self.req("POST", "")
-            .header("Tus-Resumable", "1.0.0")
-            .header("Upload-Length", data.len().to_string())
-            .header("Upload-Metadata", format!("filename {meta}"))
-            .header("Content-Type", "application/offset+octet-stream")
+            .header(TUS_RESUMABLE, VERSION)
+            .header(UPLOAD_LENGTH, data.len().to_string())
+            .header(UPLOAD_METADATA, format!("filename {meta}"))
+            .header(CONTENT_TYPE, OFFSET_OCTET_STREAM)
             .body(data)
             .send()
             .await

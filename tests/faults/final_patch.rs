@@ -2,6 +2,8 @@
 //! (`Upload-Offset` = `Upload-Length` on HEAD) unless its file is there with the right
 //! content. The final offset becomes visible only in the transaction that commits the file.
 
+use reqwest::header::CONTENT_TYPE;
+use spacedav::tus::headers::{OFFSET_OCTET_STREAM, TUS_RESUMABLE, UPLOAD_OFFSET, VERSION};
 use std::time::{Duration, Instant};
 
 use reqwest::StatusCode;
@@ -116,7 +118,7 @@ async fn sigkill_around_the_final_patch_never_reports_an_upload_complete_without
         let file = format!("{base}/remote.php/dav/spaces/{sid}/{name}");
         let head = http
             .head(&url)
-            .header("Tus-Resumable", "1.0.0")
+            .header(TUS_RESUMABLE, VERSION)
             .send()
             .await
             .unwrap();
@@ -158,9 +160,9 @@ async fn tus_patch(
     body: Vec<u8>,
 ) -> reqwest::Result<reqwest::Response> {
     http.patch(url)
-        .header("Tus-Resumable", "1.0.0")
-        .header("Content-Type", "application/offset+octet-stream")
-        .header("Upload-Offset", at.to_string())
+        .header(TUS_RESUMABLE, VERSION)
+        .header(CONTENT_TYPE, OFFSET_OCTET_STREAM)
+        .header(UPLOAD_OFFSET, at.to_string())
         .body(body)
         .send()
         .await

@@ -4,6 +4,10 @@
 //! after a restart with its content and its checksums, no other upload is half visible, and
 //! `spacedav fsck` is clean.
 
+use reqwest::header::CONTENT_TYPE;
+use spacedav::tus::headers::{
+    OFFSET_OCTET_STREAM, TUS_RESUMABLE, UPLOAD_LENGTH, UPLOAD_METADATA, VERSION,
+};
 use std::sync::{Arc, Mutex};
 
 use base64::Engine;
@@ -54,10 +58,10 @@ async fn writer(
         let res = http
             .post(format!("{base}/remote.php/dav/spaces/{sid}/"))
             .basic_auth("admin", Some(ADMIN_PASSWORD))
-            .header("Tus-Resumable", "1.0.0")
-            .header("Upload-Length", SIZE.to_string())
-            .header("Upload-Metadata", meta)
-            .header("Content-Type", "application/offset+octet-stream")
+            .header(TUS_RESUMABLE, VERSION)
+            .header(UPLOAD_LENGTH, SIZE.to_string())
+            .header(UPLOAD_METADATA, meta)
+            .header(CONTENT_TYPE, OFFSET_OCTET_STREAM)
             .body(data)
             .send()
             .await;

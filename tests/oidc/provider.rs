@@ -3,6 +3,7 @@
 use jsonwebtoken::jwk::JwkSet;
 use jsonwebtoken::{DecodingKey, Validation};
 use serde_json::Value;
+use spacedav::tus::headers::{TUS_RESUMABLE, UPLOAD_LENGTH, UPLOAD_METADATA, VERSION};
 
 use crate::common::{ADMIN_PASSWORD, TestServer, assert_both_challenges};
 use crate::support::{
@@ -118,9 +119,9 @@ async fn web_signs_in_and_its_access_token_works_on_webdav_ocs_and_tus() {
         .client()
         .post(srv.url("/remote.php/dav/files/alice/"))
         .bearer_auth(access)
-        .header("Tus-Resumable", "1.0.0")
-        .header("Upload-Length", "3")
-        .header("Upload-Metadata", "filename aGkudHh0")
+        .header(TUS_RESUMABLE, VERSION)
+        .header(UPLOAD_LENGTH, "3")
+        .header(UPLOAD_METADATA, "filename aGkudHh0")
         .send()
         .await
         .unwrap();

@@ -1,6 +1,10 @@
 //! File versions over WebDAV: `/dav/meta/{fileid}/v`.
 
+use reqwest::header::CONTENT_TYPE;
 use spacedav::spaces::Role;
+use spacedav::tus::headers::{
+    OFFSET_OCTET_STREAM, TUS_RESUMABLE, UPLOAD_LENGTH, UPLOAD_METADATA, VERSION,
+};
 
 use crate::common::TestServer;
 use crate::dav_support::*;
@@ -282,10 +286,10 @@ async fn a_tus_upload_over_a_file_keeps_the_previous_content_as_a_version() {
     put(&s, &format!("{root}/t.txt"), b"before tus").await;
     let name = base64::engine::general_purpose::STANDARD.encode("t.txt");
     let res = req(&s, "POST", &format!("{root}/"))
-        .header("Tus-Resumable", "1.0.0")
-        .header("Upload-Length", "9")
-        .header("Upload-Metadata", format!("filename {name}"))
-        .header("Content-Type", "application/offset+octet-stream")
+        .header(TUS_RESUMABLE, VERSION)
+        .header(UPLOAD_LENGTH, "9")
+        .header(UPLOAD_METADATA, format!("filename {name}"))
+        .header(CONTENT_TYPE, OFFSET_OCTET_STREAM)
         .body("after tus")
         .send()
         .await

@@ -2,8 +2,12 @@
 //! change, password, delete), sharedWithMe and sharedByMe, and the received share reached at
 //! `/dav/spaces/{remoteItem.id}` (with a tus upload) until it is revoked.
 
+use reqwest::header::CONTENT_TYPE;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
+use spacedav::tus::headers::{
+    OFFSET_OCTET_STREAM, TUS_RESUMABLE, UPLOAD_LENGTH, UPLOAD_METADATA, VERSION,
+};
 
 use crate::common::TestServer;
 use crate::{ADMIN, mkcol_admin};
@@ -161,10 +165,10 @@ async fn web_creates_links_and_invites_and_the_recipient_uploads_until_revoked()
     let tus = c
         .post(format!("{space}/"))
         .basic_auth("bob", Some("bob-pw"))
-        .header("Tus-Resumable", "1.0.0")
-        .header("Upload-Length", "2")
-        .header("Upload-Metadata", "filename dHVzLnR4dA==")
-        .header("Content-Type", "application/offset+octet-stream")
+        .header(TUS_RESUMABLE, VERSION)
+        .header(UPLOAD_LENGTH, "2")
+        .header(UPLOAD_METADATA, "filename dHVzLnR4dA==")
+        .header(CONTENT_TYPE, OFFSET_OCTET_STREAM)
         .body("tu")
         .send()
         .await

@@ -3,8 +3,12 @@
 //! received files and folders through the jail (by name) and through the mount ids
 //! (`{jail}!{share id}`), within the role: GET, PUT and tus where it allows, 403/404 where not.
 
+use reqwest::header::CONTENT_TYPE;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
+use spacedav::tus::headers::{
+    OFFSET_OCTET_STREAM, TUS_RESUMABLE, UPLOAD_LENGTH, UPLOAD_METADATA, UPLOAD_OFFSET, VERSION,
+};
 
 use crate::common::TestServer;
 use crate::{ADMIN, mkcol_admin, ocs_share, put_admin};
@@ -66,10 +70,10 @@ async fn tus_as_bob(srv: &TestServer, folder_url: &str, filename: &str, body: &'
     srv.client()
         .post(folder_url)
         .basic_auth(BOB.0, Some(BOB.1))
-        .header("Tus-Resumable", "1.0.0")
-        .header("Upload-Length", body.len().to_string())
-        .header("Upload-Metadata", format!("filename {name}"))
-        .header("Content-Type", "application/offset+octet-stream")
+        .header(TUS_RESUMABLE, VERSION)
+        .header(UPLOAD_LENGTH, body.len().to_string())
+        .header(UPLOAD_METADATA, format!("filename {name}"))
+        .header(CONTENT_TYPE, OFFSET_OCTET_STREAM)
         .body(body)
         .send()
         .await
@@ -258,9 +262,9 @@ async fn a_received_folder_is_served_through_its_mount_id_within_its_role() {
         .client()
         .post(format!("{rw}/"))
         .basic_auth(BOB.0, Some(BOB.1))
-        .header("Tus-Resumable", "1.0.0")
-        .header("Upload-Length", "5")
-        .header("Upload-Metadata", "filename cGF0Y2hlZC50eHQ=")
+        .header(TUS_RESUMABLE, VERSION)
+        .header(UPLOAD_LENGTH, "5")
+        .header(UPLOAD_METADATA, "filename cGF0Y2hlZC50eHQ=")
         .send()
         .await
         .unwrap();
@@ -269,9 +273,9 @@ async fn a_received_folder_is_served_through_its_mount_id_within_its_role() {
     let patched = srv
         .client()
         .patch(&location)
-        .header("Tus-Resumable", "1.0.0")
-        .header("Upload-Offset", "0")
-        .header("Content-Type", "application/offset+octet-stream")
+        .header(TUS_RESUMABLE, VERSION)
+        .header(UPLOAD_OFFSET, "0")
+        .header(CONTENT_TYPE, OFFSET_OCTET_STREAM)
         .body("patch")
         .send()
         .await

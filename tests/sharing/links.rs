@@ -1,7 +1,11 @@
 //! Public links: access within the link's permissions, passwords, throttling, expiry,
 //! revocation, file drops and quota.
 
+use reqwest::header::CONTENT_TYPE;
 use reqwest::{Method, StatusCode};
+use spacedav::tus::headers::{
+    OFFSET_OCTET_STREAM, TUS_RESUMABLE, UPLOAD_LENGTH, UPLOAD_METADATA, UPLOAD_OFFSET, VERSION,
+};
 
 use crate::common::TestServer;
 use crate::{ADMIN, link, mkcol_admin, ocs_share, put_admin};
@@ -54,9 +58,9 @@ async fn a_view_link_serves_its_folder_anonymously_and_refuses_every_write() {
     assert_eq!(mv.status(), StatusCode::FORBIDDEN);
     let tus = c
         .post(public(&srv, &token, "/"))
-        .header("Tus-Resumable", "1.0.0")
-        .header("Upload-Length", "3")
-        .header("Upload-Metadata", "filename ZC50eHQ=")
+        .header(TUS_RESUMABLE, VERSION)
+        .header(UPLOAD_LENGTH, "3")
+        .header(UPLOAD_METADATA, "filename ZC50eHQ=")
         .send()
         .await
         .unwrap();
@@ -251,9 +255,9 @@ async fn a_file_drop_accepts_uploads_but_reveals_no_name() {
     );
     let tus = c
         .post(public(&srv, &token, "/"))
-        .header("Tus-Resumable", "1.0.0")
-        .header("Upload-Length", "3")
-        .header("Upload-Metadata", "filename ZC50eHQ=")
+        .header(TUS_RESUMABLE, VERSION)
+        .header(UPLOAD_LENGTH, "3")
+        .header(UPLOAD_METADATA, "filename ZC50eHQ=")
         .send()
         .await
         .unwrap();
@@ -261,9 +265,9 @@ async fn a_file_drop_accepts_uploads_but_reveals_no_name() {
     let loc = tus.headers()["location"].to_str().unwrap().to_string();
     let patch = c
         .patch(loc)
-        .header("Tus-Resumable", "1.0.0")
-        .header("Upload-Offset", "0")
-        .header("Content-Type", "application/offset+octet-stream")
+        .header(TUS_RESUMABLE, VERSION)
+        .header(UPLOAD_OFFSET, "0")
+        .header(CONTENT_TYPE, OFFSET_OCTET_STREAM)
         .body("abc")
         .send()
         .await
@@ -296,9 +300,9 @@ async fn a_public_upload_over_the_owners_quota_is_refused_and_stores_nothing() {
     assert_eq!(put.status(), StatusCode::INSUFFICIENT_STORAGE);
     let tus = c
         .post(public(&srv, &token, "/"))
-        .header("Tus-Resumable", "1.0.0")
-        .header("Upload-Length", "100")
-        .header("Upload-Metadata", "filename YmlnLmJpbg==")
+        .header(TUS_RESUMABLE, VERSION)
+        .header(UPLOAD_LENGTH, "100")
+        .header(UPLOAD_METADATA, "filename YmlnLmJpbg==")
         .send()
         .await
         .unwrap();

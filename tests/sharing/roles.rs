@@ -2,8 +2,12 @@
 //! `roleDefinitions`), the uploader among them: what invite accepts, how OCS bits map to them,
 //! and what the uploader may and may not do over WebDAV and tus.
 
+use reqwest::header::CONTENT_TYPE;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
+use spacedav::tus::headers::{
+    OFFSET_OCTET_STREAM, TUS_RESUMABLE, UPLOAD_LENGTH, UPLOAD_METADATA, VERSION,
+};
 
 use crate::common::TestServer;
 use crate::{ADMIN, link, mkcol_admin, put_admin};
@@ -196,10 +200,10 @@ async fn an_uploader_adds_files_but_cannot_overwrite_move_or_delete() {
         use base64::Engine;
         let n = base64::engine::general_purpose::STANDARD.encode(name);
         req("POST", "/")
-            .header("Tus-Resumable", "1.0.0")
-            .header("Upload-Length", "3")
-            .header("Upload-Metadata", format!("filename {n}"))
-            .header("Content-Type", "application/offset+octet-stream")
+            .header(TUS_RESUMABLE, VERSION)
+            .header(UPLOAD_LENGTH, "3")
+            .header(UPLOAD_METADATA, format!("filename {n}"))
+            .header(CONTENT_TYPE, OFFSET_OCTET_STREAM)
             .body("tus")
     };
     assert_eq!(status(tus("t.txt").send().await.unwrap()), 201);
@@ -223,16 +227,16 @@ async fn an_upload_link_cannot_overwrite_through_tus() {
     let post = |name: &str| {
         srv.client()
             .post(srv.url(&format!("/remote.php/dav/public-files/{token}/")))
-            .header("Tus-Resumable", "1.0.0")
-            .header("Upload-Length", "1")
+            .header(TUS_RESUMABLE, VERSION)
+            .header(UPLOAD_LENGTH, "1")
             .header(
-                "Upload-Metadata",
+                UPLOAD_METADATA,
                 format!(
                     "filename {}",
                     base64::engine::general_purpose::STANDARD.encode(name)
                 ),
             )
-            .header("Content-Type", "application/offset+octet-stream")
+            .header(CONTENT_TYPE, OFFSET_OCTET_STREAM)
             .body("x")
             .send()
     };

@@ -4,7 +4,9 @@
 use bytes::Bytes;
 use futures::stream;
 use reqwest::StatusCode;
+use reqwest::header::CONTENT_TYPE;
 use sha2::{Digest, Sha256};
+use spacedav::tus::headers::{OFFSET_OCTET_STREAM, TUS_RESUMABLE, UPLOAD_OFFSET, VERSION};
 
 use crate::support::*;
 
@@ -68,9 +70,9 @@ async fn five_gib_upload_completes_with_a_matching_sha256() {
         let res = env
             .http
             .patch(&loc)
-            .header("Tus-Resumable", "1.0.0")
-            .header("Content-Type", "application/offset+octet-stream")
-            .header("Upload-Offset", at.to_string())
+            .header(TUS_RESUMABLE, VERSION)
+            .header(CONTENT_TYPE, OFFSET_OCTET_STREAM)
+            .header(UPLOAD_OFFSET, at.to_string())
             .header("Content-Length", (end - at).to_string())
             .body(reqwest::Body::wrap_stream(range(base.clone(), at, end)))
             .send()

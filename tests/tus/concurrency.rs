@@ -2,6 +2,8 @@
 //! so exactly one of two PATCHes at the same offset succeeds; an interrupted PATCH keeps what
 //! arrived and the client resumes from `HEAD`'s offset.
 
+use reqwest::header::CONTENT_TYPE;
+use spacedav::tus::headers::{OFFSET_OCTET_STREAM, TUS_RESUMABLE, UPLOAD_OFFSET, VERSION};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -116,9 +118,9 @@ fn patch_stream(
 ) -> impl std::future::Future<Output = reqwest::Result<reqwest::Response>> + use<> {
     env.http
         .patch(loc)
-        .header("Tus-Resumable", "1.0.0")
-        .header("Content-Type", "application/offset+octet-stream")
-        .header("Upload-Offset", "0")
+        .header(TUS_RESUMABLE, VERSION)
+        .header(CONTENT_TYPE, OFFSET_OCTET_STREAM)
+        .header(UPLOAD_OFFSET, "0")
         .body(reqwest::Body::wrap_stream(rx))
         .send()
 }

@@ -2,6 +2,10 @@
 //! resumes after a restart of the real binary, exactly as a signed-in upload does (the
 //! `/data/{token}` it was handed names the owner's space), and the file lands there.
 
+use reqwest::header::CONTENT_TYPE;
+use spacedav::tus::headers::{
+    OFFSET_OCTET_STREAM, TUS_RESUMABLE, UPLOAD_LENGTH, UPLOAD_METADATA, UPLOAD_OFFSET, VERSION,
+};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -10,6 +14,7 @@ use reqwest::StatusCode;
 use sha2::{Digest, Sha256};
 
 use crate::binary::{ADMIN_PASSWORD, Server};
+use crate::common::client::tus_metadata;
 use crate::support::*;
 
 const MIB: usize = 1 << 20;
@@ -53,10 +58,13 @@ async fn sigkill_mid_public_upload_then_restart_resumes_into_the_owners_space() 
     let want = hex::encode(Sha256::digest(&data));
     let res = c
         .post(format!("{base}/remote.php/dav/public-files/{link}/"))
-        .header("Tus-Resumable", "1.0.0")
-        .header("Upload-Length", data.len().to_string())
-        .header("Upload-Metadata", metadata(&[("filename", "dropped.bin")]))
-        .header("Content-Type", "application/offset+octet-stream")
+        .header(TUS_RESUMABLE, VERSION)
+        .header(UPLOAD_LENGTH, data.len().to_string())
+        .header(
+            UPLOAD_METADATA,
+            tus_metadata(&[("filename", "dropped.bin")]),
+        )
+        .header(CONTENT_TYPE, OFFSET_OCTET_STREAM)
         .body(data[..8 * MIB].to_vec())
         .send()
         .await
@@ -68,9 +76,9 @@ async fn sigkill_mid_public_upload_then_restart_resumes_into_the_owners_space() 
     let (mut tx, rx) = futures::channel::mpsc::channel::<Result<Bytes, std::io::Error>>(8);
     let patch = tokio::spawn(
         c.patch(format!("{base}/data/{token}"))
-            .header("Tus-Resumable", "1.0.0")
-            .header("Content-Type", "application/offset+octet-stream")
-            .header("Upload-Offset", (8 * MIB).to_string())
+            .header(TUS_RESUMABLE, VERSION)
+            .header(CONTENT_TYPE, OFFSET_OCTET_STREAM)
+            .header(UPLOAD_OFFSET, (8 * MIB).to_string())
             .body(reqwest::Body::wrap_stream(rx))
             .send(),
     );
@@ -101,9 +109,9 @@ async fn sigkill_mid_public_upload_then_restart_resumes_into_the_owners_space() 
     assert!(resume >= acked, "{resume} < {acked}");
     let res = c
         .patch(&url)
-        .header("Tus-Resumable", "1.0.0")
-        .header("Content-Type", "application/offset+octet-stream")
-        .header("Upload-Offset", resume.to_string())
+        .header(TUS_RESUMABLE, VERSION)
+        .header(CONTENT_TYPE, OFFSET_OCTET_STREAM)
+        .header(UPLOAD_OFFSET, resume.to_string())
         .body(data[resume as usize..].to_vec())
         .send()
         .await

@@ -1,6 +1,11 @@
 //! The upload resource `/data/{token}` (SPEC §4): every status of PATCH, HEAD, DELETE and
 //! OPTIONS, method override, tokens, checksums, deferred length, concatenation, expiry.
 
+use reqwest::header::CONTENT_TYPE;
+use spacedav::tus::headers::{
+    OFFSET_OCTET_STREAM, TUS_RESUMABLE, UPLOAD_CHECKSUM, UPLOAD_CONCAT, UPLOAD_DEFER_LENGTH,
+    UPLOAD_LENGTH, UPLOAD_METADATA, UPLOAD_OFFSET, VERSION,
+};
 use std::time::Duration;
 
 use base64::Engine;
@@ -8,6 +13,7 @@ use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use reqwest::{Method, StatusCode};
 
 use crate::common::TestServer;
+use crate::common::client::tus_metadata;
 use crate::support::*;
 
 #[tokio::test]
@@ -17,8 +23,8 @@ async fn patch_checks_version_content_type_and_offset() {
     let res = env
         .http
         .patch(&loc)
-        .header("Content-Type", "application/offset+octet-stream")
-        .header("Upload-Offset", "0")
+        .header(CONTENT_TYPE, OFFSET_OCTET_STREAM)
+        .header(UPLOAD_OFFSET, "0")
         .body("123")
         .send()
         .await
@@ -28,9 +34,9 @@ async fn patch_checks_version_content_type_and_offset() {
     let res = env
         .http
         .patch(&loc)
-        .header("Tus-Resumable", "1.0.0")
+        .header(TUS_RESUMABLE, VERSION)
         .header("Content-Type", "application/octet-stream")
-        .header("Upload-Offset", "0")
+        .header(UPLOAD_OFFSET, "0")
         .body("123")
         .send()
         .await
@@ -40,10 +46,10 @@ async fn patch_checks_version_content_type_and_offset() {
         let mut req = env
             .http
             .patch(&loc)
-            .header("Tus-Resumable", "1.0.0")
-            .header("Content-Type", "application/offset+octet-stream");
+            .header(TUS_RESUMABLE, VERSION)
+            .header(CONTENT_TYPE, OFFSET_OCTET_STREAM);
         if let Some(b) = bad {
-            req = req.header("Upload-Offset", b);
+            req = req.header(UPLOAD_OFFSET, b);
         }
         let res = req.body("123").send().await.unwrap();
         assert_eq!(res.status(), StatusCode::BAD_REQUEST, "{bad:?}");
@@ -93,7 +99,7 @@ async fn upload_checksum_accepts_hex_and_base64_and_rejects_mismatch_with_460() 
     let loc = env.create("c.txt", 9).await;
     let patch = |off: u64, data: &'static [u8], sum: String| {
         env.patch(&loc, off, data.to_vec())
-            .header("Upload-Checksum", sum)
+            .header(UPLOAD_CHECKSUM, sum)
     };
     let res = patch(0, b"abc", format!("SHA1 {}", sha1_hex(b"abc")))
         .send()
@@ -139,12 +145,12 @@ async fn upload_checksum_accepts_hex_and_base64_and_rejects_mismatch_with_460() 
 #[tokio::test]
 async fn head_reports_offset_length_metadata_and_no_store() {
     let env = Env::start().await;
-    let meta = metadata(&[("filename", "h.txt"), ("extra", "kept")]);
+    let meta = tus_metadata(&[("filename", "h.txt"), ("extra", "kept")]);
     let res = env
         .req(Method::POST, &env.root())
-        .header("Tus-Resumable", "1.0.0")
-        .header("Upload-Length", "5")
-        .header("Upload-Metadata", &meta)
+        .header(TUS_RESUMABLE, VERSION)
+        .header(UPLOAD_LENGTH, "5")
+        .header(UPLOAD_METADATA, &meta)
         .send()
         .await
         .unwrap();
@@ -179,7 +185,7 @@ async fn delete_terminates_and_frees_bytes_and_quota() {
     let res = env
         .http
         .delete(&loc)
-        .header("Tus-Resumable", "1.0.0")
+        .header(TUS_RESUMABLE, VERSION)
         .send()
         .await
         .unwrap();
@@ -217,11 +223,11 @@ async fn options_and_method_override() {
         env.http
             .post(&loc)
             .header("X-HTTP-Method-Override", m)
-            .header("Tus-Resumable", "1.0.0")
+            .header(TUS_RESUMABLE, VERSION)
     };
     let res = over("PATCH")
-        .header("Content-Type", "application/offset+octet-stream")
-        .header("Upload-Offset", "0")
+        .header(CONTENT_TYPE, OFFSET_OCTET_STREAM)
+        .header(UPLOAD_OFFSET, "0")
         .body("abc")
         .send()
         .await
@@ -307,9 +313,9 @@ async fn deferred_length_is_set_by_a_later_patch() {
     let env = Env::start().await;
     let res = env
         .req(Method::POST, &env.root())
-        .header("Tus-Resumable", "1.0.0")
-        .header("Upload-Defer-Length", "1")
-        .header("Upload-Metadata", metadata(&[("filename", "defer.txt")]))
+        .header(TUS_RESUMABLE, VERSION)
+        .header(UPLOAD_DEFER_LENGTH, "1")
+        .header(UPLOAD_METADATA, tus_metadata(&[("filename", "defer.txt")]))
         .send()
         .await
         .unwrap();
@@ -322,7 +328,7 @@ async fn deferred_length_is_set_by_a_later_patch() {
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
     let res = env
         .patch(&loc, 3, b"def".to_vec())
-        .header("Upload-Length", "6")
+        .header(UPLOAD_LENGTH, "6")
         .send()
         .await
         .unwrap();
@@ -336,9 +342,9 @@ async fn concatenation_assembles_finished_partials_into_one_file() {
     let env = Env::start().await;
     let partial = |len: u64| {
         env.req(Method::POST, &env.root())
-            .header("Tus-Resumable", "1.0.0")
-            .header("Upload-Length", len.to_string())
-            .header("Upload-Concat", "partial")
+            .header(TUS_RESUMABLE, VERSION)
+            .header(UPLOAD_LENGTH, len.to_string())
+            .header(UPLOAD_CONCAT, "partial")
     };
     let a = location(&partial(3).send().await.unwrap());
     let b = location(&partial(4).send().await.unwrap());
@@ -347,9 +353,9 @@ async fn concatenation_assembles_finished_partials_into_one_file() {
     env.patch(&b, 0, b"defg".to_vec()).send().await.unwrap();
     let fin = |urls: String| {
         env.req(Method::POST, &env.root())
-            .header("Tus-Resumable", "1.0.0")
-            .header("Upload-Concat", format!("final;{urls}"))
-            .header("Upload-Metadata", metadata(&[("filename", "joined.txt")]))
+            .header(TUS_RESUMABLE, VERSION)
+            .header(UPLOAD_CONCAT, format!("final;{urls}"))
+            .header(UPLOAD_METADATA, tus_metadata(&[("filename", "joined.txt")]))
     };
     // `a` is not finished yet.
     let res = fin(format!("{a} {b}")).send().await.unwrap();
