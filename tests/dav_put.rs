@@ -7,10 +7,6 @@ mod dav_support;
 use base64::Engine;
 use common::{ADMIN_PASSWORD, TestServer};
 use dav_support::*;
-use reqwest::header::CONTENT_TYPE;
-use spacedav::tus::headers::{
-    OFFSET_OCTET_STREAM, TUS_RESUMABLE, UPLOAD_LENGTH, UPLOAD_METADATA, VERSION,
-};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 #[tokio::test]
@@ -339,20 +335,12 @@ async fn nfc_and_nfd_spellings_of_a_name_are_one_file() {
         .await
         .unwrap();
     assert_eq!(r.status(), 201);
-    let meta = format!(
-        "filename {}",
-        base64::engine::general_purpose::STANDARD.encode("Übung/cafe\u{301}.txt")
-    );
-    let tus = req(&s, "POST", &format!("{root}/"))
-        .header(TUS_RESUMABLE, VERSION)
-        .header(UPLOAD_LENGTH, "5")
-        .header(UPLOAD_METADATA, meta)
-        .header(CONTENT_TYPE, OFFSET_OCTET_STREAM)
-        .body("three")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(tus.status(), 201);
+    let meta = [("filename", "Übung/cafe\u{301}.txt")];
+    let tus = s
+        .admin()
+        .tus_upload(&format!("{root}/"), b"three".to_vec(), &meta)
+        .await;
+    assert_eq!(tus.status, 201);
     let (_, xml) = propfind(&s, &format!("{root}/{folder_nfd}/"), "1", "<d:getetag/>").await;
     let hrefs: Vec<_> = responses(&xml).into_iter().map(href).collect();
     assert_eq!(hrefs.len(), 2, "the folder and one file: {xml}");

@@ -18,12 +18,20 @@ use spacedav::tus::headers::{
 
 use super::{ADMIN_PASSWORD, TestServer};
 
-/// A client of one test server, signed in with Basic credentials.
+/// A client of one test server, signed in with Basic credentials, a Bearer token, or not at
+/// all (public links).
 #[derive(Clone)]
 pub struct Client {
     http: reqwest::Client,
-    user: String,
-    password: String,
+    auth: Auth,
+}
+
+/// How a [`Client`] signs its requests.
+#[derive(Clone)]
+enum Auth {
+    Basic { user: String, password: String },
+    Bearer(String),
+    Anonymous,
 }
 
 /// The answer to a tus creation `POST`.
@@ -74,11 +82,7 @@ fn number(res: &Response, name: &reqwest::header::HeaderName) -> Option<u64> {
 impl TestServer {
     /// A typed client signed in as `user`.
     pub fn client_as(&self, user: &str, password: &str) -> Client {
-        Client {
-            http: self.client(),
-            user: user.into(),
-            password: password.into(),
-        }
+        Client::new(user, password)
     }
 
     /// A typed client signed in as `admin`.
@@ -90,18 +94,39 @@ impl TestServer {
 impl Client {
     /// A client signed in as `user` to any server (the binary's tests talk to a child process).
     pub fn new(user: &str, password: &str) -> Client {
-        Client {
-            http: reqwest::Client::new(),
+        Self::with(Auth::Basic {
             user: user.into(),
             password: password.into(),
+        })
+    }
+
+    /// A client that sends `token` as its Bearer credentials (OIDC sessions).
+    pub fn bearer(token: &str) -> Client {
+        Self::with(Auth::Bearer(token.into()))
+    }
+
+    /// A client without credentials (public links, upload URLs).
+    pub fn anonymous() -> Client {
+        Self::with(Auth::Anonymous)
+    }
+
+    fn with(auth: Auth) -> Client {
+        Client {
+            http: reqwest::Client::new(),
+            auth,
         }
     }
 
     /// A request with this client's credentials.
     pub fn request(&self, method: &str, url: &str) -> RequestBuilder {
-        self.http
-            .request(Method::from_bytes(method.as_bytes()).expect("method"), url)
-            .basic_auth(&self.user, Some(&self.password))
+        let req = self
+            .http
+            .request(Method::from_bytes(method.as_bytes()).expect("method"), url);
+        match &self.auth {
+            Auth::Basic { user, password } => req.basic_auth(user, Some(password)),
+            Auth::Bearer(token) => req.bearer_auth(token),
+            Auth::Anonymous => req,
+        }
     }
 
     /// A tus creation `POST` on `folder_url` (tus 1.0.0 §Creation): `Upload-Length` and

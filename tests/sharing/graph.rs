@@ -2,12 +2,8 @@
 //! change, password, delete), sharedWithMe and sharedByMe, and the received share reached at
 //! `/dav/spaces/{remoteItem.id}` (with a tus upload) until it is revoked.
 
-use reqwest::header::CONTENT_TYPE;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-use spacedav::tus::headers::{
-    OFFSET_OCTET_STREAM, TUS_RESUMABLE, UPLOAD_LENGTH, UPLOAD_METADATA, VERSION,
-};
 
 use crate::common::TestServer;
 use crate::{ADMIN, mkcol_admin};
@@ -162,18 +158,15 @@ async fn web_creates_links_and_invites_and_the_recipient_uploads_until_revoked()
         .await
         .unwrap();
     assert_eq!(put.status(), StatusCode::CREATED);
-    let tus = c
-        .post(format!("{space}/"))
-        .basic_auth("bob", Some("bob-pw"))
-        .header(TUS_RESUMABLE, VERSION)
-        .header(UPLOAD_LENGTH, "2")
-        .header(UPLOAD_METADATA, "filename dHVzLnR4dA==")
-        .header(CONTENT_TYPE, OFFSET_OCTET_STREAM)
-        .body("tu")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(tus.status(), StatusCode::CREATED);
+    let tus = srv
+        .client_as("bob", "bob-pw")
+        .tus_upload(
+            &format!("{space}/"),
+            b"tu".to_vec(),
+            &[("filename", "tus.txt")],
+        )
+        .await;
+    assert_eq!(tus.status, StatusCode::CREATED);
     let own = c
         .get(srv.url("/remote.php/webdav/g/tus.txt"))
         .basic_auth(ADMIN.0, Some(ADMIN.1))

@@ -3,12 +3,8 @@
 //! received files and folders through the jail (by name) and through the mount ids
 //! (`{jail}!{share id}`), within the role: GET, PUT and tus where it allows, 403/404 where not.
 
-use reqwest::header::CONTENT_TYPE;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-use spacedav::tus::headers::{
-    OFFSET_OCTET_STREAM, TUS_RESUMABLE, UPLOAD_LENGTH, UPLOAD_METADATA, UPLOAD_OFFSET, VERSION,
-};
 
 use crate::common::TestServer;
 use crate::{ADMIN, mkcol_admin, ocs_share, put_admin};
@@ -65,21 +61,10 @@ pub(crate) async fn as_bob(
 
 /// A one-request tus upload (creation-with-upload) of `body` as `filename` into `folder_url`.
 async fn tus_as_bob(srv: &TestServer, folder_url: &str, filename: &str, body: &'static str) -> u16 {
-    use base64::Engine;
-    let name = base64::engine::general_purpose::STANDARD.encode(filename);
-    srv.client()
-        .post(folder_url)
-        .basic_auth(BOB.0, Some(BOB.1))
-        .header(TUS_RESUMABLE, VERSION)
-        .header(UPLOAD_LENGTH, body.len().to_string())
-        .header(UPLOAD_METADATA, format!("filename {name}"))
-        .header(CONTENT_TYPE, OFFSET_OCTET_STREAM)
-        .body(body)
-        .send()
-        .await
-        .unwrap()
-        .status()
-        .as_u16()
+    let meta = [("filename", filename)];
+    let bob = srv.client_as(BOB.0, BOB.1);
+    let created = bob.tus_upload(folder_url, body.into(), &meta).await;
+    created.status.as_u16()
 }
 
 async fn admin_get(srv: &TestServer, path: &str) -> String {
@@ -258,29 +243,15 @@ async fn a_received_folder_is_served_through_its_mount_id_within_its_role() {
     );
     assert_eq!(admin_get(&srv, "/rw/sub-t.txt").await, "tus");
     // The two-step way: creation, then PATCH on the upload resource.
-    let created = srv
-        .client()
-        .post(format!("{rw}/"))
-        .basic_auth(BOB.0, Some(BOB.1))
-        .header(TUS_RESUMABLE, VERSION)
-        .header(UPLOAD_LENGTH, "5")
-        .header(UPLOAD_METADATA, "filename cGF0Y2hlZC50eHQ=")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(created.status(), StatusCode::CREATED);
-    let location = created.headers()["location"].to_str().unwrap().to_string();
-    let patched = srv
-        .client()
-        .patch(&location)
-        .header(TUS_RESUMABLE, VERSION)
-        .header(UPLOAD_OFFSET, "0")
-        .header(CONTENT_TYPE, OFFSET_OCTET_STREAM)
-        .body("patch")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(patched.status(), StatusCode::NO_CONTENT);
+    let bob = srv.client_as(BOB.0, BOB.1);
+    let created = bob
+        .tus_create(&format!("{rw}/"), 5, &[("filename", "patched.txt")])
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED);
+    let patched = bob
+        .tus_patch(created.location(), 0, b"patch".to_vec())
+        .await;
+    assert_eq!(patched.status, StatusCode::NO_CONTENT);
     assert_eq!(admin_get(&srv, "/rw/patched.txt").await, "patch");
     let (status, xml) = as_bob(&srv, "PROPFIND", &format!("{rw}/"), "").await;
     assert_eq!(status, 207);

@@ -1,13 +1,10 @@
 //! Public links: access within the link's permissions, passwords, throttling, expiry,
 //! revocation, file drops and quota.
 
-use reqwest::header::CONTENT_TYPE;
 use reqwest::{Method, StatusCode};
-use spacedav::tus::headers::{
-    OFFSET_OCTET_STREAM, TUS_RESUMABLE, UPLOAD_LENGTH, UPLOAD_METADATA, UPLOAD_OFFSET, VERSION,
-};
 
 use crate::common::TestServer;
+use crate::common::client::Client;
 use crate::{ADMIN, link, mkcol_admin, ocs_share, put_admin};
 
 fn m(name: &str) -> Method {
@@ -56,15 +53,10 @@ async fn a_view_link_serves_its_folder_anonymously_and_refuses_every_write() {
         .await
         .unwrap();
     assert_eq!(mv.status(), StatusCode::FORBIDDEN);
-    let tus = c
-        .post(public(&srv, &token, "/"))
-        .header(TUS_RESUMABLE, VERSION)
-        .header(UPLOAD_LENGTH, "3")
-        .header(UPLOAD_METADATA, "filename ZC50eHQ=")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(tus.status(), StatusCode::FORBIDDEN);
+    let tus = Client::anonymous()
+        .tus_create(&public(&srv, &token, "/"), 3, &[("filename", "d.txt")])
+        .await;
+    assert_eq!(tus.status, StatusCode::FORBIDDEN);
     let still = c.get(public(&srv, &token, "/a.txt")).send().await.unwrap();
     assert_eq!(still.bytes().await.unwrap().as_ref(), b"hello");
 }
@@ -253,26 +245,15 @@ async fn a_file_drop_accepts_uploads_but_reveals_no_name() {
             .as_ref(),
         b"theirs"
     );
-    let tus = c
-        .post(public(&srv, &token, "/"))
-        .header(TUS_RESUMABLE, VERSION)
-        .header(UPLOAD_LENGTH, "3")
-        .header(UPLOAD_METADATA, "filename ZC50eHQ=")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(tus.status(), StatusCode::CREATED);
-    let loc = tus.headers()["location"].to_str().unwrap().to_string();
-    let patch = c
-        .patch(loc)
-        .header(TUS_RESUMABLE, VERSION)
-        .header(UPLOAD_OFFSET, "0")
-        .header(CONTENT_TYPE, OFFSET_OCTET_STREAM)
-        .body("abc")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(patch.status(), StatusCode::NO_CONTENT);
+    let anonymous = Client::anonymous();
+    let tus = anonymous
+        .tus_create(&public(&srv, &token, "/"), 3, &[("filename", "d.txt")])
+        .await;
+    assert_eq!(tus.status, StatusCode::CREATED);
+    let patch = anonymous
+        .tus_patch(tus.location(), 0, b"abc".to_vec())
+        .await;
+    assert_eq!(patch.status, StatusCode::NO_CONTENT);
     assert_eq!(
         own("d.txt").await.unwrap().bytes().await.unwrap().as_ref(),
         b"abc"
@@ -298,15 +279,10 @@ async fn a_public_upload_over_the_owners_quota_is_refused_and_stores_nothing() {
         .await
         .unwrap();
     assert_eq!(put.status(), StatusCode::INSUFFICIENT_STORAGE);
-    let tus = c
-        .post(public(&srv, &token, "/"))
-        .header(TUS_RESUMABLE, VERSION)
-        .header(UPLOAD_LENGTH, "100")
-        .header(UPLOAD_METADATA, "filename YmlnLmJpbg==")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(tus.status(), StatusCode::INSUFFICIENT_STORAGE);
+    let tus = Client::anonymous()
+        .tus_create(&public(&srv, &token, "/"), 100, &[("filename", "big.bin")])
+        .await;
+    assert_eq!(tus.status, StatusCode::INSUFFICIENT_STORAGE);
     let own = c
         .get(srv.url("/remote.php/webdav/q/big.bin"))
         .basic_auth(ADMIN.0, Some(ADMIN.1))

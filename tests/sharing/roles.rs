@@ -2,14 +2,11 @@
 //! `roleDefinitions`), the uploader among them: what invite accepts, how OCS bits map to them,
 //! and what the uploader may and may not do over WebDAV and tus.
 
-use reqwest::header::CONTENT_TYPE;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-use spacedav::tus::headers::{
-    OFFSET_OCTET_STREAM, TUS_RESUMABLE, UPLOAD_LENGTH, UPLOAD_METADATA, VERSION,
-};
 
 use crate::common::TestServer;
+use crate::common::client::Client;
 use crate::{ADMIN, link, mkcol_admin, put_admin};
 
 const VIEWER: &str = "b1e2218d-eef8-4d4c-b82d-0f1a1b48f3b5";
@@ -196,15 +193,9 @@ async fn an_uploader_adds_files_but_cannot_overwrite_move_or_delete() {
         .await
         .unwrap();
     assert_eq!(status(mv), 403);
+    let bob = srv.client_as("bob", "bob-pw");
     let tus = |name: &'static str| {
-        use base64::Engine;
-        let n = base64::engine::general_purpose::STANDARD.encode(name);
-        req("POST", "/")
-            .header(TUS_RESUMABLE, VERSION)
-            .header(UPLOAD_LENGTH, "3")
-            .header(UPLOAD_METADATA, format!("filename {n}"))
-            .header(CONTENT_TYPE, OFFSET_OCTET_STREAM)
-            .body("tus")
+        bob.tus_upload_request(&format!("{jail}/"), b"tus".to_vec(), &[("filename", name)])
     };
     assert_eq!(status(tus("t.txt").send().await.unwrap()), 201);
     assert_eq!(status(tus("old.txt").send().await.unwrap()), 403);
@@ -223,21 +214,11 @@ async fn an_upload_link_cannot_overwrite_through_tus() {
     mkcol_admin(&srv, "/up").await;
     put_admin(&srv, "/up/keep.txt", b"keep").await;
     let (token, _) = link(&srv, "/up", "5", None).await;
-    use base64::Engine;
+    let folder = srv.url(&format!("/remote.php/dav/public-files/{token}/"));
+    let anonymous = Client::anonymous();
     let post = |name: &str| {
-        srv.client()
-            .post(srv.url(&format!("/remote.php/dav/public-files/{token}/")))
-            .header(TUS_RESUMABLE, VERSION)
-            .header(UPLOAD_LENGTH, "1")
-            .header(
-                UPLOAD_METADATA,
-                format!(
-                    "filename {}",
-                    base64::engine::general_purpose::STANDARD.encode(name)
-                ),
-            )
-            .header(CONTENT_TYPE, OFFSET_OCTET_STREAM)
-            .body("x")
+        anonymous
+            .tus_upload_request(&folder, b"x".to_vec(), &[("filename", name)])
             .send()
     };
     assert_eq!(
