@@ -198,9 +198,14 @@ impl Client {
         }
     }
 
-    /// A tus `PATCH` of `data` at `offset` (tus 1.0.0 §PATCH), not yet sent. Upload URLs carry
-    /// their own capability, so no credentials go with it.
-    pub fn tus_patch_request(&self, location: &str, offset: u64, data: Vec<u8>) -> RequestBuilder {
+    /// A tus `PATCH` of `data` (bytes or a stream) at `offset` (tus 1.0.0 §PATCH), not yet
+    /// sent. Upload URLs carry their own capability, so no credentials go with it.
+    pub fn tus_patch_request(
+        &self,
+        location: &str,
+        offset: u64,
+        data: impl Into<reqwest::Body>,
+    ) -> RequestBuilder {
         self.http
             .patch(location)
             .header(TUS_RESUMABLE, VERSION)

@@ -2,8 +2,6 @@
 //! so exactly one of two PATCHes at the same offset succeeds; an interrupted PATCH keeps what
 //! arrived and the client resumes from `HEAD`'s offset.
 
-use reqwest::header::CONTENT_TYPE;
-use spacedav::tus::headers::{OFFSET_OCTET_STREAM, TUS_RESUMABLE, UPLOAD_OFFSET, VERSION};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -116,13 +114,7 @@ fn patch_stream(
     loc: &str,
     rx: Chunks,
 ) -> impl std::future::Future<Output = reqwest::Result<reqwest::Response>> + use<> {
-    env.http
-        .patch(loc)
-        .header(TUS_RESUMABLE, VERSION)
-        .header(CONTENT_TYPE, OFFSET_OCTET_STREAM)
-        .header(UPLOAD_OFFSET, "0")
-        .body(reqwest::Body::wrap_stream(rx))
-        .send()
+    env.patch(loc, 0, reqwest::Body::wrap_stream(rx)).send()
 }
 
 /// Wait until `first` holds the upload: a probe PATCH at a wrong offset answers 409 while the

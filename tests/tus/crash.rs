@@ -70,9 +70,8 @@ async fn sigkill_mid_patch_then_restart_resumes_to_a_matching_file() {
         .tus_patch_request(
             &format!("{base}/data/{token}"),
             (8 * MIB) as u64,
-            Vec::new(),
+            reqwest::Body::wrap_stream(rx),
         )
-        .body(reqwest::Body::wrap_stream(rx))
         .send();
     let patch = tokio::spawn(patch);
     for chunk in data[8 * MIB..78 * MIB].chunks(MIB) {

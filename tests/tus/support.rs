@@ -63,7 +63,12 @@ impl Env {
     }
 
     /// A PATCH of `data` at `offset` (no user credentials: the token is the capability).
-    pub fn patch(&self, location: &str, offset: u64, data: Vec<u8>) -> RequestBuilder {
+    pub fn patch(
+        &self,
+        location: &str,
+        offset: u64,
+        data: impl Into<reqwest::Body>,
+    ) -> RequestBuilder {
         self.client.tus_patch_request(location, offset, data)
     }
 
