@@ -3,10 +3,11 @@
 //! `spacedav serve` whose announced address has been read.
 #![allow(dead_code)]
 
-use spacedav::tus::headers::{TUS_RESUMABLE, UPLOAD_LENGTH, UPLOAD_METADATA, VERSION};
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
+
+use spacedav::tus::headers::{TUS_RESUMABLE, UPLOAD_LENGTH, UPLOAD_METADATA, VERSION};
 
 /// `admin`'s password in every data root these helpers create.
 pub const ADMIN_PASSWORD: &str = "admin-password-for-tests";

@@ -7,7 +7,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 use crate::common::TestServer;
-use crate::{ADMIN, mkcol_admin, ocs_share, put_admin};
+use crate::{ADMIN, get_admin, mkcol_admin, ocs_share, put_admin};
 
 pub(crate) const JAIL: &str =
     "a0ca6a90-a365-4782-871e-d44447bbc668$a0ca6a90-a365-4782-871e-d44447bbc668";
@@ -68,15 +68,7 @@ async fn tus_as_bob(srv: &TestServer, folder_url: &str, filename: &str, body: &'
 }
 
 async fn admin_get(srv: &TestServer, path: &str) -> String {
-    srv.client()
-        .get(srv.url(&format!("/remote.php/webdav{path}")))
-        .basic_auth(ADMIN.0, Some(ADMIN.1))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap()
+    String::from_utf8(get_admin(srv, path).await.1).unwrap()
 }
 
 #[tokio::test]

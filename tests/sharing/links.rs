@@ -5,7 +5,7 @@ use reqwest::{Method, StatusCode};
 
 use crate::common::TestServer;
 use crate::common::client::Client;
-use crate::{ADMIN, link, mkcol_admin, ocs_share, put_admin};
+use crate::{ADMIN, get_admin, link, mkcol_admin, ocs_share, put_admin};
 
 fn m(name: &str) -> Method {
     Method::from_bytes(name.as_bytes()).unwrap()
@@ -74,13 +74,7 @@ async fn an_edit_link_writes_into_the_owners_space() {
         .await
         .unwrap();
     assert_eq!(put.status(), StatusCode::CREATED);
-    let own = c
-        .get(srv.url("/remote.php/webdav/ed/n.txt"))
-        .basic_auth(ADMIN.0, Some(ADMIN.1))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(own.bytes().await.unwrap().as_ref(), b"new");
+    assert_eq!(get_admin(&srv, "/ed/n.txt").await.1, b"new");
 }
 
 #[tokio::test]
@@ -220,31 +214,9 @@ async fn a_file_drop_accepts_uploads_but_reveals_no_name() {
         .await
         .unwrap();
     assert_eq!(put.status(), StatusCode::CREATED);
-    let own = |p: &'static str| {
-        c.get(srv.url(&format!("/remote.php/webdav/drop/{p}")))
-            .basic_auth(ADMIN.0, Some(ADMIN.1))
-            .send()
-    };
-    assert_eq!(
-        own("private-name.txt")
-            .await
-            .unwrap()
-            .bytes()
-            .await
-            .unwrap()
-            .as_ref(),
-        b"mine"
-    );
-    assert_eq!(
-        own("private-name (2).txt")
-            .await
-            .unwrap()
-            .bytes()
-            .await
-            .unwrap()
-            .as_ref(),
-        b"theirs"
-    );
+    let own = async |p: &str| get_admin(&srv, &format!("/drop/{p}")).await.1;
+    assert_eq!(own("private-name.txt").await, b"mine");
+    assert_eq!(own("private-name (2).txt").await, b"theirs");
     let anonymous = Client::anonymous();
     let tus = anonymous
         .tus_create(&public(&srv, &token, "/"), 3, &[("filename", "d.txt")])
@@ -254,10 +226,7 @@ async fn a_file_drop_accepts_uploads_but_reveals_no_name() {
         .tus_patch(tus.location(), 0, b"abc".to_vec())
         .await;
     assert_eq!(patch.status, StatusCode::NO_CONTENT);
-    assert_eq!(
-        own("d.txt").await.unwrap().bytes().await.unwrap().as_ref(),
-        b"abc"
-    );
+    assert_eq!(own("d.txt").await, b"abc");
 }
 
 #[tokio::test]
@@ -283,13 +252,8 @@ async fn a_public_upload_over_the_owners_quota_is_refused_and_stores_nothing() {
         .tus_create(&public(&srv, &token, "/"), 100, &[("filename", "big.bin")])
         .await;
     assert_eq!(tus.status, StatusCode::INSUFFICIENT_STORAGE);
-    let own = c
-        .get(srv.url("/remote.php/webdav/q/big.bin"))
-        .basic_auth(ADMIN.0, Some(ADMIN.1))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(own.status(), StatusCode::NOT_FOUND);
+    let (status, _) = get_admin(&srv, "/q/big.bin").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
 }
 
 #[tokio::test]

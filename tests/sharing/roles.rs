@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 
 use crate::common::TestServer;
 use crate::common::client::Client;
-use crate::{ADMIN, link, mkcol_admin, put_admin};
+use crate::{ADMIN, get_admin, link, mkcol_admin, put_admin};
 
 const VIEWER: &str = "b1e2218d-eef8-4d4c-b82d-0f1a1b48f3b5";
 const UPLOADER: &str = "1c996275-f1c9-4e71-abdf-a42f6495e960";
@@ -199,13 +199,8 @@ async fn an_uploader_adds_files_but_cannot_overwrite_move_or_delete() {
     };
     assert_eq!(status(tus("t.txt").send().await.unwrap()), 201);
     assert_eq!(status(tus("old.txt").send().await.unwrap()), 403);
-    let own = c
-        .get(srv.url("/remote.php/webdav/inbox/old.txt"))
-        .basic_auth(ADMIN.0, Some(ADMIN.1))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(own.text().await.unwrap(), "old", "nothing overwrote it");
+    let (_, own) = get_admin(&srv, "/inbox/old.txt").await;
+    assert_eq!(own, b"old", "nothing overwrote it");
 }
 
 #[tokio::test]
@@ -229,14 +224,7 @@ async fn an_upload_link_cannot_overwrite_through_tus() {
         post("fresh.txt").await.unwrap().status(),
         StatusCode::CREATED
     );
-    let kept = srv
-        .client()
-        .get(srv.url("/remote.php/webdav/up/keep.txt"))
-        .basic_auth(ADMIN.0, Some(ADMIN.1))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(kept.text().await.unwrap(), "keep");
+    assert_eq!(get_admin(&srv, "/up/keep.txt").await.1, b"keep");
     // Graph calls the OCS link of read + create an upload link.
     let (_, perms) = graph(
         &srv,

@@ -1,12 +1,13 @@
 //! The upload resource `/data/{token}` (SPEC §4): every status of PATCH, HEAD, DELETE and
 //! OPTIONS, method override, tokens, checksums, deferred length, concatenation, expiry.
 
+use std::time::Duration;
+
 use reqwest::header::CONTENT_TYPE;
 use spacedav::tus::headers::{
     OFFSET_OCTET_STREAM, TUS_RESUMABLE, UPLOAD_CHECKSUM, UPLOAD_CONCAT, UPLOAD_DEFER_LENGTH,
     UPLOAD_LENGTH, UPLOAD_METADATA, UPLOAD_OFFSET, VERSION,
 };
-use std::time::Duration;
 
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
