@@ -240,6 +240,12 @@ impl Client {
         Self::offsets(&res)
     }
 
+    /// A tus termination `DELETE` of the upload at `location` (tus 1.0.0 §Termination), not
+    /// yet sent.
+    pub fn tus_terminate_request(&self, location: &str) -> RequestBuilder {
+        self.http.delete(location).header(TUS_RESUMABLE, VERSION)
+    }
+
     fn offsets(res: &Response) -> TusOffset {
         TusOffset {
             status: res.status(),

@@ -9,7 +9,7 @@ use spacedav::tus::headers::{
 };
 
 use crate::common::TestServer;
-use crate::common::client::tus_metadata;
+use crate::common::client::{Client, tus_metadata};
 use crate::support::*;
 
 #[tokio::test]
@@ -304,27 +304,16 @@ async fn viewers_get_403_and_non_members_404() {
         ("admin", crate::common::ADMIN_PASSWORD, StatusCode::CREATED),
     ] {
         let res = env
-            .http
-            .post(&url)
-            .basic_auth(user, Some(pw))
-            .header(TUS_RESUMABLE, VERSION)
-            .header(UPLOAD_LENGTH, "1")
-            .header(UPLOAD_METADATA, tus_metadata(&[("filename", "x")]))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(res.status(), want, "{user}");
+            .srv
+            .client_as(user, pw)
+            .tus_create(&url, 1, &[("filename", "x")])
+            .await;
+        assert_eq!(res.status, want, "{user}");
     }
-    let res = env
-        .http
-        .post(&url)
-        .header(TUS_RESUMABLE, VERSION)
-        .header(UPLOAD_LENGTH, "1")
-        .header(UPLOAD_METADATA, tus_metadata(&[("filename", "x")]))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    let res = Client::anonymous()
+        .tus_create(&url, 1, &[("filename", "x")])
+        .await;
+    assert_eq!(res.status, StatusCode::UNAUTHORIZED);
 }
 
 #[tokio::test]
@@ -347,9 +336,8 @@ async fn quota_counts_open_reservations_and_answers_507() {
     assert_eq!(res.status(), StatusCode::INSUFFICIENT_STORAGE);
     // Terminating the first upload frees its reservation.
     let res = env
-        .http
-        .delete(&first)
-        .header(TUS_RESUMABLE, VERSION)
+        .client
+        .tus_terminate_request(&first)
         .send()
         .await
         .unwrap();

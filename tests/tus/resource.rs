@@ -146,15 +146,9 @@ async fn upload_checksum_accepts_hex_and_base64_and_rejects_mismatch_with_460() 
 #[tokio::test]
 async fn head_reports_offset_length_metadata_and_no_store() {
     let env = Env::start().await;
-    let meta = tus_metadata(&[("filename", "h.txt"), ("extra", "kept")]);
-    let res = env
-        .req(Method::POST, &env.root())
-        .header(TUS_RESUMABLE, VERSION)
-        .header(UPLOAD_LENGTH, "5")
-        .header(UPLOAD_METADATA, &meta)
-        .send()
-        .await
-        .unwrap();
+    let pairs = [("filename", "h.txt"), ("extra", "kept")];
+    let meta = tus_metadata(&pairs);
+    let res = env.post(&env.root(), 5, &pairs).send().await.unwrap();
     let loc = location(&res);
     let expires = header(&res, "upload-expires");
     env.patch(&loc, 0, b"ab".to_vec()).send().await.unwrap();
@@ -183,13 +177,7 @@ async fn delete_terminates_and_frees_bytes_and_quota() {
     let store = env.srv.state.store();
     assert_eq!(store.quota(env.sid.space).await.unwrap().reserved, 10);
     let blobs_before = store.blobs().list().await.unwrap().len();
-    let res = env
-        .http
-        .delete(&loc)
-        .header(TUS_RESUMABLE, VERSION)
-        .send()
-        .await
-        .unwrap();
+    let res = env.client.tus_terminate_request(&loc).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
     assert_tus_headers(&res);
     assert_eq!(store.quota(env.sid.space).await.unwrap().reserved, 0);
