@@ -335,20 +335,12 @@ async fn nfc_and_nfd_spellings_of_a_name_are_one_file() {
         .await
         .unwrap();
     assert_eq!(r.status(), 201);
-    let meta = format!(
-        "filename {}",
-        base64::engine::general_purpose::STANDARD.encode("Übung/cafe\u{301}.txt")
-    );
-    let tus = req(&s, "POST", &format!("{root}/"))
-        .header("Tus-Resumable", "1.0.0")
-        .header("Upload-Length", "5")
-        .header("Upload-Metadata", meta)
-        .header("Content-Type", "application/offset+octet-stream")
-        .body("three")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(tus.status(), 201);
+    let meta = [("filename", "Übung/cafe\u{301}.txt")];
+    let tus = s
+        .admin()
+        .tus_upload(&format!("{root}/"), b"three".to_vec(), &meta)
+        .await;
+    assert_eq!(tus.status, 201);
     let (_, xml) = propfind(&s, &format!("{root}/{folder_nfd}/"), "1", "<d:getetag/>").await;
     let hrefs: Vec<_> = responses(&xml).into_iter().map(href).collect();
     assert_eq!(hrefs.len(), 2, "the folder and one file: {xml}");

@@ -7,6 +7,8 @@ use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
 
+use spacedav::tus::headers::{TUS_RESUMABLE, UPLOAD_LENGTH, UPLOAD_METADATA, VERSION};
+
 /// `admin`'s password in every data root these helpers create.
 pub const ADMIN_PASSWORD: &str = "admin-password-for-tests";
 
@@ -124,9 +126,9 @@ pub async fn create_upload(
     let res = reqwest::Client::new()
         .post(format!("http://{addr}/remote.php/dav/spaces/{sid}/"))
         .basic_auth(user, Some(password))
-        .header("Tus-Resumable", "1.0.0")
-        .header("Upload-Length", length.to_string())
-        .header("Upload-Metadata", format!("filename {filename}"))
+        .header(TUS_RESUMABLE, VERSION)
+        .header(UPLOAD_LENGTH, length.to_string())
+        .header(UPLOAD_METADATA, format!("filename {filename}"))
         .send()
         .await
         .unwrap();

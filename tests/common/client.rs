@@ -18,12 +18,20 @@ use spacedav::tus::headers::{
 
 use super::{ADMIN_PASSWORD, TestServer};
 
-/// A client of one test server, signed in with Basic credentials.
+/// A client of one test server, signed in with Basic credentials, a Bearer token, or not at
+/// all (public links).
 #[derive(Clone)]
 pub struct Client {
     http: reqwest::Client,
-    user: String,
-    password: String,
+    auth: Auth,
+}
+
+/// How a [`Client`] signs its requests.
+#[derive(Clone)]
+enum Auth {
+    Basic { user: String, password: String },
+    Bearer(String),
+    Anonymous,
 }
 
 /// The answer to a tus creation `POST`.
@@ -74,11 +82,7 @@ fn number(res: &Response, name: &reqwest::header::HeaderName) -> Option<u64> {
 impl TestServer {
     /// A typed client signed in as `user`.
     pub fn client_as(&self, user: &str, password: &str) -> Client {
-        Client {
-            http: self.client(),
-            user: user.into(),
-            password: password.into(),
-        }
+        Client::new(user, password)
     }
 
     /// A typed client signed in as `admin`.
@@ -90,18 +94,39 @@ impl TestServer {
 impl Client {
     /// A client signed in as `user` to any server (the binary's tests talk to a child process).
     pub fn new(user: &str, password: &str) -> Client {
-        Client {
-            http: reqwest::Client::new(),
+        Self::with(Auth::Basic {
             user: user.into(),
             password: password.into(),
+        })
+    }
+
+    /// A client that sends `token` as its Bearer credentials (OIDC sessions).
+    pub fn bearer(token: &str) -> Client {
+        Self::with(Auth::Bearer(token.into()))
+    }
+
+    /// A client without credentials (public links, upload URLs).
+    pub fn anonymous() -> Client {
+        Self::with(Auth::Anonymous)
+    }
+
+    fn with(auth: Auth) -> Client {
+        Client {
+            http: reqwest::Client::new(),
+            auth,
         }
     }
 
     /// A request with this client's credentials.
     pub fn request(&self, method: &str, url: &str) -> RequestBuilder {
-        self.http
-            .request(Method::from_bytes(method.as_bytes()).expect("method"), url)
-            .basic_auth(&self.user, Some(&self.password))
+        let req = self
+            .http
+            .request(Method::from_bytes(method.as_bytes()).expect("method"), url);
+        match &self.auth {
+            Auth::Basic { user, password } => req.basic_auth(user, Some(password)),
+            Auth::Bearer(token) => req.bearer_auth(token),
+            Auth::Anonymous => req,
+        }
     }
 
     /// A tus creation `POST` on `folder_url` (tus 1.0.0 §Creation): `Upload-Length` and
@@ -133,6 +158,19 @@ impl Client {
         Self::created(res)
     }
 
+    /// A tus creation `POST` on `folder_url` that carries `data` as its body
+    /// (creation-with-upload), not yet sent.
+    pub fn tus_upload_request(
+        &self,
+        folder_url: &str,
+        data: Vec<u8>,
+        meta: &[(&str, &str)],
+    ) -> RequestBuilder {
+        self.tus_create_request(folder_url, data.len() as u64, meta)
+            .header(CONTENT_TYPE, OFFSET_OCTET_STREAM)
+            .body(data)
+    }
+
     /// Create an upload of `data` with `meta` in `folder_url`, sending the bytes with the
     /// creation (creation-with-upload).
     pub async fn tus_upload(
@@ -142,9 +180,7 @@ impl Client {
         meta: &[(&str, &str)],
     ) -> TusCreated {
         let res = self
-            .tus_create_request(folder_url, data.len() as u64, meta)
-            .header(CONTENT_TYPE, OFFSET_OCTET_STREAM)
-            .body(data)
+            .tus_upload_request(folder_url, data, meta)
             .send()
             .await
             .expect("tus creation with upload");
@@ -162,9 +198,14 @@ impl Client {
         }
     }
 
-    /// A tus `PATCH` of `data` at `offset` (tus 1.0.0 §PATCH), not yet sent. Upload URLs carry
-    /// their own capability, so no credentials go with it.
-    pub fn tus_patch_request(&self, location: &str, offset: u64, data: Vec<u8>) -> RequestBuilder {
+    /// A tus `PATCH` of `data` (bytes or a stream) at `offset` (tus 1.0.0 §PATCH), not yet
+    /// sent. Upload URLs carry their own capability, so no credentials go with it.
+    pub fn tus_patch_request(
+        &self,
+        location: &str,
+        offset: u64,
+        data: impl Into<reqwest::Body>,
+    ) -> RequestBuilder {
         self.http
             .patch(location)
             .header(TUS_RESUMABLE, VERSION)
@@ -183,16 +224,26 @@ impl Client {
         Self::offsets(&res)
     }
 
+    /// `HEAD` of the upload at `location` (tus 1.0.0 §HEAD), not yet sent; like a `PATCH`, it
+    /// needs no credentials.
+    pub fn tus_head_request(&self, location: &str) -> RequestBuilder {
+        self.http.head(location).header(TUS_RESUMABLE, VERSION)
+    }
+
     /// `HEAD` of the upload at `location` (tus 1.0.0 §HEAD).
     pub async fn tus_head(&self, location: &str) -> TusOffset {
         let res = self
-            .http
-            .head(location)
-            .header(TUS_RESUMABLE, VERSION)
+            .tus_head_request(location)
             .send()
             .await
             .expect("tus HEAD");
         Self::offsets(&res)
+    }
+
+    /// A tus termination `DELETE` of the upload at `location` (tus 1.0.0 §Termination), not
+    /// yet sent.
+    pub fn tus_terminate_request(&self, location: &str) -> RequestBuilder {
+        self.http.delete(location).header(TUS_RESUMABLE, VERSION)
     }
 
     fn offsets(res: &Response) -> TusOffset {

@@ -9,9 +9,11 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use reqwest::{Method, StatusCode};
+use reqwest::StatusCode;
+use spacedav::http::headers::DESTINATION;
 
 use crate::binary::{ADMIN_PASSWORD, Server, personal_space_id, run, stdout};
+use crate::common::client::Client as TypedClient;
 
 const MIB: usize = 1 << 20;
 
@@ -55,9 +57,10 @@ fn mount(args: &[&str], at: &Path) {
     );
 }
 
-/// A client of the server on `dir`'s data root, as admin, in the personal space.
+/// The typed client of the server on `dir`'s data root, as admin, addressing names in the
+/// personal space.
 struct Client {
-    http: reqwest::Client,
+    admin: TypedClient,
     root: String,
 }
 
@@ -65,23 +68,21 @@ impl Client {
     fn new(server: &Server, sid: &str) -> Client {
         let base = format!("http://{}", server.addr);
         Client {
-            http: reqwest::Client::new(),
+            admin: TypedClient::new("admin", ADMIN_PASSWORD),
             root: format!("{base}/remote.php/dav/spaces/{sid}"),
         }
     }
 
+    fn url(&self, path: &str) -> String {
+        format!("{}/{path}", self.root)
+    }
+
     fn req(&self, method: &str, path: &str) -> reqwest::RequestBuilder {
-        self.http
-            .request(
-                Method::from_bytes(method.as_bytes()).unwrap(),
-                format!("{}/{path}", self.root),
-            )
-            .basic_auth("admin", Some(ADMIN_PASSWORD))
+        self.admin.request(method, &self.url(path))
     }
 
     async fn r#move(&self, from: &str, to: &str) -> reqwest::Response {
-        let to = format!("{}/{to}", self.root);
-        let req = self.req("MOVE", from).header("Destination", to);
+        let req = self.req("MOVE", from).header(DESTINATION, self.url(to));
         req.send().await.unwrap()
     }
 
@@ -91,64 +92,42 @@ impl Client {
 
     /// The names in the space root (PROPFIND depth 1).
     async fn listing(&self) -> String {
-        let res = self.req("PROPFIND", "").header("Depth", "1").send().await;
-        let res = res.unwrap();
-        assert_eq!(res.status().as_u16(), 207, "PROPFIND keeps working");
-        res.text().await.unwrap()
+        let (status, body) = self.admin.propfind(&self.url(""), "1", "").await;
+        assert_eq!(status, 207, "PROPFIND keeps working");
+        body
     }
 
     /// A tus creation of `length` bytes named `name` (no body).
     async fn tus_create(&self, name: &str, length: usize) -> reqwest::Response {
-        use base64::Engine;
-        let meta = base64::engine::general_purpose::STANDARD.encode(name);
-        self.req("POST", "")
-            .header("Tus-Resumable", "1.0.0")
-            .header("Upload-Length", length.to_string())
-            .header("Upload-Metadata", format!("filename {meta}"))
-            .send()
-            .await
-            .unwrap()
+        let meta = [("filename", name)];
+        let req = self
+            .admin
+            .tus_create_request(&self.url(""), length as u64, &meta);
+        req.send().await.unwrap()
     }
 
     async fn tus_patch(&self, location: &str, at: usize, body: Vec<u8>) -> reqwest::Response {
-        self.http
-            .patch(location)
-            .header("Tus-Resumable", "1.0.0")
-            .header("Content-Type", "application/offset+octet-stream")
-            .header("Upload-Offset", at.to_string())
-            .body(body)
-            .send()
-            .await
-            .unwrap()
+        let req = self.admin.tus_patch_request(location, at as u64, body);
+        req.send().await.unwrap()
     }
 
     /// `Upload-Offset` of a HEAD.
     async fn tus_offset(&self, location: &str) -> usize {
-        let head = self.http.head(location).header("Tus-Resumable", "1.0.0");
-        let head = head.send().await.unwrap();
-        assert_eq!(head.status(), StatusCode::OK);
-        let at = head.headers()["upload-offset"].to_str().unwrap();
-        at.parse().unwrap()
+        let head = self.admin.tus_head(location).await;
+        assert_eq!(head.status, StatusCode::OK);
+        head.offset.expect("Upload-Offset") as usize
     }
 
     /// A complete tus upload in one creation-with-upload request.
     async fn tus_upload(&self, name: &str, data: Vec<u8>) -> reqwest::Response {
-        use base64::Engine;
-        let meta = base64::engine::general_purpose::STANDARD.encode(name);
-        self.req("POST", "")
-            .header("Tus-Resumable", "1.0.0")
-            .header("Upload-Length", data.len().to_string())
-            .header("Upload-Metadata", format!("filename {meta}"))
-            .header("Content-Type", "application/offset+octet-stream")
-            .body(data)
-            .send()
-            .await
-            .unwrap()
+        let req = self
+            .admin
+            .tus_upload_request(&self.url(""), data, &[("filename", name)]);
+        req.send().await.unwrap()
     }
 
     async fn get(&self, name: &str) -> (StatusCode, Vec<u8>) {
-        let res = self.req("GET", name).send().await.unwrap();
-        (res.status(), res.bytes().await.unwrap().to_vec())
+        self.admin.get(&self.url(name)).await
     }
 }
 

@@ -9,6 +9,7 @@ use sha2::{Digest, Sha256};
 
 use crate::binary::{ADMIN_PASSWORD, Server, create_upload, personal_space_id, run, stdout};
 use crate::common::TestServer;
+use crate::common::client::Client;
 use crate::connections::sqlite;
 use crate::support::{Env, bytes, offset};
 
@@ -75,6 +76,7 @@ async fn sigkill_around_the_final_patch_never_reports_an_upload_complete_without
     drop(Server::start(dir.path()));
     let sid = personal_space_id(dir.path(), "admin");
     let http = reqwest::Client::new();
+    let tus = Client::anonymous();
     // Calibration: how long an undisturbed final PATCH takes on this machine.
     let mut span = Duration::ZERO;
     let mut stranded = Vec::new();
@@ -93,10 +95,10 @@ async fn sigkill_around_the_final_patch_never_reports_an_upload_complete_without
         )
         .await;
         let url = format!("{base}{path}");
-        let res = tus_patch(&http, &url, 0, data[..last].to_vec()).await;
+        let res = tus_patch(&tus, &url, 0, data[..last].to_vec()).await;
         assert_eq!(res.unwrap().status(), StatusCode::NO_CONTENT);
         let started = Instant::now();
-        let (h, u, tail) = (http.clone(), url.clone(), data[last..].to_vec());
+        let (h, u, tail) = (tus.clone(), url.clone(), data[last..].to_vec());
         let patch = tokio::spawn(async move { tus_patch(&h, &u, last as u64, tail).await });
         if i == 0 {
             let res = patch.await.unwrap().unwrap();
@@ -114,12 +116,7 @@ async fn sigkill_around_the_final_patch_never_reports_an_upload_complete_without
         let base = format!("http://{}", server.addr);
         let url = format!("{base}{path}");
         let file = format!("{base}/remote.php/dav/spaces/{sid}/{name}");
-        let head = http
-            .head(&url)
-            .header("Tus-Resumable", "1.0.0")
-            .send()
-            .await
-            .unwrap();
+        let head = tus.tus_head_request(&url).send().await.unwrap();
         assert_eq!(head.status(), StatusCode::OK, "try {i}");
         let at = offset_of(&head);
         let got = get(&http, &file).await;
@@ -132,7 +129,7 @@ async fn sigkill_around_the_final_patch_never_reports_an_upload_complete_without
         } else {
             assert!(got.is_none(), "try {i}: a file before its upload completed");
             stranded.push(i);
-            let res = tus_patch(&http, &url, at, data[at as usize..].to_vec()).await;
+            let res = tus_patch(&tus, &url, at, data[at as usize..].to_vec()).await;
             assert_eq!(
                 res.unwrap().status(),
                 StatusCode::NO_CONTENT,
@@ -152,18 +149,12 @@ async fn sigkill_around_the_final_patch_never_reports_an_upload_complete_without
 }
 
 async fn tus_patch(
-    http: &reqwest::Client,
+    tus: &Client,
     url: &str,
     at: u64,
     body: Vec<u8>,
 ) -> reqwest::Result<reqwest::Response> {
-    http.patch(url)
-        .header("Tus-Resumable", "1.0.0")
-        .header("Content-Type", "application/offset+octet-stream")
-        .header("Upload-Offset", at.to_string())
-        .body(body)
-        .send()
-        .await
+    tus.tus_patch_request(url, at, body).send().await
 }
 
 fn offset_of(res: &reqwest::Response) -> u64 {

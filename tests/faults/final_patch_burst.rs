@@ -6,11 +6,10 @@
 
 use std::sync::{Arc, Mutex};
 
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD;
 use reqwest::StatusCode;
 
 use crate::binary::{ADMIN_PASSWORD, Server, personal_space_id, run, stdout};
+use crate::common::client::Client;
 use crate::support::{bytes, sha1_hex};
 
 /// Rounds, as CI runs them: each kills the server at a different point of a burst.
@@ -41,26 +40,15 @@ async fn writer(
     log: Arc<Mutex<Log>>,
     acks: tokio::sync::mpsc::UnboundedSender<()>,
 ) {
-    let http = reqwest::Client::new();
+    let admin = Client::new("admin", ADMIN_PASSWORD);
+    let folder = format!("{base}/remote.php/dav/spaces/{sid}/");
     for j in 0.. {
         let name = format!("r{round}-w{w}-{j}.bin");
         let data = content(&name);
-        let meta = format!(
-            "filename {},checksum {}",
-            STANDARD.encode(&name),
-            STANDARD.encode(format!("sha1 {}", sha1_hex(&data)))
-        );
+        let checksum = format!("sha1 {}", sha1_hex(&data));
+        let meta = [("filename", name.as_str()), ("checksum", checksum.as_str())];
         log.lock().unwrap().sent.push(name.clone());
-        let res = http
-            .post(format!("{base}/remote.php/dav/spaces/{sid}/"))
-            .basic_auth("admin", Some(ADMIN_PASSWORD))
-            .header("Tus-Resumable", "1.0.0")
-            .header("Upload-Length", SIZE.to_string())
-            .header("Upload-Metadata", meta)
-            .header("Content-Type", "application/offset+octet-stream")
-            .body(data)
-            .send()
-            .await;
+        let res = admin.tus_upload_request(&folder, data, &meta).send().await;
         match res {
             Ok(r) if r.status() == StatusCode::CREATED && r.headers().contains_key("oc-fileid") => {
                 log.lock().unwrap().acked.push(name);
@@ -72,34 +60,9 @@ async fn writer(
     }
 }
 
-/// `(status, body)` of a GET of `name` in the space.
-async fn get(http: &reqwest::Client, base: &str, sid: &str, name: &str) -> (StatusCode, Vec<u8>) {
-    let res = http
-        .get(format!("{base}/remote.php/dav/spaces/{sid}/{name}"))
-        .basic_auth("admin", Some(ADMIN_PASSWORD))
-        .send()
-        .await
-        .unwrap();
-    let status = res.status();
-    (status, res.bytes().await.unwrap().to_vec())
-}
-
-/// The `oc:checksums` of `name`.
-async fn checksums(http: &reqwest::Client, base: &str, sid: &str, name: &str) -> String {
-    let body = r#"<?xml version="1.0"?><d:propfind xmlns:d="DAV:" xmlns:oc="http://owncloud.org/ns"><d:prop><oc:checksums/></d:prop></d:propfind>"#;
-    let res = http
-        .request(
-            reqwest::Method::from_bytes(b"PROPFIND").unwrap(),
-            format!("{base}/remote.php/dav/spaces/{sid}/{name}"),
-        )
-        .basic_auth("admin", Some(ADMIN_PASSWORD))
-        .header("Depth", "0")
-        .body(body)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::MULTI_STATUS, "{name}");
-    res.text().await.unwrap()
+/// The URL of `name` in the personal space `sid`.
+fn file_url(base: &str, sid: &str, name: &str) -> String {
+    format!("{base}/remote.php/dav/spaces/{sid}/{name}")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -107,7 +70,7 @@ async fn sigkill_during_a_burst_of_small_uploads_keeps_every_acknowledged_one_wh
     let dir = tempfile::tempdir().unwrap();
     drop(Server::start(dir.path()));
     let sid = personal_space_id(dir.path(), "admin");
-    let http = reqwest::Client::new();
+    let admin = Client::new("admin", ADMIN_PASSWORD);
     let mut acked_total = 0;
     for round in 0..ROUNDS {
         let server = Server::start(dir.path());
@@ -140,7 +103,7 @@ async fn sigkill_during_a_burst_of_small_uploads_keeps_every_acknowledged_one_wh
         let server = Server::start(dir.path());
         let base = format!("http://{}", server.addr);
         for name in &sent {
-            let (status, body) = get(&http, &base, &sid, name).await;
+            let (status, body) = admin.get(&file_url(&base, &sid, name)).await;
             let want = content(name);
             if acked.contains(name) {
                 assert_eq!(
@@ -152,7 +115,10 @@ async fn sigkill_during_a_burst_of_small_uploads_keeps_every_acknowledged_one_wh
             match status {
                 StatusCode::OK => {
                     assert!(body == want, "round {round}: {name} is not whole");
-                    let sums = checksums(&http, &base, &sid, name).await;
+                    let (multi, sums) = admin
+                        .propfind(&file_url(&base, &sid, name), "0", "<oc:checksums/>")
+                        .await;
+                    assert_eq!(multi, 207, "{name}");
                     assert!(
                         sums.to_lowercase()
                             .contains(&format!("sha1:{}", sha1_hex(&want))),

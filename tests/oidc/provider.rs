@@ -1,5 +1,6 @@
 //! The built-in provider as ownCloud Web and the desktop client use it.
 
+use crate::common::client::Client;
 use jsonwebtoken::jwk::JwkSet;
 use jsonwebtoken::{DecodingKey, Validation};
 use serde_json::Value;
@@ -114,17 +115,14 @@ async fn web_signs_in_and_its_access_token_works_on_webdav_ocs_and_tus() {
         .await
         .unwrap();
     assert_eq!(propfind.status(), 207);
-    let tus = srv
-        .client()
-        .post(srv.url("/remote.php/dav/files/alice/"))
-        .bearer_auth(access)
-        .header("Tus-Resumable", "1.0.0")
-        .header("Upload-Length", "3")
-        .header("Upload-Metadata", "filename aGkudHh0")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(tus.status(), 201, "tus creation with a Bearer token");
+    let tus = Client::bearer(access)
+        .tus_create(
+            &srv.url("/remote.php/dav/files/alice/"),
+            3,
+            &[("filename", "hi.txt")],
+        )
+        .await;
+    assert_eq!(tus.status, 201, "tus creation with a Bearer token");
 
     let info: Value = srv
         .client()

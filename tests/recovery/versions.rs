@@ -276,22 +276,16 @@ async fn version_retention_keeps_the_newest_and_drops_the_old() {
 
 #[tokio::test]
 async fn a_tus_upload_over_a_file_keeps_the_previous_content_as_a_version() {
-    use base64::Engine;
     let s = TestServer::start().await;
     let root = admin_root(&s).await;
     put(&s, &format!("{root}/t.txt"), b"before tus").await;
-    let name = base64::engine::general_purpose::STANDARD.encode("t.txt");
-    let res = req(&s, "POST", &format!("{root}/"))
-        .header("Tus-Resumable", "1.0.0")
-        .header("Upload-Length", "9")
-        .header("Upload-Metadata", format!("filename {name}"))
-        .header("Content-Type", "application/offset+octet-stream")
-        .body("after tus")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 201);
-    assert_eq!(res.headers()["upload-offset"], "9");
+    let meta = [("filename", "t.txt")];
+    let res = s
+        .admin()
+        .tus_upload(&format!("{root}/"), b"after tus".to_vec(), &meta)
+        .await;
+    assert_eq!(res.status, 201);
+    assert_eq!(res.offset, Some(9));
     let id = file_id(&s, &format!("{root}/t.txt")).await;
     let (_, k) = keys(&s, &id).await;
     assert_eq!(k.len(), 1);

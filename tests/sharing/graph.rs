@@ -6,7 +6,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 use crate::common::TestServer;
-use crate::{ADMIN, mkcol_admin};
+use crate::{ADMIN, get_admin, mkcol_admin};
 
 /// oCIS's item roles (Viewer, Editor for folders).
 const VIEWER: &str = "b1e2218d-eef8-4d4c-b82d-0f1a1b48f3b5";
@@ -158,25 +158,16 @@ async fn web_creates_links_and_invites_and_the_recipient_uploads_until_revoked()
         .await
         .unwrap();
     assert_eq!(put.status(), StatusCode::CREATED);
-    let tus = c
-        .post(format!("{space}/"))
-        .basic_auth("bob", Some("bob-pw"))
-        .header("Tus-Resumable", "1.0.0")
-        .header("Upload-Length", "2")
-        .header("Upload-Metadata", "filename dHVzLnR4dA==")
-        .header("Content-Type", "application/offset+octet-stream")
-        .body("tu")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(tus.status(), StatusCode::CREATED);
-    let own = c
-        .get(srv.url("/remote.php/webdav/g/tus.txt"))
-        .basic_auth(ADMIN.0, Some(ADMIN.1))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(own.bytes().await.unwrap().as_ref(), b"tu");
+    let tus = srv
+        .client_as("bob", "bob-pw")
+        .tus_upload(
+            &format!("{space}/"),
+            b"tu".to_vec(),
+            &[("filename", "tus.txt")],
+        )
+        .await;
+    assert_eq!(tus.status, StatusCode::CREATED);
+    assert_eq!(get_admin(&srv, "/g/tus.txt").await.1, b"tu");
 
     // Bob cannot hand out more than he holds (editor: no share right).
     let (status, _) = call(

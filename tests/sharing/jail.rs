@@ -7,7 +7,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 use crate::common::TestServer;
-use crate::{ADMIN, mkcol_admin, ocs_share, put_admin};
+use crate::{ADMIN, get_admin, mkcol_admin, ocs_share, put_admin};
 
 pub(crate) const JAIL: &str =
     "a0ca6a90-a365-4782-871e-d44447bbc668$a0ca6a90-a365-4782-871e-d44447bbc668";
@@ -61,33 +61,14 @@ pub(crate) async fn as_bob(
 
 /// A one-request tus upload (creation-with-upload) of `body` as `filename` into `folder_url`.
 async fn tus_as_bob(srv: &TestServer, folder_url: &str, filename: &str, body: &'static str) -> u16 {
-    use base64::Engine;
-    let name = base64::engine::general_purpose::STANDARD.encode(filename);
-    srv.client()
-        .post(folder_url)
-        .basic_auth(BOB.0, Some(BOB.1))
-        .header("Tus-Resumable", "1.0.0")
-        .header("Upload-Length", body.len().to_string())
-        .header("Upload-Metadata", format!("filename {name}"))
-        .header("Content-Type", "application/offset+octet-stream")
-        .body(body)
-        .send()
-        .await
-        .unwrap()
-        .status()
-        .as_u16()
+    let meta = [("filename", filename)];
+    let bob = srv.client_as(BOB.0, BOB.1);
+    let created = bob.tus_upload(folder_url, body.into(), &meta).await;
+    created.status.as_u16()
 }
 
 async fn admin_get(srv: &TestServer, path: &str) -> String {
-    srv.client()
-        .get(srv.url(&format!("/remote.php/webdav{path}")))
-        .basic_auth(ADMIN.0, Some(ADMIN.1))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap()
+    String::from_utf8(get_admin(srv, path).await.1).unwrap()
 }
 
 #[tokio::test]
@@ -254,29 +235,15 @@ async fn a_received_folder_is_served_through_its_mount_id_within_its_role() {
     );
     assert_eq!(admin_get(&srv, "/rw/sub-t.txt").await, "tus");
     // The two-step way: creation, then PATCH on the upload resource.
-    let created = srv
-        .client()
-        .post(format!("{rw}/"))
-        .basic_auth(BOB.0, Some(BOB.1))
-        .header("Tus-Resumable", "1.0.0")
-        .header("Upload-Length", "5")
-        .header("Upload-Metadata", "filename cGF0Y2hlZC50eHQ=")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(created.status(), StatusCode::CREATED);
-    let location = created.headers()["location"].to_str().unwrap().to_string();
-    let patched = srv
-        .client()
-        .patch(&location)
-        .header("Tus-Resumable", "1.0.0")
-        .header("Upload-Offset", "0")
-        .header("Content-Type", "application/offset+octet-stream")
-        .body("patch")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(patched.status(), StatusCode::NO_CONTENT);
+    let bob = srv.client_as(BOB.0, BOB.1);
+    let created = bob
+        .tus_create(&format!("{rw}/"), 5, &[("filename", "patched.txt")])
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED);
+    let patched = bob
+        .tus_patch(created.location(), 0, b"patch".to_vec())
+        .await;
+    assert_eq!(patched.status, StatusCode::NO_CONTENT);
     assert_eq!(admin_get(&srv, "/rw/patched.txt").await, "patch");
     let (status, xml) = as_bob(&srv, "PROPFIND", &format!("{rw}/"), "").await;
     assert_eq!(status, 207);

@@ -4,7 +4,8 @@
 use reqwest::{Method, StatusCode};
 
 use crate::common::TestServer;
-use crate::{ADMIN, link, mkcol_admin, ocs_share, put_admin};
+use crate::common::client::Client;
+use crate::{ADMIN, get_admin, link, mkcol_admin, ocs_share, put_admin};
 
 fn m(name: &str) -> Method {
     Method::from_bytes(name.as_bytes()).unwrap()
@@ -52,15 +53,10 @@ async fn a_view_link_serves_its_folder_anonymously_and_refuses_every_write() {
         .await
         .unwrap();
     assert_eq!(mv.status(), StatusCode::FORBIDDEN);
-    let tus = c
-        .post(public(&srv, &token, "/"))
-        .header("Tus-Resumable", "1.0.0")
-        .header("Upload-Length", "3")
-        .header("Upload-Metadata", "filename ZC50eHQ=")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(tus.status(), StatusCode::FORBIDDEN);
+    let tus = Client::anonymous()
+        .tus_create(&public(&srv, &token, "/"), 3, &[("filename", "d.txt")])
+        .await;
+    assert_eq!(tus.status, StatusCode::FORBIDDEN);
     let still = c.get(public(&srv, &token, "/a.txt")).send().await.unwrap();
     assert_eq!(still.bytes().await.unwrap().as_ref(), b"hello");
 }
@@ -78,13 +74,7 @@ async fn an_edit_link_writes_into_the_owners_space() {
         .await
         .unwrap();
     assert_eq!(put.status(), StatusCode::CREATED);
-    let own = c
-        .get(srv.url("/remote.php/webdav/ed/n.txt"))
-        .basic_auth(ADMIN.0, Some(ADMIN.1))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(own.bytes().await.unwrap().as_ref(), b"new");
+    assert_eq!(get_admin(&srv, "/ed/n.txt").await.1, b"new");
 }
 
 #[tokio::test]
@@ -224,55 +214,19 @@ async fn a_file_drop_accepts_uploads_but_reveals_no_name() {
         .await
         .unwrap();
     assert_eq!(put.status(), StatusCode::CREATED);
-    let own = |p: &'static str| {
-        c.get(srv.url(&format!("/remote.php/webdav/drop/{p}")))
-            .basic_auth(ADMIN.0, Some(ADMIN.1))
-            .send()
-    };
-    assert_eq!(
-        own("private-name.txt")
-            .await
-            .unwrap()
-            .bytes()
-            .await
-            .unwrap()
-            .as_ref(),
-        b"mine"
-    );
-    assert_eq!(
-        own("private-name (2).txt")
-            .await
-            .unwrap()
-            .bytes()
-            .await
-            .unwrap()
-            .as_ref(),
-        b"theirs"
-    );
-    let tus = c
-        .post(public(&srv, &token, "/"))
-        .header("Tus-Resumable", "1.0.0")
-        .header("Upload-Length", "3")
-        .header("Upload-Metadata", "filename ZC50eHQ=")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(tus.status(), StatusCode::CREATED);
-    let loc = tus.headers()["location"].to_str().unwrap().to_string();
-    let patch = c
-        .patch(loc)
-        .header("Tus-Resumable", "1.0.0")
-        .header("Upload-Offset", "0")
-        .header("Content-Type", "application/offset+octet-stream")
-        .body("abc")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(patch.status(), StatusCode::NO_CONTENT);
-    assert_eq!(
-        own("d.txt").await.unwrap().bytes().await.unwrap().as_ref(),
-        b"abc"
-    );
+    let own = async |p: &str| get_admin(&srv, &format!("/drop/{p}")).await.1;
+    assert_eq!(own("private-name.txt").await, b"mine");
+    assert_eq!(own("private-name (2).txt").await, b"theirs");
+    let anonymous = Client::anonymous();
+    let tus = anonymous
+        .tus_create(&public(&srv, &token, "/"), 3, &[("filename", "d.txt")])
+        .await;
+    assert_eq!(tus.status, StatusCode::CREATED);
+    let patch = anonymous
+        .tus_patch(tus.location(), 0, b"abc".to_vec())
+        .await;
+    assert_eq!(patch.status, StatusCode::NO_CONTENT);
+    assert_eq!(own("d.txt").await, b"abc");
 }
 
 #[tokio::test]
@@ -294,22 +248,12 @@ async fn a_public_upload_over_the_owners_quota_is_refused_and_stores_nothing() {
         .await
         .unwrap();
     assert_eq!(put.status(), StatusCode::INSUFFICIENT_STORAGE);
-    let tus = c
-        .post(public(&srv, &token, "/"))
-        .header("Tus-Resumable", "1.0.0")
-        .header("Upload-Length", "100")
-        .header("Upload-Metadata", "filename YmlnLmJpbg==")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(tus.status(), StatusCode::INSUFFICIENT_STORAGE);
-    let own = c
-        .get(srv.url("/remote.php/webdav/q/big.bin"))
-        .basic_auth(ADMIN.0, Some(ADMIN.1))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(own.status(), StatusCode::NOT_FOUND);
+    let tus = Client::anonymous()
+        .tus_create(&public(&srv, &token, "/"), 100, &[("filename", "big.bin")])
+        .await;
+    assert_eq!(tus.status, StatusCode::INSUFFICIENT_STORAGE);
+    let (status, _) = get_admin(&srv, "/q/big.bin").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
 }
 
 #[tokio::test]

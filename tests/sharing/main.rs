@@ -14,7 +14,7 @@ mod roles;
 mod shares;
 
 use common::{ADMIN_PASSWORD, TestServer};
-use reqwest::{Method, StatusCode};
+use reqwest::StatusCode;
 use serde_json::Value;
 
 /// `POST` an OCS v2 share as `user`; returns (HTTP status, `ocs.data`).
@@ -39,32 +39,29 @@ pub async fn ocs_share(
 /// The admin's credentials.
 pub const ADMIN: (&str, &str) = ("admin", ADMIN_PASSWORD);
 
+/// The URL of `path` in the admin's personal space over `/remote.php/webdav`.
+fn admin_url(srv: &TestServer, path: &str) -> String {
+    srv.url(&format!("/remote.php/webdav{path}"))
+}
+
 /// `PUT` a file into the admin's personal space over `/remote.php/webdav`.
 pub async fn put_admin(srv: &TestServer, path: &str, body: &[u8]) {
     let res = srv
-        .client()
-        .put(srv.url(&format!("/remote.php/webdav{path}")))
-        .basic_auth(ADMIN.0, Some(ADMIN.1))
-        .body(body.to_vec())
-        .send()
-        .await
-        .expect("PUT");
+        .admin()
+        .put(&admin_url(srv, path), body.to_vec(), None)
+        .await;
     assert!(res.status().is_success(), "PUT {path}: {}", res.status());
+}
+
+/// `GET` of `path` in the admin's personal space, as the admin: what the owner sees.
+pub async fn get_admin(srv: &TestServer, path: &str) -> (StatusCode, Vec<u8>) {
+    srv.admin().get(&admin_url(srv, path)).await
 }
 
 /// `MKCOL` in the admin's personal space.
 pub async fn mkcol_admin(srv: &TestServer, path: &str) {
-    let res = srv
-        .client()
-        .request(
-            Method::from_bytes(b"MKCOL").unwrap(),
-            srv.url(&format!("/remote.php/webdav{path}")),
-        )
-        .basic_auth(ADMIN.0, Some(ADMIN.1))
-        .send()
-        .await
-        .expect("MKCOL");
-    assert_eq!(res.status(), StatusCode::CREATED, "MKCOL {path}");
+    let status = srv.admin().mkcol(&admin_url(srv, path)).await;
+    assert_eq!(status, StatusCode::CREATED, "MKCOL {path}");
 }
 
 /// A public link on `path` of the admin with `perms`; returns its token and OCS id.

@@ -6,7 +6,8 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 use crate::common::TestServer;
-use crate::{ADMIN, link, mkcol_admin, put_admin};
+use crate::common::client::Client;
+use crate::{ADMIN, get_admin, link, mkcol_admin, put_admin};
 
 const VIEWER: &str = "b1e2218d-eef8-4d4c-b82d-0f1a1b48f3b5";
 const UPLOADER: &str = "1c996275-f1c9-4e71-abdf-a42f6495e960";
@@ -192,25 +193,14 @@ async fn an_uploader_adds_files_but_cannot_overwrite_move_or_delete() {
         .await
         .unwrap();
     assert_eq!(status(mv), 403);
+    let bob = srv.client_as("bob", "bob-pw");
     let tus = |name: &'static str| {
-        use base64::Engine;
-        let n = base64::engine::general_purpose::STANDARD.encode(name);
-        req("POST", "/")
-            .header("Tus-Resumable", "1.0.0")
-            .header("Upload-Length", "3")
-            .header("Upload-Metadata", format!("filename {n}"))
-            .header("Content-Type", "application/offset+octet-stream")
-            .body("tus")
+        bob.tus_upload_request(&format!("{jail}/"), b"tus".to_vec(), &[("filename", name)])
     };
     assert_eq!(status(tus("t.txt").send().await.unwrap()), 201);
     assert_eq!(status(tus("old.txt").send().await.unwrap()), 403);
-    let own = c
-        .get(srv.url("/remote.php/webdav/inbox/old.txt"))
-        .basic_auth(ADMIN.0, Some(ADMIN.1))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(own.text().await.unwrap(), "old", "nothing overwrote it");
+    let (_, own) = get_admin(&srv, "/inbox/old.txt").await;
+    assert_eq!(own, b"old", "nothing overwrote it");
 }
 
 #[tokio::test]
@@ -219,21 +209,11 @@ async fn an_upload_link_cannot_overwrite_through_tus() {
     mkcol_admin(&srv, "/up").await;
     put_admin(&srv, "/up/keep.txt", b"keep").await;
     let (token, _) = link(&srv, "/up", "5", None).await;
-    use base64::Engine;
+    let folder = srv.url(&format!("/remote.php/dav/public-files/{token}/"));
+    let anonymous = Client::anonymous();
     let post = |name: &str| {
-        srv.client()
-            .post(srv.url(&format!("/remote.php/dav/public-files/{token}/")))
-            .header("Tus-Resumable", "1.0.0")
-            .header("Upload-Length", "1")
-            .header(
-                "Upload-Metadata",
-                format!(
-                    "filename {}",
-                    base64::engine::general_purpose::STANDARD.encode(name)
-                ),
-            )
-            .header("Content-Type", "application/offset+octet-stream")
-            .body("x")
+        anonymous
+            .tus_upload_request(&folder, b"x".to_vec(), &[("filename", name)])
             .send()
     };
     assert_eq!(
@@ -244,14 +224,7 @@ async fn an_upload_link_cannot_overwrite_through_tus() {
         post("fresh.txt").await.unwrap().status(),
         StatusCode::CREATED
     );
-    let kept = srv
-        .client()
-        .get(srv.url("/remote.php/webdav/up/keep.txt"))
-        .basic_auth(ADMIN.0, Some(ADMIN.1))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(kept.text().await.unwrap(), "keep");
+    assert_eq!(get_admin(&srv, "/up/keep.txt").await.1, b"keep");
     // Graph calls the OCS link of read + create an upload link.
     let (_, perms) = graph(
         &srv,

@@ -3,10 +3,16 @@
 //! failures: 460 on checksum mismatch, `Tus-Checksum-Algorithm: md5,sha1,adler32`, and 401 on
 //! `OPTIONS` with wrong credentials.
 
+use reqwest::header::CONTENT_TYPE;
 use reqwest::{Method, StatusCode};
+use spacedav::http::headers::OC_PERM;
 use spacedav::spaces::{NewSpace, Role};
+use spacedav::tus::headers::{
+    OFFSET_OCTET_STREAM, TUS_RESUMABLE, UPLOAD_CHECKSUM, UPLOAD_METADATA, VERSION,
+};
 
 use crate::common::ADMIN_PASSWORD;
+use crate::common::client::tus_metadata;
 use crate::support::*;
 
 /// The folder URLs of the admin's personal space on the three roots ("old", "new", "spaces").
@@ -19,23 +25,13 @@ fn roots(env: &Env) -> [String; 3] {
 }
 
 async fn get(env: &Env, url: &str) -> (StatusCode, Vec<u8>) {
-    let res = env.req(Method::GET, url).send().await.unwrap();
-    (res.status(), res.bytes().await.unwrap().to_vec())
+    env.client.get(url).await
 }
 
 async fn propfind(env: &Env, url: &str, props: &str) -> String {
-    let body = format!(
-        r#"<?xml version="1.0"?><d:propfind xmlns:d="DAV:" xmlns:oc="http://owncloud.org/ns"><d:prop>{props}</d:prop></d:propfind>"#
-    );
-    let res = env
-        .req(Method::from_bytes(b"PROPFIND").unwrap(), url)
-        .header("Depth", "0")
-        .body(body)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status().as_u16(), 207, "PROPFIND {url}");
-    res.text().await.unwrap()
+    let (status, body) = env.client.propfind(url, "0", props).await;
+    assert_eq!(status, 207, "PROPFIND {url}");
+    body
 }
 
 fn tus_post(env: &Env, url: &str, len: u64, name: &str) -> reqwest::RequestBuilder {
@@ -62,8 +58,11 @@ async fn low_level_creation_on_every_root() {
         );
         let res = env
             .req(Method::POST, &root)
-            .header("Tus-Resumable", "1.0.0")
-            .header("Upload-Metadata", metadata(&[("filename", "textFile.txt")]))
+            .header(TUS_RESUMABLE, VERSION)
+            .header(
+                UPLOAD_METADATA,
+                tus_metadata(&[("filename", "textFile.txt")]),
+            )
             .send()
             .await
             .unwrap();
@@ -77,7 +76,7 @@ async fn creation_with_upload_on_every_root() {
     let env = Env::start().await;
     for root in roots(&env) {
         let res = tus_post(&env, &root, 16, "cwu.txt")
-            .header("Content-Type", "application/offset+octet-stream")
+            .header(CONTENT_TYPE, OFFSET_OCTET_STREAM)
             .header("Tus-Extension", "creation-with-upload")
             .body("uploaded content")
             .send()
@@ -202,7 +201,7 @@ async fn mtime_metadata_sets_getlastmodified() {
     ] {
         let res = env
             .post(&env.root(), 3, &[("filename", "m.txt"), ("mtime", mtime)])
-            .header("Content-Type", "application/offset+octet-stream")
+            .header(CONTENT_TYPE, OFFSET_OCTET_STREAM)
             .body("abc")
             .send()
             .await
@@ -225,14 +224,14 @@ async fn checksums_are_verified_and_recorded() {
     let loc = location(&tus_post(&env, &root, 10, "sum.txt").send().await.unwrap());
     let res = env
         .patch(&loc, 0, b"12345".to_vec())
-        .header("Upload-Checksum", format!("MD5 {}", md5_hex(b"12345")))
+        .header(UPLOAD_CHECKSUM, format!("MD5 {}", md5_hex(b"12345")))
         .send()
         .await
         .unwrap();
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
     let res = env
         .patch(&loc, 5, b"67890".to_vec())
-        .header("Upload-Checksum", format!("SHA1 {}", sha1_hex(b"67890")))
+        .header(UPLOAD_CHECKSUM, format!("SHA1 {}", sha1_hex(b"67890")))
         .send()
         .await
         .unwrap();
@@ -256,7 +255,7 @@ async fn checksums_are_verified_and_recorded() {
     let loc = location(&tus_post(&env, &root, 5, "wrong.txt").send().await.unwrap());
     let res = env
         .patch(&loc, 0, b"12345".to_vec())
-        .header("Upload-Checksum", format!("MD5 {}", md5_hex(b"54321")))
+        .header(UPLOAD_CHECKSUM, format!("MD5 {}", md5_hex(b"54321")))
         .send()
         .await
         .unwrap();
@@ -267,14 +266,14 @@ async fn checksums_are_verified_and_recorded() {
     let loc = location(&tus_post(&env, &root, 10, "twice.txt").send().await.unwrap());
     let res = env
         .patch(&loc, 0, b"12345".to_vec())
-        .header("Upload-Checksum", format!("SHA1 {}", sha1_hex(b"xxxxx")))
+        .header(UPLOAD_CHECKSUM, format!("SHA1 {}", sha1_hex(b"xxxxx")))
         .send()
         .await
         .unwrap();
     assert_eq!(res.status().as_u16(), 460);
     let res = env
         .patch(&loc, 5, b"67890".to_vec())
-        .header("Upload-Checksum", format!("SHA1 {}", sha1_hex(b"67890")))
+        .header(UPLOAD_CHECKSUM, format!("SHA1 {}", sha1_hex(b"67890")))
         .send()
         .await
         .unwrap();
@@ -322,7 +321,7 @@ async fn upload_to_a_missing_folder_creates_nothing() {
     let env = Env::start().await;
     for root in roots(&env) {
         let res = tus_post(&env, &root, 3, "nonExistentFolder/textfile.txt")
-            .header("Content-Type", "application/offset+octet-stream")
+            .header(CONTENT_TYPE, OFFSET_OCTET_STREAM)
             .body("abc")
             .send()
             .await
@@ -353,39 +352,19 @@ async fn project_space_uploads_for_editors_and_quota() {
         .await
         .unwrap();
     let url = format!("{}/", env.srv.space_url(&space.id));
-    let post = |len: u64, name: &str| {
-        env.http
-            .post(&url)
-            .basic_auth("alice", Some("alice-pw"))
-            .header("Tus-Resumable", "1.0.0")
-            .header("Upload-Length", len.to_string())
-            .header("Upload-Metadata", metadata(&[("filename", name)]))
-            .header("Content-Type", "application/offset+octet-stream")
-    };
-    let res = post(24, "textfile.txt")
-        .body(vec![b'a'; 24])
-        .send()
-        .await
-        .unwrap();
+    let alice = env.srv.client_as("alice", "alice-pw");
+    let post =
+        |data: Vec<u8>, name: &str| alice.tus_upload_request(&url, data, &[("filename", name)]);
+    let res = post(vec![b'a'; 24], "textfile.txt").send().await.unwrap();
     assert_eq!(res.status(), StatusCode::CREATED);
-    assert_eq!(header(&res, "oc-perm").as_deref(), Some("DNVW"));
-    let res = env
-        .http
-        .get(format!("{url}textfile.txt"))
-        .basic_auth("alice", Some("alice-pw"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.bytes().await.unwrap().len(), 24);
+    assert_eq!(header(&res, OC_PERM).as_deref(), Some("DNVW"));
+    let (_, body) = alice.get(&format!("{url}textfile.txt")).await;
+    assert_eq!(body.len(), 24);
     // Zero-byte upload into the project space.
-    let res = post(0, "empty.txt").send().await.unwrap();
+    let res = post(Vec::new(), "empty.txt").send().await.unwrap();
     assert_eq!(res.status(), StatusCode::CREATED);
     store.set_quota(space.id.space, Some(10)).await.unwrap();
-    let res = post(24, "toolarge.txt")
-        .body(vec![b'a'; 24])
-        .send()
-        .await
-        .unwrap();
+    let res = post(vec![b'a'; 24], "toolarge.txt").send().await.unwrap();
     assert_eq!(res.status(), StatusCode::INSUFFICIENT_STORAGE);
 }
 

@@ -4,6 +4,7 @@
 use bytes::Bytes;
 use futures::stream;
 use reqwest::StatusCode;
+use reqwest::header::CONTENT_LENGTH;
 use sha2::{Digest, Sha256};
 
 use crate::support::*;
@@ -65,14 +66,10 @@ async fn five_gib_upload_completes_with_a_matching_sha256() {
     let mut last = None;
     while at < TOTAL {
         let end = (at + PATCH_SIZE).min(TOTAL);
+        let body = reqwest::Body::wrap_stream(range(base.clone(), at, end));
         let res = env
-            .http
-            .patch(&loc)
-            .header("Tus-Resumable", "1.0.0")
-            .header("Content-Type", "application/offset+octet-stream")
-            .header("Upload-Offset", at.to_string())
-            .header("Content-Length", (end - at).to_string())
-            .body(reqwest::Body::wrap_stream(range(base.clone(), at, end)))
+            .patch(&loc, at, body)
+            .header(CONTENT_LENGTH, end - at)
             .send()
             .await
             .unwrap();

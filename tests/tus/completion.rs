@@ -2,6 +2,8 @@
 //! (`mtime`, `checksum`, `filetype`), the completion headers, overwrites and versions.
 
 use reqwest::StatusCode;
+use reqwest::header::CONTENT_TYPE;
+use spacedav::tus::headers::OFFSET_OCTET_STREAM;
 
 use crate::support::*;
 
@@ -19,7 +21,7 @@ async fn creation_with_upload_completes_with_the_file_headers() {
                 ("filetype", "text/plain"),
             ],
         )
-        .header("Content-Type", "application/offset+octet-stream")
+        .header(CONTENT_TYPE, OFFSET_OCTET_STREAM)
         .body(data.to_vec())
         .send()
         .await
@@ -48,7 +50,7 @@ async fn creation_with_a_partial_body_answers_its_offset() {
     let env = Env::start().await;
     let res = env
         .post(&env.root(), 10, &[("filename", "p.txt")])
-        .header("Content-Type", "application/offset+octet-stream")
+        .header(CONTENT_TYPE, OFFSET_OCTET_STREAM)
         .body("1234")
         .send()
         .await
@@ -64,7 +66,7 @@ async fn creation_with_a_partial_body_answers_its_offset() {
     // A body longer than Upload-Length: 413, and the Location of the session still comes.
     let res = env
         .post(&env.root(), 2, &[("filename", "q.txt")])
-        .header("Content-Type", "application/offset+octet-stream")
+        .header(CONTENT_TYPE, OFFSET_OCTET_STREAM)
         .body("toolong")
         .send()
         .await
@@ -120,7 +122,7 @@ async fn metadata_checksum_is_verified_at_completion() {
         let sum = format!("{alg} {digest}");
         let res = env
             .post(&env.root(), 11, &[("filename", &name), ("checksum", &sum)])
-            .header("Content-Type", "application/offset+octet-stream")
+            .header(CONTENT_TYPE, OFFSET_OCTET_STREAM)
             .body(data.to_vec())
             .send()
             .await
@@ -166,7 +168,7 @@ async fn uppy_metadata_with_many_keys_is_accepted() {
                 ("mtime", "1697446179.123"),
             ],
         )
-        .header("Content-Type", "application/offset+octet-stream")
+        .header(CONTENT_TYPE, OFFSET_OCTET_STREAM)
         .body("png")
         .send()
         .await
@@ -202,7 +204,7 @@ async fn x_oc_mtime_on_the_post_sets_the_mtime() {
     let res = env
         .post(&env.root(), 1, &[("filename", "desk.txt")])
         .header("X-OC-Mtime", "1000000000")
-        .header("Content-Type", "application/offset+octet-stream")
+        .header(CONTENT_TYPE, OFFSET_OCTET_STREAM)
         .body("d")
         .send()
         .await

@@ -114,13 +114,7 @@ fn patch_stream(
     loc: &str,
     rx: Chunks,
 ) -> impl std::future::Future<Output = reqwest::Result<reqwest::Response>> + use<> {
-    env.http
-        .patch(loc)
-        .header("Tus-Resumable", "1.0.0")
-        .header("Content-Type", "application/offset+octet-stream")
-        .header("Upload-Offset", "0")
-        .body(reqwest::Body::wrap_stream(rx))
-        .send()
+    env.patch(loc, 0, reqwest::Body::wrap_stream(rx)).send()
 }
 
 /// Wait until `first` holds the upload: a probe PATCH at a wrong offset answers 409 while the

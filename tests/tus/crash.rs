@@ -7,60 +7,32 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use futures::SinkExt;
-use reqwest::{Method, StatusCode};
+use reqwest::StatusCode;
 use sha2::{Digest, Sha256};
+use spacedav::http::headers::OC_FILEID;
+use spacedav::tus::headers::OFFSET_OCTET_STREAM;
 
-use crate::binary::{ADMIN_PASSWORD, Server};
-use crate::support::*;
+use crate::binary::{ADMIN_PASSWORD, Server, personal_space_id};
+use crate::common::client::Client;
+use crate::support::{bytes, location, offset};
 
 const MIB: usize = 1 << 20;
 
-fn client() -> reqwest::Client {
-    reqwest::Client::new()
+fn admin() -> Client {
+    Client::new("admin", ADMIN_PASSWORD)
 }
 
-async fn personal_space(base: &str) -> String {
-    let drives: serde_json::Value = client()
-        .get(format!("{base}/graph/v1.0/me/drives"))
-        .basic_auth("admin", Some(ADMIN_PASSWORD))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    drives["value"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|d| d["driveType"] == "personal")
-        .unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_string()
-}
-
+/// The multistatus of a PROPFIND (allprop) at `depth`.
 async fn propfind(url: &str, depth: &str) -> String {
-    let res = client()
-        .request(Method::from_bytes(b"PROPFIND").unwrap(), url)
-        .basic_auth("admin", Some(ADMIN_PASSWORD))
-        .header("Depth", depth)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status().as_u16(), 207);
-    res.text().await.unwrap()
+    let (status, body) = admin().propfind(url, depth, "").await;
+    assert_eq!(status, 207);
+    body
 }
 
 async fn get(url: &str) -> Vec<u8> {
-    let res = client()
-        .get(url)
-        .basic_auth("admin", Some(ADMIN_PASSWORD))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::OK, "GET {url}");
-    res.bytes().await.unwrap().to_vec()
+    let (status, body) = admin().get(url).await;
+    assert_eq!(status, StatusCode::OK, "GET {url}");
+    body
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -68,35 +40,22 @@ async fn sigkill_mid_patch_then_restart_resumes_to_a_matching_file() {
     let dir = tempfile::tempdir().unwrap();
     let server = Server::start(dir.path());
     let base = format!("http://{}", server.addr);
-    let sid = personal_space(&base).await;
+    let sid = personal_space_id(dir.path(), "admin");
     let root = format!("{base}/remote.php/dav/spaces/{sid}/");
     let file_url = format!("{root}data.bin");
 
     // An old version that must stay readable until the new one is committed.
-    let res = client()
-        .put(&file_url)
-        .basic_auth("admin", Some(ADMIN_PASSWORD))
-        .body("old content")
-        .send()
-        .await
-        .unwrap();
+    let res = admin().put(&file_url, b"old content".to_vec(), None).await;
     assert!(res.status().is_success(), "{}", res.status());
 
     let data = bytes(100 * MIB, 3);
     let want = hex::encode(Sha256::digest(&data));
-    let res = client()
-        .post(&root)
-        .basic_auth("admin", Some(ADMIN_PASSWORD))
-        .header("Tus-Resumable", "1.0.0")
-        .header("Upload-Length", data.len().to_string())
-        .header(
-            "Upload-Metadata",
-            metadata(&[
-                ("filename", "data.bin"),
-                ("checksum", &format!("SHA256 {want}")),
-            ]),
-        )
-        .header("Content-Type", "application/offset+octet-stream")
+    let checksum = format!("SHA256 {want}");
+    let meta = [("filename", "data.bin"), ("checksum", checksum.as_str())];
+    // Creation-with-upload of the first 8 MiB of a longer upload.
+    let res = admin()
+        .tus_create_request(&root, data.len() as u64, &meta)
+        .header(reqwest::header::CONTENT_TYPE, OFFSET_OCTET_STREAM)
         .body(data[..8 * MIB].to_vec())
         .send()
         .await
@@ -107,12 +66,12 @@ async fn sigkill_mid_patch_then_restart_resumes_to_a_matching_file() {
 
     // A long PATCH that sends 70 MiB (past one 64 MiB checkpoint) and then stalls.
     let (mut tx, rx) = futures::channel::mpsc::channel::<Result<Bytes, std::io::Error>>(8);
-    let patch = client()
-        .patch(format!("{base}/data/{token}"))
-        .header("Tus-Resumable", "1.0.0")
-        .header("Content-Type", "application/offset+octet-stream")
-        .header("Upload-Offset", (8 * MIB).to_string())
-        .body(reqwest::Body::wrap_stream(rx))
+    let patch = admin()
+        .tus_patch_request(
+            &format!("{base}/data/{token}"),
+            (8 * MIB) as u64,
+            reqwest::Body::wrap_stream(rx),
+        )
         .send();
     let patch = tokio::spawn(patch);
     for chunk in data[8 * MIB..78 * MIB].chunks(MIB) {
@@ -121,12 +80,8 @@ async fn sigkill_mid_patch_then_restart_resumes_to_a_matching_file() {
     // Wait until the server acknowledged the checkpoint (HEAD moves), still mid-PATCH.
     let mut acked = 0;
     for _ in 0..3000 {
-        let head = client()
-            .head(format!("{base}/data/{token}"))
-            .send()
-            .await
-            .unwrap();
-        acked = offset(&head);
+        let head = admin().tus_head(&format!("{base}/data/{token}")).await;
+        acked = head.offset.expect("Upload-Offset");
         if acked > (8 * MIB) as u64 {
             break;
         }
@@ -146,26 +101,22 @@ async fn sigkill_mid_patch_then_restart_resumes_to_a_matching_file() {
     let server = Server::start(dir.path());
     let base = format!("http://{}", server.addr);
     let url = format!("{base}/data/{token}");
-    let head = client().head(&url).send().await.unwrap();
-    assert_eq!(head.status(), StatusCode::OK);
-    let resume = offset(&head);
+    let head = admin().tus_head(&url).await;
+    assert_eq!(head.status, StatusCode::OK);
+    let resume = head.offset.expect("Upload-Offset");
     assert!(resume >= acked, "{resume} < {acked}");
     let root = format!("{base}/remote.php/dav/spaces/{sid}/");
     let file_url = format!("{root}data.bin");
     assert_eq!(get(&file_url).await, b"old content");
     let seen = propfind(&file_url, "0").await;
     assert!(seen.contains("getcontentlength>11<"), "{seen}");
-    let res = client()
-        .patch(&url)
-        .header("Tus-Resumable", "1.0.0")
-        .header("Content-Type", "application/offset+octet-stream")
-        .header("Upload-Offset", resume.to_string())
-        .body(data[resume as usize..].to_vec())
+    let res = admin()
+        .tus_patch_request(&url, resume, data[resume as usize..].to_vec())
         .send()
         .await
         .unwrap();
     assert_eq!(res.status(), StatusCode::NO_CONTENT, "resumed PATCH");
-    assert!(header(&res, "oc-fileid").is_some(), "completed");
+    assert!(res.headers().contains_key(OC_FILEID), "completed");
     let got = get(&file_url).await;
     assert_eq!(hex::encode(Sha256::digest(&got)), want);
     let seen = propfind(&root, "1").await;

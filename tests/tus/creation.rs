@@ -1,10 +1,15 @@
 //! Creation (`POST` on a space folder): every row of SPEC §3's table, in order, and the
 //! success answers (plain, creation-with-upload, zero-byte, acted-on metadata).
 
+use reqwest::header::CONTENT_TYPE;
 use reqwest::{Method, StatusCode};
 use spacedav::spaces::{NewSpace, Role, SpacePath};
+use spacedav::tus::headers::{
+    OFFSET_OCTET_STREAM, TUS_RESUMABLE, UPLOAD_LENGTH, UPLOAD_METADATA, VERSION,
+};
 
 use crate::common::TestServer;
+use crate::common::client::{Client, tus_metadata};
 use crate::support::*;
 
 #[tokio::test]
@@ -39,10 +44,10 @@ async fn missing_or_wrong_tus_resumable_is_412_with_tus_version() {
     for version in [None, Some("0.2.2")] {
         let mut req = env
             .req(Method::POST, &env.root())
-            .header("Upload-Length", "10")
-            .header("Upload-Metadata", metadata(&[("filename", "a")]));
+            .header(UPLOAD_LENGTH, "10")
+            .header(UPLOAD_METADATA, tus_metadata(&[("filename", "a")]));
         if let Some(v) = version {
-            req = req.header("Tus-Resumable", v);
+            req = req.header(TUS_RESUMABLE, v);
         }
         let res = req.send().await.unwrap();
         assert_eq!(res.status(), StatusCode::PRECONDITION_FAILED, "{version:?}");
@@ -57,8 +62,8 @@ async fn missing_upload_length_is_412_and_bad_length_400_and_oversize_413() {
     let env = Env::with(TestServer::start_with(|c| c.max_upload_size = 1000).await).await;
     let res = env
         .req(Method::POST, &env.root())
-        .header("Tus-Resumable", "1.0.0")
-        .header("Upload-Metadata", metadata(&[("filename", "a")]))
+        .header(TUS_RESUMABLE, VERSION)
+        .header(UPLOAD_METADATA, tus_metadata(&[("filename", "a")]))
         .send()
         .await
         .unwrap();
@@ -67,9 +72,9 @@ async fn missing_upload_length_is_412_and_bad_length_400_and_oversize_413() {
     for bad in ["abc", "-1", "1.5"] {
         let res = env
             .req(Method::POST, &env.root())
-            .header("Tus-Resumable", "1.0.0")
-            .header("Upload-Length", bad)
-            .header("Upload-Metadata", metadata(&[("filename", "a")]))
+            .header(TUS_RESUMABLE, VERSION)
+            .header(UPLOAD_LENGTH, bad)
+            .header(UPLOAD_METADATA, tus_metadata(&[("filename", "a")]))
             .send()
             .await
             .unwrap();
@@ -93,7 +98,7 @@ async fn missing_upload_length_is_412_and_bad_length_400_and_oversize_413() {
 #[tokio::test]
 async fn malformed_metadata_is_400_naming_the_pair() {
     let env = Env::start().await;
-    let good = metadata(&[("filename", "a.txt")]);
+    let good = tus_metadata(&[("filename", "a.txt")]);
     for (raw, needle) in [
         (format!("{good},broken a b"), "broken a b"),
         (format!("{good},bad !!notbase64"), "bad !!notbase64"),
@@ -101,9 +106,9 @@ async fn malformed_metadata_is_400_naming_the_pair() {
     ] {
         let res = env
             .req(Method::POST, &env.root())
-            .header("Tus-Resumable", "1.0.0")
-            .header("Upload-Length", "1")
-            .header("Upload-Metadata", raw.clone())
+            .header(TUS_RESUMABLE, VERSION)
+            .header(UPLOAD_LENGTH, "1")
+            .header(UPLOAD_METADATA, raw.clone())
             .send()
             .await
             .unwrap();
@@ -207,7 +212,7 @@ async fn existing_folder_is_409_and_missing_parent_412() {
     ] {
         let res = env
             .post(&url, 1, &[("filename", name)])
-            .header("Content-Type", "application/offset+octet-stream")
+            .header(CONTENT_TYPE, OFFSET_OCTET_STREAM)
             .body("x")
             .send()
             .await
@@ -237,7 +242,7 @@ async fn if_match_is_checked_at_creation() {
     let res = env
         .post(&env.root(), 3, &[("filename", "f.txt")])
         .header("If-Match", etag)
-        .header("Content-Type", "application/offset+octet-stream")
+        .header(CONTENT_TYPE, OFFSET_OCTET_STREAM)
         .body("new")
         .send()
         .await
@@ -299,27 +304,16 @@ async fn viewers_get_403_and_non_members_404() {
         ("admin", crate::common::ADMIN_PASSWORD, StatusCode::CREATED),
     ] {
         let res = env
-            .http
-            .post(&url)
-            .basic_auth(user, Some(pw))
-            .header("Tus-Resumable", "1.0.0")
-            .header("Upload-Length", "1")
-            .header("Upload-Metadata", metadata(&[("filename", "x")]))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(res.status(), want, "{user}");
+            .srv
+            .client_as(user, pw)
+            .tus_create(&url, 1, &[("filename", "x")])
+            .await;
+        assert_eq!(res.status, want, "{user}");
     }
-    let res = env
-        .http
-        .post(&url)
-        .header("Tus-Resumable", "1.0.0")
-        .header("Upload-Length", "1")
-        .header("Upload-Metadata", metadata(&[("filename", "x")]))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    let res = Client::anonymous()
+        .tus_create(&url, 1, &[("filename", "x")])
+        .await;
+    assert_eq!(res.status, StatusCode::UNAUTHORIZED);
 }
 
 #[tokio::test]
@@ -342,9 +336,8 @@ async fn quota_counts_open_reservations_and_answers_507() {
     assert_eq!(res.status(), StatusCode::INSUFFICIENT_STORAGE);
     // Terminating the first upload frees its reservation.
     let res = env
-        .http
-        .delete(&first)
-        .header("Tus-Resumable", "1.0.0")
+        .client
+        .tus_terminate_request(&first)
         .send()
         .await
         .unwrap();
@@ -392,7 +385,7 @@ async fn locked_target_is_423_unless_the_request_holds_the_lock() {
     let res = env
         .post(&env.root(), 2, &[("filename", "locked.txt")])
         .header("If", format!("({token})"))
-        .header("Content-Type", "application/offset+octet-stream")
+        .header(CONTENT_TYPE, OFFSET_OCTET_STREAM)
         .body("v2")
         .send()
         .await

@@ -7,9 +7,12 @@ use std::time::Duration;
 use bytes::Bytes;
 use futures::SinkExt;
 use reqwest::StatusCode;
+use reqwest::header::CONTENT_TYPE;
 use sha2::{Digest, Sha256};
+use spacedav::tus::headers::OFFSET_OCTET_STREAM;
 
 use crate::binary::{ADMIN_PASSWORD, Server};
+use crate::common::client::Client;
 use crate::support::*;
 
 const MIB: usize = 1 << 20;
@@ -51,12 +54,13 @@ async fn sigkill_mid_public_upload_then_restart_resumes_into_the_owners_space() 
 
     let data = bytes(80 * MIB, 9);
     let want = hex::encode(Sha256::digest(&data));
-    let res = c
-        .post(format!("{base}/remote.php/dav/public-files/{link}/"))
-        .header("Tus-Resumable", "1.0.0")
-        .header("Upload-Length", data.len().to_string())
-        .header("Upload-Metadata", metadata(&[("filename", "dropped.bin")]))
-        .header("Content-Type", "application/offset+octet-stream")
+    let anonymous = Client::anonymous();
+    let folder = format!("{base}/remote.php/dav/public-files/{link}/");
+    // Creation-with-upload of the first 8 MiB of a longer upload.
+    let meta = [("filename", "dropped.bin")];
+    let res = anonymous
+        .tus_create_request(&folder, data.len() as u64, &meta)
+        .header(CONTENT_TYPE, OFFSET_OCTET_STREAM)
         .body(data[..8 * MIB].to_vec())
         .send()
         .await
@@ -67,11 +71,12 @@ async fn sigkill_mid_public_upload_then_restart_resumes_into_the_owners_space() 
     // A PATCH that sends 70 MiB (past one 64 MiB checkpoint), then stalls.
     let (mut tx, rx) = futures::channel::mpsc::channel::<Result<Bytes, std::io::Error>>(8);
     let patch = tokio::spawn(
-        c.patch(format!("{base}/data/{token}"))
-            .header("Tus-Resumable", "1.0.0")
-            .header("Content-Type", "application/offset+octet-stream")
-            .header("Upload-Offset", (8 * MIB).to_string())
-            .body(reqwest::Body::wrap_stream(rx))
+        anonymous
+            .tus_patch_request(
+                &format!("{base}/data/{token}"),
+                (8 * MIB) as u64,
+                reqwest::Body::wrap_stream(rx),
+            )
             .send(),
     );
     for chunk in data[8 * MIB..78 * MIB].chunks(MIB) {
@@ -79,7 +84,8 @@ async fn sigkill_mid_public_upload_then_restart_resumes_into_the_owners_space() 
     }
     let mut acked = 0;
     for _ in 0..3000 {
-        let head = c.head(format!("{base}/data/{token}")).send().await.unwrap();
+        let head = anonymous.tus_head_request(&format!("{base}/data/{token}"));
+        let head = head.send().await.unwrap();
         acked = offset(&head);
         if acked > (8 * MIB) as u64 {
             break;
@@ -95,16 +101,12 @@ async fn sigkill_mid_public_upload_then_restart_resumes_into_the_owners_space() 
     let server = Server::start(dir.path());
     let base = format!("http://{}", server.addr);
     let url = format!("{base}/data/{token}");
-    let head = c.head(&url).send().await.unwrap();
+    let head = anonymous.tus_head_request(&url).send().await.unwrap();
     assert_eq!(head.status(), StatusCode::OK);
     let resume = offset(&head);
     assert!(resume >= acked, "{resume} < {acked}");
-    let res = c
-        .patch(&url)
-        .header("Tus-Resumable", "1.0.0")
-        .header("Content-Type", "application/offset+octet-stream")
-        .header("Upload-Offset", resume.to_string())
-        .body(data[resume as usize..].to_vec())
+    let res = anonymous
+        .tus_patch_request(&url, resume, data[resume as usize..].to_vec())
         .send()
         .await
         .unwrap();

@@ -3,11 +3,18 @@
 
 use std::time::Duration;
 
+use reqwest::header::CONTENT_TYPE;
+use spacedav::tus::headers::{
+    OFFSET_OCTET_STREAM, TUS_RESUMABLE, UPLOAD_CHECKSUM, UPLOAD_CONCAT, UPLOAD_DEFER_LENGTH,
+    UPLOAD_LENGTH, UPLOAD_METADATA, UPLOAD_OFFSET, VERSION,
+};
+
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use reqwest::{Method, StatusCode};
 
 use crate::common::TestServer;
+use crate::common::client::tus_metadata;
 use crate::support::*;
 
 #[tokio::test]
@@ -17,8 +24,8 @@ async fn patch_checks_version_content_type_and_offset() {
     let res = env
         .http
         .patch(&loc)
-        .header("Content-Type", "application/offset+octet-stream")
-        .header("Upload-Offset", "0")
+        .header(CONTENT_TYPE, OFFSET_OCTET_STREAM)
+        .header(UPLOAD_OFFSET, "0")
         .body("123")
         .send()
         .await
@@ -28,9 +35,9 @@ async fn patch_checks_version_content_type_and_offset() {
     let res = env
         .http
         .patch(&loc)
-        .header("Tus-Resumable", "1.0.0")
+        .header(TUS_RESUMABLE, VERSION)
         .header("Content-Type", "application/octet-stream")
-        .header("Upload-Offset", "0")
+        .header(UPLOAD_OFFSET, "0")
         .body("123")
         .send()
         .await
@@ -40,10 +47,10 @@ async fn patch_checks_version_content_type_and_offset() {
         let mut req = env
             .http
             .patch(&loc)
-            .header("Tus-Resumable", "1.0.0")
-            .header("Content-Type", "application/offset+octet-stream");
+            .header(TUS_RESUMABLE, VERSION)
+            .header(CONTENT_TYPE, OFFSET_OCTET_STREAM);
         if let Some(b) = bad {
-            req = req.header("Upload-Offset", b);
+            req = req.header(UPLOAD_OFFSET, b);
         }
         let res = req.body("123").send().await.unwrap();
         assert_eq!(res.status(), StatusCode::BAD_REQUEST, "{bad:?}");
@@ -93,7 +100,7 @@ async fn upload_checksum_accepts_hex_and_base64_and_rejects_mismatch_with_460() 
     let loc = env.create("c.txt", 9).await;
     let patch = |off: u64, data: &'static [u8], sum: String| {
         env.patch(&loc, off, data.to_vec())
-            .header("Upload-Checksum", sum)
+            .header(UPLOAD_CHECKSUM, sum)
     };
     let res = patch(0, b"abc", format!("SHA1 {}", sha1_hex(b"abc")))
         .send()
@@ -139,15 +146,9 @@ async fn upload_checksum_accepts_hex_and_base64_and_rejects_mismatch_with_460() 
 #[tokio::test]
 async fn head_reports_offset_length_metadata_and_no_store() {
     let env = Env::start().await;
-    let meta = metadata(&[("filename", "h.txt"), ("extra", "kept")]);
-    let res = env
-        .req(Method::POST, &env.root())
-        .header("Tus-Resumable", "1.0.0")
-        .header("Upload-Length", "5")
-        .header("Upload-Metadata", &meta)
-        .send()
-        .await
-        .unwrap();
+    let pairs = [("filename", "h.txt"), ("extra", "kept")];
+    let meta = tus_metadata(&pairs);
+    let res = env.post(&env.root(), 5, &pairs).send().await.unwrap();
     let loc = location(&res);
     let expires = header(&res, "upload-expires");
     env.patch(&loc, 0, b"ab".to_vec()).send().await.unwrap();
@@ -176,13 +177,7 @@ async fn delete_terminates_and_frees_bytes_and_quota() {
     let store = env.srv.state.store();
     assert_eq!(store.quota(env.sid.space).await.unwrap().reserved, 10);
     let blobs_before = store.blobs().list().await.unwrap().len();
-    let res = env
-        .http
-        .delete(&loc)
-        .header("Tus-Resumable", "1.0.0")
-        .send()
-        .await
-        .unwrap();
+    let res = env.client.tus_terminate_request(&loc).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
     assert_tus_headers(&res);
     assert_eq!(store.quota(env.sid.space).await.unwrap().reserved, 0);
@@ -217,11 +212,11 @@ async fn options_and_method_override() {
         env.http
             .post(&loc)
             .header("X-HTTP-Method-Override", m)
-            .header("Tus-Resumable", "1.0.0")
+            .header(TUS_RESUMABLE, VERSION)
     };
     let res = over("PATCH")
-        .header("Content-Type", "application/offset+octet-stream")
-        .header("Upload-Offset", "0")
+        .header(CONTENT_TYPE, OFFSET_OCTET_STREAM)
+        .header(UPLOAD_OFFSET, "0")
         .body("abc")
         .send()
         .await
@@ -307,9 +302,9 @@ async fn deferred_length_is_set_by_a_later_patch() {
     let env = Env::start().await;
     let res = env
         .req(Method::POST, &env.root())
-        .header("Tus-Resumable", "1.0.0")
-        .header("Upload-Defer-Length", "1")
-        .header("Upload-Metadata", metadata(&[("filename", "defer.txt")]))
+        .header(TUS_RESUMABLE, VERSION)
+        .header(UPLOAD_DEFER_LENGTH, "1")
+        .header(UPLOAD_METADATA, tus_metadata(&[("filename", "defer.txt")]))
         .send()
         .await
         .unwrap();
@@ -322,7 +317,7 @@ async fn deferred_length_is_set_by_a_later_patch() {
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
     let res = env
         .patch(&loc, 3, b"def".to_vec())
-        .header("Upload-Length", "6")
+        .header(UPLOAD_LENGTH, "6")
         .send()
         .await
         .unwrap();
@@ -336,9 +331,9 @@ async fn concatenation_assembles_finished_partials_into_one_file() {
     let env = Env::start().await;
     let partial = |len: u64| {
         env.req(Method::POST, &env.root())
-            .header("Tus-Resumable", "1.0.0")
-            .header("Upload-Length", len.to_string())
-            .header("Upload-Concat", "partial")
+            .header(TUS_RESUMABLE, VERSION)
+            .header(UPLOAD_LENGTH, len.to_string())
+            .header(UPLOAD_CONCAT, "partial")
     };
     let a = location(&partial(3).send().await.unwrap());
     let b = location(&partial(4).send().await.unwrap());
@@ -347,9 +342,9 @@ async fn concatenation_assembles_finished_partials_into_one_file() {
     env.patch(&b, 0, b"defg".to_vec()).send().await.unwrap();
     let fin = |urls: String| {
         env.req(Method::POST, &env.root())
-            .header("Tus-Resumable", "1.0.0")
-            .header("Upload-Concat", format!("final;{urls}"))
-            .header("Upload-Metadata", metadata(&[("filename", "joined.txt")]))
+            .header(TUS_RESUMABLE, VERSION)
+            .header(UPLOAD_CONCAT, format!("final;{urls}"))
+            .header(UPLOAD_METADATA, tus_metadata(&[("filename", "joined.txt")]))
     };
     // `a` is not finished yet.
     let res = fin(format!("{a} {b}")).send().await.unwrap();

@@ -1,20 +1,24 @@
-//! Helpers: a tus client speaking raw HTTP to a [`TestServer`].
+//! The tus tests' view of a [`TestServer`]: the admin's personal space and the typed client
+//! (`common::client`) signed in as admin, plus store-level reads for assertions. Every request
+//! goes through that client, so there is one way to send a tus request.
 #![allow(dead_code)]
 
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD;
+use reqwest::header::{ACCESS_CONTROL_EXPOSE_HEADERS, LOCATION};
 use reqwest::{Method, RequestBuilder, Response, StatusCode};
 use spacedav::spaces::{Node, SpaceId, SpacePath, Version};
+use spacedav::tus::headers::{TUS_EXTENSION, TUS_RESUMABLE, UPLOAD_OFFSET, VERSION};
 
-use crate::common::{ADMIN_PASSWORD, TestServer};
+use crate::common::TestServer;
+use crate::common::client::Client;
 
 /// A server with the admin's personal space at hand.
 pub struct Env {
     pub srv: TestServer,
+    /// The typed client, signed in as admin.
+    pub client: Client,
+    /// A client without credentials (upload URLs are their own capability; anonymous checks).
     pub http: reqwest::Client,
     pub sid: SpaceId,
-    pub user: String,
-    pub password: String,
 }
 
 impl Env {
@@ -25,11 +29,10 @@ impl Env {
     pub async fn with(srv: TestServer) -> Env {
         let sid = srv.admin_space().await;
         Env {
-            http: reqwest::Client::new(),
+            client: srv.admin(),
+            http: srv.client(),
             sid,
             srv,
-            user: "admin".into(),
-            password: ADMIN_PASSWORD.into(),
         }
     }
 
@@ -40,48 +43,37 @@ impl Env {
 
     /// An authenticated request.
     pub fn req(&self, method: Method, url: &str) -> RequestBuilder {
-        self.http
-            .request(method, url)
-            .basic_auth(&self.user, Some(&self.password))
+        self.client.request(method.as_str(), url)
     }
 
     /// A tus creation `POST` on `folder_url` with `Upload-Length` and metadata pairs.
     pub fn post(&self, folder_url: &str, length: u64, meta: &[(&str, &str)]) -> RequestBuilder {
-        self.req(Method::POST, folder_url)
-            .header("Tus-Resumable", "1.0.0")
-            .header("Upload-Length", length.to_string())
-            .header("Upload-Metadata", metadata(meta))
+        self.client.tus_create_request(folder_url, length, meta)
     }
 
     /// Create an upload of `length` bytes named `name` in the space root; returns the
     /// `Location`.
     pub async fn create(&self, name: &str, length: u64) -> String {
-        let res = self
-            .post(&self.root(), length, &[("filename", name)])
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(res.status(), StatusCode::CREATED, "creation of {name}");
-        location(&res)
+        let created = self
+            .client
+            .tus_create(&self.root(), length, &[("filename", name)])
+            .await;
+        assert_eq!(created.status, StatusCode::CREATED, "creation of {name}");
+        created.location().to_string()
     }
 
     /// A PATCH of `data` at `offset` (no user credentials: the token is the capability).
-    pub fn patch(&self, location: &str, offset: u64, data: Vec<u8>) -> RequestBuilder {
-        self.http
-            .patch(location)
-            .header("Tus-Resumable", "1.0.0")
-            .header("Content-Type", "application/offset+octet-stream")
-            .header("Upload-Offset", offset.to_string())
-            .body(data)
+    pub fn patch(
+        &self,
+        location: &str,
+        offset: u64,
+        data: impl Into<reqwest::Body>,
+    ) -> RequestBuilder {
+        self.client.tus_patch_request(location, offset, data)
     }
 
     pub async fn head(&self, location: &str) -> Response {
-        self.http
-            .head(location)
-            .header("Tus-Resumable", "1.0.0")
-            .send()
-            .await
-            .unwrap()
+        self.client.tus_head_request(location).send().await.unwrap()
     }
 
     /// The node at `path` in the admin space, if any.
@@ -120,36 +112,26 @@ impl Env {
 
     /// Upload `data` as `name` in one creation-with-upload request.
     pub async fn upload(&self, name: &str, data: &[u8]) -> Response {
-        self.post(&self.root(), data.len() as u64, &[("filename", name)])
-            .header("Content-Type", "application/offset+octet-stream")
-            .body(data.to_vec())
+        self.client
+            .tus_upload_request(&self.root(), data.to_vec(), &[("filename", name)])
             .send()
             .await
             .unwrap()
     }
 }
 
-/// `Upload-Metadata` for pairs (values base64-encoded).
-pub fn metadata(pairs: &[(&str, &str)]) -> String {
-    pairs
-        .iter()
-        .map(|(k, v)| format!("{k} {}", STANDARD.encode(v)))
-        .collect::<Vec<_>>()
-        .join(",")
-}
-
-pub fn header(res: &Response, name: &str) -> Option<String> {
+pub fn header(res: &Response, name: impl reqwest::header::AsHeaderName) -> Option<String> {
     res.headers()
         .get(name)
         .map(|v| v.to_str().unwrap().to_string())
 }
 
 pub fn location(res: &Response) -> String {
-    header(res, "location").expect("Location header")
+    header(res, LOCATION).expect("Location header")
 }
 
 pub fn offset(res: &Response) -> u64 {
-    header(res, "upload-offset")
+    header(res, UPLOAD_OFFSET)
         .expect("Upload-Offset")
         .parse()
         .unwrap()
@@ -182,9 +164,9 @@ pub fn md5_hex(data: &[u8]) -> String {
 
 /// Every tus answer carries these (SPEC §3).
 pub fn assert_tus_headers(res: &Response) {
-    assert_eq!(header(res, "tus-resumable").as_deref(), Some("1.0.0"));
-    assert!(header(res, "tus-extension").is_some(), "Tus-Extension");
-    let expose = header(res, "access-control-expose-headers").expect("expose list");
+    assert_eq!(header(res, TUS_RESUMABLE).as_deref(), Some(VERSION));
+    assert!(header(res, TUS_EXTENSION).is_some(), "Tus-Extension");
+    let expose = header(res, ACCESS_CONTROL_EXPOSE_HEADERS).expect("expose list");
     for h in [
         "Location",
         "Upload-Offset",

@@ -3,8 +3,10 @@
 //! is a 5xx with its cause logged, never an answer about the upload's state.
 
 use bytes::Bytes;
+use reqwest::header::CONTENT_TYPE;
 use reqwest::{Method, StatusCode};
 use spacedav::spaces::{NewSpace, Role, SpacePath};
+use spacedav::tus::headers::OFFSET_OCTET_STREAM;
 
 use crate::common::TestServer;
 use crate::common::log::captured_log;
@@ -254,7 +256,7 @@ async fn a_negative_mtime_is_400_in_the_header_and_in_the_metadata() {
     let res = env
         .post(&env.root(), 1, &[("filename", "c.txt")])
         .header("X-OC-Mtime", "1500000000.5")
-        .header("Content-Type", "application/offset+octet-stream")
+        .header(CONTENT_TYPE, OFFSET_OCTET_STREAM)
         .body("c")
         .send()
         .await
