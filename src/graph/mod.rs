@@ -6,6 +6,7 @@
 
 mod access;
 mod drive;
+mod drive_item;
 mod drives;
 mod groups;
 mod item_roles;
