@@ -5,6 +5,7 @@
 mod admin;
 mod groups;
 mod maintenance;
+mod open;
 mod serve;
 
 use std::path::PathBuf;

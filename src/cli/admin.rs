@@ -9,24 +9,15 @@ use anyhow::{Context, bail};
 use rand::Rng;
 use rand::distributions::Alphanumeric;
 
-use super::init_tracing;
+use super::open::{open, user_named};
 use super::{PasswordArgs, Quota, SpaceCommand, TokenCommand, UserCommand};
 use crate::auth;
 use crate::auth::app_tokens;
 use crate::config::Config;
-use crate::spaces::{Grantee, NewSpace, NewUser, Role, Space, SpaceKind, Store, StoreError, User};
-use crate::state::AppState;
+use crate::spaces::{Grantee, NewSpace, NewUser, Role, Space, SpaceKind, Store};
 
 /// Default owner of new project spaces: the administrator created on first start.
 const ADMIN: &str = "admin";
-
-pub(super) async fn open(config: Config) -> anyhow::Result<AppState> {
-    // Admin commands print results on stdout; only warnings belong on stderr.
-    init_tracing(config.log_format, "warn");
-    AppState::open(config)
-        .await
-        .context("cannot open the data root")
-}
 
 fn random_password() -> String {
     rand::thread_rng()
@@ -52,13 +43,6 @@ fn password(args: &PasswordArgs, fallback_stdin: bool) -> anyhow::Result<Option<
         bail!("empty password on stdin");
     }
     Ok(Some(line.to_string()))
-}
-
-pub(super) async fn user_named(store: &Store, name: &str) -> anyhow::Result<User> {
-    match store.user_by_name(name).await {
-        Err(StoreError::NotFound) => bail!("no user named {name:?}"),
-        other => Ok(other?),
-    }
 }
 
 /// `spacedav user ...`.

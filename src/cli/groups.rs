@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use anyhow::{Context, bail};
 
 use super::GroupCommand;
-use super::admin::{open, user_named};
+use super::open::{open, user_named};
 use crate::config::Config;
 use crate::spaces::{Group, Role, Space, Store, StoreError};
 

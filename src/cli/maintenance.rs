@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use std::time::{Duration, UNIX_EPOCH};
 
 use super::UploadsCommand;
-use super::admin::open;
+use super::open::open;
 use crate::config::Config;
 
 /// `spacedav fsck`: prints one line per damaged file and a summary; exit code 1 if any.

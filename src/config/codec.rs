@@ -9,11 +9,20 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use super::layers::RawValue;
 use super::oidc::{self, OidcClientConfig};
-use super::validate::{LINK_KINDS, MIN_SECRET_LEN};
-use super::values;
+use super::values::{self, RawValue};
 use super::{BlobConfig, LogFormat};
+
+/// Secrets shorter than this are refused: an HS256 key should not be guessable.
+pub(crate) const MIN_SECRET_LEN: usize = 16;
+
+/// The link password kinds `files_sharing.public.password.enforced_for` knows.
+pub const LINK_KINDS: [&str; 4] = [
+    "read_only",
+    "upload_only",
+    "read_write",
+    "read_write_delete",
+];
 
 /// What `check-config` prints for a key: a TOML value, or a note when it has none.
 pub(crate) enum Shown {

@@ -13,6 +13,7 @@ use super::keys;
 use super::layers::{self, ConfigError, Layers, Origin, Problem, Sources};
 use super::secrets;
 use super::validate::{self, SecretSource, Validated};
+use super::values::RawValue;
 
 /// A configuration that passed every check.
 #[derive(Debug, Clone)]
@@ -122,10 +123,8 @@ fn render(layers: &Layers, st: &Validated, [storage_id, token, transfer]: [Shown
             (_, Some(show)) => show(st),
             // The `*_file` paths, as given.
             (_, None) => match layers.get(&dotted).map(|setting| &setting.value) {
-                Some(
-                    layers::RawValue::Toml(toml::Value::String(p)) | layers::RawValue::Text(p),
-                ) => s(p),
-                Some(layers::RawValue::Toml(other)) => Shown::Value(other.clone()),
+                Some(RawValue::Toml(toml::Value::String(p)) | RawValue::Text(p)) => s(p),
+                Some(RawValue::Toml(other)) => Shown::Value(other.clone()),
                 None => Shown::Note("unset".into()),
             },
         };

@@ -39,7 +39,7 @@ use super::codec::{
     Addr, Audiences, Blobs, Bool, Checksums, Clients, Codec, Count, Format, LinkKinds, MetadataUrl,
     Opt, Origins, Password, Path, Seconds, Secret, Shown, Size, Text, Url,
 };
-use super::layers::RawValue;
+use super::values::RawValue;
 use super::{BlobConfig, Config, LogFormat};
 
 /// Parses a raw value into a key's `Config` field, or says why it is refused.

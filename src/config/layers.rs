@@ -7,6 +7,7 @@ use std::fmt;
 use std::path::PathBuf;
 
 use super::keys::{self, ENV_PREFIX, Key};
+use super::values::RawValue;
 
 /// Where a setting came from; named in every problem so the operator knows what to fix.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -116,15 +117,6 @@ pub struct Sources {
     pub env: BTreeMap<String, String>,
     /// Command-line flags.
     pub overrides: Overrides,
-}
-
-/// A value before interpretation.
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) enum RawValue {
-    /// From the TOML file, with its TOML type.
-    Toml(toml::Value),
-    /// From env or a flag: always a string.
-    Text(String),
 }
 
 /// The winning raw value of one key and where it came from.

@@ -149,7 +149,7 @@ fn generated_storage_id_and_secrets_persist_across_loads() {
     assert_eq!(a.token_secret, b.token_secret);
     assert_eq!(a.transfer_secret, b.transfer_secret);
     assert_ne!(a.token_secret, a.transfer_secret);
-    assert!(a.transfer_secret.len() >= validate::MIN_SECRET_LEN);
+    assert!(a.transfer_secret.len() >= codec::MIN_SECRET_LEN);
     let stored = std::fs::read_to_string(dir.path().join("storage-id")).unwrap();
     assert_eq!(stored.trim(), a.storage_id.to_string());
     for name in ["token.key", "transfer.key"] {

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use super::layers::RawValue;
+use super::values::RawValue;
 
 /// What is not a key (the keys' defaults are in the key table).
 pub(crate) mod defaults {

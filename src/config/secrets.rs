@@ -12,8 +12,9 @@ use std::path::{Path, PathBuf};
 use rand::RngCore;
 use uuid::Uuid;
 
+use super::codec::MIN_SECRET_LEN;
 use super::layers::{Origin, Problem};
-use super::validate::{MIN_SECRET_LEN, SecretSource};
+use super::validate::SecretSource;
 
 /// File of the persisted storage id.
 pub(crate) fn storage_id_path(data_root: &Path) -> PathBuf {

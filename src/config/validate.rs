@@ -9,15 +9,9 @@ use uuid::Uuid;
 
 use super::codec::{Codec, Secret};
 use super::keys::{self, KEYS};
-use super::layers::{ConfigError, Layers, Origin, Problem, RawValue, Setting};
-use super::values::{blob_backend, path, show, uuid};
+use super::layers::{ConfigError, Layers, Origin, Problem, Setting};
+use super::values::{RawValue, blob_backend, path, show, uuid};
 use super::{Config, default_metadata_url};
-
-/// Checksum algorithms the server can compute.
-pub(crate) const KNOWN_CHECKSUMS: &[&str] = &["md5", "sha1", "adler32", "sha256"];
-
-/// Secrets shorter than this are refused: an HS256 key should not be guessable.
-pub(crate) const MIN_SECRET_LEN: usize = 16;
 
 /// Where a secret comes from, before any file is read.
 #[derive(Clone)]
@@ -203,11 +197,3 @@ pub(crate) fn validate(layers: &Layers) -> Result<Validated, ConfigError> {
 #[cfg(test)]
 #[path = "validate_tests.rs"]
 mod tests;
-
-/// The link password kinds `files_sharing.public.password.enforced_for` knows.
-pub const LINK_KINDS: [&str; 4] = [
-    "read_only",
-    "upload_only",
-    "read_write",
-    "read_write_delete",
-];

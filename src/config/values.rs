@@ -1,5 +1,6 @@
-//! Parsers of single raw config values (text, numbers, lists, URLs, addresses, ...), each
-//! returning the reason a value is refused; `validate` applies them key by key.
+//! The raw config value ([`RawValue`]) and the parsers of single raw values (text, numbers,
+//! lists, URLs, addresses, ...), each returning the reason a value is refused; `validate`
+//! applies them key by key.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -7,8 +8,18 @@ use std::path::PathBuf;
 use uuid::Uuid;
 
 use super::LogFormat;
-use super::layers::RawValue;
-use super::validate::KNOWN_CHECKSUMS;
+
+/// A value before interpretation.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum RawValue {
+    /// From the TOML file, with its TOML type.
+    Toml(toml::Value),
+    /// From env or a flag: always a string.
+    Text(String),
+}
+
+/// Checksum algorithms the server can compute.
+pub(crate) const KNOWN_CHECKSUMS: &[&str] = &["md5", "sha1", "adler32", "sha256"];
 
 /// A raw value as the operator wrote it.
 pub(super) fn show(value: &RawValue) -> String {

@@ -11,11 +11,12 @@ use http::{HeaderMap, StatusCode};
 use serde::Deserialize;
 use serde_json::Value;
 
+use super::access::{require_manager, space_for};
 use super::query::Query;
 use super::{GraphError, drive, parse_body, permissions, share_jail};
 use crate::auth::Principal;
 use crate::http::headers::{PURGE, RESTORE};
-use crate::spaces::{NewSpace, Role, Space, SpaceId, SpaceKind, StoreError};
+use crate::spaces::{NewSpace, Role, Space, StoreError};
 use crate::state::AppState;
 
 /// Free bytes of the file system holding the blobs (`remaining` of unlimited spaces).
@@ -124,49 +125,6 @@ pub(super) async fn all_drives(
         (visible_spaces(&state, &p).await?, jail)
     };
     list(&state, &headers, query.as_deref(), spaces, jail).await
-}
-
-/// The space `sid` names and the caller's role in it; 404 when it does not exist or the caller
-/// has no role (admins see every space, as managers).
-pub(super) async fn space_for(
-    state: &AppState,
-    p: &Principal,
-    sid: &str,
-) -> Result<(Space, Role), GraphError> {
-    let sid: SpaceId = sid.parse().map_err(|_| GraphError::ItemNotFound)?;
-    if sid.storage != state.store().storage_id() {
-        return Err(GraphError::ItemNotFound);
-    }
-    let space = match state.store().space(sid.space).await {
-        Ok(s) => s,
-        Err(StoreError::NotFound) => return Err(GraphError::ItemNotFound),
-        Err(e) => return Err(e.into()),
-    };
-    let role = state.store().granted_role(sid.space, p.user.id).await?;
-    let role = if p.user.is_admin {
-        Some(Role::Manager)
-    } else {
-        role
-    };
-    match role {
-        Some(r) if !space.disabled || r == Role::Manager => Ok((space, r)),
-        _ => Err(GraphError::ItemNotFound),
-    }
-}
-
-/// `p` may manage `space`: a manager of a project space (or an admin).
-pub(super) fn require_manager(space: &Space, role: Role) -> Result<(), GraphError> {
-    if role != Role::Manager {
-        return Err(GraphError::AccessDenied(
-            "only space managers may do this".into(),
-        ));
-    }
-    if space.kind != SpaceKind::Project {
-        return Err(GraphError::InvalidRequest(
-            "personal spaces cannot be changed this way".into(),
-        ));
-    }
-    Ok(())
 }
 
 async fn one_json(

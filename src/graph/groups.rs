@@ -8,9 +8,8 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use super::GraphError;
-use super::me::user_json;
 use super::query::Query;
-use super::users::order;
+use super::users::{order, user_json};
 use crate::auth::Principal;
 use crate::spaces::{Group, StoreError};
 use crate::state::AppState;

@@ -12,25 +12,13 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::query::Query;
+use super::users::user_json;
 use super::{GraphError, groups, parse_body};
 use crate::auth::{Principal, hash_password, verify_password};
-use crate::spaces::User;
 use crate::state::AppState;
 
 /// The user-settings name of the preferred language.
 pub const LANGUAGE: &str = "language";
-
-/// A user as Graph's `user` resource.
-pub fn user_json(u: &User) -> Value {
-    json!({
-        "id": u.id.to_string(),
-        "displayName": u.display_name,
-        "mail": u.email.clone().unwrap_or_default(),
-        "onPremisesSamAccountName": u.name,
-        "userType": "Member",
-        "accountEnabled": true,
-    })
-}
 
 async fn me_json(state: &AppState, p: &Principal, member_of: bool) -> Result<Value, GraphError> {
     let mut v = user_json(&p.user);

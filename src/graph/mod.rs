@@ -4,7 +4,9 @@
 //! definitions ([`roles`]), sharing of files and folders ([`item_shares`], [`shared`]). `v1.0` and `v1beta1` answer the same. A space the user is not a
 //! member of does not exist for them (404); unknown Graph paths answer Graph's JSON error.
 
+mod access;
 mod drive;
+mod drive_item;
 mod drives;
 mod groups;
 mod item_roles;

@@ -12,7 +12,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use super::drives::{require_manager, space_for};
+use super::access::{require_manager, space_for};
 use super::{GraphError, parse_body, roles};
 use crate::auth::Principal;
 use crate::spaces::{Grantee, Role, Space, StoreError, UserId};

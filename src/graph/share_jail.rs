@@ -9,8 +9,8 @@ use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
+use super::drive_item::item;
 use super::item_shares::permission;
-use super::shared::item;
 use super::{GraphError, rfc3339};
 use crate::auth::Principal;
 use crate::sharing::SHARE_JAIL;

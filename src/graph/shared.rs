@@ -8,51 +8,14 @@ use std::collections::BTreeMap;
 use axum::Json;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
-use serde_json::{Value, json};
+use serde_json::json;
 
+use super::GraphError;
+use super::drive_item::item;
 use super::item_shares::permission;
-use super::{GraphError, rfc3339};
 use crate::auth::Principal;
-use crate::spaces::{Node, ResourceId, Share};
+use crate::spaces::{Node, Share};
 use crate::state::AppState;
-
-fn rid(state: &AppState, node: &Node) -> String {
-    ResourceId {
-        space: state.store().space_id(node.space),
-        node: node.id,
-    }
-    .to_string()
-}
-
-/// The drive item fields of a node.
-pub(super) async fn item(state: &AppState, node: &Node) -> Result<Value, GraphError> {
-    let store = state.store();
-    let space = store.space(node.space).await?;
-    let mut v = json!({
-        "id": rid(state, node),
-        "name": node.name,
-        "size": node.size,
-        "eTag": node.quoted_etag(),
-        "lastModifiedDateTime": rfc3339(node.mtime),
-        "parentReference": {
-            "driveId": store.space_id(node.space).to_string(),
-            "driveType": space.kind.as_str(),
-        },
-    });
-    if let Some(parent) = node.parent {
-        let p = store.node(parent).await?;
-        v["parentReference"]["id"] = json!(rid(state, &p));
-        let path = store.path_of(&p).await?.to_string();
-        v["parentReference"]["path"] = json!(if path == "/" { ".".to_string() } else { path });
-    }
-    if node.is_folder() {
-        v["folder"] = json!({});
-    } else {
-        v["file"] = json!({"mimeType": node.content_type.clone()
-            .unwrap_or_else(|| "application/octet-stream".into())});
-    }
-    Ok(v)
-}
 
 /// Shares grouped by their node, oldest share first.
 async fn by_node(

@@ -10,11 +10,22 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use super::GraphError;
-use super::me::user_json;
 use super::query::{OrderBy, Query};
 use crate::auth::Principal;
-use crate::spaces::{StoreError, UserId};
+use crate::spaces::{StoreError, User, UserId};
 use crate::state::AppState;
+
+/// A user as Graph's `user` resource.
+pub fn user_json(u: &User) -> Value {
+    json!({
+        "id": u.id.to_string(),
+        "displayName": u.display_name,
+        "mail": u.email.clone().unwrap_or_default(),
+        "onPremisesSamAccountName": u.name,
+        "userType": "Member",
+        "accountEnabled": true,
+    })
+}
 
 /// Order Graph objects by `displayName` (the only order Web asks for) or `id`.
 pub(super) fn order(value: &mut [Value], order: Option<&OrderBy>) -> Result<(), GraphError> {

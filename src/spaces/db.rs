@@ -1,6 +1,6 @@
 //! The metadata database's types (`Db`, `DbConn`, `DbPool`), row mapping for nodes, users and
 //! spaces, and the helpers every write transaction of the core shares: look a node or a
-//! child up, insert a folder, propagate etags and sizes to the space root, the clock
+//! child up, insert a folder, delete a subtree, propagate etags and sizes to the space root, the clock
 //! (`now_ns`) and fresh etags.
 //!
 //! Queries use `$n` placeholders and standard SQL so the same text runs on PostgreSQL.
@@ -172,4 +172,23 @@ pub(crate) async fn propagate(conn: &mut DbConn, folder: NodeId, delta: i64) -> 
     .execute(&mut *conn)
     .await?;
     Ok(())
+}
+
+/// Delete a node with its subtree (rows cascade) and return the blob keys it and its
+/// versions referenced, for [`super::Store::free_blobs`] after the commit.
+pub(super) async fn remove_subtree(conn: &mut DbConn, id: NodeId) -> StoreResult<Vec<String>> {
+    let freed: Vec<String> = sqlx::query_scalar(
+        "WITH RECURSIVE sub(id) AS (SELECT CAST($1 AS TEXT) \
+         UNION ALL SELECT n.id FROM nodes n JOIN sub s ON n.parent_id = s.id) \
+         SELECT blob FROM nodes WHERE id IN (SELECT id FROM sub) AND blob IS NOT NULL \
+         UNION SELECT blob FROM versions WHERE node_id IN (SELECT id FROM sub)",
+    )
+    .bind(id.to_string())
+    .fetch_all(&mut *conn)
+    .await?;
+    sqlx::query("DELETE FROM nodes WHERE id = $1")
+        .bind(id.to_string())
+        .execute(&mut *conn)
+        .await?;
+    Ok(freed)
 }

@@ -7,8 +7,46 @@
 //! ancestor counts only when it is deep; an exclusive lock conflicts unless the request holds
 //! it; shared locks conflict only with exclusive requests.
 
-use super::locks::LockRecord;
 use super::path::SpacePath;
+
+/// One stored lock.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LockRecord {
+    /// The lock token (`opaquelocktoken:<uuid>`), unique across spaces.
+    pub token: String,
+    /// Path key of the locked path ([`LockRecord::key`]).
+    pub path: String,
+    /// The user who took it.
+    pub principal: Option<String>,
+    /// What the client said about the owner, as self-contained XML.
+    pub owner_xml: Option<String>,
+    /// Requested timeout in seconds (`None` = infinite).
+    pub timeout_s: Option<i64>,
+    /// Expiry in unix ns (`None` = never).
+    pub expires_at: Option<i64>,
+    /// Shared (else exclusive).
+    pub shared: bool,
+    /// Covers the whole subtree (else the path only).
+    pub deep: bool,
+}
+
+impl LockRecord {
+    /// The path key of a space path: its `/a/b` form (`/` for the root).
+    pub fn key(p: &SpacePath) -> String {
+        p.to_string()
+    }
+
+    /// The keys of `p` and all its ancestors, root first.
+    pub fn keys_along(p: &SpacePath) -> Vec<String> {
+        let mut out = vec![Self::key(&SpacePath::root())];
+        let mut cur = SpacePath::root();
+        for c in p.components() {
+            cur = cur.child(c).unwrap_or_else(|_| cur.clone());
+            out.push(Self::key(&cur));
+        }
+        out
+    }
+}
 
 /// Who asks to write, as far as locks are concerned.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -1,4 +1,5 @@
-//! Lock records of the WebDAV layer (RFC 4918 §6) in the metadata database (`dav_locks`).
+//! Lock records of the WebDAV layer (RFC 4918 §6) in the metadata database (`dav_locks`);
+//! the record type, [`LockRecord`], is defined with the rules over it.
 //!
 //! A lock names a path, not a node: RFC 4918 lets a client lock an unmapped URL. The core
 //! stores, finds, refreshes and removes records and purges expired ones; an expired record is
@@ -14,47 +15,8 @@ use super::Store;
 use super::db::{DbConn, DbRow};
 use super::error::{StoreError, StoreResult};
 use super::ids::UserId;
-use super::lock_rules::{LockHolder, write_conflict};
+use super::lock_rules::{LockHolder, LockRecord, write_conflict};
 use super::path::SpacePath;
-
-/// One stored lock.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LockRecord {
-    /// The lock token (`opaquelocktoken:<uuid>`), unique across spaces.
-    pub token: String,
-    /// Path key of the locked path ([`LockRecord::key`]).
-    pub path: String,
-    /// The user who took it.
-    pub principal: Option<String>,
-    /// What the client said about the owner, as self-contained XML.
-    pub owner_xml: Option<String>,
-    /// Requested timeout in seconds (`None` = infinite).
-    pub timeout_s: Option<i64>,
-    /// Expiry in unix ns (`None` = never).
-    pub expires_at: Option<i64>,
-    /// Shared (else exclusive).
-    pub shared: bool,
-    /// Covers the whole subtree (else the path only).
-    pub deep: bool,
-}
-
-impl LockRecord {
-    /// The path key of a space path: its `/a/b` form (`/` for the root).
-    pub fn key(p: &SpacePath) -> String {
-        p.to_string()
-    }
-
-    /// The keys of `p` and all its ancestors, root first.
-    pub fn keys_along(p: &SpacePath) -> Vec<String> {
-        let mut out = vec![Self::key(&SpacePath::root())];
-        let mut cur = SpacePath::root();
-        for c in p.components() {
-            cur = cur.child(c).unwrap_or_else(|_| cur.clone());
-            out.push(Self::key(&cur));
-        }
-        out
-    }
-}
 
 /// Not expired at `$2`.
 const LIVE: &str = "(expires_at IS NULL OR expires_at > $2)";

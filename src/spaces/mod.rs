@@ -59,8 +59,9 @@ pub use grants::{CodeRecord, CodeRedemption, GrantRecord, Rotation};
 pub use ids::{NodeId, ResourceId, SpaceId, SpaceRef, UserId};
 pub use ingest::{BATCH, FileWrite, Ingest, IngestPlan, StagedBlob};
 pub use local_blobs::LocalBlobs;
-pub use lock_rules::{LockHolder, applying, conflict_below, conflict_to_path, write_conflict};
-pub use locks::LockRecord;
+pub use lock_rules::{
+    LockHolder, LockRecord, applying, conflict_below, conflict_to_path, write_conflict,
+};
 pub use model::{
     Grantee, Group, Mtime, NewSpace, NewUser, Node, NodeKind, Quota, Role, Space, SpaceKind, User,
     Version,

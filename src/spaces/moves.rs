@@ -257,22 +257,3 @@ impl Store {
         }
     }
 }
-
-/// Delete a node with its subtree (rows cascade) and return the blob keys it and its
-/// versions referenced, for [`Store::free_blobs`] after the commit.
-pub(super) async fn remove_subtree(conn: &mut DbConn, id: NodeId) -> StoreResult<Vec<String>> {
-    let freed: Vec<String> = sqlx::query_scalar(
-        "WITH RECURSIVE sub(id) AS (SELECT CAST($1 AS TEXT) \
-         UNION ALL SELECT n.id FROM nodes n JOIN sub s ON n.parent_id = s.id) \
-         SELECT blob FROM nodes WHERE id IN (SELECT id FROM sub) AND blob IS NOT NULL \
-         UNION SELECT blob FROM versions WHERE node_id IN (SELECT id FROM sub)",
-    )
-    .bind(id.to_string())
-    .fetch_all(&mut *conn)
-    .await?;
-    sqlx::query("DELETE FROM nodes WHERE id = $1")
-        .bind(id.to_string())
-        .execute(&mut *conn)
-        .await?;
-    Ok(freed)
-}

@@ -11,11 +11,12 @@ use sqlx::Row;
 use uuid::Uuid;
 
 use super::Store;
-use super::db::{self, DbConn, child, node_by_id, node_from_row, now_ns, propagate};
+use super::db::{
+    self, DbConn, child, node_by_id, node_from_row, now_ns, propagate, remove_subtree,
+};
 use super::error::{StoreError, StoreResult};
 use super::ids::{NodeId, UserId};
 use super::model::Node;
-use super::moves::remove_subtree;
 use super::path::SpacePath;
 use super::quota::check_quota;
 use super::tree::parent_folder;

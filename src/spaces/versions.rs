@@ -57,7 +57,7 @@ pub(super) async fn keep_replaced_file(
         return Ok(None);
     }
     keep(conn, src.id, &old).await?;
-    let freed = super::moves::remove_subtree(conn, old.id).await?;
+    let freed = db::remove_subtree(conn, old.id).await?;
     propagate(conn, parent.id, -(old.size as i64)).await?;
     Ok(Some(freed))
 }
