@@ -362,19 +362,7 @@ async fn locked_target_is_423_unless_the_request_holds_the_lock() {
         env.upload("locked.txt", b"v1").await.status(),
         StatusCode::CREATED
     );
-    let body = r#"<?xml version="1.0" encoding="utf-8"?><d:lockinfo xmlns:d="DAV:"><d:lockscope><d:exclusive/></d:lockscope><d:locktype><d:write/></d:locktype><d:owner>test</d:owner></d:lockinfo>"#;
-    let res = env
-        .req(
-            Method::from_bytes(b"LOCK").unwrap(),
-            &format!("{}locked.txt", env.root()),
-        )
-        .header("Timeout", "Second-600")
-        .body(body)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::OK);
-    let token = header(&res, "lock-token").unwrap();
+    let token = env.client.lock(&format!("{}locked.txt", env.root())).await;
     let res = env
         .post(&env.root(), 2, &[("filename", "locked.txt")])
         .send()

@@ -12,8 +12,6 @@ use crate::common::TestServer;
 use crate::common::log::captured_log;
 use crate::support::*;
 
-const LOCKINFO: &str = r#"<?xml version="1.0" encoding="utf-8"?><d:lockinfo xmlns:d="DAV:"><d:lockscope><d:exclusive/></d:lockscope><d:locktype><d:write/></d:locktype><d:owner>bob</d:owner></d:lockinfo>"#;
-
 /// A project space where the admin manages and bob edits, seen as the admin.
 async fn shared_space() -> Env {
     let srv = TestServer::start().await;
@@ -44,20 +42,8 @@ async fn shared_space() -> Env {
 
 /// bob locks `path` (a folder lock is deep); returns the lock token.
 async fn bob_locks(env: &Env, path: &str) -> String {
-    let res = env
-        .http
-        .request(
-            Method::from_bytes(b"LOCK").unwrap(),
-            format!("{}{path}", env.root()),
-        )
-        .basic_auth("bob", Some("bob-pw"))
-        .header("Timeout", "Second-600")
-        .body(LOCKINFO)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::OK, "LOCK {path}");
-    header(&res, "lock-token").unwrap()
+    let bob = env.srv.client_as("bob", "bob-pw");
+    bob.lock(&format!("{}{path}", env.root())).await
 }
 
 #[tokio::test]
@@ -126,18 +112,7 @@ async fn the_lock_holder_completes_an_upload_into_its_locked_folder() {
     let env = shared_space().await;
     // The admin takes the lock this time, and uploads without naming the token again: the
     // lock is the uploader's own.
-    let res = env
-        .req(
-            Method::from_bytes(b"LOCK").unwrap(),
-            &format!("{}docs", env.root()),
-        )
-        .header("Timeout", "Second-600")
-        .body(LOCKINFO)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::OK);
-    let token = header(&res, "lock-token").unwrap();
+    let token = env.client.lock(&format!("{}docs", env.root())).await;
     let res = env
         .post(&env.root(), 4, &[("filename", "docs/mine.txt")])
         .header("If", format!("({token})"))
