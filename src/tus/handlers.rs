@@ -152,20 +152,27 @@ fn patch_request(
 
 /// The most of a refused request's body that is read and dropped before the answer.
 const DRAIN_LIMIT: usize = 64 << 20;
+/// How long the drain waits for the next piece of the body: a client that streams slowly
+/// gets its answer rather than waiting for the body's end.
+const DRAIN_WAIT: std::time::Duration = std::time::Duration::from_secs(1);
 
-/// `e`, once the rest of the refused body is read (up to [`DRAIN_LIMIT`]). A server that
-/// answers while the client is still sending and then closes makes the client see a broken
-/// connection instead of the answer (a 507 or 409 it could act on); tus clients retry the
-/// former blindly.
+/// `e`, once the rest of a body refused for want of room is read (up to [`DRAIN_LIMIT`], while
+/// it keeps arriving). A server that answers while the client is still sending and then closes
+/// makes the client see a broken connection instead of the 507 (tus clients retry a broken
+/// connection blindly). Other refusals answer at once: a 409 or 423 must not wait for a body
+/// that the client may still be streaming.
 async fn drained<S, E>(mut body: S, e: TusError) -> TusError
 where
     S: futures::Stream<Item = Result<bytes::Bytes, E>> + Unpin,
 {
     use futures::StreamExt;
+    if !matches!(e, TusError::StorageFull(_) | TusError::QuotaExceeded) {
+        return e;
+    }
     let mut read = 0;
     while read <= DRAIN_LIMIT {
-        match body.next().await {
-            Some(Ok(chunk)) => read += chunk.len(),
+        match tokio::time::timeout(DRAIN_WAIT, body.next()).await {
+            Ok(Some(Ok(chunk))) => read += chunk.len(),
             _ => break,
         }
     }
