@@ -8,11 +8,11 @@ pub mod log;
 
 use std::net::SocketAddr;
 
-use spacedav::AppState;
 use spacedav::auth::hash_password;
 use spacedav::clock::Clock;
 use spacedav::config::Config;
 use spacedav::spaces::{NewUser, SpaceId, User};
+use spacedav::{AppState, TusState};
 use tokio::sync::oneshot;
 
 /// Password of the `admin` user every test server starts with.
@@ -73,8 +73,9 @@ pub struct TestServer {
     pub base: String,
     /// The bound address.
     pub addr: SocketAddr,
-    /// The state the server runs with (direct store access for assertions).
-    pub state: AppState,
+    /// The state the server runs with: the core (direct store access for assertions, through
+    /// `Deref`) and the tus service its requests use.
+    pub state: TusState,
     /// The temp data root (removed on drop).
     pub dir: tempfile::TempDir,
     shutdown: Option<oneshot::Sender<()>>,
@@ -104,6 +105,7 @@ impl TestServer {
         let state = AppState::open_with_clock(config, Clock::adjustable())
             .await
             .expect("open state");
+        let state = TusState::new(state);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
