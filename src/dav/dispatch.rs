@@ -189,8 +189,7 @@ async fn serve(state: &TusState, req: Request) -> Result<Response, DavError> {
         }))
         .locksystem(Box::new(DbLocks::new(
             store,
-            target.space_uuid(),
-            target.base.clone(),
+            &ctx,
             target.url.prefix.clone(),
         )))
         .strip_prefix(target.url.prefix.clone())

@@ -170,6 +170,19 @@ impl TestServer {
         format!("{}/remote.php/dav/spaces/{}", self.base, sid)
     }
 
+    /// Break the metadata database for real: drop `table` behind the server's back (the
+    /// storage failure tests).
+    pub async fn drop_table(&self, table: &str) {
+        use sqlx::Connection;
+        let mut db = sqlx::AnyConnection::connect(&self.state.config().metadata_url)
+            .await
+            .expect("connect to the metadata database");
+        sqlx::query(&format!("DROP TABLE {table}"))
+            .execute(&mut db)
+            .await
+            .expect("drop the table");
+    }
+
     /// Create a (non-admin) user with a password.
     pub async fn add_user(&self, name: &str, password: &str) -> User {
         self.state
