@@ -3,6 +3,7 @@
 //! with a low open-file limit.
 
 mod binary;
+mod common;
 
 use std::io::Write;
 use std::process::Stdio;

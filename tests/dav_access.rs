@@ -1,10 +1,9 @@
 //! Who may do what over WebDAV, discovery answers, and client quirks.
 
 mod common;
-mod dav_support;
 
 use common::TestServer;
-use dav_support::*;
+use common::dav::*;
 use spacedav::spaces::{NewSpace, Role};
 
 async fn project_with(s: &TestServer, user: &str, role: Option<Role>) -> String {

@@ -1,10 +1,9 @@
 //! Locks in the metadata database: they expire by their timeout and survive a restart.
 
 mod common;
-mod dav_support;
 
 use common::TestServer;
-use dav_support::*;
+use common::dav::*;
 
 const LOCKINFO: &str = "<?xml version=\"1.0\"?><d:lockinfo xmlns:d=\"DAV:\"><d:lockscope>\
     <d:exclusive/></d:lockscope><d:locktype><d:write/></d:locktype><d:owner>me</d:owner>\

@@ -6,8 +6,6 @@
 mod binary;
 #[path = "../common/mod.rs"]
 mod common;
-#[path = "../dav_support/mod.rs"]
-mod dav_support;
 
 mod capabilities;
 mod crash;
@@ -17,7 +15,7 @@ mod trash;
 mod versions;
 
 use common::TestServer;
-use dav_support::*;
+use common::dav::*;
 use spacedav::spaces::{NewSpace, Role, SpaceId};
 
 /// Password of the users the tests add.
