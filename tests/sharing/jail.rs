@@ -7,25 +7,14 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 use crate::common::TestServer;
-use crate::{ADMIN, get_admin, mkcol_admin, ocs_share, put_admin};
+use crate::{ADMIN, get_admin, mkcol_admin, put_admin};
 
 pub(crate) const JAIL: &str =
     "a0ca6a90-a365-4782-871e-d44447bbc668$a0ca6a90-a365-4782-871e-d44447bbc668";
 pub(crate) const BOB: (&str, &str) = ("bob", "bob-pw");
 
 pub(crate) async fn share_with_bob(srv: &TestServer, path: &str, perms: &str) {
-    let (status, data) = ocs_share(
-        srv,
-        ADMIN,
-        &[
-            ("shareType", "0"),
-            ("path", path),
-            ("shareWith", "bob"),
-            ("permissions", perms),
-        ],
-    )
-    .await;
-    assert_eq!(status, StatusCode::OK, "{data}");
+    crate::share_with(srv, path, BOB.0, perms).await;
 }
 
 pub(crate) async fn bob_drives(srv: &TestServer, query: &str) -> Vec<Value> {

@@ -14,7 +14,7 @@ mod roles;
 mod shares;
 
 use common::{ADMIN_PASSWORD, TestServer};
-use reqwest::StatusCode;
+use reqwest::{Method, StatusCode};
 use serde_json::Value;
 
 /// `POST` an OCS v2 share as `user`; returns (HTTP status, `ocs.data`).
@@ -34,6 +34,57 @@ pub async fn ocs_share(
     let status = res.status();
     let body: Value = res.json().await.expect("json");
     (status, body["ocs"]["data"].clone())
+}
+
+/// `(status, JSON body or null)` of a Graph request (`/graph/v1beta1{path}`) as `who`.
+pub async fn graph(
+    srv: &TestServer,
+    who: (&str, &str),
+    method: Method,
+    path: &str,
+    body: Option<Value>,
+) -> (StatusCode, Value) {
+    let mut req = srv
+        .client()
+        .request(method, srv.url(&format!("/graph/v1beta1{path}")))
+        .basic_auth(who.0, Some(who.1));
+    if let Some(b) = body {
+        req = req.json(&b);
+    }
+    let res = req.send().await.expect("Graph request");
+    let status = res.status();
+    let text = res.text().await.expect("Graph body");
+    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+}
+
+/// The space id and resource id of `path` in the admin's personal space.
+pub async fn admin_ids(srv: &TestServer, path: &str) -> (String, String) {
+    let store = srv.state.store();
+    let admin = store.user_by_name("admin").await.expect("admin");
+    let path = spacedav::spaces::SpacePath::parse(path).expect("space path");
+    let node = store.resolve(admin.id.0, &path).await.expect("node");
+    let sid = store.space_id(admin.id.0);
+    (sid.to_string(), format!("{sid}!{}", node.id.0))
+}
+
+/// `/drives/{sid}/items/{rid}` of `path` in the admin's personal space.
+pub async fn admin_item(srv: &TestServer, path: &str) -> String {
+    let (sid, rid) = admin_ids(srv, path).await;
+    format!("/drives/{sid}/items/{rid}")
+}
+
+/// `POST` an OCS user share of the admin's `path` with `user` and OCS `perms`; returns its
+/// `ocs.data`.
+pub async fn share_with(srv: &TestServer, path: &str, user: &str, perms: &str) -> Value {
+    let form = [
+        ("shareType", "0"),
+        ("path", path),
+        ("shareWith", user),
+        ("permissions", perms),
+    ];
+    let (status, data) = ocs_share(srv, ADMIN, &form).await;
+    assert_eq!(status, StatusCode::OK, "{data}");
+    data
 }
 
 /// The admin's credentials.
