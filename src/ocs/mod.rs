@@ -3,20 +3,22 @@
 //! serves every OCS API (sharing's, and the capabilities assembled in [`crate::capabilities`]).
 
 mod envelope;
+mod request;
 mod status;
 pub mod value;
 
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::Path;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use http::{HeaderValue, Uri, header};
 use serde::Serialize;
 
-use crate::auth::{Principal, authenticate};
+use crate::auth::Principal;
 use crate::state::AppState;
 
 pub use envelope::{Format, OcsError, OcsVersion, ok};
+pub use request::OcsRequest;
 pub use status::{
     EDITION, LEGACY_VERSION, LEGACY_VERSION_STRING, PRODUCT, PRODUCT_VERSION, status,
 };
@@ -53,23 +55,8 @@ pub fn negotiate(api: &str, uri: &Uri) -> Option<(OcsVersion, Format)> {
     Some((OcsVersion::parse(api)?, Format::from_query(uri.query())))
 }
 
-async fn user(
-    State(state): State<AppState>,
-    Path(api): Path<String>,
-    uri: Uri,
-    headers: http::HeaderMap,
-) -> Response {
-    let Some((version, format)) = negotiate(&api, &uri) else {
-        return http::StatusCode::NOT_FOUND.into_response();
-    };
-    let principal = match authenticate(&state, &headers).await {
-        Ok(Some(p)) => p,
-        Ok(None) => {
-            return OcsError::from(crate::auth::AuthError::Missing).respond(version, format);
-        }
-        Err(e) => return OcsError::from(e).respond(version, format),
-    };
-    envelope::ok(version, format, user_data(&principal))
+async fn user(req: OcsRequest) -> Response {
+    req.answer(Ok(user_data(&req.principal)))
 }
 
 fn user_data(p: &Principal) -> Value {
