@@ -4,21 +4,10 @@ mod common;
 
 use common::TestServer;
 use common::dav::*;
-use spacedav::spaces::{NewSpace, Role};
+use spacedav::spaces::Role;
 
 async fn project_with(s: &TestServer, user: &str, role: Option<Role>) -> String {
-    let admin = s.state.store().user_by_name("admin").await.unwrap();
-    let space = s
-        .state
-        .store()
-        .create_project_space(NewSpace {
-            name: "Project".into(),
-            alias: None,
-            quota: None,
-            owner: admin.id,
-        })
-        .await
-        .unwrap();
+    let space = s.project_space("Project", None).await;
     let u = s.add_user(user, "pw").await;
     if role.is_some() {
         s.state

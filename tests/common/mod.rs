@@ -15,7 +15,7 @@ use std::net::SocketAddr;
 use spacedav::auth::hash_password;
 use spacedav::clock::Clock;
 use spacedav::config::Config;
-use spacedav::spaces::{NewUser, SpaceId, User};
+use spacedav::spaces::{NewSpace, NewUser, Space, SpaceId, User};
 use spacedav::{AppState, TusState};
 use tokio::sync::oneshot;
 
@@ -217,6 +217,22 @@ impl TestServer {
             .execute(&mut db)
             .await
             .expect("drop the table");
+    }
+
+    /// Create a project space named `name`, owned (and managed) by the admin, with `quota`
+    /// bytes (`None`: unlimited).
+    pub async fn project_space(&self, name: &str, quota: Option<u64>) -> Space {
+        let store = self.state.store();
+        let admin = store.user_by_name(ADMIN).await.expect("admin");
+        store
+            .create_project_space(NewSpace {
+                name: name.into(),
+                alias: None,
+                quota,
+                owner: admin.id,
+            })
+            .await
+            .expect("create a project space")
     }
 
     /// Create a (non-admin) user with a password.

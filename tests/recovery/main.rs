@@ -16,7 +16,7 @@ mod versions;
 
 use common::TestServer;
 use common::dav::*;
-use spacedav::spaces::{NewSpace, Role, SpaceId};
+use spacedav::spaces::{Role, SpaceId};
 
 /// Password of the users the tests add.
 pub const PW: &str = "user-password-1";
@@ -31,16 +31,7 @@ pub fn as_user(s: &TestServer, user: &str, method: &str, url: &str) -> reqwest::
 /// A project space of admin's with `members` (name, role) added.
 pub async fn project(s: &TestServer, members: &[(&str, Role)]) -> SpaceId {
     let store = s.state.store();
-    let admin = store.user_by_name("admin").await.unwrap();
-    let space = store
-        .create_project_space(NewSpace {
-            name: "Team".into(),
-            alias: None,
-            quota: None,
-            owner: admin.id,
-        })
-        .await
-        .unwrap();
+    let space = s.project_space("Team", None).await;
     for (name, role) in members {
         let u = match store.user_by_name(name).await {
             Ok(u) => u,
