@@ -17,6 +17,34 @@ use common::{ADMIN_PASSWORD, TestServer};
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 
+/// The OCS v2 share collection.
+const SHARES: &str = "/ocs/v2.php/apps/files_sharing/api/v1/shares";
+
+/// `GET` the OCS v2 share list as `who` with `query` (`shared_with_me=true`, `path=…`); returns
+/// the whole JSON answer.
+pub async fn ocs_list(srv: &TestServer, who: (&str, &str), query: &str) -> Value {
+    srv.client()
+        .get(srv.url(&format!("{SHARES}?format=json&{query}")))
+        .basic_auth(who.0, Some(who.1))
+        .send()
+        .await
+        .expect("GET shares")
+        .json()
+        .await
+        .expect("json")
+}
+
+/// `DELETE` OCS share `id` as `who`; returns the HTTP status.
+pub async fn ocs_delete(srv: &TestServer, who: (&str, &str), id: &str) -> StatusCode {
+    srv.client()
+        .delete(srv.url(&format!("{SHARES}/{id}")))
+        .basic_auth(who.0, Some(who.1))
+        .send()
+        .await
+        .expect("DELETE share")
+        .status()
+}
+
 /// `POST` an OCS v2 share as `user`; returns (HTTP status, `ocs.data`).
 pub async fn ocs_share(
     srv: &TestServer,
@@ -25,7 +53,7 @@ pub async fn ocs_share(
 ) -> (StatusCode, Value) {
     let res = srv
         .client()
-        .post(srv.url("/ocs/v2.php/apps/files_sharing/api/v1/shares?format=json"))
+        .post(srv.url(&format!("{SHARES}?format=json")))
         .basic_auth(user.0, Some(user.1))
         .form(form)
         .send()

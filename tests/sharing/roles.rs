@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 
 use crate::common::TestServer;
 use crate::common::client::Client;
-use crate::{ADMIN, admin_item, get_admin, link, mkcol_admin, put_admin};
+use crate::{ADMIN, admin_item, get_admin, link, mkcol_admin, ocs_list, put_admin};
 
 const VIEWER: &str = "b1e2218d-eef8-4d4c-b82d-0f1a1b48f3b5";
 const UPLOADER: &str = "1c996275-f1c9-4e71-abdf-a42f6495e960";
@@ -107,16 +107,7 @@ async fn an_uploader_adds_files_but_cannot_overwrite_move_or_delete() {
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["value"][0]["roles"], json!([UPLOADER]));
     // OCS shows the same share with read + create.
-    let listed: Value = srv
-        .client()
-        .get(srv.url("/ocs/v2.php/apps/files_sharing/api/v1/shares?format=json&path=/inbox"))
-        .basic_auth(ADMIN.0, Some(ADMIN.1))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let listed = ocs_list(&srv, ADMIN, "path=/inbox").await;
     assert_eq!(listed["ocs"]["data"][0]["permissions"], 5);
 
     let jail = srv.url(

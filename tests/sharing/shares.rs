@@ -4,7 +4,7 @@
 use reqwest::{Method, StatusCode};
 
 use crate::common::TestServer;
-use crate::{ADMIN, mkcol_admin, ocs_share, put_admin, share_with};
+use crate::{ADMIN, mkcol_admin, ocs_delete, ocs_list, ocs_share, put_admin, share_with};
 
 const JAIL: &str = "a0ca6a90-a365-4782-871e-d44447bbc668$a0ca6a90-a365-4782-871e-d44447bbc668";
 
@@ -33,27 +33,9 @@ async fn a_user_share_is_reachable_in_the_share_jail_until_it_is_revoked() {
         .await
         .unwrap();
     assert_eq!(put.status(), StatusCode::CREATED);
-    let listed = c
-        .get(
-            srv.url("/ocs/v2.php/apps/files_sharing/api/v1/shares?format=json&shared_with_me=true"),
-        )
-        .basic_auth("bob", Some("bob-pw"))
-        .send()
-        .await
-        .unwrap()
-        .json::<serde_json::Value>()
-        .await
-        .unwrap();
+    let listed = ocs_list(&srv, ("bob", "bob-pw"), "shared_with_me=true").await;
     assert_eq!(listed["ocs"]["data"][0]["path"], "/Shares/team");
-    let del = c
-        .delete(srv.url(&format!(
-            "/ocs/v2.php/apps/files_sharing/api/v1/shares/{id}"
-        )))
-        .basic_auth(ADMIN.0, Some(ADMIN.1))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(del.status(), StatusCode::OK);
+    assert_eq!(ocs_delete(&srv, ADMIN, &id).await, StatusCode::OK);
     let gone = c
         .get(&url)
         .basic_auth("bob", Some("bob-pw"))
@@ -132,16 +114,10 @@ async fn sharing_what_the_sharer_cannot_read_is_refused() {
     // A share id that is not hers is not hers to delete.
     let (_, data) = ocs_share(&srv, ADMIN, &[("shareType", "3"), ("path", "/private")]).await;
     let id = data["id"].as_str().unwrap();
-    let del = srv
-        .client()
-        .delete(srv.url(&format!(
-            "/ocs/v2.php/apps/files_sharing/api/v1/shares/{id}"
-        )))
-        .basic_auth("mallory", Some("m-pw"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(del.status(), StatusCode::NOT_FOUND);
+    assert_eq!(
+        ocs_delete(&srv, ("mallory", "m-pw"), id).await,
+        StatusCode::NOT_FOUND
+    );
 }
 
 #[tokio::test]
