@@ -250,7 +250,7 @@ impl Store {
     pub(super) async fn free_blobs(&self, keys: Vec<String>) {
         for key in keys {
             if let Ok(false) = self.blob_in_use(&key, None).await {
-                if let Err(e) = self.blobs.delete(&key).await {
+                if let Err(e) = self.free_content(&key).await {
                     tracing::warn!(blob = %key, error = %e, "could not free blob");
                 }
             }

@@ -144,7 +144,7 @@ impl TusService {
 
     /// What the client is told about a committed upload; every completion passes here once,
     /// so it is counted here.
-    fn completion(&self, session: &Upload, node: crate::spaces::Node) -> Completion {
+    pub(super) fn completion(&self, session: &Upload, node: crate::spaces::Node) -> Completion {
         metrics().upload(UploadEvent::Completed);
         Completion {
             file_id: self
