@@ -57,7 +57,7 @@ pub use checksum::{Algorithm, Checksums, Digests, HashPipe, Hasher};
 pub use error::{StoreError, StoreResult};
 pub use fsck::{FsckProblem, FsckReport};
 pub use grants::{CodeRecord, CodeRedemption, GrantRecord, Rotation};
-pub use ids::{NodeId, ResourceId, SpaceId, SpaceRef, UserId};
+pub use ids::{NodeId, ResourceId, SpaceId, SpaceRef, UploadId, UserId};
 pub use ingest::{BATCH, FileWrite, Ingest, IngestPlan, StagedBlob};
 pub use inline::DEFAULT_INLINE_MAX;
 pub use local_blobs::LocalBlobs;

@@ -281,7 +281,11 @@ impl Store {
     /// the blob `key`; while one does, the blob must not be deleted. Blobs are write-once and a
     /// copy shares its original's blob, so this is the only safe test before freeing one. A
     /// finished session's blob belongs to its file (or to nothing once the file is deleted).
-    pub async fn blob_in_use(&self, key: &str, except_upload: Option<Uuid>) -> StoreResult<bool> {
+    pub async fn blob_in_use(
+        &self,
+        key: &str,
+        except_upload: Option<super::ids::UploadId>,
+    ) -> StoreResult<bool> {
         // Only whether a row exists matters; nothing is decoded, so the width of the literal
         // (INTEGER on PostgreSQL) does not either.
         let used = sqlx::query(

@@ -12,7 +12,6 @@
 
 use bytes::{Bytes, BytesMut};
 use futures::{Stream, StreamExt};
-use uuid::Uuid;
 
 use super::error::TusError;
 use super::parse::{Concat, Length};
@@ -21,7 +20,7 @@ use super::service::{Creation, Creator, Progress, TusService};
 use crate::metrics::{UploadEvent, metrics};
 use crate::spaces::checksum::SingleHasher;
 use crate::spaces::{
-    ConcatRole, FileWrite, IngestPlan, LockHolder, Precondition, StoreError, Upload,
+    ConcatRole, FileWrite, IngestPlan, LockHolder, Precondition, StoreError, Upload, UploadId,
 };
 
 /// How a body ended when it was read whole.
@@ -164,7 +163,7 @@ impl TusService {
         };
         let now = self.now_ns();
         let session = Upload {
-            id: Uuid::new_v4(),
+            id: UploadId::new(),
             space,
             blob: String::new(),
             expires_at: now + self.settings().expiry.as_nanos() as i64,
