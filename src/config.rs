@@ -119,6 +119,8 @@ pub struct Config {
     pub metadata_url: String,
     /// Blob backend.
     pub blobs: BlobConfig,
+    /// Contents up to this many bytes are stored in the metadata database (0: none).
+    pub inline_max_size: u64,
     /// HS256 secret for `/data/{token}` transfer tokens.
     pub transfer_secret: String,
     /// HS256 secret for Bearer user tokens (separate from the transfer secret).
@@ -182,6 +184,7 @@ impl Config {
             storage_id: Uuid::nil(),
             metadata_url: String::new(),
             blobs: BlobConfig::Local { path: None },
+            inline_max_size: 0,
             transfer_secret: String::new(),
             token_secret: String::new(),
             upload_expiry: Duration::ZERO,

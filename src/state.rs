@@ -61,7 +61,8 @@ impl AppState {
             .map_err(|e| StartupError::DataRoot(config.data_root.display().to_string(), e))?;
         let store = Store::open_local(&config.metadata_url, config.blob_dir(), config.storage_id)
             .await?
-            .with_clock(clock);
+            .with_clock(clock)
+            .with_inline_max(config.inline_max_size);
         if store.users().await?.is_empty() {
             let (password, generated) = match &config.admin_password {
                 Some(p) => (p.clone(), false),

@@ -130,7 +130,13 @@ async fn metrics_count_every_family_after_mixed_traffic() {
     std::fs::rename(&blobs, &aside).unwrap();
     std::fs::write(&blobs, b"").unwrap();
     let other = format!("{}/fails.txt", env.srv.space_url(&env.sid));
-    let failed = env.req(Method::PUT, &other).body("x").send().await.unwrap();
+    // Above storage.inline_max_size, so the PUT needs the blob store.
+    let failed = env
+        .req(Method::PUT, &other)
+        .body(vec![b'x'; 100_000])
+        .send()
+        .await
+        .unwrap();
     assert!(failed.status().is_server_error(), "{}", failed.status());
     std::fs::remove_file(&blobs).unwrap();
     std::fs::rename(&aside, &blobs).unwrap();

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::clock::Clock;
+use crate::spaces::UploadId;
 
 /// The audience of every transfer token, so no other token of this server passes as one.
 pub const TRANSFER_AUDIENCE: &str = "spacedav-transfer";
@@ -18,7 +19,7 @@ pub const TRANSFER_AUDIENCE: &str = "spacedav-transfer";
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TransferClaims {
     /// The upload session id.
-    pub upl: Uuid,
+    pub upl: UploadId,
     /// The space the upload belongs to.
     pub spc: Uuid,
     /// Expiry, unix seconds (= the session's expiry).
@@ -73,7 +74,7 @@ impl TransferKeys {
     }
 
     /// A token for upload `upload` in space `space`, valid until `expires` (unix seconds).
-    pub fn issue(&self, upload: Uuid, space: Uuid, expires: i64) -> String {
+    pub fn issue(&self, upload: UploadId, space: Uuid, expires: i64) -> String {
         let claims = TransferClaims {
             upl: upload,
             spc: space,
@@ -118,7 +119,7 @@ mod tests {
     #[test]
     fn round_trip_and_refusals() {
         let keys = TransferKeys::new("secret-one", Clock::system());
-        let (upl, spc) = (Uuid::new_v4(), Uuid::new_v4());
+        let (upl, spc) = (UploadId::new(), Uuid::new_v4());
         let token = keys.issue(upl, spc, now() + 60);
         let claims = keys.verify(&token).unwrap();
         assert_eq!((claims.upl, claims.spc), (upl, spc));
@@ -151,7 +152,7 @@ mod tests {
     fn a_token_expires_when_the_clock_passes_its_exp_and_carries_the_clocks_iat() {
         let clock = Clock::adjustable();
         let keys = TransferKeys::new("secret-one", clock.clone());
-        let (upl, spc) = (Uuid::new_v4(), Uuid::new_v4());
+        let (upl, spc) = (UploadId::new(), Uuid::new_v4());
         clock.advance(std::time::Duration::from_secs(7200));
         let exp = now() + 7200 + 60;
         let token = keys.issue(upl, spc, exp);

@@ -129,6 +129,32 @@ impl Codec for Count {
     }
 }
 
+/// Bytes of a content the metadata database keeps inline (`storage.inline_max_size`): 0 (none)
+/// up to 1 MiB, the most an ingest holds in memory.
+pub(crate) struct InlineSize;
+impl Codec for InlineSize {
+    type Value = u64;
+    fn parse(raw: &RawValue) -> Result<u64, String> {
+        let zero = match raw {
+            RawValue::Toml(toml::Value::Integer(n)) => *n == 0,
+            RawValue::Text(t) => t.trim() == "0",
+            RawValue::Toml(_) => false,
+        };
+        let n = if zero {
+            0
+        } else {
+            values::positive(raw).map_err(|_| "expected a whole number of bytes, 0 or more")?
+        };
+        if n > crate::spaces::BATCH as u64 {
+            return Err(format!("must be at most {} (1 MiB)", crate::spaces::BATCH));
+        }
+        Ok(n)
+    }
+    fn show(v: &u64) -> Shown {
+        int(*v)
+    }
+}
+
 /// A count of things held in memory, greater than zero.
 pub(crate) struct Size;
 impl Codec for Size {

@@ -36,8 +36,8 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use super::codec::{
-    Addr, Audiences, Blobs, Bool, Checksums, Clients, Codec, Count, Format, LinkKinds, MetadataUrl,
-    Opt, Origins, Password, Path, Seconds, Secret, Shown, Size, Text, Url,
+    Addr, Audiences, Blobs, Bool, Checksums, Clients, Codec, Count, Format, InlineSize, LinkKinds,
+    MetadataUrl, Opt, Origins, Password, Path, Seconds, Secret, Shown, Size, Text, Url,
 };
 use super::values::RawValue;
 use super::{BlobConfig, Config, LogFormat};
@@ -173,6 +173,7 @@ pub(crate) const KEYS: &[Key] = keys! {
     storage.metadata_url { MetadataUrl = String::new() => (metadata_url) }
     storage.blob_backend { special }
     storage.blob_path { Blobs = BlobConfig::Local { path: None } => (blobs) }
+    storage.inline_max_size { InlineSize = crate::spaces::DEFAULT_INLINE_MAX => (inline_max_size) }
     auth.token_secret { special secret }
     auth.token_secret_file { special }
     auth.oidc_issuer { Opt<Url> = None => (oidc.issuer), unset "unset: the built-in provider" }

@@ -164,7 +164,10 @@ async fn serve(state: &TusState, req: Request) -> Result<Response, DavError> {
         }
         "UNLOCK" => bracket_lock_token(req.headers_mut()),
         "DELETE" => {
-            if let Some(res) = whole_tree::delete_folder(state, &target, req.headers()).await? {
+            if let Some(res) =
+                whole_tree::delete_folder(state, &target, &principal.user.name, req.headers())
+                    .await?
+            {
                 return Ok(res);
             }
         }

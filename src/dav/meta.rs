@@ -229,12 +229,7 @@ async fn download(
     let body = if head {
         Body::empty()
     } else {
-        let reader = state
-            .store()
-            .blobs()
-            .open(&v.blob, None)
-            .await
-            .map_err(StoreError::from)?;
+        let reader = state.store().read_version(v).await?;
         Body::from_stream(ReaderStream::new(reader))
     };
     let mut res = Response::new(body);

@@ -3,15 +3,18 @@
 //! dav-server deletes and copies a folder member by member, one storage transaction each.
 //! When a request carries no conditions (`If`, `If-Match`, `If-Unmodified-Since`) and no live
 //! lock touches the affected tree, the outcome cannot differ per member, so one
-//! `Store::delete`, or one `Store::copy` with the dead properties and the requested mtime
-//! ([`crate::spaces::CopySpec`]), does it in one transaction. Everything else (a locked tree
-//! included) still goes through dav-server, which answers per member as RFC 4918 wants.
+//! `Store::copy` with the dead properties and the requested mtime ([`crate::spaces::CopySpec`])
+//! does it in one transaction. A folder DELETE is one core call whether locks touch the tree or
+//! not: the lock check (holding the token of an `If: (<token>)` header) and the move to the
+//! trash share one transaction. Everything else (other conditions, a refused lock check) still
+//! goes through dav-server, which answers per member as RFC 4918 wants.
 
 use axum::response::{IntoResponse, Response};
 use http::{HeaderMap, HeaderValue, StatusCode, header};
 
 use super::error::DavError;
 use super::headers::{DEPTH, IF, OVERWRITE, X_OC_MTIME};
+use crate::http::if_header::{self, Condition, Tagged};
 
 use super::resolve::Target;
 use crate::spaces::{CopyDepth, CopySpec, Mtime, Overwrite, SpacePath, StoreError};
@@ -50,22 +53,63 @@ async fn is_folder(
     }
 }
 
-/// DELETE of an unlocked folder: `None` when dav-server must handle the request.
+/// The token of an `If` header of the one form clients send with a DELETE of what they
+/// locked, `(<token>)` (no tag, one list, one positive state token); `Err` for any other
+/// form, which dav-server evaluates.
+fn single_token(headers: &HeaderMap) -> Result<Option<String>, ()> {
+    let Some(value) = headers.get(IF) else {
+        return Ok(None);
+    };
+    let tagged = value
+        .to_str()
+        .ok()
+        .and_then(|v| if_header::parse(v).ok())
+        .ok_or(())?;
+    match tagged.as_slice() {
+        [Tagged { tag: None, lists }] => match lists.as_slice() {
+            [list] => match list.as_slice() {
+                [Condition::Token { not: false, token }] => Ok(Some(token.clone())),
+                _ => Err(()),
+            },
+            _ => Err(()),
+        },
+        _ => Err(()),
+    }
+}
+
+/// DELETE of a folder as one core call ([`crate::spaces::Store::delete_holding`]): the lock
+/// check (with the token of an `If: (<token>)` header) and the move to the trash in one
+/// transaction. `None` when dav-server must handle the request: other conditions, or a
+/// refusal (a lock in the way, a token naming no lock), which dav-server answers as RFC 4918
+/// wants (nothing was changed).
 pub async fn delete_folder(
     state: &AppState,
     target: &Target,
+    user: &str,
     headers: &HeaderMap,
 ) -> Result<Option<Response>, DavError> {
     let (space, path) = (target.space_uuid(), target.path());
-    if conditional(headers)
+    let Ok(token) = single_token(headers) else {
+        return Ok(None);
+    };
+    if [header::IF_MATCH, header::IF_UNMODIFIED_SINCE]
+        .iter()
+        .any(|h| headers.contains_key(h))
         || path.is_root()
         || !is_folder(state, space, &path).await?
-        || touched_by_lock(state, space, &path).await?
     {
         return Ok(None);
     }
-    state.store().delete(space, &path).await?;
-    Ok(Some(StatusCode::NO_CONTENT.into_response()))
+    let tokens: Vec<String> = token.iter().cloned().collect();
+    match state
+        .store()
+        .delete_holding(space, &path, user, &tokens, token.as_deref())
+        .await
+    {
+        Ok(_) => Ok(Some(StatusCode::NO_CONTENT.into_response())),
+        Err(StoreError::Locked | StoreError::PreconditionFailed | StoreError::NotFound) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// COPY of a whole folder (`Depth: infinity`, `Overwrite: T`) onto an unlocked destination

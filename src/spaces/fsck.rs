@@ -47,7 +47,7 @@ impl Store {
                 });
                 continue;
             };
-            let mut reader = match self.blobs.open(&key, None).await {
+            let mut reader = match self.open_content(&key, None).await {
                 Ok(r) => r,
                 Err(e) => {
                     report.problems.push(FsckProblem {

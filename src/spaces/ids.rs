@@ -33,6 +33,30 @@ impl fmt::Display for NodeId {
     }
 }
 
+/// The id of a tus upload session, which is also the id of its quota reservation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct UploadId(pub Uuid);
+
+impl UploadId {
+    /// A fresh random id.
+    pub fn new() -> Self {
+        UploadId(Uuid::new_v4())
+    }
+}
+
+impl Default for UploadId {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl fmt::Display for UploadId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
 /// A user id. A personal space has the uuid of its owner.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct UserId(pub Uuid);

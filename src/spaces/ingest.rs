@@ -14,6 +14,7 @@ use super::Store;
 use super::blob::BlobSink;
 use super::checksum::{Digests, HashPipe, Hasher};
 use super::error::StoreResult;
+use super::inline::insert_in;
 use super::lock_rules::LockHolder;
 use super::locks::refuse_locked_in;
 use super::model::Mtime;
@@ -35,15 +36,19 @@ pub struct IngestPlan {
     pub sha256: bool,
 }
 
-/// A byte stream on its way into a fresh blob.
+/// A byte stream on its way into a fresh blob, or into the metadata database when it ends
+/// within the store's inline limit (`inline.rs`): the blob is only created once the bytes
+/// outgrow that limit.
 pub struct Ingest {
     // A mutex (only ever taken by `get_mut`) makes the ingest `Sync`, as dav-server asks of
     // its file handles; sinks are `Send` only.
-    sink: std::sync::Mutex<Box<dyn BlobSink>>,
+    sink: std::sync::Mutex<Option<Box<dyn BlobSink>>>,
+    blobs: std::sync::Arc<dyn super::blob::BlobStore>,
     pipe: HashPipe,
     batch: BytesMut,
     written: u64,
     size: Option<u64>,
+    inline_max: u64,
 }
 
 impl std::fmt::Debug for Ingest {
@@ -59,9 +64,18 @@ impl std::fmt::Debug for Ingest {
 /// dropped is garbage the blob sweep collects.
 #[derive(Debug)]
 pub struct StagedBlob {
-    key: String,
+    content: Staged,
     size: u64,
     digests: Digests,
+}
+
+/// Where staged bytes wait for their commit.
+#[derive(Debug)]
+enum Staged {
+    /// In a sealed blob of this key.
+    Blob(String),
+    /// In memory, to be stored inline by the commit's own transaction.
+    Inline(Bytes),
 }
 
 impl StagedBlob {
@@ -121,19 +135,36 @@ impl Ingest {
             return Ok(());
         }
         let data: Bytes = self.batch.split().freeze();
-        let sink = self.sink.get_mut().unwrap_or_else(|e| e.into_inner());
+        let slot = self.sink.get_mut().unwrap_or_else(|e| e.into_inner());
+        let sink = match slot {
+            Some(sink) => sink,
+            None => slot.insert(self.blobs.create().await?),
+        };
         let (written, ()) = tokio::join!(sink.write_bytes(data.clone()), self.pipe.feed(data));
         Ok(written?)
     }
 
-    /// Make every byte durable and seal the blob.
+    /// Make every byte durable and seal the blob; content within the inline limit that never
+    /// needed a blob stays in memory for the commit to store.
     pub async fn seal(mut self) -> StoreResult<StagedBlob> {
-        self.drain().await?;
-        let sink = self.sink.into_inner().unwrap_or_else(|e| e.into_inner());
-        let key = sink.finish().await?;
+        let never_spilled = self.sink.get_mut().map_or(true, |s| s.is_none());
+        let content = if never_spilled && self.written <= self.inline_max {
+            let data = self.batch.split().freeze();
+            self.pipe.feed(data.clone()).await;
+            Staged::Inline(data)
+        } else {
+            self.drain().await?;
+            let sink = self.sink.into_inner().unwrap_or_else(|e| e.into_inner());
+            let sink = match sink {
+                Some(sink) => sink,
+                // An empty content over an inline limit of 0: still a blob of its own.
+                None => self.blobs.create().await?,
+            };
+            Staged::Blob(sink.finish().await?)
+        };
         let digests = self.pipe.finish().await.finish();
         Ok(StagedBlob {
-            key,
+            content,
             size: self.written,
             digests,
         })
@@ -151,25 +182,42 @@ impl Store {
             .blob
             .as_deref()
             .ok_or(super::error::StoreError::IsFolder)?;
-        Ok(self.blobs.open(key, range).await?)
+        self.open_content(key, range).await
+    }
+
+    /// Read all of an earlier version's content.
+    pub async fn read_version(
+        &self,
+        v: &super::model::Version,
+    ) -> StoreResult<super::blob::BlobReader> {
+        self.open_content(&v.blob, None).await
     }
 
     /// Start staging new content (the only way to make a [`StagedBlob`]).
     pub async fn ingest(&self, plan: IngestPlan) -> StoreResult<Ingest> {
-        let sink = self.blobs.create().await?;
+        // A body announced beyond the inline limit gets its blob at once, so a store that
+        // cannot take one (a full disk) refuses before the body is read.
+        let sink = match plan.size {
+            Some(n) if n > self.inline_max => Some(self.blobs.create().await?),
+            _ => None,
+        };
         Ok(Ingest {
             sink: std::sync::Mutex::new(sink),
+            blobs: self.blobs.clone(),
             pipe: HashPipe::for_length(Hasher::new(plan.sha256), plan.size),
             batch: BytesMut::new(),
             written: 0,
             size: plan.size,
+            inline_max: self.inline_max,
         })
     }
 
     /// Free staged content that will not be committed (a checksum mismatch, say).
     pub async fn discard_staged(&self, staged: StagedBlob) {
-        if let Err(e) = self.blobs.delete(&staged.key).await {
-            tracing::warn!(blob = %staged.key, error = %e, "staged blob left for the sweep");
+        if let Staged::Blob(key) = &staged.content
+            && let Err(e) = self.blobs.delete(key).await
+        {
+            tracing::warn!(blob = %key, error = %e, "staged blob left for the sweep");
         }
     }
 
@@ -184,14 +232,6 @@ impl Store {
         staged: StagedBlob,
         write: FileWrite,
     ) -> StoreResult<Committed> {
-        let content = NewContent {
-            blob: staged.key.clone(),
-            size: staged.size,
-            checksums: staged.digests.recorded.clone(),
-            mtime: write.mtime,
-            content_type: write.content_type,
-            reservation: None,
-        };
         let result = async {
             let mut tx = self.begin_write().await?;
             refuse_locked_in(
@@ -203,6 +243,18 @@ impl Store {
                 self.clock.now_ns(),
             )
             .await?;
+            let blob = match &staged.content {
+                Staged::Blob(key) => key.clone(),
+                Staged::Inline(data) => insert_in(&mut tx, data).await?,
+            };
+            let content = NewContent {
+                blob,
+                size: staged.size,
+                checksums: staged.digests.recorded.clone(),
+                mtime: write.mtime,
+                content_type: write.content_type,
+                reservation: None,
+            };
             let committed = commit_in(&mut tx, space, path, content, write.pre).await?;
             tx.commit().await?;
             Ok(committed)

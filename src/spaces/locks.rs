@@ -46,7 +46,7 @@ fn subtree(p: &SpacePath) -> (String, String) {
     (k, prefix)
 }
 
-async fn along_in(
+pub(super) async fn along_in(
     conn: &mut DbConn,
     space: Uuid,
     p: &SpacePath,
@@ -65,7 +65,7 @@ async fn along_in(
     q.fetch_all(&mut *conn).await?.iter().map(record).collect()
 }
 
-async fn below_in(
+pub(super) async fn below_in(
     conn: &mut DbConn,
     space: Uuid,
     p: &SpacePath,
@@ -116,6 +116,27 @@ pub(super) async fn refuse_locked_in(
         }
     }
     Err(StoreError::Locked)
+}
+
+/// Remove every lock on `path` or below it inside the caller's connection or transaction;
+/// returns how many went.
+pub(super) async fn remove_below_in(
+    conn: &mut DbConn,
+    space: Uuid,
+    path: &SpacePath,
+) -> StoreResult<u64> {
+    let (k, prefix) = subtree(path);
+    let done = sqlx::query(
+        "DELETE FROM dav_locks WHERE space_id = $1 \
+         AND (path = $2 OR substr(path, 1, CAST($3 AS INTEGER)) = $4)",
+    )
+    .bind(space.to_string())
+    .bind(k.as_str())
+    .bind(prefix.chars().count() as i64)
+    .bind(prefix.as_str())
+    .execute(&mut *conn)
+    .await?;
+    Ok(done.rows_affected())
 }
 
 impl Store {
@@ -248,18 +269,9 @@ impl Store {
 
     /// Remove every lock on `path` or below it (the path is gone).
     pub async fn remove_locks_below(&self, space: Uuid, path: &SpacePath) -> StoreResult<()> {
-        let (k, prefix) = subtree(path);
-        let done = sqlx::query(
-            "DELETE FROM dav_locks WHERE space_id = $1 \
-             AND (path = $2 OR substr(path, 1, CAST($3 AS INTEGER)) = $4)",
-        )
-        .bind(space.to_string())
-        .bind(k.as_str())
-        .bind(prefix.chars().count() as i64)
-        .bind(prefix.as_str())
-        .execute(&self.db)
-        .await?;
-        self.durable_if_changed(done.rows_affected()).await
+        let mut conn = self.db.acquire().await?;
+        let rows = remove_below_in(&mut conn, space, path).await?;
+        self.durable_if_changed(rows).await
     }
 
     /// [`Store::durable`] after a statement outside a transaction, unless it changed no row

@@ -22,6 +22,7 @@ mod group_commit;
 mod groups;
 pub mod ids;
 mod ingest;
+mod inline;
 mod local_blobs;
 mod local_sink;
 pub mod lock_rules;
@@ -56,8 +57,9 @@ pub use checksum::{Algorithm, Checksums, Digests, HashPipe, Hasher};
 pub use error::{StoreError, StoreResult};
 pub use fsck::{FsckProblem, FsckReport};
 pub use grants::{CodeRecord, CodeRedemption, GrantRecord, Rotation};
-pub use ids::{NodeId, ResourceId, SpaceId, SpaceRef, UserId};
+pub use ids::{NodeId, ResourceId, SpaceId, SpaceRef, UploadId, UserId};
 pub use ingest::{BATCH, FileWrite, Ingest, IngestPlan, StagedBlob};
+pub use inline::DEFAULT_INLINE_MAX;
 pub use local_blobs::LocalBlobs;
 pub use lock_rules::{
     LockHolder, LockRecord, applying, conflict_below, conflict_to_path, write_conflict,
@@ -84,6 +86,8 @@ pub struct Store {
     storage_id: Uuid,
     backend: Arc<dyn backend::MetaBackend>,
     clock: crate::clock::Clock,
+    /// Contents up to this many bytes are stored inline (`inline.rs`).
+    inline_max: u64,
 }
 
 impl Store {
@@ -101,6 +105,7 @@ impl Store {
             blobs,
             storage_id,
             clock: crate::clock::Clock::system(),
+            inline_max: inline::DEFAULT_INLINE_MAX,
         })
     }
 
@@ -193,7 +198,8 @@ impl Store {
     }
 
     /// Delete blobs nothing references (no node, version or open upload session) that are
-    /// older than `grace` (so a blob being written right now, not yet committed, survives).
+    /// older than `grace` (so a blob being written right now, not yet committed, survives),
+    /// and inline contents nothing references.
     /// Returns how many were deleted.
     pub async fn sweep_blobs(&self, grace: Duration) -> StoreResult<usize> {
         let cutoff = SystemTime::now() - grace;
@@ -214,6 +220,7 @@ impl Store {
             self.blobs.delete(&name).await?;
             deleted += 1;
         }
+        deleted += self.sweep_inline().await?;
         self.restore_reserve().await;
         Ok(deleted)
     }

@@ -214,6 +214,57 @@ impl Store {
         Ok(node)
     }
 
+    /// DELETE of a tree that live locks may touch, as one core call: in one transaction,
+    /// refuse (`Locked`) unless `user` holds by the submitted `tokens` every lock on `path`,
+    /// the deep ones above it and every one below it (the rules dav-server applies member by
+    /// member); refuse (`PreconditionFailed`) when `named`, the token an `If` header names, is
+    /// no lock of `path`; then move the tree to the trash and remove its locks. Refused, it
+    /// changes nothing.
+    pub async fn delete_holding(
+        &self,
+        space: Uuid,
+        path: &SpacePath,
+        user: &str,
+        tokens: &[String],
+        named: Option<&str>,
+    ) -> StoreResult<Node> {
+        if path.is_root() {
+            return Err(StoreError::RootImmutable);
+        }
+        let node = self
+            .freeing(|| async {
+                let mut tx = self.begin_write().await?;
+                let now = self.clock.now_ns();
+                let along = super::locks::along_in(&mut tx, space, path, now).await?;
+                if let Some(t) = named
+                    && !super::lock_rules::applying(&along, path)
+                        .iter()
+                        .any(|l| l.token == t)
+                {
+                    return Err(StoreError::PreconditionFailed);
+                }
+                let below = super::locks::below_in(&mut tx, space, path, now).await?;
+                let who = Some(user);
+                if super::lock_rules::conflict_to_path(&along, path, who, false, tokens, false)
+                    .or_else(|| {
+                        super::lock_rules::conflict_below(&below, who, false, tokens, false)
+                    })
+                    .is_some()
+                {
+                    return Err(StoreError::Locked);
+                }
+                let node = super::tree::resolve_in(&mut tx, space, path).await?;
+                super::trash::trash_in(&mut tx, &node, None).await?;
+                super::locks::remove_below_in(&mut tx, space, path).await?;
+                tx.commit().await?;
+                self.durable().await?;
+                Ok(node)
+            })
+            .await?;
+        self.restore_reserve().await;
+        Ok(node)
+    }
+
     /// After a committed move or copy: free what a replaced destination held; report whether
     /// there was one.
     async fn freed_destination(&self, replaced: Option<Vec<String>>) -> bool {
@@ -230,7 +281,11 @@ impl Store {
     /// the blob `key`; while one does, the blob must not be deleted. Blobs are write-once and a
     /// copy shares its original's blob, so this is the only safe test before freeing one. A
     /// finished session's blob belongs to its file (or to nothing once the file is deleted).
-    pub async fn blob_in_use(&self, key: &str, except_upload: Option<Uuid>) -> StoreResult<bool> {
+    pub async fn blob_in_use(
+        &self,
+        key: &str,
+        except_upload: Option<super::ids::UploadId>,
+    ) -> StoreResult<bool> {
         // Only whether a row exists matters; nothing is decoded, so the width of the literal
         // (INTEGER on PostgreSQL) does not either.
         let used = sqlx::query(
@@ -250,7 +305,7 @@ impl Store {
     pub(super) async fn free_blobs(&self, keys: Vec<String>) {
         for key in keys {
             if let Ok(false) = self.blob_in_use(&key, None).await {
-                if let Err(e) = self.blobs.delete(&key).await {
+                if let Err(e) = self.free_content(&key).await {
                     tracing::warn!(blob = %key, error = %e, "could not free blob");
                 }
             }

@@ -13,7 +13,7 @@ use super::Store;
 use super::checksum::Algorithm;
 use super::db::{DbRow, uuid};
 use super::error::{StoreError, StoreResult};
-use super::ids::{NodeId, UserId};
+use super::ids::{NodeId, UploadId, UserId};
 use super::lock_rules::LockHolder;
 use super::locks::refuse_locked_in;
 use super::model::{Mtime, Role};
@@ -28,14 +28,14 @@ pub enum ConcatRole {
     /// Bytes only, never a file by itself (`Upload-Concat: partial`).
     Partial,
     /// Assembled from these partial uploads (`Upload-Concat: final`).
-    Final(Vec<Uuid>),
+    Final(Vec<UploadId>),
 }
 
 /// One upload session: bytes arriving in a staging blob, committed as a file once complete.
 #[derive(Debug, Clone)]
 pub struct Upload {
     /// Session id (also the quota reservation id).
-    pub id: Uuid,
+    pub id: UploadId,
     /// Space uuid.
     pub space: Uuid,
     /// Staging blob key.
@@ -129,14 +129,14 @@ fn from_row(row: &DbRow) -> StoreResult<Upload> {
             row.try_get::<Option<String>, _>("parts")?
                 .unwrap_or_default()
                 .split_ascii_whitespace()
-                .map(uuid)
+                .map(|s| uuid(s).map(UploadId))
                 .collect::<Result<_, _>>()?,
         ),
         _ => ConcatRole::None,
     };
     let target: Option<String> = row.try_get("target_path")?;
     Ok(Upload {
-        id: uuid(row.try_get("id")?)?,
+        id: UploadId(uuid(row.try_get("id")?)?),
         space: uuid(row.try_get("space_id")?)?,
         blob: row.try_get("blob")?,
         expires_at: row.try_get("expires_at")?,
@@ -179,7 +179,12 @@ impl Store {
             ConcatRole::Partial => (Some("partial"), None),
             ConcatRole::Final(p) => (
                 Some("final"),
-                Some(p.iter().map(Uuid::to_string).collect::<Vec<_>>().join(" ")),
+                Some(
+                    p.iter()
+                        .map(UploadId::to_string)
+                        .collect::<Vec<_>>()
+                        .join(" "),
+                ),
             ),
         };
         sqlx::query(&format!(
@@ -217,7 +222,7 @@ impl Store {
     }
 
     /// The upload session with this id.
-    pub async fn upload(&self, id: Uuid) -> StoreResult<Option<Upload>> {
+    pub async fn upload(&self, id: UploadId) -> StoreResult<Option<Upload>> {
         let row = sqlx::query(&format!("SELECT {COLS} FROM uploads WHERE id = $1"))
             .bind(id.to_string())
             .fetch_optional(&self.db)
@@ -297,7 +302,7 @@ impl Store {
     }
 
     /// Record the quota reservation made for a length that was deferred until now.
-    pub async fn set_upload_reserved(&self, id: Uuid, bytes: u64) -> StoreResult<()> {
+    pub async fn set_upload_reserved(&self, id: UploadId, bytes: u64) -> StoreResult<()> {
         sqlx::query("UPDATE uploads SET reserved = $1 WHERE id = $2")
             .bind(bytes as i64)
             .bind(id.to_string())
@@ -359,7 +364,7 @@ impl Store {
     }
 
     /// Mark the upload finished: its blob now belongs to `node`.
-    pub async fn mark_upload_done(&self, id: Uuid, node: NodeId) -> StoreResult<()> {
+    pub async fn mark_upload_done(&self, id: UploadId, node: NodeId) -> StoreResult<()> {
         sqlx::query(
             "UPDATE uploads SET state = 'done', node_id = $1, reserved = 0, \
              version = version + 1 WHERE id = $2",
@@ -373,7 +378,7 @@ impl Store {
 
     /// Remove the upload session's row (its blob and reservation are the caller's). Works on
     /// a full disk, like deleting a file.
-    pub async fn delete_upload(&self, id: Uuid) -> StoreResult<()> {
+    pub async fn delete_upload(&self, id: UploadId) -> StoreResult<()> {
         self.freeing(|| async {
             sqlx::query("DELETE FROM uploads WHERE id = $1")
                 .bind(id.to_string())

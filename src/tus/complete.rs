@@ -6,13 +6,11 @@
 //! older version, or of a creation before its commit) is committed before anyone is told it
 //! is complete (README "Crash safety").
 
-use uuid::Uuid;
-
 use super::error::TusError;
 use super::service::{Completion, Creation, Creator, Progress, TusService, file_permissions};
 use crate::auth::transfer::TransferError;
 use crate::metrics::{UploadEvent, metrics};
-use crate::spaces::{ConcatRole, Hasher, NewContent, Precondition, StoreError, Upload};
+use crate::spaces::{ConcatRole, Hasher, NewContent, Precondition, StoreError, Upload, UploadId};
 
 impl TusService {
     /// Commit a complete upload. A partial upload of a concatenation has nothing to commit.
@@ -144,7 +142,7 @@ impl TusService {
 
     /// What the client is told about a committed upload; every completion passes here once,
     /// so it is counted here.
-    fn completion(&self, session: &Upload, node: crate::spaces::Node) -> Completion {
+    pub(super) fn completion(&self, session: &Upload, node: crate::spaces::Node) -> Completion {
         metrics().upload(UploadEvent::Completed);
         Completion {
             file_id: self
@@ -210,7 +208,7 @@ impl TusService {
         }
         let now = self.now_ns();
         let expires_at = now + self.settings().expiry.as_nanos() as i64;
-        let id = Uuid::new_v4();
+        let id = UploadId::new();
         self.reserve(space, id, total, expires_at).await?;
         let blob = self.0.store.concat_staging(&parts).await?;
         let mut session = Upload {

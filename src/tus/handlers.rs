@@ -344,6 +344,22 @@ async fn create(
         role: target.role,
     };
     let svc = state.tus();
+    if with_upload {
+        let offset = parse::creation_offset(headers)?;
+        if let Some(n) = svc.completes_in_request(&creation, offset, parse::content_length(headers))
+        {
+            let preq = patch_request(state, headers, offset)?;
+            let base = crate::http::base_url(state, headers);
+            let body = req.into_body().into_data_stream();
+            let whole = svc.create_whole(&creator, creation, preq, n, body).await;
+            if let Some(s) = &whole.session {
+                *location = Some(format!("{base}/data/{}", svc.token(s)));
+            }
+            let mut res = StatusCode::CREATED.into_response();
+            progress_headers(res.headers_mut(), &whole.result?);
+            return Ok(res);
+        }
+    }
     let progress = svc.create(&creator, creation).await?;
     let base = crate::http::base_url(state, headers);
     *location = Some(format!("{base}/data/{}", svc.token(&progress.session)));

@@ -2,7 +2,7 @@
 //! dispatcher through [`create_upload`]) and the upload resource `/data/{token}` ([`routes`]).
 //!
 //! Layout: `headers` (protocol constants), `parse` and `metadata` (pure header parsers),
-//! `error` (the status table), `service` + `receive` + `complete` (protocol logic over the
+//! `error` (the status table), `service` + `receive` + `complete` + `whole` (protocol logic over the
 //! storage core's upload sessions, [`crate::spaces::Upload`]; no axum, no SQL), `handlers`
 //! (axum glue). The advertised extension set is computed once here ([`extensions`]) and feeds
 //! `Tus-Extension` everywhere and the capabilities' `files.tus_support`.
@@ -16,6 +16,7 @@ pub mod parse;
 mod receive;
 mod service;
 mod state;
+mod whole;
 
 use http::{HeaderMap, HeaderValue};
 

@@ -76,7 +76,7 @@ impl TusService {
     /// token the caller verified once ([`TusService::verify_token`]).
     pub async fn patch<S, E>(
         &self,
-        (id, space): (uuid::Uuid, uuid::Uuid),
+        (id, space): (crate::spaces::UploadId, uuid::Uuid),
         req: PatchRequest,
         body: S,
     ) -> Result<Progress, TusError>

@@ -21,7 +21,7 @@ use crate::config::Config;
 use crate::metrics::{UploadEvent, metrics};
 use crate::spaces::{
     Algorithm, ConcatRole, Hasher, LockHolder, Node, Role, Space, SpacePath, Store, StoreError,
-    Upload, UserId,
+    Upload, UploadId, UserId,
 };
 
 /// What the service needs from the configuration.
@@ -122,7 +122,7 @@ pub(crate) struct Inner {
     pub(crate) settings: Settings,
     /// `Tus-Extension`, computed once: every tus answer carries it.
     extension_header: http::HeaderValue,
-    slots: Mutex<HashMap<Uuid, Slot>>,
+    slots: Mutex<HashMap<UploadId, Slot>>,
 }
 
 /// `OC-Perm` letters of a file for a role (ocis-spec §6.3).
@@ -158,17 +158,17 @@ impl TusService {
         &self.0.settings
     }
 
-    pub(crate) fn upload_lock(&self, id: Uuid) -> Slot {
+    pub(crate) fn upload_lock(&self, id: UploadId) -> Slot {
         let mut slots = self.0.slots.lock().expect("slot map poisoned");
         slots.entry(id).or_default().clone()
     }
 
-    pub(crate) fn drop_hash_state(&self, id: Uuid) {
+    pub(crate) fn drop_hash_state(&self, id: UploadId) {
         self.0.slots.lock().expect("slot map poisoned").remove(&id);
     }
 
     /// The upload a transfer token names: 403 for a bad token, 404 when the session is gone.
-    pub fn verify_token(&self, token: &str) -> Result<(Uuid, Uuid), TusError> {
+    pub fn verify_token(&self, token: &str) -> Result<(UploadId, Uuid), TusError> {
         match self.0.keys.verify(token) {
             Ok(c) => Ok((c.upl, c.spc)),
             Err(TransferError::Invalid) => Err(TusError::InvalidToken),
@@ -177,7 +177,7 @@ impl TusService {
     }
 
     /// A live (not expired) session of `space`.
-    pub(crate) async fn live_session(&self, id: Uuid, space: Uuid) -> Result<Upload, TusError> {
+    pub(crate) async fn live_session(&self, id: UploadId, space: Uuid) -> Result<Upload, TusError> {
         match self.0.store.upload(id).await? {
             Some(s) if s.space == space && s.expires_at > self.now_ns() => Ok(s),
             _ => Err(TusError::UploadNotFound),
@@ -252,7 +252,7 @@ impl TusService {
     pub(crate) async fn reserve(
         &self,
         space: Uuid,
-        id: Uuid,
+        id: UploadId,
         bytes: u64,
         expires_at: i64,
     ) -> Result<(), TusError> {
@@ -291,7 +291,7 @@ impl TusService {
         };
         let now = self.now_ns();
         let expires_at = now + self.0.settings.expiry.as_nanos() as i64;
-        let id = Uuid::new_v4();
+        let id = UploadId::new();
         let length = match req.length {
             Some(Length::Known(n)) => Some(n),
             Some(Length::Deferred) | None => None,

@@ -168,7 +168,13 @@ async fn a_full_disk_is_507_and_writes_work_again_once_there_is_room_without_a_r
     let work = tempfile::tempdir().unwrap();
     let dir = work.path().join("root");
     let _tmpfs = Mount::tmpfs(&dir, 64);
-    let server = Server::start(&dir);
+    // Every content in a blob (storage.inline_max_size = 0): the test fills the disk through
+    // blob files and then needs the database itself to be out of room. With small contents
+    // inline, where exactly the database runs out depends on the slack its WAL kept from
+    // before the last checkpoint (a write that fits there is durable, not refused).
+    let mut cmd = crate::binary::spacedav(&dir);
+    cmd.env("SPACEDAV_STORAGE_INLINE_MAX_SIZE", "0");
+    let server = Server::spawn(cmd);
     let sid = personal_space_id(&dir, "admin");
     let c = Client::new(&server, &sid);
     let kept = data(MIB, 1);
@@ -303,10 +309,18 @@ async fn a_read_only_blob_store_is_507_and_reads_keep_working() {
 
     let blobs = Mount::bind(&dir.join("data").join("blobs"));
     blobs.remount("remount,bind,ro");
-    let res = c.put("ro.bin", data(1000, 5)).await;
+    // Above storage.inline_max_size: these need the blob store.
+    let res = c.put("ro.bin", data(100_000, 5)).await;
     assert_507_with_body(res, "PUT on a read-only blob store", true).await;
-    let res = c.tus_upload("ro-tus.bin", data(1000, 6)).await;
+    let res = c.tus_upload("ro-tus.bin", data(100_000, 6)).await;
     assert_507_with_body(res, "tus on a read-only blob store", false).await;
+    // A small content lives in the metadata database and does not need it.
+    let small = data(1000, 7);
+    assert_eq!(
+        c.put("small.bin", small.clone()).await.status(),
+        StatusCode::CREATED
+    );
+    assert_eq!(c.get("small.bin").await, (StatusCode::OK, small));
     assert_eq!(c.get("before.bin").await, (StatusCode::OK, before.clone()));
     let listing = c.listing().await;
     assert!(
@@ -316,10 +330,10 @@ async fn a_read_only_blob_store_is_507_and_reads_keep_working() {
 
     blobs.remount("remount,bind,rw");
     assert_eq!(
-        c.put("ro.bin", data(1000, 5)).await.status(),
+        c.put("ro.bin", data(100_000, 5)).await.status(),
         StatusCode::CREATED
     );
-    let res = c.tus_upload("ro-tus.bin", data(1000, 6)).await;
+    let res = c.tus_upload("ro-tus.bin", data(100_000, 6)).await;
     assert_eq!(res.status(), StatusCode::CREATED);
     drop(blobs);
     assert!(server.terminate(), "graceful stop");

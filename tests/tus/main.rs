@@ -12,6 +12,7 @@ mod completion;
 mod concurrency;
 mod crash;
 mod creation;
+mod inline;
 mod public_crash;
 mod resource;
 mod support;

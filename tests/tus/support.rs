@@ -95,8 +95,7 @@ impl Env {
             .srv
             .state
             .store()
-            .blobs()
-            .open(node.blob.as_ref()?, None)
+            .read_content(&node, None)
             .await
             .unwrap();
         let mut v = Vec::new();

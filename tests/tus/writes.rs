@@ -240,3 +240,81 @@ async fn a_negative_mtime_is_400_in_the_header_and_in_the_metadata() {
     let node = env.node("c.txt").await.unwrap();
     assert_eq!(node.mtime.0, 1_500_000_000_500_000_000);
 }
+
+/// `DELETE` of `url` as `client`, with `If: (<token>)` when given; the status.
+async fn delete_with(
+    client: &crate::common::client::Client,
+    url: &str,
+    token: Option<&str>,
+) -> u16 {
+    let mut req = client.request("DELETE", url);
+    if let Some(t) = token {
+        req = req.header("If", format!("({t})"));
+    }
+    req.send().await.unwrap().status().as_u16()
+}
+
+#[tokio::test]
+async fn a_locked_tree_is_deleted_whole_by_its_lock_holder_and_by_nobody_else() {
+    let env = shared_space().await;
+    let docs = format!("{}docs", env.root());
+    for name in ["a.txt", "b.txt"] {
+        let put = env
+            .client
+            .put(&format!("{docs}/{name}"), b"x".to_vec(), None)
+            .await;
+        assert_eq!(put.status(), StatusCode::CREATED);
+    }
+    let token = env.client.lock(&docs).await;
+    let bob = env.srv.client_as("bob", "bob-pw");
+    assert_eq!(
+        delete_with(&bob, &docs, None).await,
+        423,
+        "bob holds no lock"
+    );
+    assert_eq!(
+        delete_with(&env.client, &docs, None).await,
+        423,
+        "no token submitted"
+    );
+    assert_eq!(
+        delete_with(&bob, &docs, Some(&token)).await,
+        423,
+        "another user's token"
+    );
+    assert!(env.node("docs/a.txt").await.is_some(), "nothing deleted");
+
+    assert_eq!(delete_with(&env.client, &docs, Some(&token)).await, 204);
+    assert!(env.node("docs").await.is_none());
+    let store = env.srv.state.store();
+    let trash = store.trash_items(env.sid.space).await.unwrap();
+    assert_eq!(trash.len(), 1, "the folder went to the trash whole");
+    assert!(
+        store
+            .locks_of_space(env.sid.space)
+            .await
+            .unwrap()
+            .is_empty(),
+        "its lock went with it"
+    );
+}
+
+#[tokio::test]
+async fn a_tree_with_another_users_lock_below_is_not_deleted() {
+    let env = shared_space().await;
+    let docs = format!("{}docs", env.root());
+    for name in ["a.txt", "b.txt"] {
+        let put = env
+            .client
+            .put(&format!("{docs}/{name}"), b"x".to_vec(), None)
+            .await;
+        assert_eq!(put.status(), StatusCode::CREATED);
+    }
+    let own = env.client.lock(&format!("{docs}/a.txt")).await;
+    bob_locks(&env, "docs/b.txt").await;
+    assert_eq!(delete_with(&env.client, &docs, None).await, 423);
+    let status = delete_with(&env.client, &docs, Some(&own)).await;
+    assert!(status == 423 || status == 412 || status == 207, "{status}");
+    assert!(env.node("docs/b.txt").await.is_some(), "bob's file stays");
+    assert!(env.node("docs").await.is_some(), "the folder stays");
+}
