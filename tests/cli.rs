@@ -331,7 +331,10 @@ async fn fsck_names_a_file_whose_blob_was_altered() {
     );
 
     // Same length, different bytes: only the checksums can tell.
-    let file = data_root.join("blobs").join(&blob[..2]).join(&blob);
+    let file = data_root
+        .join("blobs")
+        .join(&blob.as_str()[..2])
+        .join(blob.as_str());
     std::fs::write(&file, b"BYTES that fsck re-hashes").unwrap();
     let damaged = run(dir.path(), &["fsck"]);
     assert!(!damaged.status.success());

@@ -11,7 +11,7 @@
 use bytes::{Bytes, BytesMut};
 
 use super::Store;
-use super::blob::BlobSink;
+use super::blob::{BlobKey, BlobSink};
 use super::checksum::{Digests, HashPipe, Hasher};
 use super::error::StoreResult;
 use super::lock_rules::LockHolder;
@@ -59,7 +59,7 @@ impl std::fmt::Debug for Ingest {
 /// dropped is garbage the blob sweep collects.
 #[derive(Debug)]
 pub struct StagedBlob {
-    key: String,
+    key: BlobKey,
     size: u64,
     digests: Digests,
 }
@@ -149,7 +149,7 @@ impl Store {
     ) -> StoreResult<super::blob::BlobReader> {
         let key = node
             .blob
-            .as_deref()
+            .as_ref()
             .ok_or(super::error::StoreError::IsFolder)?;
         Ok(self.blobs.open(key, range).await?)
     }

@@ -10,7 +10,7 @@ use tokio::fs::{self, File};
 use tokio::io::{AsyncReadExt, AsyncSeekExt};
 use uuid::Uuid;
 
-use super::blob::{BlobReader, BlobSink, BlobStore};
+use super::blob::{BlobKey, BlobReader, BlobSink, BlobStore};
 use super::local_sink::{LocalSink, sync_dir};
 
 /// Blobs as files under one directory: `{dir}/{key[..2]}/{key}`.
@@ -29,7 +29,8 @@ impl LocalBlobs {
 
     /// The file of a key. `list` also reports the temp files of unfinished writes as
     /// `<key>.tmp`, so those names map to their temp file (and can be deleted by the sweep).
-    fn path(&self, key: &str) -> io::Result<PathBuf> {
+    fn path(&self, key: &BlobKey) -> io::Result<PathBuf> {
+        let key = key.as_str();
         let (stem, temp) = match key.strip_suffix(".tmp") {
             Some(stem) => (stem, true),
             None => (key, false),
@@ -46,8 +47,8 @@ impl LocalBlobs {
         })
     }
 
-    async fn new_key(&self) -> io::Result<(String, PathBuf)> {
-        let key = Uuid::new_v4().simple().to_string();
+    async fn new_key(&self) -> io::Result<(BlobKey, PathBuf)> {
+        let key = BlobKey::new(Uuid::new_v4().simple().to_string());
         let path = self.path(&key)?;
         let shard = path.parent().expect("has parent").to_path_buf();
         // The 256 shard directories exist after warm-up; checking costs no blocking-pool trip.
@@ -83,7 +84,7 @@ impl BlobStore for LocalBlobs {
         )))
     }
 
-    async fn create_staging(&self) -> io::Result<String> {
+    async fn create_staging(&self) -> io::Result<BlobKey> {
         let (key, path) = self.new_key().await?;
         // An empty file has no data to sync; syncing its directory makes the name durable.
         // One trip to the blocking pool for both: small uploads are bounded by such hops.
@@ -95,7 +96,7 @@ impl BlobStore for LocalBlobs {
         Ok(key)
     }
 
-    async fn append(&self, key: &str, at: u64) -> io::Result<Box<dyn BlobSink>> {
+    async fn append(&self, key: &BlobKey, at: u64) -> io::Result<Box<dyn BlobSink>> {
         let path = self.path(key)?;
         let at_path = path.clone();
         let file = blocking(move || {
@@ -114,16 +115,10 @@ impl BlobStore for LocalBlobs {
             Ok(file)
         })
         .await?;
-        Ok(Box::new(LocalSink::new(
-            file,
-            key.to_string(),
-            path,
-            None,
-            at,
-        )))
+        Ok(Box::new(LocalSink::new(file, key.clone(), path, None, at)))
     }
 
-    async fn concat(&self, parts: &[String]) -> io::Result<String> {
+    async fn concat(&self, parts: &[BlobKey]) -> io::Result<BlobKey> {
         let (key, final_path) = self.new_key().await?;
         let temp_path = final_path.with_extension("tmp");
         let sources = parts
@@ -148,11 +143,11 @@ impl BlobStore for LocalBlobs {
         Ok(key)
     }
 
-    async fn copy(&self, key: &str) -> io::Result<String> {
-        self.concat(&[key.to_string()]).await
+    async fn copy(&self, key: &BlobKey) -> io::Result<BlobKey> {
+        self.concat(std::slice::from_ref(key)).await
     }
 
-    async fn open(&self, key: &str, range: Option<Range<u64>>) -> io::Result<BlobReader> {
+    async fn open(&self, key: &BlobKey, range: Option<Range<u64>>) -> io::Result<BlobReader> {
         let mut file = File::open(self.path(key)?).await?;
         match range {
             None => Ok(Box::pin(file)),
@@ -163,11 +158,11 @@ impl BlobStore for LocalBlobs {
         }
     }
 
-    async fn len(&self, key: &str) -> io::Result<u64> {
+    async fn len(&self, key: &BlobKey) -> io::Result<u64> {
         Ok(fs::metadata(self.path(key)?).await?.len())
     }
 
-    async fn delete(&self, key: &str) -> io::Result<()> {
+    async fn delete(&self, key: &BlobKey) -> io::Result<()> {
         match fs::remove_file(self.path(key)?).await {
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
             other => other,
@@ -184,7 +179,7 @@ impl BlobStore for LocalBlobs {
         .await
     }
 
-    async fn list(&self) -> io::Result<Vec<(String, SystemTime)>> {
+    async fn list(&self) -> io::Result<Vec<(BlobKey, SystemTime)>> {
         let mut out = Vec::new();
         let mut top = fs::read_dir(&self.dir).await?;
         while let Some(shard) = top.next_entry().await? {
@@ -195,7 +190,7 @@ impl BlobStore for LocalBlobs {
             while let Some(entry) = inner.next_entry().await? {
                 let name = entry.file_name().to_string_lossy().into_owned();
                 let modified = entry.metadata().await?.modified()?;
-                out.push((name, modified));
+                out.push((BlobKey::new(name), modified));
             }
         }
         Ok(out)
@@ -206,7 +201,7 @@ impl BlobStore for LocalBlobs {
 mod tests {
     use super::*;
 
-    async fn read_all(store: &LocalBlobs, key: &str, range: Option<Range<u64>>) -> Vec<u8> {
+    async fn read_all(store: &LocalBlobs, key: &BlobKey, range: Option<Range<u64>>) -> Vec<u8> {
         let mut r = store.open(key, range).await.unwrap();
         let mut v = Vec::new();
         r.read_to_end(&mut v).await.unwrap();
@@ -226,7 +221,7 @@ mod tests {
                 .await
                 .unwrap()
                 .iter()
-                .all(|(k, _)| k.ends_with(".tmp"))
+                .all(|(k, _)| k.as_str().ends_with(".tmp"))
         );
         let key = sink.finish().await.unwrap();
         assert_eq!(read_all(&store, &key, None).await, b"hello world");
@@ -262,6 +257,6 @@ mod tests {
         assert!(store.append(&key, 9).await.is_err());
         let joined = store.concat(&[key.clone(), key.clone()]).await.unwrap();
         assert_eq!(read_all(&store, &joined, None).await, b"abcXYabcXY");
-        assert!(store.path("../etc").is_err());
+        assert!(store.path(&BlobKey::new("../etc")).is_err());
     }
 }

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use async_trait::async_trait;
 use tokio::fs;
 
-use super::blob::BlobSink;
+use super::blob::{BlobKey, BlobSink};
 
 /// Make a directory's entries (a rename, a new file) durable.
 pub(super) async fn sync_dir(dir: &std::path::Path) -> io::Result<()> {
@@ -22,7 +22,7 @@ pub(super) const WRITE_BUF: usize = 1 << 20;
 pub(super) struct LocalSink {
     file: Option<std::fs::File>,
     buf: Vec<u8>,
-    key: String,
+    key: BlobKey,
     final_path: PathBuf,
     temp_path: Option<PathBuf>,
     len: u64,
@@ -40,7 +40,7 @@ const FLUSH_EVERY: u64 = 64 << 20;
 impl LocalSink {
     pub(super) fn new(
         file: std::fs::File,
-        key: String,
+        key: BlobKey,
         final_path: PathBuf,
         temp: Option<PathBuf>,
         len: u64,
@@ -147,7 +147,7 @@ impl BlobSink for LocalSink {
         Ok(self.len)
     }
 
-    async fn finish(mut self: Box<Self>) -> io::Result<String> {
+    async fn finish(mut self: Box<Self>) -> io::Result<BlobKey> {
         self.sync().await?;
         if let Some(temp) = self.temp_path.take() {
             fs::rename(&temp, &self.final_path).await?;

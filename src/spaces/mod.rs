@@ -51,7 +51,7 @@ use db::{Db, DbPool};
 
 pub use app_tokens::AppToken;
 pub use backend::is_metadata_url;
-pub use blob::{BlobReader, BlobSink, BlobStore};
+pub use blob::{BlobKey, BlobReader, BlobSink, BlobStore};
 pub use checksum::{Algorithm, Checksums, Digests, HashPipe, Hasher};
 pub use error::{StoreError, StoreResult};
 pub use fsck::{FsckProblem, FsckReport};
@@ -197,7 +197,7 @@ impl Store {
     /// Returns how many were deleted.
     pub async fn sweep_blobs(&self, grace: Duration) -> StoreResult<usize> {
         let cutoff = SystemTime::now() - grace;
-        let referenced: std::collections::HashSet<String> = sqlx::query_scalar(
+        let referenced: std::collections::HashSet<BlobKey> = sqlx::query_scalar(
             "SELECT blob FROM nodes WHERE blob IS NOT NULL \
              UNION SELECT blob FROM versions UNION SELECT blob FROM uploads \
              WHERE state <> 'done'",

@@ -7,7 +7,7 @@
 use tokio::io::AsyncReadExt;
 
 use super::Store;
-use super::blob::BlobSink;
+use super::blob::{BlobKey, BlobSink};
 use super::checksum::Hasher;
 use super::error::StoreResult;
 use super::ingest::BATCH;
@@ -16,7 +16,7 @@ use super::uploads::Upload;
 impl Store {
     /// Allocate the (empty) staging bytes of a new session; returns their key, which the
     /// session row keeps.
-    pub async fn new_staging(&self) -> StoreResult<String> {
+    pub async fn new_staging(&self) -> StoreResult<BlobKey> {
         Ok(self.blobs.create_staging().await?)
     }
 
@@ -28,14 +28,14 @@ impl Store {
 
     /// New staging bytes holding the concatenation of the parts' bytes, assembled by the
     /// blob store (a kernel copy on local disk).
-    pub async fn concat_staging(&self, parts: &[Upload]) -> StoreResult<String> {
-        let keys: Vec<String> = parts.iter().map(|p| p.blob.clone()).collect();
+    pub async fn concat_staging(&self, parts: &[Upload]) -> StoreResult<BlobKey> {
+        let keys: Vec<BlobKey> = parts.iter().map(|p| p.blob.clone()).collect();
         Ok(self.blobs.concat(&keys).await?)
     }
 
     /// Hash the first `len` bytes of staging bytes `key` (rebuilding a hasher after a
     /// restart, or hashing an assembled concatenation), on the blocking pool.
-    pub async fn hash_staging(&self, key: &str, len: u64, sha256: bool) -> StoreResult<Hasher> {
+    pub async fn hash_staging(&self, key: &BlobKey, len: u64, sha256: bool) -> StoreResult<Hasher> {
         let mut reader = self.blobs.open(key, Some(0..len)).await?;
         let mut hasher = Hasher::new(sha256);
         let mut done = 0u64;

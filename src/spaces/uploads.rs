@@ -10,6 +10,7 @@ use sqlx::Row;
 use uuid::Uuid;
 
 use super::Store;
+use super::blob::BlobKey;
 use super::checksum::Algorithm;
 use super::db::{DbRow, uuid};
 use super::error::{StoreError, StoreResult};
@@ -39,7 +40,7 @@ pub struct Upload {
     /// Space uuid.
     pub space: Uuid,
     /// Staging blob key.
-    pub blob: String,
+    pub blob: BlobKey,
     /// Expiry, unix ns.
     pub expires_at: i64,
     /// Compare-and-set counter.

@@ -373,7 +373,7 @@ impl TusService {
     /// assembled concatenation).
     pub(crate) async fn hash_blob(
         &self,
-        blob: &str,
+        blob: &crate::spaces::BlobKey,
         len: u64,
         sha256: bool,
     ) -> Result<Hasher, TusError> {

@@ -309,7 +309,9 @@ async fn purging_a_deleted_tus_uploaded_file_frees_its_blob_within_one_sweep() {
     assert_eq!(res.status(), StatusCode::CREATED);
     let blob = env.node("gone.bin").await.unwrap().blob.unwrap();
     let store = env.srv.state.store();
-    let stored = |list: Vec<(String, std::time::SystemTime)>| list.iter().any(|(k, _)| *k == blob);
+    let stored = |list: Vec<(spacedav::spaces::BlobKey, std::time::SystemTime)>| {
+        list.iter().any(|(k, _)| *k == blob)
+    };
     assert!(stored(store.blobs().list().await.unwrap()));
     let del = env
         .req(reqwest::Method::DELETE, &format!("{}gone.bin", env.root()))
