@@ -302,7 +302,7 @@ async fn fsck_names_a_file_whose_blob_was_altered() {
     let store = state.store();
     let admin = store.user_by_name("admin").await.unwrap();
     let data = b"bytes that fsck re-hashes";
-    let mut sink = store.blobs().create().await.unwrap();
+    let mut sink = store.blobs().create(None).await.unwrap();
     sink.write(data).await.unwrap();
     let mut hasher = Hasher::new(false);
     hasher.update(data);

@@ -156,7 +156,7 @@ impl Store {
 
     /// Start staging new content (the only way to make a [`StagedBlob`]).
     pub async fn ingest(&self, plan: IngestPlan) -> StoreResult<Ingest> {
-        let sink = self.blobs.create().await?;
+        let sink = self.blobs.create(plan.size).await?;
         Ok(Ingest {
             sink: std::sync::Mutex::new(sink),
             pipe: HashPipe::for_length(Hasher::new(plan.sha256), plan.size),

@@ -51,7 +51,10 @@ use db::{Db, DbPool};
 
 pub use app_tokens::AppToken;
 pub use backend::is_metadata_url;
-pub use blob::{BlobKey, BlobReader, BlobSink, BlobStore};
+pub use blob::{
+    BlobKey, BlobPage, BlobReader, BlobSink, BlobStore, Listed, PartNumbers, StagingPlan,
+    StagingSink, StagingState,
+};
 pub use checksum::{Algorithm, Checksums, Digests, HashPipe, Hasher};
 pub use error::{StoreError, StoreResult};
 pub use fsck::{FsckProblem, FsckReport};
@@ -193,7 +196,9 @@ impl Store {
     }
 
     /// Delete blobs nothing references (no node, version or open upload session) that are
-    /// older than `grace` (so a blob being written right now, not yet committed, survives).
+    /// older than `grace` (so a blob being written right now, not yet committed, survives),
+    /// a page of the store's listing at a time. What belongs to a referenced key (an upload's
+    /// tail object) stays with it.
     /// Returns how many were deleted.
     pub async fn sweep_blobs(&self, grace: Duration) -> StoreResult<usize> {
         let cutoff = SystemTime::now() - grace;
@@ -207,12 +212,23 @@ impl Store {
         .into_iter()
         .collect();
         let mut deleted = 0;
-        for (name, modified) in self.blobs.list().await? {
-            if modified > cutoff || referenced.contains(&name) {
-                continue;
+        let mut from = None;
+        loop {
+            let page = self.blobs.list_page(from.as_deref()).await?;
+            for listed in page.entries {
+                if listed.modified > cutoff
+                    || referenced.contains(&listed.key)
+                    || referenced.contains(&listed.owner)
+                {
+                    continue;
+                }
+                self.blobs.delete(&listed.key).await?;
+                deleted += 1;
             }
-            self.blobs.delete(&name).await?;
-            deleted += 1;
+            match page.next {
+                Some(next) => from = Some(next),
+                None => break,
+            }
         }
         self.restore_reserve().await;
         Ok(deleted)

@@ -47,7 +47,7 @@ pub(crate) fn p(s: &str) -> SpacePath {
 
 /// Write `data` into a fresh blob the way every write path does: stream, hash, finish.
 pub(crate) async fn blob_with(store: &Store, data: &[u8]) -> NewContent {
-    let mut sink = store.blobs().create().await.unwrap();
+    let mut sink = store.blobs().create(None).await.unwrap();
     sink.write(data).await.unwrap();
     let mut h = Hasher::new(false);
     h.update(data);
