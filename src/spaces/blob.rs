@@ -151,14 +151,21 @@ pub trait BlobStore: Send + Sync + 'static {
     ) -> io::Result<Option<BlobReader>>;
     /// Make the staged bytes the blob `key` (S3: complete the multipart upload); returns the
     /// sealed state. Sealing a sealed state changes nothing.
-    async fn seal(&self, key: &BlobKey, state: &StagingState) -> io::Result<StagingState>;
+    async fn seal(
+        &self,
+        key: &BlobKey,
+        state: &StagingState,
+        parts: Arc<dyn PartNumbers>,
+    ) -> io::Result<StagingState>;
     /// Free staged bytes that will never become a file (S3: abort the multipart upload,
     /// delete the tail, and the object once sealed).
     async fn discard_staging(&self, key: &BlobKey, state: &StagingState) -> io::Result<()>;
-    /// Free what `old` holds and `current` no longer names (a superseded tail object), once
-    /// the session row moved from `old` to `current`, or back when its move failed.
+    /// Free what `old` (of staged bytes `key`) holds and `current` no longer names (a
+    /// superseded tail, a multipart upload a failed request started), once
+    /// the session row moved from `old` to `current`, or stayed at `current` when a move failed.
     async fn release_superseded(
         &self,
+        key: &BlobKey,
         old: &StagingState,
         current: &StagingState,
     ) -> io::Result<()>;

@@ -163,7 +163,12 @@ impl BlobStore for LocalBlobs {
         self.open(key, Some(0..len)).await.map(Some)
     }
 
-    async fn seal(&self, _key: &BlobKey, state: &StagingState) -> io::Result<StagingState> {
+    async fn seal(
+        &self,
+        _key: &BlobKey,
+        state: &StagingState,
+        _parts: Arc<dyn PartNumbers>,
+    ) -> io::Result<StagingState> {
         Ok(state.clone())
     }
 
@@ -171,7 +176,12 @@ impl BlobStore for LocalBlobs {
         self.delete(key).await
     }
 
-    async fn release_superseded(&self, _: &StagingState, _: &StagingState) -> io::Result<()> {
+    async fn release_superseded(
+        &self,
+        _: &BlobKey,
+        _: &StagingState,
+        _: &StagingState,
+    ) -> io::Result<()> {
         Ok(())
     }
 
@@ -343,7 +353,7 @@ mod tests {
             .await
             .unwrap();
         s.sync().await.unwrap();
-        assert_eq!(store.seal(&key, &state).await.unwrap(), state);
+        assert_eq!(store.seal(&key, &state, no_parts()).await.unwrap(), state);
         assert_eq!(read_all(&store, &key, None).await, b"abcXY");
         assert!(store.append(&key, &state, 9, no_parts()).await.is_err());
         let joined = store.concat(&[key.clone(), key.clone()]).await.unwrap();

@@ -33,6 +33,7 @@ pub mod path;
 mod props;
 mod quota;
 mod reserve;
+pub mod s3;
 mod search;
 mod shares;
 mod staging;
@@ -124,6 +125,18 @@ impl Store {
         storage_id: Uuid,
     ) -> StoreResult<Store> {
         let blobs = Arc::new(LocalBlobs::open(blob_dir).await?);
+        Self::open(metadata_url, blobs, storage_id).await
+    }
+
+    /// Open with the S3 blob store `settings` names; `max_object` is the largest upload
+    /// allowed (what an upload of unknown length plans its part size for).
+    pub async fn open_s3(
+        metadata_url: &str,
+        settings: &s3::S3Settings,
+        max_object: u64,
+        storage_id: Uuid,
+    ) -> StoreResult<Store> {
+        let blobs = Arc::new(s3::S3Blobs::new(settings, max_object)?);
         Self::open(metadata_url, blobs, storage_id).await
     }
 

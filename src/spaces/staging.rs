@@ -49,11 +49,15 @@ impl Store {
     /// Open the session's staged bytes for appending at `at`, first dropping anything beyond
     /// it (bytes a failed request left behind that were never acknowledged).
     pub async fn append_staging(&self, s: &Upload, at: u64) -> StoreResult<Box<dyn StagingSink>> {
-        let parts = Arc::new(RowParts {
+        let parts = self.part_numbers(s);
+        Ok(self.blobs.append(&s.blob, &s.staging, at, parts).await?)
+    }
+
+    fn part_numbers(&self, s: &Upload) -> Arc<dyn PartNumbers> {
+        Arc::new(RowParts {
             db: self.db.clone(),
             id: s.id.to_string(),
-        });
-        Ok(self.blobs.append(&s.blob, &s.staging, at, parts).await?)
+        })
     }
 
     /// Compare-and-set the offset (and a deferred length) of an open upload together with
@@ -80,12 +84,12 @@ impl Store {
         .execute(&self.db)
         .await?;
         if done.rows_affected() != 1 {
-            self.release_staged(&staged, &s.staging).await;
+            self.release_staged(&s.blob, &staged, &s.staging).await;
             return Ok(false);
         }
         self.durable().await?;
         let old = std::mem::replace(&mut s.staging, staged);
-        self.release_staged(&old, &s.staging).await;
+        self.release_staged(&s.blob, &old, &s.staging).await;
         s.offset = offset;
         s.length = length;
         s.version += 1;
@@ -93,11 +97,11 @@ impl Store {
     }
 
     /// Free what `old` names and `current` does not; a failure leaves it for the sweep.
-    async fn release_staged(&self, old: &StagingState, current: &StagingState) {
+    async fn release_staged(&self, key: &BlobKey, old: &StagingState, current: &StagingState) {
         if old == current {
             return;
         }
-        if let Err(e) = self.blobs.release_superseded(old, current).await {
+        if let Err(e) = self.blobs.release_superseded(key, old, current).await {
             tracing::warn!(error = %e, "superseded staged bytes left for the sweep");
         }
     }
@@ -106,7 +110,8 @@ impl Store {
     /// record the sealed state by compare-and-set; nothing to do when sealed already.
     /// `Conflict` when the session moved since `s` was read.
     pub async fn seal_staging(&self, s: &mut Upload) -> StoreResult<()> {
-        let sealed = self.blobs.seal(&s.blob, &s.staging).await?;
+        let parts = self.part_numbers(s);
+        let sealed = self.blobs.seal(&s.blob, &s.staging, parts).await?;
         if sealed == s.staging {
             return Ok(());
         }
