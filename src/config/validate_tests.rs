@@ -266,7 +266,10 @@ fn the_s3_backend_needs_its_bucket_named_completely_and_reads_its_keys_from_env(
         ("http://127.0.0.1:3900/", "garage", "b")
     );
     assert!(s3.path_style);
-    assert_eq!((s3.access_key.as_str(), s3.secret_key.as_str()), ("GK1", "s3cr3t"));
+    assert_eq!(
+        (s3.access_key.as_str(), s3.secret_key.as_str()),
+        ("GK1", "s3cr3t")
+    );
     let both = "[storage]\nblob_backend = \"s3\"\ns3_endpoint = \"http://h\"\ns3_bucket = \"b\"\n\
         s3_access_key = \"k\"\ns3_secret_key = \"s\"\ns3_secret_key_file = \"/k\"";
     assert_eq!(problem_keys(both), ["storage.s3_secret_key_file"]);

@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod client;
+pub mod garage;
 pub mod log;
 
 use std::net::SocketAddr;
