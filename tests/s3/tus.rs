@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use reqwest::StatusCode;
+use spacedav::spaces::{NewSpace, Role, SpaceId, SpacePath};
 
 use super::common::TestServer;
 use super::common::garage::Garage;
@@ -135,4 +136,74 @@ async fn an_expired_upload_is_swept_with_its_multipart_upload_and_tail() {
     assert_eq!(removed, 1);
     assert_eq!(leftovers(&garage).await, (vec![], vec![]));
     assert_eq!(objects(&garage).await, Vec::<String>::new());
+}
+
+/// A project space with a folder `docs` where admin manages and bob edits.
+async fn shared_space(srv: &TestServer) -> SpaceId {
+    let store = srv.state.store();
+    let admin = store.user_by_name("admin").await.unwrap();
+    let bob = srv.add_user("bob", "bob-pw").await;
+    let space = store
+        .create_project_space(NewSpace {
+            name: "Project".into(),
+            alias: None,
+            quota: None,
+            owner: admin.id,
+        })
+        .await
+        .unwrap();
+    store
+        .set_member(space.id.space, bob.id, Some(Role::Editor))
+        .await
+        .unwrap();
+    store
+        .create_folder(space.id.space, &SpacePath::parse("docs").unwrap())
+        .await
+        .unwrap();
+    space.id
+}
+
+#[tokio::test]
+#[ignore = "real client: needs garage"]
+async fn a_completion_refused_by_a_lock_after_its_seal_completes_once_the_lock_is_gone() {
+    let garage = Garage::start().await;
+    let srv = server(&garage).await;
+    let sid = shared_space(&srv).await;
+    let root = format!("{}/", srv.space_url(&sid));
+    let body = data(11 * MIB + 3);
+    let created = srv
+        .admin()
+        .tus_create(&root, body.len() as u64, &[("filename", "docs/f.bin")])
+        .await;
+    let loc = created.location().to_string();
+    patch(&srv, &loc, &body, 0, 6 * MIB).await;
+    let bob = srv.client_as("bob", "bob-pw");
+    let token = bob.lock(&format!("{root}docs")).await;
+
+    // The completing PATCH seals the bytes (the multipart upload is completed), then the
+    // commit meets bob's lock: nothing is acknowledged.
+    let res = srv
+        .admin()
+        .tus_patch(&loc, 6 * MIB as u64, body[6 * MIB..].to_vec())
+        .await;
+    assert_eq!(res.status, StatusCode::LOCKED);
+    assert_eq!(
+        srv.admin().tus_head(&loc).await.offset,
+        Some(6 * MIB as u64)
+    );
+
+    let res = bob
+        .request("UNLOCK", &format!("{root}docs"))
+        .header("Lock-Token", token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    // The same bytes again: the staged bytes are rebuilt from the sealed object.
+    patch(&srv, &loc, &body, 6 * MIB, body.len()).await;
+    let (sha1, stored) = recorded(&srv, &sid, "docs/f.bin").await;
+    assert!(stored == body, "the object holds the uploaded bytes");
+    assert_eq!(sha1, sha1_hex(&body));
+    assert_eq!(leftovers(&garage).await, (vec![], vec![]));
+    assert_eq!(objects(&garage).await.len(), 1, "only the file's blob");
 }

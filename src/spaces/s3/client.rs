@@ -221,6 +221,44 @@ impl Client {
         Ok(etag.to_string())
     }
 
+    /// Make `range` of object `source` part `n` of a multipart upload, inside the store
+    /// (`UploadPartCopy`); returns the part's etag.
+    pub async fn upload_part_copy(
+        &self,
+        key: &str,
+        upload: &str,
+        n: u32,
+        source: &str,
+        range: Range<u64>,
+    ) -> io::Result<String> {
+        let what = "UploadPartCopy";
+        let number = u16::try_from(n).map_err(|e| bad(what, e))?;
+        let from = format!("/{}/{source}", self.bucket.name());
+        let bytes = format!("bytes={}-{}", range.start, range.end - 1);
+        let mut action = UploadPart::new(&self.bucket, Some(&self.creds), key, number, upload);
+        action
+            .headers_mut()
+            .insert("x-amz-copy-source", from.clone());
+        action
+            .headers_mut()
+            .insert("x-amz-copy-source-range", bytes.clone());
+        let url = action.sign(SIGNED_FOR);
+        let res = self
+            .http
+            .put(url)
+            .header("x-amz-copy-source", from)
+            .header("x-amz-copy-source-range", bytes)
+            .send()
+            .await
+            .map_err(|e| bad(what, e))?;
+        let status = res.status();
+        let text = res.text().await.map_err(|e| bad(what, e))?;
+        if !status.is_success() || text.contains("<Error>") {
+            return Err(bad(what, format!("{status}: {text}")));
+        }
+        element(&text, "ETag").ok_or_else(|| bad(what, format!("no ETag in {text}")))
+    }
+
     /// Complete a multipart upload from `parts` (number, etag), in order.
     pub async fn complete(&self, key: &str, upload: &str, parts: &[(u32, &str)]) -> io::Result<()> {
         let action = CompleteMultipartUpload::new(
@@ -345,6 +383,22 @@ impl Client {
         self.send("HeadBucket", reqwest::Method::HEAD, url, None, None)
             .await
             .map(drop)
+    }
+}
+
+/// The text of the first element `name` of an XML answer.
+fn element(xml: &str, name: &str) -> Option<String> {
+    let mut reader = quick_xml::Reader::from_str(xml);
+    let mut inside = false;
+    loop {
+        match reader.read_event() {
+            Ok(quick_xml::events::Event::Start(e)) => inside = e.name().as_ref() == name.as_bytes(),
+            Ok(quick_xml::events::Event::Text(t)) if inside => {
+                return t.unescape().ok().map(|s| s.into_owned());
+            }
+            Ok(quick_xml::events::Event::Eof) | Err(_) => return None,
+            Ok(_) => inside = false,
+        }
     }
 }
 

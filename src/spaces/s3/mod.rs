@@ -66,6 +66,65 @@ impl S3Blobs {
         self.client.multipart_uploads().await
     }
 
+    /// Staged bytes again from the first `at` bytes of the sealed object `key`: when a
+    /// completion sealed the bytes but its commit was refused for a while (a lock), the
+    /// client sends the completing bytes again. Whole parts are copied inside the store; the
+    /// rest (below a part) is read into the writer, which puts it in a tail at its sync.
+    async fn reopen(
+        &self,
+        key: &BlobKey,
+        part_size: u64,
+        at: u64,
+        numbers: Arc<dyn PartNumbers>,
+    ) -> io::Result<Box<dyn StagingSink>> {
+        let sealed = self.client.len(key.as_str()).await?;
+        if at > sealed || part_size == 0 {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("sealed object holds {sealed} bytes, not {at}"),
+            ));
+        }
+        let mut record = Record {
+            part_size,
+            ..Record::default()
+        };
+        let full = at / part_size;
+        if full > 0 {
+            let upload = self.client.create_upload(key.as_str()).await?;
+            for i in 0..full {
+                let n = numbers.next().await?;
+                let range = i * part_size..(i + 1) * part_size;
+                let etag = self
+                    .client
+                    .upload_part_copy(key.as_str(), &upload, n, key.as_str(), range)
+                    .await?;
+                record.parts.push(record::Part { n, etag });
+            }
+            record.upload = Some(upload);
+        }
+        let mut buf = BytesMut::with_capacity((at - full * part_size) as usize);
+        let mut rest = self
+            .client
+            .get(key.as_str(), Some(full * part_size..at))
+            .await?;
+        let mut chunk = vec![0u8; 1 << 20];
+        loop {
+            let n = rest.read(&mut chunk).await?;
+            if n == 0 {
+                break;
+            }
+            buf.extend_from_slice(&chunk[..n]);
+        }
+        Ok(Box::new(StagingWriter {
+            client: self.client.clone(),
+            key: key.clone(),
+            record,
+            dirty: !buf.is_empty(),
+            buf,
+            numbers,
+        }))
+    }
+
     /// Every object key of the bucket.
     pub async fn object_keys(&self) -> io::Result<Vec<String>> {
         Ok(self
@@ -112,9 +171,7 @@ impl BlobStore for S3Blobs {
     ) -> io::Result<Box<dyn StagingSink>> {
         let record = Record::parse(state)?;
         if record.sealed {
-            return Err(io::Error::other(
-                "the upload's bytes were sealed already; they cannot grow",
-            ));
+            return self.reopen(key, record.part_size, at, parts).await;
         }
         if record.len() != at {
             return Err(io::Error::new(
@@ -241,8 +298,7 @@ impl BlobStore for S3Blobs {
         // A multipart upload only the superseded record knew (a request that started it and
         // then lost its compare-and-set) is aborted.
         if let Some(upload) = &old.upload
-            && current.upload.is_none()
-            && !current.sealed
+            && current.upload.as_ref() != Some(upload)
         {
             self.client.abort(key.as_str(), upload).await?;
         }
