@@ -317,9 +317,17 @@ impl Client {
         }
     }
 
-    /// One page of objects (up to 1,000) from `token` on; returns the next page's token.
-    pub async fn list(&self, token: Option<&str>) -> io::Result<(Vec<Object>, Option<String>)> {
+    /// One page of objects (up to 1,000) whose keys start with `prefix`, from `token` on;
+    /// returns the next page's token.
+    pub async fn list(
+        &self,
+        prefix: &str,
+        token: Option<&str>,
+    ) -> io::Result<(Vec<Object>, Option<String>)> {
         let mut action = ListObjectsV2::new(&self.bucket, Some(&self.creds));
+        if !prefix.is_empty() {
+            action.with_prefix(prefix.to_string());
+        }
         if let Some(t) = token {
             action.with_continuation_token(t.to_string());
         }
@@ -346,9 +354,9 @@ impl Client {
         Ok((objects, parsed.next_continuation_token))
     }
 
-    /// Open multipart uploads (key, upload id) of the bucket, up to 1,000 (`ListMultipartUploads`,
-    /// which `rusty-s3` has no action for: signed by hand).
-    pub async fn multipart_uploads(&self) -> io::Result<Vec<(String, String)>> {
+    /// Open multipart uploads (key, upload id) of the bucket whose keys start with `prefix`,
+    /// up to 1,000 (`ListMultipartUploads`, which `rusty-s3` has no action for: signed here).
+    pub async fn multipart_uploads(&self, prefix: &str) -> io::Result<Vec<(String, String)>> {
         let url = self.bucket.base_url().clone();
         let url = rusty_s3::signing::sign(
             &jiff::Timestamp::now(),
@@ -359,7 +367,7 @@ impl Client {
             self.creds.token(),
             self.bucket.region(),
             SIGNED_FOR.as_secs(),
-            [("uploads", "")].into_iter(),
+            [("prefix", prefix), ("uploads", "")].into_iter(),
             std::iter::empty::<(&str, &str)>(),
         );
         let res = self

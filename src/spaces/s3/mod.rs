@@ -63,7 +63,19 @@ impl S3Blobs {
     /// The open multipart uploads of the bucket (key, upload id), up to 1,000: what an
     /// operator (or a test) checks for leftovers.
     pub async fn open_multipart_uploads(&self) -> io::Result<Vec<(String, String)>> {
-        self.client.multipart_uploads().await
+        self.client.multipart_uploads("").await
+    }
+
+    /// Abort every open multipart upload of `key`: after a seal, those of requests that
+    /// uploaded a part and died (or lost their compare-and-set) before the row named their
+    /// upload; at a discard, the upload's own too.
+    async fn abort_strays(&self, key: &BlobKey) -> io::Result<()> {
+        for (k, id) in self.client.multipart_uploads(key.as_str()).await? {
+            if k == key.as_str() {
+                self.client.abort(&k, &id).await?;
+            }
+        }
+        Ok(())
     }
 
     /// Staged bytes again from the first `at` bytes of the sealed object `key`: when a
@@ -133,6 +145,23 @@ impl S3Blobs {
             .into_iter()
             .map(|(k, _)| k.to_string())
             .collect())
+    }
+
+    /// Delete every tail object of `key`: the one its record names, superseded ones, and
+    /// those of requests that died before their compare-and-set.
+    async fn delete_tails(&self, key: &BlobKey) -> io::Result<()> {
+        let prefix = format!("{key}.tail.");
+        let mut token = None;
+        loop {
+            let (objects, next) = self.client.list(&prefix, token.as_deref()).await?;
+            for o in objects {
+                self.client.delete(&o.key).await?;
+            }
+            match next {
+                Some(t) => token = Some(t),
+                None => return Ok(()),
+            }
+        }
     }
 }
 
@@ -259,10 +288,11 @@ impl BlobStore for S3Blobs {
                 self.client.complete(key.as_str(), upload, &list).await?;
             }
         }
-        if let Some((t, _)) = tail
-            && let Err(e) = self.client.delete(&t).await
-        {
-            tracing::warn!(tail = %t, error = %e, "sealed upload's tail left for the sweep");
+        if let Err(e) = self.abort_strays(key).await {
+            tracing::warn!(blob = %key, error = %e, "stray multipart uploads left open");
+        }
+        if let Err(e) = self.delete_tails(key).await {
+            tracing::warn!(blob = %key, error = %e, "sealed upload's tails left for the sweep");
         }
         record = Record {
             part_size: record.part_size,
@@ -273,13 +303,9 @@ impl BlobStore for S3Blobs {
     }
 
     async fn discard_staging(&self, key: &BlobKey, state: &StagingState) -> io::Result<()> {
-        let record = Record::parse(state)?;
-        if let (Some(upload), false) = (&record.upload, record.sealed) {
-            self.client.abort(key.as_str(), upload).await?;
-        }
-        if let Some(tail) = &record.tail {
-            self.client.delete(tail).await?;
-        }
+        Record::parse(state)?;
+        self.abort_strays(key).await?;
+        self.delete_tails(key).await?;
         self.client.delete(key.as_str()).await
     }
 
@@ -340,7 +366,7 @@ impl BlobStore for S3Blobs {
     }
 
     async fn list_page(&self, from: Option<&str>) -> io::Result<BlobPage> {
-        let (objects, next) = self.client.list(from).await?;
+        let (objects, next) = self.client.list("", from).await?;
         let entries = objects
             .into_iter()
             .map(|o| Listed {
