@@ -62,6 +62,11 @@ async fn chunks_below_and_above_a_part_complete_with_their_bytes_and_checksums_a
             let (uploads, tails) = leftovers(&garage).await;
             assert_eq!(tails.len(), 1, "one tail object at {}: {tails:?}", w[1]);
             assert_eq!(uploads.len(), usize::from(w[1] >= 5 * MIB), "{uploads:?}");
+            // Parts are 5 MiB whatever the chunks were (Garage would take 3 MiB parts too).
+            for (key, id) in &uploads {
+                let sizes = garage.blobs().part_sizes(key, id).await.unwrap();
+                assert_eq!(sizes, vec![5 * MIB as u64; w[1] / (5 * MIB)]);
+            }
         }
     }
     let (sha1, stored) = recorded(&srv, &sid, "big.bin").await;

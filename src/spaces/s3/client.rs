@@ -10,11 +10,12 @@ use bytes::Bytes;
 use futures::TryStreamExt;
 use rusty_s3::actions::{
     AbortMultipartUpload, CompleteMultipartUpload, CreateMultipartUpload, DeleteObject, GetObject,
-    HeadBucket, HeadObject, ListObjectsV2, PutObject, UploadPart,
+    HeadBucket, HeadObject, ListObjectsV2, ListParts, PutObject, UploadPart,
 };
 use rusty_s3::{Bucket, Credentials, S3Action, UrlStyle};
 use url::Url;
 
+use super::xml::{element, parse_uploads};
 use crate::spaces::blob::BlobReader;
 
 /// How long a signed request stays valid: it is sent at once, so only clock skew matters.
@@ -386,74 +387,22 @@ impl Client {
         Ok(parse_uploads(&text))
     }
 
+    /// The sizes of the (first 1,000) parts uploaded so far to a multipart upload, by S3's
+    /// account (`ListParts`): never used to build anything, only to check what was sent.
+    pub async fn part_sizes(&self, key: &str, upload: &str) -> io::Result<Vec<u64>> {
+        let url = ListParts::new(&self.bucket, Some(&self.creds), key, upload).sign(SIGNED_FOR);
+        let res = self
+            .send("ListParts", reqwest::Method::GET, url, None, None)
+            .await?;
+        let text = res.text().await.map_err(|e| bad("ListParts", e))?;
+        let parsed = ListParts::parse_response(&text).map_err(|e| bad("ListParts", e))?;
+        Ok(parsed.parts.into_iter().map(|p| p.size).collect())
+    }
+
     pub async fn check(&self) -> io::Result<()> {
         let url = HeadBucket::new(&self.bucket, Some(&self.creds)).sign(SIGNED_FOR);
         self.send("HeadBucket", reqwest::Method::HEAD, url, None, None)
             .await
             .map(drop)
-    }
-}
-
-/// The text of the first element `name` of an XML answer.
-fn element(xml: &str, name: &str) -> Option<String> {
-    let mut reader = quick_xml::Reader::from_str(xml);
-    let mut inside = false;
-    loop {
-        match reader.read_event() {
-            Ok(quick_xml::events::Event::Start(e)) => inside = e.name().as_ref() == name.as_bytes(),
-            Ok(quick_xml::events::Event::Text(t)) if inside => {
-                return t.unescape().ok().map(|s| s.into_owned());
-            }
-            Ok(quick_xml::events::Event::Eof) | Err(_) => return None,
-            Ok(_) => inside = false,
-        }
-    }
-}
-
-/// The (key, upload id) pairs of a `ListMultipartUploadsResult`.
-fn parse_uploads(xml: &str) -> Vec<(String, String)> {
-    let mut out = Vec::new();
-    let mut reader = quick_xml::Reader::from_str(xml);
-    let (mut key, mut id, mut field) = (String::new(), String::new(), None);
-    loop {
-        match reader.read_event() {
-            Ok(quick_xml::events::Event::Start(e)) => {
-                field = match e.name().as_ref() {
-                    b"Key" => Some(0),
-                    b"UploadId" => Some(1),
-                    _ => None,
-                }
-            }
-            Ok(quick_xml::events::Event::Text(t)) => {
-                let text = t.unescape().map(|s| s.into_owned()).unwrap_or_default();
-                match field {
-                    Some(0) => key = text,
-                    Some(1) => id = text,
-                    _ => {}
-                }
-            }
-            Ok(quick_xml::events::Event::End(e)) => {
-                field = None;
-                if e.name().as_ref() == b"Upload" {
-                    out.push((std::mem::take(&mut key), std::mem::take(&mut id)));
-                }
-            }
-            Ok(quick_xml::events::Event::Eof) | Err(_) => return out,
-            Ok(_) => {}
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn multipart_upload_listing_is_read_as_key_and_upload_id_pairs() {
-        let xml = "<?xml version=\"1.0\"?><ListMultipartUploadsResult><Bucket>b</Bucket>\
-            <Upload><Key>k1</Key><UploadId>u1</UploadId><Initiated>x</Initiated></Upload>\
-            <Upload><Key>k2</Key><UploadId>u&amp;2</UploadId></Upload></ListMultipartUploadsResult>";
-        assert_eq!(
-            super::parse_uploads(xml),
-            vec![("k1".into(), "u1".into()), ("k2".into(), "u&2".into())]
-        );
     }
 }

@@ -10,6 +10,7 @@
 mod client;
 mod record;
 mod sink;
+mod xml;
 
 use std::io;
 use std::ops::Range;
@@ -135,6 +136,12 @@ impl S3Blobs {
             buf,
             numbers,
         }))
+    }
+
+    /// The sizes of the parts uploaded so far to the multipart upload `upload` of `key`, as
+    /// S3 reports them (`ListParts`; what an operator or a test checks).
+    pub async fn part_sizes(&self, key: &str, upload: &str) -> io::Result<Vec<u64>> {
+        self.client.part_sizes(key, upload).await
     }
 
     /// Every object key of the bucket.
