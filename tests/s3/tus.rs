@@ -212,3 +212,55 @@ async fn a_completion_refused_by_a_lock_after_its_seal_completes_once_the_lock_i
     assert_eq!(leftovers(&garage).await, (vec![], vec![]));
     assert_eq!(objects(&garage).await.len(), 1, "only the file's blob");
 }
+
+#[tokio::test]
+#[ignore = "real client: needs garage"]
+async fn a_concatenation_of_partial_uploads_becomes_one_object_and_leaves_nothing_staged() {
+    use spacedav::tus::headers::{TUS_RESUMABLE, UPLOAD_CONCAT, UPLOAD_LENGTH, VERSION};
+    let garage = Garage::start().await;
+    let srv = server(&garage).await;
+    let sid = srv.admin_space().await;
+    let root = format!("{}/", srv.space_url(&sid));
+    let c = srv.admin();
+    let body = data(7 * MIB + 9);
+    let split = 6 * MIB + 1;
+    let mut parts = Vec::new();
+    for piece in [&body[..split], &body[split..]] {
+        let res = c
+            .request("POST", &root)
+            .header(TUS_RESUMABLE, VERSION)
+            .header(UPLOAD_LENGTH, piece.len())
+            .header(UPLOAD_CONCAT, "partial")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::CREATED);
+        let loc = res.headers()["location"].to_str().unwrap().to_string();
+        patch(&srv, &loc, piece, 0, piece.len()).await;
+        parts.push(loc);
+    }
+    let res = c
+        .request("POST", &root)
+        .header(TUS_RESUMABLE, VERSION)
+        .header(UPLOAD_CONCAT, format!("final;{}", parts.join(" ")))
+        .header(
+            spacedav::tus::headers::UPLOAD_METADATA,
+            super::common::client::tus_metadata(&[("filename", "joined.bin")]),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let (sha1, stored) = recorded(&srv, &sid, "joined.bin").await;
+    assert!(
+        stored == body,
+        "the object holds both parts' bytes in order"
+    );
+    assert_eq!(sha1, sha1_hex(&body));
+    assert_eq!(leftovers(&garage).await, (vec![], vec![]));
+    assert_eq!(
+        objects(&garage).await.len(),
+        1,
+        "only the joined file's blob"
+    );
+}
