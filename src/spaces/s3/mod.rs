@@ -140,6 +140,7 @@ impl S3Blobs {
             dirty: !buf.is_empty(),
             buf,
             numbers,
+            inflight: None,
         }))
     }
 
@@ -243,6 +244,7 @@ impl BlobStore for S3Blobs {
             buf,
             numbers: parts,
             dirty: false,
+            inflight: None,
         }))
     }
 
