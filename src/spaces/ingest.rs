@@ -11,7 +11,7 @@
 use bytes::{Bytes, BytesMut};
 
 use super::Store;
-use super::blob::BlobSink;
+use super::blob::{BlobKey, BlobSink};
 use super::checksum::{Digests, HashPipe, Hasher};
 use super::error::StoreResult;
 use super::inline::insert_in;
@@ -73,7 +73,7 @@ pub struct StagedBlob {
 #[derive(Debug)]
 enum Staged {
     /// In a sealed blob of this key.
-    Blob(String),
+    Blob(BlobKey),
     /// In memory, to be stored inline by the commit's own transaction.
     Inline(Bytes),
 }
@@ -138,7 +138,7 @@ impl Ingest {
         let slot = self.sink.get_mut().unwrap_or_else(|e| e.into_inner());
         let sink = match slot {
             Some(sink) => sink,
-            None => slot.insert(self.blobs.create().await?),
+            None => slot.insert(self.blobs.create(self.size).await?),
         };
         let (written, ()) = tokio::join!(sink.write_bytes(data.clone()), self.pipe.feed(data));
         Ok(written?)
@@ -158,7 +158,7 @@ impl Ingest {
             let sink = match sink {
                 Some(sink) => sink,
                 // An empty content over an inline limit of 0: still a blob of its own.
-                None => self.blobs.create().await?,
+                None => self.blobs.create(self.size).await?,
             };
             Staged::Blob(sink.finish().await?)
         };
@@ -180,7 +180,7 @@ impl Store {
     ) -> StoreResult<super::blob::BlobReader> {
         let key = node
             .blob
-            .as_deref()
+            .as_ref()
             .ok_or(super::error::StoreError::IsFolder)?;
         self.open_content(key, range).await
     }
@@ -198,7 +198,7 @@ impl Store {
         // A body announced beyond the inline limit gets its blob at once, so a store that
         // cannot take one (a full disk) refuses before the body is read.
         let sink = match plan.size {
-            Some(n) if n > self.inline_max => Some(self.blobs.create().await?),
+            Some(n) if n > self.inline_max => Some(self.blobs.create(Some(n)).await?),
             _ => None,
         };
         Ok(Ingest {

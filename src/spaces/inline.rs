@@ -15,7 +15,7 @@ use std::ops::Range;
 use bytes::Bytes;
 
 use super::Store;
-use super::blob::BlobReader;
+use super::blob::{BlobKey, BlobReader};
 use super::db::DbConn;
 use super::error::StoreResult;
 
@@ -32,14 +32,14 @@ pub(crate) fn is_inline(key: &str) -> bool {
 }
 
 /// Store `data` as a new inline content inside the caller's write transaction; returns its key.
-pub(super) async fn insert_in(conn: &mut DbConn, data: &[u8]) -> StoreResult<String> {
+pub(super) async fn insert_in(conn: &mut DbConn, data: &[u8]) -> StoreResult<BlobKey> {
     let key = format!("{PREFIX}{}", uuid::Uuid::new_v4().simple());
     sqlx::query("INSERT INTO inline_contents (key, data) VALUES ($1, $2)")
         .bind(&key)
         .bind(data)
         .execute(&mut *conn)
         .await?;
-    Ok(key)
+    Ok(BlobKey::new(key))
 }
 
 /// `range` of `data`, clamped to its length (as a blob read past its end is).
@@ -73,10 +73,10 @@ impl Store {
     /// Read `range` of the content `key` (or all of it), inline or in the blob store.
     pub(crate) async fn open_content(
         &self,
-        key: &str,
+        key: &BlobKey,
         range: Option<Range<u64>>,
     ) -> StoreResult<BlobReader> {
-        if !is_inline(key) {
+        if !is_inline(key.as_str()) {
             return Ok(self.blobs.open(key, range).await?);
         }
         let data: Option<Vec<u8>> =
@@ -95,8 +95,8 @@ impl Store {
 
     /// Delete the content `key`, which nothing names any more (the caller checked). An inline
     /// row goes in its own statement: if a crash loses that, the sweep deletes it.
-    pub(crate) async fn free_content(&self, key: &str) -> StoreResult<()> {
-        if !is_inline(key) {
+    pub(crate) async fn free_content(&self, key: &BlobKey) -> StoreResult<()> {
+        if !is_inline(key.as_str()) {
             return Ok(self.blobs.delete(key).await?);
         }
         sqlx::query("DELETE FROM inline_contents WHERE key = $1")

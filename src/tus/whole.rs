@@ -165,7 +165,8 @@ impl TusService {
         let session = Upload {
             id: UploadId::new(),
             space,
-            blob: String::new(),
+            blob: crate::spaces::BlobKey::new(String::new()),
+            staging: crate::spaces::StagingState::default(),
             expires_at: now + self.settings().expiry.as_nanos() as i64,
             version: 1,
             done: true,

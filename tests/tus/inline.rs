@@ -15,8 +15,8 @@ use crate::support::*;
 
 fn is_inline(node: &Node) -> bool {
     node.blob
-        .as_deref()
-        .is_some_and(|k| k.starts_with("inline:"))
+        .as_ref()
+        .is_some_and(|k| k.as_str().starts_with("inline:"))
 }
 
 /// A server keeping contents up to `limit` bytes inline.
@@ -112,7 +112,7 @@ async fn versions_and_the_trash_restore_inline_contents() {
     assert!(is_inline(&node));
     let versions = env.versions("v.txt").await;
     assert_eq!(versions.len(), 1);
-    assert!(versions[0].blob.starts_with("inline:"));
+    assert!(versions[0].blob.as_str().starts_with("inline:"));
     let file_id = env
         .srv
         .state
