@@ -37,8 +37,7 @@ use std::time::Duration;
 
 use super::codec::{
     Addr, Audiences, Backend, Blobs, Bool, Checksums, Clients, Codec, Count, Format, InlineSize,
-    LinkKinds,
-    MetadataUrl, Opt, Origins, Password, Path, Seconds, Secret, Shown, Size, Text, Url,
+    LinkKinds, MetadataUrl, Opt, Origins, Password, Path, Seconds, Secret, Shown, Size, Text, Url,
 };
 use super::values::RawValue;
 use super::{BlobBackend, BlobConfig, Config, LogFormat};
