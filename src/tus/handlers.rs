@@ -360,7 +360,12 @@ async fn create(
             return Ok(res);
         }
     }
-    let progress = svc.create(&creator, creation).await?;
+    let progress = match svc.create(&creator, creation).await {
+        Ok(p) => p,
+        // A creation-with-upload refused for want of room still reads its body (see drained).
+        Err(e) if with_upload => return Err(drained(req.into_body().into_data_stream(), e).await),
+        Err(e) => return Err(e),
+    };
     let base = crate::http::base_url(state, headers);
     *location = Some(format!("{base}/data/{}", svc.token(&progress.session)));
     let progress = if with_upload && !progress.session.done {
