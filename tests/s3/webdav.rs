@@ -16,7 +16,8 @@ async fn put_get_range_copy_move_and_delete_work_on_objects_in_the_bucket() {
     let c = srv.admin();
     let root = srv.space_url(&sid);
     let big = data(11 * MIB + 17);
-    let small = b"a few bytes".to_vec();
+    // Below one part (one PutObject) but above storage.inline_max_size (not in the database).
+    let small = b"a few bytes".repeat(10_000);
 
     let res = c.put(&format!("{root}/big.bin"), big.clone(), None).await;
     assert_eq!(res.status(), StatusCode::CREATED);
