@@ -34,6 +34,11 @@ pub(crate) trait MetaBackend: Send + Sync + 'static {
     /// storage.
     async fn durable(&self) -> StoreResult<()>;
 
+    /// Take the exclusive hold named `key` as every process on this database sees it: `None`
+    /// at once when another holds it, unless `wait`. Where one process owns the database
+    /// (SQLite), the hold is the caller's in-process lock alone and this grants at once.
+    async fn hold(&self, key: i64, wait: bool) -> StoreResult<Option<Hold>>;
+
     /// Give the database the room set aside for deleting on a full disk (see `reserve.rs`);
     /// returns whether there was any, i.e. whether a refused deletion is worth running again.
     async fn release_reserve(&self) -> bool;
@@ -51,6 +56,36 @@ pub(crate) enum WriteScope<'a> {
     /// Only the trees, sessions and reservations of these spaces: excludes the writers of the
     /// same spaces and the `All` writers, and runs beside the writers of other spaces.
     Spaces(&'a [Uuid]),
+}
+
+/// An exclusive hold across processes ([`MetaBackend::hold`]), kept until
+/// [`Hold::release`]. On PostgreSQL it is a session advisory lock on a connection kept for
+/// the purpose; a hold dropped without `release` closes that connection, which ends the lock
+/// as well (as does the death of the process: its connections close with it).
+pub struct Hold(Option<(sqlx::pool::PoolConnection<Db>, i64)>);
+
+impl Hold {
+    /// Give the hold up; once this returns, any process can take it.
+    pub async fn release(mut self) {
+        if let Some((mut conn, key)) = self.0.take() {
+            let unlocked = sqlx::query("SELECT 1 FROM (SELECT pg_advisory_unlock($1)) AS u")
+                .bind(key)
+                .execute(&mut *conn)
+                .await;
+            if unlocked.is_err() {
+                conn.close_on_drop();
+            }
+        }
+    }
+}
+
+impl Drop for Hold {
+    fn drop(&mut self) {
+        if let Some((mut conn, _)) = self.0.take() {
+            // No async unlock here: closing the session ends its advisory locks.
+            conn.close_on_drop();
+        }
+    }
 }
 
 /// The databases a metadata URL can name.
@@ -184,6 +219,10 @@ impl MetaBackend for Sqlite {
         Ok(self.wal.sync().await?)
     }
 
+    async fn hold(&self, _key: i64, _wait: bool) -> StoreResult<Option<Hold>> {
+        Ok(Some(Hold(None)))
+    }
+
     async fn release_reserve(&self) -> bool {
         self.reserve.release().await
     }
@@ -194,7 +233,16 @@ impl MetaBackend for Sqlite {
 }
 
 /// PostgreSQL, for several server processes sharing one database.
-struct Postgres;
+struct Postgres {
+    /// Connections that carry [`Hold`]s, apart from the query pool: a request holding one
+    /// for its whole duration must never leave the queries it makes meanwhile without a
+    /// connection.
+    holds: DbPool,
+}
+
+/// How many holds one process keeps at once (tus uploads streaming in parallel); a further
+/// request waits for a connection.
+const MAX_HOLDS: u32 = 64;
 
 /// The advisory lock every write transaction holds (an arbitrary constant: "spacedav" in
 /// ASCII): exclusively for a [`WriteScope::All`] write, shared for a write into named spaces.
@@ -224,8 +272,9 @@ fn ordered_keys(spaces: &[Uuid]) -> Vec<i64> {
 impl Postgres {
     async fn connect(url: &str) -> StoreResult<(DbPool, Arc<dyn MetaBackend>)> {
         let any: AnyConnectOptions = url.parse()?;
+        let holds = pool_options(MAX_HOLDS).connect_lazy_with(any.clone());
         let pool = pool_options(16).connect_with(any).await?;
-        Ok((pool, Arc::new(Postgres)))
+        Ok((pool, Arc::new(Postgres { holds })))
     }
 }
 
@@ -265,6 +314,23 @@ impl MetaBackend for Postgres {
     async fn durable(&self) -> StoreResult<()> {
         // `synchronous_commit = on` (the default): a commit returns once its WAL is flushed.
         Ok(())
+    }
+
+    async fn hold(&self, key: i64, wait: bool) -> StoreResult<Option<Hold>> {
+        let mut conn = self.holds.acquire().await?;
+        let taken = if wait {
+            sqlx::query("SELECT 1 FROM (SELECT pg_advisory_lock($1)) AS l")
+                .bind(key)
+                .execute(&mut *conn)
+                .await?;
+            true
+        } else {
+            sqlx::query_scalar::<_, bool>("SELECT pg_try_advisory_lock($1)")
+                .bind(key)
+                .fetch_one(&mut *conn)
+                .await?
+        };
+        Ok(taken.then(|| Hold(Some((conn, key)))))
     }
 
     /// The server's disk is the PostgreSQL administrator's to keep from filling up.
@@ -341,10 +407,7 @@ mod tests {
         let (mine, theirs) = (alice.id.0, bob.id.0);
         // A writer of alice's space, mid-transaction, as `begin_write_in` leaves it.
         let mut writer = store.begin_write_in(&[mine]).await.unwrap();
-        sqlx::query("SELECT 1")
-            .execute(&mut *writer)
-            .await
-            .unwrap();
+        sqlx::query("SELECT 1").execute(&mut *writer).await.unwrap();
         let path = |p: &str| crate::spaces::SpacePath::parse(p).unwrap();
         let other = tokio::time::timeout(
             std::time::Duration::from_secs(60),

@@ -4,8 +4,12 @@
 //! database, bytes in the blob store.
 //! The only process memory is per upload: an exclusive slot that serialises PATCH and DELETE
 //! (a second request answers 423) and the whole-file hasher positioned at the durable offset,
-//! rebuilt once by re-reading the staging blob when it is missing (after a restart, or when
-//! another process served the previous request).
+//! rebuilt once by re-reading the staging blob when it is missing or stands at another offset
+//! than the session's (after a restart, or when another node served the previous request:
+//! bytes below the offset never change, so a hasher at the session's offset is still right).
+//! Beside the slot, a request holds the upload in the store ([`Store::hold_upload`]), which
+//! on PostgreSQL excludes the requests of every other node too: a second PATCH on another
+//! node answers 423 at once, before its body is read.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -20,8 +24,8 @@ use crate::auth::transfer::{TransferError, TransferKeys};
 use crate::config::Config;
 use crate::metrics::{UploadEvent, metrics};
 use crate::spaces::{
-    Algorithm, ConcatRole, Hasher, LockHolder, Node, Role, Space, SpacePath, Store, StoreError,
-    Upload, UserId,
+    Algorithm, ConcatRole, Hasher, Hold, LockHolder, Node, Role, Space, SpacePath, Store,
+    StoreError, Upload, UserId,
 };
 
 /// What the service needs from the configuration.
@@ -112,6 +116,37 @@ pub(crate) struct HashState {
 
 pub(crate) type Slot = Arc<tokio::sync::Mutex<HashState>>;
 
+/// An upload held by one request: its in-process slot (with the hasher state) and its hold
+/// across nodes. Give it back with [`Held::release`]; a dropped one frees both too, the
+/// cross-node hold a moment later.
+pub(crate) struct Held {
+    state: tokio::sync::OwnedMutexGuard<HashState>,
+    hold: Hold,
+}
+
+impl Held {
+    /// Free the upload for the next request, on this node and on every other.
+    pub(crate) async fn release(self) {
+        // The cross-node hold first: once the slot is free, a request on this node must find
+        // the upload free everywhere.
+        self.hold.release().await;
+        drop(self.state);
+    }
+}
+
+impl std::ops::Deref for Held {
+    type Target = HashState;
+    fn deref(&self) -> &HashState {
+        &self.state
+    }
+}
+
+impl std::ops::DerefMut for Held {
+    fn deref_mut(&mut self) -> &mut HashState {
+        &mut self.state
+    }
+}
+
 /// The tus protocol service. Cheap to clone.
 #[derive(Clone)]
 pub struct TusService(pub(crate) Arc<Inner>);
@@ -161,6 +196,21 @@ impl TusService {
     pub(crate) fn upload_lock(&self, id: Uuid) -> Slot {
         let mut slots = self.0.slots.lock().expect("slot map poisoned");
         slots.entry(id).or_default().clone()
+    }
+
+    /// Hold upload `id` for one request, on this node and across nodes: `Busy` (423) at once
+    /// when another request holds it, unless `wait`.
+    pub(crate) async fn hold(&self, id: Uuid, wait: bool) -> Result<Held, TusError> {
+        let slot = self.upload_lock(id);
+        let state = if wait {
+            slot.lock_owned().await
+        } else {
+            slot.try_lock_owned().map_err(|_| TusError::Busy)?
+        };
+        match self.0.store.hold_upload(id, wait).await? {
+            Some(hold) => Ok(Held { state, hold }),
+            None => Err(TusError::Busy),
+        }
     }
 
     pub(crate) fn drop_hash_state(&self, id: Uuid) {
@@ -351,13 +401,13 @@ impl TusService {
     /// `DELETE` (termination): remove the session, its bytes and its reservation.
     pub async fn terminate(&self, token: &str) -> Result<(), TusError> {
         let (id, space) = self.verify_token(token)?;
-        let slot = self.upload_lock(id);
-        let _guard = slot.try_lock().map_err(|_| TusError::Busy)?;
+        let held = self.hold(id, false).await?;
         let session = self.live_session(id, space).await?;
         if session.done {
             return Err(TusError::UploadNotFound);
         }
         self.discard(&session).await?;
+        held.release().await;
         metrics().upload(UploadEvent::Terminated);
         Ok(())
     }
@@ -391,11 +441,13 @@ impl TusService {
     pub async fn clean_expired(&self) -> Result<usize, TusError> {
         let mut removed = 0;
         for s in self.0.store.expired_uploads(self.now_ns()).await? {
-            let slot = self.upload_lock(s.id);
-            let Ok(_guard) = slot.try_lock() else {
-                continue;
+            let held = match self.hold(s.id, false).await {
+                Ok(held) => held,
+                Err(TusError::Busy) => continue,
+                Err(e) => return Err(e),
             };
             self.discard(&s).await?;
+            held.release().await;
             removed += 1;
             if !s.done {
                 metrics().upload(UploadEvent::Expired);
