@@ -6,11 +6,13 @@
 //! `#[ignore]`d, so a plain `cargo test` reports it as ignored; `.ci/run` runs the suite in its
 //! PostgreSQL pass with `--include-ignored`, where a missing server fails it.
 
+mod balancer;
 #[path = "../binary/mod.rs"]
 mod binary;
 mod cluster;
 mod cluster_races;
 mod cluster_start;
+mod cluster_tus_js;
 mod cluster_views;
 #[path = "../common/mod.rs"]
 mod common;
