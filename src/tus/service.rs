@@ -116,6 +116,10 @@ pub(crate) struct HashState {
 
 pub(crate) type Slot = Arc<tokio::sync::Mutex<HashState>>;
 
+/// How many upload slots (with their cached hashers) a process keeps before it forgets those
+/// no request holds.
+const MAX_IDLE_SLOTS: usize = 4096;
+
 /// An upload held by one request: its in-process slot (with the hasher state) and its hold
 /// across nodes. Give it back with [`Held::release`]; a dropped one frees both too, the
 /// cross-node hold a moment later.
@@ -195,6 +199,12 @@ impl TusService {
 
     pub(crate) fn upload_lock(&self, id: Uuid) -> Slot {
         let mut slots = self.0.slots.lock().expect("slot map poisoned");
+        if slots.len() >= MAX_IDLE_SLOTS && !slots.contains_key(&id) {
+            // With several nodes, an upload often finishes on another node than the one that
+            // cached its hasher, and nothing here hears of it. Forget every slot no request
+            // holds: a hasher that was still wanted is rebuilt from the stored bytes.
+            slots.retain(|_, slot| Arc::strong_count(slot) > 1);
+        }
         slots.entry(id).or_default().clone()
     }
 
@@ -454,5 +464,31 @@ impl TusService {
             }
         }
         Ok(removed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Issue 14: a node keeps no slot forever for uploads that finished elsewhere; a slot a
+    /// request holds survives the pruning.
+    #[tokio::test]
+    async fn idle_slots_are_forgotten_once_there_are_too_many_and_held_ones_are_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = Config::for_data_root(dir.path());
+        let store = Store::open_local(&config.metadata_url, config.blob_dir(), config.storage_id)
+            .await
+            .unwrap();
+        let svc = TusService::new(store, &config);
+        let busy = Uuid::new_v4();
+        let slot = svc.upload_lock(busy);
+        let _held = slot.try_lock().unwrap();
+        for _ in 0..MAX_IDLE_SLOTS {
+            svc.upload_lock(Uuid::new_v4());
+        }
+        let slots = svc.0.slots.lock().unwrap();
+        assert_eq!(slots.len(), 2, "the held slot and the newest one");
+        assert!(slots.contains_key(&busy));
     }
 }

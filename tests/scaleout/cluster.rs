@@ -155,7 +155,8 @@ pub fn streaming() -> (
     (tx, reqwest::Body::wrap_stream(rx))
 }
 
-/// The value of the counter series `name{labels}` on node `i`'s `/metrics` (0 when absent).
+/// The value of the counter series `name{labels}` on node `i`'s `/metrics`; panics when the
+/// node does not export it.
 pub async fn counter(cluster: &Cluster, i: usize, series: &str) -> u64 {
     let text = reqwest::get(format!("{}/metrics", cluster.base(i)))
         .await
@@ -166,7 +167,10 @@ pub async fn counter(cluster: &Cluster, i: usize, series: &str) -> u64 {
     let prefix = format!("{series} ");
     text.lines()
         .find_map(|l| l.strip_prefix(&prefix))
-        .map_or(0, |v| v.trim().parse().expect("a count"))
+        .unwrap_or_else(|| panic!("node {i} exports no {series}"))
+        .trim()
+        .parse()
+        .expect("a count")
 }
 
 /// The upload id a `/data/{token}` URL names (the `upl` claim of its transfer token).

@@ -185,6 +185,12 @@ async fn two_patches_at_the_same_offset_on_two_nodes_end_in_exactly_one_204() {
         .await
         .unwrap();
     assert_eq!(second.status(), 423);
+    let terminate = admin()
+        .tus_terminate_request(&cluster.on(2, &url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(terminate.status(), 423, "nor is it terminated meanwhile");
     tx.unbounded_send(Ok(Bytes::copy_from_slice(&data[MIB..2 * MIB])))
         .unwrap();
     drop(tx);
