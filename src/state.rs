@@ -98,7 +98,7 @@ impl AppState {
                     true,
                 ),
             };
-            store
+            let created = store
                 .create_user(NewUser {
                     name: "admin".into(),
                     display_name: "Administrator".into(),
@@ -106,9 +106,15 @@ impl AppState {
                     password_hash: hash_password(&password),
                     is_admin: true,
                 })
-                .await?;
-            if generated {
-                println!("spacedav: created user `admin` with password {password}");
+                .await;
+            match created {
+                Ok(_) if generated => {
+                    println!("spacedav: created user `admin` with password {password}")
+                }
+                Ok(_) => {}
+                // Another node starting on the same empty database created it first.
+                Err(StoreError::NameTaken(_)) => {}
+                Err(e) => return Err(e.into()),
             }
         }
         let tus = TusService::new(store.clone(), &config);

@@ -88,6 +88,12 @@ impl Cluster {
         self.nodes[i] = Some(Server::spawn(self.command(i)));
     }
 
+    /// Takes `servers`, started from [`Cluster::command`] in index order, as its nodes.
+    pub fn adopt(&mut self, servers: Vec<Server>) {
+        self.nodes = servers.into_iter().map(Some).collect();
+        self.sid = self.space_id();
+    }
+
     fn node(&self, i: usize) -> &Server {
         self.nodes[i].as_ref().expect("node is running")
     }

@@ -1,5 +1,13 @@
-//! The race-and-kill scenarios of issue 14 on three nodes: PATCHes hopping between nodes, a
-//! node killed mid-body, a node paused while it holds an upload, and two PATCHes at once.
+//! The race-and-kill scenarios of issue 14 on three nodes: PATCHes hopping between nodes (A),
+//! a node killed mid-body (B), a node paused while it holds an upload (C), and two PATCHes at
+//! once (D).
+//!
+//! C differs from the issue's wording ("another node moved the upload on, the paused node's
+//! commit fails with 409"): with one staging file per upload in a shared blob directory, the
+//! upload hold must outlast a pause, or the paused node would, once resumed, write into bytes
+//! another node has committed. So the other nodes answer 423 while it is paused, and nothing
+//! moves the offset until it finishes. The commit's compare-and-set (409 for a stale offset)
+//! is shown by D's late PATCH.
 
 use bytes::Bytes;
 

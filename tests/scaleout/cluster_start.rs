@@ -110,3 +110,26 @@ async fn the_sweeps_run_on_one_node_while_the_others_skip_them() {
     );
     assert_eq!(ran[0], 1, "the first node took the lease: {ran:?}");
 }
+
+#[tokio::test]
+#[ignore = "real client: needs PostgreSQL"]
+async fn nodes_started_at_once_on_an_empty_database_all_come_up_with_one_admin() {
+    let mut cluster = Cluster::empty(crate::cluster::database().await);
+    let servers: Vec<_> = std::thread::scope(|s| {
+        let starts: Vec<_> = (0..3)
+            .map(|i| {
+                let cmd = cluster.command(i);
+                s.spawn(move || crate::binary::Server::spawn(cmd))
+            })
+            .collect();
+        starts
+            .into_iter()
+            .map(|h| h.join().expect("every node starts"))
+            .collect()
+    });
+    cluster.adopt(servers);
+    for i in 0..3 {
+        let (status, _) = admin().propfind(&cluster.space(i), "0", "").await;
+        assert_eq!(status, 207, "node {i}");
+    }
+}
