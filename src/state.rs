@@ -42,23 +42,9 @@ pub enum StartupError {
     /// The OpenID Connect signing keys could not be read or created.
     #[error("OpenID Connect signing keys: {0}")]
     Keys(std::io::Error),
-    /// This node's storage id is not the one the metadata database records (issue 14).
-    #[error(
-        "storage id {ours} ({origin}) differs from {stored}, the storage id the metadata \
-         database records: every node of one installation serves the same space ids. Remove \
-         the setting (or the file) to take the database's id, or use a database of its own"
-    )]
-    StorageIdMismatch {
-        /// This node's id.
-        ours: uuid::Uuid,
-        /// Where it came from.
-        origin: String,
-        /// The database's.
-        stored: uuid::Uuid,
-    },
-    /// The storage id taken from the database could not be saved under the data root.
-    #[error("storage id file {0}: {1}")]
-    StorageIdFile(String, std::io::Error),
+    /// This node may not serve its storage id (issue 14).
+    #[error(transparent)]
+    StorageId(#[from] crate::spaces::StorageIdError),
 }
 
 impl crate::http::PublicUrl for AppState {
@@ -77,10 +63,7 @@ impl AppState {
 
     /// [`AppState::open`] with `clock` as the time source of everything that expires (tests
     /// pass an adjustable one).
-    pub async fn open_with_clock(
-        mut config: Config,
-        clock: Clock,
-    ) -> Result<AppState, StartupError> {
+    pub async fn open_with_clock(config: Config, clock: Clock) -> Result<AppState, StartupError> {
         if let Some(dir) = &config.web_assets_path {
             crate::web::check_assets(dir)?;
         }
@@ -89,7 +72,13 @@ impl AppState {
         let store = Store::open_local(&config.metadata_url, config.blob_dir(), config.storage_id)
             .await?
             .with_clock(clock);
-        let store = agree_on_storage_id(store, &mut config).await?;
+        let store = store
+            .agree_on_storage_id(config.storage_id, &config.storage_id_origin)
+            .await?;
+        let config = Config {
+            storage_id: store.storage_id(),
+            ..config
+        };
         if store.users().await?.is_empty() {
             let (password, generated) = match &config.admin_password {
                 Some(p) => (p.clone(), false),
@@ -174,35 +163,6 @@ impl AsRef<Auth> for AppState {
     fn as_ref(&self) -> &Auth {
         &self.0.auth
     }
-}
-
-/// The storage id the node serves: the one the metadata database records (the first node
-/// stores its own). A node whose configured or persisted id differs refuses to start; one that
-/// just generated its id takes the database's, and saves it in place of the generated one.
-async fn agree_on_storage_id(store: Store, config: &mut Config) -> Result<Store, StartupError> {
-    use crate::config::StorageIdOrigin;
-    let ours = config.storage_id;
-    let stored = store.claim_storage_id(ours).await?;
-    if stored == ours {
-        return Ok(store);
-    }
-    let origin = match &config.storage_id_origin {
-        StorageIdOrigin::Generated(file) => {
-            if let Some(path) = file {
-                std::fs::write(path, format!("{stored}\n"))
-                    .map_err(|e| StartupError::StorageIdFile(path.display().to_string(), e))?;
-            }
-            config.storage_id = stored;
-            return Ok(store.with_storage_id(stored));
-        }
-        StorageIdOrigin::Configured => "storage.storage_id".to_string(),
-        StorageIdOrigin::Persisted(path) => format!("from {}", path.display()),
-    };
-    Err(StartupError::StorageIdMismatch {
-        ours,
-        origin,
-        stored,
-    })
 }
 
 /// How old an unreferenced blob must be before the sweep deletes it. A blob being written has
@@ -293,27 +253,15 @@ pub async fn sweep_once(state: &AppState) -> Sweep {
 }
 
 /// Periodic housekeeping of a serving process: [`sweep_once`] at start and every
-/// `sweep_interval`, on one node at a time: the node that holds the sweeper lease, which it
-/// renews every round and which passes to another node only after three rounds without
-/// renewal (its holder stopped).
+/// `sweep_interval`, on one node at a time (the holder of the sweeper lease).
 pub async fn maintenance(state: AppState) {
-    let interval = state.config().sweep_interval;
-    let me = uuid::Uuid::new_v4();
-    let mut tick = tokio::time::interval(interval);
+    let sweeper = crate::spaces::Sweeper::new(state.config().sweep_interval);
+    let mut tick = tokio::time::interval(state.config().sweep_interval);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
-        match state
-            .store()
-            .hold_lease(crate::spaces::SWEEPER, me, interval.saturating_mul(3))
-            .await
-        {
-            Ok(true) => {
-                crate::metrics::metrics().sweep(true);
-                sweep_once(&state).await;
-            }
-            Ok(false) => crate::metrics::metrics().sweep(false),
-            Err(e) => tracing::error!(error = %e, "sweeper lease"),
+        if sweeper.leads(state.store()).await {
+            sweep_once(&state).await;
         }
     }
 }

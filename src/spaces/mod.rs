@@ -54,7 +54,7 @@ pub use app_tokens::AppToken;
 pub use backend::{Hold, is_metadata_url};
 pub use blob::{BlobReader, BlobSink, BlobStore};
 pub use checksum::{Algorithm, Checksums, Digests, HashPipe, Hasher};
-pub use cluster::SWEEPER;
+pub use cluster::{SWEEPER, StorageIdError, StorageIdOrigin, Sweeper};
 pub use error::{StoreError, StoreResult};
 pub use fsck::{FsckProblem, FsckReport};
 pub use grants::{CodeRecord, CodeRedemption, GrantRecord, Rotation};
