@@ -66,7 +66,9 @@ impl Cluster {
     }
 
     /// The command that runs the binary as node `i`: the cluster's database, blobs and
-    /// secrets in the environment, as an operator would configure each node.
+    /// secrets in the environment, as an operator would configure each node. The blobs are
+    /// one local directory for now; with the S3 backend (issue 14 items 1-2) the same place
+    /// takes the `SPACEDAV_STORAGE_*` variables of one Garage shared by the nodes instead.
     pub fn command(&self, i: usize) -> Command {
         let mut cmd = binary::spacedav(&self.node_dir(i));
         cmd.env("SPACEDAV_STORAGE_METADATA_URL", &self.metadata_url)
