@@ -4,11 +4,15 @@
 //! `web`) call protocol services, which call the storage core in `spaces` (metadata in SQL,
 //! bytes in a blob store). `router` sits on top (routes, layers, connection server); `http`
 //! is the leaf of shared HTTP helpers every adapter imports; `auth` is a component reached
-//! through `AsRef<auth::Auth>`; `clock` is the time source of everything that expires.
-//! [`app`] builds the whole server; the binary and the tests share it. `.ci/deps` prints
-//! which module imports which.
+//! through `AsRef<auth::Auth>`; `state` is the core below every protocol (configuration,
+//! store, auth), and protocol services hold it from above ([`TusState`]); `capabilities`
+//! assembles what `ocs`, `sharing` and `tus` advertise; `clock` is the time source of
+//! everything that expires. [`app`] builds the whole server; the binary and the tests share
+//! it. `.ci/deps` prints which module imports which, and `.ci/deps --check` fails on a cycle
+//! between them.
 
 pub mod auth;
+pub mod capabilities;
 pub mod cli;
 pub mod clock;
 pub mod config;
@@ -31,9 +35,10 @@ use axum::Router;
 use tokio::net::TcpListener;
 
 pub use state::AppState;
+pub use tus::TusState;
 
 /// The application: every route with every layer.
-pub fn app(state: AppState) -> Router {
+pub fn app(state: TusState) -> Router {
     router::router(state)
 }
 
@@ -41,7 +46,7 @@ pub fn app(state: AppState) -> Router {
 /// Timeouts and the connection cap: `router::server`.
 pub async fn serve(
     listener: TcpListener,
-    state: AppState,
+    state: TusState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     // Locks granted before every timeout was capped would otherwise never expire.
@@ -54,7 +59,7 @@ pub async fn serve(
         Ok(n) => tracing::info!(locks = n, "gave endless WebDAV locks the maximum timeout"),
         Err(e) => tracing::error!(error = %e, "capping endless WebDAV locks failed"),
     }
-    let maintenance = tokio::spawn(state::maintenance(state.clone()));
+    let maintenance = tokio::spawn(router::maintenance::maintenance(state.clone()));
     let limits = state.config().limits.clone();
     let served = router::server::run(listener, app(state), limits, shutdown).await;
     maintenance.abort();

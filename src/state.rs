@@ -1,19 +1,19 @@
-//! `AppState`: everything a request handler may reach, shared by all requests of a process,
-//! and the maintenance loop (sweeps of expired uploads, sign-in records, trash, versions and
-//! unreferenced blobs).
+//! `AppState`: the core every request handler may reach, shared by all requests of a process,
+//! and the trash and version retention.
 //!
-//! It composes the components (the store with its clock, [`Auth`], the tus service) and lends
-//! them out: authentication through `AsRef<Auth>`, so that `auth` needs none of the rest. It
-//! holds no state that matters across restarts (DESIGN.md): that lives in the store.
+//! It composes the components below the protocols (the store with its clock, [`Auth`], the
+//! public-link throttle) and lends them out: authentication through `AsRef<Auth>`, so that
+//! `auth` needs none of the rest. Protocol services live above it and hold it (`tus::TusState`);
+//! it imports no protocol module. It holds no state that matters across restarts (DESIGN.md):
+//! that lives in the store.
 
 use std::sync::Arc;
 
 use crate::auth::oidc::Oidc;
-use crate::auth::{Auth, hash_password};
+use crate::auth::{Auth, Throttle, hash_password};
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::spaces::{NewUser, Store, StoreError};
-use crate::tus::TusService;
 
 /// Shared, cheaply cloneable application state.
 #[derive(Clone)]
@@ -23,8 +23,7 @@ struct Inner {
     config: Arc<Config>,
     store: Store,
     auth: Auth,
-    tus: TusService,
-    link_throttle: crate::sharing::Throttle,
+    link_throttle: Throttle,
 }
 
 /// Why the state could not be opened.
@@ -36,9 +35,6 @@ pub enum StartupError {
     /// The store failed to open.
     #[error(transparent)]
     Store(#[from] StoreError),
-    /// `web.assets_path` names no Web build.
-    #[error(transparent)]
-    WebAssets(#[from] crate::web::AssetsError),
     /// The OpenID Connect signing keys could not be read or created.
     #[error("OpenID Connect signing keys: {0}")]
     Keys(std::io::Error),
@@ -64,9 +60,6 @@ impl AppState {
     /// [`AppState::open`] with `clock` as the time source of everything that expires (tests
     /// pass an adjustable one).
     pub async fn open_with_clock(config: Config, clock: Clock) -> Result<AppState, StartupError> {
-        if let Some(dir) = &config.web_assets_path {
-            crate::web::check_assets(dir)?;
-        }
         std::fs::create_dir_all(&config.data_root)
             .map_err(|e| StartupError::DataRoot(config.data_root.display().to_string(), e))?;
         let store = Store::open_local(&config.metadata_url, config.blob_dir(), config.storage_id)
@@ -106,7 +99,6 @@ impl AppState {
                 Err(e) => return Err(e.into()),
             }
         }
-        let tus = TusService::new(store.clone(), &config);
         let (oidc, note) = Oidc::open(&config).map_err(StartupError::Keys)?;
         if let Some(note) = note {
             tracing::info!("{note}");
@@ -114,11 +106,10 @@ impl AppState {
         let config = Arc::new(config);
         let auth = Auth::new(config.clone(), store.clone(), oidc);
         Ok(AppState(Arc::new(Inner {
-            tus,
             config,
             store,
             auth,
-            link_throttle: Default::default(),
+            link_throttle: crate::auth::throttle::link_passwords(),
         })))
     }
 
@@ -137,18 +128,13 @@ impl AppState {
         self.0.store.clock()
     }
 
-    /// The tus upload service (owned by `tus`; holds the per-upload locks and hashers).
-    pub fn tus(&self) -> &TusService {
-        &self.0.tus
-    }
-
     /// The authentication component (handlers reach it through `AsRef<Auth>`).
     pub fn auth(&self) -> &Auth {
         &self.0.auth
     }
 
-    /// Wrong public-link passwords per token (owned by `sharing::public`).
-    pub fn link_throttle(&self) -> &crate::sharing::Throttle {
+    /// Wrong public-link passwords per token (checked by `sharing::public`).
+    pub fn link_throttle(&self) -> &Throttle {
         &self.0.link_throttle
     }
 
@@ -164,10 +150,6 @@ impl AsRef<Auth> for AppState {
         &self.0.auth
     }
 }
-
-/// How old an unreferenced blob must be before the sweep deletes it. A blob being written has
-/// a fresh mtime, and a finished one is committed right away; an hour is far beyond both.
-const BLOB_GRACE: std::time::Duration = std::time::Duration::from_secs(3600);
 
 /// The retention of issue 11: purge trash items older than `trash.retention`, drop versions
 /// beyond `versions.max_count` or older than `versions.max_age` (their blobs are freed).
@@ -191,77 +173,5 @@ pub async fn expire_recovery(state: &AppState) {
         Ok(0) => {}
         Ok(n) => tracing::info!(dropped = n, "version retention sweep"),
         Err(e) => tracing::error!(error = %e, "version retention sweep failed"),
-    }
-}
-
-/// What one [`sweep_once`] did.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Sweep {
-    /// Uploads found at their full length without their file, now committed.
-    pub committed: usize,
-    /// Expired uploads removed.
-    pub expired: usize,
-    /// Unreferenced blobs deleted.
-    pub blobs: usize,
-}
-
-/// One round of housekeeping: commit tus uploads stranded at their full length (so that none
-/// is reported complete without its file), remove expired uploads (their partial bytes, their
-/// quota reservations) and expired sign-in records (codes, sessions, refresh tokens, app tokens),
-/// apply the trash and version retention, then delete blobs nothing references (crashed writes, overwritten
-/// content whose versions were removed, deleted files). A failing step is logged and the next
-/// one still runs.
-pub async fn sweep_once(state: &AppState) -> Sweep {
-    let mut done = Sweep::default();
-    match state.tus().commit_stranded().await {
-        Ok(0) => {}
-        Ok(n) => {
-            tracing::info!(committed = n, "stranded upload sweep");
-            done.committed = n;
-        }
-        Err(e) => tracing::error!(error = %e, "stranded upload sweep failed"),
-    }
-    match state.tus().clean_expired().await {
-        Ok(0) => {}
-        Ok(n) => {
-            tracing::info!(removed = n, "expired upload sweep");
-            done.expired = n;
-        }
-        Err(e) => tracing::error!(error = %e, "expired upload sweep failed"),
-    }
-    let now = state.clock().unix_secs() as i64;
-    let purged = async {
-        Ok::<_, StoreError>(
-            state.store().purge_oidc(now).await? + state.store().purge_app_tokens(now).await?,
-        )
-    };
-    match purged.await {
-        Ok(0) => {}
-        Ok(n) => tracing::info!(removed = n, "expired sign-in records sweep"),
-        Err(e) => tracing::error!(error = %e, "expired sign-in records sweep failed"),
-    }
-    expire_recovery(state).await;
-    match state.store().sweep_blobs(BLOB_GRACE).await {
-        Ok(0) => {}
-        Ok(n) => {
-            tracing::info!(deleted = n, "blob sweep");
-            done.blobs = n;
-        }
-        Err(e) => tracing::error!(error = %e, "blob sweep failed"),
-    }
-    done
-}
-
-/// Periodic housekeeping of a serving process: [`sweep_once`] at start and every
-/// `sweep_interval`, on one node at a time (the holder of the sweeper lease).
-pub async fn maintenance(state: AppState) {
-    let sweeper = crate::spaces::Sweeper::new(state.config().sweep_interval);
-    let mut tick = tokio::time::interval(state.config().sweep_interval);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tick.tick().await;
-        if sweeper.leads(state.store()).await {
-            sweep_once(&state).await;
-        }
     }
 }

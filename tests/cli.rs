@@ -3,6 +3,7 @@
 //! with a low open-file limit.
 
 mod binary;
+mod common;
 
 use std::io::Write;
 use std::process::Stdio;
@@ -413,4 +414,18 @@ async fn serve_started_with_1024_open_files_still_answers_beside_1100_slow_clien
     assert_eq!(res.status(), 200);
     drop(slow);
     assert!(server.terminate());
+}
+
+#[test]
+fn serve_with_a_web_assets_path_without_index_html_stops_the_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let empty = tempfile::tempdir().unwrap();
+    let out = spacedav(dir.path())
+        .args(["serve", "--listen", "127.0.0.1:0", "--web-assets"])
+        .arg(empty.path())
+        .output()
+        .expect("binary runs");
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("index.html"), "{}", stderr(&out));
+    assert!(!stdout(&out).contains("listening"), "{}", stdout(&out));
 }

@@ -4,8 +4,7 @@
 mod binary;
 mod common;
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use binary::{ADMIN_PASSWORD, Server, run, spacedav, stderr, stdout};
 use common::client::Client;
@@ -125,30 +124,13 @@ fn config_spacedav_toml_in_the_working_directory_is_read_by_default() {
 fn json_logs_go_to_stderr_and_never_contain_secrets() {
     let dir = tempfile::tempdir().unwrap();
     let secret = "transfer-secret-that-must-not-leak";
-    let mut child = spacedav(dir.path())
-        .env("SPACEDAV_TUS_TRANSFER_SECRET", secret)
+    let mut cmd = spacedav(dir.path());
+    cmd.env("SPACEDAV_TUS_TRANSFER_SECRET", secret)
         .env("RUST_LOG", "debug")
-        .args(["serve", "--listen", "127.0.0.1:0", "--log-format", "json"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    assert!(line.starts_with("spacedav listening on http://"), "{line}");
-    let pid = child.id().to_string();
-    assert!(
-        Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .unwrap()
-            .success()
-    );
-    let out = child.wait_with_output().unwrap();
-    assert!(out.status.success());
-    let logs = stderr(&out);
+        .args(["--log-format", "json"]);
+    let server = Server::spawn_logged(cmd);
+    let (stopped, logs) = server.terminate_with_log();
+    assert!(stopped);
     assert!(!logs.is_empty());
     for l in logs.lines() {
         let v: serde_json::Value = serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}"));

@@ -1,10 +1,9 @@
 //! WebDAV on spaces, as a client sees it: etags, sizes, ids, PROPFIND rules, odd names.
 
 mod common;
-mod dav_support;
 
 use common::TestServer;
-use dav_support::*;
+use common::dav::*;
 
 #[tokio::test]
 async fn etag_of_root_and_every_ancestor_changes_after_a_deep_put() {

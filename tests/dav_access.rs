@@ -1,25 +1,13 @@
 //! Who may do what over WebDAV, discovery answers, and client quirks.
 
 mod common;
-mod dav_support;
 
 use common::TestServer;
-use dav_support::*;
-use spacedav::spaces::{NewSpace, Role};
+use common::dav::*;
+use spacedav::spaces::Role;
 
 async fn project_with(s: &TestServer, user: &str, role: Option<Role>) -> String {
-    let admin = s.state.store().user_by_name("admin").await.unwrap();
-    let space = s
-        .state
-        .store()
-        .create_project_space(NewSpace {
-            name: "Project".into(),
-            alias: None,
-            quota: None,
-            owner: admin.id,
-        })
-        .await
-        .unwrap();
+    let space = s.project_space("Project", None).await;
     let u = s.add_user(user, "pw").await;
     if role.is_some() {
         s.state

@@ -1,10 +1,9 @@
 //! Locks in the metadata database: they expire by their timeout and survive a restart.
 
 mod common;
-mod dav_support;
 
 use common::TestServer;
-use dav_support::*;
+use common::dav::*;
 
 const LOCKINFO: &str = "<?xml version=\"1.0\"?><d:lockinfo xmlns:d=\"DAV:\"><d:lockscope>\
     <d:exclusive/></d:lockscope><d:locktype><d:write/></d:locktype><d:owner>me</d:owner>\
@@ -300,4 +299,51 @@ async fn an_endless_lock_from_before_the_cap_expires_after_a_restart() {
     let left = between(&found, "<d:timeout>Second-", "</d:timeout>");
     let left: u64 = left.and_then(|n| n.parse().ok()).expect(&found);
     assert!(left <= 600, "{found}");
+}
+
+#[tokio::test]
+async fn a_database_error_during_the_lock_check_is_500_with_its_cause_logged_never_unlocked() {
+    let log = common::log::captured_log();
+    let s = TestServer::start().await;
+    let root = admin_root(&s).await;
+    put(&s, &format!("{root}/f.txt"), b"v1").await;
+    mkcol(&s, &format!("{root}/d")).await;
+    s.drop_table("dav_locks").await;
+    let proppatch = "<?xml version=\"1.0\"?><d:propertyupdate xmlns:d=\"DAV:\" \
+        xmlns:x=\"urn:x\"><d:set><d:prop><x:color>red</x:color></d:prop></d:set>\
+        </d:propertyupdate>";
+    for (n, (method, path, body)) in [
+        ("PROPPATCH", "/f.txt", proppatch),
+        ("MKCOL", "/new", ""),
+        ("DELETE", "/d", ""),
+        ("PUT", "/f.txt", "v2"),
+        ("MOVE", "/f.txt", ""),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let id = format!("dav-lock-db-{n}");
+        let res = req(&s, method, &format!("{root}{path}"))
+            .header("X-Request-ID", &id)
+            .header("Destination", format!("{root}/moved.txt"))
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 500, "{method}");
+        common::log::assert_failure_logged_once(&log, &id, "dav_locks");
+    }
+    // Nothing happened behind the failed checks.
+    let (_, listing) = propfind(&s, &format!("{root}/"), "1", "<d:getetag/>").await;
+    assert!(listing.contains("/f.txt<"), "{listing}");
+    assert!(listing.contains("/d/<"), "{listing}");
+    assert!(
+        !listing.contains("/new/") && !listing.contains("moved.txt"),
+        "{listing}"
+    );
+    let body = req(&s, "GET", &format!("{root}/f.txt"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(body.text().await.unwrap(), "v1");
 }

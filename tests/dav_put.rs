@@ -2,11 +2,10 @@
 //! cut-off upload never replaces the old content.
 
 mod common;
-mod dav_support;
 
 use base64::Engine;
+use common::dav::*;
 use common::{ADMIN_PASSWORD, TestServer};
-use dav_support::*;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 #[tokio::test]

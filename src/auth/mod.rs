@@ -17,6 +17,7 @@ mod cache;
 mod component;
 pub mod oidc;
 pub mod password;
+pub mod throttle;
 mod token;
 pub mod transfer;
 
@@ -31,6 +32,7 @@ pub use basic::{BasicCredentials, CredentialCache};
 pub use cache::TokenCache;
 pub use component::Auth;
 pub use password::{hash_password, verify_password};
+pub use throttle::Throttle;
 pub use token::{Claims, TOKEN_AUDIENCE, TOKEN_TYPE, issue_token};
 
 /// The `WWW-Authenticate` challenges sent with every 401, as two header values (SPEC §2):

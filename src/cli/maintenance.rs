@@ -37,7 +37,7 @@ pub(crate) async fn fsck(config: Config) -> anyhow::Result<ExitCode> {
 /// `spacedav uploads ...`.
 pub(crate) async fn uploads(config: Config, cmd: UploadsCommand) -> anyhow::Result<ExitCode> {
     let state = open(config).await?;
-    let tus = state.tus();
+    let tus = crate::tus::TusService::new(state.store().clone(), state.config());
     match cmd {
         UploadsCommand::List => {
             for s in tus.list_uploads().await? {

@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use super::init_tracing;
 use crate::config::Loaded;
 use crate::state::AppState;
+use crate::tus::TusState;
 use anyhow::Context;
 
 /// Runs the server; returns when a shutdown signal arrived and open requests are done.
@@ -18,10 +19,15 @@ pub(crate) async fn serve(loaded: Loaded) -> anyhow::Result<ExitCode> {
     }
     tracing::info!(config = ?config, "starting");
     let listen = config.listen;
+    // A wrong Web build path fails the start loudly, not the first browser visit.
+    if let Some(dir) = &config.web_assets_path {
+        crate::web::check_assets(dir)?;
+    }
     // Creates `admin` on first start and prints its password once (before the address line).
     let state = AppState::open(config)
         .await
         .context("cannot open the data root")?;
+    let state = TusState::new(state);
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("cannot listen on {listen}"))?;

@@ -115,8 +115,15 @@ pub async fn decorate(
     if let Some(e) = &outcome.error {
         e.note_on(&mut res);
     }
+    // A recorded failure decides the status when dav-server could only say 500 or 409, and
+    // always when it is a failure of the server (a lock check that could not read the locks
+    // reached dav-server as "locked").
     let (status, message) = match outcome.error {
-        Some(e) if status.is_server_error() || status == StatusCode::CONFLICT => {
+        Some(e)
+            if status.is_server_error()
+                || status == StatusCode::CONFLICT
+                || e.status().is_server_error() =>
+        {
             (e.status(), e.to_string())
         }
         Some(DavError::ChecksumMismatch) => (

@@ -33,14 +33,14 @@ use super::whole_tree;
 use crate::auth::{Principal, authenticate};
 use crate::spaces::{SpacePath, User};
 use crate::state::AppState;
-use crate::tus;
+use crate::tus::{self, TusState};
 
 /// dav-server's read buffer: 1 MiB makes GET about 45 % faster than its 16 KiB default
 /// (research/dav-server.md §4).
 const READ_BUF: usize = 1 << 20;
 
 /// The handler of every WebDAV route.
-pub async fn dispatch(State(state): State<AppState>, req: Request) -> Response {
+pub async fn dispatch(State(state): State<TusState>, req: Request) -> Response {
     match serve(&state, req).await {
         Ok(r) => r,
         Err(e) => e.into_response(),
@@ -54,7 +54,7 @@ fn is_write(m: &Method) -> bool {
     )
 }
 
-async fn serve(state: &AppState, req: Request) -> Result<Response, DavError> {
+async fn serve(state: &TusState, req: Request) -> Result<Response, DavError> {
     if req.method().as_str() == "REPORT" {
         return Ok(super::report::handle(state, req).await);
     }
@@ -127,7 +127,7 @@ async fn serve(state: &AppState, req: Request) -> Result<Response, DavError> {
     // Every method that writes content (PUT, and LOCK on an unmapped URL) passes its lock
     // tokens to the core's commit.
     let mut put = PutParams {
-        lock_tokens: super::if_header::submitted_tokens(req.headers()),
+        lock_tokens: crate::http::if_header::submitted_tokens(req.headers()),
         ..PutParams::default()
     };
     match method.as_str() {
@@ -189,8 +189,7 @@ async fn serve(state: &AppState, req: Request) -> Result<Response, DavError> {
         }))
         .locksystem(Box::new(DbLocks::new(
             store,
-            target.space_uuid(),
-            target.base.clone(),
+            &ctx,
             target.url.prefix.clone(),
         )))
         .strip_prefix(target.url.prefix.clone())
@@ -216,7 +215,7 @@ fn put_params(h: &HeaderMap) -> Result<PutParams, DavError> {
     Ok(PutParams {
         mtime,
         checksum,
-        lock_tokens: super::if_header::submitted_tokens(h),
+        lock_tokens: crate::http::if_header::submitted_tokens(h),
     })
 }
 

@@ -28,7 +28,7 @@ pub enum DavError {
     InvalidPath(String),
     /// `If` does not follow RFC 4918 §10.4.
     #[error(transparent)]
-    BadIf(#[from] super::if_header::BadIf),
+    BadIf(#[from] crate::http::if_header::BadIf),
     /// `X-OC-Mtime` is not a unix time.
     #[error("Invalid X-OC-Mtime: {0}")]
     BadMtime(String),

@@ -8,13 +8,9 @@ use http::HeaderName;
 
 /// The headers WebDAV shares with other protocols are defined once, in [`crate::http::headers`].
 pub use crate::http::headers::{
-    DEPTH, DESTINATION, OC_CHECKSUM, OC_ETAG, OC_FILEID, OC_PERM, OVERWRITE, X_OC_MTIME,
+    DEPTH, DESTINATION, IF, LOCK_TOKEN, OC_CHECKSUM, OC_ETAG, OC_FILEID, OC_PERM, OVERWRITE,
+    X_OC_MTIME,
 };
-
-/// `If` with lock tokens and etags (RFC 4918 §10.4).
-pub const IF: HeaderName = HeaderName::from_static("if");
-/// `Lock-Token` of UNLOCK (RFC 4918 §10.5).
-pub const LOCK_TOKEN: HeaderName = HeaderName::from_static("lock-token");
 /// `Prefer` (RFC 7240; `return=minimal` drops 404 propstats, RFC 8144 §2.1).
 pub const PREFER: HeaderName = HeaderName::from_static("prefer");
 /// `Preference-Applied` (RFC 7240 §3).

@@ -2,6 +2,10 @@
 //! rules of [`super::locks`], for one space per request. dav-server paths are below the
 //! request's URL prefix; locks are stored by space path so every WebDAV root sees the same
 //! locks.
+//!
+//! A failing lock database never reads as "no locks": the failure is recorded in the request's
+//! context (as the file system records its own), dav-server is told the path is locked, and
+//! the decorator answers with the failure's status, its cause logged once with the request id.
 
 use std::time::Duration;
 
@@ -10,7 +14,8 @@ use dav_server::ls::{DavLock, DavLockSystem, LsFuture};
 use futures::FutureExt;
 use xmltree::Element;
 
-use crate::spaces::{LockRecord, Mtime, SpacePath, Store, StoreResult};
+use super::request_ctx::ReqCtx;
+use crate::spaces::{LockRecord, Mtime, SpacePath, Store, StoreError, StoreResult};
 use crate::spaces::{applying, conflict_below, conflict_to_path};
 
 /// The longest lock a client gets (dav-server's own cap for `Timeout: Infinite`). Every
@@ -57,24 +62,50 @@ pub fn owner_inner(owner: &Element) -> String {
     out
 }
 
-/// dav-server's lock system for one request: the space and how its paths map to URLs.
+/// dav-server's lock system for one request: the space, how its paths map to URLs, and the
+/// request's context, where a failure is recorded.
 #[derive(Clone)]
 pub struct DbLocks {
     store: Store,
     space: uuid::Uuid,
     base: SpacePath,
     prefix: String,
+    ctx: ReqCtx,
 }
 
 impl DbLocks {
-    /// Locks of `space`; dav-server paths are below `prefix`, which addresses `base`.
-    pub fn new(store: &Store, space: uuid::Uuid, base: SpacePath, prefix: String) -> Self {
+    /// Locks of `space` for the request of `ctx`; dav-server paths are below `prefix`, which
+    /// addresses `base`.
+    pub fn new(store: &Store, ctx: &ReqCtx, prefix: String) -> Self {
         DbLocks {
             store: store.clone(),
-            space,
-            base,
+            space: ctx.space,
+            base: ctx.base.clone(),
             prefix,
+            ctx: ctx.clone(),
         }
+    }
+
+    /// A failed lock database call: recorded for the decorator (which answers with its status
+    /// and logs its cause once); dav-server is told that `path` itself is locked, so that
+    /// nothing proceeds as if it were not.
+    fn failed(&self, path: &DavPath, e: StoreError) -> DavLock {
+        self.ctx.set_error(e.into());
+        DavLock {
+            token: String::new(),
+            path: Box::new(path.clone()),
+            principal: None,
+            owner: None,
+            timeout_at: None,
+            timeout: None,
+            shared: false,
+            deep: false,
+        }
+    }
+
+    /// A failed lock database call where dav-server takes no lock in answer.
+    fn failed_plain(&self, e: StoreError) {
+        self.ctx.set_error(e.into());
     }
 
     fn space_path(&self, path: &DavPath) -> SpacePath {
@@ -181,9 +212,11 @@ impl std::fmt::Debug for DbLocks {
     }
 }
 
+/// Lock discovery only decorates an answer (`lockdiscovery`, a LOCK's body): a failure there is
+/// logged and shows no locks, while every check that decides a write records its failure.
 fn logged<T>(r: StoreResult<T>, fallback: T) -> T {
     r.unwrap_or_else(|e| {
-        tracing::error!(error = %e, "lock database failed");
+        tracing::error!(error = %e, "lock discovery failed");
         fallback
     })
 }
@@ -211,23 +244,8 @@ impl DavLockSystem for DbLocks {
                     deep,
                 )
                 .await;
-            match r {
-                Ok(r) => r,
-                Err(e) => {
-                    tracing::error!(error = %e, "lock database failed");
-                    // Refuse the lock: report the request's own path as the conflict.
-                    Err(DavLock {
-                        token: String::new(),
-                        path: Box::new(path.clone()),
-                        principal: None,
-                        owner: None,
-                        timeout_at: None,
-                        timeout: None,
-                        shared: false,
-                        deep: false,
-                    })
-                }
-            }
+            // Refuse the lock on a failure: the request's own path is the conflict.
+            r.unwrap_or_else(|e| Err(self.failed(&path, e)))
         }
         .boxed()
     }
@@ -235,11 +253,15 @@ impl DavLockSystem for DbLocks {
     fn unlock(&self, path: &DavPath, token: &str) -> LsFuture<'_, Result<(), ()>> {
         let (path, token) = (path.clone(), token.to_string());
         async move {
-            let found = logged(self.find(&path, &token).await, None).ok_or(())?;
-            if logged(self.store.remove_lock(&found.token).await, false) {
-                Ok(())
-            } else {
-                Err(())
+            let found = self.find(&path, &token).await;
+            let found = found.map_err(|e| self.failed_plain(e))?.ok_or(())?;
+            match self.store.remove_lock(&found.token).await {
+                Ok(true) => Ok(()),
+                Ok(false) => Err(()),
+                Err(e) => {
+                    self.failed_plain(e);
+                    Err(())
+                }
             }
         }
         .boxed()
@@ -253,14 +275,15 @@ impl DavLockSystem for DbLocks {
     ) -> LsFuture<'_, Result<DavLock, ()>> {
         let (path, token) = (path.clone(), token.to_string());
         async move {
-            let mut found = logged(self.find(&path, &token).await, None).ok_or(())?;
+            let found = self.find(&path, &token).await;
+            let mut found = found.map_err(|e| self.failed_plain(e))?.ok_or(())?;
             let timeout = capped(timeout);
             found.timeout_s = Some(timeout.as_secs() as i64);
             found.expires_at = Some(Mtime::from(self.store.clock().now() + timeout).0);
-            if let Err(e) = self.store.refresh_lock(&found).await {
-                tracing::error!(error = %e, "lock database failed");
-                return Err(());
-            }
+            self.store
+                .refresh_lock(&found)
+                .await
+                .map_err(|e| self.failed_plain(e))?;
             Ok(self.to_lock(&found))
         }
         .boxed()
@@ -275,16 +298,19 @@ impl DavLockSystem for DbLocks {
         submitted_tokens: &[String],
     ) -> LsFuture<'_, Result<(), DavLock>> {
         let p = self.space_path(path);
+        let path = path.clone();
         let principal = principal.map(str::to_string);
         let tokens = submitted_tokens.to_vec();
         async move {
-            let along = logged(self.store.locks_along(self.space, &p).await, Vec::new());
+            let along = self.store.locks_along(self.space, &p).await;
+            let along = along.map_err(|e| self.failed(&path, e))?;
             let pr = principal.as_deref();
             if let Some(c) = conflict_to_path(&along, &p, pr, ignore_principal, &tokens, false) {
                 return Err(self.to_lock(c));
             }
             if deep {
-                let under = logged(self.store.locks_below(self.space, &p).await, Vec::new());
+                let under = self.store.locks_below(self.space, &p).await;
+                let under = under.map_err(|e| self.failed(&path, e))?;
                 if let Some(c) = conflict_below(&under, pr, ignore_principal, &tokens, false) {
                     return Err(self.to_lock(c));
                 }
@@ -310,7 +336,7 @@ impl DavLockSystem for DbLocks {
         let p = self.space_path(path);
         async move {
             let done = self.store.remove_locks_below(self.space, &p).await;
-            logged(done.map(|_| Ok(())), Err(()))
+            done.map(|_| ()).map_err(|e| self.failed_plain(e))
         }
         .boxed()
     }

@@ -7,7 +7,7 @@
 use http::HeaderMap;
 
 use super::headers::IF;
-use super::if_header::{self, submitted_tokens};
+use crate::http::if_header::{self, submitted_tokens};
 use crate::spaces::{LockHolder, SpacePath, StoreError};
 use crate::state::AppState;
 

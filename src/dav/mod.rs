@@ -15,7 +15,6 @@ pub mod fs;
 mod fs_meta;
 pub mod headers;
 pub mod href;
-pub mod if_header;
 pub mod jail;
 pub mod lock_system;
 pub mod locks;
@@ -40,7 +39,7 @@ use axum::routing::any;
 pub use error::DavError;
 pub use locks::is_locked_for;
 
-use crate::state::AppState;
+use crate::tus::TusState;
 
 /// Roots followed by a space key (`{sid}`, `{rid}` or a user name).
 const KEYED_ROOTS: [&str; 6] = [
@@ -56,7 +55,7 @@ const OWN_ROOTS: [&str; 3] = ["/remote.php/webdav", "/webdav", "/public.php/webd
 
 /// Every WebDAV route, with full paths (not `nest_service`, which would strip the prefix
 /// hrefs must keep).
-pub fn routes() -> Router<AppState> {
+pub fn routes() -> Router<TusState> {
     let mut r = Router::new();
     for root in KEYED_ROOTS {
         r = r.route(&format!("{root}/{{*rest}}"), any(dispatch::dispatch));

@@ -12,16 +12,14 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
+use super::access::{grant, item, may_grant, owned};
 use super::item_roles::{self, ItemRole, link_bits, link_type};
 use super::{GraphError, parse_body, rfc3339, roles};
 use crate::auth::{Principal, hash_password};
-use crate::sharing::access::{ALL, CREATE, DELETE, READ, SHARE, UPDATE};
+use crate::sharing::access::{ALL, CREATE, DELETE, READ, UPDATE};
 use crate::sharing::dates::parse_expiry;
 use crate::sharing::policy;
-use crate::spaces::{
-    Mtime, NewShare, Node, ResourceId, Role, Share, ShareKind, ShareUpdate, SpaceId, StoreError,
-    UserId,
-};
+use crate::spaces::{Mtime, NewShare, Role, Share, ShareKind, ShareUpdate, UserId};
 use crate::state::AppState;
 
 /// The bits the role `id` grants on an item: one of the item roles ([`ItemRole`]), or (as
@@ -51,50 +49,14 @@ fn role_bits(id: Option<&String>, folder: bool) -> Result<u32, GraphError> {
     })
 }
 
-/// The item `rid` in drive `sid` and what the requester may grant on it; 404 when they cannot
-/// read it.
-async fn item(
+/// A share or link as its Graph permission, the answer of every handler that changes one.
+async fn answer(
     state: &AppState,
-    user: UserId,
-    sid: &str,
-    rid: &str,
-) -> Result<(Node, u32), GraphError> {
-    let store = state.store();
-    // A drive id may come as its root's resource id (`{sid}!{root}`: a mount point's
-    // `remoteItem.rootId`, which Web uses as the drive of a share space).
-    let sid = sid.split_once('!').map_or(sid, |(d, _)| d);
-    let sid: SpaceId = sid.parse().map_err(|_| GraphError::ItemNotFound)?;
-    let rid: ResourceId = rid.parse().map_err(|_| GraphError::ItemNotFound)?;
-    if sid != rid.space || sid.storage != store.storage_id() {
-        return Err(GraphError::ItemNotFound);
-    }
-    let node = match store.node(rid.node).await {
-        Ok(n) if n.space == sid.space => n,
-        Ok(_) | Err(StoreError::NotFound) => return Err(GraphError::ItemNotFound),
-        Err(e) => return Err(e.into()),
-    };
-    let bits = crate::sharing::ocs::sharer_bits(state, user, &node)
-        .await
-        .map_err(|_| GraphError::Internal("share rights".into()))?;
-    if bits & READ == 0 {
-        return Err(GraphError::ItemNotFound);
-    }
-    Ok((node, bits))
-}
-
-/// Refuse what the requester may not grant.
-fn may_grant(node: &Node, mine: u32, bits: u32) -> Result<(), GraphError> {
-    if node.parent.is_none() {
-        return Err(GraphError::AccessDenied(
-            "a space root cannot be shared".into(),
-        ));
-    }
-    if mine & SHARE == 0 || bits & !mine != 0 {
-        return Err(GraphError::AccessDenied(
-            "cannot grant more permissions than you have".into(),
-        ));
-    }
-    Ok(())
+    headers: &http::HeaderMap,
+    share: &Share,
+) -> Result<Response, GraphError> {
+    let base = crate::http::base_url(state, headers);
+    Ok(Json(permission(state, &base, share).await?).into_response())
 }
 
 /// The Graph permission of a share or link.
@@ -170,10 +132,10 @@ pub(super) async fn create_link(
     Path((sid, rid)): Path<(String, String)>,
     body: Bytes,
 ) -> Result<Response, GraphError> {
-    let (node, mine) = item(&state, p.user.id, &sid, &rid).await?;
-    let b: LinkBody = parse_body(&body)?;
-    let bits = link_bits(&b.kind, node.is_folder())?;
-    may_grant(&node, mine, bits)?;
+    let (node, b, bits) = grant(&state, &p, (&sid, &rid), &body, |b: &LinkBody, folder| {
+        link_bits(&b.kind, folder)
+    })
+    .await?;
     let password = b.password.filter(|p| !p.is_empty());
     let policy = &state.config().sharing;
     policy::link_password(policy, bits, password.is_some()).map_err(GraphError::InvalidRequest)?;
@@ -199,8 +161,7 @@ pub(super) async fn create_link(
             expires_at,
         })
         .await?;
-    let base = crate::http::base_url(&state, &headers);
-    Ok(Json(permission(&state, &base, &share).await?).into_response())
+    answer(&state, &headers, &share).await
 }
 
 #[derive(Deserialize)]
@@ -226,10 +187,10 @@ pub(super) async fn invite(
     Path((sid, rid)): Path<(String, String)>,
     body: Bytes,
 ) -> Result<Response, GraphError> {
-    let (node, mine) = item(&state, p.user.id, &sid, &rid).await?;
-    let b: InviteBody = parse_body(&body)?;
-    let bits = role_bits(b.roles.first(), node.is_folder())?;
-    may_grant(&node, mine, bits)?;
+    let (node, b, bits) = grant(&state, &p, (&sid, &rid), &body, |b: &InviteBody, folder| {
+        role_bits(b.roles.first(), folder)
+    })
+    .await?;
     if b.recipients.is_empty() {
         return Err(GraphError::InvalidRequest("no recipients".into()));
     }
@@ -304,28 +265,6 @@ pub(super) async fn list(
     .into_response())
 }
 
-/// The share `pid` on the item, if the requester created it or manages its space.
-async fn owned(
-    state: &AppState,
-    p: &Principal,
-    sid: &str,
-    rid: &str,
-    pid: &str,
-) -> Result<(Node, u32, Share), GraphError> {
-    let (node, mine) = item(state, p.user.id, sid, rid).await?;
-    let uid = Uuid::parse_str(pid).map_err(|_| GraphError::ItemNotFound)?;
-    let share = match state.store().share_by_uid(uid).await {
-        Ok(s) if s.node == node.id => s,
-        Ok(_) | Err(StoreError::NotFound) => return Err(GraphError::ItemNotFound),
-        Err(e) => return Err(e.into()),
-    };
-    let manager = state.store().role(share.space, p.user.id).await? == Some(Role::Manager);
-    if share.created_by != p.user.id && !manager {
-        return Err(GraphError::ItemNotFound);
-    }
-    Ok((node, mine, share))
-}
-
 pub(super) async fn one(
     State(state): State<AppState>,
     p: Principal,
@@ -333,8 +272,7 @@ pub(super) async fn one(
     Path((sid, rid, pid)): Path<(String, String, String)>,
 ) -> Result<Response, GraphError> {
     let (_, _, share) = owned(&state, &p, &sid, &rid, &pid).await?;
-    let base = crate::http::base_url(&state, &headers);
-    Ok(Json(permission(&state, &base, &share).await?).into_response())
+    answer(&state, &headers, &share).await
 }
 
 #[derive(Deserialize)]
@@ -383,8 +321,7 @@ pub(super) async fn update(
     change.name = b.display_name.or(b.link.and_then(|l| l.display_name));
     policy_allows(&state, &share, &change)?;
     let share = state.store().update_share(share.id, change).await?;
-    let base = crate::http::base_url(&state, &headers);
-    Ok(Json(permission(&state, &base, &share).await?).into_response())
+    answer(&state, &headers, &share).await
 }
 
 /// The sharing policy's verdict on a change, in Graph's terms.
@@ -420,8 +357,7 @@ pub(super) async fn set_password(
     };
     policy_allows(&state, &share, &change)?;
     let share = state.store().update_share(share.id, change).await?;
-    let base = crate::http::base_url(&state, &headers);
-    Ok(Json(permission(&state, &base, &share).await?).into_response())
+    answer(&state, &headers, &share).await
 }
 
 pub(super) async fn remove(

@@ -41,6 +41,11 @@ pub const OC_CONNECTION_VALIDATOR: HeaderName = HeaderName::from_static("oc-conn
 /// <https://github.com/cs3org/reva/blob/edge/internal/http/services/owncloud/ocdav/net/headers.go>
 pub const INITIATOR_ID: HeaderName = HeaderName::from_static("initiator-id");
 
+/// WebDAV `If` with lock tokens and etags (RFC 4918 §10.4); tus requests submit lock tokens in
+/// it too.
+pub const IF: HeaderName = HeaderName::from_static("if");
+/// WebDAV `Lock-Token` of LOCK and UNLOCK (RFC 4918 §10.5).
+pub const LOCK_TOKEN: HeaderName = HeaderName::from_static("lock-token");
 /// WebDAV `Depth` (RFC 4918 §10.2).
 pub const DEPTH: HeaderName = HeaderName::from_static("depth");
 

@@ -5,6 +5,7 @@
 mod date;
 mod error;
 pub mod headers;
+pub mod if_header;
 
 use http::{HeaderMap, header};
 use url::Url;

@@ -1,42 +1,45 @@
-//! OCS and server status (SPEC §6): `/status.php`, `/status`, the capabilities
-//! (`/ocs/v{1,2}.php/cloud/capabilities`, anonymous) and the current user
-//! (`/ocs/v{1,2}.php/cloud/user`), in the OCS envelope as JSON or one-line XML.
+//! OCS and server status (SPEC §6): `/status.php`, `/status` and the current user
+//! (`/ocs/v{1,2}.php/cloud/user`), in the OCS envelope as JSON or one-line XML. The envelope
+//! serves every OCS API (sharing's, and the capabilities assembled in [`crate::capabilities`]).
 
-mod capabilities;
 mod envelope;
+mod request;
+mod status;
 pub mod value;
 
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::Path;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use http::{HeaderValue, Uri, header};
 use serde::Serialize;
 
-use crate::auth::{Principal, authenticate};
+use crate::auth::Principal;
 use crate::state::AppState;
 
-pub use capabilities::{LEGACY_VERSION, LEGACY_VERSION_STRING, PRODUCT, PRODUCT_VERSION};
 pub use envelope::{Format, OcsError, OcsVersion, ok};
+pub use request::OcsRequest;
+pub use status::{
+    EDITION, LEGACY_VERSION, LEGACY_VERSION_STRING, PRODUCT, PRODUCT_VERSION, status,
+};
 pub use value::Value;
 
 /// The OCS and status routes.
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/status.php", get(status))
-        .route("/status", get(status))
-        .route("/ocs/{api}/cloud/capabilities", get(capabilities))
+        .route("/status.php", get(get_status))
+        .route("/status", get(get_status))
         .route("/ocs/{api}/cloud/user", get(user))
         .route("/ocs/{api}/{*rest}", get(not_found))
 }
 
 /// `/status.php`: the status object as 4-space indented JSON, like oCIS (the desktop client
 /// requires 200 and a JSON body with `installed`).
-async fn status() -> Response {
+async fn get_status() -> Response {
     let mut buf = Vec::new();
     let fmt = serde_json::ser::PrettyFormatter::with_indent(b"    ");
     let mut ser = serde_json::Serializer::with_formatter(&mut buf, fmt);
-    capabilities::status()
+    status::status()
         .serialize(&mut ser)
         .expect("status serialises");
     let mut res = buf.into_response();
@@ -48,38 +51,12 @@ async fn status() -> Response {
 }
 
 /// The version and format of an OCS request; `None` for an unknown version segment.
-pub(crate) fn negotiate(api: &str, uri: &Uri) -> Option<(OcsVersion, Format)> {
+pub fn negotiate(api: &str, uri: &Uri) -> Option<(OcsVersion, Format)> {
     Some((OcsVersion::parse(api)?, Format::from_query(uri.query())))
 }
 
-async fn capabilities(
-    State(state): State<AppState>,
-    Path(api): Path<String>,
-    uri: Uri,
-) -> Response {
-    let Some((version, format)) = negotiate(&api, &uri) else {
-        return http::StatusCode::NOT_FOUND.into_response();
-    };
-    envelope::ok(version, format, capabilities::capabilities(state.config()))
-}
-
-async fn user(
-    State(state): State<AppState>,
-    Path(api): Path<String>,
-    uri: Uri,
-    headers: http::HeaderMap,
-) -> Response {
-    let Some((version, format)) = negotiate(&api, &uri) else {
-        return http::StatusCode::NOT_FOUND.into_response();
-    };
-    let principal = match authenticate(&state, &headers).await {
-        Ok(Some(p)) => p,
-        Ok(None) => {
-            return OcsError::from(crate::auth::AuthError::Missing).respond(version, format);
-        }
-        Err(e) => return OcsError::from(e).respond(version, format),
-    };
-    envelope::ok(version, format, user_data(&principal))
+async fn user(req: OcsRequest) -> Response {
+    req.answer(Ok(user_data(&req.principal)))
 }
 
 fn user_data(p: &Principal) -> Value {

@@ -17,7 +17,6 @@ use crate::state::AppState;
 
 pub use access::{ALL, Access, CREATE, DELETE, READ, SHARE, UPDATE};
 pub use mounts::{Mount, SHARE_JAIL};
-pub use public::Throttle;
 
 /// The folder received shares appear under in a user's view (OCS paths, the legacy roots).
 pub const SHARES_FOLDER: &str = "Shares";

@@ -1,64 +1,19 @@
 //! Opening a public link: the token names an unexpired link, and a password-protected link
 //! needs its password the way oCIS accepts it (Basic `public:<password>`; the legacy
 //! `public.php/webdav` root sends Basic `<token>:<password>`). Wrong guesses are throttled
-//! per token: after [`MAX_FAILURES`] within [`WINDOW`], every attempt is refused until the
-//! window has passed, so a password cannot be guessed faster than that.
-
-use std::collections::HashMap;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+//! per token (the application state's link throttle, `auth::throttle`): after [`LINK_FAILURES`]
+//! within [`LINK_WINDOW`](crate::auth::throttle::LINK_WINDOW), every attempt is refused until
+//! the window has passed, so a password cannot be guessed faster than that.
 
 use http::{HeaderMap, header};
 
+use crate::auth::throttle::LINK_FAILURES;
 use crate::auth::{BasicCredentials, verify_password};
 use crate::spaces::{Share, ShareKind, StoreError};
 use crate::state::AppState;
 
-/// Wrong passwords tolerated per token within [`WINDOW`].
-pub const MAX_FAILURES: u32 = 5;
-/// The throttle window.
-pub const WINDOW: Duration = Duration::from_secs(60);
 /// The user name oCIS expects in a link's Basic credentials.
 pub const PUBLIC_USER: &str = "public";
-
-/// Recent wrong passwords per link token (process memory: a restart forgets them, which
-/// costs an attacker a restart per window).
-#[derive(Default)]
-pub struct Throttle {
-    failures: Mutex<HashMap<String, (u32, Instant)>>,
-}
-
-impl Throttle {
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, (u32, Instant)>> {
-        self.failures.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    /// Seconds until `token` may be tried again, if it is blocked now.
-    pub fn blocked(&self, token: &str) -> Option<u64> {
-        let mut map = self.lock();
-        let (count, since) = *map.get(token)?;
-        let elapsed = since.elapsed();
-        if elapsed >= WINDOW {
-            map.remove(token);
-            return None;
-        }
-        (count >= MAX_FAILURES).then(|| (WINDOW - elapsed).as_secs().max(1))
-    }
-
-    /// Count a wrong password.
-    pub fn fail(&self, token: &str) {
-        let mut map = self.lock();
-        let entry = map.entry(token.to_string()).or_insert((0, Instant::now()));
-        if entry.1.elapsed() >= WINDOW {
-            *entry = (0, Instant::now());
-        }
-        entry.0 += 1;
-        // Bound memory: forget windows that have passed.
-        if map.len() > 10_000 {
-            map.retain(|_, (_, t)| t.elapsed() < WINDOW);
-        }
-    }
-}
 
 /// Why a link cannot be opened.
 #[derive(Debug, thiserror::Error)]
@@ -111,8 +66,8 @@ pub async fn open(state: &AppState, token: &str, headers: &HeaderMap) -> Result<
         return Ok(link);
     };
     let throttle = state.link_throttle();
-    if let Some(secs) = throttle.blocked(token) {
-        return Err(LinkError::Throttled(secs));
+    if let Some(wait) = throttle.wait(token, LINK_FAILURES) {
+        return Err(LinkError::Throttled(wait.as_secs().max(1)));
     }
     let password = offered_password(headers, token).ok_or(LinkError::PasswordRequired)?;
     let ok = tokio::task::spawn_blocking(move || verify_password(&hash, &password))
@@ -132,13 +87,14 @@ mod tests {
 
     #[test]
     fn throttle_blocks_after_the_allowed_failures() {
-        let t = Throttle::default();
-        for _ in 0..MAX_FAILURES - 1 {
+        let t = crate::auth::throttle::link_passwords();
+        for _ in 0..LINK_FAILURES - 1 {
             t.fail("tok");
         }
-        assert_eq!(t.blocked("tok"), None);
+        assert_eq!(t.wait("tok", LINK_FAILURES), None);
         t.fail("tok");
-        assert!(t.blocked("tok").is_some());
-        assert_eq!(t.blocked("other"), None);
+        let wait = t.wait("tok", LINK_FAILURES).expect("blocked");
+        assert!(wait <= crate::auth::throttle::LINK_WINDOW);
+        assert_eq!(t.wait("other", LINK_FAILURES), None);
     }
 }

@@ -23,11 +23,11 @@ use super::options_headers;
 use super::parse::{self, Concat, Length};
 use super::receive::PatchRequest;
 use super::service::{Creation, Creator, Progress};
+use super::state::TusState;
 use crate::auth::Principal;
-use crate::dav::if_header::submitted_tokens;
 use crate::http::headers::{CORS_EXPOSE_HEADERS, OC_ETAG, OC_FILEID, OC_PERM, X_OC_MTIME};
+use crate::http::if_header::submitted_tokens;
 use crate::spaces::{ConcatRole, Role, Space, SpacePath, Upload};
-use crate::state::AppState;
 
 /// Where a tus creation goes: resolved by the dav dispatcher from the POSTed folder URL.
 #[derive(Debug, Clone)]
@@ -41,7 +41,7 @@ pub struct CreateTarget {
 }
 
 /// The upload resource routes.
-pub fn routes() -> Router<AppState> {
+pub fn routes() -> Router<TusState> {
     Router::new().route("/data/{token}", any(upload))
 }
 
@@ -50,7 +50,7 @@ fn hv(s: impl ToString) -> HeaderValue {
 }
 
 /// Add the headers every tus answer carries.
-fn decorate(state: &AppState, res: &mut Response) {
+fn decorate(state: &TusState, res: &mut Response) {
     let h = res.headers_mut();
     h.insert(TUS_RESUMABLE, HeaderValue::from_static(VERSION));
     h.insert(TUS_EXTENSION, state.tus().extension_header().clone());
@@ -62,7 +62,7 @@ fn decorate(state: &AppState, res: &mut Response) {
     }
 }
 
-fn error_response(state: &AppState, e: &TusError) -> Response {
+fn error_response(state: &TusState, e: &TusError) -> Response {
     let status = e.status();
     // The body (a fixed text, or nothing) is for the client; the cause for the log, where the
     // observe middleware writes it for a refusal (423, 507, ...) or a failure.
@@ -85,7 +85,7 @@ fn error_response(state: &AppState, e: &TusError) -> Response {
     res
 }
 
-fn finish(state: &AppState, result: Result<Response, TusError>) -> Response {
+fn finish(state: &TusState, result: Result<Response, TusError>) -> Response {
     match result {
         Ok(mut res) => {
             decorate(state, &mut res);
@@ -113,7 +113,7 @@ fn progress_headers(h: &mut HeaderMap, p: &Progress) {
 }
 
 async fn upload(
-    State(state): State<AppState>,
+    State(state): State<TusState>,
     Path(token): Path<String>,
     req: Request,
 ) -> Response {
@@ -133,7 +133,7 @@ async fn upload(
 }
 
 fn patch_request(
-    state: &AppState,
+    state: &TusState,
     headers: &HeaderMap,
     offset: u64,
 ) -> Result<PatchRequest, TusError> {
@@ -179,7 +179,7 @@ where
     e
 }
 
-async fn patch_upload(state: &AppState, token: &str, req: Request) -> Result<Response, TusError> {
+async fn patch_upload(state: &TusState, token: &str, req: Request) -> Result<Response, TusError> {
     let svc = state.tus();
     // The one signature check of this request.
     let upload = svc.verify_token(token)?;
@@ -201,7 +201,7 @@ async fn patch_upload(state: &AppState, token: &str, req: Request) -> Result<Res
 }
 
 async fn head_upload(
-    state: &AppState,
+    state: &TusState,
     token: &str,
     headers: &HeaderMap,
 ) -> Result<Response, TusError> {
@@ -227,7 +227,7 @@ async fn head_upload(
 
 /// `Upload-Concat` of a HEAD answer (concatenation extension): `partial`, or `final;` with the
 /// parts' upload URLs (path-only, freshly signed).
-fn concat_header(state: &AppState, s: &Upload) -> Option<String> {
+fn concat_header(state: &TusState, s: &Upload) -> Option<String> {
     match &s.concat {
         ConcatRole::None => None,
         ConcatRole::Partial => Some("partial".into()),
@@ -248,7 +248,7 @@ fn concat_header(state: &AppState, s: &Upload) -> Option<String> {
 }
 
 async fn delete_upload(
-    state: &AppState,
+    state: &TusState,
     token: &str,
     headers: &HeaderMap,
 ) -> Result<Response, TusError> {
@@ -258,7 +258,7 @@ async fn delete_upload(
 }
 
 /// The header checks of a creation, in the order of SPEC §3's table.
-fn creation(state: &AppState, headers: &HeaderMap) -> Result<Creation, TusError> {
+fn creation(state: &TusState, headers: &HeaderMap) -> Result<Creation, TusError> {
     parse::tus_resumable(headers)?;
     let concat = parse::upload_concat(headers)?;
     let is_final = matches!(concat, Some(Concat::Final(_)));
@@ -313,7 +313,7 @@ fn creation(state: &AppState, headers: &HeaderMap) -> Result<Creation, TusError>
 /// `application/offset+octet-stream`. Called by the dav dispatcher with the authenticated user
 /// and the resolved folder.
 pub async fn create_upload(
-    state: &AppState,
+    state: &TusState,
     principal: &Principal,
     target: CreateTarget,
     req: Request,
@@ -328,7 +328,7 @@ pub async fn create_upload(
 }
 
 async fn create(
-    state: &AppState,
+    state: &TusState,
     principal: &Principal,
     target: CreateTarget,
     req: Request,

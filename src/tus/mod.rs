@@ -16,6 +16,7 @@ pub mod metadata;
 pub mod parse;
 mod receive;
 mod service;
+mod state;
 
 use http::{HeaderMap, HeaderValue};
 
@@ -27,6 +28,7 @@ pub use receive::PatchRequest;
 pub use service::{
     Completion, Creation, Creator, Progress, Settings, TusService, file_permissions,
 };
+pub use state::TusState;
 
 /// What the capabilities advertise about tus (`files.tus_support`, SPEC §6).
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,16 +1,17 @@
-//! Running the real `spacedav` binary: a clean environment, a temp working directory (so no
-//! repository config file is picked up) and its own data root; `Server` is a running
-//! `spacedav serve` whose announced address has been read.
+//! The out-of-process server, for the tests that kill, signal or restart a real process (the
+//! in-process one is `tests/common`'s `TestServer`): the real `spacedav` binary with a clean
+//! environment, a temp working directory (so no repository config file is picked up) and its
+//! own data root; `Server` is a running `spacedav serve` whose announced address has been read.
+//! It shares the admin password and the typed client with `tests/common`.
 #![allow(dead_code)]
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
 
-use spacedav::tus::headers::{TUS_RESUMABLE, UPLOAD_LENGTH, UPLOAD_METADATA, VERSION};
-
-/// `admin`'s password in every data root these helpers create.
-pub const ADMIN_PASSWORD: &str = "admin-password-for-tests";
+/// `admin`'s password in every data root these helpers create (the in-process server's).
+pub use crate::common::ADMIN_PASSWORD;
+use crate::common::client::Client;
 
 /// The binary with a clean environment, run in `dir` so no repository config file is picked up.
 pub fn spacedav(dir: &Path) -> Command {
@@ -55,11 +56,22 @@ impl Server {
         Server::spawn(spacedav(dir))
     }
 
-    pub fn spawn(mut cmd: Command) -> Server {
+    /// Starts `cmd` (the binary, possibly wrapped) as `serve --listen 127.0.0.1:0`; its log
+    /// is dropped.
+    pub fn spawn(cmd: Command) -> Server {
+        Server::spawn_with_stderr(cmd, Stdio::null())
+    }
+
+    /// [`Server::spawn`] keeping the log (stderr) for [`Server::terminate_with_log`].
+    pub fn spawn_logged(cmd: Command) -> Server {
+        Server::spawn_with_stderr(cmd, Stdio::piped())
+    }
+
+    fn spawn_with_stderr(mut cmd: Command, log: Stdio) -> Server {
         let mut child = cmd
             .args(["serve", "--listen", "127.0.0.1:0"])
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(log)
             .spawn()
             .unwrap();
         let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
@@ -81,6 +93,11 @@ impl Server {
         }
     }
 
+    /// `http://IP:PORT` (no trailing slash).
+    pub fn base(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
     /// Waits for the process (already signalled); true if it exited successfully.
     pub fn terminate_wait(mut self) -> bool {
         self.child.wait().unwrap().success()
@@ -88,10 +105,26 @@ impl Server {
 
     /// Sends SIGTERM and waits; true if the process exited successfully.
     pub fn terminate(mut self) -> bool {
+        self.sigterm();
+        self.child.wait().unwrap().success()
+    }
+
+    /// Sends SIGTERM and waits; whether the process exited successfully, and its log (of a
+    /// server started with [`Server::spawn_logged`]).
+    pub fn terminate_with_log(mut self) -> (bool, String) {
+        use std::io::Read;
+        self.sigterm();
+        let mut log = String::new();
+        if let Some(mut err) = self.child.stderr.take() {
+            err.read_to_string(&mut log).unwrap();
+        }
+        (self.child.wait().unwrap().success(), log)
+    }
+
+    fn sigterm(&self) {
         let pid = self.child.id().to_string();
         let killed = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
         assert!(killed.success());
-        self.child.wait().unwrap().success()
     }
 }
 
@@ -121,19 +154,12 @@ pub async fn create_upload(
     name: &str,
     length: u64,
 ) -> String {
-    use base64::Engine;
-    let filename = base64::engine::general_purpose::STANDARD.encode(name);
-    let res = reqwest::Client::new()
-        .post(format!("http://{addr}/remote.php/dav/spaces/{sid}/"))
-        .basic_auth(user, Some(password))
-        .header(TUS_RESUMABLE, VERSION)
-        .header(UPLOAD_LENGTH, length.to_string())
-        .header(UPLOAD_METADATA, format!("filename {filename}"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 201, "{:?}", res.text().await);
-    let location = res.headers()["location"].to_str().unwrap().to_string();
+    let folder = format!("http://{addr}/remote.php/dav/spaces/{sid}/");
+    let created = Client::new(user, password)
+        .tus_create(&folder, length, &[("filename", name)])
+        .await;
+    assert_eq!(created.status, 201, "tus creation");
+    let location = created.location();
     let at = location.find("/data/").expect("Location names /data/");
     location[at..].to_string()
 }

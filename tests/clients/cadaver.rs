@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use tokio::process::Command;
 
-use crate::server::{Root, Server};
+use crate::common::{ADMIN, ADMIN_PASSWORD, Root, TestServer};
+use crate::dav::Dav;
 use crate::support::{bin, noise, run_with_input};
 
 const CUSTOM_NS: &str = "http://webdav.org/cadaver/custom-properties/";
@@ -15,7 +16,7 @@ const CUSTOM_NS: &str = "http://webdav.org/cadaver/custom-properties/";
 #[ignore = "real client: needs cadaver; .ci/run runs it with --include-ignored"]
 async fn cadaver_session_uploads_copies_moves_locks_and_sets_dead_properties() {
     let cadaver = require!("cadaver", bin("cadaver"));
-    let srv = Server::start().await;
+    let srv = TestServer::start().await;
     let root = srv.root(Root::Spaces);
     let home = tempfile::tempdir().expect("temp dir");
     let netrc = home.path().join(".netrc");
@@ -23,8 +24,7 @@ async fn cadaver_session_uploads_copies_moves_locks_and_sets_dead_properties() {
         &netrc,
         format!(
             "machine 127.0.0.1 login {} password {}\n",
-            srv.user(),
-            srv.password()
+            ADMIN, ADMIN_PASSWORD
         ),
     )
     .expect("netrc");
@@ -75,7 +75,7 @@ async fn cadaver_session_uploads_copies_moves_locks_and_sets_dead_properties() {
         b"hello from cadaver\n"
     );
 
-    let dav = srv.dav();
+    let dav = Dav::admin();
     let tree = dav.walk(&format!("{root}cad/")).await;
     assert_eq!(
         tree.keys().map(String::as_str).collect::<Vec<_>>(),

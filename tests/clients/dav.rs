@@ -68,6 +68,11 @@ pub struct Dav {
 }
 
 impl Dav {
+    /// A reader as the test server's admin, to check what the server stored.
+    pub fn admin() -> Self {
+        Dav::new(crate::common::ADMIN, crate::common::ADMIN_PASSWORD)
+    }
+
     pub fn new(user: &str, password: &str) -> Self {
         Dav {
             http: reqwest::Client::builder()

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use tokio::process::Command;
 
-use crate::server::{Root, Server};
+use crate::common::{ADMIN, ADMIN_PASSWORD, Root, TestServer};
 use crate::support::run;
 
 fn dav_tck() -> Option<std::path::PathBuf> {
@@ -21,14 +21,14 @@ fn dav_tck() -> Option<std::path::PathBuf> {
 #[ignore = "real client: needs webdav-tck (venv); .ci/run runs it with --include-ignored"]
 async fn dav_tck_passes_on_the_spaces_root() {
     let tck = require!("dav-tck (PyPI webdav-tck)", dav_tck());
-    let srv = Server::start().await;
+    let srv = TestServer::start().await;
     let out = run(
         Command::new(tck)
             .args([
                 "--no-colour",
                 &srv.root(Root::Spaces),
-                srv.user(),
-                srv.password(),
+                ADMIN,
+                ADMIN_PASSWORD,
             ])
             .env("WEBDAV_TCK_TEST_MODE", "1")
             .env("COLUMNS", "200"),

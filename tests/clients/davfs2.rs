@@ -12,7 +12,8 @@ use std::time::Duration;
 
 use tokio::process::Command;
 
-use crate::server::{Root, Server};
+use crate::common::{ADMIN, ADMIN_PASSWORD, Root, TestServer};
+use crate::dav::Dav;
 use crate::support::{bin, fixture_tree, local_tree, write_file};
 
 const LIMIT: Duration = Duration::from_secs(120);
@@ -149,16 +150,12 @@ async fn davfs2_mount_copies_a_tree_in_and_reads_it_back_after_remount() {
         root_ok,
         "davfs2 needs root and /dev/fuse, which this machine lacks"
     );
-    let srv = Server::start().await;
+    let srv = TestServer::start().await;
     let root = srv.root(Root::Files);
     let work = tempfile::tempdir().expect("temp dir");
     std::fs::set_permissions(work.path(), std::fs::Permissions::from_mode(0o755)).expect("chmod");
     let secrets = work.path().join("secrets");
-    std::fs::write(
-        &secrets,
-        format!("{root} {} {}\n", srv.user(), srv.password()),
-    )
-    .expect("secrets");
+    std::fs::write(&secrets, format!("{root} {} {}\n", ADMIN, ADMIN_PASSWORD)).expect("secrets");
     std::fs::set_permissions(&secrets, std::fs::Permissions::from_mode(0o600)).expect("chmod");
     let mnt = work.path().join("mnt");
     std::fs::create_dir(&mnt).expect("mnt");
@@ -182,7 +179,7 @@ async fn davfs2_mount_copies_a_tree_in_and_reads_it_back_after_remount() {
     let listed = on_mount(move || local_tree(&m.join("davfs"))).await;
     assert_eq!(listed, local_tree(&src), "listing in the mount");
     fs.umount().await;
-    let dav = srv.dav();
+    let dav = Dav::admin();
     assert_eq!(
         dav.content_tree(&format!("{root}davfs/")).await,
         local_tree(&src),

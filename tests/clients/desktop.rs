@@ -11,9 +11,10 @@ use std::time::Duration;
 
 use tokio::process::Command;
 
+use crate::common::{ADMIN, ADMIN_PASSWORD, Root, TestServer};
+use crate::dav::Dav;
 use crate::dav::escape_path;
 use crate::proxy::{Exchange, Proxy};
-use crate::server::{Root, Server};
 use crate::support::{Output, bin, fixture_tree, local_mtime, local_tree, run, write_file};
 
 const LIMIT: Duration = Duration::from_secs(180);
@@ -40,7 +41,7 @@ fn paths_of(wire: &[Exchange], method: &str) -> BTreeSet<String> {
 }
 
 struct Sync {
-    srv: Server,
+    srv: TestServer,
     proxy: Proxy,
     /// Absolute URL of the synced remote folder on the server itself (not the proxy).
     remote: String,
@@ -49,10 +50,10 @@ struct Sync {
 
 impl Sync {
     async fn start(folder: &str) -> Sync {
-        let srv = Server::start_with(|c| c.max_chunk_size = CHUNK).await;
-        let proxy = Proxy::start(&srv.base()).await;
+        let srv = TestServer::start_with(|c| c.max_chunk_size = CHUNK).await;
+        let proxy = Proxy::start(&srv.base).await;
         let remote = format!("{}{folder}/", srv.root(Root::Webdav));
-        srv.dav().mkcol(&remote).await;
+        Dav::admin().mkcol(&remote).await;
         Sync {
             srv,
             proxy,
@@ -63,12 +64,12 @@ impl Sync {
 
     /// The server's tree under the synced folder, comparable to [`local_tree`].
     async fn remote_tree(&self) -> std::collections::BTreeMap<String, Option<String>> {
-        self.srv.dav().content_tree(&self.remote).await
+        Dav::admin().content_tree(&self.remote).await
     }
 
     /// Remote changes made by another client: one modified file, one new, one deleted.
     async fn change_remotely(&self) {
-        let dav = self.srv.dav();
+        let dav = Dav::admin();
         dav.put(
             &format!("{}a/sibling.md", self.remote),
             b"# changed remotely\n".to_vec(),
@@ -102,7 +103,7 @@ fn change_locally(dir: &Path) {
 
 /// Every local file's mtime equals the server's `getlastmodified`.
 async fn assert_mtimes(sync: &Sync, local: &Path) {
-    let remote = sync.srv.dav().walk(&sync.remote).await;
+    let remote = Dav::admin().walk(&sync.remote).await;
     for (rel, digest) in local_tree(local) {
         if digest.is_some() {
             assert_eq!(
@@ -119,7 +120,7 @@ fn owncloudcmd_cmd(bin: &Path, sync: &Sync, local: &Path, exclude: &Path) -> Com
     cmd.args(["--non-interactive", "--max-sync-retries", "1"])
         .arg("--exclude")
         .arg(exclude)
-        .args(["-u", sync.srv.user(), "-p", sync.srv.password()])
+        .args(["-u", ADMIN, "-p", ADMIN_PASSWORD])
         .arg(local)
         .arg(format!(
             "{}sync",
@@ -164,7 +165,7 @@ fn metadata_value(e: &Exchange, key: &str) -> Option<String> {
 /// it (a mismatch is 460 and commits nothing, SPEC §3), and the checksum it recorded from the
 /// bytes it received is the one the client computed locally.
 async fn assert_transfer_checksums(sync: &Sync, local: &Path, creations: &[&Exchange]) {
-    let remote = sync.srv.dav().walk(&sync.remote).await;
+    let remote = Dav::admin().walk(&sync.remote).await;
     for e in creations {
         let filename = metadata_value(e, "filename").expect("filename");
         let rel = filename.trim_start_matches('/').trim_start_matches("sync/");
@@ -264,7 +265,7 @@ async fn owncloudcmd_syncs_both_ways_over_tus_and_a_second_run_transfers_nothing
     );
 
     // 3. Changes on both sides; a rename keeps the file id (MOVE, not delete + upload).
-    let before = sync.srv.dav().walk(&sync.remote).await;
+    let before = Dav::admin().walk(&sync.remote).await;
     sync.change_remotely().await;
     change_locally(local.path());
     owncloudcmd(&bin, &sync, local.path(), &exclude).await;
@@ -290,7 +291,7 @@ async fn owncloudcmd_syncs_both_ways_over_tus_and_a_second_run_transfers_nothing
         "the local rename becomes a MOVE\n{}",
         sync.proxy.summary()
     );
-    let after = sync.srv.dav().walk(&sync.remote).await;
+    let after = Dav::admin().walk(&sync.remote).await;
     assert_eq!(
         before["unicode/strängé file.txt"].prop("fileid"),
         after["unicode/renamed.txt"].prop("fileid"),
@@ -328,7 +329,7 @@ async fn nextcloudcmd(bin: &Path, sync: &Sync, local: &Path) -> Output {
     sync.proxy.clear();
     let mut cmd = Command::new(bin);
     cmd.args(["--non-interactive", "--max-sync-retries", "1"])
-        .args(["-u", sync.srv.user(), "-p", sync.srv.password()])
+        .args(["-u", ADMIN, "-p", ADMIN_PASSWORD])
         .args(["--path", "/ncsync"])
         .arg(local)
         .arg(&sync.proxy.base)

@@ -14,19 +14,20 @@ use std::time::Duration;
 
 use tokio::process::Command;
 
-use crate::server::{Root, Server};
+use crate::common::{ADMIN, ADMIN_PASSWORD, Root, TestServer};
+use crate::dav::Dav;
 use crate::support::{bin, local_tree, run};
 
 const LIMIT: Duration = Duration::from_secs(180);
 const JAIL: &str = "a0ca6a90-a365-4782-871e-d44447bbc668$a0ca6a90-a365-4782-871e-d44447bbc668";
 
-async fn share_with_bob(srv: &Server, path: &str, perms: &str) {
+async fn share_with_bob(srv: &TestServer, path: &str, perms: &str) {
     let res = reqwest::Client::new()
         .post(format!(
             "{}/ocs/v2.php/apps/files_sharing/api/v1/shares?format=json",
-            srv.base()
+            srv.base
         ))
-        .basic_auth(srv.user(), Some(srv.password()))
+        .basic_auth(ADMIN, Some(ADMIN_PASSWORD))
         .form(&[
             ("shareType", "0"),
             ("path", path),
@@ -39,7 +40,7 @@ async fn share_with_bob(srv: &Server, path: &str, perms: &str) {
     assert!(res.status().is_success(), "share {path}: {}", res.status());
 }
 
-async fn owncloudcmd(bin: &Path, srv: &Server, local: &Path, home: &Path) {
+async fn owncloudcmd(bin: &Path, srv: &TestServer, local: &Path, home: &Path) {
     let exclude = home.join("exclude.lst");
     std::fs::write(
         &exclude,
@@ -54,7 +55,7 @@ async fn owncloudcmd(bin: &Path, srv: &Server, local: &Path, home: &Path) {
         .args(["-u", "bob", "-p", "bob-pw"])
         .args(["--davpath", &format!("remote.php/dav/spaces/{JAIL}")])
         .arg(local)
-        .arg(format!("{}/remote.php/dav/spaces/{JAIL}", srv.base()))
+        .arg(format!("{}/remote.php/dav/spaces/{JAIL}", srv.base))
         .env("HOME", home);
     run(&mut cmd, LIMIT).await.assert_success("owncloudcmd");
 }
@@ -66,9 +67,9 @@ async fn owncloudcmd_syncs_received_shares_through_the_share_jail() {
         "owncloudcmd (Debian owncloud-client-cmd)",
         bin("owncloudcmd")
     );
-    let srv = Server::start().await;
+    let srv = TestServer::start().await;
     srv.add_user("bob", "bob-pw").await;
-    let dav = srv.dav();
+    let dav = Dav::admin();
     let own = srv.root(Root::Webdav);
     dav.mkcol(&format!("{own}team")).await;
     dav.mkcol(&format!("{own}team/sub")).await;

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use tokio::process::Command;
 
-use crate::server::{Root, Server};
+use crate::common::{ADMIN, ADMIN_PASSWORD, Root, TestServer};
 use crate::support::{bin, run};
 
 const SUITES: [&str; 5] = ["basic", "copymove", "props", "locks", "http"];
@@ -36,7 +36,7 @@ fn summaries(out: &str) -> Vec<(String, u32, u32, u32)> {
 
 async fn litmus_passes_all_tests(root: Root) {
     let litmus = require!("litmus", bin("litmus"));
-    let srv = Server::start().await;
+    let srv = TestServer::start().await;
     let url = srv.root(root);
     // litmus writes debug.log and child.log into its working directory.
     let cwd = tempfile::tempdir().expect("temp dir");
@@ -44,8 +44,8 @@ async fn litmus_passes_all_tests(root: Root) {
         Command::new(litmus)
             .arg("-k")
             .arg(&url)
-            .arg(srv.user())
-            .arg(srv.password())
+            .arg(ADMIN)
+            .arg(ADMIN_PASSWORD)
             .env("TESTS", SUITES.join(" "))
             .current_dir(cwd.path()),
         Duration::from_secs(300),

@@ -26,7 +26,6 @@ mod owncloud_sdk;
 mod proxy;
 mod pyocclient;
 mod rclone;
-mod server;
 mod tus_js;
 mod tus_py;
 mod uppy;

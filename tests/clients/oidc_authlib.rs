@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use tokio::process::Command;
 
-use crate::server::Server;
+use crate::common::{ADMIN, ADMIN_PASSWORD, TestServer};
 use crate::support::{events, python, run, script};
 
 const LIMIT: Duration = Duration::from_secs(120);
@@ -27,12 +27,12 @@ async fn authlib_signs_in_with_pkce_verifies_the_id_token_and_rotates_refresh_to
         "authlib is not installed in the venv (`.ci/run install`): {}",
         probe.text()
     );
-    let srv = Server::start().await;
+    let srv = TestServer::start().await;
     let out = run(
         Command::new(&py)
             .arg(script("python/oidc_rp.py"))
-            .args(["--issuer", &srv.base()])
-            .args(["--user", srv.user(), "--password", srv.password()]),
+            .args(["--issuer", &srv.base])
+            .args(["--user", ADMIN, "--password", ADMIN_PASSWORD]),
         LIMIT,
     )
     .await;
@@ -44,7 +44,7 @@ async fn authlib_signs_in_with_pkce_verifies_the_id_token_and_rotates_refresh_to
             .unwrap_or_else(|| panic!("no {name} step in\n{}", out.text()))
             .clone()
     };
-    assert_eq!(step("discovery")["issuer"], srv.base());
+    assert_eq!(step("discovery")["issuer"], srv.base);
     assert_eq!(step("token")["token_type"], "Bearer");
     assert_eq!(step("token")["has_refresh"], true);
     let id = step("id_token");

@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use tokio::process::Command;
 
-use crate::server::{Root, Server};
+use crate::common::{ADMIN, ADMIN_PASSWORD, Root, TestServer};
+use crate::dav::Dav;
 use crate::support::{bin, node_modules, node_workdir, run};
 
 #[tokio::test]
@@ -19,11 +20,11 @@ async fn owncloud_sdk_restores_versions_and_trash_and_finds_favorites_and_names(
     );
     let work = node_workdir(&modules, &["node/owncloud_sdk.mjs"]);
     let script = work.path().join("owncloud_sdk.mjs");
-    let srv = Server::start().await;
+    let srv = TestServer::start().await;
     let out = run(
         Command::new(node)
             .arg(&script)
-            .args([&format!("{}/", srv.base()), srv.user(), srv.password()])
+            .args([&format!("{}/", srv.base), ADMIN, ADMIN_PASSWORD])
             .current_dir(work.path()),
         Duration::from_secs(120),
     )
@@ -44,13 +45,13 @@ async fn owncloud_sdk_restores_versions_and_trash_and_finds_favorites_and_names(
     }
     // What the server stores after the script: the folder and the file are gone for good,
     // and the trash bin is empty.
-    let dav = srv.dav();
+    let dav = Dav::admin();
     let tree = dav.content_tree(&srv.root(Root::Spaces)).await;
     assert!(tree.keys().all(|k| !k.contains("sdk")), "{tree:?}");
     let bin = format!(
         "{}/remote.php/dav/spaces/trash-bin/{}/",
-        srv.base(),
-        srv.space_id()
+        srv.base,
+        srv.admin_space_id()
     );
     assert_eq!(dav.propfind(&bin, 1).await.len(), 1, "only the bin itself");
 }

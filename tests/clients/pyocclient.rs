@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use tokio::process::Command;
 
-use crate::server::Server;
+use crate::common::{ADMIN, ADMIN_PASSWORD, TestServer};
 use crate::support::{events, python, run, script};
 
 const LIMIT: Duration = Duration::from_secs(120);
@@ -16,13 +16,13 @@ const LIMIT: Duration = Duration::from_secs(120);
 #[ignore = "real client: needs pyocclient (venv); .ci/run runs it with --include-ignored"]
 async fn pyocclient_creates_lists_and_deletes_a_link_and_a_user_share() {
     let py = require!("pyocclient (venv python)", python());
-    let srv = Server::start().await;
+    let srv = TestServer::start().await;
     srv.add_user("bob", "bob-password").await;
     let out = run(
         Command::new(&py)
             .arg(script("python/pyocclient_client.py"))
-            .args(["--url", &srv.base(), "--user", srv.user()])
-            .args(["--password", srv.password()])
+            .args(["--url", &srv.base, "--user", ADMIN])
+            .args(["--password", ADMIN_PASSWORD])
             .args(["--recipient", "bob", "--recipient-password", "bob-password"]),
         LIMIT,
     )
@@ -62,7 +62,7 @@ async fn pyocclient_creates_lists_and_deletes_a_link_and_a_user_share() {
     assert_eq!(find("after")["ids"], serde_json::json!([]));
     let anon = reqwest::get(format!(
         "{}/remote.php/dav/public-files/{token}/linked.txt",
-        srv.base()
+        srv.base
     ))
     .await
     .unwrap();

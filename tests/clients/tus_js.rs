@@ -7,8 +7,9 @@ use std::time::Duration;
 use serde_json::json;
 use tokio::process::Command;
 
+use crate::common::{ADMIN, ADMIN_PASSWORD, Root, TestServer};
+use crate::dav::Dav;
 use crate::proxy::Proxy;
-use crate::server::{Root, Server};
 use crate::support::{
     FIXTURE_MTIME, bin, events, node_modules, node_workdir, noise, run, sha256, spawn_until,
 };
@@ -17,7 +18,7 @@ const LIMIT: Duration = Duration::from_secs(120);
 const MIB: usize = 1024 * 1024;
 
 struct Fixture {
-    srv: Server,
+    srv: TestServer,
     proxy: Proxy,
     endpoint: String,
     node: std::path::PathBuf,
@@ -30,9 +31,9 @@ async fn setup() -> Option<Fixture> {
     let modules = crate::support::require("tus-js-client (npm)", node_modules())?;
     let work = node_workdir(&modules, &["node/tus_js_client.mjs"]);
     let script = work.path().join("tus_js_client.mjs");
-    let srv = Server::start().await;
-    let proxy = Proxy::start(&srv.base()).await;
-    srv.dav()
+    let srv = TestServer::start().await;
+    let proxy = Proxy::start(&srv.base).await;
+    Dav::admin()
         .mkcol(&format!("{}tusjs/", srv.root(Root::Spaces)))
         .await;
     let endpoint = format!("{}tusjs/", srv.root_at(&proxy.base, Root::Spaces));
@@ -50,8 +51,8 @@ impl Fixture {
     fn client(&self, opts: serde_json::Value) -> Command {
         let mut opts = opts;
         opts["endpoint"] = json!(self.endpoint);
-        opts["user"] = json!(self.srv.user());
-        opts["password"] = json!(self.srv.password());
+        opts["user"] = json!(ADMIN);
+        opts["password"] = json!(ADMIN_PASSWORD);
         let mut cmd = Command::new(&self.node);
         cmd.arg(&self.script)
             .arg(opts.to_string())
@@ -67,7 +68,7 @@ impl Fixture {
 
     async fn stored(&self, name: &str) -> Vec<u8> {
         let url = format!("{}tusjs/{name}", self.srv.root(Root::Spaces));
-        self.srv.dav().get(&url).await
+        Dav::admin().get(&url).await
     }
 }
 
@@ -114,9 +115,7 @@ async fn tus_js_client_uploads_with_creation_with_upload_then_patches() {
         "the creation-with-upload answer reports the bytes it took"
     );
     assert_file(&f.stored("cwu.bin").await, &bytes);
-    let entry = f
-        .srv
-        .dav()
+    let entry = Dav::admin()
         .stat(&format!("{}tusjs/cwu.bin", f.srv.root(Root::Spaces)))
         .await;
     assert_eq!(entry.mtime(), FIXTURE_MTIME, "mtime from the metadata");

@@ -8,19 +8,20 @@ use std::time::Duration;
 
 use tokio::process::Command;
 
+use crate::common::{ADMIN, ADMIN_PASSWORD, Root, TestServer};
+use crate::dav::Dav;
 use crate::dav::escape_path;
 use crate::proxy::Proxy;
-use crate::server::{Root, Server};
 use crate::support::{FIXTURE_MTIME, events, noise, python, run, script, sha256, spawn_until};
 
 const LIMIT: Duration = Duration::from_secs(120);
 const MIB: usize = 1024 * 1024;
 
-fn tuspy(py: &Path, endpoint: &str, srv: &Server, file: &Path) -> Command {
+fn tuspy(py: &Path, endpoint: &str, file: &Path) -> Command {
     let mut cmd = Command::new(py);
     cmd.arg(script("python/tuspy_client.py"))
-        .args(["--endpoint", endpoint, "--user", srv.user()])
-        .args(["--password", srv.password()])
+        .args(["--endpoint", endpoint, "--user", ADMIN])
+        .args(["--password", ADMIN_PASSWORD])
         .arg("--file")
         .arg(file);
     cmd
@@ -28,10 +29,10 @@ fn tuspy(py: &Path, endpoint: &str, srv: &Server, file: &Path) -> Command {
 
 /// Starts a server, a proxy in front of it, and creates the folder `tuspy/` in the personal
 /// space; returns the tus endpoint (the folder URL through the proxy).
-async fn setup() -> (Server, Proxy, String) {
-    let srv = Server::start().await;
-    let proxy = Proxy::start(&srv.base()).await;
-    srv.dav()
+async fn setup() -> (TestServer, Proxy, String) {
+    let srv = TestServer::start().await;
+    let proxy = Proxy::start(&srv.base).await;
+    Dav::admin()
         .mkcol(&format!("{}tuspy/", srv.root(Root::Spaces)))
         .await;
     let endpoint = format!("{}tuspy/", srv.root_at(&proxy.base, Root::Spaces));
@@ -50,7 +51,7 @@ async fn tuspy_uploads_in_several_checksummed_chunks_with_metadata() {
     let sha1 = hex::encode(<sha1::Sha1 as sha1::Digest>::digest(&bytes));
 
     let out = run(
-        tuspy(&py, &endpoint, &srv, &file)
+        tuspy(&py, &endpoint, &file)
             .args(["--chunk-size", &MIB.to_string(), "--checksum"])
             .args(["--meta", "filename=report 2024.bin"])
             .args(["--meta", &format!("mtime={FIXTURE_MTIME}")])
@@ -84,7 +85,7 @@ async fn tuspy_uploads_in_several_checksummed_chunks_with_metadata() {
         srv.root(Root::Spaces),
         escape_path("report 2024.bin")
     );
-    let dav = srv.dav();
+    let dav = Dav::admin();
     assert_eq!(
         sha256(&dav.get(&url).await),
         sha256(&bytes),
@@ -108,7 +109,7 @@ async fn tuspy_uploads_an_empty_file_with_the_creation_alone() {
     let file = dir.path().join("empty");
     std::fs::write(&file, b"").expect("write");
     run(
-        tuspy(&py, &endpoint, &srv, &file).args(["--meta", "filename=empty.txt"]),
+        tuspy(&py, &endpoint, &file).args(["--meta", "filename=empty.txt"]),
         LIMIT,
     )
     .await
@@ -122,7 +123,7 @@ async fn tuspy_uploads_an_empty_file_with_the_creation_alone() {
         "an empty upload is one creation"
     );
     let url = format!("{}tuspy/empty.txt", srv.root(Root::Spaces));
-    assert!(srv.dav().get(&url).await.is_empty(), "empty file stored");
+    assert!(Dav::admin().get(&url).await.is_empty(), "empty file stored");
 }
 
 #[tokio::test]
@@ -139,7 +140,7 @@ async fn tuspy_resumes_by_fingerprint_after_the_client_process_is_killed() {
     let chunk = MIB.to_string();
 
     let (mut child, _) = spawn_until(
-        tuspy(&py, &endpoint, &srv, &file)
+        tuspy(&py, &endpoint, &file)
             .args([
                 "--chunk-size",
                 &chunk,
@@ -157,7 +158,7 @@ async fn tuspy_resumes_by_fingerprint_after_the_client_process_is_killed() {
     child.wait().await.expect("reap");
 
     let folder = format!("{}tuspy/", srv.root(Root::Spaces));
-    let dav = srv.dav();
+    let dav = Dav::admin();
     let listed = dav.walk(&folder).await;
     assert!(
         listed.is_empty(),
@@ -166,7 +167,7 @@ async fn tuspy_resumes_by_fingerprint_after_the_client_process_is_killed() {
 
     proxy.clear();
     let out = run(
-        tuspy(&py, &endpoint, &srv, &file)
+        tuspy(&py, &endpoint, &file)
             .args(["--chunk-size", &chunk, "--store", store])
             .args(["--meta", "filename=resume.bin"]),
         LIMIT,

@@ -12,8 +12,9 @@ use base64::Engine;
 use serde_json::{Value, json};
 use tokio::process::Command;
 
+use crate::common::{ADMIN, ADMIN_PASSWORD, Root, TestServer};
+use crate::dav::Dav;
 use crate::proxy::Proxy;
-use crate::server::{Root, Server};
 use crate::support::{bin, node_modules, node_workdir, noise, require, run, sha256};
 
 const LIMIT: Duration = Duration::from_secs(180);
@@ -65,21 +66,11 @@ impl Page {
     }
 
     /// Runs the driver; returns its JSON report and the process output.
-    async fn drive(
-        &self,
-        srv: &Server,
-        endpoint: &str,
-        files: &[PathBuf],
-        mode: &str,
-        cwu: bool,
-    ) -> Value {
+    async fn drive(&self, endpoint: &str, files: &[PathBuf], mode: &str, cwu: bool) -> Value {
         let auth = format!(
             "Basic {}",
-            base64::engine::general_purpose::STANDARD.encode(format!(
-                "{}:{}",
-                srv.user(),
-                srv.password()
-            ))
+            base64::engine::general_purpose::STANDARD
+                .encode(format!("{}:{}", ADMIN, ADMIN_PASSWORD))
         );
         let mut page = url::Url::parse(&format!("{}/index.html", self.origin)).expect("url");
         page.query_pairs_mut()
@@ -145,20 +136,20 @@ async fn serve_static(dir: &Path) -> String {
 
 /// A server allowing `origins` by CORS, a proxy in front, and the folder `uppy/`; returns
 /// the tus endpoint through the proxy.
-async fn server(origins: Vec<String>) -> (Server, Proxy, String) {
-    let srv = Server::start_with(|c| c.cors_origins = origins).await;
-    let proxy = Proxy::start(&srv.base()).await;
-    srv.dav()
+async fn server(origins: Vec<String>) -> (TestServer, Proxy, String) {
+    let srv = TestServer::start_with(|c| c.cors_origins = origins).await;
+    let proxy = Proxy::start(&srv.base).await;
+    Dav::admin()
         .mkcol(&format!("{}uppy/", srv.root(Root::Spaces)))
         .await;
     let endpoint = format!("{}uppy/", srv.root_at(&proxy.base, Root::Spaces));
     (srv, proxy, endpoint)
 }
 
-async fn assert_stored(srv: &Server, name: &str, bytes: &[u8]) {
+async fn assert_stored(srv: &TestServer, name: &str, bytes: &[u8]) {
     let url = format!("{}uppy/{name}", srv.root(Root::Spaces));
     assert_eq!(
-        sha256(&srv.dav().get(&url).await),
+        sha256(&Dav::admin().get(&url).await),
         sha256(bytes),
         "content of {name}"
     );
@@ -175,7 +166,7 @@ async fn uploads_several_files(cwu: bool) {
         ("large.bin", noise(CHUNK * 6, 32)),
     ];
     let paths: Vec<_> = files.iter().map(|(n, b)| page.file(n, b)).collect();
-    let report = page.drive(&srv, &endpoint, &paths, "upload", cwu).await;
+    let report = page.drive(&endpoint, &paths, "upload", cwu).await;
     assert_eq!(
         report["successful"],
         3,
@@ -222,7 +213,7 @@ async fn uppy_in_chromium_resumes_after_pause_and_page_reload() {
     let bytes = noise(CHUNK * 12 + 7, 12);
     let path = page.file("resume.bin", &bytes);
     let report = page
-        .drive(&srv, &endpoint, &[path], "pause-reload-resume", false)
+        .drive(&endpoint, &[path], "pause-reload-resume", false)
         .await;
     assert_eq!(
         report["successful"],
@@ -264,15 +255,14 @@ async fn uppy_in_chromium_is_blocked_when_the_page_origin_is_not_allowed() {
     // CORS allows some other origin only: the browser must refuse to let the page upload.
     let (srv, _proxy, endpoint) = server(vec!["http://elsewhere.invalid".into()]).await;
     let path = page.file("blocked.txt", b"must not arrive\n");
-    let report = page.drive(&srv, &endpoint, &[path], "upload", false).await;
+    let report = page.drive(&endpoint, &[path], "upload", false).await;
     assert_eq!(report["successful"], 0, "{report:#}");
     assert_eq!(
         report["failed"].as_array().map(Vec::len),
         Some(1),
         "{report:#}"
     );
-    let listed = srv
-        .dav()
+    let listed = Dav::admin()
         .walk(&format!("{}uppy/", srv.root(Root::Spaces)))
         .await;
     assert!(listed.is_empty(), "nothing stored: {listed:?}");

@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use tokio::process::Command;
 
-use crate::server::{Root, Server};
+use crate::common::{ADMIN, ADMIN_PASSWORD, Root, TestServer};
+use crate::dav::Dav;
 use crate::support::{bin, node_modules, node_workdir, run};
 
 #[tokio::test]
@@ -16,19 +17,19 @@ async fn webdav_npm_client_runs_its_common_operations() {
     let modules = require!("webdav (npm)", node_modules());
     let work = node_workdir(&modules, &["node/webdav_client.mjs"]);
     let script = work.path().join("webdav_client.mjs");
-    let srv = Server::start().await;
+    let srv = TestServer::start().await;
     let root = srv.root(Root::Spaces);
     let out = run(
         Command::new(node)
             .arg(&script)
-            .args([&root, srv.user(), srv.password()])
+            .args([&root, ADMIN, ADMIN_PASSWORD])
             .current_dir(work.path()),
         Duration::from_secs(120),
     )
     .await;
     out.assert_success("webdav npm client");
     assert!(out.stdout.contains("ok delete"), "{}", out.text());
-    let dav = srv.dav();
+    let dav = Dav::admin();
     assert_eq!(
         dav.get(&format!("{root}npm/a.txt")).await,
         b"after unlock\n"

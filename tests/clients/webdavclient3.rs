@@ -6,28 +6,29 @@ use std::time::Duration;
 
 use tokio::process::Command;
 
-use crate::server::{Root, Server};
+use crate::common::{ADMIN, ADMIN_PASSWORD, Root, TestServer};
+use crate::dav::Dav;
 use crate::support::{python, run, script};
 
 #[tokio::test]
 #[ignore = "real client: needs webdavclient3 (venv); .ci/run runs it with --include-ignored"]
 async fn webdavclient3_runs_its_common_operations() {
     let py = require!("webdavclient3 (venv python)", python());
-    let srv = Server::start().await;
+    let srv = TestServer::start().await;
     let work = tempfile::tempdir().expect("temp dir");
     let root = srv.root(Root::Spaces);
     let dav_root = crate::dav::url_path(&root);
     let out = run(
         Command::new(py)
             .arg(script("python/webdavclient3_client.py"))
-            .args([&srv.base(), srv.user(), srv.password(), &dav_root])
+            .args([&srv.base, ADMIN, ADMIN_PASSWORD, &dav_root])
             .arg(work.path()),
         Duration::from_secs(120),
     )
     .await;
     out.assert_success("webdavclient3");
     assert!(out.stdout.contains("ok clean"), "{}", out.text());
-    let tree = srv.dav().content_tree(&format!("{root}wdc3/")).await;
+    let tree = Dav::admin().content_tree(&format!("{root}wdc3/")).await;
     assert_eq!(
         tree.keys().map(String::as_str).collect::<Vec<_>>(),
         ["moved.txt", "one.txt", "tree", "tree/two.txt"],

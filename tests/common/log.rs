@@ -20,6 +20,18 @@ pub fn captured_log() -> Arc<Mutex<Vec<u8>>> {
     .clone()
 }
 
+/// The request `request_id` failed, and its cause (naming `what`) was logged exactly once, at
+/// error, with the request id.
+pub fn assert_failure_logged_once(log: &Mutex<Vec<u8>>, request_id: &str, what: &str) {
+    let text = String::from_utf8(log.lock().unwrap().clone()).unwrap();
+    let errors: Vec<&str> = text
+        .lines()
+        .filter(|l| l.contains(request_id) && l.contains("ERROR"))
+        .collect();
+    assert_eq!(errors.len(), 1, "{text}");
+    assert!(errors[0].contains(what), "{}", errors[0]);
+}
+
 struct Capture(Arc<Mutex<Vec<u8>>>);
 
 impl std::io::Write for Capture {

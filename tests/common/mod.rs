@@ -1,22 +1,39 @@
-//! The one way tests start a server: in-process, on 127.0.0.1:0, with its own temp data root.
+//! The one way tests start a server in-process: on 127.0.0.1:0, with its own temp data root.
 //! Dropping the `TestServer` stops it (in-flight requests are cut off). Its clock is
-//! adjustable ([`TestServer::advance`]); [`client`] is the typed tus and WebDAV client.
+//! adjustable ([`TestServer::advance`]); [`client`] is the typed tus and WebDAV client, [`dav`]
+//! the WebDAV shorthands and multistatus reading, [`log`] the captured log. Tests that kill or
+//! restart a real process use `tests/binary`'s `Server`, built on the same client and admin
+//! password.
 #![allow(dead_code)]
 
 pub mod client;
+pub mod dav;
 pub mod log;
 
 use std::net::SocketAddr;
 
-use spacedav::AppState;
 use spacedav::auth::hash_password;
 use spacedav::clock::Clock;
 use spacedav::config::Config;
-use spacedav::spaces::{NewUser, SpaceId, User};
+use spacedav::spaces::{NewSpace, NewUser, Space, SpaceId, User};
+use spacedav::{AppState, TusState};
 use tokio::sync::oneshot;
 
-/// Password of the `admin` user every test server starts with.
+/// The user every test server starts with.
+pub const ADMIN: &str = "admin";
+/// Password of the `admin` user every test server starts with (the binary's too).
 pub const ADMIN_PASSWORD: &str = "admin-test-password";
+
+/// A WebDAV root of SPEC §1.
+#[derive(Debug, Clone, Copy)]
+pub enum Root {
+    /// `/remote.php/dav/spaces/{sid}/`
+    Spaces,
+    /// `/remote.php/dav/files/{user}/`
+    Files,
+    /// `/remote.php/webdav/`
+    Webdav,
+}
 
 /// Environment variable naming a PostgreSQL server (`postgres://USER@HOST:PORT`) to run the
 /// tests' metadata on instead of SQLite; `.ci/run` sets it for a second pass over the suites.
@@ -73,10 +90,13 @@ pub struct TestServer {
     pub base: String,
     /// The bound address.
     pub addr: SocketAddr,
-    /// The state the server runs with (direct store access for assertions).
-    pub state: AppState,
+    /// The state the server runs with: the core (direct store access for assertions, through
+    /// `Deref`) and the tus service its requests use.
+    pub state: TusState,
     /// The temp data root (removed on drop).
     pub dir: tempfile::TempDir,
+    /// The admin's personal space.
+    admin_sid: SpaceId,
     shutdown: Option<oneshot::Sender<()>>,
 }
 
@@ -104,6 +124,9 @@ impl TestServer {
         let state = AppState::open_with_clock(config, Clock::adjustable())
             .await
             .expect("open state");
+        let state = TusState::new(state);
+        let admin = state.store().user_by_name(ADMIN).await.expect("admin");
+        let admin_sid = state.store().space_id(admin.id.0);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
@@ -122,6 +145,7 @@ impl TestServer {
             addr,
             state,
             dir,
+            admin_sid,
             shutdown: Some(tx),
         }
     }
@@ -154,18 +178,61 @@ impl TestServer {
 
     /// The admin's personal space id.
     pub async fn admin_space(&self) -> SpaceId {
-        let admin = self
-            .state
-            .store()
-            .user_by_name("admin")
-            .await
-            .expect("admin");
-        self.state.store().space_id(admin.id.0)
+        self.admin_sid
+    }
+
+    /// The admin's personal space id, known since the start.
+    pub fn admin_space_id(&self) -> &SpaceId {
+        &self.admin_sid
+    }
+
+    /// Absolute URL (trailing `/`) of a WebDAV root of the admin on this server.
+    pub fn root(&self, root: Root) -> String {
+        self.root_at(&self.base, root)
+    }
+
+    /// The same root reached through another base (a recording proxy).
+    pub fn root_at(&self, base: &str, root: Root) -> String {
+        let base = base.trim_end_matches('/');
+        match root {
+            Root::Spaces => format!("{base}/remote.php/dav/spaces/{}/", self.admin_sid),
+            Root::Files => format!("{base}/remote.php/dav/files/{ADMIN}/"),
+            Root::Webdav => format!("{base}/remote.php/webdav/"),
+        }
     }
 
     /// `{base}/remote.php/dav/spaces/{sid}` (no trailing slash).
     pub fn space_url(&self, sid: &SpaceId) -> String {
         format!("{}/remote.php/dav/spaces/{}", self.base, sid)
+    }
+
+    /// Break the metadata database for real: drop `table` behind the server's back (the
+    /// storage failure tests).
+    pub async fn drop_table(&self, table: &str) {
+        use sqlx::Connection;
+        let mut db = sqlx::AnyConnection::connect(&self.state.config().metadata_url)
+            .await
+            .expect("connect to the metadata database");
+        sqlx::query(&format!("DROP TABLE {table}"))
+            .execute(&mut db)
+            .await
+            .expect("drop the table");
+    }
+
+    /// Create a project space named `name`, owned (and managed) by the admin, with `quota`
+    /// bytes (`None`: unlimited).
+    pub async fn project_space(&self, name: &str, quota: Option<u64>) -> Space {
+        let store = self.state.store();
+        let admin = store.user_by_name(ADMIN).await.expect("admin");
+        store
+            .create_project_space(NewSpace {
+                name: name.into(),
+                alias: None,
+                quota,
+                owner: admin.id,
+            })
+            .await
+            .expect("create a project space")
     }
 
     /// Create a (non-admin) user with a password.

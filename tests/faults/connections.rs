@@ -10,7 +10,7 @@ use reqwest::StatusCode;
 use sqlx::{Connection, Executor};
 
 use crate::common::TestServer;
-use crate::dav_support::{admin_root, mkcol, req};
+use crate::common::dav::{admin_root, mkcol, req};
 use crate::support::Env;
 
 /// More writes than the pool has connections (8), so every pooled connection is used.
@@ -66,7 +66,7 @@ async fn writes_work_again_once_the_database_stops_rolling_back_failed_transacti
             .unwrap();
         assert_eq!(del.status(), StatusCode::NO_CONTENT, "DELETE while failing");
     }
-    let listing = crate::dav_support::propfind(s, &format!("{root}/"), "1", "").await;
+    let listing = crate::common::dav::propfind(s, &format!("{root}/"), "1", "").await;
     assert!(!listing.1.contains("new0.txt"), "nothing half-written");
 
     // The cause goes away: every write works again, on every pooled connection, at once.

@@ -8,8 +8,6 @@
 mod binary;
 #[path = "../common/mod.rs"]
 mod common;
-#[path = "../dav_support/mod.rs"]
-mod dav_support;
 #[path = "../tus/support.rs"]
 mod support;
 

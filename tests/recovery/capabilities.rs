@@ -3,7 +3,7 @@
 use serde_json::Value;
 
 use crate::common::TestServer;
-use crate::dav_support::*;
+use crate::common::dav::*;
 use crate::*;
 
 #[tokio::test]

@@ -8,7 +8,7 @@ use std::time::Duration;
 use reqwest::{Method, StatusCode};
 
 use crate::binary::{ADMIN_PASSWORD, Server, personal_space_id, run, stdout};
-use crate::dav_support::{between, href, responses};
+use crate::common::dav::{between, href, responses};
 
 /// Files in each folder: the purge deletes this many rows (and frees as many blobs).
 const FILES: usize = 640;

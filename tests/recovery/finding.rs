@@ -3,7 +3,7 @@
 use spacedav::spaces::Role;
 
 use crate::common::TestServer;
-use crate::dav_support::*;
+use crate::common::dav::*;
 use crate::*;
 
 const FAV: &str = "<?xml version=\"1.0\"?><oc:filter-files xmlns:d=\"DAV:\" \

@@ -6,8 +6,6 @@
 mod binary;
 #[path = "../common/mod.rs"]
 mod common;
-#[path = "../dav_support/mod.rs"]
-mod dav_support;
 
 mod capabilities;
 mod crash;
@@ -17,8 +15,8 @@ mod trash;
 mod versions;
 
 use common::TestServer;
-use dav_support::*;
-use spacedav::spaces::{NewSpace, Role, SpaceId};
+use common::dav::*;
+use spacedav::spaces::{Role, SpaceId};
 
 /// Password of the users the tests add.
 pub const PW: &str = "user-password-1";
@@ -33,16 +31,7 @@ pub fn as_user(s: &TestServer, user: &str, method: &str, url: &str) -> reqwest::
 /// A project space of admin's with `members` (name, role) added.
 pub async fn project(s: &TestServer, members: &[(&str, Role)]) -> SpaceId {
     let store = s.state.store();
-    let admin = store.user_by_name("admin").await.unwrap();
-    let space = store
-        .create_project_space(NewSpace {
-            name: "Team".into(),
-            alias: None,
-            quota: None,
-            owner: admin.id,
-        })
-        .await
-        .unwrap();
+    let space = s.project_space("Team", None).await;
     for (name, role) in members {
         let u = match store.user_by_name(name).await {
             Ok(u) => u,

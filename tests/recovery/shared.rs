@@ -9,7 +9,7 @@ use reqwest::StatusCode;
 use serde_json::Value;
 
 use crate::common::TestServer;
-use crate::dav_support::*;
+use crate::common::dav::*;
 use crate::*;
 
 /// The share jail's space id (oCIS's fixed one).

@@ -3,7 +3,7 @@
 use spacedav::spaces::{Mtime, Role};
 
 use crate::common::TestServer;
-use crate::dav_support::*;
+use crate::common::dav::*;
 use crate::*;
 
 #[tokio::test]

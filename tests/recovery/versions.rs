@@ -3,7 +3,7 @@
 use spacedav::spaces::Role;
 
 use crate::common::TestServer;
-use crate::dav_support::*;
+use crate::common::dav::*;
 use crate::*;
 
 /// Put three contents at `root/v.txt`; the file id.

@@ -3,49 +3,15 @@
 //! `/dav/spaces/{remoteItem.id}` (with a tus upload) until it is revoked.
 
 use reqwest::{Method, StatusCode};
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::common::TestServer;
-use crate::{ADMIN, get_admin, mkcol_admin};
+use crate::{ADMIN, admin_ids, get_admin, graph, mkcol_admin};
 
 /// oCIS's item roles (Viewer, Editor for folders).
 const VIEWER: &str = "b1e2218d-eef8-4d4c-b82d-0f1a1b48f3b5";
 const EDITOR: &str = "fb6c3e19-e378-47e5-b277-9732f9de6e21";
 const MANAGER: &str = "312c0871-5ef7-4b3a-85b6-0e4074c64049";
-
-async fn rid_of(srv: &TestServer, path: &str) -> (String, String) {
-    let store = srv.state.store();
-    let admin = store.user_by_name("admin").await.unwrap();
-    let node = store
-        .resolve(
-            admin.id.0,
-            &spacedav::spaces::SpacePath::parse(path).unwrap(),
-        )
-        .await
-        .unwrap();
-    let sid = store.space_id(admin.id.0);
-    (sid.to_string(), format!("{sid}!{}", node.id.0))
-}
-
-async fn call(
-    srv: &TestServer,
-    who: (&str, &str),
-    method: Method,
-    path: &str,
-    body: Option<Value>,
-) -> (StatusCode, Value) {
-    let mut req = srv
-        .client()
-        .request(method, srv.url(&format!("/graph/v1beta1{path}")))
-        .basic_auth(who.0, Some(who.1));
-    if let Some(b) = body {
-        req = req.json(&b);
-    }
-    let res = req.send().await.unwrap();
-    let status = res.status();
-    let text = res.text().await.unwrap();
-    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
-}
 
 #[tokio::test]
 async fn web_creates_links_and_invites_and_the_recipient_uploads_until_revoked() {
@@ -54,10 +20,10 @@ async fn web_creates_links_and_invites_and_the_recipient_uploads_until_revoked()
     srv.add_user("carol", "carol-pw").await;
     let carol = srv.state.store().user_by_name("carol").await.unwrap();
     mkcol_admin(&srv, "/g").await;
-    let (sid, rid) = rid_of(&srv, "/g").await;
+    let (sid, rid) = admin_ids(&srv, "/g").await;
     let item = format!("/drives/{sid}/items/{rid}");
 
-    let (status, link) = call(
+    let (status, link) = graph(
         &srv,
         ADMIN,
         Method::POST,
@@ -71,7 +37,7 @@ async fn web_creates_links_and_invites_and_the_recipient_uploads_until_revoked()
     let url = link["link"]["webUrl"].as_str().unwrap();
     let token = url.rsplit('/').next().unwrap();
     let pid = link["id"].as_str().unwrap();
-    let (status, _) = call(
+    let (status, _) = graph(
         &srv,
         ADMIN,
         Method::POST,
@@ -89,7 +55,7 @@ async fn web_creates_links_and_invites_and_the_recipient_uploads_until_revoked()
         .await
         .unwrap();
     assert_eq!(put.status(), StatusCode::CREATED);
-    let (status, bad) = call(
+    let (status, bad) = graph(
         &srv,
         ADMIN,
         Method::POST,
@@ -99,7 +65,7 @@ async fn web_creates_links_and_invites_and_the_recipient_uploads_until_revoked()
     .await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}");
 
-    let (status, invited) = call(
+    let (status, invited) = graph(
         &srv,
         ADMIN,
         Method::POST,
@@ -116,7 +82,7 @@ async fn web_creates_links_and_invites_and_the_recipient_uploads_until_revoked()
     assert_eq!(perm["grantedToV2"]["user"]["id"], bob.id.to_string());
     let share_pid = perm["id"].as_str().unwrap().to_string();
 
-    let (_, with_me) = call(
+    let (_, with_me) = graph(
         &srv,
         ("bob", "bob-pw"),
         Method::GET,
@@ -131,13 +97,13 @@ async fn web_creates_links_and_invites_and_the_recipient_uploads_until_revoked()
         received["remoteItem"]["permissions"][0]["invitation"]["invitedBy"]["user"]["displayName"],
         "Administrator"
     );
-    let (_, by_me) = call(&srv, ADMIN, Method::GET, "/me/drive/sharedByMe", None).await;
+    let (_, by_me) = graph(&srv, ADMIN, Method::GET, "/me/drive/sharedByMe", None).await;
     assert_eq!(by_me["value"][0]["id"], rid);
     assert_eq!(
         by_me["value"][0]["permissions"].as_array().unwrap().len(),
         2
     );
-    let (_, listed) = call(
+    let (_, listed) = graph(
         &srv,
         ADMIN,
         Method::GET,
@@ -170,7 +136,7 @@ async fn web_creates_links_and_invites_and_the_recipient_uploads_until_revoked()
     assert_eq!(get_admin(&srv, "/g/tus.txt").await.1, b"tu");
 
     // Bob cannot hand out more than he holds (editor: no share right).
-    let (status, _) = call(
+    let (status, _) = graph(
         &srv,
         ("bob", "bob-pw"),
         Method::POST,
@@ -183,7 +149,7 @@ async fn web_creates_links_and_invites_and_the_recipient_uploads_until_revoked()
     assert_eq!(status, StatusCode::FORBIDDEN);
 
     // Down to viewer: no more writes; then revoked: nothing at all.
-    let (status, patched) = call(
+    let (status, patched) = graph(
         &srv,
         ADMIN,
         Method::PATCH,
@@ -200,7 +166,7 @@ async fn web_creates_links_and_invites_and_the_recipient_uploads_until_revoked()
         .await
         .unwrap();
     assert_eq!(put.status(), StatusCode::FORBIDDEN);
-    let (status, _) = call(
+    let (status, _) = graph(
         &srv,
         ADMIN,
         Method::DELETE,
@@ -216,7 +182,7 @@ async fn web_creates_links_and_invites_and_the_recipient_uploads_until_revoked()
         .await
         .unwrap();
     assert_eq!(get.status(), StatusCode::NOT_FOUND);
-    let (status, _) = call(
+    let (status, _) = graph(
         &srv,
         ("carol", "carol-pw"),
         Method::GET,
@@ -233,7 +199,7 @@ async fn graph_sharing_refuses_unreadable_items_and_bad_bodies() {
     let bob = srv.add_user("bob", "bob-pw").await;
     srv.add_user("mallory", "m-pw").await;
     mkcol_admin(&srv, "/private").await;
-    let (sid, rid) = rid_of(&srv, "/private").await;
+    let (sid, rid) = admin_ids(&srv, "/private").await;
     let item = format!("/drives/{sid}/items/{rid}");
     let recipients = json!([{"objectId": bob.id.to_string()}]);
     let mallory = ("mallory", "m-pw");
@@ -245,7 +211,7 @@ async fn graph_sharing_refuses_unreadable_items_and_bad_bodies() {
             json!({"recipients": recipients, "roles": [VIEWER]}),
         ),
     ] {
-        let (status, body) = call(&srv, mallory, Method::POST, &path, Some(body)).await;
+        let (status, body) = graph(&srv, mallory, Method::POST, &path, Some(body)).await;
         assert_eq!(status, StatusCode::NOT_FOUND, "{path}: {body}");
     }
     // The owner's malformed requests: clear 400s, nothing created.
@@ -256,7 +222,7 @@ async fn graph_sharing_refuses_unreadable_items_and_bad_bodies() {
         json!({"recipients": [{"objectId": "not-a-uuid"}], "roles": [VIEWER]}),
         json!({"roles": [VIEWER]}),
     ] {
-        let (status, answer) = call(
+        let (status, answer) = graph(
             &srv,
             ADMIN,
             Method::POST,
@@ -267,7 +233,7 @@ async fn graph_sharing_refuses_unreadable_items_and_bad_bodies() {
         assert_eq!(status, StatusCode::BAD_REQUEST, "{body}: {answer}");
         assert_eq!(answer["error"]["code"], "invalidRequest", "{body}");
     }
-    let (status, _) = call(
+    let (status, _) = graph(
         &srv,
         ADMIN,
         Method::GET,
@@ -276,7 +242,7 @@ async fn graph_sharing_refuses_unreadable_items_and_bad_bodies() {
     )
     .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
-    let (_, listed) = call(
+    let (_, listed) = graph(
         &srv,
         ADMIN,
         Method::GET,

@@ -7,25 +7,14 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 use crate::common::TestServer;
-use crate::{ADMIN, get_admin, mkcol_admin, ocs_share, put_admin};
+use crate::{ADMIN, get_admin, mkcol_admin, put_admin};
 
 pub(crate) const JAIL: &str =
     "a0ca6a90-a365-4782-871e-d44447bbc668$a0ca6a90-a365-4782-871e-d44447bbc668";
 pub(crate) const BOB: (&str, &str) = ("bob", "bob-pw");
 
 pub(crate) async fn share_with_bob(srv: &TestServer, path: &str, perms: &str) {
-    let (status, data) = ocs_share(
-        srv,
-        ADMIN,
-        &[
-            ("shareType", "0"),
-            ("path", path),
-            ("shareWith", "bob"),
-            ("permissions", perms),
-        ],
-    )
-    .await;
-    assert_eq!(status, StatusCode::OK, "{data}");
+    crate::share_with(srv, path, BOB.0, perms).await;
 }
 
 pub(crate) async fn bob_drives(srv: &TestServer, query: &str) -> Vec<Value> {
@@ -305,57 +294,33 @@ async fn a_received_file_is_listed_in_the_jail_and_replaced_only_where_the_role_
     assert!(xml.contains("<oc:permissions>S</oc:permissions>"), "{xml}");
     assert!(!xml.contains("secret"), "{xml}");
 
-    // By name in the jail: read both, replace only the editable one (PUT and tus).
+    // By name in the jail: read both, replace only the editable one (PUT and tus); nothing
+    // else of the owner's folder is reachable, and nothing new lands in it.
     assert_eq!(
         as_bob(&srv, "GET", &format!("{jail}/read.txt"), "").await.1,
         "r1"
     );
-    assert_eq!(
-        as_bob(&srv, "PUT", &format!("{jail}/edit.txt"), "v2")
-            .await
-            .0,
-        204
-    );
+    for (method, name, body, want) in [
+        ("PUT", "edit.txt", "v2", 204),
+        ("PUT", "read.txt", "no", 403),
+        ("GET", "secret.txt", "", 404),
+        ("PUT", "new.txt", "no", 404),
+        ("DELETE", "edit.txt", "", 403),
+    ] {
+        let (status, answer) = as_bob(&srv, method, &format!("{jail}/{name}"), body).await;
+        assert_eq!(status, want, "{method} {name}: {answer}");
+    }
     assert_eq!(admin_get(&srv, "/edit.txt").await, "v2");
-    assert_eq!(
-        tus_as_bob(&srv, &format!("{jail}/"), "edit.txt", "v3").await,
-        201
-    );
+    for (name, body, want) in [
+        ("edit.txt", "v3", 201),
+        ("read.txt", "no", 403),
+        ("new.txt", "no", 403),
+    ] {
+        let status = tus_as_bob(&srv, &format!("{jail}/"), name, body).await;
+        assert_eq!(status, want, "tus {name}");
+    }
     assert_eq!(admin_get(&srv, "/edit.txt").await, "v3");
-    assert_eq!(
-        as_bob(&srv, "PUT", &format!("{jail}/read.txt"), "no")
-            .await
-            .0,
-        403
-    );
-    assert_eq!(
-        tus_as_bob(&srv, &format!("{jail}/"), "read.txt", "no").await,
-        403
-    );
     assert_eq!(admin_get(&srv, "/read.txt").await, "r1");
-    // Nothing else of the owner's folder is reachable, and nothing new lands in it.
-    assert_eq!(
-        as_bob(&srv, "GET", &format!("{jail}/secret.txt"), "")
-            .await
-            .0,
-        404
-    );
-    assert_eq!(
-        tus_as_bob(&srv, &format!("{jail}/"), "new.txt", "no").await,
-        403
-    );
-    assert_eq!(
-        as_bob(&srv, "PUT", &format!("{jail}/new.txt"), "no")
-            .await
-            .0,
-        404
-    );
-    assert_eq!(
-        as_bob(&srv, "DELETE", &format!("{jail}/edit.txt"), "")
-            .await
-            .0,
-        403
-    );
 
     // Through the file's mount id: the mount lists the file alone and replaces it.
     let mounts = bob_drives(&srv, "?$filter=driveType eq mountpoint").await;

@@ -5,7 +5,7 @@ use reqwest::{Method, StatusCode};
 
 use crate::common::TestServer;
 use crate::common::client::Client;
-use crate::{ADMIN, get_admin, link, mkcol_admin, ocs_share, put_admin};
+use crate::{ADMIN, get_admin, link, mkcol_admin, ocs_delete, ocs_share, put_admin};
 
 fn m(name: &str) -> Method {
     Method::from_bytes(name.as_bytes()).unwrap()
@@ -156,15 +156,10 @@ async fn expired_revoked_and_made_up_tokens_are_not_found() {
         .await
         .unwrap();
     assert_eq!(ok.status(), StatusCode::OK);
-    let del = c
-        .delete(srv.url(&format!(
-            "/ocs/v2.php/apps/files_sharing/api/v1/shares/{id}"
-        )))
-        .basic_auth(ADMIN.0, Some(ADMIN.1))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(del.status(), StatusCode::OK);
+    assert_eq!(
+        ocs_delete(&srv, ADMIN, &id.to_string()).await,
+        StatusCode::OK
+    );
     for token in [
         expired.as_str(),
         revoked.as_str(),

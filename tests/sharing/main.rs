@@ -14,8 +14,36 @@ mod roles;
 mod shares;
 
 use common::{ADMIN_PASSWORD, TestServer};
-use reqwest::StatusCode;
+use reqwest::{Method, StatusCode};
 use serde_json::Value;
+
+/// The OCS v2 share collection.
+const SHARES: &str = "/ocs/v2.php/apps/files_sharing/api/v1/shares";
+
+/// `GET` the OCS v2 share list as `who` with `query` (`shared_with_me=true`, `path=…`); returns
+/// the whole JSON answer.
+pub async fn ocs_list(srv: &TestServer, who: (&str, &str), query: &str) -> Value {
+    srv.client()
+        .get(srv.url(&format!("{SHARES}?format=json&{query}")))
+        .basic_auth(who.0, Some(who.1))
+        .send()
+        .await
+        .expect("GET shares")
+        .json()
+        .await
+        .expect("json")
+}
+
+/// `DELETE` OCS share `id` as `who`; returns the HTTP status.
+pub async fn ocs_delete(srv: &TestServer, who: (&str, &str), id: &str) -> StatusCode {
+    srv.client()
+        .delete(srv.url(&format!("{SHARES}/{id}")))
+        .basic_auth(who.0, Some(who.1))
+        .send()
+        .await
+        .expect("DELETE share")
+        .status()
+}
 
 /// `POST` an OCS v2 share as `user`; returns (HTTP status, `ocs.data`).
 pub async fn ocs_share(
@@ -25,7 +53,7 @@ pub async fn ocs_share(
 ) -> (StatusCode, Value) {
     let res = srv
         .client()
-        .post(srv.url("/ocs/v2.php/apps/files_sharing/api/v1/shares?format=json"))
+        .post(srv.url(&format!("{SHARES}?format=json")))
         .basic_auth(user.0, Some(user.1))
         .form(form)
         .send()
@@ -34,6 +62,57 @@ pub async fn ocs_share(
     let status = res.status();
     let body: Value = res.json().await.expect("json");
     (status, body["ocs"]["data"].clone())
+}
+
+/// `(status, JSON body or null)` of a Graph request (`/graph/v1beta1{path}`) as `who`.
+pub async fn graph(
+    srv: &TestServer,
+    who: (&str, &str),
+    method: Method,
+    path: &str,
+    body: Option<Value>,
+) -> (StatusCode, Value) {
+    let mut req = srv
+        .client()
+        .request(method, srv.url(&format!("/graph/v1beta1{path}")))
+        .basic_auth(who.0, Some(who.1));
+    if let Some(b) = body {
+        req = req.json(&b);
+    }
+    let res = req.send().await.expect("Graph request");
+    let status = res.status();
+    let text = res.text().await.expect("Graph body");
+    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+}
+
+/// The space id and resource id of `path` in the admin's personal space.
+pub async fn admin_ids(srv: &TestServer, path: &str) -> (String, String) {
+    let store = srv.state.store();
+    let admin = store.user_by_name("admin").await.expect("admin");
+    let path = spacedav::spaces::SpacePath::parse(path).expect("space path");
+    let node = store.resolve(admin.id.0, &path).await.expect("node");
+    let sid = store.space_id(admin.id.0);
+    (sid.to_string(), format!("{sid}!{}", node.id.0))
+}
+
+/// `/drives/{sid}/items/{rid}` of `path` in the admin's personal space.
+pub async fn admin_item(srv: &TestServer, path: &str) -> String {
+    let (sid, rid) = admin_ids(srv, path).await;
+    format!("/drives/{sid}/items/{rid}")
+}
+
+/// `POST` an OCS user share of the admin's `path` with `user` and OCS `perms`; returns its
+/// `ocs.data`.
+pub async fn share_with(srv: &TestServer, path: &str, user: &str, perms: &str) -> Value {
+    let form = [
+        ("shareType", "0"),
+        ("path", path),
+        ("shareWith", user),
+        ("permissions", perms),
+    ];
+    let (status, data) = ocs_share(srv, ADMIN, &form).await;
+    assert_eq!(status, StatusCode::OK, "{data}");
+    data
 }
 
 /// The admin's credentials.

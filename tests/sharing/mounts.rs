@@ -6,7 +6,7 @@ use serde_json::Value;
 
 use crate::common::TestServer;
 use crate::jail::{BOB, JAIL, as_bob, bob_drives, share_with_bob};
-use crate::{mkcol_admin, ocs_share, put_admin};
+use crate::{mkcol_admin, ocs_list, ocs_share, put_admin};
 
 #[tokio::test]
 async fn the_capabilities_announce_the_share_jail() {
@@ -87,17 +87,7 @@ async fn two_received_items_of_one_name_get_distinct_mount_names() {
         .1,
         "carol"
     );
-    let listed: Value = c
-        .get(
-            srv.url("/ocs/v2.php/apps/files_sharing/api/v1/shares?format=json&shared_with_me=true"),
-        )
-        .basic_auth(BOB.0, Some(BOB.1))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let listed = ocs_list(&srv, BOB, "shared_with_me=true").await;
     let paths: Vec<_> = listed["ocs"]["data"]
         .as_array()
         .unwrap()

@@ -8,7 +8,7 @@ use spacedav::config::SharingPolicy;
 use spacedav::sharing::dates::format_rfc3339;
 
 use crate::common::TestServer;
-use crate::{ADMIN, mkcol_admin, ocs_share, put_admin};
+use crate::{ADMIN, admin_item, mkcol_admin, ocs_share, put_admin};
 
 const DAY: i64 = 86_400 * 1_000_000_000;
 
@@ -30,31 +30,10 @@ async fn sharing_caps(srv: &TestServer) -> Value {
     caps["ocs"]["data"]["capabilities"]["files_sharing"].clone()
 }
 
+/// A Graph request as the admin: (status, JSON body).
 async fn graph(srv: &TestServer, method: Method, path: &str, body: Value) -> (u16, Value) {
-    let res = srv
-        .client()
-        .request(method, srv.url(&format!("/graph/v1beta1{path}")))
-        .basic_auth(ADMIN.0, Some(ADMIN.1))
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    let status = res.status().as_u16();
-    (status, res.json().await.unwrap_or(Value::Null))
-}
-
-async fn item(srv: &TestServer, path: &str) -> String {
-    let store = srv.state.store();
-    let admin = store.user_by_name("admin").await.unwrap();
-    let node = store
-        .resolve(
-            admin.id.0,
-            &spacedav::spaces::SpacePath::parse(path).unwrap(),
-        )
-        .await
-        .unwrap();
-    let sid = store.space_id(admin.id.0);
-    format!("/drives/{sid}/items/{sid}!{}", node.id.0)
+    let (status, v) = crate::graph(srv, ADMIN, method, path, Some(body)).await;
+    (status.as_u16(), v)
 }
 
 async fn ocs_update(srv: &TestServer, id: &str, form: &[(&str, &str)]) -> StatusCode {
@@ -141,7 +120,7 @@ async fn link_passwords_are_required_exactly_for_the_announced_kinds() {
     );
 
     // Graph, as Web sends it.
-    let at = item(&srv, "/f").await;
+    let at = admin_item(&srv, "/f").await;
     let (status, body) = graph(
         &srv,
         Method::POST,
@@ -254,7 +233,7 @@ async fn expiry_defaults_and_limits_are_announced_and_applied() {
         ocs_update(&srv, id, &[("expireDate", "")]).await,
         StatusCode::BAD_REQUEST
     );
-    let at = item(&srv, "/f").await;
+    let at = admin_item(&srv, "/f").await;
     let (status, _) = graph(
         &srv,
         Method::POST,

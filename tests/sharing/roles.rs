@@ -7,39 +7,17 @@ use serde_json::{Value, json};
 
 use crate::common::TestServer;
 use crate::common::client::Client;
-use crate::{ADMIN, get_admin, link, mkcol_admin, put_admin};
+use crate::{ADMIN, admin_item, get_admin, link, mkcol_admin, ocs_list, put_admin};
 
 const VIEWER: &str = "b1e2218d-eef8-4d4c-b82d-0f1a1b48f3b5";
 const UPLOADER: &str = "1c996275-f1c9-4e71-abdf-a42f6495e960";
 const EDITOR: &str = "fb6c3e19-e378-47e5-b277-9732f9de6e21";
 const FILE_EDITOR: &str = "2d00ce52-1fc2-4dbc-8b95-a73b73395f5a";
 
+/// A Graph request as the admin: (status, JSON body).
 async fn graph(srv: &TestServer, method: Method, path: &str, body: Option<Value>) -> (u16, Value) {
-    let mut req = srv
-        .client()
-        .request(method, srv.url(&format!("/graph/v1beta1{path}")))
-        .basic_auth(ADMIN.0, Some(ADMIN.1));
-    if let Some(b) = body {
-        req = req.json(&b);
-    }
-    let res = req.send().await.unwrap();
-    let status = res.status().as_u16();
-    (status, res.json().await.unwrap_or(Value::Null))
-}
-
-/// `/drives/{sid}/items/{rid}` of an admin path.
-async fn item(srv: &TestServer, path: &str) -> String {
-    let store = srv.state.store();
-    let admin = store.user_by_name("admin").await.unwrap();
-    let node = store
-        .resolve(
-            admin.id.0,
-            &spacedav::spaces::SpacePath::parse(path).unwrap(),
-        )
-        .await
-        .unwrap();
-    let sid = store.space_id(admin.id.0);
-    format!("/drives/{sid}/items/{sid}!{}", node.id.0)
+    let (status, v) = crate::graph(srv, ADMIN, method, path, body).await;
+    (status.as_u16(), v)
 }
 
 fn role_ids(v: &Value) -> Vec<String> {
@@ -80,7 +58,7 @@ async fn web_is_offered_the_item_roles_that_fit_the_item() {
     let (_, folder) = graph(
         &srv,
         Method::GET,
-        &format!("{}/permissions", item(&srv, "/f").await),
+        &format!("{}/permissions", admin_item(&srv, "/f").await),
         None,
     )
     .await;
@@ -91,7 +69,7 @@ async fn web_is_offered_the_item_roles_that_fit_the_item() {
     let (_, file) = graph(
         &srv,
         Method::GET,
-        &format!("{}/permissions", item(&srv, "/a.txt").await),
+        &format!("{}/permissions", admin_item(&srv, "/a.txt").await),
         None,
     )
     .await;
@@ -114,7 +92,7 @@ async fn an_uploader_adds_files_but_cannot_overwrite_move_or_delete() {
     let (status, body) = graph(
         &srv,
         Method::POST,
-        &format!("{}/invite", item(&srv, "/note.txt").await),
+        &format!("{}/invite", admin_item(&srv, "/note.txt").await),
         Some(json!({"recipients": recipients, "roles": [UPLOADER]})),
     )
     .await;
@@ -122,23 +100,14 @@ async fn an_uploader_adds_files_but_cannot_overwrite_move_or_delete() {
     let (status, body) = graph(
         &srv,
         Method::POST,
-        &format!("{}/invite", item(&srv, "/inbox").await),
+        &format!("{}/invite", admin_item(&srv, "/inbox").await),
         Some(json!({"recipients": recipients, "roles": [UPLOADER]})),
     )
     .await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["value"][0]["roles"], json!([UPLOADER]));
     // OCS shows the same share with read + create.
-    let listed: Value = srv
-        .client()
-        .get(srv.url("/ocs/v2.php/apps/files_sharing/api/v1/shares?format=json&path=/inbox"))
-        .basic_auth(ADMIN.0, Some(ADMIN.1))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let listed = ocs_list(&srv, ADMIN, "path=/inbox").await;
     assert_eq!(listed["ocs"]["data"][0]["permissions"], 5);
 
     let jail = srv.url(
@@ -229,7 +198,7 @@ async fn an_upload_link_cannot_overwrite_through_tus() {
     let (_, perms) = graph(
         &srv,
         Method::GET,
-        &format!("{}/permissions", item(&srv, "/up").await),
+        &format!("{}/permissions", admin_item(&srv, "/up").await),
         None,
     )
     .await;

@@ -4,7 +4,7 @@
 use reqwest::{Method, StatusCode};
 
 use crate::common::TestServer;
-use crate::{ADMIN, mkcol_admin, ocs_share, put_admin};
+use crate::{ADMIN, mkcol_admin, ocs_delete, ocs_list, ocs_share, put_admin, share_with};
 
 const JAIL: &str = "a0ca6a90-a365-4782-871e-d44447bbc668$a0ca6a90-a365-4782-871e-d44447bbc668";
 
@@ -14,18 +14,7 @@ async fn a_user_share_is_reachable_in_the_share_jail_until_it_is_revoked() {
     srv.add_user("bob", "bob-pw").await;
     mkcol_admin(&srv, "/team").await;
     put_admin(&srv, "/team/t.txt", b"team").await;
-    let (status, data) = ocs_share(
-        &srv,
-        ADMIN,
-        &[
-            ("shareType", "0"),
-            ("path", "/team"),
-            ("shareWith", "bob"),
-            ("permissions", "15"),
-        ],
-    )
-    .await;
-    assert_eq!(status, StatusCode::OK, "{data}");
+    let data = share_with(&srv, "/team", "bob", "15").await;
     let id = data["id"].as_str().unwrap().to_string();
     let c = srv.client();
     let url = srv.url(&format!("/remote.php/dav/spaces/{JAIL}/team/t.txt"));
@@ -44,27 +33,9 @@ async fn a_user_share_is_reachable_in_the_share_jail_until_it_is_revoked() {
         .await
         .unwrap();
     assert_eq!(put.status(), StatusCode::CREATED);
-    let listed = c
-        .get(
-            srv.url("/ocs/v2.php/apps/files_sharing/api/v1/shares?format=json&shared_with_me=true"),
-        )
-        .basic_auth("bob", Some("bob-pw"))
-        .send()
-        .await
-        .unwrap()
-        .json::<serde_json::Value>()
-        .await
-        .unwrap();
+    let listed = ocs_list(&srv, ("bob", "bob-pw"), "shared_with_me=true").await;
     assert_eq!(listed["ocs"]["data"][0]["path"], "/Shares/team");
-    let del = c
-        .delete(srv.url(&format!(
-            "/ocs/v2.php/apps/files_sharing/api/v1/shares/{id}"
-        )))
-        .basic_auth(ADMIN.0, Some(ADMIN.1))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(del.status(), StatusCode::OK);
+    assert_eq!(ocs_delete(&srv, ADMIN, &id).await, StatusCode::OK);
     let gone = c
         .get(&url)
         .basic_auth("bob", Some("bob-pw"))
@@ -80,18 +51,7 @@ async fn a_viewer_share_refuses_uploads_and_a_wider_reshare_is_forbidden() {
     srv.add_user("bob", "bob-pw").await;
     srv.add_user("carol", "carol-pw").await;
     mkcol_admin(&srv, "/ro").await;
-    let (status, data) = ocs_share(
-        &srv,
-        ADMIN,
-        &[
-            ("shareType", "0"),
-            ("path", "/ro"),
-            ("shareWith", "bob"),
-            ("permissions", "17"),
-        ],
-    )
-    .await;
-    assert_eq!(status, StatusCode::OK, "{data}");
+    share_with(&srv, "/ro", "bob", "17").await;
     let c = srv.client();
     let put = c
         .put(srv.url(&format!("/remote.php/dav/spaces/{JAIL}/ro/x.txt")))
@@ -154,16 +114,10 @@ async fn sharing_what_the_sharer_cannot_read_is_refused() {
     // A share id that is not hers is not hers to delete.
     let (_, data) = ocs_share(&srv, ADMIN, &[("shareType", "3"), ("path", "/private")]).await;
     let id = data["id"].as_str().unwrap();
-    let del = srv
-        .client()
-        .delete(srv.url(&format!(
-            "/ocs/v2.php/apps/files_sharing/api/v1/shares/{id}"
-        )))
-        .basic_auth("mallory", Some("m-pw"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(del.status(), StatusCode::NOT_FOUND);
+    assert_eq!(
+        ocs_delete(&srv, ("mallory", "m-pw"), id).await,
+        StatusCode::NOT_FOUND
+    );
 }
 
 #[tokio::test]
@@ -173,18 +127,7 @@ async fn the_share_jail_root_lists_the_received_folders_and_nothing_else() {
     srv.add_user("carol", "carol-pw").await;
     mkcol_admin(&srv, "/for-bob").await;
     mkcol_admin(&srv, "/not-shared").await;
-    let (status, _) = ocs_share(
-        &srv,
-        ADMIN,
-        &[
-            ("shareType", "0"),
-            ("path", "/for-bob"),
-            ("shareWith", "bob"),
-            ("permissions", "15"),
-        ],
-    )
-    .await;
-    assert_eq!(status, StatusCode::OK);
+    share_with(&srv, "/for-bob", "bob", "15").await;
     let propfind = |who: (&'static str, &'static str)| {
         srv.client()
             .request(

@@ -288,13 +288,15 @@ async fn the_sweep_commits_uploads_stranded_at_their_length() {
     let env = Env::start().await;
     env.create("t.txt", 4).await;
     let s = strand(&env, b"abcd").await;
-    let swept = spacedav::state::sweep_once(&env.srv.state).await;
+    let swept = spacedav::router::maintenance::sweep_once(&env.srv.state).await;
     assert_eq!(swept.committed, 1);
     assert_eq!(env.content("t.txt").await.as_deref(), Some(&b"abcd"[..]));
     let store = env.srv.state.store();
     assert!(store.upload(s.id).await.unwrap().unwrap().done);
     assert_eq!(
-        spacedav::state::sweep_once(&env.srv.state).await.committed,
+        spacedav::router::maintenance::sweep_once(&env.srv.state)
+            .await
+            .committed,
         0
     );
 }
@@ -317,7 +319,7 @@ async fn purging_a_deleted_tus_uploaded_file_frees_its_blob_within_one_sweep() {
         .await
         .unwrap();
     assert_eq!(del.status(), StatusCode::NO_CONTENT);
-    spacedav::state::sweep_once(&env.srv.state).await;
+    spacedav::router::maintenance::sweep_once(&env.srv.state).await;
     assert!(
         stored(store.blobs().list().await.unwrap()),
         "kept by the trash"
@@ -325,6 +327,6 @@ async fn purging_a_deleted_tus_uploaded_file_frees_its_blob_within_one_sweep() {
     let bin = env.root().replace("/dav/spaces/", "/dav/spaces/trash-bin/");
     let purge = env.req(reqwest::Method::DELETE, &bin).send().await.unwrap();
     assert_eq!(purge.status(), StatusCode::NO_CONTENT);
-    spacedav::state::sweep_once(&env.srv.state).await;
+    spacedav::router::maintenance::sweep_once(&env.srv.state).await;
     assert!(!stored(store.blobs().list().await.unwrap()), "blob freed");
 }

@@ -1,7 +1,7 @@
 //! SPEC §7: Graph drives for personal and project spaces, quota state, visibility.
 
 use serde_json::Value;
-use spacedav::spaces::{Checksums, NewContent, NewSpace, Precondition, Role, SpacePath, User};
+use spacedav::spaces::{Checksums, NewContent, Precondition, Role, SpacePath, User};
 use uuid::Uuid;
 
 use crate::common::{ADMIN_PASSWORD, TestServer};
@@ -91,17 +91,7 @@ async fn project_space_quota_state_follows_usage() {
     let srv = TestServer::start().await;
     let alice = srv.add_user("alice", "pw").await;
     let admin = srv.state.store().user_by_name("admin").await.unwrap();
-    let space = srv
-        .state
-        .store()
-        .create_project_space(NewSpace {
-            name: "Marketing Team".into(),
-            alias: None,
-            quota: Some(1000),
-            owner: admin.id,
-        })
-        .await
-        .unwrap();
+    let space = srv.project_space("Marketing Team", Some(1000)).await;
     srv.state
         .store()
         .set_member(space.id.space, alice.id, Some(Role::Editor))

@@ -4,7 +4,7 @@
 
 use reqwest::Method;
 use serde_json::json;
-use spacedav::spaces::{NewSpace, Role};
+use spacedav::spaces::Role;
 
 use crate::common::{ADMIN_PASSWORD, TestServer};
 use crate::graph_support::*;
@@ -14,17 +14,8 @@ async fn drives_filter_by_type_order_by_name_and_carry_their_members() {
     let srv = TestServer::start().await;
     let alice = srv.add_user("alice", "pw").await;
     let store = srv.state.store();
-    let admin = store.user_by_name("admin").await.unwrap();
     for name in ["Zeta", "Alpha"] {
-        let s = store
-            .create_project_space(NewSpace {
-                name: name.into(),
-                alias: None,
-                quota: None,
-                owner: admin.id,
-            })
-            .await
-            .unwrap();
+        let s = srv.project_space(name, None).await;
         store
             .set_member(s.id.space, alice.id, Some(Role::Viewer))
             .await
@@ -91,16 +82,7 @@ async fn a_group_grant_gives_its_members_the_role_over_webdav_and_graph() {
     let srv = TestServer::start().await;
     let bob = srv.add_user("bob", "pw").await;
     let store = srv.state.store();
-    let admin = store.user_by_name("admin").await.unwrap();
-    let team = store
-        .create_project_space(NewSpace {
-            name: "Team".into(),
-            alias: None,
-            quota: None,
-            owner: admin.id,
-        })
-        .await
-        .unwrap();
+    let team = srv.project_space("Team", None).await;
     let g = store.create_group("writers", "Writers").await.unwrap();
     store
         .set_group_grant(team.id.space, g.id, Some(Role::Viewer))
@@ -262,16 +244,7 @@ async fn managers_invite_change_and_remove_members_and_others_may_not() {
     let dan = srv.add_user("dan", "pw").await;
     let eve = srv.add_user("eve", "pw").await;
     let store = srv.state.store();
-    let admin = store.user_by_name("admin").await.unwrap();
-    let team = store
-        .create_project_space(NewSpace {
-            name: "Team".into(),
-            alias: None,
-            quota: None,
-            owner: admin.id,
-        })
-        .await
-        .unwrap();
+    let team = srv.project_space("Team", None).await;
     let base = format!("/graph/v1beta1/drives/{}/root", team.id);
     let invite = |who: &str, role: &str| json!({"roles": [role], "recipients": [{"objectId": who, "@libre.graph.recipient.type": "user"}]});
     let (s, v) = call(

@@ -167,16 +167,3 @@ async fn without_a_web_build_the_root_names_the_server_and_the_users_space() {
     );
     assert_eq!(get(&srv, "/files/x").await.status(), 404);
 }
-
-#[tokio::test]
-async fn a_web_assets_path_without_index_html_stops_the_start() {
-    let empty = tempfile::tempdir().unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let mut config = spacedav::config::Config::for_data_root(dir.path());
-    config.web_assets_path = Some(empty.path().to_path_buf());
-    let err = spacedav::AppState::open(config)
-        .await
-        .err()
-        .expect("refused");
-    assert!(err.to_string().contains("index.html"), "{err}");
-}

@@ -17,7 +17,6 @@ pub mod jwt;
 pub mod keys;
 mod logout;
 mod signin_page;
-mod throttle;
 mod token_endpoint;
 
 use axum::Router;
@@ -57,7 +56,7 @@ const SESSION_TTL: u64 = 7 * 24 * 3600;
 pub struct Provider {
     keys: ProviderKeys,
     clients: Vec<Client>,
-    throttle: throttle::Throttle,
+    throttle: crate::auth::throttle::SignInThrottle,
     csrf_key: [u8; 32],
 }
 
@@ -97,7 +96,7 @@ impl Oidc {
         let provider = Provider {
             keys,
             clients: clients::registered(&config.oidc.clients),
-            throttle: throttle::Throttle::default(),
+            throttle: Default::default(),
             csrf_key: csrf::key(&config.token_secret),
         };
         let note = generated.map(|p| {

@@ -1,7 +1,8 @@
 //! The `If` request header of RFC 4918 §10.4, parsed by its grammar. dav-server evaluates the
 //! conditions but silently ignores a value it cannot parse, which would run a conditional
 //! request unconditionally: [`parse`] lets the dispatcher answer such a value with 400, and
-//! gives [`submitted_tokens`] the state tokens a request submits (WebDAV and tus alike).
+//! gives [`submitted_tokens`] the state tokens a request submits (WebDAV and tus alike, so it
+//! lives in this shared leaf).
 //!
 //! ```text
 //! If = ( 1*No-tag-list ) / ( 1*Tagged-list )
@@ -245,7 +246,7 @@ mod tests {
 
     #[test]
     fn submitted_tokens_come_from_if_and_lock_token() {
-        use super::super::headers::{IF, LOCK_TOKEN};
+        use crate::http::headers::{IF, LOCK_TOKEN};
         let mut h = http::HeaderMap::new();
         h.insert(
             IF,

@@ -1,15 +1,14 @@
-//! WebDAV shorthands for the dav tests, as admin on the admin's space, over the typed client
-//! (`common::client`), and naive extraction of values from a multistatus (enough to assert
+//! WebDAV shorthands for the tests, as admin on the admin's space, over the typed client
+//! ([`super::client`]), and naive extraction of values from a multistatus (enough to assert
 //! what a client sees).
-#![allow(dead_code)]
 
 use reqwest::{RequestBuilder, Response};
 
-use crate::common::TestServer;
+use super::TestServer;
 
 /// The `{base}/remote.php/dav/spaces/{sid}` URL of the admin's personal space.
 pub async fn admin_root(s: &TestServer) -> String {
-    s.space_url(&s.admin_space().await)
+    s.space_url(s.admin_space_id())
 }
 
 /// A request as admin.

@@ -1,35 +1,34 @@
-//! The capabilities document (SPEC §6, research/ocis-spec.md §5.2), computed from the
-//! configuration and from what the tus layer advertises, and the status document shared with
-//! `/status.php`.
+//! The capabilities document (`/ocs/v{1,2}.php/cloud/capabilities`, anonymous; SPEC §6,
+//! research/ocis-spec.md §5.2), assembled from the configuration and from what the protocols
+//! advertise: tus's `tus_support` and sharing's `files_sharing`. It sits above `ocs` (whose
+//! envelope it answers in), `sharing` and `tus`, so that none of them imports another for it.
 
-use super::value::{Value, map, s};
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use http::Uri;
+
 use crate::config::Config;
+use crate::ocs::value::{Value, map, s};
+use crate::ocs::{EDITION, LEGACY_VERSION_STRING, PRODUCT, PRODUCT_VERSION, negotiate, ok, status};
+use crate::state::AppState;
 use crate::tus;
 
-/// The legacy ownCloud 10 version clients gate features on (`>= 10`).
-pub const LEGACY_VERSION: &str = "10.11.0.0";
-/// The legacy version string.
-pub const LEGACY_VERSION_STRING: &str = "10.11.0";
-/// Edition reported everywhere.
-pub const EDITION: &str = "Community";
-/// Product name reported everywhere.
-pub const PRODUCT: &str = "spacedav";
-/// The real version of this server.
-pub const PRODUCT_VERSION: &str = env!("CARGO_PKG_VERSION");
+/// The capabilities route.
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/ocs/{api}/cloud/capabilities", get(get_capabilities))
+}
 
-/// The `status` object: `/status.php` and `capabilities.core.status`.
-pub fn status() -> Value {
-    map([
-        ("installed", Value::Flag(true)),
-        ("maintenance", Value::Flag(false)),
-        ("needsDbUpgrade", Value::Flag(false)),
-        ("version", s(LEGACY_VERSION)),
-        ("versionstring", s(LEGACY_VERSION_STRING)),
-        ("edition", s(EDITION)),
-        ("productname", s(PRODUCT)),
-        ("product", s(PRODUCT)),
-        ("productversion", s(PRODUCT_VERSION)),
-    ])
+async fn get_capabilities(
+    State(state): State<AppState>,
+    Path(api): Path<String>,
+    uri: Uri,
+) -> Response {
+    let Some((version, format)) = negotiate(&api, &uri) else {
+        return http::StatusCode::NOT_FOUND.into_response();
+    };
+    ok(version, format, capabilities(state.config()))
 }
 
 fn int(v: u64) -> Value {
