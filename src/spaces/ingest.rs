@@ -233,7 +233,7 @@ impl Store {
         write: FileWrite,
     ) -> StoreResult<Committed> {
         let result = async {
-            let mut tx = self.begin_write().await?;
+            let mut tx = self.begin_write_in(&[space]).await?;
             refuse_locked_in(
                 &mut tx,
                 space,

@@ -4,8 +4,11 @@
 //! database, bytes in the blob store.
 //! The only process memory is per upload: an exclusive slot that serialises PATCH and DELETE
 //! (a second request answers 423) and the whole-file hasher positioned at the durable offset,
-//! rebuilt once by re-reading the staging blob when it is missing (after a restart, or when
-//! another process served the previous request).
+//! rebuilt once by re-reading the staging blob when it is missing or stands at another offset
+//! than the session's (after a restart, or when another node served the previous request:
+//! bytes below the offset never change, so a hasher at the session's offset is still right).
+//! Beside the slot, a request holds the upload in the store (`hold.rs`), which on PostgreSQL
+//! excludes the requests of every other node too.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -122,7 +125,7 @@ pub(crate) struct Inner {
     pub(crate) settings: Settings,
     /// `Tus-Extension`, computed once: every tus answer carries it.
     extension_header: http::HeaderValue,
-    slots: Mutex<HashMap<UploadId, Slot>>,
+    pub(crate) slots: Mutex<HashMap<UploadId, Slot>>,
 }
 
 /// `OC-Perm` letters of a file for a role (ocis-spec §6.3).
@@ -156,15 +159,6 @@ impl TusService {
     /// The settings in force.
     pub fn settings(&self) -> &Settings {
         &self.0.settings
-    }
-
-    pub(crate) fn upload_lock(&self, id: UploadId) -> Slot {
-        let mut slots = self.0.slots.lock().expect("slot map poisoned");
-        slots.entry(id).or_default().clone()
-    }
-
-    pub(crate) fn drop_hash_state(&self, id: UploadId) {
-        self.0.slots.lock().expect("slot map poisoned").remove(&id);
     }
 
     /// The upload a transfer token names: 403 for a bad token, 404 when the session is gone.
@@ -356,13 +350,13 @@ impl TusService {
     /// `DELETE` (termination): remove the session, its bytes and its reservation.
     pub async fn terminate(&self, token: &str) -> Result<(), TusError> {
         let (id, space) = self.verify_token(token)?;
-        let slot = self.upload_lock(id);
-        let _guard = slot.try_lock().map_err(|_| TusError::Busy)?;
+        let held = self.hold(id, false).await?;
         let session = self.live_session(id, space).await?;
         if session.done {
             return Err(TusError::UploadNotFound);
         }
         self.discard(&session).await?;
+        held.release().await;
         metrics().upload(UploadEvent::Terminated);
         Ok(())
     }
@@ -391,11 +385,13 @@ impl TusService {
     pub async fn clean_expired(&self) -> Result<usize, TusError> {
         let mut removed = 0;
         for s in self.0.store.expired_uploads(self.now_ns()).await? {
-            let slot = self.upload_lock(s.id);
-            let Ok(_guard) = slot.try_lock() else {
-                continue;
+            let held = match self.hold(s.id, false).await {
+                Ok(held) => held,
+                Err(TusError::Busy) => continue,
+                Err(e) => return Err(e),
             };
             self.discard(&s).await?;
+            held.release().await;
             removed += 1;
             if !s.done {
                 metrics().upload(UploadEvent::Expired);
