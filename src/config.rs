@@ -16,7 +16,7 @@ pub(crate) mod secrets;
 mod validate;
 mod values;
 
-pub use crate::spaces::StorageIdOrigin;
+pub use crate::spaces::{SecretOrigin, StorageIdOrigin};
 use std::collections::BTreeMap;
 use std::fmt;
 use std::net::SocketAddr;
@@ -127,6 +127,11 @@ pub struct Config {
     pub transfer_secret: String,
     /// HS256 secret for Bearer user tokens (separate from the transfer secret).
     pub token_secret: String,
+    /// Where `token_secret` came from: unless configured, the node takes the one the metadata
+    /// database records (issue 14); so does `transfer_secret_origin`.
+    pub token_secret_origin: SecretOrigin,
+    /// Where `transfer_secret` came from.
+    pub transfer_secret_origin: SecretOrigin,
     /// Lifetime of an upload session.
     pub upload_expiry: Duration,
     /// Interval of the expired-upload sweeper.
@@ -189,6 +194,8 @@ impl Config {
             blobs: BlobConfig::Local { path: None },
             transfer_secret: String::new(),
             token_secret: String::new(),
+            token_secret_origin: SecretOrigin::Unset(None),
+            transfer_secret_origin: SecretOrigin::Unset(None),
             upload_expiry: Duration::ZERO,
             sweep_interval: Duration::ZERO,
             max_upload_size: 0,
@@ -300,6 +307,14 @@ pub fn load(sources: &Sources) -> Result<Loaded, ConfigError> {
         n,
         p,
     );
+    let token_secret_origin =
+        secrets::origin(&settings.token_secret, "auth.token_secret", root, "token");
+    let transfer_secret_origin = secrets::origin(
+        &settings.transfer_secret,
+        "tus.transfer_secret",
+        root,
+        "transfer",
+    );
     let (Some(storage_id), Some(token_secret), Some(transfer_secret)) =
         (storage_id, token_secret, transfer_secret)
     else {
@@ -310,6 +325,8 @@ pub fn load(sources: &Sources) -> Result<Loaded, ConfigError> {
         storage_id_origin,
         token_secret,
         transfer_secret,
+        token_secret_origin,
+        transfer_secret_origin,
         ..settings.config
     };
     Ok(Loaded { config, notes })

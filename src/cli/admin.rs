@@ -201,8 +201,9 @@ pub(crate) async fn token(config: Config, cmd: TokenCommand) -> anyhow::Result<E
         println!("added {}; it signs after the next start", path.display());
         return Ok(ExitCode::SUCCESS);
     }
-    let secret = config.token_secret.clone();
     let state = open(config).await?;
+    // The installation's secret, as the database records it (issue 14), not this node's file.
+    let secret = state.config().token_secret.clone();
     let store = state.store();
     match cmd {
         TokenCommand::Issue { user, ttl } => {

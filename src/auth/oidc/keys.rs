@@ -6,6 +6,10 @@
 //! rotate: `spacedav token new-signing-key` adds the next file (after a restart new tokens are
 //! signed with it, old ones still verify); remove the old file once the longest token lifetime
 //! has passed.
+//!
+//! A server shares its keys with every node of the installation through the metadata
+//! database ([`ProviderKeys::shared`], issue 14); the files then mirror the stored keys, and a
+//! key added on one node reaches the others when they restart.
 
 use std::collections::HashMap;
 use std::io;
@@ -21,12 +25,16 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 use crate::config::secrets::{persisted, secrets_dir};
+use crate::spaces::Store;
 
 /// The one algorithm the built-in provider signs with.
 pub const ALGORITHM: Algorithm = Algorithm::ES256;
 
 /// File name of the key generated on first start.
 const FIRST_KEY: &str = "oidc-signing-1.key";
+
+/// The start of every key's name, in files and in the database.
+const KEY_PREFIX: &str = "oidc-signing-";
 
 struct SigningKey {
     kid: String,
@@ -85,27 +93,63 @@ impl ProviderKeys {
     /// none. Returns the keys and the path of a key generated now.
     pub fn open(data_root: &Path) -> io::Result<(ProviderKeys, Option<PathBuf>)> {
         let dir = secrets_dir(data_root);
-        let mut generated = None;
-        let mut paths = list(&dir)?;
-        if paths.is_empty() {
-            let path = dir.join(FIRST_KEY);
-            let (_, provenance) = persisted(&path, 0o600, generate)?;
-            if matches!(provenance, crate::config::secrets::Provenance::Generated(_)) {
-                generated = Some(path);
-            }
-            paths = list(&dir)?;
-        }
+        let generated = first_key(&dir)?;
         let mut keys = Vec::new();
-        for path in paths {
+        for path in list(&dir)? {
             let text = std::fs::read_to_string(&path)?;
             keys.push(load(&path, &text)?);
         }
+        Ok((ProviderKeys::new(keys), generated))
+    }
+
+    /// The installation's keys, shared by every node through the metadata database (issue
+    /// 14): each key file under `{data_root}/secrets/` is stored unless the database already
+    /// records a key of that name (so an existing installation's keys, or the first node's
+    /// generated one, become everyone's), then every stored key is loaded and mirrored into
+    /// the data root, replacing a file that differs (for `spacedav token new-signing-key`).
+    /// Returns the keys and the path of a key generated now.
+    pub async fn shared(
+        store: &Store,
+        data_root: &Path,
+    ) -> io::Result<(ProviderKeys, Option<PathBuf>)> {
+        let dir = secrets_dir(data_root);
+        let generated = first_key(&dir)?;
+        for path in list(&dir)? {
+            let text = std::fs::read_to_string(&path)?;
+            store
+                .claim_secret(&stem(&path), text.trim())
+                .await
+                .map_err(io::Error::other)?;
+        }
+        let mut stored = store
+            .secrets_named(KEY_PREFIX)
+            .await
+            .map_err(io::Error::other)?;
+        stored.sort_by_key(|(name, _)| (number(Path::new(name)), name.clone()));
+        let mut keys = Vec::new();
+        for (name, value) in stored {
+            let path = dir.join(format!("{name}.key"));
+            let mirrored = std::fs::read_to_string(&path).ok();
+            if mirrored.as_deref().map(str::trim) != Some(value.as_str()) {
+                crate::spaces::secrets::save(&path, &value)?;
+            }
+            keys.push(load(&path, &value)?);
+        }
+        if keys.is_empty() {
+            return Err(io::Error::other(
+                "the metadata database records no signing key",
+            ));
+        }
+        Ok((ProviderKeys::new(keys), generated))
+    }
+
+    fn new(keys: Vec<SigningKey>) -> ProviderKeys {
         let by_kid = keys
             .iter()
             .enumerate()
             .map(|(i, k)| (k.kid.clone(), i))
             .collect();
-        Ok((ProviderKeys { keys, by_kid }, generated))
+        ProviderKeys { keys, by_kid }
     }
 
     /// Sign `claims` with the current key; `typ` goes into the header (`at+jwt` for access
@@ -149,6 +193,24 @@ pub fn add_key(data_root: &Path) -> io::Result<PathBuf> {
             format!("{} exists", path.display()),
         )),
     }
+}
+
+/// Generates `oidc-signing-1.key` in `dir` if it holds no key file; its path if generated.
+fn first_key(dir: &Path) -> io::Result<Option<PathBuf>> {
+    if !list(dir)?.is_empty() {
+        return Ok(None);
+    }
+    let path = dir.join(FIRST_KEY);
+    let (_, provenance) = persisted(&path, 0o600, generate)?;
+    Ok(matches!(provenance, crate::config::secrets::Provenance::Generated(_)).then_some(path))
+}
+
+/// A key's name: its file name without `.key` (`oidc-signing-2`), as the database stores it.
+fn stem(path: &Path) -> String {
+    path.file_stem()
+        .and_then(|n| n.to_str())
+        .unwrap_or_default()
+        .to_string()
 }
 
 /// A new P-256 key as base64 of its PKCS#8 document.
