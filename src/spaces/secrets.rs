@@ -66,6 +66,15 @@ impl Store {
         Ok(stored)
     }
 
+    /// Deletes the stored secret `name` (a retired signing key); whether there was one.
+    pub async fn remove_secret(&self, name: &str) -> StoreResult<bool> {
+        let done = sqlx::query("DELETE FROM cluster_secrets WHERE name = $1")
+            .bind(name)
+            .execute(&self.db)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
     /// Every stored secret whose name starts with `prefix`, as `(name, value)`.
     pub async fn secrets_named(&self, prefix: &str) -> StoreResult<Vec<(String, String)>> {
         let rows: Vec<(String, String)> = sqlx::query_as(

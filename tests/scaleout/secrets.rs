@@ -307,4 +307,28 @@ async fn an_installation_upgraded_from_key_files_keeps_its_sessions_and_rotates_
         "the new key signs"
     );
     assert_eq!(bearer_works_on(&cluster, 1, fresh).await, (200, 207));
+
+    // Retiring the old key, as node 1, retires it on node 0 too (its file goes at restart).
+    let out = cluster
+        .command(1)
+        .args(["token", "remove-signing-key", "1"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", binary::stderr(&out));
+    cluster.restart(0);
+    cluster.restart(1);
+    let (_, retired) = document(&cluster, 0, "/oidc/jwks").await;
+    let retired: Value = serde_json::from_str(&retired).unwrap();
+    assert_eq!(retired["keys"], serde_json::json!([rotated["keys"][1]]));
+    assert_eq!(bearer_works_on(&cluster, 0, &access).await, (401, 401));
+    assert_eq!(bearer_works_on(&cluster, 0, fresh).await, (200, 207));
+    let key_file = cluster.node_dir(0).join("data/secrets/oidc-signing-1.key");
+    assert!(!key_file.exists(), "node 0's mirror of the retired key");
+    let out = cluster
+        .command(0)
+        .args(["token", "remove-signing-key", "2"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "the signing key stays");
+    assert!(binary::stderr(&out).contains("key 2 signs"));
 }
