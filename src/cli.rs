@@ -263,9 +263,15 @@ pub enum TokenCommand {
         #[arg(long)]
         user: String,
     },
-    /// Add an OpenID Connect signing key; it signs after the next start, and the old keys
-    /// still verify until their files are removed.
+    /// Add an OpenID Connect signing key for every node of the installation; it signs after
+    /// their next start, and the old keys still verify until removed.
     NewSigningKey,
+    /// Retire OpenID Connect signing key NUMBER (not the newest) on every node, from their
+    /// next start: tokens it signed stop verifying.
+    RemoveSigningKey {
+        /// The key's number (`oidc-signing-NUMBER`).
+        number: u64,
+    },
     /// Revoke an app token by its id (or the token itself).
     AppRevoke {
         /// Login name.

@@ -16,7 +16,7 @@ pub(crate) mod secrets;
 mod validate;
 mod values;
 
-pub use crate::spaces::StorageIdOrigin;
+pub use crate::spaces::{SecretOrigin, StorageIdOrigin};
 use std::collections::BTreeMap;
 use std::fmt;
 use std::net::SocketAddr;
@@ -194,6 +194,11 @@ pub struct Config {
     pub transfer_secret: String,
     /// HS256 secret for Bearer user tokens (separate from the transfer secret).
     pub token_secret: String,
+    /// Where `token_secret` came from: unless configured, the node takes the one the metadata
+    /// database records (issue 14); so does `transfer_secret_origin`.
+    pub token_secret_origin: SecretOrigin,
+    /// Where `transfer_secret` came from.
+    pub transfer_secret_origin: SecretOrigin,
     /// Lifetime of an upload session.
     pub upload_expiry: Duration,
     /// Interval of the expired-upload sweeper.
@@ -258,6 +263,8 @@ impl Config {
             object_store: ObjectStoreConfig::default(),
             transfer_secret: String::new(),
             token_secret: String::new(),
+            token_secret_origin: SecretOrigin::Unset(None),
+            transfer_secret_origin: SecretOrigin::Unset(None),
             upload_expiry: Duration::ZERO,
             sweep_interval: Duration::ZERO,
             max_upload_size: 0,
@@ -369,6 +376,14 @@ pub fn load(sources: &Sources) -> Result<Loaded, ConfigError> {
         n,
         p,
     );
+    let token_secret_origin =
+        secrets::origin(&settings.token_secret, "auth.token_secret", root, "token");
+    let transfer_secret_origin = secrets::origin(
+        &settings.transfer_secret,
+        "tus.transfer_secret",
+        root,
+        "transfer",
+    );
     let (Some(storage_id), Some(token_secret), Some(transfer_secret)) =
         (storage_id, token_secret, transfer_secret)
     else {
@@ -379,6 +394,8 @@ pub fn load(sources: &Sources) -> Result<Loaded, ConfigError> {
         storage_id_origin,
         token_secret,
         transfer_secret,
+        token_secret_origin,
+        transfer_secret_origin,
         ..settings.config
     };
     Ok(Loaded { config, notes })

@@ -41,6 +41,9 @@ pub enum StartupError {
     /// This node may not serve its storage id (issue 14).
     #[error(transparent)]
     StorageId(#[from] crate::spaces::StorageIdError),
+    /// This node's configured secret differs from the installation's (issue 14).
+    #[error(transparent)]
+    Secret(#[from] crate::spaces::SecretError),
 }
 
 impl crate::http::PublicUrl for AppState {
@@ -76,8 +79,19 @@ impl AppState {
         let store = store
             .agree_on_storage_id(config.storage_id, &config.storage_id_origin)
             .await?;
+        let agree = |name, ours, origin| store.agree_on_secret(name, ours, origin);
+        let token_secret =
+            agree("token", &config.token_secret, &config.token_secret_origin).await?;
+        let transfer_secret = agree(
+            "transfer",
+            &config.transfer_secret,
+            &config.transfer_secret_origin,
+        )
+        .await?;
         let config = Config {
             storage_id: store.storage_id(),
+            token_secret,
+            transfer_secret,
             ..config
         };
         if store.users().await?.is_empty() {
@@ -107,7 +121,9 @@ impl AppState {
                 Err(e) => return Err(e.into()),
             }
         }
-        let (oidc, note) = Oidc::open(&config).map_err(StartupError::Keys)?;
+        let (oidc, note) = Oidc::open(&config, &store)
+            .await
+            .map_err(StartupError::Keys)?;
         if let Some(note) = note {
             tracing::info!("{note}");
         }

@@ -195,14 +195,27 @@ pub(crate) async fn space(config: Config, cmd: SpaceCommand) -> anyhow::Result<E
 
 /// `spacedav token issue`.
 pub(crate) async fn token(config: Config, cmd: TokenCommand) -> anyhow::Result<ExitCode> {
+    let data_root = config.data_root.clone();
+    let state = open(config).await?;
     if let TokenCommand::NewSigningKey = cmd {
-        let path = auth::oidc::keys::add_key(&config.data_root)
+        let path = auth::oidc::keys::add_shared_key(state.store(), &data_root)
+            .await
             .context("adding an OpenID Connect signing key")?;
-        println!("added {}; it signs after the next start", path.display());
+        println!(
+            "added {}; it signs after each node's next start",
+            path.display()
+        );
         return Ok(ExitCode::SUCCESS);
     }
-    let secret = config.token_secret.clone();
-    let state = open(config).await?;
+    if let TokenCommand::RemoveSigningKey { number } = cmd {
+        auth::oidc::keys::remove_shared_key(state.store(), &data_root, number)
+            .await
+            .context("removing an OpenID Connect signing key")?;
+        println!("removed signing key {number}; every node drops it at its next start");
+        return Ok(ExitCode::SUCCESS);
+    }
+    // The installation's secret, as the database records it (issue 14), not this node's file.
+    let secret = state.config().token_secret.clone();
     let store = state.store();
     match cmd {
         TokenCommand::Issue { user, ttl } => {
@@ -238,7 +251,9 @@ pub(crate) async fn token(config: Config, cmd: TokenCommand) -> anyhow::Result<E
                 );
             }
         }
-        TokenCommand::NewSigningKey => unreachable!("handled above"),
+        TokenCommand::NewSigningKey | TokenCommand::RemoveSigningKey { .. } => {
+            unreachable!("handled above")
+        }
         TokenCommand::AppRevoke { user, token } => {
             let user = user_named(store, &user).await?;
             if !app_tokens::revoke_token(store, &user, &token).await? {

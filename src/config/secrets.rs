@@ -1,5 +1,7 @@
 //! Secrets and the storage id: read from `*_file` paths, or generated on first start and
-//! persisted under the data root so that tokens and ids survive restarts.
+//! persisted under the data root so that tokens and ids survive restarts. On a server start
+//! the metadata database has the last word on generated ones (`spaces::secrets`, issue 14):
+//! the files under the data root then mirror the installation's values.
 //!
 //! Layout: `{data_root}/storage-id`, `{data_root}/secrets/token.key`,
 //! `{data_root}/secrets/transfer.key` (mode 0600, directory 0700).
@@ -15,6 +17,7 @@ use uuid::Uuid;
 use super::codec::MIN_SECRET_LEN;
 use super::layers::{Origin, Problem};
 use super::validate::SecretSource;
+use crate::spaces::SecretOrigin;
 
 /// File of the persisted storage id.
 pub(crate) fn storage_id_path(data_root: &Path) -> PathBuf {
@@ -79,6 +82,24 @@ pub(crate) fn secret(
                     path.display()
                 ),
             })
+        }
+    }
+}
+
+/// Where a secret resolved by [`secret`] comes from, for agreeing on it with the other nodes.
+pub(crate) fn origin(
+    source: &SecretSource,
+    key: &str,
+    data_root: &Path,
+    name: &str,
+) -> SecretOrigin {
+    match source {
+        SecretSource::Value(_) => SecretOrigin::Configured(key.to_string()),
+        SecretSource::File(path, origin) => {
+            SecretOrigin::Configured(format!("{key}_file {} ({origin})", path.display()))
+        }
+        SecretSource::Unset => {
+            SecretOrigin::Unset(Some(secrets_dir(data_root).join(format!("{name}.key"))))
         }
     }
 }

@@ -27,12 +27,27 @@ pub struct Cluster {
     nodes: Vec<Option<Server>>,
     /// The admin's personal space id.
     pub sid: String,
+    /// Whether [`Cluster::command`] configures the shared secrets; without them each node
+    /// must take the installation's from the database (tests/scaleout/secrets.rs).
+    pub configured_secrets: bool,
 }
 
 impl Cluster {
     /// Starts `n` nodes, one after the other (the first creates the schema and `admin`).
     pub async fn start(n: usize) -> Cluster {
         let mut cluster = Cluster::empty(database().await);
+        for i in 0..n {
+            cluster.nodes.push(None);
+            cluster.restart(i);
+        }
+        cluster.sid = cluster.space_id();
+        cluster
+    }
+
+    /// [`Cluster::start`] with nodes that configure no secret and no signing key.
+    pub async fn start_unconfigured(n: usize) -> Cluster {
+        let mut cluster = Cluster::empty(database().await);
+        cluster.configured_secrets = false;
         for i in 0..n {
             cluster.nodes.push(None);
             cluster.restart(i);
@@ -50,6 +65,7 @@ impl Cluster {
             metadata_url,
             nodes: Vec::new(),
             sid: String::new(),
+            configured_secrets: true,
         }
     }
 
@@ -72,15 +88,18 @@ impl Cluster {
     pub fn command(&self, i: usize) -> Command {
         let mut cmd = binary::spacedav(&self.node_dir(i));
         cmd.env("SPACEDAV_STORAGE_METADATA_URL", &self.metadata_url)
-            .env("SPACEDAV_STORAGE_BLOB_PATH", self.blob_dir())
-            .env(
-                "SPACEDAV_TUS_TRANSFER_SECRET",
-                "cluster-transfer-secret-0123456789",
-            )
-            .env(
-                "SPACEDAV_AUTH_TOKEN_SECRET",
-                "cluster-token-secret-0123456789abc",
-            );
+            .env("SPACEDAV_STORAGE_BLOB_PATH", self.blob_dir());
+        if !self.configured_secrets {
+            return cmd;
+        }
+        cmd.env(
+            "SPACEDAV_TUS_TRANSFER_SECRET",
+            "cluster-transfer-secret-0123456789",
+        )
+        .env(
+            "SPACEDAV_AUTH_TOKEN_SECRET",
+            "cluster-token-secret-0123456789abc",
+        );
         cmd
     }
 
@@ -88,6 +107,12 @@ impl Cluster {
     pub fn restart(&mut self, i: usize) {
         self.nodes[i] = None;
         self.nodes[i] = Some(Server::spawn(self.command(i)));
+    }
+
+    /// Starts one more node (the next index).
+    pub fn add_node(&mut self) {
+        self.nodes.push(None);
+        self.restart(self.nodes.len() - 1);
     }
 
     /// Takes `servers`, started from [`Cluster::command`] in index order, as its nodes.

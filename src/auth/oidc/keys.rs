@@ -6,6 +6,11 @@
 //! rotate: `spacedav token new-signing-key` adds the next file (after a restart new tokens are
 //! signed with it, old ones still verify); remove the old file once the longest token lifetime
 //! has passed.
+//!
+//! A server shares its keys with every node of the installation through the metadata
+//! database ([`ProviderKeys::shared`], issue 14); the files then mirror the stored keys.
+//! There, `spacedav token new-signing-key` stores the next key and `remove-signing-key N`
+//! retires one; every node takes the change at its next start.
 
 use std::collections::HashMap;
 use std::io;
@@ -21,12 +26,16 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 use crate::config::secrets::{persisted, secrets_dir};
+use crate::spaces::Store;
 
 /// The one algorithm the built-in provider signs with.
 pub const ALGORITHM: Algorithm = Algorithm::ES256;
 
 /// File name of the key generated on first start.
 const FIRST_KEY: &str = "oidc-signing-1.key";
+
+/// The start of every key's name, in files and in the database.
+const KEY_PREFIX: &str = "oidc-signing-";
 
 struct SigningKey {
     kid: String,
@@ -85,27 +94,66 @@ impl ProviderKeys {
     /// none. Returns the keys and the path of a key generated now.
     pub fn open(data_root: &Path) -> io::Result<(ProviderKeys, Option<PathBuf>)> {
         let dir = secrets_dir(data_root);
-        let mut generated = None;
-        let mut paths = list(&dir)?;
-        if paths.is_empty() {
-            let path = dir.join(FIRST_KEY);
-            let (_, provenance) = persisted(&path, 0o600, generate)?;
-            if matches!(provenance, crate::config::secrets::Provenance::Generated(_)) {
-                generated = Some(path);
-            }
-            paths = list(&dir)?;
-        }
+        let generated = first_key(&dir)?;
         let mut keys = Vec::new();
-        for path in paths {
+        for path in list(&dir)? {
             let text = std::fs::read_to_string(&path)?;
             keys.push(load(&path, &text)?);
         }
+        Ok((ProviderKeys::new(keys), generated))
+    }
+
+    /// The installation's keys, shared by every node through the metadata database (issue
+    /// 14). When the database records none (the first node, or an installation from before
+    /// it did), this node's key files are stored, the first one generated if there is none,
+    /// so an existing installation keeps its keys. Then the stored keys are loaded and
+    /// mirrored into the data root (a differing or retired file replaced or removed), where
+    /// `spacedav token new-signing-key` numbers the next one. Returns the keys and the path of
+    /// a key generated now.
+    pub async fn shared(
+        store: &Store,
+        data_root: &Path,
+    ) -> io::Result<(ProviderKeys, Option<PathBuf>)> {
+        let dir = secrets_dir(data_root);
+        let mut generated = None;
+        let mut stored = stored_keys(store).await?;
+        if stored.is_empty() {
+            generated = first_key(&dir)?;
+            for path in list(&dir)? {
+                let text = std::fs::read_to_string(&path)?;
+                claim(store, &stem(&path), text.trim()).await?;
+            }
+            stored = stored_keys(store).await?;
+        }
+        let mut keys = Vec::new();
+        for (name, value) in &stored {
+            let path = dir.join(format!("{name}.key"));
+            let mirrored = std::fs::read_to_string(&path).ok();
+            if mirrored.as_deref().map(str::trim) != Some(value.as_str()) {
+                crate::spaces::secrets::save(&path, value)?;
+            }
+            keys.push(load(&path, value)?);
+        }
+        for path in list(&dir)? {
+            if !stored.iter().any(|(name, _)| *name == stem(&path)) {
+                std::fs::remove_file(&path)?;
+            }
+        }
+        if keys.is_empty() {
+            return Err(io::Error::other(
+                "the metadata database records no signing key",
+            ));
+        }
+        Ok((ProviderKeys::new(keys), generated))
+    }
+
+    fn new(keys: Vec<SigningKey>) -> ProviderKeys {
         let by_kid = keys
             .iter()
             .enumerate()
             .map(|(i, k)| (k.kid.clone(), i))
             .collect();
-        Ok((ProviderKeys { keys, by_kid }, generated))
+        ProviderKeys { keys, by_kid }
     }
 
     /// Sign `claims` with the current key; `typ` goes into the header (`at+jwt` for access
@@ -148,6 +196,83 @@ pub fn add_key(data_root: &Path) -> io::Result<PathBuf> {
             io::ErrorKind::AlreadyExists,
             format!("{} exists", path.display()),
         )),
+    }
+}
+
+/// Generates `oidc-signing-1.key` in `dir` if it holds no key file; its path if generated.
+fn first_key(dir: &Path) -> io::Result<Option<PathBuf>> {
+    if !list(dir)?.is_empty() {
+        return Ok(None);
+    }
+    let path = dir.join(FIRST_KEY);
+    let (_, provenance) = persisted(&path, 0o600, generate)?;
+    Ok(matches!(provenance, crate::config::secrets::Provenance::Generated(_)).then_some(path))
+}
+
+/// A key's name: its file name without `.key` (`oidc-signing-2`), as the database stores it.
+fn stem(path: &Path) -> String {
+    path.file_stem()
+        .and_then(|n| n.to_str())
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// The stored keys, by number (then name); the last one signs.
+async fn stored_keys(store: &Store) -> io::Result<Vec<(String, String)>> {
+    let mut stored = store
+        .secrets_named(KEY_PREFIX)
+        .await
+        .map_err(io::Error::other)?;
+    stored.sort_by_key(|(name, _)| (number(Path::new(name)), name.clone()));
+    Ok(stored)
+}
+
+/// Stores key `name` unless one of that name is stored; whether `value` is the stored one.
+async fn claim(store: &Store, name: &str, value: &str) -> io::Result<bool> {
+    let stored = store
+        .claim_secret(name, value)
+        .await
+        .map_err(io::Error::other)?;
+    Ok(stored == value)
+}
+
+/// [`add_key`] for the whole installation: the new key is stored in the metadata database,
+/// so every node publishes it (and signs with it) from its next start. `data_root` must
+/// mirror the stored keys (the caller opened the state, [`ProviderKeys::shared`]).
+pub async fn add_shared_key(store: &Store, data_root: &Path) -> io::Result<PathBuf> {
+    let path = add_key(data_root)?;
+    let text = std::fs::read_to_string(&path)?;
+    if claim(store, &stem(&path), text.trim()).await? {
+        return Ok(path);
+    }
+    std::fs::remove_file(&path)?;
+    Err(io::Error::new(
+        io::ErrorKind::AlreadyExists,
+        format!("another node stored {} meanwhile: try again", stem(&path)),
+    ))
+}
+
+/// Retires key `number` from the installation (its row and this node's file); the other
+/// nodes stop publishing and accepting it from their next start. The signing key stays.
+pub async fn remove_shared_key(store: &Store, data_root: &Path, number: u64) -> io::Result<()> {
+    let stored = stored_keys(store).await?;
+    let name = format!("{KEY_PREFIX}{number}");
+    let Some(at) = stored.iter().position(|(n, _)| *n == name) else {
+        return Err(io::Error::new(
+            io::ErrorKind::NotFound,
+            format!("no signing key {number}"),
+        ));
+    };
+    if at + 1 == stored.len() {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("key {number} signs: add a newer key and restart every node first"),
+        ));
+    }
+    store.remove_secret(&name).await.map_err(io::Error::other)?;
+    match std::fs::remove_file(secrets_dir(data_root).join(format!("{name}.key"))) {
+        Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
+        _ => Ok(()),
     }
 }
 

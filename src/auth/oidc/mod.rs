@@ -25,6 +25,7 @@ use http::{HeaderMap, header};
 
 use crate::auth::Auth;
 use crate::config::Config;
+use crate::spaces::Store;
 
 pub use clients::{Client, DESKTOP_CLIENT_ID};
 pub use external::External;
@@ -88,11 +89,11 @@ impl std::fmt::Debug for Oidc {
 impl Oidc {
     /// Set up from config: load or generate the provider's keys, or prepare the external
     /// issuer's verifier. Returns a note when a key was generated.
-    pub fn open(config: &Config) -> std::io::Result<(Oidc, Option<String>)> {
+    pub async fn open(config: &Config, store: &Store) -> std::io::Result<(Oidc, Option<String>)> {
         if let Some(issuer) = &config.oidc.issuer {
             return Ok((Oidc::External(External::new(&config.oidc, issuer)), None));
         }
-        let (keys, generated) = ProviderKeys::open(&config.data_root)?;
+        let (keys, generated) = ProviderKeys::shared(store, &config.data_root).await?;
         let provider = Provider {
             keys,
             clients: clients::registered(&config.oidc.clients),
