@@ -16,7 +16,7 @@ mod cluster_tus_js;
 mod cluster_views;
 #[path = "../common/mod.rs"]
 mod common;
-mod secrets;
+mod cluster_secrets;
 #[path = "../clients/support.rs"]
 #[allow(dead_code, unused_macros)]
 mod support;
