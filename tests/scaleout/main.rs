@@ -11,12 +11,12 @@ mod balancer;
 mod binary;
 mod cluster;
 mod cluster_races;
+mod cluster_secrets;
 mod cluster_start;
 mod cluster_tus_js;
 mod cluster_views;
 #[path = "../common/mod.rs"]
 mod common;
-mod cluster_secrets;
 #[path = "../clients/support.rs"]
 #[allow(dead_code, unused_macros)]
 mod support;
