@@ -59,9 +59,16 @@ impl AppState {
     pub async fn open_with_clock(config: Config, clock: Clock) -> Result<AppState, StartupError> {
         std::fs::create_dir_all(&config.data_root)
             .map_err(|e| StartupError::DataRoot(config.data_root.display().to_string(), e))?;
-        let store = Store::open_local(&config.metadata_url, config.blob_dir(), config.storage_id)
-            .await?
-            .with_clock(clock);
+        let (url, id) = (&config.metadata_url, config.storage_id);
+        let store = match config
+            .object_store
+            .s3_settings()
+            .map_err(StoreError::from)?
+        {
+            Some(s3) => Store::open_s3(url, &s3, config.max_upload_size, id).await?,
+            None => Store::open_local(url, config.blob_dir(), id).await?,
+        }
+        .with_clock(clock);
         if store.users().await?.is_empty() {
             let (password, generated) = match &config.admin_password {
                 Some(p) => (p.clone(), false),

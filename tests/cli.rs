@@ -303,7 +303,7 @@ async fn fsck_names_a_file_whose_blob_was_altered() {
     let store = state.store();
     let admin = store.user_by_name("admin").await.unwrap();
     let data = b"bytes that fsck re-hashes";
-    let mut sink = store.blobs().create().await.unwrap();
+    let mut sink = store.blobs().create(None).await.unwrap();
     sink.write(data).await.unwrap();
     let mut hasher = Hasher::new(false);
     hasher.update(data);
@@ -332,7 +332,10 @@ async fn fsck_names_a_file_whose_blob_was_altered() {
     );
 
     // Same length, different bytes: only the checksums can tell.
-    let file = data_root.join("blobs").join(&blob[..2]).join(&blob);
+    let file = data_root
+        .join("blobs")
+        .join(&blob.as_str()[..2])
+        .join(blob.as_str());
     std::fs::write(&file, b"BYTES that fsck re-hashes").unwrap();
     let damaged = run(dir.path(), &["fsck"]);
     assert!(!damaged.status.success());

@@ -199,6 +199,21 @@ impl Codec for MetadataUrl {
     }
 }
 
+/// The blob backend (`storage.blob_backend`): `local` or `s3`.
+pub(crate) struct Backend;
+impl Codec for Backend {
+    type Value = super::BlobBackend;
+    fn parse(raw: &RawValue) -> Result<super::BlobBackend, String> {
+        values::blob_backend(raw)
+    }
+    fn show(v: &super::BlobBackend) -> Shown {
+        s(match v {
+            super::BlobBackend::Local => "local",
+            super::BlobBackend::S3 => "s3",
+        })
+    }
+}
+
 /// The directory of the local blob store (`storage.blob_path`); unset: `{data_root}/blobs`.
 pub(crate) struct Blobs;
 impl Codec for Blobs {

@@ -118,7 +118,6 @@ fn render(layers: &Layers, st: &Validated, [storage_id, token, transfer]: [Shown
             ("storage.storage_id", _) => resolved[0].take().expect("shown once"),
             ("auth.token_secret", _) => resolved[1].take().expect("shown once"),
             ("tus.transfer_secret", _) => resolved[2].take().expect("shown once"),
-            ("storage.blob_backend", _) => s("local"),
             ("storage.blob_path", _) => s(st.blob_dir().display()),
             (_, Some(show)) => show(st),
             // The `*_file` paths, as given.

@@ -36,11 +36,11 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use super::codec::{
-    Addr, Audiences, Blobs, Bool, Checksums, Clients, Codec, Count, Format, LinkKinds, MetadataUrl,
-    Opt, Origins, Password, Path, Seconds, Secret, Shown, Size, Text, Url,
+    Addr, Audiences, Backend, Blobs, Bool, Checksums, Clients, Codec, Count, Format, LinkKinds,
+    MetadataUrl, Opt, Origins, Password, Path, Seconds, Secret, Shown, Size, Text, Url,
 };
 use super::values::RawValue;
-use super::{BlobConfig, Config, LogFormat};
+use super::{BlobBackend, BlobConfig, Config, LogFormat};
 
 /// Parses a raw value into a key's `Config` field, or says why it is refused.
 pub(crate) type Parse = fn(&RawValue, &mut Config) -> Result<(), String>;
@@ -171,8 +171,16 @@ pub(crate) const KEYS: &[Key] = keys! {
     storage.storage_id { special }
     // Empty until `validate` puts `sqlite://{data_root}/spacedav.db` there.
     storage.metadata_url { MetadataUrl = String::new() => (metadata_url) }
-    storage.blob_backend { special }
+    storage.blob_backend { Backend = BlobBackend::Local => (object_store.backend) }
     storage.blob_path { Blobs = BlobConfig::Local { path: None } => (blobs) }
+    storage.s3_endpoint { Opt<Url> = None => (object_store.s3_endpoint),
+        unset "unset: needed with blob_backend = \"s3\"" }
+    storage.s3_region { Text = "us-east-1".into() => (object_store.s3_region) }
+    storage.s3_bucket { Text = String::new() => (object_store.s3_bucket) }
+    storage.s3_path_style { Bool = true => (object_store.s3_path_style) }
+    storage.s3_access_key { Text = String::new() => (object_store.s3_access_key) }
+    storage.s3_secret_key { Opt<Password> = None => (object_store.s3_secret_key) }
+    storage.s3_secret_key_file { Opt<Path> = None => (object_store.s3_secret_key_file) }
     auth.token_secret { special secret }
     auth.token_secret_file { special }
     auth.oidc_issuer { Opt<Url> = None => (oidc.issuer), unset "unset: the built-in provider" }
@@ -268,7 +276,10 @@ mod tests {
                 current = name;
             } else if current == section {
                 let bare = line.strip_prefix("# ").unwrap_or(line);
-                let is_key = |n: &str| n.bytes().all(|b| b.is_ascii_lowercase() || b == b'_');
+                let is_key = |n: &str| {
+                    n.bytes()
+                        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+                };
                 match bare.split_once(" = ") {
                     Some((name, _)) if !name.is_empty() && is_key(name) => {
                         out.push(name.to_string())

@@ -128,7 +128,10 @@ fn embedded_default_file_documents_every_key() {
         if let Some(name) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
             section = name;
         } else if let Some((key, _)) = line.trim_start_matches("# ").split_once(" = ") {
-            if key.chars().all(|c| c.is_ascii_lowercase() || c == '_') {
+            if key
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+            {
                 seen.push(format!("{section}.{key}"));
             }
         }

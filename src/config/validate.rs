@@ -10,7 +10,7 @@ use uuid::Uuid;
 use super::codec::{Codec, Secret};
 use super::keys::{self, KEYS};
 use super::layers::{ConfigError, Layers, Origin, Problem, Setting};
-use super::values::{RawValue, blob_backend, path, show, uuid};
+use super::values::{RawValue, path, show, uuid};
 use super::{Config, default_metadata_url};
 
 /// Where a secret comes from, before any file is read.
@@ -118,6 +118,33 @@ impl Checker<'_> {
     }
 }
 
+/// With `storage.blob_backend = "s3"`, the bucket must be named completely.
+fn check_object_store(c: &mut Checker<'_>, s: &super::ObjectStoreConfig) {
+    if s.backend != super::BlobBackend::S3 {
+        return;
+    }
+    let needed = "needed with storage.blob_backend = \"s3\"";
+    for (key, missing) in [
+        ("storage.s3_endpoint", s.s3_endpoint.is_none()),
+        ("storage.s3_bucket", s.s3_bucket.is_empty()),
+        ("storage.s3_access_key", s.s3_access_key.is_empty()),
+        (
+            "storage.s3_secret_key",
+            s.s3_secret_key.is_none() && s.s3_secret_key_file.is_none(),
+        ),
+    ] {
+        if missing {
+            c.report_on(key, needed.into());
+        }
+    }
+    if s.s3_secret_key.is_some() && s.s3_secret_key_file.is_some() {
+        c.report_on(
+            "storage.s3_secret_key_file",
+            "conflicts with storage.s3_secret_key: set only one of them".into(),
+        );
+    }
+}
+
 /// Checks every layered setting; `Err` lists every problem, including those found while layering.
 pub(crate) fn validate(layers: &Layers) -> Result<Validated, ConfigError> {
     let mut c = Checker {
@@ -139,9 +166,6 @@ pub(crate) fn validate(layers: &Layers) -> Result<Validated, ConfigError> {
                 }
             }
             (None, "storage.storage_id") => storage_id = c.get(&dotted, uuid),
-            (None, "storage.blob_backend") => {
-                c.get(&dotted, blob_backend);
-            }
             (None, "auth.token_secret") => token_secret = c.secret(&dotted),
             (None, "tus.transfer_secret") => transfer_secret = c.secret(&dotted),
             // Checked with their secret by `Checker::secret`.
@@ -151,6 +175,7 @@ pub(crate) fn validate(layers: &Layers) -> Result<Validated, ConfigError> {
     if config.metadata_url.is_empty() {
         config.metadata_url = default_metadata_url(&config.data_root);
     }
+    check_object_store(&mut c, &config.object_store);
     if config.max_chunk_size > config.max_upload_size {
         c.report_on(
             "tus.max_chunk_size",

@@ -239,3 +239,38 @@ fn sharing_policy_reads_its_keys_and_refuses_what_cannot_be_enforced() {
         assert_eq!(problem_keys(file), [*key], "{file}");
     }
 }
+
+#[test]
+fn the_s3_backend_needs_its_bucket_named_completely_and_reads_its_keys_from_env() {
+    assert_eq!(
+        problem_keys("[storage]\nblob_backend = \"s3\""),
+        [
+            "storage.s3_endpoint",
+            "storage.s3_bucket",
+            "storage.s3_access_key",
+            "storage.s3_secret_key"
+        ]
+    );
+    let env = [
+        ("SPACEDAV_STORAGE_BLOB_BACKEND", "s3"),
+        ("SPACEDAV_STORAGE_S3_ENDPOINT", "http://127.0.0.1:3900"),
+        ("SPACEDAV_STORAGE_S3_REGION", "garage"),
+        ("SPACEDAV_STORAGE_S3_BUCKET", "b"),
+        ("SPACEDAV_STORAGE_S3_ACCESS_KEY", "GK1"),
+        ("SPACEDAV_STORAGE_S3_SECRET_KEY", "s3cr3t"),
+    ];
+    let s = check("", &env).unwrap().config.object_store;
+    let s3 = s.s3_settings().unwrap().unwrap();
+    assert_eq!(
+        (s3.endpoint.as_str(), s3.region.as_str(), s3.bucket.as_str()),
+        ("http://127.0.0.1:3900/", "garage", "b")
+    );
+    assert!(s3.path_style);
+    assert_eq!(
+        (s3.access_key.as_str(), s3.secret_key.as_str()),
+        ("GK1", "s3cr3t")
+    );
+    let both = "[storage]\nblob_backend = \"s3\"\ns3_endpoint = \"http://h\"\ns3_bucket = \"b\"\n\
+        s3_access_key = \"k\"\ns3_secret_key = \"s\"\ns3_secret_key_file = \"/k\"";
+    assert_eq!(problem_keys(both), ["storage.s3_secret_key_file"]);
+}

@@ -112,10 +112,11 @@ pub(super) fn metadata_url(v: &RawValue) -> Result<String, String> {
     Ok(s.to_string())
 }
 
-pub(super) fn blob_backend(v: &RawValue) -> Result<(), String> {
+pub(super) fn blob_backend(v: &RawValue) -> Result<super::BlobBackend, String> {
     match text(v)? {
-        "local" => Ok(()),
-        _ => Err("unknown blob backend: expected \"local\"".into()),
+        "local" => Ok(super::BlobBackend::Local),
+        "s3" => Ok(super::BlobBackend::S3),
+        _ => Err("unknown blob backend: expected \"local\" or \"s3\"".into()),
     }
 }
 

@@ -19,18 +19,15 @@ use crate::http::headers::{PURGE, RESTORE};
 use crate::spaces::{NewSpace, Role, Space, StoreError};
 use crate::state::AppState;
 
-/// Free bytes of the file system holding the blobs (`remaining` of unlimited spaces).
-fn free_space(state: &AppState) -> u64 {
-    #[cfg(unix)]
-    {
-        rustix::fs::statvfs(state.config().blob_dir())
-            .map(|s| s.f_bavail.saturating_mul(s.f_frsize))
-            .unwrap_or(0)
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = state;
-        0
+/// Free bytes the blob store reports (`remaining` of unlimited spaces); a store without a
+/// known bound (S3) reports none, and a failure is logged and shown as none.
+async fn free_space(state: &AppState) -> u64 {
+    match state.store().blobs().capacity().await {
+        Ok(free) => free.unwrap_or(0),
+        Err(e) => {
+            tracing::warn!(error = %e, "blob store capacity unknown");
+            0
+        }
     }
 }
 
@@ -41,7 +38,7 @@ async fn render(
     spaces: Vec<Space>,
 ) -> Result<Vec<Value>, GraphError> {
     let base = crate::http::base_url(state, headers);
-    let free = free_space(state);
+    let free = free_space(state).await;
     let store = state.store();
     let mut out = Vec::with_capacity(spaces.len());
     for space in spaces {

@@ -135,6 +135,10 @@ pub struct Hasher {
     md5: Md5,
     adler: adler::Adler32,
     sha256: Option<Sha256>,
+    /// It missed the bytes before it: staged bytes that a blob store cannot read back before
+    /// they are sealed (an S3 multipart upload). It hashes nothing; the digests are taken
+    /// from the sealed blob instead (`Store::seal_upload`).
+    blind: bool,
 }
 
 impl Default for Hasher {
@@ -151,11 +155,28 @@ impl Hasher {
             md5: Md5::new(),
             adler: adler::Adler32::new(),
             sha256: with_sha256.then(Sha256::new),
+            blind: false,
         }
+    }
+
+    /// A hasher for an upload whose earlier bytes cannot be read back (see `blind`).
+    pub fn blind(with_sha256: bool) -> Self {
+        Hasher {
+            blind: true,
+            ..Self::new(with_sha256)
+        }
+    }
+
+    /// Whether it missed earlier bytes, so that its digests are not the whole content's.
+    pub fn is_blind(&self) -> bool {
+        self.blind
     }
 
     /// Feed bytes.
     pub fn update(&mut self, data: &[u8]) {
+        if self.blind {
+            return;
+        }
         self.sha1.update(data);
         self.md5.update(data);
         self.adler.write_slice(data);
@@ -209,6 +230,9 @@ const PIPE_DEPTH: usize = 4;
 impl HashPipe {
     /// Start hashing on from `hasher`'s state.
     pub fn start(hasher: Hasher) -> HashPipe {
+        if hasher.blind {
+            return Self::inline(hasher);
+        }
         let (md5_tx, mut md5_rx) = tokio::sync::mpsc::channel::<bytes::Bytes>(PIPE_DEPTH);
         let (rest_tx, mut rest_rx) = tokio::sync::mpsc::channel::<bytes::Bytes>(PIPE_DEPTH);
         let Hasher {
@@ -216,6 +240,7 @@ impl HashPipe {
             md5,
             adler,
             sha256,
+            blind: _,
         } = hasher;
         let md5_job = tokio::task::spawn_blocking(move || {
             let mut md5 = md5;
@@ -290,6 +315,7 @@ impl HashPipe {
             md5,
             adler,
             sha256,
+            blind: false,
         }
     }
 }

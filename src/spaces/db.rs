@@ -176,8 +176,11 @@ pub(crate) async fn propagate(conn: &mut DbConn, folder: NodeId, delta: i64) -> 
 
 /// Delete a node with its subtree (rows cascade) and return the blob keys it and its
 /// versions referenced, for [`super::Store::free_blobs`] after the commit.
-pub(super) async fn remove_subtree(conn: &mut DbConn, id: NodeId) -> StoreResult<Vec<String>> {
-    let freed: Vec<String> = sqlx::query_scalar(
+pub(super) async fn remove_subtree(
+    conn: &mut DbConn,
+    id: NodeId,
+) -> StoreResult<Vec<super::blob::BlobKey>> {
+    let freed: Vec<super::blob::BlobKey> = sqlx::query_scalar(
         "WITH RECURSIVE sub(id) AS (SELECT CAST($1 AS TEXT) \
          UNION ALL SELECT n.id FROM nodes n JOIN sub s ON n.parent_id = s.id) \
          SELECT blob FROM nodes WHERE id IN (SELECT id FROM sub) AND blob IS NOT NULL \

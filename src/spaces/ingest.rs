@@ -11,7 +11,7 @@
 use bytes::{Bytes, BytesMut};
 
 use super::Store;
-use super::blob::BlobSink;
+use super::blob::{BlobKey, BlobSink};
 use super::checksum::{Digests, HashPipe, Hasher};
 use super::error::StoreResult;
 use super::lock_rules::LockHolder;
@@ -59,7 +59,7 @@ impl std::fmt::Debug for Ingest {
 /// dropped is garbage the blob sweep collects.
 #[derive(Debug)]
 pub struct StagedBlob {
-    key: String,
+    key: BlobKey,
     size: u64,
     digests: Digests,
 }
@@ -149,14 +149,14 @@ impl Store {
     ) -> StoreResult<super::blob::BlobReader> {
         let key = node
             .blob
-            .as_deref()
+            .as_ref()
             .ok_or(super::error::StoreError::IsFolder)?;
         Ok(self.blobs.open(key, range).await?)
     }
 
     /// Start staging new content (the only way to make a [`StagedBlob`]).
     pub async fn ingest(&self, plan: IngestPlan) -> StoreResult<Ingest> {
-        let sink = self.blobs.create().await?;
+        let sink = self.blobs.create(plan.size).await?;
         Ok(Ingest {
             sink: std::sync::Mutex::new(sink),
             pipe: HashPipe::for_length(Hasher::new(plan.sha256), plan.size),

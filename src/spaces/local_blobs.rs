@@ -1,16 +1,21 @@
-//! The local-directory backend of the blob store: blobs as files under one directory.
+//! The local-directory backend of the blob store: blobs as files under one directory. An
+//! upload's staged bytes are an append-only file under its final key, so its staging state is
+//! empty and sealing it changes nothing.
 
 use std::io::{self, SeekFrom};
 use std::ops::Range;
 use std::path::PathBuf;
-use std::time::SystemTime;
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use tokio::fs::{self, File};
 use tokio::io::{AsyncReadExt, AsyncSeekExt};
 use uuid::Uuid;
 
-use super::blob::{BlobReader, BlobSink, BlobStore};
+use super::blob::{
+    BlobKey, BlobPage, BlobReader, BlobSink, BlobStore, Listed, PartNumbers, StagingPlan,
+    StagingSink, StagingState,
+};
 use super::local_sink::{LocalSink, sync_dir};
 
 /// Blobs as files under one directory: `{dir}/{key[..2]}/{key}`.
@@ -29,7 +34,8 @@ impl LocalBlobs {
 
     /// The file of a key. `list` also reports the temp files of unfinished writes as
     /// `<key>.tmp`, so those names map to their temp file (and can be deleted by the sweep).
-    fn path(&self, key: &str) -> io::Result<PathBuf> {
+    fn path(&self, key: &BlobKey) -> io::Result<PathBuf> {
+        let key = key.as_str();
         let (stem, temp) = match key.strip_suffix(".tmp") {
             Some(stem) => (stem, true),
             None => (key, false),
@@ -46,8 +52,8 @@ impl LocalBlobs {
         })
     }
 
-    async fn new_key(&self) -> io::Result<(String, PathBuf)> {
-        let key = Uuid::new_v4().simple().to_string();
+    async fn new_key(&self) -> io::Result<(BlobKey, PathBuf)> {
+        let key = BlobKey::new(Uuid::new_v4().simple().to_string());
         let path = self.path(&key)?;
         let shard = path.parent().expect("has parent").to_path_buf();
         // The 256 shard directories exist after warm-up; checking costs no blocking-pool trip.
@@ -69,7 +75,7 @@ async fn blocking<T: Send + 'static>(
 
 #[async_trait]
 impl BlobStore for LocalBlobs {
-    async fn create(&self) -> io::Result<Box<dyn BlobSink>> {
+    async fn create(&self, _size: Option<u64>) -> io::Result<Box<dyn BlobSink>> {
         let (key, final_path) = self.new_key().await?;
         let temp_path = final_path.with_extension("tmp");
         let temp = temp_path.clone();
@@ -83,7 +89,7 @@ impl BlobStore for LocalBlobs {
         )))
     }
 
-    async fn create_staging(&self) -> io::Result<String> {
+    async fn create_staging(&self, _plan: StagingPlan) -> io::Result<(BlobKey, StagingState)> {
         let (key, path) = self.new_key().await?;
         // An empty file has no data to sync; syncing its directory makes the name durable.
         // One trip to the blocking pool for both: small uploads are bounded by such hops.
@@ -92,10 +98,16 @@ impl BlobStore for LocalBlobs {
             std::fs::File::open(path.parent().expect("has parent"))?.sync_all()
         })
         .await?;
-        Ok(key)
+        Ok((key, StagingState::default()))
     }
 
-    async fn append(&self, key: &str, at: u64) -> io::Result<Box<dyn BlobSink>> {
+    async fn append(
+        &self,
+        key: &BlobKey,
+        _state: &StagingState,
+        at: u64,
+        _parts: Arc<dyn PartNumbers>,
+    ) -> io::Result<Box<dyn StagingSink>> {
         let path = self.path(key)?;
         let at_path = path.clone();
         let file = blocking(move || {
@@ -114,16 +126,10 @@ impl BlobStore for LocalBlobs {
             Ok(file)
         })
         .await?;
-        Ok(Box::new(LocalSink::new(
-            file,
-            key.to_string(),
-            path,
-            None,
-            at,
-        )))
+        Ok(Box::new(LocalSink::new(file, key.clone(), path, None, at)))
     }
 
-    async fn concat(&self, parts: &[String]) -> io::Result<String> {
+    async fn concat(&self, parts: &[BlobKey]) -> io::Result<BlobKey> {
         let (key, final_path) = self.new_key().await?;
         let temp_path = final_path.with_extension("tmp");
         let sources = parts
@@ -148,11 +154,38 @@ impl BlobStore for LocalBlobs {
         Ok(key)
     }
 
-    async fn copy(&self, key: &str) -> io::Result<String> {
-        self.concat(&[key.to_string()]).await
+    async fn read_staged(
+        &self,
+        key: &BlobKey,
+        _state: &StagingState,
+        len: u64,
+    ) -> io::Result<Option<BlobReader>> {
+        self.open(key, Some(0..len)).await.map(Some)
     }
 
-    async fn open(&self, key: &str, range: Option<Range<u64>>) -> io::Result<BlobReader> {
+    async fn seal(
+        &self,
+        _key: &BlobKey,
+        state: &StagingState,
+        _parts: Arc<dyn PartNumbers>,
+    ) -> io::Result<StagingState> {
+        Ok(state.clone())
+    }
+
+    async fn discard_staging(&self, key: &BlobKey, _state: &StagingState) -> io::Result<()> {
+        self.delete(key).await
+    }
+
+    async fn release_superseded(
+        &self,
+        _: &BlobKey,
+        _: &StagingState,
+        _: &StagingState,
+    ) -> io::Result<()> {
+        Ok(())
+    }
+
+    async fn open(&self, key: &BlobKey, range: Option<Range<u64>>) -> io::Result<BlobReader> {
         let mut file = File::open(self.path(key)?).await?;
         match range {
             None => Ok(Box::pin(file)),
@@ -163,11 +196,11 @@ impl BlobStore for LocalBlobs {
         }
     }
 
-    async fn len(&self, key: &str) -> io::Result<u64> {
+    async fn len(&self, key: &BlobKey) -> io::Result<u64> {
         Ok(fs::metadata(self.path(key)?).await?.len())
     }
 
-    async fn delete(&self, key: &str) -> io::Result<()> {
+    async fn delete(&self, key: &BlobKey) -> io::Result<()> {
         match fs::remove_file(self.path(key)?).await {
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
             other => other,
@@ -184,21 +217,52 @@ impl BlobStore for LocalBlobs {
         .await
     }
 
-    async fn list(&self) -> io::Result<Vec<(String, SystemTime)>> {
-        let mut out = Vec::new();
+    async fn list_page(&self, from: Option<&str>) -> io::Result<BlobPage> {
+        // A page is one shard directory: at most 1/256 of the blobs, in a stable order.
+        let mut shards = Vec::new();
         let mut top = fs::read_dir(&self.dir).await?;
         while let Some(shard) = top.next_entry().await? {
-            if !shard.file_type().await?.is_dir() {
-                continue;
-            }
-            let mut inner = fs::read_dir(shard.path()).await?;
-            while let Some(entry) = inner.next_entry().await? {
-                let name = entry.file_name().to_string_lossy().into_owned();
-                let modified = entry.metadata().await?.modified()?;
-                out.push((name, modified));
+            let name = shard.file_name().to_string_lossy().into_owned();
+            if shard.file_type().await?.is_dir() && from.is_none_or(|f| name.as_str() >= f) {
+                shards.push(name);
             }
         }
-        Ok(out)
+        shards.sort();
+        let Some(first) = shards.first() else {
+            return Ok(BlobPage::default());
+        };
+        let mut entries = Vec::new();
+        let mut inner = fs::read_dir(self.dir.join(first)).await?;
+        while let Some(entry) = inner.next_entry().await? {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let modified = entry.metadata().await?.modified()?;
+            let owner = name.split('.').next().unwrap_or_default().to_string();
+            entries.push(Listed {
+                key: BlobKey::new(name),
+                owner: BlobKey::new(owner),
+                modified,
+            });
+        }
+        Ok(BlobPage {
+            entries,
+            next: shards.get(1).cloned(),
+        })
+    }
+
+    async fn capacity(&self) -> io::Result<Option<u64>> {
+        #[cfg(unix)]
+        {
+            let dir = self.dir.clone();
+            blocking(move || {
+                let s = rustix::fs::statvfs(&dir)?;
+                Ok(Some(s.f_bavail.saturating_mul(s.f_frsize)))
+            })
+            .await
+        }
+        #[cfg(not(unix))]
+        {
+            Ok(None)
+        }
     }
 }
 
@@ -206,7 +270,32 @@ impl BlobStore for LocalBlobs {
 mod tests {
     use super::*;
 
-    async fn read_all(store: &LocalBlobs, key: &str, range: Option<Range<u64>>) -> Vec<u8> {
+    struct NoParts;
+    #[async_trait]
+    impl PartNumbers for NoParts {
+        async fn next(&self) -> io::Result<u32> {
+            unreachable!("local staging has no parts")
+        }
+    }
+
+    fn no_parts() -> Arc<dyn PartNumbers> {
+        Arc::new(NoParts)
+    }
+
+    async fn list_all(store: &LocalBlobs) -> Vec<Listed> {
+        let mut out = Vec::new();
+        let mut from = None;
+        loop {
+            let page = store.list_page(from.as_deref()).await.unwrap();
+            out.extend(page.entries);
+            match page.next {
+                Some(next) => from = Some(next),
+                None => return out,
+            }
+        }
+    }
+
+    async fn read_all(store: &LocalBlobs, key: &BlobKey, range: Option<Range<u64>>) -> Vec<u8> {
         let mut r = store.open(key, range).await.unwrap();
         let mut v = Vec::new();
         r.read_to_end(&mut v).await.unwrap();
@@ -217,16 +306,14 @@ mod tests {
     async fn write_once_blob_is_invisible_until_finished_and_readable_by_range() {
         let dir = tempfile::tempdir().unwrap();
         let store = LocalBlobs::open(dir.path()).await.unwrap();
-        let mut sink = store.create().await.unwrap();
+        let mut sink = store.create(None).await.unwrap();
         sink.write(b"hello ").await.unwrap();
         sink.write(b"world").await.unwrap();
         assert!(
-            store
-                .list()
+            list_all(&store)
                 .await
-                .unwrap()
                 .iter()
-                .all(|(k, _)| k.ends_with(".tmp"))
+                .all(|l| l.key.as_str().ends_with(".tmp"))
         );
         let key = sink.finish().await.unwrap();
         assert_eq!(read_all(&store, &key, None).await, b"hello world");
@@ -240,28 +327,37 @@ mod tests {
     async fn dropped_sink_leaves_nothing() {
         let dir = tempfile::tempdir().unwrap();
         let store = LocalBlobs::open(dir.path()).await.unwrap();
-        let mut sink = store.create().await.unwrap();
+        let mut sink = store.create(None).await.unwrap();
         sink.write(b"partial").await.unwrap();
         drop(sink);
-        assert!(store.list().await.unwrap().is_empty());
+        assert!(list_all(&store).await.is_empty());
     }
 
     #[tokio::test]
     async fn staging_append_truncates_unacknowledged_tail_and_concat_joins() {
         let dir = tempfile::tempdir().unwrap();
         let store = LocalBlobs::open(dir.path()).await.unwrap();
-        let key = store.create_staging().await.unwrap();
-        let mut s = store.append(&key, 0).await.unwrap();
-        s.write(b"abcdef").await.unwrap();
-        assert_eq!(s.sync().await.unwrap(), 6);
+        let plan = StagingPlan {
+            length: None,
+            max_length: 100,
+        };
+        let (key, state) = store.create_staging(plan).await.unwrap();
+        let mut s = store.append(&key, &state, 0, no_parts()).await.unwrap();
+        s.write_bytes(bytes::Bytes::from_static(b"abcdef"))
+            .await
+            .unwrap();
+        assert_eq!(s.sync().await.unwrap(), state);
         drop(s);
-        let mut s = store.append(&key, 3).await.unwrap();
-        s.write(b"XY").await.unwrap();
-        s.finish().await.unwrap();
+        let mut s = store.append(&key, &state, 3, no_parts()).await.unwrap();
+        s.write_bytes(bytes::Bytes::from_static(b"XY"))
+            .await
+            .unwrap();
+        s.sync().await.unwrap();
+        assert_eq!(store.seal(&key, &state, no_parts()).await.unwrap(), state);
         assert_eq!(read_all(&store, &key, None).await, b"abcXY");
-        assert!(store.append(&key, 9).await.is_err());
+        assert!(store.append(&key, &state, 9, no_parts()).await.is_err());
         let joined = store.concat(&[key.clone(), key.clone()]).await.unwrap();
         assert_eq!(read_all(&store, &joined, None).await, b"abcXYabcXY");
-        assert!(store.path("../etc").is_err());
+        assert!(store.path(&BlobKey::new("../etc")).is_err());
     }
 }

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use async_trait::async_trait;
 use tokio::fs;
 
-use super::blob::BlobSink;
+use super::blob::{BlobKey, BlobSink, StagingSink, StagingState};
 
 /// Make a directory's entries (a rename, a new file) durable.
 pub(super) async fn sync_dir(dir: &std::path::Path) -> io::Result<()> {
@@ -22,7 +22,7 @@ pub(super) const WRITE_BUF: usize = 1 << 20;
 pub(super) struct LocalSink {
     file: Option<std::fs::File>,
     buf: Vec<u8>,
-    key: String,
+    key: BlobKey,
     final_path: PathBuf,
     temp_path: Option<PathBuf>,
     len: u64,
@@ -40,7 +40,7 @@ const FLUSH_EVERY: u64 = 64 << 20;
 impl LocalSink {
     pub(super) fn new(
         file: std::fs::File,
-        key: String,
+        key: BlobKey,
         final_path: PathBuf,
         temp: Option<PathBuf>,
         len: u64,
@@ -94,6 +94,16 @@ impl LocalSink {
         result
     }
 
+    /// Make everything written so far durable; returns the length.
+    async fn sync_all(&mut self) -> io::Result<u64> {
+        self.flush_buf().await?;
+        if let Some(flusher) = self.flusher.take() {
+            flusher.await.map_err(io::Error::other)??;
+        }
+        self.with_file(|f| f.sync_data()).await?;
+        Ok(self.len)
+    }
+
     async fn flush_buf(&mut self) -> io::Result<()> {
         if self.buf.is_empty() {
             return Ok(());
@@ -138,22 +148,27 @@ impl BlobSink for LocalSink {
         self.note_written(n)
     }
 
-    async fn sync(&mut self) -> io::Result<u64> {
-        self.flush_buf().await?;
-        if let Some(flusher) = self.flusher.take() {
-            flusher.await.map_err(io::Error::other)??;
-        }
-        self.with_file(|f| f.sync_data()).await?;
-        Ok(self.len)
-    }
-
-    async fn finish(mut self: Box<Self>) -> io::Result<String> {
-        self.sync().await?;
+    async fn finish(mut self: Box<Self>) -> io::Result<BlobKey> {
+        self.sync_all().await?;
         if let Some(temp) = self.temp_path.take() {
             fs::rename(&temp, &self.final_path).await?;
             sync_dir(self.final_path.parent().expect("has parent")).await?;
         }
         Ok(self.key.clone())
+    }
+}
+
+#[async_trait]
+impl StagingSink for LocalSink {
+    async fn write_bytes(&mut self, data: bytes::Bytes) -> io::Result<()> {
+        BlobSink::write_bytes(self, data).await
+    }
+
+    async fn sync(&mut self) -> io::Result<StagingState> {
+        // The file is the whole record: its length after the sync is what the row's
+        // offset says.
+        self.sync_all().await?;
+        Ok(StagingState::default())
     }
 }
 

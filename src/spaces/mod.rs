@@ -33,6 +33,7 @@ pub mod path;
 mod props;
 mod quota;
 mod reserve;
+pub mod s3;
 mod search;
 mod shares;
 mod staging;
@@ -51,7 +52,10 @@ use db::{Db, DbPool};
 
 pub use app_tokens::AppToken;
 pub use backend::is_metadata_url;
-pub use blob::{BlobReader, BlobSink, BlobStore};
+pub use blob::{
+    BlobKey, BlobPage, BlobReader, BlobSink, BlobStore, Listed, PartNumbers, StagingPlan,
+    StagingSink, StagingState,
+};
 pub use checksum::{Algorithm, Checksums, Digests, HashPipe, Hasher};
 pub use error::{StoreError, StoreResult};
 pub use fsck::{FsckProblem, FsckReport};
@@ -124,6 +128,18 @@ impl Store {
         Self::open(metadata_url, blobs, storage_id).await
     }
 
+    /// Open with the S3 blob store `settings` names; `max_object` is the largest upload
+    /// allowed (what an upload of unknown length plans its part size for).
+    pub async fn open_s3(
+        metadata_url: &str,
+        settings: &s3::S3Settings,
+        max_object: u64,
+        storage_id: Uuid,
+    ) -> StoreResult<Store> {
+        let blobs = Arc::new(s3::S3Blobs::new(settings, max_object)?);
+        Self::open(metadata_url, blobs, storage_id).await
+    }
+
     /// The installation's storage id.
     pub fn storage_id(&self) -> Uuid {
         self.storage_id
@@ -193,11 +209,13 @@ impl Store {
     }
 
     /// Delete blobs nothing references (no node, version or open upload session) that are
-    /// older than `grace` (so a blob being written right now, not yet committed, survives).
+    /// older than `grace` (so a blob being written right now, not yet committed, survives),
+    /// a page of the store's listing at a time. What belongs to a referenced key (an upload's
+    /// tail object) stays with it.
     /// Returns how many were deleted.
     pub async fn sweep_blobs(&self, grace: Duration) -> StoreResult<usize> {
         let cutoff = SystemTime::now() - grace;
-        let referenced: std::collections::HashSet<String> = sqlx::query_scalar(
+        let referenced: std::collections::HashSet<BlobKey> = sqlx::query_scalar(
             "SELECT blob FROM nodes WHERE blob IS NOT NULL \
              UNION SELECT blob FROM versions UNION SELECT blob FROM uploads \
              WHERE state <> 'done'",
@@ -207,12 +225,23 @@ impl Store {
         .into_iter()
         .collect();
         let mut deleted = 0;
-        for (name, modified) in self.blobs.list().await? {
-            if modified > cutoff || referenced.contains(&name) {
-                continue;
+        let mut from = None;
+        loop {
+            let page = self.blobs.list_page(from.as_deref()).await?;
+            for listed in page.entries {
+                if listed.modified > cutoff
+                    || referenced.contains(&listed.key)
+                    || referenced.contains(&listed.owner)
+                {
+                    continue;
+                }
+                self.blobs.delete(&listed.key).await?;
+                deleted += 1;
             }
-            self.blobs.delete(&name).await?;
-            deleted += 1;
+            match page.next {
+                Some(next) => from = Some(next),
+                None => break,
+            }
         }
         self.restore_reserve().await;
         Ok(deleted)

@@ -5,6 +5,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use uuid::Uuid;
 
+use super::blob::BlobKey;
 use super::checksum::Checksums;
 use super::ids::{NodeId, SpaceId, UserId};
 
@@ -238,7 +239,7 @@ pub struct Node {
     /// Recorded checksums of a file's content.
     pub checksums: Checksums,
     /// Blob key of a file's content.
-    pub blob: Option<String>,
+    pub blob: Option<BlobKey>,
     /// Compare-and-set counter, bumped by every change of this row.
     pub version: i64,
 }
@@ -261,7 +262,7 @@ pub struct Version {
     /// Stable id of this version.
     pub id: Uuid,
     /// Blob key of the content.
-    pub blob: String,
+    pub blob: BlobKey,
     /// Content length in bytes.
     pub size: u64,
     /// The file's modification time while this was its content.

@@ -5,6 +5,7 @@
 use uuid::Uuid;
 
 use super::Store;
+use super::blob::BlobKey;
 use super::db::{DbConn, child, new_etag, node_by_id, node_from_row, propagate};
 use super::error::{StoreError, StoreResult};
 use super::ids::NodeId;
@@ -51,7 +52,7 @@ impl Store {
         parent: &Node,
         name: &str,
         overwrite: bool,
-    ) -> StoreResult<Option<Vec<String>>> {
+    ) -> StoreResult<Option<Vec<BlobKey>>> {
         match child(tx, parent.id, name).await? {
             None => Ok(None),
             Some(_) if !overwrite => Err(StoreError::AlreadyExists),
@@ -216,7 +217,7 @@ impl Store {
 
     /// After a committed move or copy: free what a replaced destination held; report whether
     /// there was one.
-    async fn freed_destination(&self, replaced: Option<Vec<String>>) -> bool {
+    async fn freed_destination(&self, replaced: Option<Vec<BlobKey>>) -> bool {
         match replaced {
             Some(freed) => {
                 self.free_blobs(freed).await;
@@ -230,7 +231,11 @@ impl Store {
     /// the blob `key`; while one does, the blob must not be deleted. Blobs are write-once and a
     /// copy shares its original's blob, so this is the only safe test before freeing one. A
     /// finished session's blob belongs to its file (or to nothing once the file is deleted).
-    pub async fn blob_in_use(&self, key: &str, except_upload: Option<Uuid>) -> StoreResult<bool> {
+    pub async fn blob_in_use(
+        &self,
+        key: &BlobKey,
+        except_upload: Option<Uuid>,
+    ) -> StoreResult<bool> {
         // Only whether a row exists matters; nothing is decoded, so the width of the literal
         // (INTEGER on PostgreSQL) does not either.
         let used = sqlx::query(
@@ -247,7 +252,7 @@ impl Store {
 
     /// Delete blobs a committed removal left unreferenced, so deleting frees the disk at once
     /// rather than at the next sweep. A failure here only leaves work for the sweep.
-    pub(super) async fn free_blobs(&self, keys: Vec<String>) {
+    pub(super) async fn free_blobs(&self, keys: Vec<BlobKey>) {
         for key in keys {
             if let Ok(false) = self.blob_in_use(&key, None).await {
                 if let Err(e) = self.blobs.delete(&key).await {

@@ -1,56 +1,172 @@
-//! The bytes of upload sessions (tus): a staging blob per session that grows by appends, is
-//! re-read to rebuild a hasher after a restart, is joined with others for a concatenation,
-//! and is freed with its session unless a file took it over. The protocol layer names a
-//! session; only the core sees the blob store, so that another backend (S3 multipart, issue
-//! 14) can keep its own staging state behind these calls.
+//! The bytes of upload sessions (tus): staged bytes per session that grow by appends, whose
+//! backend record ([`StagingState`]) moves with the offset by compare-and-set, that are sealed
+//! into the file's blob explicitly before the commit, re-read to rebuild a hasher after a
+//! restart where the backend can read them, joined with others for a concatenation, and freed
+//! with their session unless a file took them over. The protocol layer names a session; only
+//! the core sees the blob store.
 
+use std::sync::Arc;
+
+use async_trait::async_trait;
 use tokio::io::AsyncReadExt;
 
 use super::Store;
-use super::blob::BlobSink;
-use super::checksum::Hasher;
-use super::error::StoreResult;
+use super::blob::{BlobKey, BlobReader, PartNumbers, StagingPlan, StagingSink, StagingState};
+use super::checksum::{Digests, Hasher};
+use super::db::DbPool;
+use super::error::{StoreError, StoreResult};
 use super::ingest::BATCH;
 use super::uploads::Upload;
 
+/// Part numbers from the session row's `next_part` counter: one `UPDATE ... RETURNING` each,
+/// so no two requests (on any node) ever get the same one.
+struct RowParts {
+    db: DbPool,
+    id: String,
+}
+
+#[async_trait]
+impl PartNumbers for RowParts {
+    async fn next(&self) -> std::io::Result<u32> {
+        let n: i64 = sqlx::query_scalar(
+            "UPDATE uploads SET next_part = next_part + 1 WHERE id = $1 RETURNING next_part - 1",
+        )
+        .bind(&self.id)
+        .fetch_one(&self.db)
+        .await
+        .map_err(std::io::Error::other)?;
+        u32::try_from(n).map_err(std::io::Error::other)
+    }
+}
+
 impl Store {
-    /// Allocate the (empty) staging bytes of a new session; returns their key, which the
-    /// session row keeps.
-    pub async fn new_staging(&self) -> StoreResult<String> {
-        Ok(self.blobs.create_staging().await?)
+    /// Allocate the (empty) staged bytes of a new session planned as `plan`; returns their
+    /// key and state, which the session row keeps.
+    pub async fn new_staging(&self, plan: StagingPlan) -> StoreResult<(BlobKey, StagingState)> {
+        Ok(self.blobs.create_staging(plan).await?)
     }
 
-    /// Open the session's staging bytes for appending at `at`, first cutting off anything
-    /// beyond it (bytes a failed request left behind that were never acknowledged).
-    pub async fn append_staging(&self, s: &Upload, at: u64) -> StoreResult<Box<dyn BlobSink>> {
-        Ok(self.blobs.append(&s.blob, at).await?)
+    /// Open the session's staged bytes for appending at `at`, first dropping anything beyond
+    /// it (bytes a failed request left behind that were never acknowledged).
+    pub async fn append_staging(&self, s: &Upload, at: u64) -> StoreResult<Box<dyn StagingSink>> {
+        let parts = self.part_numbers(s);
+        Ok(self.blobs.append(&s.blob, &s.staging, at, parts).await?)
     }
 
-    /// New staging bytes holding the concatenation of the parts' bytes, assembled by the
-    /// blob store (a kernel copy on local disk).
-    pub async fn concat_staging(&self, parts: &[Upload]) -> StoreResult<String> {
-        let keys: Vec<String> = parts.iter().map(|p| p.blob.clone()).collect();
+    fn part_numbers(&self, s: &Upload) -> Arc<dyn PartNumbers> {
+        Arc::new(RowParts {
+            db: self.db.clone(),
+            id: s.id.to_string(),
+        })
+    }
+
+    /// Compare-and-set the offset (and a deferred length) of an open upload together with
+    /// the staged bytes' new record `staged` (what [`StagingSink::sync`] returned). Returns
+    /// whether `s.version` was still current; on success `s` is updated and what the old
+    /// record named and the new one does not (a superseded tail) is freed; on failure what
+    /// only the new record named is.
+    pub async fn advance_staged(
+        &self,
+        s: &mut Upload,
+        offset: u64,
+        length: Option<u64>,
+        staged: StagingState,
+    ) -> StoreResult<bool> {
+        let done = sqlx::query(
+            "UPDATE uploads SET upload_offset = $1, upload_length = $2, staging = $3, \
+             version = version + 1 WHERE id = $4 AND version = $5 AND state = 'open'",
+        )
+        .bind(offset as i64)
+        .bind(length.map(|l| l as i64))
+        .bind(staged.as_str())
+        .bind(s.id.to_string())
+        .bind(s.version)
+        .execute(&self.db)
+        .await?;
+        if done.rows_affected() != 1 {
+            self.release_staged(&s.blob, &staged, &s.staging).await;
+            return Ok(false);
+        }
+        self.durable().await?;
+        let old = std::mem::replace(&mut s.staging, staged);
+        self.release_staged(&s.blob, &old, &s.staging).await;
+        s.offset = offset;
+        s.length = length;
+        s.version += 1;
+        Ok(true)
+    }
+
+    /// Free what `old` names and `current` does not; a failure leaves it for the sweep.
+    async fn release_staged(&self, key: &BlobKey, old: &StagingState, current: &StagingState) {
+        if old == current {
+            return;
+        }
+        if let Err(e) = self.blobs.release_superseded(key, old, current).await {
+            tracing::warn!(error = %e, "superseded staged bytes left for the sweep");
+        }
+    }
+
+    /// Seal the session's staged bytes into its blob (S3: complete the multipart upload) and
+    /// record the sealed state by compare-and-set; nothing to do when sealed already.
+    /// `Conflict` when the session moved since `s` was read.
+    pub async fn seal_staging(&self, s: &mut Upload) -> StoreResult<()> {
+        let parts = self.part_numbers(s);
+        let sealed = self.blobs.seal(&s.blob, &s.staging, parts).await?;
+        if sealed == s.staging {
+            return Ok(());
+        }
+        let done = sqlx::query(
+            "UPDATE uploads SET staging = $1, version = version + 1 \
+             WHERE id = $2 AND version = $3 AND state = 'open'",
+        )
+        .bind(sealed.as_str())
+        .bind(s.id.to_string())
+        .bind(s.version)
+        .execute(&self.db)
+        .await?;
+        if done.rows_affected() != 1 {
+            return Err(StoreError::Conflict);
+        }
+        self.durable().await?;
+        s.staging = sealed;
+        s.version += 1;
+        Ok(())
+    }
+
+    /// Seal a complete upload's bytes ([`Store::seal_staging`]) and return the whole
+    /// content's digests: `hasher`'s, or, when it missed bytes the store could not read back
+    /// before the seal ([`Hasher::is_blind`]), the sealed blob's, read once.
+    pub async fn seal_upload(&self, s: &mut Upload, hasher: Hasher) -> StoreResult<Digests> {
+        self.seal_staging(s).await?;
+        if !hasher.is_blind() {
+            return Ok(hasher.finish());
+        }
+        let reader = self.blobs.open(&s.blob, Some(0..s.offset)).await?;
+        Ok(hash_reader(reader, s.offset, Hasher::new(s.wants_sha256()))
+            .await?
+            .finish())
+    }
+
+    /// New staged bytes holding the concatenation of the parts' bytes (each sealed first),
+    /// assembled by the blob store (a kernel copy on local disk).
+    pub async fn concat_staging(&self, parts: &mut [Upload]) -> StoreResult<BlobKey> {
+        let mut keys = Vec::with_capacity(parts.len());
+        for p in parts.iter_mut() {
+            self.seal_staging(p).await?;
+            keys.push(p.blob.clone());
+        }
         Ok(self.blobs.concat(&keys).await?)
     }
 
-    /// Hash the first `len` bytes of staging bytes `key` (rebuilding a hasher after a
-    /// restart, or hashing an assembled concatenation), on the blocking pool.
-    pub async fn hash_staging(&self, key: &str, len: u64, sha256: bool) -> StoreResult<Hasher> {
-        let mut reader = self.blobs.open(key, Some(0..len)).await?;
-        let mut hasher = Hasher::new(sha256);
-        let mut done = 0u64;
-        while done < len {
-            let mut buf = vec![0u8; BATCH.min((len - done) as usize)];
-            reader.read_exact(&mut buf).await?;
-            done += buf.len() as u64;
-            hasher = tokio::task::spawn_blocking(move || {
-                hasher.update(&buf);
-                hasher
-            })
-            .await
-            .map_err(std::io::Error::other)?;
+    /// A hasher over the session's first `len` staged bytes (rebuilding it after a restart,
+    /// or hashing an assembled concatenation), on the blocking pool; a blind one
+    /// ([`Hasher::is_blind`]) when the store cannot read them before the seal.
+    pub async fn hash_staging(&self, s: &Upload, len: u64) -> StoreResult<Hasher> {
+        let sha256 = s.wants_sha256();
+        match self.blobs.read_staged(&s.blob, &s.staging, len).await? {
+            Some(reader) => hash_reader(reader, len, Hasher::new(sha256)).await,
+            None => Ok(Hasher::blind(sha256)),
         }
-        Ok(hasher)
     }
 
     /// Remove a session that will never become a file: its row and its reservation in one
@@ -73,8 +189,25 @@ impl Store {
         })
         .await?;
         if !s.done && !self.blob_in_use(&s.blob, None).await? {
-            self.blobs.delete(&s.blob).await?;
+            self.blobs.discard_staging(&s.blob, &s.staging).await?;
         }
         Ok(())
     }
+}
+
+/// Feed the first `len` bytes of `reader` to `hasher`, batch by batch on the blocking pool.
+async fn hash_reader(mut reader: BlobReader, len: u64, mut hasher: Hasher) -> StoreResult<Hasher> {
+    let mut done = 0u64;
+    while done < len {
+        let mut buf = vec![0u8; BATCH.min((len - done) as usize)];
+        reader.read_exact(&mut buf).await?;
+        done += buf.len() as u64;
+        hasher = tokio::task::spawn_blocking(move || {
+            hasher.update(&buf);
+            hasher
+        })
+        .await
+        .map_err(std::io::Error::other)?;
+    }
+    Ok(hasher)
 }

@@ -246,7 +246,7 @@ impl Store {
         space: Uuid,
         key: NodeId,
         rel: &SpacePath,
-    ) -> StoreResult<Vec<String>> {
+    ) -> StoreResult<Vec<super::blob::BlobKey>> {
         let mut tx = self.begin_write().await?;
         let item = item_in(&mut tx, space, key, rel).await?;
         let freed = remove_subtree(&mut tx, item.node.id).await?;
@@ -281,7 +281,11 @@ impl Store {
         Ok(n)
     }
 
-    async fn purge_rows_where<T>(&self, cond: &str, arg: T) -> StoreResult<(usize, Vec<String>)>
+    async fn purge_rows_where<T>(
+        &self,
+        cond: &str,
+        arg: T,
+    ) -> StoreResult<(usize, Vec<super::blob::BlobKey>)>
     where
         T: for<'q> sqlx::Encode<'q, super::db::Db> + sqlx::Type<super::db::Db> + Send,
     {

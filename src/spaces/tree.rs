@@ -9,6 +9,7 @@ use sqlx::Row;
 use uuid::Uuid;
 
 use super::Store;
+use super::blob::BlobKey;
 use super::checksum::Checksums;
 use super::db::{
     self, DbConn, NODE_COLS, child, new_etag, node_by_id, node_from_row, now_ns, propagate,
@@ -23,7 +24,7 @@ use super::quota::check_quota;
 #[derive(Debug, Clone)]
 pub struct NewContent {
     /// Key of a finished blob.
-    pub blob: String,
+    pub blob: BlobKey,
     /// Its length.
     pub size: u64,
     /// Its checksums.

@@ -10,6 +10,7 @@ use sqlx::Row;
 use uuid::Uuid;
 
 use super::Store;
+use super::blob::{BlobKey, StagingState};
 use super::checksum::Algorithm;
 use super::db::{DbRow, uuid};
 use super::error::{StoreError, StoreResult};
@@ -38,8 +39,10 @@ pub struct Upload {
     pub id: Uuid,
     /// Space uuid.
     pub space: Uuid,
-    /// Staging blob key.
-    pub blob: String,
+    /// Staging blob key (the file's blob key once sealed).
+    pub blob: BlobKey,
+    /// The blob store's record of the staged bytes, moved with the offset.
+    pub staging: StagingState,
     /// Expiry, unix ns.
     pub expires_at: i64,
     /// Compare-and-set counter.
@@ -108,7 +111,7 @@ impl Upload {
 
 const COLS: &str = "id, space_id, blob, expires_at, version, state, created_at, created_by, role, \
     target_path, upload_length, upload_offset, metadata, content_type, mtime, checksum, reserved, \
-    if_match, concat, parts, node_id";
+    if_match, concat, parts, node_id, staging";
 
 /// The stored `checksum` column: `<OC algorithm name> <hex>` (see [`Store::insert_upload`]).
 fn parse_checksum(s: &str) -> Option<(Algorithm, String)> {
@@ -168,6 +171,7 @@ fn from_row(row: &DbRow) -> StoreResult<Upload> {
         if_match: row.try_get("if_match")?,
         concat,
         node: opt_uuid("node_id")?.map(NodeId),
+        staging: StagingState::new(row.try_get::<String, _>("staging")?),
     })
 }
 
@@ -184,7 +188,7 @@ impl Store {
         };
         sqlx::query(&format!(
             "INSERT INTO uploads ({COLS}) VALUES \
-             ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21)"
+             ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22)"
         ))
         .bind(s.id.to_string())
         .bind(s.space.to_string())
@@ -211,6 +215,7 @@ impl Store {
         .bind(concat)
         .bind(parts)
         .bind(s.node.map(|n| n.0.to_string()))
+        .bind(s.staging.as_str())
         .execute(&self.db)
         .await?;
         self.durable().await

@@ -46,7 +46,7 @@ pub(super) async fn keep_replaced_file(
     parent: &Node,
     name: &str,
     overwrite: bool,
-) -> StoreResult<Option<Vec<String>>> {
+) -> StoreResult<Option<Vec<super::blob::BlobKey>>> {
     if !overwrite || src.is_folder() {
         return Ok(None);
     }
@@ -165,7 +165,7 @@ impl Store {
             if seen > max_count || created < max_age_cutoff {
                 doomed.push((
                     row.try_get::<String, _>("id")?,
-                    row.try_get::<String, _>("blob")?,
+                    row.try_get::<super::blob::BlobKey, _>("blob")?,
                 ));
             }
         }

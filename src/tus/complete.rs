@@ -37,7 +37,11 @@ impl TusService {
             session.done = true;
             return Ok(Some(self.completion(session, node)));
         }
-        let digests = hasher.finish();
+        let digests = match store.seal_upload(session, hasher).await {
+            Ok(d) => d,
+            Err(StoreError::Conflict) => return Err(TusError::OffsetMismatch),
+            Err(e) => return Err(e.into()),
+        };
         if let Some((alg, want)) = &session.checksum
             && digests.hex(*alg) != Some(want.as_str())
         {
@@ -101,7 +105,7 @@ impl TusService {
         if !s.is_stranded() {
             return Ok(s);
         }
-        let hasher = self.hash_blob(&s.blob, s.offset, s.wants_sha256()).await?;
+        let hasher = self.hash_blob(&s, s.offset).await?;
         let result = self.complete(&mut s, hasher, &[]).await;
         drop(guard);
         self.drop_hash_state(s.id);
@@ -212,11 +216,12 @@ impl TusService {
         let expires_at = now + self.settings().expiry.as_nanos() as i64;
         let id = Uuid::new_v4();
         self.reserve(space, id, total, expires_at).await?;
-        let blob = self.0.store.concat_staging(&parts).await?;
+        let blob = self.0.store.concat_staging(&mut parts).await?;
         let mut session = Upload {
             id,
             space,
             blob,
+            staging: Default::default(),
             expires_at,
             version: 1,
             done: false,
@@ -237,9 +242,7 @@ impl TusService {
         };
         self.0.store.insert_upload(&session).await?;
         metrics().upload(UploadEvent::Created);
-        let hasher = self
-            .hash_blob(&session.blob, total, session.wants_sha256())
-            .await?;
+        let hasher = self.hash_blob(&session, total).await?;
         let completion = self
             .complete(&mut session, hasher, &req.lock_tokens)
             .await?;

@@ -10,7 +10,7 @@ use super::parse::ChunkChecksum;
 use super::service::{HashState, Progress, TusService};
 use crate::spaces::checksum::HashPipe;
 use crate::spaces::checksum::SingleHasher;
-use crate::spaces::{BATCH, BlobSink, ConcatRole, Upload};
+use crate::spaces::{BATCH, ConcatRole, StagingSink, Upload};
 
 /// Without a per-request checksum, a long body is made durable and acknowledged in the session
 /// every this many bytes, so an interrupted request (or a crash) keeps what arrived.
@@ -34,7 +34,7 @@ pub struct PatchRequest {
 /// Write one batch while the whole-file pipe and the per-request hasher (on the blocking
 /// pool) hash it.
 async fn write_batch(
-    sink: &mut Box<dyn BlobSink>,
+    sink: &mut Box<dyn StagingSink>,
     pipe: &mut HashPipe,
     chunk: &mut Option<SingleHasher>,
     data: Bytes,
@@ -151,9 +151,7 @@ impl TusService {
         }
         if state.offset != session.offset || state.hasher.is_none() {
             state.hasher = None;
-            let hasher = self
-                .hash_blob(&session.blob, session.offset, session.wants_sha256())
-                .await?;
+            let hasher = self.hash_blob(&session, session.offset).await?;
             *state = HashState {
                 offset: session.offset,
                 hasher: Some(hasher),
@@ -228,12 +226,12 @@ impl TusService {
                         && written - session.offset >= CHECKPOINT
                         && !session.commits_at(written)
                     {
-                        sink.sync().await?;
+                        let staged = sink.sync().await?;
                         let length = session.length;
                         if !self
                             .0
                             .store
-                            .advance_upload(session, written, length)
+                            .advance_staged(session, written, length, staged)
                             .await?
                         {
                             return Err(TusError::OffsetMismatch);
@@ -287,7 +285,7 @@ impl TusService {
             };
             return Err(TusError::ChecksumMismatch);
         }
-        sink.sync().await?;
+        let staged = sink.sync().await?;
         drop(sink);
         let length = session.length;
         if session.commits_at(written) {
@@ -297,12 +295,14 @@ impl TusService {
             // for nothing; the client sends the rest again.
             if matches!(outcome, End::Complete) {
                 session.offset = written;
+                // Sealed and recorded by the commit (`complete`).
+                session.staging = staged;
             }
         } else if written != session.offset
             && !self
                 .0
                 .store
-                .advance_upload(session, written, length)
+                .advance_staged(session, written, length, staged)
                 .await?
         {
             return Err(TusError::OffsetMismatch);

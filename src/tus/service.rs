@@ -20,8 +20,8 @@ use crate::auth::transfer::{TransferError, TransferKeys};
 use crate::config::Config;
 use crate::metrics::{UploadEvent, metrics};
 use crate::spaces::{
-    Algorithm, ConcatRole, Hasher, LockHolder, Node, Role, Space, SpacePath, Store, StoreError,
-    Upload, UserId,
+    Algorithm, ConcatRole, Hasher, LockHolder, Node, Role, Space, SpacePath, StagingPlan, Store,
+    StoreError, Upload, UserId,
 };
 
 /// What the service needs from the configuration.
@@ -299,7 +299,11 @@ impl TusService {
         if let Some(n) = length {
             self.reserve(space, id, n, expires_at).await?;
         }
-        let blob = match self.0.store.new_staging().await {
+        let plan = StagingPlan {
+            length,
+            max_length: self.0.settings.max_size,
+        };
+        let (blob, staging) = match self.0.store.new_staging(plan).await {
             Ok(b) => b,
             Err(e) => {
                 self.0.store.release(&id.to_string()).await?;
@@ -312,6 +316,7 @@ impl TusService {
             id,
             space,
             blob,
+            staging,
             expires_at,
             version: 1,
             done: false,
@@ -369,15 +374,10 @@ impl TusService {
         Ok(())
     }
 
-    /// Hash the first `len` bytes of a staging blob (rebuilding a hasher, or hashing an
-    /// assembled concatenation).
-    pub(crate) async fn hash_blob(
-        &self,
-        blob: &str,
-        len: u64,
-        sha256: bool,
-    ) -> Result<Hasher, TusError> {
-        Ok(self.0.store.hash_staging(blob, len, sha256).await?)
+    /// Hash the first `len` staged bytes of a session (rebuilding a hasher, or hashing an
+    /// assembled concatenation); blind where the store cannot read them before the seal.
+    pub(crate) async fn hash_blob(&self, s: &Upload, len: u64) -> Result<Hasher, TusError> {
+        Ok(self.0.store.hash_staging(s, len).await?)
     }
 
     /// Every session (for `spacedav uploads list`), oldest first.

@@ -35,8 +35,11 @@ fn summaries(out: &str) -> Vec<(String, u32, u32, u32)> {
 }
 
 async fn litmus_passes_all_tests(root: Root) {
+    litmus_passes_all_tests_on(&TestServer::start().await, root).await;
+}
+
+async fn litmus_passes_all_tests_on(srv: &TestServer, root: Root) {
     let litmus = require!("litmus", bin("litmus"));
-    let srv = TestServer::start().await;
     let url = srv.root(root);
     // litmus writes debug.log and child.log into its working directory.
     let cwd = tempfile::tempdir().expect("temp dir");
@@ -94,6 +97,15 @@ async fn litmus_passes_all_104_tests_on_the_files_root() {
 #[ignore = "real client: needs litmus; .ci/run runs it with --include-ignored"]
 async fn litmus_passes_all_104_tests_on_the_webdav_root() {
     litmus_passes_all_tests(Root::Webdav).await;
+}
+
+/// The same suite with the file bytes in S3 (a single-node Garage; issue 14).
+#[tokio::test]
+#[ignore = "real client: needs litmus and garage; .ci/run runs it with --include-ignored"]
+async fn litmus_passes_all_104_tests_with_the_bytes_in_garage() {
+    let garage = crate::common::garage::Garage::start().await;
+    let srv = TestServer::start_with(|c| garage.configure(c)).await;
+    litmus_passes_all_tests_on(&srv, Root::Spaces).await;
 }
 
 #[test]

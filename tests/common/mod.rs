@@ -8,6 +8,7 @@
 
 pub mod client;
 pub mod dav;
+pub mod garage;
 pub mod log;
 
 use std::net::SocketAddr;

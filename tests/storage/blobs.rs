@@ -67,7 +67,12 @@ async fn fsck_finds_a_blob_whose_bytes_changed_behind_the_database() {
 
     // Flip the stored bytes of one file (same length) without telling the database.
     let key = bad.blob.unwrap();
-    let file = f._dir.path().join("blobs").join(&key[..2]).join(&key);
+    let file = f
+        ._dir
+        .path()
+        .join("blobs")
+        .join(&key.as_str()[..2])
+        .join(key.as_str());
     std::fs::write(&file, b"TAMPERED").unwrap();
     let report = f.store.fsck().await.unwrap();
     assert_eq!(report.problems.len(), 1);

@@ -47,7 +47,7 @@ pub(crate) fn p(s: &str) -> SpacePath {
 
 /// Write `data` into a fresh blob the way every write path does: stream, hash, finish.
 pub(crate) async fn blob_with(store: &Store, data: &[u8]) -> NewContent {
-    let mut sink = store.blobs().create().await.unwrap();
+    let mut sink = store.blobs().create(None).await.unwrap();
     sink.write(data).await.unwrap();
     let mut h = Hasher::new(false);
     h.update(data);
@@ -62,10 +62,10 @@ pub(crate) async fn blob_with(store: &Store, data: &[u8]) -> NewContent {
 }
 
 pub(crate) async fn content(store: &Store, node: &Node) -> Vec<u8> {
-    read_blob(store, node.blob.as_deref().unwrap()).await
+    read_blob(store, node.blob.as_ref().unwrap()).await
 }
 
-pub(crate) async fn read_blob(store: &Store, key: &str) -> Vec<u8> {
+pub(crate) async fn read_blob(store: &Store, key: &spacedav::spaces::BlobKey) -> Vec<u8> {
     let mut r = store.blobs().open(key, None).await.unwrap();
     let mut v = Vec::new();
     r.read_to_end(&mut v).await.unwrap();

@@ -227,10 +227,17 @@ async fn completing_a_session_whose_bytes_were_already_committed_commits_once() 
     let loc = env.create("r.txt", 3).await;
     let store = env.srv.state.store();
     let mut s = store.uploads().await.unwrap().pop().unwrap();
-    let mut sink = store.blobs().append(&s.blob, 0).await.unwrap();
-    sink.write(b"abc").await.unwrap();
-    sink.finish().await.unwrap();
-    assert!(store.advance_upload(&mut s, 3, Some(3)).await.unwrap());
+    let mut sink = store.append_staging(&s, 0).await.unwrap();
+    sink.write_bytes(bytes::Bytes::from_static(b"abc"))
+        .await
+        .unwrap();
+    let staged = sink.sync().await.unwrap();
+    assert!(
+        store
+            .advance_staged(&mut s, 3, Some(3), staged)
+            .await
+            .unwrap()
+    );
     let content = NewContent {
         blob: s.blob.clone(),
         size: 3,
@@ -257,11 +264,18 @@ async fn completing_a_session_whose_bytes_were_already_committed_commits_once() 
 async fn strand(env: &Env, data: &[u8]) -> spacedav::spaces::Upload {
     let store = env.srv.state.store();
     let mut s = store.uploads().await.unwrap().pop().unwrap();
-    let mut sink = store.blobs().append(&s.blob, 0).await.unwrap();
-    sink.write(data).await.unwrap();
-    sink.finish().await.unwrap();
+    let mut sink = store.append_staging(&s, 0).await.unwrap();
+    sink.write_bytes(bytes::Bytes::copy_from_slice(data))
+        .await
+        .unwrap();
+    let staged = sink.sync().await.unwrap();
     let len = data.len() as u64;
-    assert!(store.advance_upload(&mut s, len, Some(len)).await.unwrap());
+    assert!(
+        store
+            .advance_staged(&mut s, len, Some(len), staged)
+            .await
+            .unwrap()
+    );
     s
 }
 
@@ -311,7 +325,9 @@ async fn purging_a_deleted_tus_uploaded_file_frees_its_blob_within_one_sweep() {
     assert_eq!(res.status(), StatusCode::CREATED);
     let blob = env.node("gone.bin").await.unwrap().blob.unwrap();
     let store = env.srv.state.store();
-    let stored = |list: Vec<(String, std::time::SystemTime)>| list.iter().any(|(k, _)| *k == blob);
+    let stored = |list: Vec<(spacedav::spaces::BlobKey, std::time::SystemTime)>| {
+        list.iter().any(|(k, _)| *k == blob)
+    };
     assert!(stored(store.blobs().list().await.unwrap()));
     let del = env
         .req(reqwest::Method::DELETE, &format!("{}gone.bin", env.root()))

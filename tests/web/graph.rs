@@ -25,7 +25,7 @@ async fn drives_as(srv: &TestServer, path: &str, user: &str, pw: &str) -> Vec<Va
 /// Store `len` bytes at `name` in `space` through the storage core.
 async fn put_bytes(srv: &TestServer, space: Uuid, name: &str, len: usize) {
     let store = srv.state.store();
-    let mut sink = store.blobs().create().await.unwrap();
+    let mut sink = store.blobs().create(None).await.unwrap();
     sink.write(&vec![b'x'; len]).await.unwrap();
     let blob = sink.finish().await.unwrap();
     store
