@@ -16,6 +16,7 @@ pub(crate) mod secrets;
 mod validate;
 mod values;
 
+pub use crate::spaces::StorageIdOrigin;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::net::SocketAddr;
@@ -178,6 +179,9 @@ pub struct Config {
     pub data_root: PathBuf,
     /// Installation-wide storage id (first half of every space id).
     pub storage_id: Uuid,
+    /// Where `storage_id` came from: a node must not serve an id the database disagrees with,
+    /// unless it only just generated it (issue 14).
+    pub storage_id_origin: StorageIdOrigin,
     /// Metadata database URL (`sqlite://…`).
     pub metadata_url: String,
     /// Blob backend.
@@ -245,6 +249,7 @@ impl Config {
             limits: ConnectionLimits::default(),
             data_root: PathBuf::new(),
             storage_id: Uuid::nil(),
+            storage_id_origin: StorageIdOrigin::Configured,
             metadata_url: String::new(),
             blobs: BlobConfig::Local { path: None },
             object_store: ObjectStoreConfig::default(),
@@ -277,7 +282,8 @@ impl Config {
     }
 
     /// A configuration for tests and embedding: everything default, data under `data_root`,
-    /// fresh random secrets and storage id, listening on `127.0.0.1:0`.
+    /// fresh random secrets and storage id (the database's, when it records one), listening
+    /// on `127.0.0.1:0`.
     pub fn for_data_root(data_root: impl Into<PathBuf>) -> Self {
         let data_root = data_root.into();
         Config {
@@ -285,6 +291,7 @@ impl Config {
             metadata_url: default_metadata_url(&data_root),
             data_root,
             storage_id: Uuid::new_v4(),
+            storage_id_origin: StorageIdOrigin::Generated(None),
             transfer_secret: Uuid::new_v4().simple().to_string(),
             token_secret: Uuid::new_v4().simple().to_string(),
             ..Config::blank()
@@ -333,12 +340,15 @@ pub fn load(sources: &Sources) -> Result<Loaded, ConfigError> {
     let mut problems = Vec::new();
     // Resolve all three before failing, so one start-up reports every unreadable file.
     let (n, p) = (&mut notes, &mut problems);
-    let storage_id = resolved(
-        "a storage id",
-        secrets::storage_id(settings.storage_id, root),
-        n,
-        p,
-    );
+    let storage = secrets::storage_id(settings.storage_id, root);
+    let storage_id_origin = match (&storage, settings.storage_id) {
+        (_, Some(_)) => StorageIdOrigin::Configured,
+        (Ok((_, secrets::Provenance::Generated(path))), None) => {
+            StorageIdOrigin::Generated(Some(path.clone()))
+        }
+        (_, None) => StorageIdOrigin::Persisted(secrets::storage_id_path(root)),
+    };
+    let storage_id = resolved("a storage id", storage, n, p);
     let token_secret = resolved(
         "the user-token secret",
         secrets::secret(&settings.token_secret, "auth.token_secret", root, "token"),
@@ -363,6 +373,7 @@ pub fn load(sources: &Sources) -> Result<Loaded, ConfigError> {
     };
     let config = Config {
         storage_id,
+        storage_id_origin,
         token_secret,
         transfer_secret,
         ..settings.config

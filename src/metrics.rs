@@ -183,6 +183,7 @@ pub struct Metrics {
     uploads_in_progress: Gauge,
     store_errors: Family<ComponentLabels, Counter>,
     commit_batch: Histogram,
+    sweeps: Family<EventLabels, Counter>,
 }
 
 fn latency_histogram() -> Histogram {
@@ -203,6 +204,7 @@ impl Metrics {
             store_errors: Family::default(),
             // Powers of two up to 256 concurrent committers.
             commit_batch: Histogram::new(exponential_buckets(1.0, 2.0, 9)),
+            sweeps: Family::default(),
         };
         m.registry.register(
             "http_requests",
@@ -244,10 +246,19 @@ impl Metrics {
             "Commits made durable by one WAL fsync (SQLite group commit)",
             m.commit_batch.clone(),
         );
+        m.registry.register(
+            "sweeps",
+            "Housekeeping rounds: run (this node holds the sweeper lease) or skipped (another \
+             node does)",
+            m.sweeps.clone(),
+        );
         // Series with known label values start at 0, so alerts on them see a value from the
         // first scrape on.
         for event in ["created", "completed", "expired", "terminated"] {
             m.uploads.get_or_create_owned(&EventLabels { event });
+        }
+        for event in ["run", "skipped"] {
+            m.sweeps.get_or_create_owned(&EventLabels { event });
         }
         for component in ["database", "blobs"] {
             m.store_errors
@@ -307,6 +318,12 @@ impl Metrics {
         self.store_errors
             .get_or_create(&ComponentLabels { component })
             .inc();
+    }
+
+    /// Counts one housekeeping round: `run` by this node, or skipped for another's lease.
+    pub fn sweep(&self, run: bool) {
+        let event = if run { "run" } else { "skipped" };
+        self.sweeps.get_or_create(&EventLabels { event }).inc();
     }
 
     /// Records how many commits one WAL fsync made durable.

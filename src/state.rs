@@ -38,6 +38,9 @@ pub enum StartupError {
     /// The OpenID Connect signing keys could not be read or created.
     #[error("OpenID Connect signing keys: {0}")]
     Keys(std::io::Error),
+    /// This node may not serve its storage id (issue 14).
+    #[error(transparent)]
+    StorageId(#[from] crate::spaces::StorageIdError),
 }
 
 impl crate::http::PublicUrl for AppState {
@@ -69,6 +72,13 @@ impl AppState {
             None => Store::open_local(url, config.blob_dir(), id).await?,
         }
         .with_clock(clock);
+        let store = store
+            .agree_on_storage_id(config.storage_id, &config.storage_id_origin)
+            .await?;
+        let config = Config {
+            storage_id: store.storage_id(),
+            ..config
+        };
         if store.users().await?.is_empty() {
             let (password, generated) = match &config.admin_password {
                 Some(p) => (p.clone(), false),
@@ -77,7 +87,7 @@ impl AppState {
                     true,
                 ),
             };
-            store
+            let created = store
                 .create_user(NewUser {
                     name: "admin".into(),
                     display_name: "Administrator".into(),
@@ -85,9 +95,15 @@ impl AppState {
                     password_hash: hash_password(&password),
                     is_admin: true,
                 })
-                .await?;
-            if generated {
-                println!("spacedav: created user `admin` with password {password}");
+                .await;
+            match created {
+                Ok(_) if generated => {
+                    println!("spacedav: created user `admin` with password {password}")
+                }
+                Ok(_) => {}
+                // Another node starting on the same empty database created it first.
+                Err(StoreError::NameTaken(_)) => {}
+                Err(e) => return Err(e.into()),
             }
         }
         let (oidc, note) = Oidc::open(&config).map_err(StartupError::Keys)?;

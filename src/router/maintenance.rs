@@ -70,12 +70,15 @@ pub async fn sweep_once(state: &TusState) -> Sweep {
 }
 
 /// Periodic housekeeping of a serving process: [`sweep_once`] at start and every
-/// `sweep_interval`.
+/// `sweep_interval`, on one node at a time (the holder of the sweeper lease).
 pub async fn maintenance(state: TusState) {
+    let sweeper = crate::spaces::Sweeper::new(state.config().sweep_interval);
     let mut tick = tokio::time::interval(state.config().sweep_interval);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
-        sweep_once(&state).await;
+        if sweeper.leads(state.store()).await {
+            sweep_once(&state).await;
+        }
     }
 }

@@ -12,6 +12,7 @@ use async_trait::async_trait;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::sqlite::SqliteConnectOptions;
 use sqlx::{ConnectOptions, Connection, Executor};
+use uuid::Uuid;
 
 use super::db::{Db, DbPool};
 use super::error::{StoreError, StoreResult};
@@ -21,13 +22,22 @@ use super::reserve::Reserve;
 /// What one SQL database needs beyond the shared queries.
 #[async_trait]
 pub(crate) trait MetaBackend: Send + Sync + 'static {
-    /// Open a transaction that will write, holding the database's write lock from its first
+    /// Open a transaction that will write, holding the write lock of `scope` from its first
     /// statement so that its reads and its writes see one consistent state.
-    async fn begin_write(&self, pool: &DbPool) -> StoreResult<sqlx::Transaction<'static, Db>>;
+    async fn begin_write(
+        &self,
+        pool: &DbPool,
+        scope: WriteScope<'_>,
+    ) -> StoreResult<sqlx::Transaction<'static, Db>>;
 
     /// Return once every transaction this process committed before the call is on stable
     /// storage.
     async fn durable(&self) -> StoreResult<()>;
+
+    /// Take the exclusive hold named `key` as every process on this database sees it: `None`
+    /// at once when another holds it, unless `wait`. Where one process owns the database
+    /// (SQLite), the hold is the caller's in-process lock alone and this grants at once.
+    async fn hold(&self, key: i64, wait: bool) -> StoreResult<Option<Hold>>;
 
     /// Give the database the room set aside for deleting on a full disk (see `reserve.rs`);
     /// returns whether there was any, i.e. whether a refused deletion is worth running again.
@@ -35,6 +45,47 @@ pub(crate) trait MetaBackend: Send + Sync + 'static {
 
     /// Set that room aside again, if the disk has it.
     async fn restore_reserve(&self);
+}
+
+/// What a write transaction may change, and so which writers it must exclude.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum WriteScope<'a> {
+    /// Anything (accounts, sign-in records, shares, sweeps over every space): excludes every
+    /// other writer.
+    All,
+    /// Only the trees, sessions and reservations of these spaces: excludes the writers of the
+    /// same spaces and the `All` writers, and runs beside the writers of other spaces.
+    Spaces(&'a [Uuid]),
+}
+
+/// An exclusive hold across processes ([`MetaBackend::hold`]), kept until
+/// [`Hold::release`]. On PostgreSQL it is a session advisory lock on a connection kept for
+/// the purpose; a hold dropped without `release` closes that connection, which ends the lock
+/// as well (as does the death of the process: its connections close with it).
+pub struct Hold(Option<(sqlx::pool::PoolConnection<Db>, i64)>);
+
+impl Hold {
+    /// Give the hold up; once this returns, any process can take it.
+    pub async fn release(mut self) {
+        if let Some((mut conn, key)) = self.0.take() {
+            let unlocked = sqlx::query("SELECT 1 FROM (SELECT pg_advisory_unlock($1)) AS u")
+                .bind(key)
+                .execute(&mut *conn)
+                .await;
+            if unlocked.is_err() {
+                conn.close_on_drop();
+            }
+        }
+    }
+}
+
+impl Drop for Hold {
+    fn drop(&mut self) {
+        if let Some((mut conn, _)) = self.0.take() {
+            // No async unlock here: closing the session ends its advisory locks.
+            conn.close_on_drop();
+        }
+    }
 }
 
 /// The databases a metadata URL can name.
@@ -154,14 +205,22 @@ impl Sqlite {
 
 #[async_trait]
 impl MetaBackend for Sqlite {
-    async fn begin_write(&self, pool: &DbPool) -> StoreResult<sqlx::Transaction<'static, Db>> {
-        // IMMEDIATE takes the write lock up front: a deferred transaction that reads first and
+    async fn begin_write(
+        &self,
+        pool: &DbPool,
+        _scope: WriteScope<'_>,
+    ) -> StoreResult<sqlx::Transaction<'static, Db>> {
+        // SQLite has one writer whatever the scope. IMMEDIATE takes the write lock up front: a deferred transaction that reads first and
         // writes later can fail with SQLITE_BUSY at its first write instead of waiting.
         Ok(pool.begin_with("BEGIN IMMEDIATE").await?)
     }
 
     async fn durable(&self) -> StoreResult<()> {
         Ok(self.wal.sync().await?)
+    }
+
+    async fn hold(&self, _key: i64, _wait: bool) -> StoreResult<Option<Hold>> {
+        Ok(Some(Hold(None)))
     }
 
     async fn release_reserve(&self) -> bool {
@@ -174,36 +233,104 @@ impl MetaBackend for Sqlite {
 }
 
 /// PostgreSQL, for several server processes sharing one database.
-struct Postgres;
+struct Postgres {
+    /// Connections that carry [`Hold`]s, apart from the query pool: a request holding one
+    /// for its whole duration must never leave the queries it makes meanwhile without a
+    /// connection.
+    holds: DbPool,
+}
+
+/// How many holds one process keeps at once (tus uploads streaming in parallel); a further
+/// request waits for a connection.
+const MAX_HOLDS: u32 = 64;
 
 /// The advisory lock every write transaction holds (an arbitrary constant: "spacedav" in
-/// ASCII). Writers are serialised exactly as SQLite serialises them, so every
-/// read-check-write sequence of the shared queries (quota, compare-and-set, lock conflicts)
-/// keeps the meaning it has on SQLite.
+/// ASCII): exclusively for a [`WriteScope::All`] write, shared for a write into named spaces.
+/// Together with the per-space locks ([`space_lock_key`]) this serialises the writers of one
+/// space exactly as SQLite serialises all of them, so every read-check-write sequence of the
+/// shared queries (quota, compare-and-set, lock conflicts) keeps the meaning it has on SQLite,
+/// while writers of different spaces (on any node) run side by side.
 const WRITE_LOCK: i64 = 0x7370_6163_6564_6176;
+
+/// The advisory-lock key of a space's write lock: the first 64 bits of its (random, v4) id.
+/// A collision of two spaces only makes their writers wait for each other.
+pub(crate) fn space_lock_key(space: Uuid) -> i64 {
+    let b = space.as_bytes();
+    i64::from_be_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]])
+}
+
+/// The per-space keys of `spaces` in the one order every writer takes them (ascending, each
+/// once), so that two writers touching the same two spaces can never wait for each other in
+/// a cycle.
+fn ordered_keys(spaces: &[Uuid]) -> Vec<i64> {
+    let mut keys: Vec<i64> = spaces.iter().copied().map(space_lock_key).collect();
+    keys.sort_unstable();
+    keys.dedup();
+    keys
+}
 
 impl Postgres {
     async fn connect(url: &str) -> StoreResult<(DbPool, Arc<dyn MetaBackend>)> {
         let any: AnyConnectOptions = url.parse()?;
+        let holds = pool_options(MAX_HOLDS).connect_lazy_with(any.clone());
         let pool = pool_options(16).connect_with(any).await?;
-        Ok((pool, Arc::new(Postgres)))
+        Ok((pool, Arc::new(Postgres { holds })))
     }
 }
 
 #[async_trait]
 impl MetaBackend for Postgres {
-    async fn begin_write(&self, pool: &DbPool) -> StoreResult<sqlx::Transaction<'static, Db>> {
+    async fn begin_write(
+        &self,
+        pool: &DbPool,
+        scope: WriteScope<'_>,
+    ) -> StoreResult<sqlx::Transaction<'static, Db>> {
         let mut tx = pool.begin().await?;
-        sqlx::query("SELECT 1 FROM (SELECT pg_advisory_xact_lock($1)) AS l")
-            .bind(WRITE_LOCK)
-            .execute(&mut *tx)
-            .await?;
+        match scope {
+            WriteScope::All => {
+                sqlx::query("SELECT 1 FROM (SELECT pg_advisory_xact_lock($1)) AS l")
+                    .bind(WRITE_LOCK)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            WriteScope::Spaces(spaces) => {
+                // The shared cluster lock first, then the spaces in key order: every writer
+                // takes its locks in this one order.
+                sqlx::query("SELECT 1 FROM (SELECT pg_advisory_xact_lock_shared($1)) AS l")
+                    .bind(WRITE_LOCK)
+                    .execute(&mut *tx)
+                    .await?;
+                for key in ordered_keys(spaces) {
+                    sqlx::query("SELECT 1 FROM (SELECT pg_advisory_xact_lock($1)) AS l")
+                        .bind(key)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+            }
+        }
         Ok(tx)
     }
 
     async fn durable(&self) -> StoreResult<()> {
         // `synchronous_commit = on` (the default): a commit returns once its WAL is flushed.
         Ok(())
+    }
+
+    async fn hold(&self, key: i64, wait: bool) -> StoreResult<Option<Hold>> {
+        let mut conn = self.holds.acquire().await?;
+        let taken = if wait {
+            sqlx::query("SELECT 1 FROM (SELECT pg_advisory_lock($1)) AS l")
+                .bind(key)
+                .execute(&mut *conn)
+                .await?;
+            true
+        } else {
+            sqlx::query_scalar::<_, bool>("SELECT pg_try_advisory_lock($1)")
+                .bind(key)
+                .fetch_one(&mut *conn)
+                .await?
+        };
+        Ok(taken.then(|| Hold(Some((conn, key)))))
     }
 
     /// The server's disk is the PostgreSQL administrator's to keep from filling up.
@@ -225,7 +352,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}", dir.path().join("meta.db").display());
         let (pool, backend) = connect(&url).await.unwrap();
-        let mut tx = backend.begin_write(&pool).await.unwrap();
+        let mut tx = backend.begin_write(&pool, WriteScope::All).await.unwrap();
         sqlx::query("DELETE FROM reservations")
             .execute(&mut *tx)
             .await
@@ -246,5 +373,68 @@ mod tests {
             tokio::time::sleep(std::time::Duration::from_millis(50)).await;
         }
         backend.durable().await.unwrap();
+    }
+
+    #[test]
+    fn space_locks_are_taken_once_each_in_ascending_order() {
+        let (a, b) = (Uuid::new_v4(), Uuid::new_v4());
+        let keys = ordered_keys(&[b, a, b]);
+        let mut want = vec![space_lock_key(a), space_lock_key(b)];
+        want.sort_unstable();
+        assert_eq!(keys, want);
+        assert_eq!(ordered_keys(&[a, b]), ordered_keys(&[b, a]));
+    }
+
+    /// Issue 14: on PostgreSQL a writer of one space (on any node) holds only that space's
+    /// lock, so a write into another space goes through while it is open, and a write into
+    /// the same space waits for it. (SQLite has one writer: nothing to show there.)
+    #[tokio::test]
+    async fn a_write_into_one_space_does_not_wait_for_a_writer_of_another() {
+        if std::env::var("SPACEDAV_TEST_POSTGRES").is_err() {
+            return;
+        }
+        let (store, alice, _dir) = crate::spaces::locks::tests::fixture().await;
+        let bob = store
+            .create_user(crate::spaces::NewUser {
+                name: "bob".into(),
+                display_name: String::new(),
+                email: None,
+                password_hash: "x".into(),
+                is_admin: false,
+            })
+            .await
+            .unwrap();
+        let (mine, theirs) = (alice.id.0, bob.id.0);
+        // A writer of alice's space, mid-transaction, as `begin_write_in` leaves it.
+        let mut writer = store.begin_write_in(&[mine]).await.unwrap();
+        sqlx::query("SELECT 1").execute(&mut *writer).await.unwrap();
+        let path = |p: &str| crate::spaces::SpacePath::parse(p).unwrap();
+        let other = tokio::time::timeout(
+            std::time::Duration::from_secs(60),
+            store.create_folder(theirs, &path("beside")),
+        )
+        .await
+        .expect("a write into another space must not wait for the open writer");
+        other.unwrap();
+        let same = tokio::spawn({
+            let store = store.clone();
+            async move { store.create_folder(mine, &path("after")).await }
+        });
+        // Barrier: the write into the same space is queued behind the open writer's lock.
+        loop {
+            let waiting: i64 = sqlx::query_scalar(
+                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted",
+            )
+            .fetch_one(&store.db)
+            .await
+            .unwrap();
+            if waiting > 0 {
+                break;
+            }
+            tokio::task::yield_now().await;
+        }
+        assert!(!same.is_finished());
+        writer.commit().await.unwrap();
+        same.await.unwrap().unwrap();
     }
 }

@@ -193,7 +193,7 @@ impl Store {
             reservation: None,
         };
         let result = async {
-            let mut tx = self.begin_write().await?;
+            let mut tx = self.begin_write_in(&[space]).await?;
             refuse_locked_in(
                 &mut tx,
                 space,

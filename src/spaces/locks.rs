@@ -172,11 +172,16 @@ impl Store {
     {
         let path = SpacePath::parse(&lock.path)?;
         let now = self.clock.now_ns();
-        let mut tx = self.begin_write().await?;
-        sqlx::query("DELETE FROM dav_locks WHERE expires_at IS NOT NULL AND expires_at <= $1")
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
+        let mut tx = self.begin_write_in(&[space]).await?;
+        // This space's only: the transaction holds this space's write lock alone.
+        sqlx::query(
+            "DELETE FROM dav_locks WHERE space_id = $1 AND expires_at IS NOT NULL \
+             AND expires_at <= $2",
+        )
+        .bind(space.to_string())
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
         let along = along_in(&mut tx, space, &path, now).await?;
         let below = if lock.deep {
             below_in(&mut tx, space, &path, now).await?

@@ -14,6 +14,7 @@ mod app_tokens;
 mod backend;
 pub mod blob;
 pub mod checksum;
+mod cluster;
 mod db;
 mod error;
 mod fsck;
@@ -51,12 +52,13 @@ use uuid::Uuid;
 use db::{Db, DbPool};
 
 pub use app_tokens::AppToken;
-pub use backend::is_metadata_url;
+pub use backend::{Hold, is_metadata_url};
 pub use blob::{
     BlobKey, BlobPage, BlobReader, BlobSink, BlobStore, Listed, PartNumbers, StagingPlan,
     StagingSink, StagingState,
 };
 pub use checksum::{Algorithm, Checksums, Digests, HashPipe, Hasher};
+pub use cluster::{SWEEPER, StorageIdError, StorageIdOrigin, Sweeper};
 pub use error::{StoreError, StoreResult};
 pub use fsck::{FsckProblem, FsckReport};
 pub use grants::{CodeRecord, CodeRedemption, GrantRecord, Rotation};
@@ -184,10 +186,24 @@ impl Store {
         self.db.close().await;
     }
 
-    /// Start a transaction that will write; it holds the database's write lock from its
-    /// first statement, so its reads and writes see one state.
+    /// Start a transaction that may write anything; it holds the database's write lock from
+    /// its first statement, so its reads and writes see one state, and no other write runs.
     pub(crate) async fn begin_write(&self) -> StoreResult<sqlx::Transaction<'static, Db>> {
-        self.backend.begin_write(&self.db).await
+        self.backend
+            .begin_write(&self.db, backend::WriteScope::All)
+            .await
+    }
+
+    /// Start a transaction that writes only into `spaces` (their trees, sessions and
+    /// reservations): it holds their write locks, taken in one fixed order, so writes into
+    /// other spaces run beside it (on PostgreSQL; SQLite has one writer).
+    pub(crate) async fn begin_write_in(
+        &self,
+        spaces: &[Uuid],
+    ) -> StoreResult<sqlx::Transaction<'static, Db>> {
+        self.backend
+            .begin_write(&self.db, backend::WriteScope::Spaces(spaces))
+            .await
     }
 
     /// Run `op`, a write that frees space. When the disk is too full even for that, give the

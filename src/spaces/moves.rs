@@ -80,7 +80,7 @@ impl Store {
         if to.starts_with(from) {
             return Err(StoreError::IntoItself);
         }
-        let mut tx = self.begin_write().await?;
+        let mut tx = self.begin_write_in(&[space]).await?;
         let src = resolve_in(&mut tx, space, from).await?;
         let (dst_parent, name) = parent_folder(&mut tx, space, to).await?;
         let replaced =
@@ -125,7 +125,7 @@ impl Store {
         if to.starts_with(from) {
             return Err(StoreError::IntoItself);
         }
-        let mut tx = self.begin_write().await?;
+        let mut tx = self.begin_write_in(&[space]).await?;
         let src = resolve_in(&mut tx, space, from).await?;
         let (dst_parent, name) = parent_folder(&mut tx, space, to).await?;
         let whole = recursive || !src.is_folder();

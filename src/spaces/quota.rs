@@ -65,7 +65,7 @@ impl Store {
         bytes: u64,
         expires_at: i64,
     ) -> StoreResult<()> {
-        let mut tx = self.begin_write().await?;
+        let mut tx = self.begin_write_in(&[space]).await?;
         if !quota_in(&mut tx, space, Some(id)).await?.fits(bytes) {
             return Err(StoreError::QuotaExceeded);
         }

@@ -175,7 +175,7 @@ impl Store {
     pub async fn remove_upload(&self, s: &Upload) -> StoreResult<()> {
         let id = s.id.to_string();
         self.freeing(|| async {
-            let mut tx = self.begin_write().await?;
+            let mut tx = self.begin_write_in(&[s.space]).await?;
             sqlx::query("DELETE FROM uploads WHERE id = $1")
                 .bind(&id)
                 .execute(&mut *tx)

@@ -172,7 +172,7 @@ impl Store {
         if path.is_root() {
             return Err(StoreError::RootImmutable);
         }
-        let mut tx = self.begin_write().await?;
+        let mut tx = self.begin_write_in(&[space]).await?;
         let node = super::tree::resolve_in(&mut tx, space, path).await?;
         trash_in(&mut tx, &node, by).await?;
         tx.commit().await?;
@@ -193,7 +193,7 @@ impl Store {
         overwrite: bool,
         by: Option<UserId>,
     ) -> StoreResult<Restored> {
-        let mut tx = self.begin_write().await?;
+        let mut tx = self.begin_write_in(&[space]).await?;
         let item = item_in(&mut tx, space, key, rel).await?;
         let (parent, name) = parent_folder(&mut tx, space, dest).await?;
         let replaced = match child(&mut tx, parent.id, &name).await? {
@@ -247,7 +247,7 @@ impl Store {
         key: NodeId,
         rel: &SpacePath,
     ) -> StoreResult<Vec<super::blob::BlobKey>> {
-        let mut tx = self.begin_write().await?;
+        let mut tx = self.begin_write_in(&[space]).await?;
         let item = item_in(&mut tx, space, key, rel).await?;
         let freed = remove_subtree(&mut tx, item.node.id).await?;
         if let (false, Some(parent)) = (rel.is_root(), item.node.parent) {

@@ -195,7 +195,7 @@ impl Store {
 
     /// Create a folder; its parent must exist.
     pub async fn create_folder(&self, space: Uuid, path: &SpacePath) -> StoreResult<Node> {
-        let mut tx = self.begin_write().await?;
+        let mut tx = self.begin_write_in(&[space]).await?;
         let (parent, name) = parent_folder(&mut tx, space, path).await?;
         if child(&mut tx, parent.id, &name).await?.is_some() {
             return Err(StoreError::AlreadyExists);
@@ -219,7 +219,7 @@ impl Store {
         content: NewContent,
         pre: Precondition,
     ) -> StoreResult<Committed> {
-        let mut tx = self.begin_write().await?;
+        let mut tx = self.begin_write_in(&[space]).await?;
         let committed = commit_in(&mut tx, space, path, content, pre).await?;
         tx.commit().await?;
         self.durable().await?;

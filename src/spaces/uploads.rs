@@ -331,7 +331,7 @@ impl Store {
         pre: Precondition,
         lock_tokens: &[String],
     ) -> StoreResult<Committed> {
-        let mut tx = self.begin_write().await?;
+        let mut tx = self.begin_write_in(&[s.space]).await?;
         let holder = LockHolder::with_tokens(lock_tokens.to_vec());
         refuse_locked_in(
             &mut tx,

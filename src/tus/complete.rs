@@ -95,19 +95,14 @@ impl TusService {
     /// can never become its file (checksum, precondition, quota, target) is removed, and
     /// reported as gone.
     pub(crate) async fn finish_stranded(&self, s: Upload, wait: bool) -> Result<Upload, TusError> {
-        let slot = self.upload_lock(s.id);
-        let guard = if wait {
-            slot.lock().await
-        } else {
-            slot.try_lock().map_err(|_| TusError::Busy)?
-        };
+        let held = self.hold(s.id, wait).await?;
         let mut s = self.live_session(s.id, s.space).await?;
         if !s.is_stranded() {
             return Ok(s);
         }
         let hasher = self.hash_blob(&s, s.offset).await?;
         let result = self.complete(&mut s, hasher, &[]).await;
-        drop(guard);
+        held.release().await;
         self.drop_hash_state(s.id);
         match result {
             Ok(_) => {

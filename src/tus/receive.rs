@@ -7,7 +7,7 @@ use futures::{Stream, StreamExt};
 
 use super::error::TusError;
 use super::parse::ChunkChecksum;
-use super::service::{HashState, Progress, TusService};
+use super::service::{HashState, Held, Progress, TusService};
 use crate::spaces::checksum::HashPipe;
 use crate::spaces::checksum::SingleHasher;
 use crate::spaces::{BATCH, ConcatRole, StagingSink, Upload};
@@ -105,8 +105,25 @@ impl TusService {
         S: Stream<Item = Result<Bytes, E>> + Send + Unpin,
         E: std::fmt::Display,
     {
-        let slot = self.upload_lock(session.id);
-        let mut state = slot.try_lock().map_err(|_| TusError::Busy)?;
+        let mut held = self.hold(session.id, false).await?;
+        let result = self.append_held(session, req, body, &mut held).await;
+        held.release().await;
+        result
+    }
+
+    /// [`TusService::append`] with the upload held.
+    async fn append_held<S, E>(
+        &self,
+        session: Upload,
+        req: PatchRequest,
+        body: S,
+        held: &mut Held,
+    ) -> Result<Progress, TusError>
+    where
+        S: Stream<Item = Result<Bytes, E>> + Send + Unpin,
+        E: std::fmt::Display,
+    {
+        let state: &mut HashState = held;
         // Re-read under the lock: another process may have moved the upload meanwhile.
         let mut session = self.live_session(session.id, session.space).await?;
         if session.done {
@@ -159,7 +176,7 @@ impl TusService {
         }
         self.receive(
             &mut session,
-            &mut state,
+            state,
             end,
             (req.checksum, req.content_length),
             body,
@@ -170,7 +187,6 @@ impl TusService {
             let done = self
                 .complete(&mut session, hasher, &req.lock_tokens)
                 .await?;
-            drop(state);
             self.drop_hash_state(session.id);
             done
         } else {

@@ -4,8 +4,12 @@
 //! database, bytes in the blob store.
 //! The only process memory is per upload: an exclusive slot that serialises PATCH and DELETE
 //! (a second request answers 423) and the whole-file hasher positioned at the durable offset,
-//! rebuilt once by re-reading the staging blob when it is missing (after a restart, or when
-//! another process served the previous request).
+//! rebuilt once by re-reading the staging blob when it is missing or stands at another offset
+//! than the session's (after a restart, or when another node served the previous request:
+//! bytes below the offset never change, so a hasher at the session's offset is still right).
+//! Beside the slot, a request holds the upload in the store ([`Store::hold_upload`]), which
+//! on PostgreSQL excludes the requests of every other node too: a second PATCH on another
+//! node answers 423 at once, before its body is read.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -20,7 +24,8 @@ use crate::auth::transfer::{TransferError, TransferKeys};
 use crate::config::Config;
 use crate::metrics::{UploadEvent, metrics};
 use crate::spaces::{
-    Algorithm, ConcatRole, Hasher, LockHolder, Node, Role, Space, SpacePath, StagingPlan, Store,
+    Algorithm, ConcatRole, Hasher, Hold, LockHolder, Node, Role, Space, SpacePath, StagingPlan,
+    Store,
     StoreError, Upload, UserId,
 };
 
@@ -112,6 +117,41 @@ pub(crate) struct HashState {
 
 pub(crate) type Slot = Arc<tokio::sync::Mutex<HashState>>;
 
+/// How many upload slots (with their cached hashers) a process keeps before it forgets those
+/// no request holds.
+const MAX_IDLE_SLOTS: usize = 4096;
+
+/// An upload held by one request: its in-process slot (with the hasher state) and its hold
+/// across nodes. Give it back with [`Held::release`]; a dropped one frees both too, the
+/// cross-node hold a moment later.
+pub(crate) struct Held {
+    state: tokio::sync::OwnedMutexGuard<HashState>,
+    hold: Hold,
+}
+
+impl Held {
+    /// Free the upload for the next request, on this node and on every other.
+    pub(crate) async fn release(self) {
+        // The cross-node hold first: once the slot is free, a request on this node must find
+        // the upload free everywhere.
+        self.hold.release().await;
+        drop(self.state);
+    }
+}
+
+impl std::ops::Deref for Held {
+    type Target = HashState;
+    fn deref(&self) -> &HashState {
+        &self.state
+    }
+}
+
+impl std::ops::DerefMut for Held {
+    fn deref_mut(&mut self) -> &mut HashState {
+        &mut self.state
+    }
+}
+
 /// The tus protocol service. Cheap to clone.
 #[derive(Clone)]
 pub struct TusService(pub(crate) Arc<Inner>);
@@ -160,7 +200,28 @@ impl TusService {
 
     pub(crate) fn upload_lock(&self, id: Uuid) -> Slot {
         let mut slots = self.0.slots.lock().expect("slot map poisoned");
+        if slots.len() >= MAX_IDLE_SLOTS && !slots.contains_key(&id) {
+            // With several nodes, an upload often finishes on another node than the one that
+            // cached its hasher, and nothing here hears of it. Forget every slot no request
+            // holds: a hasher that was still wanted is rebuilt from the stored bytes.
+            slots.retain(|_, slot| Arc::strong_count(slot) > 1);
+        }
         slots.entry(id).or_default().clone()
+    }
+
+    /// Hold upload `id` for one request, on this node and across nodes: `Busy` (423) at once
+    /// when another request holds it, unless `wait`.
+    pub(crate) async fn hold(&self, id: Uuid, wait: bool) -> Result<Held, TusError> {
+        let slot = self.upload_lock(id);
+        let state = if wait {
+            slot.lock_owned().await
+        } else {
+            slot.try_lock_owned().map_err(|_| TusError::Busy)?
+        };
+        match self.0.store.hold_upload(id, wait).await? {
+            Some(hold) => Ok(Held { state, hold }),
+            None => Err(TusError::Busy),
+        }
     }
 
     pub(crate) fn drop_hash_state(&self, id: Uuid) {
@@ -356,13 +417,13 @@ impl TusService {
     /// `DELETE` (termination): remove the session, its bytes and its reservation.
     pub async fn terminate(&self, token: &str) -> Result<(), TusError> {
         let (id, space) = self.verify_token(token)?;
-        let slot = self.upload_lock(id);
-        let _guard = slot.try_lock().map_err(|_| TusError::Busy)?;
+        let held = self.hold(id, false).await?;
         let session = self.live_session(id, space).await?;
         if session.done {
             return Err(TusError::UploadNotFound);
         }
         self.discard(&session).await?;
+        held.release().await;
         metrics().upload(UploadEvent::Terminated);
         Ok(())
     }
@@ -391,16 +452,44 @@ impl TusService {
     pub async fn clean_expired(&self) -> Result<usize, TusError> {
         let mut removed = 0;
         for s in self.0.store.expired_uploads(self.now_ns()).await? {
-            let slot = self.upload_lock(s.id);
-            let Ok(_guard) = slot.try_lock() else {
-                continue;
+            let held = match self.hold(s.id, false).await {
+                Ok(held) => held,
+                Err(TusError::Busy) => continue,
+                Err(e) => return Err(e),
             };
             self.discard(&s).await?;
+            held.release().await;
             removed += 1;
             if !s.done {
                 metrics().upload(UploadEvent::Expired);
             }
         }
         Ok(removed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Issue 14: a node keeps no slot forever for uploads that finished elsewhere; a slot a
+    /// request holds survives the pruning.
+    #[tokio::test]
+    async fn idle_slots_are_forgotten_once_there_are_too_many_and_held_ones_are_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = Config::for_data_root(dir.path());
+        let store = Store::open_local(&config.metadata_url, config.blob_dir(), config.storage_id)
+            .await
+            .unwrap();
+        let svc = TusService::new(store, &config);
+        let busy = Uuid::new_v4();
+        let slot = svc.upload_lock(busy);
+        let _held = slot.try_lock().unwrap();
+        for _ in 0..MAX_IDLE_SLOTS {
+            svc.upload_lock(Uuid::new_v4());
+        }
+        let slots = svc.0.slots.lock().unwrap();
+        assert_eq!(slots.len(), 2, "the held slot and the newest one");
+        assert!(slots.contains_key(&busy));
     }
 }

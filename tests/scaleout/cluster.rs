@@ -1,0 +1,238 @@
+//! A cluster of `spacedav serve` processes: one fresh PostgreSQL database, one shared blob
+//! directory, one transfer and one token secret (so an upload URL or a Bearer token from one
+//! node is good on every node, as behind a load balancer), and a data root of its own per
+//! node. Nodes can be killed, paused, resumed and started again.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use crate::binary::{self, ADMIN_PASSWORD, Server};
+use crate::common::client::Client;
+
+/// The PostgreSQL server the suite runs on; panics when none is named (the suite was asked
+/// for, so a missing database is a failure, not a skip).
+pub async fn database() -> String {
+    crate::common::postgres_database().await.unwrap_or_else(|| {
+        panic!(
+            "the multi-node suite needs PostgreSQL: set {} (.ci/run does)",
+            crate::common::POSTGRES_ENV
+        )
+    })
+}
+
+/// Running nodes on one database; each stopped on drop.
+pub struct Cluster {
+    root: tempfile::TempDir,
+    pub metadata_url: String,
+    nodes: Vec<Option<Server>>,
+    /// The admin's personal space id.
+    pub sid: String,
+}
+
+impl Cluster {
+    /// Starts `n` nodes, one after the other (the first creates the schema and `admin`).
+    pub async fn start(n: usize) -> Cluster {
+        let mut cluster = Cluster::empty(database().await);
+        for i in 0..n {
+            cluster.nodes.push(None);
+            cluster.restart(i);
+        }
+        cluster.sid = cluster.space_id();
+        cluster
+    }
+
+    /// No node running yet, on the database at `metadata_url`.
+    pub fn empty(metadata_url: String) -> Cluster {
+        let root = tempfile::tempdir().expect("temp dir");
+        std::fs::create_dir(root.path().join("blobs")).expect("blob dir");
+        Cluster {
+            root,
+            metadata_url,
+            nodes: Vec::new(),
+            sid: String::new(),
+        }
+    }
+
+    /// The working directory of node `i` (its data root is `data/` in it).
+    pub fn node_dir(&self, i: usize) -> PathBuf {
+        let dir = self.root.path().join(format!("node{i}"));
+        std::fs::create_dir_all(&dir).expect("node dir");
+        dir
+    }
+
+    /// The shared blob directory.
+    pub fn blob_dir(&self) -> PathBuf {
+        self.root.path().join("blobs")
+    }
+
+    /// The command that runs the binary as node `i`: the cluster's database, blobs and
+    /// secrets in the environment, as an operator would configure each node. The blobs are
+    /// one local directory for now; with the S3 backend (issue 14 items 1-2) the same place
+    /// takes the `SPACEDAV_STORAGE_*` variables of one Garage shared by the nodes instead.
+    pub fn command(&self, i: usize) -> Command {
+        let mut cmd = binary::spacedav(&self.node_dir(i));
+        cmd.env("SPACEDAV_STORAGE_METADATA_URL", &self.metadata_url)
+            .env("SPACEDAV_STORAGE_BLOB_PATH", self.blob_dir())
+            .env(
+                "SPACEDAV_TUS_TRANSFER_SECRET",
+                "cluster-transfer-secret-0123456789",
+            )
+            .env(
+                "SPACEDAV_AUTH_TOKEN_SECRET",
+                "cluster-token-secret-0123456789abc",
+            );
+        cmd
+    }
+
+    /// (Re)starts node `i` (stopping a running one first).
+    pub fn restart(&mut self, i: usize) {
+        self.nodes[i] = None;
+        self.nodes[i] = Some(Server::spawn(self.command(i)));
+    }
+
+    /// Takes `servers`, started from [`Cluster::command`] in index order, as its nodes.
+    pub fn adopt(&mut self, servers: Vec<Server>) {
+        self.nodes = servers.into_iter().map(Some).collect();
+        self.sid = self.space_id();
+    }
+
+    fn node(&self, i: usize) -> &Server {
+        self.nodes[i].as_ref().expect("node is running")
+    }
+
+    /// `http://IP:PORT` of node `i`.
+    pub fn base(&self, i: usize) -> String {
+        format!("http://{}", self.node(i).addr)
+    }
+
+    /// The admin's personal space on node `i`: `.../spaces/{sid}` (no trailing slash).
+    pub fn space(&self, i: usize) -> String {
+        format!("{}/remote.php/dav/spaces/{}", self.base(i), self.sid)
+    }
+
+    /// The same path (`/data/...`, `/remote.php/...`) on node `i`.
+    pub fn on(&self, i: usize, url: &str) -> String {
+        let at = url.find("/data/").or_else(|| url.find("/remote.php/"));
+        format!("{}{}", self.base(i), &url[at.expect("a spacedav URL")..])
+    }
+
+    /// Sends `signal` (`KILL`, `STOP`, `CONT`) to node `i`'s process.
+    pub fn signal(&self, i: usize, signal: &str) {
+        let pid = self.node(i).child.id().to_string();
+        let sent = Command::new("kill")
+            .args([&format!("-{signal}"), &pid])
+            .status()
+            .expect("kill runs");
+        assert!(sent.success(), "kill -{signal} {pid}");
+    }
+
+    /// SIGKILLs node `i` and reaps it; it stays down until [`Cluster::restart`].
+    pub fn kill(&mut self, i: usize) {
+        self.signal(i, "KILL");
+        let mut node = self.nodes[i].take().expect("node is running");
+        node.child.wait().expect("reap");
+    }
+
+    /// The admin's personal space id, from `spacedav space list` against the database.
+    fn space_id(&self) -> String {
+        let out = self
+            .command(0)
+            .args(["space", "list"])
+            .output()
+            .expect("space list");
+        let list = binary::stdout(&out);
+        list.lines()
+            .find(|l| l.contains("\tpersonal\tpersonal/admin\t"))
+            .and_then(|l| l.split('\t').next())
+            .unwrap_or_else(|| panic!("no personal space of admin: {list}"))
+            .to_string()
+    }
+}
+
+/// The admin's client (Basic credentials; good on every node).
+pub fn admin() -> Client {
+    Client::new("admin", ADMIN_PASSWORD)
+}
+
+/// A request body the test feeds piece by piece: the sender, and the body to send.
+pub fn streaming() -> (
+    futures::channel::mpsc::UnboundedSender<Result<bytes::Bytes, std::io::Error>>,
+    reqwest::Body,
+) {
+    let (tx, rx) = futures::channel::mpsc::unbounded();
+    (tx, reqwest::Body::wrap_stream(rx))
+}
+
+/// The value of the counter series `name{labels}` on node `i`'s `/metrics`; panics when the
+/// node does not export it.
+pub async fn counter(cluster: &Cluster, i: usize, series: &str) -> u64 {
+    let text = reqwest::get(format!("{}/metrics", cluster.base(i)))
+        .await
+        .expect("GET /metrics")
+        .text()
+        .await
+        .expect("metrics body");
+    let prefix = format!("{series} ");
+    text.lines()
+        .find_map(|l| l.strip_prefix(&prefix))
+        .unwrap_or_else(|| panic!("node {i} exports no {series}"))
+        .trim()
+        .parse()
+        .expect("a count")
+}
+
+/// The upload id a `/data/{token}` URL names (the `upl` claim of its transfer token).
+pub fn upload_id(url: &str) -> uuid::Uuid {
+    use base64::Engine;
+    let token = &url[url.find("/data/").expect("an upload URL") + "/data/".len()..];
+    let payload = token.split('.').nth(1).expect("a JWT");
+    let claims: serde_json::Value = serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(payload)
+            .expect("base64url"),
+    )
+    .expect("JSON claims");
+    claims["upl"]
+        .as_str()
+        .expect("upl")
+        .parse()
+        .expect("a uuid")
+}
+
+/// Waits until some node holds the upload at `url` (a request of it is under way there): the
+/// PostgreSQL session advisory lock keyed on the upload id's last 64 bits is granted.
+pub async fn await_held(cluster: &Cluster, url: &str) {
+    use sqlx::Connection;
+    let id = upload_id(url);
+    let b = id.as_bytes();
+    let key = i64::from_be_bytes([b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]]);
+    let mut db = sqlx::PgConnection::connect(&cluster.metadata_url)
+        .await
+        .expect("connect to the cluster's database");
+    loop {
+        let held: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted \
+             AND objsubid = 1 AND classid::bigint = $1 AND objid::bigint = $2",
+        )
+        .bind((key >> 32) & 0xffff_ffff)
+        .bind(key & 0xffff_ffff)
+        .fetch_one(&mut db)
+        .await
+        .expect("pg_locks");
+        if held > 0 {
+            return;
+        }
+        tokio::task::yield_now().await;
+    }
+}
+
+/// `oc:checksums` as the server renders them for `data`.
+pub fn oc_checksums(data: &[u8]) -> String {
+    use sha1::Digest;
+    format!(
+        "SHA1:{} MD5:{} ADLER32:{:08x}",
+        hex::encode(sha1::Sha1::digest(data)),
+        hex::encode(md5::Md5::digest(data)),
+        adler::adler32_slice(data)
+    )
+}

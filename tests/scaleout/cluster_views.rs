@@ -1,0 +1,128 @@
+//! What one node writes, every node sees at once: WebDAV locks, file ids and etags, upload
+//! sessions (terminated, or surviving a restart of every node).
+
+use crate::cluster::{Cluster, admin};
+use crate::support::{noise, sha256};
+
+const MIB: usize = 1024 * 1024;
+
+/// The text between `open` and `close` in `s`.
+fn between<'a>(s: &'a str, open: &str, close: &str) -> &'a str {
+    let start = s.find(open).unwrap_or_else(|| panic!("no {open} in {s}")) + open.len();
+    let end = s[start..].find(close).expect("closed") + start;
+    &s[start..end]
+}
+
+#[tokio::test]
+#[ignore = "real client: needs PostgreSQL"]
+async fn a_lock_taken_on_one_node_refuses_a_put_without_its_token_on_another() {
+    let cluster = Cluster::start(3).await;
+    let file = |i: usize| format!("{}/locked.txt", cluster.space(i));
+    let put = admin().put(&file(0), b"v1".to_vec(), None).await;
+    assert_eq!(put.status(), 201);
+    let token = admin().lock(&file(0)).await;
+    let refused = admin().put(&file(1), b"v2".to_vec(), None).await;
+    assert_eq!(refused.status(), 423);
+    let with_token = admin()
+        .request("PUT", &file(2))
+        .header("If", format!("({token})"))
+        .body(b"v3".to_vec())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(with_token.status(), 204);
+    assert_eq!(admin().get(&file(1)).await.1, b"v3");
+}
+
+#[tokio::test]
+#[ignore = "real client: needs PostgreSQL"]
+async fn right_after_a_put_on_one_node_every_node_shows_the_same_file_id_and_etag() {
+    let cluster = Cluster::start(3).await;
+    for (round, writer) in [0, 1, 2].into_iter().enumerate() {
+        let body = format!("round {round}").into_bytes();
+        let put = admin()
+            .put(&format!("{}/shared.txt", cluster.space(writer)), body, None)
+            .await;
+        assert!(put.status().is_success(), "PUT on node {writer}");
+        let mut seen = Vec::new();
+        for i in 0..3 {
+            let (status, xml) = admin()
+                .propfind(
+                    &format!("{}/shared.txt", cluster.space(i)),
+                    "0",
+                    "<oc:fileid/><d:getetag/>",
+                )
+                .await;
+            assert_eq!(status, 207);
+            let id = between(&xml, "<oc:fileid>", "</oc:fileid>").to_string();
+            let etag = between(&xml, "<d:getetag>", "</d:getetag>").to_string();
+            seen.push((id, etag));
+        }
+        assert!(
+            seen.windows(2).all(|w| w[0] == w[1]),
+            "round {round}: {seen:?}"
+        );
+    }
+}
+
+#[tokio::test]
+#[ignore = "real client: needs PostgreSQL"]
+async fn an_upload_terminated_on_one_node_is_gone_on_every_other() {
+    let cluster = Cluster::start(3).await;
+    let created = admin()
+        .tus_create(
+            &format!("{}/", cluster.space(0)),
+            10,
+            &[("filename", "t.bin")],
+        )
+        .await;
+    let url = created.location().to_string();
+    let gone = admin()
+        .tus_terminate_request(&cluster.on(1, &url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(gone.status(), 204);
+    for i in [0, 2] {
+        let patched = admin()
+            .tus_patch(&cluster.on(i, &url), 0, b"0123456789".to_vec())
+            .await;
+        assert_eq!(patched.status, 404, "PATCH on node {i}");
+    }
+}
+
+#[tokio::test]
+#[ignore = "real client: needs PostgreSQL"]
+async fn an_upload_resumes_after_every_node_was_killed_and_started_again() {
+    let mut cluster = Cluster::start(3).await;
+    let data = noise(3 * MIB + 7, 18);
+    let created = admin()
+        .tus_create(
+            &format!("{}/", cluster.space(0)),
+            data.len() as u64,
+            &[("filename", "restart.bin")],
+        )
+        .await;
+    let url = created.location().to_string();
+    let first = admin()
+        .tus_patch(&cluster.on(1, &url), 0, data[..MIB].to_vec())
+        .await;
+    assert_eq!(first.status, 204);
+    for i in 0..3 {
+        cluster.kill(i);
+    }
+    for i in 0..3 {
+        cluster.restart(i);
+    }
+    let head = admin().tus_head(&cluster.on(2, &url)).await;
+    assert_eq!(head.offset, Some(MIB as u64));
+    let rest = admin()
+        .tus_patch(&cluster.on(0, &url), MIB as u64, data[MIB..].to_vec())
+        .await;
+    assert_eq!(rest.status, 204);
+    let (status, body) = admin()
+        .get(&format!("{}/restart.bin", cluster.space(1)))
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(sha256(&body), sha256(&data));
+}
