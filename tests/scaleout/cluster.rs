@@ -1,5 +1,5 @@
-//! A cluster of `spacedav serve` processes: one fresh PostgreSQL database, one shared blob
-//! directory, one transfer and one token secret (so an upload URL or a Bearer token from one
+//! A cluster of `spacedav serve` processes: one fresh PostgreSQL database, one Garage bucket
+//! for the file bytes (`tests/common/garage.rs`), one transfer and one token secret (so an upload URL or a Bearer token from one
 //! node is good on every node, as behind a load balancer), and a data root of its own per
 //! node. Nodes can be killed, paused, resumed and started again.
 
@@ -8,6 +8,7 @@ use std::process::Command;
 
 use crate::binary::{self, ADMIN_PASSWORD, Server};
 use crate::common::client::Client;
+use crate::common::garage::Garage;
 
 /// The PostgreSQL server the suite runs on; panics when none is named (the suite was asked
 /// for, so a missing database is a failure, not a skip).
@@ -20,10 +21,12 @@ pub async fn database() -> String {
     })
 }
 
-/// Running nodes on one database; each stopped on drop.
+/// Running nodes on one database and one bucket; each stopped on drop (Garage last).
 pub struct Cluster {
     root: tempfile::TempDir,
     pub metadata_url: String,
+    /// Where every node keeps the file bytes.
+    pub garage: Garage,
     nodes: Vec<Option<Server>>,
     /// The admin's personal space id.
     pub sid: String,
@@ -32,7 +35,7 @@ pub struct Cluster {
 impl Cluster {
     /// Starts `n` nodes, one after the other (the first creates the schema and `admin`).
     pub async fn start(n: usize) -> Cluster {
-        let mut cluster = Cluster::empty(database().await);
+        let mut cluster = Cluster::empty(database().await).await;
         for i in 0..n {
             cluster.nodes.push(None);
             cluster.restart(i);
@@ -41,13 +44,13 @@ impl Cluster {
         cluster
     }
 
-    /// No node running yet, on the database at `metadata_url`.
-    pub fn empty(metadata_url: String) -> Cluster {
+    /// No node running yet, on the database at `metadata_url` and a fresh Garage.
+    pub async fn empty(metadata_url: String) -> Cluster {
         let root = tempfile::tempdir().expect("temp dir");
-        std::fs::create_dir(root.path().join("blobs")).expect("blob dir");
         Cluster {
             root,
             metadata_url,
+            garage: Garage::start().await,
             nodes: Vec::new(),
             sid: String::new(),
         }
@@ -60,19 +63,12 @@ impl Cluster {
         dir
     }
 
-    /// The shared blob directory.
-    pub fn blob_dir(&self) -> PathBuf {
-        self.root.path().join("blobs")
-    }
-
-    /// The command that runs the binary as node `i`: the cluster's database, blobs and
-    /// secrets in the environment, as an operator would configure each node. The blobs are
-    /// one local directory for now; with the S3 backend (issue 14 items 1-2) the same place
-    /// takes the `SPACEDAV_STORAGE_*` variables of one Garage shared by the nodes instead.
+    /// The command that runs the binary as node `i`: the cluster's database, bucket and
+    /// secrets in the environment, as an operator would configure each node.
     pub fn command(&self, i: usize) -> Command {
         let mut cmd = binary::spacedav(&self.node_dir(i));
         cmd.env("SPACEDAV_STORAGE_METADATA_URL", &self.metadata_url)
-            .env("SPACEDAV_STORAGE_BLOB_PATH", self.blob_dir())
+            .envs(self.garage.env())
             .env(
                 "SPACEDAV_TUS_TRANSFER_SECRET",
                 "cluster-transfer-secret-0123456789",
@@ -131,6 +127,48 @@ impl Cluster {
         self.signal(i, "KILL");
         let mut node = self.nodes[i].take().expect("node is running");
         node.child.wait().expect("reap");
+    }
+
+    /// What the bucket holds besides finished blobs: the open multipart uploads and the tail
+    /// objects, listed through Garage's S3 API.
+    pub async fn leftovers(&self) -> (Vec<(String, String)>, Vec<String>) {
+        let blobs = self.garage.blobs();
+        let uploads = blobs.open_multipart_uploads().await.expect("list uploads");
+        let tails = self
+            .objects()
+            .await
+            .into_iter()
+            .filter(|k| k.contains(".tail."))
+            .collect();
+        (uploads, tails)
+    }
+
+    /// Every object key in the bucket.
+    pub async fn objects(&self) -> Vec<String> {
+        self.garage
+            .blobs()
+            .object_keys()
+            .await
+            .expect("list objects")
+    }
+
+    /// Runs `spacedav args...` as an operator on node `i`'s configuration; its output.
+    pub fn run(&self, i: usize, args: &[&str]) -> std::process::Output {
+        self.command(i).args(args).output().expect("binary runs")
+    }
+
+    /// Makes the upload at `url` expired, as if its expiry had passed, in the database.
+    pub async fn expire(&self, url: &str) {
+        use sqlx::Connection;
+        let mut db = sqlx::PgConnection::connect(&self.metadata_url)
+            .await
+            .expect("connect to the cluster's database");
+        let done = sqlx::query("UPDATE uploads SET expires_at = 0 WHERE id = $1")
+            .bind(upload_id(url).to_string())
+            .execute(&mut db)
+            .await
+            .expect("UPDATE uploads");
+        assert_eq!(done.rows_affected(), 1, "upload {url} exists");
     }
 
     /// The admin's personal space id, from `spacedav space list` against the database.

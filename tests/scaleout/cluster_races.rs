@@ -2,12 +2,15 @@
 //! a node killed mid-body (B), a node paused while it holds an upload (C), and two PATCHes at
 //! once (D).
 //!
+//! The bytes are in one Garage, so the chunks are smaller than a part (A), the kill lands
+//! after whole parts were committed (B), and every finished upload leaves no multipart upload
+//! and no tail object in the bucket.
+//!
 //! C differs from the issue's wording ("another node moved the upload on, the paused node's
-//! commit fails with 409"): with one staging file per upload in a shared blob directory, the
-//! upload hold must outlast a pause, or the paused node would, once resumed, write into bytes
-//! another node has committed. So the other nodes answer 423 while it is paused, and nothing
-//! moves the offset until it finishes. The commit's compare-and-set (409 for a stale offset)
-//! is shown by D's late PATCH.
+//! commit fails with 409"): the upload hold is a PostgreSQL session lock, which a paused
+//! process keeps (its connection stays open), so the other nodes answer 423 while it is
+//! paused, and nothing moves the offset until it finishes. The commit's compare-and-set (409
+//! for a stale offset) is shown by D's late PATCH.
 
 use bytes::Bytes;
 
@@ -41,8 +44,14 @@ async fn agreed_offset(cluster: &Cluster, nodes: &[usize], url: &str) -> u64 {
     seen[0]
 }
 
-/// Asserts the file `name` holds `data` as node `i` serves it, checksums included.
+/// Asserts the file `name` holds `data` as node `i` serves it, checksums included, and that
+/// the bucket keeps no multipart upload or tail object once it is stored.
 async fn assert_stored(cluster: &Cluster, i: usize, name: &str, data: &[u8]) {
+    assert_eq!(
+        cluster.leftovers().await,
+        (vec![], vec![]),
+        "staged leftovers"
+    );
     let url = format!("{}/{name}", cluster.space(i));
     let (status, body) = admin().get(&url).await;
     assert_eq!(status, 200);
