@@ -86,6 +86,15 @@ impl Cluster {
         self.nodes[i] = Some(Server::spawn(self.command(i)));
     }
 
+    /// (Re)starts node `i` with its S3 requests sent to `endpoint` (a proxy in front of the
+    /// cluster's Garage).
+    pub fn restart_through(&mut self, i: usize, endpoint: &str) {
+        self.nodes[i] = None;
+        let mut cmd = self.command(i);
+        cmd.env("SPACEDAV_STORAGE_S3_ENDPOINT", endpoint);
+        self.nodes[i] = Some(Server::spawn(cmd));
+    }
+
     /// Takes `servers`, started from [`Cluster::command`] in index order, as its nodes.
     pub fn adopt(&mut self, servers: Vec<Server>) {
         self.nodes = servers.into_iter().map(Some).collect();
@@ -237,29 +246,52 @@ pub fn upload_id(url: &str) -> uuid::Uuid {
         .expect("a uuid")
 }
 
-/// Waits until some node holds the upload at `url` (a request of it is under way there): the
-/// PostgreSQL session advisory lock keyed on the upload id's last 64 bits is granted.
-pub async fn await_held(cluster: &Cluster, url: &str) {
-    use sqlx::Connection;
+/// The PostgreSQL backends (pids) that hold the upload at `url`: the session advisory lock
+/// keyed on the upload id's last 64 bits is granted to them.
+async fn holders(db: &mut sqlx::PgConnection, url: &str) -> Vec<i32> {
     let id = upload_id(url);
     let b = id.as_bytes();
     let key = i64::from_be_bytes([b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]]);
-    let mut db = sqlx::PgConnection::connect(&cluster.metadata_url)
+    sqlx::query_scalar(
+        "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted \
+         AND objsubid = 1 AND classid::bigint = $1 AND objid::bigint = $2",
+    )
+    .bind((key >> 32) & 0xffff_ffff)
+    .bind(key & 0xffff_ffff)
+    .fetch_all(db)
+    .await
+    .expect("pg_locks")
+}
+
+async fn connect(cluster: &Cluster) -> sqlx::PgConnection {
+    use sqlx::Connection;
+    sqlx::PgConnection::connect(&cluster.metadata_url)
         .await
-        .expect("connect to the cluster's database");
-    loop {
-        let held: i64 = sqlx::query_scalar(
-            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted \
-             AND objsubid = 1 AND classid::bigint = $1 AND objid::bigint = $2",
-        )
-        .bind((key >> 32) & 0xffff_ffff)
-        .bind(key & 0xffff_ffff)
+        .expect("connect to the cluster's database")
+}
+
+/// Waits until some node holds the upload at `url` (a request of it is under way there).
+pub async fn await_held(cluster: &Cluster, url: &str) {
+    let mut db = connect(cluster).await;
+    while holders(&mut db, url).await.is_empty() {
+        tokio::task::yield_now().await;
+    }
+}
+
+/// Ends the database session through which a node holds the upload at `url`, as PostgreSQL
+/// does for a client that stopped answering (TCP keepalive, `idle_session_timeout`), and
+/// waits until the hold is gone.
+pub async fn end_hold(cluster: &Cluster, url: &str) {
+    let mut db = connect(cluster).await;
+    let pids = holders(&mut db, url).await;
+    assert_eq!(pids.len(), 1, "one session holds the upload");
+    let ended: bool = sqlx::query_scalar("SELECT pg_terminate_backend($1)")
+        .bind(pids[0])
         .fetch_one(&mut db)
         .await
-        .expect("pg_locks");
-        if held > 0 {
-            return;
-        }
+        .expect("pg_terminate_backend");
+    assert!(ended, "the holding session ended");
+    while !holders(&mut db, url).await.is_empty() {
         tokio::task::yield_now().await;
     }
 }
