@@ -324,6 +324,47 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn listing_pages_by_shard_and_capacity_is_the_directorys_free_space() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = LocalBlobs::open(dir.path()).await.unwrap();
+        let mut keys = Vec::new();
+        while keys.len() < 3 {
+            let mut sink = store.create(None).await.unwrap();
+            sink.write(b"x").await.unwrap();
+            let key = sink.finish().await.unwrap();
+            // Keys in three different shards, so the listing takes three pages.
+            if keys
+                .iter()
+                .all(|k: &BlobKey| k.as_str()[..2] != key.as_str()[..2])
+            {
+                keys.push(key);
+            }
+        }
+        let mut pages = 0;
+        let mut from = None;
+        loop {
+            let page = store.list_page(from.as_deref()).await.unwrap();
+            pages += 1;
+            match page.next {
+                Some(next) => from = Some(next),
+                None => break,
+            }
+        }
+        let shards = std::fs::read_dir(dir.path()).unwrap().count();
+        assert_eq!(pages, shards);
+        let mut listed: Vec<BlobKey> = list_all(&store).await.into_iter().map(|l| l.key).collect();
+        listed.sort();
+        let mut all: Vec<BlobKey> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .flat_map(|s| std::fs::read_dir(s.unwrap().path()).unwrap())
+            .map(|e| BlobKey::new(e.unwrap().file_name().to_string_lossy().into_owned()))
+            .collect();
+        all.sort();
+        assert_eq!(listed, all);
+        assert!(store.capacity().await.unwrap().is_some_and(|free| free > 0));
+    }
+
+    #[tokio::test]
     async fn dropped_sink_leaves_nothing() {
         let dir = tempfile::tempdir().unwrap();
         let store = LocalBlobs::open(dir.path()).await.unwrap();

@@ -264,3 +264,33 @@ async fn a_concatenation_of_partial_uploads_becomes_one_object_and_leaves_nothin
         "only the joined file's blob"
     );
 }
+
+#[tokio::test]
+#[ignore = "real client: needs garage"]
+async fn the_blob_sweep_aborts_a_multipart_upload_nothing_references_and_keeps_an_open_uploads() {
+    let garage = Garage::start().await;
+    let srv = server(&garage).await;
+    let store = srv.state.store();
+    let body = data(8 * MIB);
+    let loc = create(&srv, "open.bin", body.len()).await;
+    patch(&srv, &loc, &body, 0, 6 * MIB).await;
+    // A PUT whose process died after its first part: its multipart upload stays open.
+    let mut sink = store.blobs().create(Some(20 * MIB as u64)).await.unwrap();
+    sink.write(&data(6 * MIB)).await.unwrap();
+    std::mem::forget(sink);
+    assert_eq!(leftovers(&garage).await.0.len(), 2);
+
+    assert_eq!(store.sweep_blobs(Duration::ZERO).await.unwrap(), 1);
+    let (uploads, tails) = leftovers(&garage).await;
+    assert_eq!(
+        (uploads.len(), tails.len()),
+        (1, 1),
+        "the open upload keeps its staging"
+    );
+    patch(&srv, &loc, &body, 6 * MIB, body.len()).await;
+    let sid = srv.admin_space().await;
+    let (sha1, stored) = recorded(&srv, &sid, "open.bin").await;
+    assert!(stored == body, "the object holds the uploaded bytes");
+    assert_eq!(sha1, sha1_hex(&body));
+    assert_eq!(leftovers(&garage).await, (vec![], vec![]));
+}

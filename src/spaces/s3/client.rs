@@ -15,7 +15,7 @@ use rusty_s3::actions::{
 use rusty_s3::{Bucket, Credentials, S3Action, UrlStyle};
 use url::Url;
 
-use super::xml::{element, parse_uploads};
+use super::xml::{OpenUpload, element, parse_uploads};
 use crate::spaces::blob::BlobReader;
 
 /// How long a signed request stays valid: it is sent at once, so only clock skew matters.
@@ -357,7 +357,7 @@ impl Client {
 
     /// Open multipart uploads (key, upload id) of the bucket whose keys start with `prefix`,
     /// up to 1,000 (`ListMultipartUploads`, which `rusty-s3` has no action for: signed here).
-    pub async fn multipart_uploads(&self, prefix: &str) -> io::Result<Vec<(String, String)>> {
+    pub async fn multipart_uploads(&self, prefix: &str) -> io::Result<Vec<OpenUpload>> {
         let url = self.bucket.base_url().clone();
         let url = rusty_s3::signing::sign(
             &jiff::Timestamp::now(),

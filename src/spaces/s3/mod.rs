@@ -34,6 +34,10 @@ use super::blob::{
 /// large, so that such writes hold at most this much in memory (up to 640 GB then).
 const MAX_UNSIZED_PART: u64 = 64 << 20;
 
+/// Joins an object key and a multipart upload id in what the listing reports for an open
+/// upload; deleting that aborts it. Blob keys are hex, so it cannot occur in one.
+const UPLOAD_MARK: &str = "?uploadId=";
+
 /// Blobs in an S3 bucket.
 #[derive(Clone)]
 pub struct S3Blobs {
@@ -64,16 +68,17 @@ impl S3Blobs {
     /// The open multipart uploads of the bucket (key, upload id), up to 1,000: what an
     /// operator (or a test) checks for leftovers.
     pub async fn open_multipart_uploads(&self) -> io::Result<Vec<(String, String)>> {
-        self.client.multipart_uploads("").await
+        let open = self.client.multipart_uploads("").await?;
+        Ok(open.into_iter().map(|u| (u.key, u.id)).collect())
     }
 
     /// Abort every open multipart upload of `key`: after a seal, those of requests that
     /// uploaded a part and died (or lost their compare-and-set) before the row named their
     /// upload; at a discard, the upload's own too.
     async fn abort_strays(&self, key: &BlobKey) -> io::Result<()> {
-        for (k, id) in self.client.multipart_uploads(key.as_str()).await? {
-            if k == key.as_str() {
-                self.client.abort(&k, &id).await?;
+        for u in self.client.multipart_uploads(key.as_str()).await? {
+            if u.key == key.as_str() {
+                self.client.abort(&u.key, &u.id).await?;
             }
         }
         Ok(())
@@ -135,6 +140,7 @@ impl S3Blobs {
             dirty: !buf.is_empty(),
             buf,
             numbers,
+            inflight: None,
         }))
     }
 
@@ -151,6 +157,7 @@ impl S3Blobs {
             .await?
             .into_iter()
             .map(|(k, _)| k.to_string())
+            .filter(|k| !k.contains(UPLOAD_MARK))
             .collect())
     }
 
@@ -237,6 +244,7 @@ impl BlobStore for S3Blobs {
             buf,
             numbers: parts,
             dirty: false,
+            inflight: None,
         }))
     }
 
@@ -369,12 +377,15 @@ impl BlobStore for S3Blobs {
     }
 
     async fn delete(&self, key: &BlobKey) -> io::Result<()> {
-        self.client.delete(key.as_str()).await
+        match key.as_str().split_once(UPLOAD_MARK) {
+            Some((object, upload)) => self.client.abort(object, upload).await,
+            None => self.client.delete(key.as_str()).await,
+        }
     }
 
     async fn list_page(&self, from: Option<&str>) -> io::Result<BlobPage> {
         let (objects, next) = self.client.list("", from).await?;
-        let entries = objects
+        let mut entries: Vec<Listed> = objects
             .into_iter()
             .map(|o| Listed {
                 owner: BlobKey::new(o.key.split('.').next().unwrap_or_default()),
@@ -382,6 +393,18 @@ impl BlobStore for S3Blobs {
                 modified: o.modified,
             })
             .collect();
+        if next.is_none() {
+            // The last page also names the open multipart uploads, so that one nothing
+            // references any more (a PUT or a part upload cut off by a crash) is aborted by
+            // the sweep like any unreferenced object.
+            for u in self.client.multipart_uploads("").await? {
+                entries.push(Listed {
+                    key: BlobKey::new(format!("{}{UPLOAD_MARK}{}", u.key, u.id)),
+                    owner: BlobKey::new(u.key),
+                    modified: u.initiated.unwrap_or_else(std::time::SystemTime::now),
+                });
+            }
+        }
         Ok(BlobPage { entries, next })
     }
 

@@ -110,10 +110,23 @@ pub(super) struct StagingWriter {
     pub numbers: Arc<dyn PartNumbers>,
     /// Whether bytes arrived since the record last named a tail for `buf`.
     pub dirty: bool,
+    /// The part being uploaded while the next one fills: the request body keeps streaming
+    /// in meanwhile. Part numbers are taken in order, so the parts stay in order.
+    pub inflight: Option<tokio::task::JoinHandle<io::Result<Part>>>,
 }
 
 impl StagingWriter {
+    /// Wait for the part in flight and record it.
+    async fn settle(&mut self) -> io::Result<()> {
+        if let Some(job) = self.inflight.take() {
+            let part = job.await.map_err(io::Error::other)??;
+            self.record.parts.push(part);
+        }
+        Ok(())
+    }
+
     async fn upload_part(&mut self, part: Bytes) -> io::Result<()> {
+        self.settle().await?;
         let upload = match &self.record.upload {
             Some(id) => id.clone(),
             None => {
@@ -128,11 +141,11 @@ impl StagingWriter {
                 "upload used up S3's 10,000 part numbers (a client retrying in a loop?)",
             ));
         }
-        let etag = self
-            .client
-            .upload_part(self.key.as_str(), &upload, n, part)
-            .await?;
-        self.record.parts.push(Part { n, etag });
+        let (client, key) = (self.client.clone(), self.key.clone());
+        self.inflight = Some(tokio::spawn(async move {
+            let etag = client.upload_part(key.as_str(), &upload, n, part).await?;
+            Ok(Part { n, etag })
+        }));
         Ok(())
     }
 }
@@ -151,6 +164,7 @@ impl StagingSink for StagingWriter {
     }
 
     async fn sync(&mut self) -> io::Result<StagingState> {
+        self.settle().await?;
         if self.buf.is_empty() {
             self.record.tail = None;
             self.record.tail_len = 0;
