@@ -11,6 +11,7 @@ mod complete;
 pub mod error;
 mod handlers;
 pub mod headers;
+mod hold;
 pub mod metadata;
 pub mod parse;
 mod receive;

@@ -6,8 +6,9 @@ use bytes::{Bytes, BytesMut};
 use futures::{Stream, StreamExt};
 
 use super::error::TusError;
+use super::hold::Held;
 use super::parse::ChunkChecksum;
-use super::service::{HashState, Held, Progress, TusService};
+use super::service::{HashState, Progress, TusService};
 use crate::spaces::checksum::HashPipe;
 use crate::spaces::checksum::SingleHasher;
 use crate::spaces::{BATCH, ConcatRole, StagingSink, Upload};

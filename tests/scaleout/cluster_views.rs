@@ -170,3 +170,50 @@ async fn an_upload_resumes_after_every_node_was_killed_and_started_again() {
     assert_eq!(status, 200);
     assert_eq!(sha256(&body), sha256(&data));
 }
+
+/// `(run, passed, failed)` summed over litmus's per-suite summaries (lines like
+/// ``<- summary for `props': of 30 tests run: 30 passed, 0 failed. 100.0%``), and how many.
+fn litmus_totals(out: &str) -> (usize, u32, u32, u32) {
+    let mut totals = (0, 0, 0, 0);
+    for line in out.lines().filter(|l| l.contains("<- summary for `")) {
+        let num = |after: &str| -> u32 {
+            let (before, _) = line.split_once(after).expect("summary field");
+            before
+                .split_whitespace()
+                .last()
+                .and_then(|n| n.parse().ok())
+                .expect("a count")
+        };
+        totals.0 += 1;
+        totals.1 += num(" tests run");
+        totals.2 += num(" passed");
+        totals.3 += num(" failed");
+    }
+    totals
+}
+
+#[tokio::test]
+#[ignore = "real client: needs PostgreSQL and litmus"]
+async fn litmus_passes_against_the_second_node() {
+    let litmus = crate::support::require("litmus", crate::support::bin("litmus")).expect("litmus");
+    let cluster = Cluster::start(3).await;
+    let url = format!("{}/", cluster.space(1));
+    let cwd = tempfile::tempdir().expect("temp dir");
+    let out = crate::support::run(
+        tokio::process::Command::new(litmus)
+            .arg("-k")
+            .arg(&url)
+            .arg("admin")
+            .arg(crate::binary::ADMIN_PASSWORD)
+            .env("TESTS", "basic copymove props locks http")
+            .current_dir(cwd.path()),
+        std::time::Duration::from_secs(300),
+    )
+    .await;
+    assert_eq!(
+        litmus_totals(&out.stdout),
+        (5, 104, 104, 0),
+        "(suites, run, passed, failed) on {url}\n{}",
+        out.text()
+    );
+}

@@ -10,7 +10,6 @@ mod balancer;
 #[path = "../binary/mod.rs"]
 mod binary;
 mod cluster;
-mod cluster_litmus;
 mod cluster_races;
 mod cluster_start;
 mod cluster_tus_js;
