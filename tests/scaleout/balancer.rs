@@ -2,6 +2,10 @@
 //! at, `Host` unchanged, so absolute URLs the nodes build (tus `Location`) name the balancer.
 //! The test moves it to another node, as a real balancer does when a node dies; it records
 //! which node answered each request.
+//!
+//! Put in front of Garage instead (a node's S3 endpoint), it can hold back the answer to the
+//! next S3 `UploadPart`: the part is stored, and the node waits for its ETag, so the test
+//! knows the node stands between uploading a part and committing it.
 
 use std::sync::{Arc, Mutex};
 
@@ -9,12 +13,17 @@ use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::response::Response;
 use futures::TryStreamExt;
+use tokio::sync::oneshot;
+
+/// A held-back UploadPart answer: signal when it is held, wait for the release.
+type Gate = (oneshot::Sender<()>, oneshot::Receiver<()>);
 
 #[derive(Clone)]
 struct Shared {
     upstream: Arc<Mutex<String>>,
     http: reqwest::Client,
     log: Arc<Mutex<Vec<(String, String, u16)>>>,
+    gate: Arc<Mutex<Option<Gate>>>,
 }
 
 /// A running balancer; stops with the test's runtime.
@@ -35,6 +44,7 @@ impl Balancer {
                 .build()
                 .expect("http client"),
             log: Arc::default(),
+            gate: Arc::default(),
         };
         let app = axum::Router::new()
             .fallback(forward)
@@ -57,6 +67,16 @@ impl Balancer {
     /// `(method, upstream, status)` of every request so far, in order.
     pub fn log(&self) -> Vec<(String, String, u16)> {
         self.shared.log.lock().expect("log").clone()
+    }
+
+    /// Holds back the answer to the next S3 `UploadPart` (a `PUT` with `partNumber`, no copy
+    /// source) once the upstream gave it: the first receiver resolves then; the answer goes
+    /// out when the sender is used (or dropped).
+    pub fn hold_next_part(&self) -> (oneshot::Receiver<()>, oneshot::Sender<()>) {
+        let (held_tx, held_rx) = oneshot::channel();
+        let (release_tx, release_rx) = oneshot::channel();
+        *self.shared.gate.lock().expect("gate") = Some((held_tx, release_rx));
+        (held_rx, release_tx)
     }
 
     /// Forgets what was recorded.
@@ -91,7 +111,18 @@ async fn forward(State(shared): State<Shared>, req: Request) -> Response {
         let stream = body.into_data_stream().map_err(std::io::Error::other);
         out = out.body(reqwest::Body::wrap_stream(stream));
     }
-    let (status, headers, body) = match out.send().await {
+    let upload_part = parts.method == http::Method::PUT
+        && parts.uri.query().is_some_and(|q| q.contains("partNumber="))
+        && !parts.headers.contains_key("x-amz-copy-source");
+    let answer = out.send().await;
+    if upload_part && answer.is_ok() {
+        let gate = shared.gate.lock().expect("gate").take();
+        if let Some((held, release)) = gate {
+            let _ = held.send(());
+            let _ = release.await;
+        }
+    }
+    let (status, headers, body) = match answer {
         Ok(res) => {
             let mut headers = res.headers().clone();
             let connection: Vec<_> = headers.keys().filter(|n| hop_by_hop(n)).cloned().collect();

@@ -1,5 +1,5 @@
-//! A cluster of `spacedav serve` processes: one fresh PostgreSQL database, one shared blob
-//! directory, one transfer and one token secret (so an upload URL or a Bearer token from one
+//! A cluster of `spacedav serve` processes: one fresh PostgreSQL database, one Garage bucket
+//! for the file bytes (`tests/common/garage.rs`), one transfer and one token secret (so an upload URL or a Bearer token from one
 //! node is good on every node, as behind a load balancer), and a data root of its own per
 //! node. Nodes can be killed, paused, resumed and started again.
 
@@ -8,6 +8,7 @@ use std::process::Command;
 
 use crate::binary::{self, ADMIN_PASSWORD, Server};
 use crate::common::client::Client;
+use crate::common::garage::Garage;
 
 /// The PostgreSQL server the suite runs on; panics when none is named (the suite was asked
 /// for, so a missing database is a failure, not a skip).
@@ -20,10 +21,12 @@ pub async fn database() -> String {
     })
 }
 
-/// Running nodes on one database; each stopped on drop.
+/// Running nodes on one database and one bucket; each stopped on drop (Garage last).
 pub struct Cluster {
     root: tempfile::TempDir,
     pub metadata_url: String,
+    /// Where every node keeps the file bytes.
+    pub garage: Garage,
     nodes: Vec<Option<Server>>,
     /// The admin's personal space id.
     pub sid: String,
@@ -35,7 +38,7 @@ pub struct Cluster {
 impl Cluster {
     /// Starts `n` nodes, one after the other (the first creates the schema and `admin`).
     pub async fn start(n: usize) -> Cluster {
-        let mut cluster = Cluster::empty(database().await);
+        let mut cluster = Cluster::empty(database().await).await;
         for i in 0..n {
             cluster.nodes.push(None);
             cluster.restart(i);
@@ -46,7 +49,7 @@ impl Cluster {
 
     /// [`Cluster::start`] with nodes that configure no secret and no signing key.
     pub async fn start_unconfigured(n: usize) -> Cluster {
-        let mut cluster = Cluster::empty(database().await);
+        let mut cluster = Cluster::empty(database().await).await;
         cluster.configured_secrets = false;
         for i in 0..n {
             cluster.nodes.push(None);
@@ -56,13 +59,13 @@ impl Cluster {
         cluster
     }
 
-    /// No node running yet, on the database at `metadata_url`.
-    pub fn empty(metadata_url: String) -> Cluster {
+    /// No node running yet, on the database at `metadata_url` and a fresh Garage.
+    pub async fn empty(metadata_url: String) -> Cluster {
         let root = tempfile::tempdir().expect("temp dir");
-        std::fs::create_dir(root.path().join("blobs")).expect("blob dir");
         Cluster {
             root,
             metadata_url,
+            garage: Garage::start().await,
             nodes: Vec::new(),
             sid: String::new(),
             configured_secrets: true,
@@ -76,19 +79,12 @@ impl Cluster {
         dir
     }
 
-    /// The shared blob directory.
-    pub fn blob_dir(&self) -> PathBuf {
-        self.root.path().join("blobs")
-    }
-
-    /// The command that runs the binary as node `i`: the cluster's database, blobs and
-    /// secrets in the environment, as an operator would configure each node. The blobs are
-    /// one local directory for now; with the S3 backend (issue 14 items 1-2) the same place
-    /// takes the `SPACEDAV_STORAGE_*` variables of one Garage shared by the nodes instead.
+    /// The command that runs the binary as node `i`: the cluster's database, bucket and
+    /// secrets in the environment, as an operator would configure each node.
     pub fn command(&self, i: usize) -> Command {
         let mut cmd = binary::spacedav(&self.node_dir(i));
         cmd.env("SPACEDAV_STORAGE_METADATA_URL", &self.metadata_url)
-            .env("SPACEDAV_STORAGE_BLOB_PATH", self.blob_dir());
+            .envs(self.garage.env());
         if !self.configured_secrets {
             return cmd;
         }
@@ -113,6 +109,15 @@ impl Cluster {
     pub fn add_node(&mut self) {
         self.nodes.push(None);
         self.restart(self.nodes.len() - 1);
+    }
+
+    /// (Re)starts node `i` with its S3 requests sent to `endpoint` (a proxy in front of the
+    /// cluster's Garage).
+    pub fn restart_through(&mut self, i: usize, endpoint: &str) {
+        self.nodes[i] = None;
+        let mut cmd = self.command(i);
+        cmd.env("SPACEDAV_STORAGE_S3_ENDPOINT", endpoint);
+        self.nodes[i] = Some(Server::spawn(cmd));
     }
 
     /// Takes `servers`, started from [`Cluster::command`] in index order, as its nodes.
@@ -156,6 +161,48 @@ impl Cluster {
         self.signal(i, "KILL");
         let mut node = self.nodes[i].take().expect("node is running");
         node.child.wait().expect("reap");
+    }
+
+    /// What the bucket holds besides finished blobs: the open multipart uploads and the tail
+    /// objects, listed through Garage's S3 API.
+    pub async fn leftovers(&self) -> (Vec<(String, String)>, Vec<String>) {
+        let blobs = self.garage.blobs();
+        let uploads = blobs.open_multipart_uploads().await.expect("list uploads");
+        let tails = self
+            .objects()
+            .await
+            .into_iter()
+            .filter(|k| k.contains(".tail."))
+            .collect();
+        (uploads, tails)
+    }
+
+    /// Every object key in the bucket.
+    pub async fn objects(&self) -> Vec<String> {
+        self.garage
+            .blobs()
+            .object_keys()
+            .await
+            .expect("list objects")
+    }
+
+    /// Runs `spacedav args...` as an operator on node `i`'s configuration; its output.
+    pub fn run(&self, i: usize, args: &[&str]) -> std::process::Output {
+        self.command(i).args(args).output().expect("binary runs")
+    }
+
+    /// Makes the upload at `url` expired, as if its expiry had passed, in the database.
+    pub async fn expire(&self, url: &str) {
+        use sqlx::Connection;
+        let mut db = sqlx::PgConnection::connect(&self.metadata_url)
+            .await
+            .expect("connect to the cluster's database");
+        let done = sqlx::query("UPDATE uploads SET expires_at = 0 WHERE id = $1")
+            .bind(upload_id(url).to_string())
+            .execute(&mut db)
+            .await
+            .expect("UPDATE uploads");
+        assert_eq!(done.rows_affected(), 1, "upload {url} exists");
     }
 
     /// The admin's personal space id, from `spacedav space list` against the database.
@@ -224,29 +271,52 @@ pub fn upload_id(url: &str) -> uuid::Uuid {
         .expect("a uuid")
 }
 
-/// Waits until some node holds the upload at `url` (a request of it is under way there): the
-/// PostgreSQL session advisory lock keyed on the upload id's last 64 bits is granted.
-pub async fn await_held(cluster: &Cluster, url: &str) {
-    use sqlx::Connection;
+/// The PostgreSQL backends (pids) that hold the upload at `url`: the session advisory lock
+/// keyed on the upload id's last 64 bits is granted to them.
+async fn holders(db: &mut sqlx::PgConnection, url: &str) -> Vec<i32> {
     let id = upload_id(url);
     let b = id.as_bytes();
     let key = i64::from_be_bytes([b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]]);
-    let mut db = sqlx::PgConnection::connect(&cluster.metadata_url)
+    sqlx::query_scalar(
+        "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted \
+         AND objsubid = 1 AND classid::bigint = $1 AND objid::bigint = $2",
+    )
+    .bind((key >> 32) & 0xffff_ffff)
+    .bind(key & 0xffff_ffff)
+    .fetch_all(db)
+    .await
+    .expect("pg_locks")
+}
+
+async fn connect(cluster: &Cluster) -> sqlx::PgConnection {
+    use sqlx::Connection;
+    sqlx::PgConnection::connect(&cluster.metadata_url)
         .await
-        .expect("connect to the cluster's database");
-    loop {
-        let held: i64 = sqlx::query_scalar(
-            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted \
-             AND objsubid = 1 AND classid::bigint = $1 AND objid::bigint = $2",
-        )
-        .bind((key >> 32) & 0xffff_ffff)
-        .bind(key & 0xffff_ffff)
+        .expect("connect to the cluster's database")
+}
+
+/// Waits until some node holds the upload at `url` (a request of it is under way there).
+pub async fn await_held(cluster: &Cluster, url: &str) {
+    let mut db = connect(cluster).await;
+    while holders(&mut db, url).await.is_empty() {
+        tokio::task::yield_now().await;
+    }
+}
+
+/// Ends the database session through which a node holds the upload at `url`, as PostgreSQL
+/// does for a client that stopped answering (TCP keepalive, `idle_session_timeout`), and
+/// waits until the hold is gone.
+pub async fn end_hold(cluster: &Cluster, url: &str) {
+    let mut db = connect(cluster).await;
+    let pids = holders(&mut db, url).await;
+    assert_eq!(pids.len(), 1, "one session holds the upload");
+    let ended: bool = sqlx::query_scalar("SELECT pg_terminate_backend($1)")
+        .bind(pids[0])
         .fetch_one(&mut db)
         .await
-        .expect("pg_locks");
-        if held > 0 {
-            return;
-        }
+        .expect("pg_terminate_backend");
+    assert!(ended, "the holding session ended");
+    while !holders(&mut db, url).await.is_empty() {
         tokio::task::yield_now().await;
     }
 }

@@ -2,16 +2,23 @@
 //! a node killed mid-body (B), a node paused while it holds an upload (C), and two PATCHes at
 //! once (D).
 //!
-//! C differs from the issue's wording ("another node moved the upload on, the paused node's
-//! commit fails with 409"): with one staging file per upload in a shared blob directory, the
-//! upload hold must outlast a pause, or the paused node would, once resumed, write into bytes
-//! another node has committed. So the other nodes answer 423 while it is paused, and nothing
-//! moves the offset until it finishes. The commit's compare-and-set (409 for a stale offset)
-//! is shown by D's late PATCH.
+//! The bytes are in one Garage, so the chunks are smaller than a part (A), the kill lands
+//! after whole parts were committed (B), and every finished upload leaves no multipart upload
+//! and no tail object in the bucket.
+//!
+//! C comes in two forms. The upload hold is a PostgreSQL session lock, which a paused process
+//! keeps while its connection stays open: the other nodes answer 423 meanwhile, and nothing
+//! moves the offset until it finishes. Once the database has ended the paused node's session
+//! (as it does for a client that stopped answering), another node moves the upload on, and
+//! the paused node, resumed between a part it uploaded and its commit, loses the commit's
+//! compare-and-set: 409, the offset not moved by it. The node is stopped at that point
+//! deterministically: its S3 requests go through a proxy that holds back the answer to its
+//! `UploadPart`.
 
 use bytes::Bytes;
 
-use crate::cluster::{Cluster, admin, await_held, oc_checksums, streaming};
+use crate::balancer::Balancer;
+use crate::cluster::{Cluster, admin, await_held, end_hold, oc_checksums, streaming};
 use crate::support::{noise, sha256};
 
 const MIB: usize = 1024 * 1024;
@@ -41,8 +48,14 @@ async fn agreed_offset(cluster: &Cluster, nodes: &[usize], url: &str) -> u64 {
     seen[0]
 }
 
-/// Asserts the file `name` holds `data` as node `i` serves it, checksums included.
+/// Asserts the file `name` holds `data` as node `i` serves it, checksums included, and that
+/// the bucket keeps no multipart upload or tail object once it is stored.
 async fn assert_stored(cluster: &Cluster, i: usize, name: &str, data: &[u8]) {
+    assert_eq!(
+        cluster.leftovers().await,
+        (vec![], vec![]),
+        "staged leftovers"
+    );
     let url = format!("{}/{name}", cluster.space(i));
     let (status, body) = admin().get(&url).await;
     assert_eq!(status, 200);
@@ -56,11 +69,13 @@ async fn assert_stored(cluster: &Cluster, i: usize, name: &str, data: &[u8]) {
 #[ignore = "real client: needs PostgreSQL"]
 async fn patches_hopping_between_nodes_agree_on_every_offset_and_the_checksums() {
     let cluster = Cluster::start(3).await;
-    let data = noise(4 * MIB + 12_345, 14);
+    // Four chunks of 3 MiB and 3 bytes: each smaller than the upload's 5 MiB part, so parts
+    // are cut across PATCHes on different nodes, from the tail the previous node left.
+    let chunk = 3 * MIB + 3;
+    let data = noise(4 * chunk, 14);
     let url = create(&cluster, 0, "hop.bin", data.len()).await;
-    let chunk = MIB + 3;
     let mut offset = 0;
-    for (n, node) in [0, 1, 2, 0, 1].into_iter().enumerate() {
+    for (n, node) in [0, 1, 2, 0].into_iter().enumerate() {
         let end = (offset + chunk).min(data.len());
         let patched = admin()
             .tus_patch(
@@ -75,8 +90,12 @@ async fn patches_hopping_between_nodes_agree_on_every_offset_and_the_checksums()
             agreed_offset(&cluster, &[0, 1, 2], &url).await,
             offset as u64
         );
-        if offset == data.len() {
-            break;
+        if (5 * MIB..data.len()).contains(&offset) {
+            let (uploads, _) = cluster.leftovers().await;
+            assert_eq!(uploads.len(), 1, "one multipart upload after PATCH {n}");
+            let (key, id) = &uploads[0];
+            let parts = cluster.garage.blobs().part_sizes(key, id).await.unwrap();
+            assert_eq!(parts, vec![5 * MIB as u64; offset / (5 * MIB)], "parts");
         }
     }
     assert_eq!(offset, data.len());
@@ -184,9 +203,55 @@ async fn a_paused_node_keeps_its_upload_and_the_others_answer_423_until_it_finis
 
 #[tokio::test]
 #[ignore = "real client: needs PostgreSQL"]
+async fn a_node_paused_between_a_part_and_its_commit_fails_409_once_another_node_moved_on() {
+    let mut cluster = Cluster::start(3).await;
+    let s3 = Balancer::start(&cluster.garage.endpoint).await;
+    cluster.restart_through(1, &s3.base);
+    let data = noise(12 * MIB + 7, 21);
+    let url = create(&cluster, 0, "zombie.bin", data.len()).await;
+    let (held, release) = s3.hold_next_part();
+    let zombie = {
+        let url = cluster.on(1, &url);
+        let body = data[..6 * MIB].to_vec();
+        tokio::spawn(async move { admin().tus_patch(&url, 0, body).await })
+    };
+    held.await.expect("node 2 uploaded its first part");
+    cluster.signal(1, "STOP");
+    end_hold(&cluster, &url).await;
+    let moved = admin()
+        .tus_patch(&cluster.on(2, &url), 0, data[..7 * MIB].to_vec())
+        .await;
+    assert_eq!(moved.status, 204, "node 3 moves the upload on");
+    cluster.signal(1, "CONT");
+    release.send(()).expect("the proxy waits");
+    let late = zombie.await.unwrap();
+    assert_eq!(
+        late.status, 409,
+        "the resumed node lost the compare-and-set"
+    );
+    assert_eq!(
+        agreed_offset(&cluster, &[0, 1, 2], &url).await,
+        7 * MIB as u64,
+        "the offset node 3 committed"
+    );
+    let rest = admin()
+        .tus_patch(
+            &cluster.on(0, &url),
+            7 * MIB as u64,
+            data[7 * MIB..].to_vec(),
+        )
+        .await;
+    assert_eq!(rest.status, 204);
+    assert_stored(&cluster, 1, "zombie.bin", &data).await;
+}
+
+#[tokio::test]
+#[ignore = "real client: needs PostgreSQL"]
 async fn two_patches_at_the_same_offset_on_two_nodes_end_in_exactly_one_204() {
     let cluster = Cluster::start(3).await;
-    let data = noise(3 * MIB, 17);
+    // Twelve MiB: the first PATCH's six cross the 5 MiB part.
+    let data = noise(12 * MIB, 17);
+    let first_len = 6 * MIB;
     let url = create(&cluster, 0, "race.bin", data.len()).await;
     let (tx, body) = streaming();
     let first = tokio::spawn(
@@ -194,7 +259,7 @@ async fn two_patches_at_the_same_offset_on_two_nodes_end_in_exactly_one_204() {
             .tus_patch_request(&cluster.on(0, &url), 0, body)
             .send(),
     );
-    tx.unbounded_send(Ok(Bytes::copy_from_slice(&data[..MIB])))
+    tx.unbounded_send(Ok(Bytes::copy_from_slice(&data[..3 * MIB])))
         .unwrap();
     await_held(&cluster, &url).await;
     // The second PATCH, on another node, while the first streams: 423 at once, its body
@@ -212,7 +277,7 @@ async fn two_patches_at_the_same_offset_on_two_nodes_end_in_exactly_one_204() {
         .await
         .unwrap();
     assert_eq!(terminate.status(), 423, "nor is it terminated meanwhile");
-    tx.unbounded_send(Ok(Bytes::copy_from_slice(&data[MIB..2 * MIB])))
+    tx.unbounded_send(Ok(Bytes::copy_from_slice(&data[3 * MIB..first_len])))
         .unwrap();
     drop(tx);
     let first = first.await.unwrap().unwrap();
@@ -224,13 +289,13 @@ async fn two_patches_at_the_same_offset_on_two_nodes_end_in_exactly_one_204() {
     assert_eq!(late.status, 409);
     assert_eq!(
         agreed_offset(&cluster, &[0, 1, 2], &url).await,
-        2 * MIB as u64
+        first_len as u64
     );
     let rest = admin()
         .tus_patch(
             &cluster.on(1, &url),
-            2 * MIB as u64,
-            data[2 * MIB..].to_vec(),
+            first_len as u64,
+            data[first_len..].to_vec(),
         )
         .await;
     assert_eq!(rest.status, 204);

@@ -114,7 +114,7 @@ async fn the_sweeps_run_on_one_node_while_the_others_skip_them() {
 #[tokio::test]
 #[ignore = "real client: needs PostgreSQL"]
 async fn nodes_started_at_once_on_an_empty_database_all_come_up_with_one_admin() {
-    let mut cluster = Cluster::empty(crate::cluster::database().await);
+    let mut cluster = Cluster::empty(crate::cluster::database().await).await;
     let servers: Vec<_> = std::thread::scope(|s| {
         let starts: Vec<_> = (0..3)
             .map(|i| {

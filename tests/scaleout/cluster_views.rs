@@ -67,16 +67,25 @@ async fn right_after_a_put_on_one_node_every_node_shows_the_same_file_id_and_eta
 
 #[tokio::test]
 #[ignore = "real client: needs PostgreSQL"]
-async fn an_upload_terminated_on_one_node_is_gone_on_every_other() {
+async fn an_upload_terminated_on_one_node_is_gone_on_every_other_and_from_the_bucket() {
     let cluster = Cluster::start(3).await;
+    let data = noise(6 * MIB + 5, 19);
     let created = admin()
         .tus_create(
             &format!("{}/", cluster.space(0)),
-            10,
+            8 * MIB as u64,
             &[("filename", "t.bin")],
         )
         .await;
     let url = created.location().to_string();
+    let patched = admin().tus_patch(&cluster.on(2, &url), 0, data).await;
+    assert_eq!(patched.status, 204);
+    let (uploads, tails) = cluster.leftovers().await;
+    assert_eq!(
+        (uploads.len(), tails.len()),
+        (1, 1),
+        "a part and a tail staged"
+    );
     let gone = admin()
         .tus_terminate_request(&cluster.on(1, &url))
         .send()
@@ -89,6 +98,41 @@ async fn an_upload_terminated_on_one_node_is_gone_on_every_other() {
             .await;
         assert_eq!(patched.status, 404, "PATCH on node {i}");
     }
+    assert_eq!(cluster.objects().await, Vec::<String>::new());
+    assert_eq!(cluster.leftovers().await, (vec![], vec![]));
+}
+
+#[tokio::test]
+#[ignore = "real client: needs PostgreSQL"]
+async fn an_expired_upload_swept_by_any_node_leaves_nothing_in_the_bucket() {
+    let cluster = Cluster::start(3).await;
+    let data = noise(6 * MIB + 5, 20);
+    let created = admin()
+        .tus_create(
+            &format!("{}/", cluster.space(0)),
+            8 * MIB as u64,
+            &[("filename", "old.bin")],
+        )
+        .await;
+    let url = created.location().to_string();
+    let patched = admin().tus_patch(&cluster.on(1, &url), 0, data).await;
+    assert_eq!(patched.status, 204);
+    assert_ne!(
+        cluster.objects().await,
+        Vec::<String>::new(),
+        "a tail staged"
+    );
+    cluster.expire(&url).await;
+    let out = cluster.run(2, &["uploads", "clean"]);
+    assert!(out.status.success(), "{}", crate::binary::stderr(&out));
+    assert_eq!(
+        crate::binary::stdout(&out).trim(),
+        "removed 1 expired uploads"
+    );
+    assert_eq!(cluster.objects().await, Vec::<String>::new());
+    assert_eq!(cluster.leftovers().await, (vec![], vec![]));
+    let head = admin().tus_head(&cluster.on(0, &url)).await;
+    assert_eq!(head.status, 404);
 }
 
 #[tokio::test]

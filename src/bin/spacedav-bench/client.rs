@@ -4,10 +4,13 @@
 //!
 //! Every server under test runs on loopback, so requests always go to the address the server
 //! was started on; URLs a server returns (`Location`, `webDavUrl`) only contribute their path.
+//! A cluster's endpoint has one address per node and sends each request to the next one
+//! (round-robin, as a load balancer without sticky sessions would).
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 use anyhow::{Context as _, Result, anyhow, bail};
@@ -44,7 +47,9 @@ pub fn stream(body: PatternBody) -> ReqBody {
 
 /// Where a server listens and how to authenticate to it; shared by all of its workers.
 pub struct Endpoint {
-    addr: SocketAddr,
+    addrs: Vec<SocketAddr>,
+    /// The request count, which picks the next address.
+    next: AtomicUsize,
     host: HeaderValue,
     auth: Option<HeaderValue>,
 }
@@ -57,23 +62,39 @@ impl Endpoint {
             .into_iter()
             .next()
             .ok_or_else(|| anyhow!("{url} has no address"))?;
-        let host = HeaderValue::from_str(&addr.to_string())?;
-        Ok(Arc::new(Self { addr, host, auth }))
+        Self::round_robin(vec![addr], auth)
     }
 
-    /// A connection that connects lazily on first use.
+    /// An endpoint spreading requests over `addrs` in turn (a cluster's nodes).
+    pub fn round_robin(addrs: Vec<SocketAddr>, auth: Option<HeaderValue>) -> Result<Arc<Self>> {
+        let first = addrs.first().ok_or_else(|| anyhow!("no address"))?;
+        let host = HeaderValue::from_str(&first.to_string())?;
+        Ok(Arc::new(Self {
+            addrs,
+            next: AtomicUsize::new(0),
+            host,
+            auth,
+        }))
+    }
+
+    /// The `Authorization` it sends.
+    pub fn auth(&self) -> Option<HeaderValue> {
+        self.auth.clone()
+    }
+
+    /// A connection that connects lazily on first use (one per address).
     pub fn conn(self: &Arc<Self>) -> Conn {
         Conn {
             ep: Arc::clone(self),
-            sender: None,
+            senders: self.addrs.iter().map(|_| None).collect(),
         }
     }
 }
 
-/// One keep-alive connection; reconnects when the server closed the previous one.
+/// One keep-alive connection per address; reconnects when the server closed the previous one.
 pub struct Conn {
     ep: Arc<Endpoint>,
-    sender: Option<SendRequest<ReqBody>>,
+    senders: Vec<Option<SendRequest<ReqBody>>>,
 }
 
 impl Conn {
@@ -96,14 +117,18 @@ impl Conn {
 
     /// Sends one request and returns the response head; the body is still to be read.
     pub async fn send(&mut self, req: Request<ReqBody>) -> Result<Response<Incoming>> {
-        let reusable = match &mut self.sender {
+        let at = match self.senders.len() {
+            1 => 0,
+            n => self.ep.next.fetch_add(1, Ordering::Relaxed) % n,
+        };
+        let reusable = match &mut self.senders[at] {
             Some(s) if !s.is_closed() => s.ready().await.is_ok(),
             _ => false,
         };
         if !reusable {
-            self.sender = Some(self.connect().await?);
+            self.senders[at] = Some(self.connect(self.ep.addrs[at]).await?);
         }
-        let sender = self.sender.as_mut().expect("connected above");
+        let sender = self.senders[at].as_mut().expect("connected above");
         let (method, uri) = (req.method().clone(), req.uri().clone());
         sender
             .send_request(req)
@@ -111,10 +136,10 @@ impl Conn {
             .with_context(|| format!("{method} {uri}"))
     }
 
-    async fn connect(&self) -> Result<SendRequest<ReqBody>> {
-        let stream = TcpStream::connect(self.ep.addr)
+    async fn connect(&self, addr: SocketAddr) -> Result<SendRequest<ReqBody>> {
+        let stream = TcpStream::connect(addr)
             .await
-            .with_context(|| format!("connect {}", self.ep.addr))?;
+            .with_context(|| format!("connect {addr}"))?;
         stream.set_nodelay(true)?;
         let (sender, conn) = hyper::client::conn::http1::Builder::new()
             .handshake(TokioIo::new(stream))

@@ -273,7 +273,7 @@ fn gaps(sum: &Summary) -> String {
             };
             let row = (r, k, s.median);
             match k {
-                Kind::Spacedav | Kind::SpacedavBearer => {}
+                Kind::Spacedav | Kind::SpacedavBearer | Kind::SpacedavCluster => {}
                 Kind::Null | Kind::Hash => to_ceiling.push((r, gap_line(w, name, ours, row))),
                 Kind::Rustus | Kind::TusNode | Kind::Apache => {
                     // The best peer is the one spacedav compares worst against.

@@ -20,6 +20,8 @@ use crate::client::{self, Endpoint};
 use crate::dav::DavTarget;
 use crate::tus::{Cleanup, TusTarget};
 
+mod cluster;
+
 const START_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// A server the bench knows how to run.
@@ -40,6 +42,9 @@ pub enum Kind {
     TusNode,
     /// Apache httpd with mod_dav_fs (Debian `apache2`, `bench/apache`).
     Apache,
+    /// Three spacedav nodes on one PostgreSQL with their bytes in Garage, requests spread
+    /// over them in turn (`servers/cluster.rs`).
+    SpacedavCluster,
 }
 
 impl Kind {
@@ -53,6 +58,7 @@ impl Kind {
             Kind::Rustus => "rustus",
             Kind::TusNode => "tus-node",
             Kind::Apache => "apache",
+            Kind::SpacedavCluster => "spacedav-cluster",
         }
     }
 }
@@ -87,6 +93,8 @@ pub struct Running {
     pub dav: Option<DavTarget>,
     child: Child,
     dir: tempfile::TempDir,
+    /// What runs beside a cluster's nodes (its object store), stopped after them.
+    sidecar: Option<cluster::Sidecar>,
 }
 
 /// The outcome of trying to start a server.
@@ -108,6 +116,7 @@ pub async fn start(kind: Kind, tools: &Tools) -> Result<Started> {
     let exe = std::env::current_exe()?;
     let mut port = None;
     let mut cmd = match kind {
+        Kind::SpacedavCluster => return cluster::start(tools, dir, log).await,
         Kind::Spacedav | Kind::SpacedavBearer => {
             if !tools.spacedav.is_file() {
                 bail!(
@@ -219,10 +228,11 @@ async fn describe(
         dav: None,
         child,
         dir,
+        sidecar: None,
     };
     let plain = |u: &Url| Endpoint::new(u, None);
     match kind {
-        Kind::Spacedav | Kind::SpacedavBearer => {
+        Kind::Spacedav | Kind::SpacedavBearer | Kind::SpacedavCluster => {
             let auth = if kind == Kind::Spacedav {
                 let basic = base64::engine::general_purpose::STANDARD
                     .encode(format!("admin:{ADMIN_PASSWORD}"));
@@ -303,6 +313,7 @@ impl Running {
         {
             let _ = self.child.kill().await;
         }
+        drop(self.sidecar);
         drop(self.dir);
     }
 
