@@ -24,6 +24,8 @@ const REGION: &str = "garage";
 const BUCKET: &str = "spacedav-test";
 /// How long a start may take before the test fails (a start takes ~1.3 s).
 const START_LIMIT: Duration = Duration::from_secs(60);
+/// Starts tried before a test fails (see [`Garage::start`]).
+const START_TRIES: usize = 5;
 
 /// A running single-node Garage.
 pub struct Garage {
@@ -78,6 +80,25 @@ impl Garage {
     /// Start a fresh Garage with an empty bucket.
     pub async fn start() -> Garage {
         let bin = binary();
+        // The ports are free when chosen and bound by Garage a moment later: a test running
+        // beside it may take one first, and Garage then exits. Such a start is tried again.
+        for _ in 0..START_TRIES - 1 {
+            let mut garage = Garage::spawn(&bin);
+            if garage.wait_ready().await {
+                return garage;
+            }
+        }
+        let mut garage = Garage::spawn(&bin);
+        assert!(
+            garage.wait_ready().await,
+            "garage exited at its start {START_TRIES} times; its last log:\n{}",
+            garage.log()
+        );
+        garage
+    }
+
+    /// Garage on fresh ports and a fresh directory, not yet known to be ready.
+    fn spawn(bin: &Path) -> Garage {
         let dir = tempfile::tempdir().expect("temp dir");
         let (rpc, s3, admin) = (free_port(), free_port(), free_port());
         let root = dir.path().display();
@@ -107,7 +128,7 @@ impl Garage {
         let access_key = format!("GK{}", random_hex(12));
         let secret_key = random_hex(32);
         let log = std::fs::File::create(dir.path().join("garage.log")).expect("garage log");
-        let child = Command::new(&bin)
+        let child = Command::new(bin)
             .arg("-c")
             .arg(&config_path)
             .args(["server", "--single-node", "--default-bucket"])
@@ -120,25 +141,27 @@ impl Garage {
             .stderr(log)
             .spawn()
             .unwrap_or_else(|e| panic!("start {}: {e}", bin.display()));
-        let garage = Garage {
+        Garage {
             endpoint: format!("http://127.0.0.1:{s3}"),
             access_key,
             secret_key,
             bucket: BUCKET.into(),
             child,
             dir,
-        };
-        garage.wait_ready().await;
-        garage
+        }
     }
 
-    /// Wait until the bucket answers through S3 (the key and bucket exist then).
-    async fn wait_ready(&self) {
+    /// Wait until the bucket answers through S3 (the key and bucket exist then): true, or
+    /// false when Garage exited first (a port taken meanwhile).
+    async fn wait_ready(&mut self) -> bool {
         let blobs = self.blobs();
         let started = Instant::now();
         loop {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return false;
+            }
             let last = match spacedav::spaces::BlobStore::check(&blobs).await {
-                Ok(()) => return,
+                Ok(()) => return true,
                 Err(e) => e,
             };
             assert!(
