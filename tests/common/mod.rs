@@ -16,7 +16,7 @@ use std::net::SocketAddr;
 use spacedav::auth::hash_password;
 use spacedav::clock::Clock;
 use spacedav::config::Config;
-use spacedav::spaces::{NewSpace, NewUser, Space, SpaceId, User};
+use spacedav::spaces::{NewSpace, NewUser, Role, Space, SpaceId, SpacePath, User};
 use spacedav::{AppState, TusState};
 use tokio::sync::oneshot;
 
@@ -234,6 +234,23 @@ impl TestServer {
             })
             .await
             .expect("create a project space")
+    }
+
+    /// A project space `Project` with a folder `docs`, where the admin manages and a new user
+    /// `bob` (password `bob-pw`) edits: the setting of the tests of writes by two users.
+    pub async fn shared_project_space(&self) -> SpaceId {
+        let store = self.state.store();
+        let bob = self.add_user("bob", "bob-pw").await;
+        let space = self.project_space("Project", None).await;
+        store
+            .set_member(space.id.space, bob.id, Some(Role::Editor))
+            .await
+            .expect("bob edits");
+        store
+            .create_folder(space.id.space, &SpacePath::parse("docs").unwrap())
+            .await
+            .expect("create docs");
+        space.id
     }
 
     /// Create a (non-admin) user with a password.

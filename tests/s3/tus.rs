@@ -4,7 +4,6 @@
 use std::time::Duration;
 
 use reqwest::StatusCode;
-use spacedav::spaces::{NewSpace, Role, SpaceId, SpacePath};
 
 use super::common::TestServer;
 use super::common::garage::Garage;
@@ -143,37 +142,12 @@ async fn an_expired_upload_is_swept_with_its_multipart_upload_and_tail() {
     assert_eq!(objects(&garage).await, Vec::<String>::new());
 }
 
-/// A project space with a folder `docs` where admin manages and bob edits.
-async fn shared_space(srv: &TestServer) -> SpaceId {
-    let store = srv.state.store();
-    let admin = store.user_by_name("admin").await.unwrap();
-    let bob = srv.add_user("bob", "bob-pw").await;
-    let space = store
-        .create_project_space(NewSpace {
-            name: "Project".into(),
-            alias: None,
-            quota: None,
-            owner: admin.id,
-        })
-        .await
-        .unwrap();
-    store
-        .set_member(space.id.space, bob.id, Some(Role::Editor))
-        .await
-        .unwrap();
-    store
-        .create_folder(space.id.space, &SpacePath::parse("docs").unwrap())
-        .await
-        .unwrap();
-    space.id
-}
-
 #[tokio::test]
 #[ignore = "real client: needs garage"]
 async fn a_completion_refused_by_a_lock_after_its_seal_completes_once_the_lock_is_gone() {
     let garage = Garage::start().await;
     let srv = server(&garage).await;
-    let sid = shared_space(&srv).await;
+    let sid = srv.shared_project_space().await;
     let root = format!("{}/", srv.space_url(&sid));
     let body = data(11 * MIB + 3);
     let created = srv

@@ -5,7 +5,6 @@
 use bytes::Bytes;
 use reqwest::header::CONTENT_TYPE;
 use reqwest::{Method, StatusCode};
-use spacedav::spaces::{NewSpace, Role, SpacePath};
 use spacedav::tus::headers::OFFSET_OCTET_STREAM;
 
 use crate::common::TestServer;
@@ -15,28 +14,9 @@ use crate::support::*;
 /// A project space where the admin manages and bob edits, seen as the admin.
 async fn shared_space() -> Env {
     let srv = TestServer::start().await;
-    let store = srv.state.store();
-    let admin = store.user_by_name("admin").await.unwrap();
-    let bob = srv.add_user("bob", "bob-pw").await;
-    let space = store
-        .create_project_space(NewSpace {
-            name: "Project".into(),
-            alias: None,
-            quota: None,
-            owner: admin.id,
-        })
-        .await
-        .unwrap();
-    store
-        .set_member(space.id.space, bob.id, Some(Role::Editor))
-        .await
-        .unwrap();
-    store
-        .create_folder(space.id.space, &SpacePath::parse("docs").unwrap())
-        .await
-        .unwrap();
+    let sid = srv.shared_project_space().await;
     let mut env = Env::with(srv).await;
-    env.sid = space.id;
+    env.sid = sid;
     env
 }
 
