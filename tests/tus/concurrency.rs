@@ -16,7 +16,10 @@ async fn an_interrupted_patch_keeps_what_arrived() {
     let mut attempt = 0;
     let loc = loop {
         attempt += 1;
-        assert!(attempt <= 5, "the PATCH never got hold of its upload");
+        // Each try can lose to a probe of `wait_busy` holding the upload at that moment; with
+        // PostgreSQL a probe's hold lasts a round trip to the database longer, so that happens
+        // on a good share of tries.
+        assert!(attempt <= 20, "the PATCH never got hold of its upload");
         let loc = env.create("cut.bin", 1 << 20).await;
         let (mut tx, rx) = futures::channel::mpsc::channel::<Result<Bytes, std::io::Error>>(4);
         let sending = tokio::spawn(patch_stream(&env, &loc, rx));
@@ -59,7 +62,10 @@ async fn concurrent_patches_at_the_same_offset_exactly_one_succeeds() {
     let mut attempt = 0;
     let (loc, first, mut tx) = loop {
         attempt += 1;
-        assert!(attempt <= 5, "the first PATCH never got hold of its upload");
+        assert!(
+            attempt <= 20,
+            "the first PATCH never got hold of its upload (see above)"
+        );
         let loc = env.create("race.bin", 8).await;
         let (mut tx, rx) = futures::channel::mpsc::channel::<Result<Bytes, std::io::Error>>(4);
         let first = tokio::spawn(patch_stream(&env, &loc, rx));
