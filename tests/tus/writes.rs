@@ -234,9 +234,8 @@ async fn delete_with(
     req.send().await.unwrap().status().as_u16()
 }
 
-#[tokio::test]
-async fn a_locked_tree_is_deleted_whole_by_its_lock_holder_and_by_nobody_else() {
-    let env = shared_space().await;
+/// The URL of `docs`, after the admin put `a.txt` and `b.txt` into it.
+async fn docs_with_two_files(env: &Env) -> String {
     let docs = format!("{}docs", env.root());
     for name in ["a.txt", "b.txt"] {
         let put = env
@@ -245,6 +244,13 @@ async fn a_locked_tree_is_deleted_whole_by_its_lock_holder_and_by_nobody_else() 
             .await;
         assert_eq!(put.status(), StatusCode::CREATED);
     }
+    docs
+}
+
+#[tokio::test]
+async fn a_locked_tree_is_deleted_whole_by_its_lock_holder_and_by_nobody_else() {
+    let env = shared_space().await;
+    let docs = docs_with_two_files(&env).await;
     let token = env.client.lock(&docs).await;
     let bob = env.srv.client_as("bob", "bob-pw");
     assert_eq!(
@@ -282,14 +288,7 @@ async fn a_locked_tree_is_deleted_whole_by_its_lock_holder_and_by_nobody_else() 
 #[tokio::test]
 async fn a_tree_with_another_users_lock_below_is_not_deleted() {
     let env = shared_space().await;
-    let docs = format!("{}docs", env.root());
-    for name in ["a.txt", "b.txt"] {
-        let put = env
-            .client
-            .put(&format!("{docs}/{name}"), b"x".to_vec(), None)
-            .await;
-        assert_eq!(put.status(), StatusCode::CREATED);
-    }
+    let docs = docs_with_two_files(&env).await;
     let own = env.client.lock(&format!("{docs}/a.txt")).await;
     bob_locks(&env, "docs/b.txt").await;
     assert_eq!(delete_with(&env.client, &docs, None).await, 423);
