@@ -176,27 +176,3 @@ pub fn assert_tus_headers(res: &Response) {
         assert!(expose.contains(h), "{h} exposed in {expose}");
     }
 }
-
-/// Break the metadata database for real: drop `table` behind the server's back.
-pub async fn drop_table(srv: &TestServer, table: &str) {
-    use sqlx::Connection;
-    let mut db = sqlx::AnyConnection::connect(&srv.state.config().metadata_url)
-        .await
-        .unwrap();
-    sqlx::query(&format!("DROP TABLE {table}"))
-        .execute(&mut db)
-        .await
-        .unwrap();
-}
-
-/// The request `request_id` failed, and its cause (naming `what`) was logged exactly once,
-/// at error, with the request id.
-pub fn assert_failure_logged_once(log: &std::sync::Mutex<Vec<u8>>, request_id: &str, what: &str) {
-    let text = String::from_utf8(log.lock().unwrap().clone()).unwrap();
-    let errors: Vec<&str> = text
-        .lines()
-        .filter(|l| l.contains(request_id) && l.contains("ERROR"))
-        .collect();
-    assert_eq!(errors.len(), 1, "{text}");
-    assert!(errors[0].contains(what), "{}", errors[0]);
-}

@@ -8,7 +8,7 @@ use reqwest::{Method, StatusCode};
 use spacedav::tus::headers::OFFSET_OCTET_STREAM;
 
 use crate::common::TestServer;
-use crate::common::log::captured_log;
+use crate::common::log::{assert_failure_logged_once, captured_log};
 use crate::support::*;
 
 /// A project space where the admin manages and bob edits, seen as the admin.
@@ -163,7 +163,7 @@ async fn an_over_long_body_after_a_checkpoint_keeps_the_checkpoint() {
 async fn a_database_error_during_the_lock_check_is_500_with_its_cause_logged() {
     let log = captured_log();
     let env = Env::start().await;
-    drop_table(&env.srv, "dav_locks").await;
+    env.srv.drop_table("dav_locks").await;
     let res = env
         .post(&env.root(), 1, &[("filename", "f.txt")])
         .header("X-Request-ID", "tus-lock-db-1")
@@ -179,7 +179,7 @@ async fn a_database_error_during_the_completion_lock_check_is_500_and_commits_no
     let log = captured_log();
     let env = Env::start().await;
     let loc = env.create("f.txt", 1).await;
-    drop_table(&env.srv, "dav_locks").await;
+    env.srv.drop_table("dav_locks").await;
     let res = env
         .patch(&loc, 0, b"x".to_vec())
         .header("X-Request-ID", "tus-lock-db-2")
