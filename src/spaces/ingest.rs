@@ -137,12 +137,28 @@ impl Ingest {
         self.written
     }
 
+    /// Append owned bytes: like [`Ingest::write`], but a large frame that arrives with
+    /// nothing gathered before it goes to the hash workers and the blob as it is, uncopied.
+    pub async fn write_bytes(&mut self, data: Bytes) -> StoreResult<()> {
+        let spilled = self.sink.get_mut().map_or(true, |s| s.is_some());
+        if !self.batch.is_empty() || data.len() < super::checksum::PIECE || !spilled {
+            return self.write(&data).await;
+        }
+        self.written += data.len() as u64;
+        self.send(data).await
+    }
+
     /// Hash and write the gathered batch.
     async fn drain(&mut self) -> StoreResult<()> {
         if self.batch.is_empty() {
             return Ok(());
         }
         let data: Bytes = self.batch.split().freeze();
+        self.send(data).await
+    }
+
+    /// Hash and write `data`, creating the blob on the first call.
+    async fn send(&mut self, data: Bytes) -> StoreResult<()> {
         let slot = self.sink.get_mut().unwrap_or_else(|e| e.into_inner());
         let sink = match slot {
             Some(sink) => sink,
