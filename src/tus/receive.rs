@@ -266,7 +266,8 @@ impl TusService {
                                 // cost a 256 KiB buffer (under many concurrent small uploads
                                 // such buffers fragment the allocator's heap).
                                 let left = end - written;
-                                let room = content_length.map_or(left, |n| n.min(left));
+                                let room = content_length
+                                    .map_or(left, |n| n.saturating_sub(written - start).min(left));
                                 buf.reserve((PIECE as u64).min(room).max(1) as usize);
                             }
                             // Fill the piece's buffer without ever growing it (a copy); what
