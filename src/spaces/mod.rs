@@ -80,7 +80,7 @@ pub use path::{InvalidPath, SpacePath, check_name, normalize_name};
 pub use props::{DeadProp, NodeScope, PropChange};
 pub use search::{Found, SearchResult};
 pub use secrets::{SecretError, SecretOrigin};
-pub use shares::{NewShare, Share, ShareKind, ShareUpdate};
+pub use shares::{NewShare, Share, ShareKind, ShareUpdate, share_bits};
 pub use trash::{Restored, TrashItem};
 pub use tree::{Committed, NewContent, Precondition};
 pub use uploads::{ConcatRole, Upload};

@@ -4,7 +4,9 @@
 use reqwest::{Method, StatusCode};
 
 use crate::common::TestServer;
-use crate::{ADMIN, mkcol_admin, ocs_delete, ocs_list, ocs_share, put_admin, share_with};
+use crate::{
+    ADMIN, get_admin, mkcol_admin, ocs_delete, ocs_list, ocs_share, put_admin, share_with,
+};
 
 const JAIL: &str = "a0ca6a90-a365-4782-871e-d44447bbc668$a0ca6a90-a365-4782-871e-d44447bbc668";
 
@@ -165,4 +167,100 @@ async fn the_share_jail_root_lists_the_received_folders_and_nothing_else() {
         .await
         .unwrap();
     assert_eq!(put.status(), StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn a_reshare_reaches_no_further_than_its_sharer_still_can() {
+    let srv = TestServer::start().await;
+    srv.add_user("bob", "bob-pw").await;
+    srv.add_user("carol", "carol-pw").await;
+    mkcol_admin(&srv, "/team").await;
+    put_admin(&srv, "/team/t.txt", b"team").await;
+    let to_bob = share_with(&srv, "/team", "bob", "31").await;
+    let to_bob = to_bob["id"].as_str().unwrap().to_string();
+    let bob = ("bob", "bob-pw");
+    let reshare = [
+        ("shareType", "0"),
+        ("path", "/Shares/team"),
+        ("shareWith", "carol"),
+        ("permissions", "15"),
+    ];
+    let (status, body) = ocs_share(&srv, bob, &reshare).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let link = [
+        ("shareType", "3"),
+        ("path", "/Shares/team"),
+        ("permissions", "15"),
+    ];
+    let (status, body) = ocs_share(&srv, bob, &link).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let token = body["token"].as_str().unwrap().to_string();
+
+    let c = srv.client();
+    let carol = |method: &str, path: &str| {
+        c.request(
+            Method::from_bytes(method.as_bytes()).unwrap(),
+            srv.url(&format!("/remote.php/dav/spaces/{JAIL}/team{path}")),
+        )
+        .basic_auth("carol", Some("carol-pw"))
+    };
+    let public = |method: &str, path: &str| {
+        c.request(
+            Method::from_bytes(method.as_bytes()).unwrap(),
+            srv.url(&format!("/remote.php/dav/public-files/{token}{path}")),
+        )
+    };
+    let status = |r: reqwest::Response| r.status().as_u16();
+    assert_eq!(status(carol("GET", "/t.txt").send().await.unwrap()), 200);
+    assert_eq!(
+        status(carol("PUT", "/c1.txt").body("c").send().await.unwrap()),
+        201
+    );
+    assert_eq!(status(public("GET", "/t.txt").send().await.unwrap()), 200);
+    assert_eq!(
+        status(public("PUT", "/p1.txt").body("p").send().await.unwrap()),
+        201
+    );
+
+    // The owner narrows bob's share to read (and share): what bob handed on narrows with it.
+    let narrowed = c
+        .put(srv.url(&format!("{}/{to_bob}", crate::SHARES)))
+        .basic_auth(ADMIN.0, Some(ADMIN.1))
+        .form(&[("permissions", "17")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(narrowed.status(), StatusCode::OK);
+    assert_eq!(status(carol("GET", "/t.txt").send().await.unwrap()), 200);
+    assert_eq!(
+        status(carol("PUT", "/c2.txt").body("c").send().await.unwrap()),
+        403
+    );
+    assert_eq!(
+        status(public("PUT", "/p2.txt").body("p").send().await.unwrap()),
+        403
+    );
+    assert_eq!(status(public("GET", "/t.txt").send().await.unwrap()), 200);
+
+    // The owner revokes bob's share: bob's re-share and link reach nothing, at once.
+    assert_eq!(ocs_delete(&srv, ADMIN, &to_bob).await, StatusCode::OK);
+    assert_eq!(status(carol("GET", "/t.txt").send().await.unwrap()), 404);
+    assert_eq!(status(public("GET", "/t.txt").send().await.unwrap()), 404);
+    assert_eq!(status(public("PROPFIND", "/").send().await.unwrap()), 404);
+    let listed = ocs_list(&srv, ("carol", "carol-pw"), "shared_with_me=true").await;
+    assert_eq!(listed["ocs"]["data"], serde_json::json!([]), "{listed}");
+    let jail = c
+        .request(
+            Method::from_bytes(b"PROPFIND").unwrap(),
+            srv.url(&format!("/remote.php/dav/spaces/{JAIL}/")),
+        )
+        .basic_auth("carol", Some("carol-pw"))
+        .header("Depth", "1")
+        .send()
+        .await
+        .unwrap();
+    let xml = jail.text().await.unwrap();
+    assert_eq!(xml.matches("<d:response>").count(), 1, "{xml}");
+    let (_, files) = get_admin(&srv, "/team/t.txt").await;
+    assert_eq!(files, b"team", "nothing of the owner's touched");
 }
