@@ -351,3 +351,51 @@ async fn retention_purges_old_items_and_frees_their_blobs() {
     assert!(item_keys(&trash_list(&s, &sid).await.1).is_empty());
     assert!(store.blobs().list().await.unwrap().is_empty());
 }
+
+#[tokio::test]
+async fn the_sweeper_applies_the_configured_trash_and_version_retention() {
+    const DAY: std::time::Duration = std::time::Duration::from_secs(86_400);
+    // trash.retention stays at its default (30 days); versions.max_count is 2 here.
+    let s = TestServer::start_with(|c| c.retention.versions_max_count = 2).await;
+    let sid = s.admin_space().await;
+    let root = admin_root(&s).await;
+    for body in ["1", "2", "3", "4"] {
+        put(&s, &format!("{root}/v.txt"), body.as_bytes()).await;
+    }
+    let id = file_id(&s, &format!("{root}/v.txt")).await;
+    put(&s, &format!("{root}/f.txt"), b"x").await;
+    req(&s, "DELETE", &format!("{root}/f.txt"))
+        .send()
+        .await
+        .unwrap();
+    let versions = || async {
+        let (st, xml) = propfind(&s, &s.url(&format!("/dav/meta/{id}/v")), "1", "").await;
+        assert_eq!(st, 207);
+        responses(&xml).len() - 1
+    };
+    let trashed = || async { item_keys(&trash_list(&s, &sid).await.1).len() };
+    assert_eq!((versions().await, trashed().await), (3, 1));
+    let sweep = || spacedav::router::maintenance::sweep_once(&s.state);
+
+    sweep().await;
+    assert_eq!(versions().await, 2, "versions.max_count");
+    s.advance(29 * DAY);
+    sweep().await;
+    assert_eq!(trashed().await, 1, "younger than trash.retention");
+    s.advance(2 * DAY);
+    sweep().await;
+    assert_eq!(trashed().await, 0, "older than trash.retention");
+    assert_eq!(versions().await, 2);
+    s.advance(365 * DAY);
+    sweep().await;
+    assert_eq!(versions().await, 0, "older than versions.max_age");
+    let get = req(&s, "GET", &format!("{root}/v.txt"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        get.bytes().await.unwrap().as_ref(),
+        b"4",
+        "the file itself stays"
+    );
+}
