@@ -22,7 +22,8 @@ use super::resolve::resolve;
 use super::url_parse::{destination_path, parse_url};
 use crate::http::if_header::submitted_tokens;
 use crate::spaces::{
-    LockHolder, Mtime, NodeId, Role, Space, SpaceId, SpacePath, StoreError, TrashItem, User,
+    LockHolder, Mtime, NodeId, RestoreTo, Role, Space, SpaceId, SpacePath, StoreError, TrashItem,
+    User,
 };
 use crate::state::AppState;
 
@@ -326,10 +327,12 @@ async fn restore(
             space.id.space,
             *key,
             rel,
-            &path,
-            overwrite,
-            Some(user.id),
-            &LockHolder::with_tokens(submitted_tokens(req.headers())),
+            RestoreTo {
+                dest: &path,
+                overwrite,
+                by: Some(user.id),
+                holder: &LockHolder::with_tokens(submitted_tokens(req.headers())),
+            },
         )
         .await?;
     let status = if done.replaced {

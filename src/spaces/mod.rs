@@ -81,7 +81,7 @@ pub use props::{DeadProp, NodeScope, PropChange};
 pub use search::{Found, SearchResult};
 pub use secrets::{SecretError, SecretOrigin};
 pub use shares::{NewShare, Share, ShareKind, ShareUpdate, share_bits};
-pub use trash::{Restored, TrashItem};
+pub use trash::{RestoreTo, Restored, TrashItem};
 pub use tree::{Committed, NewContent, Precondition};
 pub use uploads::{ConcatRole, Upload};
 pub use wire::decode_digest;

@@ -45,6 +45,19 @@ pub struct Restored {
     pub replaced: bool,
 }
 
+/// Where and for whom [`Store::restore`] puts a trashed node back.
+#[derive(Debug, Clone, Copy)]
+pub struct RestoreTo<'a> {
+    /// The destination path in the item's space.
+    pub dest: &'a SpacePath,
+    /// Whether an existing node there may be replaced (moved to the trash).
+    pub overwrite: bool,
+    /// Who restores (recorded if something replaced goes to the trash).
+    pub by: Option<UserId>,
+    /// The lock tokens the request submits.
+    pub holder: &'a LockHolder,
+}
+
 /// Detach `node` (not a root) from the tree into its space's trash and take its bytes off the
 /// space's usage; the caller's transaction commits it.
 pub(super) async fn trash_in(
@@ -182,22 +195,25 @@ impl Store {
         Ok(node)
     }
 
-    /// Put the trashed node at `rel` below item `key` back at `dest` in the same space. The
+    /// Put the trashed node at `rel` below item `key` back at `to.dest` in the same space. The
     /// destination's parent must exist (`ParentMissing`, as oCIS answers 409); an existing
-    /// node there is moved to the trash when `overwrite`, else `AlreadyExists`. WebDAV locks
-    /// on `dest`, deep ones above it and (when it replaces a folder) ones below it need their
-    /// tokens in `holder` (`Locked`; oCIS checks the target's lock too). The restored bytes
-    /// count against the quota again.
+    /// node there is moved to the trash when `to.overwrite`, else `AlreadyExists`. WebDAV locks
+    /// on the destination, deep ones above it and (when it replaces a folder) ones below it
+    /// need their tokens in `to.holder` (`Locked`; oCIS checks the target's lock too). The
+    /// restored bytes count against the quota again.
     pub async fn restore(
         &self,
         space: Uuid,
         key: NodeId,
         rel: &SpacePath,
-        dest: &SpacePath,
-        overwrite: bool,
-        by: Option<UserId>,
-        holder: &LockHolder,
+        to: RestoreTo<'_>,
     ) -> StoreResult<Restored> {
+        let RestoreTo {
+            dest,
+            overwrite,
+            by,
+            holder,
+        } = to;
         let mut tx = self.begin_write_in(&[space]).await?;
         let item = item_in(&mut tx, space, key, rel).await?;
         let (parent, name) = parent_folder(&mut tx, space, dest).await?;

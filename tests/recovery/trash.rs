@@ -457,7 +457,7 @@ async fn a_restore_onto_or_into_a_locked_resource_needs_its_lock_token() {
         .await
         .unwrap();
     assert_eq!(into.status(), 423);
-    let get = req(&s, "GET", &format!("{root}/f.txt"))
+    let get = req(s, "GET", &format!("{root}/f.txt"))
         .send()
         .await
         .unwrap();
@@ -466,7 +466,7 @@ async fn a_restore_onto_or_into_a_locked_resource_needs_its_lock_token() {
         b"new",
         "nothing replaced"
     );
-    assert_eq!(item_keys(&trash_list(&s, &sid).await.1).len(), 2);
+    assert_eq!(item_keys(&trash_list(s, &sid).await.1).len(), 2);
     let onto = restore("f.txt", format!("{root}/f.txt"), Some(&file_token))
         .await
         .unwrap();
