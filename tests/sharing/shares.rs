@@ -264,3 +264,144 @@ async fn a_reshare_reaches_no_further_than_its_sharer_still_can() {
     let (_, files) = get_admin(&srv, "/team/t.txt").await;
     assert_eq!(files, b"team", "nothing of the owner's touched");
 }
+
+#[tokio::test]
+async fn a_group_share_reaches_every_member_and_only_while_they_are_members() {
+    let srv = TestServer::start().await;
+    let bob = srv.add_user("bob", "bob-pw").await;
+    let carol = srv.add_user("carol", "carol-pw").await;
+    srv.add_user("dave", "dave-pw").await;
+    let store = srv.state.store();
+    let team = store.create_group("team", "The team").await.unwrap();
+    let crew = store.create_group("crew", "The crew").await.unwrap();
+    for u in [bob.id, carol.id] {
+        store.set_group_member(team.id, u, true).await.unwrap();
+    }
+    store
+        .set_group_member(crew.id, carol.id, true)
+        .await
+        .unwrap();
+    mkcol_admin(&srv, "/ocs-group").await;
+    put_admin(&srv, "/ocs-group/o.txt", b"ocs").await;
+    mkcol_admin(&srv, "/graph-group").await;
+    put_admin(&srv, "/graph-group/g.txt", b"graph").await;
+
+    // OCS share type 1 with read + create, Graph invite of a group as viewer.
+    let form = [
+        ("shareType", "1"),
+        ("path", "/ocs-group"),
+        ("shareWith", "team"),
+        ("permissions", "5"),
+    ];
+    let (status, data) = ocs_share(&srv, ADMIN, &form).await;
+    assert_eq!(status, StatusCode::OK, "{data}");
+    assert_eq!(data["share_type"], 1, "{data}");
+    let item = crate::admin_item(&srv, "/graph-group").await;
+    let (status, invited) = crate::graph(
+        &srv,
+        ADMIN,
+        Method::POST,
+        &format!("{item}/invite"),
+        Some(serde_json::json!({
+            "recipients": [{"objectId": crew.id.to_string(), "@libre.graph.recipient.type": "group"}],
+            "roles": ["b1e2218d-eef8-4d4c-b82d-0f1a1b48f3b5"],
+        })),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{invited}");
+    assert_eq!(
+        invited["value"][0]["grantedToV2"]["group"]["id"],
+        crew.id.to_string()
+    );
+
+    let c = srv.client();
+    let jail = |who: (&str, &str), method: &str, path: &str| {
+        c.request(
+            Method::from_bytes(method.as_bytes()).unwrap(),
+            srv.url(&format!("/remote.php/dav/spaces/{JAIL}{path}")),
+        )
+        .basic_auth(who.0, Some(who.1))
+    };
+    let status = |r: reqwest::Response| r.status().as_u16();
+    let (b, cr, d) = (
+        ("bob", "bob-pw"),
+        ("carol", "carol-pw"),
+        ("dave", "dave-pw"),
+    );
+    for who in [b, cr] {
+        let got = jail(who, "GET", "/ocs-group/o.txt").send().await.unwrap();
+        assert_eq!(got.text().await.unwrap(), "ocs", "{}", who.0);
+    }
+    assert_eq!(
+        status(
+            jail(b, "PUT", "/ocs-group/from-bob.txt")
+                .body("b")
+                .send()
+                .await
+                .unwrap()
+        ),
+        201
+    );
+    assert_eq!(
+        status(jail(b, "DELETE", "/ocs-group/o.txt").send().await.unwrap()),
+        403
+    );
+    assert_eq!(
+        status(jail(d, "GET", "/ocs-group/o.txt").send().await.unwrap()),
+        404
+    );
+    let got = jail(cr, "GET", "/graph-group/g.txt").send().await.unwrap();
+    assert_eq!(got.text().await.unwrap(), "graph");
+    assert_eq!(
+        status(
+            jail(cr, "PUT", "/graph-group/x.txt")
+                .body("x")
+                .send()
+                .await
+                .unwrap()
+        ),
+        403
+    );
+    assert_eq!(
+        status(jail(b, "GET", "/graph-group/g.txt").send().await.unwrap()),
+        404
+    );
+    let listed = ocs_list(&srv, cr, "shared_with_me=true").await;
+    let mut paths: Vec<String> = listed["ocs"]["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["path"].as_str().unwrap().to_string())
+        .collect();
+    paths.sort();
+    assert_eq!(paths, ["/Shares/graph-group", "/Shares/ocs-group"]);
+
+    // Out of the group, out of the share: at once.
+    store
+        .set_group_member(team.id, bob.id, false)
+        .await
+        .unwrap();
+    assert_eq!(
+        status(jail(b, "GET", "/ocs-group/o.txt").send().await.unwrap()),
+        404
+    );
+    assert_eq!(
+        status(jail(cr, "GET", "/ocs-group/o.txt").send().await.unwrap()),
+        200
+    );
+}
+
+#[tokio::test]
+async fn a_link_password_is_stored_as_an_argon2_hash_and_its_token_carries_160_bits() {
+    let srv = TestServer::start().await;
+    put_admin(&srv, "/p.txt", b"p").await;
+    let (token, id) = crate::link(&srv, "/p.txt", "1", Some("correct horse")).await;
+    assert_eq!(token.len(), 27, "{token}");
+    assert!(token.chars().all(|c| c.is_ascii_alphanumeric()), "{token}");
+    let stored = srv.state.store().share(id).await.unwrap();
+    let hash = stored.password_hash.expect("a hash");
+    assert!(hash.starts_with("$argon2"), "{hash}");
+    assert!(!hash.contains("correct horse"));
+    let (other, _) = crate::link(&srv, "/p.txt", "1", None).await;
+    assert_ne!(token, other);
+}
