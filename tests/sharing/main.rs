@@ -5,6 +5,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod capabilities;
 mod graph;
 mod jail;
 mod links;
