@@ -50,8 +50,9 @@ pub mod share_bits {
 }
 
 /// How many re-shares deep a share's reach is followed back to a member of the space; a longer
-/// chain (or a cycle) reaches nothing.
-const RESHARE_DEPTH: u8 = 8;
+/// chain (or a cycle) reaches nothing. Small, because each level may look at every share of
+/// the item a recipient holds.
+const RESHARE_DEPTH: u8 = 5;
 
 /// What a share grants access to whom.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -286,26 +287,28 @@ impl Store {
         self.received_within(user, 0).await
     }
 
+    /// The user and group shares `user` receives, as stored (bits not narrowed).
+    async fn received_as_stored(&self, user: UserId) -> StoreResult<Vec<Share>> {
+        self.shares_where(
+            "(kind = 'user' AND grantee = $1) OR (kind = 'group' AND grantee IN \
+             (SELECT group_id FROM group_members WHERE user_id = $1))",
+            user.to_string(),
+        )
+        .await
+    }
+
     /// [`Store::shares_received`], `depth` re-shares away from the request.
-    fn received_within(&self, user: UserId, depth: u8) -> BoxFuture<'_, StoreResult<Vec<Share>>> {
-        Box::pin(async move {
-            let shares = self
-                .shares_where(
-                    "(kind = 'user' AND grantee = $1) OR (kind = 'group' AND grantee IN \
-                     (SELECT group_id FROM group_members WHERE user_id = $1))",
-                    user.to_string(),
-                )
-                .await?;
-            let mut roles = HashMap::new();
-            let mut out = Vec::with_capacity(shares.len());
-            for mut s in shares {
-                s.permissions &= self.held(&s, depth, &mut roles).await?;
-                if s.permissions != 0 {
-                    out.push(s);
-                }
+    async fn received_within(&self, user: UserId, depth: u8) -> StoreResult<Vec<Share>> {
+        let shares = self.received_as_stored(user).await?;
+        let mut roles = HashMap::new();
+        let mut out = Vec::with_capacity(shares.len());
+        for mut s in shares {
+            s.permissions &= self.held(&s, depth, &mut roles).await?;
+            if s.permissions != 0 {
+                out.push(s);
             }
-            Ok(out)
-        })
+        }
+        Ok(out)
     }
 
     /// What the creator of `share` holds on its node now: their role's bits in its space, else
@@ -341,29 +344,40 @@ impl Store {
         self.permissions_within(user, node, 0).await
     }
 
-    /// [`Store::received_permissions`], `depth` re-shares away from the request.
-    async fn permissions_within(&self, user: UserId, node: NodeId, depth: u8) -> StoreResult<u32> {
-        let now = self.clock.now_ns();
-        let mut by_node = HashMap::new();
-        for s in self.received_within(user, depth).await? {
-            if !s.expired(now) {
-                *by_node.entry(s.node).or_insert(0) |= s.permissions;
+    /// [`Store::received_permissions`], `depth` re-shares away from the request. Only the
+    /// shares on the node's chain of ancestors are narrowed (one role lookup each, usually).
+    fn permissions_within(
+        &self,
+        user: UserId,
+        node: NodeId,
+        depth: u8,
+    ) -> BoxFuture<'_, StoreResult<u32>> {
+        Box::pin(async move {
+            let now = self.clock.now_ns();
+            let mut by_node: HashMap<NodeId, Vec<Share>> = HashMap::new();
+            for s in self.received_as_stored(user).await? {
+                if !s.expired(now) {
+                    by_node.entry(s.node).or_default().push(s);
+                }
             }
-        }
-        if by_node.is_empty() {
-            return Ok(0);
-        }
-        let mut bits = 0;
-        let mut cur = Some(node);
-        while let Some(id) = cur {
-            bits |= by_node.get(&id).copied().unwrap_or(0);
-            cur = match self.node(id).await {
-                Ok(n) => n.parent,
-                Err(StoreError::NotFound) => None,
-                Err(e) => return Err(e),
-            };
-        }
-        Ok(bits)
+            if by_node.is_empty() {
+                return Ok(0);
+            }
+            let mut roles = HashMap::new();
+            let mut bits = 0;
+            let mut cur = Some(node);
+            while let Some(id) = cur {
+                for s in by_node.get(&id).into_iter().flatten() {
+                    bits |= s.permissions & self.held(s, depth, &mut roles).await?;
+                }
+                cur = match self.node(id).await {
+                    Ok(n) => n.parent,
+                    Err(StoreError::NotFound) => None,
+                    Err(e) => return Err(e),
+                };
+            }
+            Ok(bits)
+        })
     }
 
     /// Apply `change` to share `id`.

@@ -405,3 +405,39 @@ async fn a_link_password_is_stored_as_an_argon2_hash_and_its_token_carries_160_b
     let (other, _) = crate::link(&srv, "/p.txt", "1", None).await;
     assert_ne!(token, other);
 }
+
+#[tokio::test]
+async fn re_shares_in_a_circle_end_with_the_share_that_started_them() {
+    let srv = TestServer::start().await;
+    srv.add_user("bob", "bob-pw").await;
+    srv.add_user("carol", "carol-pw").await;
+    mkcol_admin(&srv, "/ring").await;
+    put_admin(&srv, "/ring/r.txt", b"ring").await;
+    let first = share_with(&srv, "/ring", "bob", "31").await;
+    let first = first["id"].as_str().unwrap().to_string();
+    let hand_on = |to: &'static str| {
+        [
+            ("shareType", "0"),
+            ("path", "/Shares/ring"),
+            ("shareWith", to),
+            ("permissions", "31"),
+        ]
+    };
+    let (status, body) = ocs_share(&srv, ("bob", "bob-pw"), &hand_on("carol")).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, body) = ocs_share(&srv, ("carol", "carol-pw"), &hand_on("bob")).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let get = |who: (&'static str, &'static str)| {
+        srv.client()
+            .get(srv.url(&format!("/remote.php/dav/spaces/{JAIL}/ring/r.txt")))
+            .basic_auth(who.0, Some(who.1))
+            .send()
+    };
+    let (bob, carol) = (("bob", "bob-pw"), ("carol", "carol-pw"));
+    assert_eq!(get(bob).await.unwrap().status(), StatusCode::OK);
+    assert_eq!(get(carol).await.unwrap().status(), StatusCode::OK);
+    // Each now holds the item through the other too, but neither through anyone with a role.
+    assert_eq!(ocs_delete(&srv, ADMIN, &first).await, StatusCode::OK);
+    assert_eq!(get(bob).await.unwrap().status(), StatusCode::NOT_FOUND);
+    assert_eq!(get(carol).await.unwrap().status(), StatusCode::NOT_FOUND);
+}
