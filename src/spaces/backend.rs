@@ -45,6 +45,14 @@ pub(crate) trait MetaBackend: Send + Sync + 'static {
 
     /// Set that room aside again, if the disk has it.
     async fn restore_reserve(&self);
+
+    /// Where a single statement that writes outside a [`MetaBackend::begin_write`]
+    /// transaction runs: the same queue as those transactions, so that it waits its turn
+    /// instead of meeting a writer's lock.
+    fn writer<'a>(&'a self, pool: &'a DbPool) -> &'a DbPool;
+
+    /// Close the connections this backend keeps besides `pool` (see [`super::Store::close`]).
+    async fn close(&self);
 }
 
 /// What a write transaction may change, and so which writers it must exclude.
@@ -157,7 +165,16 @@ fn pool_options(max: u32) -> AnyPoolOptions {
 }
 
 /// SQLite in WAL mode, one file under the data root.
+///
+/// SQLite has one writer at a time. Left to SQLite, concurrent writers meet its lock and wait
+/// in its busy handler, which sleeps 1 to 100 ms between tries instead of queueing: a burst of
+/// small uploads then spends most of its latency asleep (issue 13). So every write runs on
+/// `writer`, a pool of one connection, whose FIFO acquire queue is the writers' queue: a
+/// writer waits exactly as long as the writers before it take, and the lock is always free
+/// when its turn comes. Reads run on the main pool beside it (WAL readers never wait).
 struct Sqlite {
+    /// The one connection that writes, lent out in arrival order.
+    writer: DbPool,
     /// The WAL's group-commit syncer.
     wal: WalSync,
     /// Room for deletions on a full disk.
@@ -178,22 +195,11 @@ impl Sqlite {
         // Its first read takes the shared lock on the database file that a WAL-mode connection
         // keeps while open; a closing connection deletes the WAL only when no one holds it.
         keeper.execute("SELECT count(*) FROM sqlite_master").await?;
-        let pool = pool_options(8)
-            .after_connect(|conn, _| {
-                Box::pin(async move {
-                    // NORMAL: commits do not fsync; `durable` syncs the WAL for groups of
-                    // concurrent commits before anything is acknowledged (see `group_commit.rs`).
-                    conn.execute(
-                        "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; \
-                         PRAGMA busy_timeout = 30000",
-                    )
-                    .await?;
-                    Ok(())
-                })
-            })
-            .connect_with(url.parse::<AnyConnectOptions>()?)
-            .await?;
+        let any = url.parse::<AnyConnectOptions>()?;
+        let pool = Self::pool(8).connect_with(any.clone()).await?;
+        let writer = Self::pool(1).connect_lazy_with(any);
         let backend = Sqlite {
+            writer,
             wal: WalSync::open(sqlite.get_filename())?,
             reserve: Reserve::beside(sqlite.get_filename()),
             _keeper: std::sync::Mutex::new(keeper),
@@ -201,18 +207,37 @@ impl Sqlite {
         backend.reserve.restore().await;
         Ok((pool, Arc::new(backend)))
     }
+
+    /// A pool of up to `max` connections set up for this server.
+    fn pool(max: u32) -> AnyPoolOptions {
+        pool_options(max).after_connect(|conn, _| {
+            Box::pin(async move {
+                // NORMAL: commits do not fsync; `durable` syncs the WAL for groups of
+                // concurrent commits before anything is acknowledged (see `group_commit.rs`).
+                // The busy timeout remains for writes that do not come through `writer`
+                // (another process on the file, such as `spacedav fsck`).
+                conn.execute(
+                    "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; \
+                     PRAGMA busy_timeout = 30000",
+                )
+                .await?;
+                Ok(())
+            })
+        })
+    }
 }
 
 #[async_trait]
 impl MetaBackend for Sqlite {
     async fn begin_write(
         &self,
-        pool: &DbPool,
+        _pool: &DbPool,
         _scope: WriteScope<'_>,
     ) -> StoreResult<sqlx::Transaction<'static, Db>> {
-        // SQLite has one writer whatever the scope. IMMEDIATE takes the write lock up front: a deferred transaction that reads first and
-        // writes later can fail with SQLITE_BUSY at its first write instead of waiting.
-        Ok(pool.begin_with("BEGIN IMMEDIATE").await?)
+        // SQLite has one writer whatever the scope: the transaction waits for `writer`'s one
+        // connection (the queue) and keeps it until it commits or rolls back. IMMEDIATE takes
+        // the write lock up front all the same, in case another process holds it.
+        Ok(self.writer.begin_with("BEGIN IMMEDIATE").await?)
     }
 
     async fn durable(&self) -> StoreResult<()> {
@@ -229,6 +254,14 @@ impl MetaBackend for Sqlite {
 
     async fn restore_reserve(&self) {
         self.reserve.restore().await
+    }
+
+    fn writer<'a>(&'a self, _pool: &'a DbPool) -> &'a DbPool {
+        &self.writer
+    }
+
+    async fn close(&self) {
+        self.writer.close().await;
     }
 }
 
@@ -339,6 +372,15 @@ impl MetaBackend for Postgres {
     }
 
     async fn restore_reserve(&self) {}
+
+    /// Every writer takes its advisory locks in [`MetaBackend::begin_write`]; single
+    /// statements run on the shared pool.
+    fn writer<'a>(&'a self, pool: &'a DbPool) -> &'a DbPool {
+        pool
+    }
+
+    /// Holds stay: closing would wait for every upload that keeps one.
+    async fn close(&self) {}
 }
 
 #[cfg(test)]

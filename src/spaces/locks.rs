@@ -244,7 +244,7 @@ impl Store {
         )
         .bind(i64::try_from(max.as_secs()).unwrap_or(i64::MAX))
         .bind(expires)
-        .execute(&self.db)
+        .execute(self.writer())
         .await?;
         self.durable_if_changed(done.rows_affected()).await?;
         Ok(done.rows_affected())
@@ -257,7 +257,7 @@ impl Store {
                 .bind(lock.timeout_s)
                 .bind(lock.expires_at)
                 .bind(lock.token.as_str())
-                .execute(&self.db)
+                .execute(self.writer())
                 .await?;
         self.durable_if_changed(done.rows_affected()).await
     }
@@ -266,7 +266,7 @@ impl Store {
     pub async fn remove_lock(&self, token: &str) -> StoreResult<bool> {
         let done = sqlx::query("DELETE FROM dav_locks WHERE token = $1")
             .bind(token)
-            .execute(&self.db)
+            .execute(self.writer())
             .await?;
         self.durable_if_changed(done.rows_affected()).await?;
         Ok(done.rows_affected() == 1)

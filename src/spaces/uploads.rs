@@ -221,7 +221,7 @@ impl Store {
         .bind(parts)
         .bind(s.node.map(|n| n.0.to_string()))
         .bind(s.staging.as_str())
-        .execute(&self.db)
+        .execute(self.writer())
         .await?;
         self.durable().await
     }
@@ -294,7 +294,7 @@ impl Store {
         .bind(length.map(|l| l as i64))
         .bind(s.id.to_string())
         .bind(s.version)
-        .execute(&self.db)
+        .execute(self.writer())
         .await?;
         if done.rows_affected() != 1 {
             return Ok(false);
@@ -311,7 +311,7 @@ impl Store {
         sqlx::query("UPDATE uploads SET reserved = $1 WHERE id = $2")
             .bind(bytes as i64)
             .bind(id.to_string())
-            .execute(&self.db)
+            .execute(self.writer())
             .await?;
         self.durable().await
     }
@@ -376,7 +376,7 @@ impl Store {
         )
         .bind(node.0.to_string())
         .bind(id.to_string())
-        .execute(&self.db)
+        .execute(self.writer())
         .await?;
         self.durable().await
     }
@@ -387,7 +387,7 @@ impl Store {
         self.freeing(|| async {
             sqlx::query("DELETE FROM uploads WHERE id = $1")
                 .bind(id.to_string())
-                .execute(&self.db)
+                .execute(self.writer())
                 .await?;
             self.durable().await
         })
