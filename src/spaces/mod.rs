@@ -40,6 +40,7 @@ mod search;
 pub mod secrets;
 mod shares;
 mod staging;
+mod target;
 mod trash;
 mod tree;
 mod uploads;

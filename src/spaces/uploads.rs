@@ -16,10 +16,9 @@ use super::db::{DbRow, uuid};
 use super::error::{StoreError, StoreResult};
 use super::ids::{NodeId, UploadId, UserId};
 use super::lock_rules::LockHolder;
-use super::locks::refuse_locked_in;
 use super::model::{Mtime, Role};
 use super::path::SpacePath;
-use super::tree::{Committed, NewContent, Precondition, commit_in};
+use super::tree::{Committed, LockCheck, NewContent, Precondition, commit_in};
 
 /// Whether an upload is part of a concatenation (tus concatenation extension).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -338,16 +337,12 @@ impl Store {
     ) -> StoreResult<Committed> {
         let mut tx = self.begin_write_in(&[s.space]).await?;
         let holder = LockHolder::with_tokens(lock_tokens.to_vec());
-        refuse_locked_in(
-            &mut tx,
-            s.space,
-            target,
-            &holder,
-            s.created_by,
-            self.clock.now_ns(),
-        )
-        .await?;
-        let committed = commit_in(&mut tx, s.space, target, content, pre).await?;
+        let locks = LockCheck {
+            holder: &holder,
+            owner: s.created_by,
+            now: self.clock.now_ns(),
+        };
+        let committed = commit_in(&mut tx, s.space, target, content, pre, Some(locks)).await?;
         let done = sqlx::query(
             "UPDATE uploads SET upload_offset = $1, upload_length = $2, state = 'done', \
              node_id = $3, reserved = 0, version = version + 1 \
