@@ -3,11 +3,13 @@
 //! database (on SQLite a hand-off to its connection's thread and back), and a small upload
 //! is dominated by such round trips, so [`super::tree::commit_in`] reads all three at once
 //! instead of resolving the parent, looking the child up and reading the quota one by one.
+//! [`Store::write_target`] is the same read for a protocol's checks before it reads a body.
 
 use sqlx::Row;
 use uuid::Uuid;
 
-use super::db::{DbConn, NODE_COLS, child, node_from_row};
+use super::Store;
+use super::db::{DbConn, NODE_COLS, child, node_from_row, now_ns};
 use super::error::{StoreError, StoreResult};
 use super::model::{Node, Quota};
 use super::path::SpacePath;
@@ -111,5 +113,20 @@ pub(super) async fn target_in(
             quota,
         }),
         _ => Err(StoreError::ParentMissing),
+    }
+}
+
+impl Store {
+    /// What is at `path` (a file, a folder, or nothing under an existing folder) and the
+    /// space's quota, in one statement: a write's checks before its body arrives (the commit
+    /// checks again). `ParentMissing` when no folder is there to hold `path`.
+    pub async fn write_target(
+        &self,
+        space: Uuid,
+        path: &SpacePath,
+    ) -> StoreResult<(Option<Node>, Quota)> {
+        let mut conn = self.db.acquire().await?;
+        let t = target_in(&mut conn, space, path, now_ns(), None).await?;
+        Ok((t.existing, t.quota))
     }
 }
