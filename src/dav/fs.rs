@@ -19,7 +19,7 @@ use super::fs_meta::{NodeMeta, failed};
 use super::headers::NS_OC;
 use super::props;
 use super::request_ctx::ReqCtx;
-use crate::spaces::{CopyDepth, CopySpec, Node, Overwrite, SpacePath, Store, StoreError};
+use crate::spaces::{CopyDepth, CopySpec, Node, Overwrite, SpacePath, Store};
 
 /// The filesystem; one per process, the space comes with each request's [`ReqCtx`].
 #[derive(Clone)]

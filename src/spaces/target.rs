@@ -11,6 +11,7 @@ use uuid::Uuid;
 use super::Store;
 use super::db::{DbConn, NODE_COLS, child, node_from_row, now_ns};
 use super::error::{StoreError, StoreResult};
+use super::lock_rules::LockRecord;
 use super::model::{Node, Quota};
 use super::path::SpacePath;
 use super::quota::quota_in;
@@ -26,15 +27,19 @@ pub(super) struct Target {
     pub existing: Option<Node>,
     /// The space's usage, limit and open reservations (other than the commit's own).
     pub quota: Quota,
+    /// How many live WebDAV locks lie on the path or its ancestors (at `lock_now`); only
+    /// when there are any is a lock check worth its own statement.
+    pub locks_along: i64,
 }
 
 /// Read the [`Target`] of a commit to `path` in `space`, excluding the reservation `except`
-/// from the quota (the commit's own, released by the same transaction).
+/// from the quota (the commit's own, released by the same transaction); reservations expire
+/// at `now`, locks at `lock_now` (the store's clock).
 pub(super) async fn target_in(
     conn: &mut DbConn,
     space: Uuid,
     path: &SpacePath,
-    now: i64,
+    (now, lock_now): (i64, i64),
     except: Option<&str>,
 ) -> StoreResult<Target> {
     let (folder, name) = match (path.parent(), path.name()) {
@@ -52,15 +57,18 @@ pub(super) async fn target_in(
             name,
             existing,
             quota,
+            // Unknown: the caller checks.
+            locks_along: 1,
         });
     }
-    // `$1` space, `$2` now, `$3` excepted reservation, `$4` the name, `$5..` the folder's
-    // components. Slot 0 is the folder, slot 1 the file; every row carries the quota.
+    // `$1` space, `$2` now, `$3` excepted reservation, `$4` the name, `$5` the locks' now,
+    // `$6..` the folder's components, then the lock keys along the path. Slot 0 is the
+    // folder, slot 1 the file; every row carries the quota and the lock count.
     let mut chain = format!("SELECT n{}.id FROM nodes n0", names.len());
     for i in 1..=names.len() {
         chain.push_str(&format!(
             " JOIN nodes n{i} ON n{i}.parent_id = n{p}.id AND n{i}.name = ${}",
-            i + 4,
+            i + 5,
             p = i - 1
         ));
     }
@@ -69,6 +77,16 @@ pub(super) async fn target_in(
          (SELECT r.size FROM nodes r WHERE r.id = $1) AS q_used, \
          (SELECT CAST(SUM(v.bytes) AS BIGINT) FROM reservations v \
           WHERE v.space_id = $1 AND v.expires_at > $2 AND v.id <> $3) AS q_reserved";
+    let keys = LockRecord::keys_along(path);
+    let first_key = names.len() + 6;
+    let key_list: Vec<String> = (first_key..first_key + keys.len())
+        .map(|i| format!("${i}"))
+        .collect();
+    let quota = format!(
+        "{quota}, (SELECT COUNT(*) FROM dav_locks l WHERE l.space_id = $1 \
+         AND (l.expires_at IS NULL OR l.expires_at > $5) AND l.path IN ({})) AS locks_along",
+        key_list.join(", ")
+    );
     let sql = format!(
         "WITH p AS ({chain}) \
          SELECT CAST(0 AS BIGINT) AS slot, {NODE_COLS}, {quota} FROM nodes WHERE id IN (SELECT id FROM p) \
@@ -80,15 +98,21 @@ pub(super) async fn target_in(
         .bind(space.to_string())
         .bind(now)
         .bind(except.unwrap_or(""))
-        .bind(&name);
+        .bind(&name)
+        .bind(lock_now);
     for n in names {
         query = query.bind(n);
+    }
+    for k in &keys {
+        query = query.bind(k.as_str());
     }
     let rows = query.fetch_all(&mut *conn).await?;
     let mut parent = None;
     let mut existing = None;
     let mut quota = None;
+    let mut locks_along = 0;
     for row in &rows {
+        locks_along = row.try_get("locks_along")?;
         let slot: i64 = row.try_get("slot")?;
         let node = node_from_row(row)?;
         if slot == 0 {
@@ -111,6 +135,7 @@ pub(super) async fn target_in(
             name,
             existing,
             quota,
+            locks_along,
         }),
         _ => Err(StoreError::ParentMissing),
     }
@@ -126,7 +151,8 @@ impl Store {
         path: &SpacePath,
     ) -> StoreResult<(Option<Node>, Quota)> {
         let mut conn = self.db.acquire().await?;
-        let t = target_in(&mut conn, space, path, now_ns(), None).await?;
+        let now = now_ns();
+        let t = target_in(&mut conn, space, path, (now, self.clock.now_ns()), None).await?;
         Ok((t.existing, t.quota))
     }
 }

@@ -300,16 +300,19 @@ pub(super) async fn commit_in(
     pre: Precondition,
     locks: Option<LockCheck<'_>>,
 ) -> StoreResult<Committed> {
+    // Without a lock check, no lock makes a difference: the clock's reading is moot.
+    let lock_now = locks.map_or(0, |l| l.now);
     let Target {
         parent,
         name,
         existing,
         quota,
+        locks_along,
     } = target_in(
         &mut *tx,
         space,
         path,
-        now_ns(),
+        (now_ns(), lock_now),
         content.reservation.as_deref(),
     )
     .await?;
@@ -321,12 +324,17 @@ pub(super) async fn commit_in(
             return Err(StoreError::Conflict);
         }
         (Precondition::Etag(_), None) => return Err(StoreError::PreconditionFailed),
-        (Precondition::Etag(e) | Precondition::IfMatch(e), Some(n)) if n.etag != *e && e != "*" => {
+        (Precondition::Etag(e), Some(n)) if n.etag != *e => {
+            return Err(StoreError::PreconditionFailed);
+        }
+        (Precondition::IfMatch(e), Some(n)) if n.etag != *e && e != "*" => {
             return Err(StoreError::PreconditionFailed);
         }
         _ => {}
     }
-    if let Some(l) = locks {
+    if let Some(l) = locks
+        && locks_along > 0
+    {
         refuse_locked_in(&mut *tx, space, path, l.holder, l.owner, l.now).await?;
     }
     let old_size = existing.as_ref().map_or(0, |n| n.size as i64);
