@@ -274,7 +274,14 @@ impl Store {
 
     /// Remove every lock on `path` or below it (the path is gone).
     pub async fn remove_locks_below(&self, space: Uuid, path: &SpacePath) -> StoreResult<()> {
+        // dav-server calls this for every deleted member, and most have no lock: a read (which
+        // runs beside the writers) spares them a place in the writers' queue.
         let mut conn = self.db.acquire().await?;
+        if below_in(&mut conn, space, path, i64::MIN).await?.is_empty() {
+            return Ok(());
+        }
+        drop(conn);
+        let mut conn = self.writer().acquire().await?;
         let rows = remove_below_in(&mut conn, space, path).await?;
         self.durable_if_changed(rows).await
     }
