@@ -16,10 +16,9 @@ use super::checksum::{Digests, HashPipe, Hasher};
 use super::error::StoreResult;
 use super::inline::insert_in;
 use super::lock_rules::LockHolder;
-use super::locks::refuse_locked_in;
 use super::model::Mtime;
 use super::path::SpacePath;
-use super::tree::{Committed, NewContent, Precondition, commit_in};
+use super::tree::{Committed, LockCheck, NewContent, Precondition, commit_in};
 
 /// Bytes gathered before they are hashed and written: hyper delivers ~16 KiB frames, and the
 /// hash workers and the blob writer work best on large batches. One batch is all the memory
@@ -234,15 +233,6 @@ impl Store {
     ) -> StoreResult<Committed> {
         let result = async {
             let mut tx = self.begin_write_in(&[space]).await?;
-            refuse_locked_in(
-                &mut tx,
-                space,
-                path,
-                &write.holder,
-                None,
-                self.clock.now_ns(),
-            )
-            .await?;
             let blob = match &staged.content {
                 Staged::Blob(key) => key.clone(),
                 Staged::Inline(data) => insert_in(&mut tx, data).await?,
@@ -255,7 +245,13 @@ impl Store {
                 content_type: write.content_type,
                 reservation: None,
             };
-            let committed = commit_in(&mut tx, space, path, content, write.pre).await?;
+            let locks = LockCheck {
+                holder: &write.holder,
+                owner: None,
+                now: self.clock.now_ns(),
+            };
+            let committed =
+                commit_in(&mut tx, space, path, content, write.pre, Some(locks)).await?;
             tx.commit().await?;
             Ok(committed)
         }
