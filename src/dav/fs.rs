@@ -19,7 +19,7 @@ use super::fs_meta::{NodeMeta, failed};
 use super::headers::NS_OC;
 use super::props;
 use super::request_ctx::ReqCtx;
-use crate::spaces::{CopyDepth, CopySpec, Node, Overwrite, SpacePath, Store, StoreError};
+use crate::spaces::{CopyDepth, CopySpec, Node, Overwrite, SpacePath, Store};
 
 /// The filesystem; one per process, the space comes with each request's [`ReqCtx`].
 #[derive(Clone)]
@@ -72,9 +72,12 @@ impl SpacesFs {
     ) -> FsResult<Box<dyn DavFile>> {
         writable(ctx)?;
         let p = space_path(ctx, path)?;
-        let existing = match self.store.resolve(ctx.space, &p).await {
-            Ok(n) => Some(n),
-            Err(StoreError::NotFound) => None,
+        if p.is_root() {
+            return Err(FsError::Forbidden);
+        }
+        // The target, its folder and the quota in one statement (a missing folder: 404/409).
+        let (existing, quota) = match self.store.write_target(ctx.space, &p).await {
+            Ok(t) => t,
             Err(e) => return Err(failed(ctx, e)),
         };
         match &existing {
@@ -82,25 +85,13 @@ impl SpacesFs {
             Some(_) if options.create_new => return Err(FsError::Exists),
             Some(_) => {}
             None if !options.create => return Err(FsError::NotFound),
-            None => {
-                let parent = p.parent().ok_or(FsError::Forbidden)?;
-                match self.store.resolve(ctx.space, &parent).await {
-                    Ok(n) if n.is_folder() => {}
-                    Ok(_) => return Err(FsError::NotFound),
-                    Err(e) => return Err(failed(ctx, e)),
-                }
-            }
+            None => {}
         }
         let old_size = existing.as_ref().map_or(0, |n| n.size);
-        if let Some(size) = options.size {
-            let quota = self
-                .store
-                .quota(ctx.space)
-                .await
-                .map_err(|e| failed(ctx, e))?;
-            if !quota.fits(size.saturating_sub(old_size)) {
-                return Err(FsError::InsufficientStorage);
-            }
+        if let Some(size) = options.size
+            && !quota.fits(size.saturating_sub(old_size))
+        {
+            return Err(FsError::InsufficientStorage);
         }
         let mut file = PutFile::start(self.store.clone(), ctx.clone(), p, options.clone()).await?;
         // LOCK on an unmapped URL creates an empty resource (RFC 4918 §7.3) without writing.

@@ -14,11 +14,13 @@ use tokio_util::io::ReaderStream;
 use super::error::DavError;
 use super::headers::{DEPTH, OC_ETAG, OC_FILEID};
 use super::href::{escape, href};
-use super::locks::is_locked_for;
 use super::multistatus::{Multistatus, Prop, principal, propfind_request, text};
 use super::propfind_req::{Depth, parse_depth};
 use super::propfind_xml::{mime_type, permissions};
-use crate::spaces::{Node, ResourceId, Role, Space, SpacePath, StoreError, User, Version};
+use crate::http::if_header::submitted_tokens;
+use crate::spaces::{
+    LockHolder, Node, ResourceId, Role, Space, SpacePath, StoreError, User, Version,
+};
 use crate::state::AppState;
 
 /// The meta roots.
@@ -258,12 +260,10 @@ async fn restore_version(
     if !at.role.can_write() {
         return Err(DavError::ReadOnly);
     }
-    if is_locked_for(state, at.node.space, &at.path, req.headers()).await? {
-        return Err(DavError::Locked);
-    }
+    let holder = LockHolder::with_tokens(submitted_tokens(req.headers()));
     let node = state
         .store()
-        .restore_version(v.id, Some(at.node.version))
+        .restore_version(v.id, Some(at.node.version), &holder)
         .await?;
     let mut res = StatusCode::NO_CONTENT.into_response();
     let h = res.headers_mut();

@@ -20,7 +20,11 @@ use super::propfind_req::{Depth, parse_depth};
 use super::propfind_xml::mime_type;
 use super::resolve::resolve;
 use super::url_parse::{destination_path, parse_url};
-use crate::spaces::{Mtime, NodeId, Role, Space, SpaceId, SpacePath, StoreError, TrashItem, User};
+use crate::http::if_header::submitted_tokens;
+use crate::spaces::{
+    LockHolder, Mtime, NodeId, RestoreTo, Role, Space, SpaceId, SpacePath, StoreError, TrashItem,
+    User,
+};
 use crate::state::AppState;
 
 /// How the segment after a trash root names the space.
@@ -319,7 +323,17 @@ async fn restore(
     }
     let store = state.store();
     let done = store
-        .restore(space.id.space, *key, rel, &path, overwrite, Some(user.id))
+        .restore(
+            space.id.space,
+            *key,
+            rel,
+            RestoreTo {
+                dest: &path,
+                overwrite,
+                by: Some(user.id),
+                holder: &LockHolder::with_tokens(submitted_tokens(req.headers())),
+            },
+        )
         .await?;
     let status = if done.replaced {
         StatusCode::NO_CONTENT

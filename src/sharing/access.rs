@@ -5,27 +5,12 @@ use http::Method;
 
 use crate::spaces::Role;
 
-/// Read and list.
-pub const READ: u32 = 1;
-/// Change existing files.
-pub const UPDATE: u32 = 2;
-/// Create files and folders.
-pub const CREATE: u32 = 4;
-/// Delete.
-pub const DELETE: u32 = 8;
-/// Share further.
-pub const SHARE: u32 = 16;
-/// Everything.
-pub const ALL: u32 = 31;
+pub use crate::spaces::share_bits::{ALL, CREATE, DELETE, READ, SHARE, UPDATE};
 
 /// The bits a space role carries: managers may share, editors and viewers may not (as in
 /// oCIS project spaces; a personal space's owner is its manager).
 pub fn role_bits(role: Role) -> u32 {
-    match role {
-        Role::Manager => ALL,
-        Role::Editor => READ | UPDATE | CREATE | DELETE,
-        Role::Viewer => READ,
-    }
+    crate::spaces::share_bits::of_role(role)
 }
 
 /// The space role the WebDAV machinery runs a share's request with; [`Access::check`] narrows

@@ -45,6 +45,14 @@ pub(crate) trait MetaBackend: Send + Sync + 'static {
 
     /// Set that room aside again, if the disk has it.
     async fn restore_reserve(&self);
+
+    /// Where a single statement that writes outside a [`MetaBackend::begin_write`]
+    /// transaction runs: the same queue as those transactions, so that it waits its turn
+    /// instead of meeting a writer's lock.
+    fn writer<'a>(&'a self, pool: &'a DbPool) -> &'a DbPool;
+
+    /// Close the connections this backend keeps besides `pool` (see [`super::Store::close`]).
+    async fn close(&self);
 }
 
 /// What a write transaction may change, and so which writers it must exclude.
@@ -157,7 +165,16 @@ fn pool_options(max: u32) -> AnyPoolOptions {
 }
 
 /// SQLite in WAL mode, one file under the data root.
+///
+/// SQLite has one writer at a time. Left to SQLite, concurrent writers meet its lock and wait
+/// in its busy handler, which sleeps 1 to 100 ms between tries instead of queueing: a burst of
+/// small uploads then spends most of its latency asleep (issue 13). So every write runs on
+/// `writer`, a pool of one connection, whose FIFO acquire queue is the writers' queue: a
+/// writer waits exactly as long as the writers before it take, and the lock is always free
+/// when its turn comes. Reads run on the main pool beside it (WAL readers never wait).
 struct Sqlite {
+    /// The one connection that writes, lent out in arrival order.
+    writer: DbPool,
     /// The WAL's group-commit syncer.
     wal: WalSync,
     /// Room for deletions on a full disk.
@@ -178,22 +195,11 @@ impl Sqlite {
         // Its first read takes the shared lock on the database file that a WAL-mode connection
         // keeps while open; a closing connection deletes the WAL only when no one holds it.
         keeper.execute("SELECT count(*) FROM sqlite_master").await?;
-        let pool = pool_options(8)
-            .after_connect(|conn, _| {
-                Box::pin(async move {
-                    // NORMAL: commits do not fsync; `durable` syncs the WAL for groups of
-                    // concurrent commits before anything is acknowledged (see `group_commit.rs`).
-                    conn.execute(
-                        "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; \
-                         PRAGMA busy_timeout = 30000",
-                    )
-                    .await?;
-                    Ok(())
-                })
-            })
-            .connect_with(url.parse::<AnyConnectOptions>()?)
-            .await?;
+        let any = url.parse::<AnyConnectOptions>()?;
+        let pool = Self::pool(8).connect_with(any.clone()).await?;
+        let writer = Self::pool(1).connect_lazy_with(any);
         let backend = Sqlite {
+            writer,
             wal: WalSync::open(sqlite.get_filename())?,
             reserve: Reserve::beside(sqlite.get_filename()),
             _keeper: std::sync::Mutex::new(keeper),
@@ -201,18 +207,37 @@ impl Sqlite {
         backend.reserve.restore().await;
         Ok((pool, Arc::new(backend)))
     }
+
+    /// A pool of up to `max` connections set up for this server.
+    fn pool(max: u32) -> AnyPoolOptions {
+        pool_options(max).after_connect(|conn, _| {
+            Box::pin(async move {
+                // NORMAL: commits do not fsync; `durable` syncs the WAL for groups of
+                // concurrent commits before anything is acknowledged (see `group_commit.rs`).
+                // The busy timeout remains for writes that do not come through `writer`
+                // (another process on the file, such as `spacedav fsck`).
+                conn.execute(
+                    "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; \
+                     PRAGMA busy_timeout = 30000",
+                )
+                .await?;
+                Ok(())
+            })
+        })
+    }
 }
 
 #[async_trait]
 impl MetaBackend for Sqlite {
     async fn begin_write(
         &self,
-        pool: &DbPool,
+        _pool: &DbPool,
         _scope: WriteScope<'_>,
     ) -> StoreResult<sqlx::Transaction<'static, Db>> {
-        // SQLite has one writer whatever the scope. IMMEDIATE takes the write lock up front: a deferred transaction that reads first and
-        // writes later can fail with SQLITE_BUSY at its first write instead of waiting.
-        Ok(pool.begin_with("BEGIN IMMEDIATE").await?)
+        // SQLite has one writer whatever the scope: the transaction waits for `writer`'s one
+        // connection (the queue) and keeps it until it commits or rolls back. IMMEDIATE takes
+        // the write lock up front all the same, in case another process holds it.
+        Ok(self.writer.begin_with("BEGIN IMMEDIATE").await?)
     }
 
     async fn durable(&self) -> StoreResult<()> {
@@ -229,6 +254,14 @@ impl MetaBackend for Sqlite {
 
     async fn restore_reserve(&self) {
         self.reserve.restore().await
+    }
+
+    fn writer<'a>(&'a self, _pool: &'a DbPool) -> &'a DbPool {
+        &self.writer
+    }
+
+    async fn close(&self) {
+        self.writer.close().await;
     }
 }
 
@@ -339,102 +372,17 @@ impl MetaBackend for Postgres {
     }
 
     async fn restore_reserve(&self) {}
+
+    /// Every writer takes its advisory locks in [`MetaBackend::begin_write`]; single
+    /// statements run on the shared pool.
+    fn writer<'a>(&'a self, pool: &'a DbPool) -> &'a DbPool {
+        pool
+    }
+
+    /// Holds stay: closing would wait for every upload that keeps one.
+    async fn close(&self) {}
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// Group commit syncs the WAL file it opened at start; SQLite deletes that file when its
-    /// last connection closes, so the backend must keep one open whatever the pool does.
-    #[tokio::test]
-    async fn the_sqlite_wal_outlives_every_pooled_connection() {
-        let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}", dir.path().join("meta.db").display());
-        let (pool, backend) = connect(&url).await.unwrap();
-        let mut tx = backend.begin_write(&pool, WriteScope::All).await.unwrap();
-        sqlx::query("DELETE FROM reservations")
-            .execute(&mut *tx)
-            .await
-            .unwrap();
-        tx.commit().await.unwrap();
-        pool.close().await;
-        // Without the backend's own connection, closing this one would delete the WAL.
-        use sqlx::Connection;
-        let last = SqliteConnectOptions::from_str(&url)
-            .unwrap()
-            .connect()
-            .await;
-        last.unwrap().close().await.unwrap();
-        // Pooled connections finish closing on their worker threads after `close` returns:
-        // watch for a second.
-        for _ in 0..20 {
-            assert!(dir.path().join("meta.db-wal").exists());
-            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-        }
-        backend.durable().await.unwrap();
-    }
-
-    #[test]
-    fn space_locks_are_taken_once_each_in_ascending_order() {
-        let (a, b) = (Uuid::new_v4(), Uuid::new_v4());
-        let keys = ordered_keys(&[b, a, b]);
-        let mut want = vec![space_lock_key(a), space_lock_key(b)];
-        want.sort_unstable();
-        assert_eq!(keys, want);
-        assert_eq!(ordered_keys(&[a, b]), ordered_keys(&[b, a]));
-    }
-
-    /// Issue 14: on PostgreSQL a writer of one space (on any node) holds only that space's
-    /// lock, so a write into another space goes through while it is open, and a write into
-    /// the same space waits for it. (SQLite has one writer: nothing to show there.)
-    #[tokio::test]
-    async fn a_write_into_one_space_does_not_wait_for_a_writer_of_another() {
-        if std::env::var("SPACEDAV_TEST_POSTGRES").is_err() {
-            return;
-        }
-        let (store, alice, _dir) = crate::spaces::locks::tests::fixture().await;
-        let bob = store
-            .create_user(crate::spaces::NewUser {
-                name: "bob".into(),
-                display_name: String::new(),
-                email: None,
-                password_hash: "x".into(),
-                is_admin: false,
-            })
-            .await
-            .unwrap();
-        let (mine, theirs) = (alice.id.0, bob.id.0);
-        // A writer of alice's space, mid-transaction, as `begin_write_in` leaves it.
-        let mut writer = store.begin_write_in(&[mine]).await.unwrap();
-        sqlx::query("SELECT 1").execute(&mut *writer).await.unwrap();
-        let path = |p: &str| crate::spaces::SpacePath::parse(p).unwrap();
-        let other = tokio::time::timeout(
-            std::time::Duration::from_secs(60),
-            store.create_folder(theirs, &path("beside")),
-        )
-        .await
-        .expect("a write into another space must not wait for the open writer");
-        other.unwrap();
-        let same = tokio::spawn({
-            let store = store.clone();
-            async move { store.create_folder(mine, &path("after")).await }
-        });
-        // Barrier: the write into the same space is queued behind the open writer's lock.
-        loop {
-            let waiting: i64 = sqlx::query_scalar(
-                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted",
-            )
-            .fetch_one(&store.db)
-            .await
-            .unwrap();
-            if waiting > 0 {
-                break;
-            }
-            tokio::task::yield_now().await;
-        }
-        assert!(!same.is_finished());
-        writer.commit().await.unwrap();
-        same.await.unwrap().unwrap();
-    }
-}
+#[path = "backend_tests.rs"]
+mod tests;

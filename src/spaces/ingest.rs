@@ -16,10 +16,9 @@ use super::checksum::{Digests, HashPipe, Hasher};
 use super::error::StoreResult;
 use super::inline::insert_in;
 use super::lock_rules::LockHolder;
-use super::locks::refuse_locked_in;
 use super::model::Mtime;
 use super::path::SpacePath;
-use super::tree::{Committed, NewContent, Precondition, commit_in};
+use super::tree::{Committed, LockCheck, NewContent, Precondition, commit_in};
 
 /// The most an ingest (or a tus request) holds in memory of its own, and the size of the
 /// batches stored bytes are re-read in. Also the upper bound of the inline limit.
@@ -258,15 +257,6 @@ impl Store {
     ) -> StoreResult<Committed> {
         let result = async {
             let mut tx = self.begin_write_in(&[space]).await?;
-            refuse_locked_in(
-                &mut tx,
-                space,
-                path,
-                &write.holder,
-                None,
-                self.clock.now_ns(),
-            )
-            .await?;
             let blob = match &staged.content {
                 Staged::Blob(key) => key.clone(),
                 Staged::Inline(data) => insert_in(&mut tx, data).await?,
@@ -279,7 +269,13 @@ impl Store {
                 content_type: write.content_type,
                 reservation: None,
             };
-            let committed = commit_in(&mut tx, space, path, content, write.pre).await?;
+            let locks = LockCheck {
+                holder: &write.holder,
+                owner: None,
+                now: self.clock.now_ns(),
+            };
+            let committed =
+                commit_in(&mut tx, space, path, content, write.pre, Some(locks)).await?;
             tx.commit().await?;
             Ok(committed)
         }

@@ -101,7 +101,7 @@ impl Store {
         }
         sqlx::query("DELETE FROM inline_contents WHERE key = $1")
             .bind(key)
-            .execute(&self.db)
+            .execute(self.writer())
             .await?;
         Ok(())
     }

@@ -244,7 +244,7 @@ impl Store {
         )
         .bind(i64::try_from(max.as_secs()).unwrap_or(i64::MAX))
         .bind(expires)
-        .execute(&self.db)
+        .execute(self.writer())
         .await?;
         self.durable_if_changed(done.rows_affected()).await?;
         Ok(done.rows_affected())
@@ -257,7 +257,7 @@ impl Store {
                 .bind(lock.timeout_s)
                 .bind(lock.expires_at)
                 .bind(lock.token.as_str())
-                .execute(&self.db)
+                .execute(self.writer())
                 .await?;
         self.durable_if_changed(done.rows_affected()).await
     }
@@ -266,7 +266,7 @@ impl Store {
     pub async fn remove_lock(&self, token: &str) -> StoreResult<bool> {
         let done = sqlx::query("DELETE FROM dav_locks WHERE token = $1")
             .bind(token)
-            .execute(&self.db)
+            .execute(self.writer())
             .await?;
         self.durable_if_changed(done.rows_affected()).await?;
         Ok(done.rows_affected() == 1)
@@ -274,7 +274,14 @@ impl Store {
 
     /// Remove every lock on `path` or below it (the path is gone).
     pub async fn remove_locks_below(&self, space: Uuid, path: &SpacePath) -> StoreResult<()> {
+        // dav-server calls this for every deleted member, and most have no lock: a read (which
+        // runs beside the writers) spares them a place in the writers' queue.
         let mut conn = self.db.acquire().await?;
+        if below_in(&mut conn, space, path, i64::MIN).await?.is_empty() {
+            return Ok(());
+        }
+        drop(conn);
+        let mut conn = self.writer().acquire().await?;
         let rows = remove_below_in(&mut conn, space, path).await?;
         self.durable_if_changed(rows).await
     }

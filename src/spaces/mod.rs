@@ -40,6 +40,7 @@ mod search;
 pub mod secrets;
 mod shares;
 mod staging;
+mod target;
 mod trash;
 mod tree;
 mod uploads;
@@ -80,8 +81,8 @@ pub use path::{InvalidPath, SpacePath, check_name, normalize_name};
 pub use props::{DeadProp, NodeScope, PropChange};
 pub use search::{Found, SearchResult};
 pub use secrets::{SecretError, SecretOrigin};
-pub use shares::{NewShare, Share, ShareKind, ShareUpdate};
-pub use trash::{Restored, TrashItem};
+pub use shares::{NewShare, Share, ShareKind, ShareUpdate, share_bits};
+pub use trash::{RestoreTo, Restored, TrashItem};
 pub use tree::{Committed, NewContent, Precondition};
 pub use uploads::{ConcatRole, Upload};
 pub use wire::decode_digest;
@@ -191,6 +192,13 @@ impl Store {
     /// fails. For an orderly end of the process, and for tests of a lost database.
     pub async fn close(&self) {
         self.db.close().await;
+        self.backend.close().await;
+    }
+
+    /// Where a write outside a transaction runs (a single statement that needs no reads
+    /// before it): on SQLite the writers' queue, so that it never meets a writer's lock.
+    pub(crate) fn writer(&self) -> &DbPool {
+        self.backend.writer(&self.db)
     }
 
     /// Start a transaction that may write anything; it holds the database's write lock from

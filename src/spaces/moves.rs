@@ -234,7 +234,8 @@ impl Store {
         }
         let node = self
             .freeing(|| async {
-                let mut tx = self.begin_write().await?;
+                // Only this space's tree, trash and locks change: its writers alone wait.
+                let mut tx = self.begin_write_in(&[space]).await?;
                 let now = self.clock.now_ns();
                 let along = super::locks::along_in(&mut tx, space, path, now).await?;
                 if let Some(t) = named

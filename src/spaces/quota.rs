@@ -88,7 +88,7 @@ impl Store {
     pub async fn release(&self, id: &str) -> StoreResult<()> {
         sqlx::query("DELETE FROM reservations WHERE id = $1")
             .bind(id)
-            .execute(&self.db)
+            .execute(self.writer())
             .await?;
         Ok(())
     }

@@ -112,9 +112,22 @@ fn like_pattern(term: &str) -> String {
     p
 }
 
+/// The ids of the enabled spaces the user bound to `param` has a role in, directly or through
+/// a group: what a search or the favorites cover (as the store's role lookup grants access).
+fn readable_spaces(param: &str) -> String {
+    format!(
+        "SELECT m.space_id FROM members m JOIN spaces s ON s.id = m.space_id \
+         WHERE m.user_id = {param} AND s.disabled_at IS NULL \
+         UNION SELECT g.space_id FROM group_grants g \
+         JOIN group_members gm ON gm.group_id = g.group_id JOIN spaces s ON s.id = g.space_id \
+         WHERE gm.user_id = {param} AND s.disabled_at IS NULL"
+    )
+}
+
 impl Store {
-    /// Nodes whose name contains `term` (case-insensitive) in the spaces `user` is a member
-    /// of, outside the trash; up to `limit` of them ordered by name, and how many matched.
+    /// Nodes whose name contains `term` (case-insensitive) in the spaces `user` may read
+    /// (enabled, a role directly or through a group), outside the trash; up to `limit` of them
+    /// ordered by name, and how many matched.
     pub async fn search_names(
         &self,
         user: UserId,
@@ -129,7 +142,8 @@ impl Store {
         let rows = sqlx::query(&format!(
             "SELECT {NODE_COLS} FROM nodes WHERE parent_id IS NOT NULL \
              AND {name} LIKE $1 ESCAPE '\\' \
-             AND space_id IN (SELECT space_id FROM members WHERE user_id = $2) ORDER BY name, id"
+             AND space_id IN ({}) ORDER BY name, id",
+            readable_spaces("$2")
         ))
         .bind(like_pattern(term))
         .bind(user.to_string())
@@ -157,7 +171,7 @@ impl Store {
         Ok(result)
     }
 
-    /// The favorites of `user` that are outside the trash in spaces the user is a member of.
+    /// The favorites of `user` that are outside the trash in spaces the user may read.
     pub async fn favorite_nodes(&self, user: UserId) -> StoreResult<Vec<Found>> {
         let mut conn = self.db.acquire().await?;
         let cols = NODE_COLS
@@ -168,7 +182,8 @@ impl Store {
         let rows = sqlx::query(&format!(
             "SELECT {cols} FROM dav_favorites f JOIN nodes n ON n.id = f.node_id \
              WHERE f.user_id = $1 \
-             AND n.space_id IN (SELECT space_id FROM members WHERE user_id = $1) ORDER BY n.name"
+             AND n.space_id IN ({}) ORDER BY n.name",
+            readable_spaces("$1")
         ))
         .bind(user.to_string())
         .fetch_all(&mut *conn)

@@ -2,8 +2,15 @@
 //! and writes them. Link passwords arrive already hashed (argon2); tokens arrive generated.
 //!
 //! A share gives its grantee the OCS permission bits it carries on the shared node and
-//! everything below it; [`Store::received_permissions`] is what access checks ask.
+//! everything below it, but never more than its creator still holds there: a re-share or a
+//! link narrows, and ends, with the access its sharer has today (their role in the space, else
+//! what they received in turn). [`Store::received_permissions`] is what access checks ask;
+//! [`Store::shares_received`] and [`Store::share_by_token`] answer with the bits a share
+//! reaches now.
 
+use std::collections::HashMap;
+
+use futures::future::BoxFuture;
 use sqlx::Row;
 use uuid::Uuid;
 
@@ -11,6 +18,41 @@ use super::Store;
 use super::db::{DbRow, now_ns, uuid};
 use super::error::{StoreError, StoreResult};
 use super::ids::{NodeId, UserId};
+use super::model::Role;
+
+/// The OCS permission bits of shares and links (defined here, below the protocols, because a
+/// share's reach is computed here; `sharing::access` re-exports them).
+pub mod share_bits {
+    use super::Role;
+
+    /// Read and list.
+    pub const READ: u32 = 1;
+    /// Change existing files.
+    pub const UPDATE: u32 = 2;
+    /// Create files and folders.
+    pub const CREATE: u32 = 4;
+    /// Delete.
+    pub const DELETE: u32 = 8;
+    /// Share further.
+    pub const SHARE: u32 = 16;
+    /// Everything.
+    pub const ALL: u32 = 31;
+
+    /// The bits a space role carries: managers may share, editors and viewers may not (as in
+    /// oCIS project spaces; a personal space's owner is its manager).
+    pub fn of_role(role: Role) -> u32 {
+        match role {
+            Role::Manager => ALL,
+            Role::Editor => READ | UPDATE | CREATE | DELETE,
+            Role::Viewer => READ,
+        }
+    }
+}
+
+/// How many re-shares deep a share's reach is followed back to a member of the space; a longer
+/// chain (or a cycle) reaches nothing. Small, because each level may look at every share of
+/// the item a recipient holds.
+const RESHARE_DEPTH: u8 = 5;
 
 /// What a share grants access to whom.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -213,12 +255,19 @@ impl Store {
             .ok_or(StoreError::NotFound)
     }
 
-    /// The link with this token.
+    /// The link with this token, its bits narrowed to what its creator still holds on its
+    /// node; `NotFound` when that is nothing.
     pub async fn share_by_token(&self, token: &str) -> StoreResult<Share> {
-        self.shares_where("token = $1", token.to_string())
+        let mut link = self
+            .shares_where("token = $1", token.to_string())
             .await?
             .pop()
-            .ok_or(StoreError::NotFound)
+            .ok_or(StoreError::NotFound)?;
+        link.permissions &= self.held(&link, 0, &mut HashMap::new()).await?;
+        if link.permissions == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(link)
     }
 
     /// Every share and link on this node.
@@ -231,8 +280,15 @@ impl Store {
         self.shares_where("created_by = $1", user.to_string()).await
     }
 
-    /// The user and group shares a user receives (directly or through a group).
+    /// The user and group shares a user receives (directly or through a group), each with
+    /// the bits it reaches now; a share that reaches nothing (its sharer lost their access) is
+    /// left out.
     pub async fn shares_received(&self, user: UserId) -> StoreResult<Vec<Share>> {
+        self.received_within(user, 0).await
+    }
+
+    /// The user and group shares `user` receives, as stored (bits not narrowed).
+    async fn received_as_stored(&self, user: UserId) -> StoreResult<Vec<Share>> {
         self.shares_where(
             "(kind = 'user' AND grantee = $1) OR (kind = 'group' AND grantee IN \
              (SELECT group_id FROM group_members WHERE user_id = $1))",
@@ -241,30 +297,87 @@ impl Store {
         .await
     }
 
-    /// The union of the permission bits the unexpired user and group shares on `node` or any
-    /// of its ancestors give `user` (0: none).
-    pub async fn received_permissions(&self, user: UserId, node: NodeId) -> StoreResult<u32> {
-        let now = self.clock.now_ns();
-        let mut by_node = std::collections::HashMap::new();
-        for s in self.shares_received(user).await? {
-            if !s.expired(now) {
-                *by_node.entry(s.node).or_insert(0) |= s.permissions;
+    /// [`Store::shares_received`], `depth` re-shares away from the request.
+    async fn received_within(&self, user: UserId, depth: u8) -> StoreResult<Vec<Share>> {
+        let shares = self.received_as_stored(user).await?;
+        let mut roles = HashMap::new();
+        let mut out = Vec::with_capacity(shares.len());
+        for mut s in shares {
+            s.permissions &= self.held(&s, depth, &mut roles).await?;
+            if s.permissions != 0 {
+                out.push(s);
             }
         }
-        if by_node.is_empty() {
-            return Ok(0);
+        Ok(out)
+    }
+
+    /// What the creator of `share` holds on its node now: their role's bits in its space, else
+    /// (as a recipient themselves) what they received there. `roles` remembers role lookups.
+    async fn held(
+        &self,
+        share: &Share,
+        depth: u8,
+        roles: &mut HashMap<(UserId, Uuid), Option<Role>>,
+    ) -> StoreResult<u32> {
+        let key = (share.created_by, share.space);
+        let role = match roles.get(&key) {
+            Some(r) => *r,
+            None => {
+                let r = self.role(share.space, share.created_by).await?;
+                roles.insert(key, r);
+                r
+            }
+        };
+        match role {
+            Some(r) => Ok(share_bits::of_role(r)),
+            None if depth < RESHARE_DEPTH => {
+                self.permissions_within(share.created_by, share.node, depth + 1)
+                    .await
+            }
+            None => Ok(0),
         }
-        let mut bits = 0;
-        let mut cur = Some(node);
-        while let Some(id) = cur {
-            bits |= by_node.get(&id).copied().unwrap_or(0);
-            cur = match self.node(id).await {
-                Ok(n) => n.parent,
-                Err(StoreError::NotFound) => None,
-                Err(e) => return Err(e),
-            };
-        }
-        Ok(bits)
+    }
+
+    /// The union of the permission bits the unexpired user and group shares on `node` or any
+    /// of its ancestors give `user` now (0: none).
+    pub async fn received_permissions(&self, user: UserId, node: NodeId) -> StoreResult<u32> {
+        self.permissions_within(user, node, 0).await
+    }
+
+    /// [`Store::received_permissions`], `depth` re-shares away from the request. Only the
+    /// shares on the node's chain of ancestors are narrowed (one role lookup each, usually).
+    fn permissions_within(
+        &self,
+        user: UserId,
+        node: NodeId,
+        depth: u8,
+    ) -> BoxFuture<'_, StoreResult<u32>> {
+        Box::pin(async move {
+            let now = self.clock.now_ns();
+            let mut by_node: HashMap<NodeId, Vec<Share>> = HashMap::new();
+            for s in self.received_as_stored(user).await? {
+                if !s.expired(now) {
+                    by_node.entry(s.node).or_default().push(s);
+                }
+            }
+            if by_node.is_empty() {
+                return Ok(0);
+            }
+            let mut roles = HashMap::new();
+            let mut bits = 0;
+            let mut cur = Some(node);
+            while let Some(id) = cur {
+                for s in by_node.get(&id).into_iter().flatten() {
+                    bits |= s.permissions & self.held(s, depth, &mut roles).await?;
+                }
+                cur = match self.node(id).await {
+                    Ok(n) => n.parent,
+                    Err(StoreError::NotFound) => None,
+                    Err(e) => return Err(e),
+                };
+            }
+            Ok(bits)
+        })
     }
 
     /// Apply `change` to share `id`.

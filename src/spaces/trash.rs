@@ -16,6 +16,8 @@ use super::db::{
 };
 use super::error::{StoreError, StoreResult};
 use super::ids::{NodeId, UserId};
+use super::lock_rules::{LockHolder, conflict_below};
+use super::locks::{below_in, refuse_locked_in};
 use super::model::Node;
 use super::path::SpacePath;
 use super::quota::check_quota;
@@ -41,6 +43,19 @@ pub struct Restored {
     pub node: Node,
     /// Whether an existing node at the destination was moved to the trash to make room.
     pub replaced: bool,
+}
+
+/// Where and for whom [`Store::restore`] puts a trashed node back.
+#[derive(Debug, Clone, Copy)]
+pub struct RestoreTo<'a> {
+    /// The destination path in the item's space.
+    pub dest: &'a SpacePath,
+    /// Whether an existing node there may be replaced (moved to the trash).
+    pub overwrite: bool,
+    /// Who restores (recorded if something replaced goes to the trash).
+    pub by: Option<UserId>,
+    /// The lock tokens the request submits.
+    pub holder: &'a LockHolder,
 }
 
 /// Detach `node` (not a root) from the tree into its space's trash and take its bytes off the
@@ -180,29 +195,46 @@ impl Store {
         Ok(node)
     }
 
-    /// Put the trashed node at `rel` below item `key` back at `dest` in the same space. The
+    /// Put the trashed node at `rel` below item `key` back at `to.dest` in the same space. The
     /// destination's parent must exist (`ParentMissing`, as oCIS answers 409); an existing
-    /// node there is moved to the trash when `overwrite`, else `AlreadyExists`. The restored
-    /// bytes count against the quota again.
+    /// node there is moved to the trash when `to.overwrite`, else `AlreadyExists`. WebDAV locks
+    /// on the destination, deep ones above it and (when it replaces a folder) ones below it
+    /// need their tokens in `to.holder` (`Locked`; oCIS checks the target's lock too). The
+    /// restored bytes count against the quota again.
     pub async fn restore(
         &self,
         space: Uuid,
         key: NodeId,
         rel: &SpacePath,
-        dest: &SpacePath,
-        overwrite: bool,
-        by: Option<UserId>,
+        to: RestoreTo<'_>,
     ) -> StoreResult<Restored> {
+        let RestoreTo {
+            dest,
+            overwrite,
+            by,
+            holder,
+        } = to;
         let mut tx = self.begin_write_in(&[space]).await?;
         let item = item_in(&mut tx, space, key, rel).await?;
         let (parent, name) = parent_folder(&mut tx, space, dest).await?;
-        let replaced = match child(&mut tx, parent.id, &name).await? {
-            Some(_) if !overwrite => return Err(StoreError::AlreadyExists),
+        let existing = child(&mut tx, parent.id, &name).await?;
+        if existing.is_some() && !overwrite {
+            return Err(StoreError::AlreadyExists);
+        }
+        let now = self.clock.now_ns();
+        refuse_locked_in(&mut tx, space, dest, holder, None, now).await?;
+        if existing.is_some() {
+            let below = below_in(&mut tx, space, dest, now).await?;
+            if conflict_below(&below, None, true, &holder.tokens, false).is_some() {
+                return Err(StoreError::Locked);
+            }
+        }
+        let replaced = match existing {
+            None => false,
             Some(old) => {
                 trash_in(&mut tx, &old, by).await?;
                 true
             }
-            None => false,
         };
         let size = item.node.size as i64;
         check_quota(&mut tx, space, size, None).await?;

@@ -16,9 +16,12 @@ use super::db::{
 };
 use super::error::{StoreError, StoreResult};
 use super::ids::NodeId;
+use super::ids::UserId;
+use super::lock_rules::LockHolder;
+use super::locks::refuse_locked_in;
 use super::model::{Mtime, Node, Version};
 use super::path::SpacePath;
-use super::quota::check_quota;
+use super::target::{Target, target_in};
 
 /// New content for [`Store::commit_file`]: a finished blob and what is known about it.
 #[derive(Debug, Clone)]
@@ -48,6 +51,21 @@ pub enum Precondition {
     Version(i64),
     /// The target must exist with this etag (unquoted).
     Etag(String),
+    /// An `If-Match` at a tus creation (SPEC §3): a target that exists must have this etag
+    /// (unquoted; `*` matches any); a missing target is created.
+    IfMatch(String),
+}
+
+/// The WebDAV locks a commit re-checks in its transaction, after the target's own checks
+/// (SPEC §3's order: folder, parent, `If-Match`, lock, then quota).
+#[derive(Debug, Clone, Copy)]
+pub(super) struct LockCheck<'a> {
+    /// Who writes.
+    pub holder: &'a LockHolder,
+    /// The user whose every lock counts as held (a tus upload's creator).
+    pub owner: Option<UserId>,
+    /// The time locks expire against.
+    pub now: i64,
 }
 
 /// The result of a commit.
@@ -60,7 +78,7 @@ pub struct Committed {
 }
 
 /// Components resolved per statement; SQLite allows 64 tables in a join.
-const JOIN_DEPTH: usize = 32;
+pub(super) const JOIN_DEPTH: usize = 32;
 
 /// Resolve a path with one statement per 32 components: a chain of self-joins from the space
 /// root, one per component (a file has no children, so a file in the middle of the path cannot
@@ -220,7 +238,7 @@ impl Store {
         pre: Precondition,
     ) -> StoreResult<Committed> {
         let mut tx = self.begin_write_in(&[space]).await?;
-        let committed = commit_in(&mut tx, space, path, content, pre).await?;
+        let committed = commit_in(&mut tx, space, path, content, pre, None).await?;
         tx.commit().await?;
         self.durable().await?;
         Ok(committed)
@@ -280,9 +298,24 @@ pub(super) async fn commit_in(
     path: &SpacePath,
     content: NewContent,
     pre: Precondition,
+    locks: Option<LockCheck<'_>>,
 ) -> StoreResult<Committed> {
-    let (parent, name) = parent_folder(&mut *tx, space, path).await?;
-    let existing = child(&mut *tx, parent.id, &name).await?;
+    // Without a lock check, no lock makes a difference: the clock's reading is moot.
+    let lock_now = locks.map_or(0, |l| l.now);
+    let Target {
+        parent,
+        name,
+        existing,
+        quota,
+        locks_along,
+    } = target_in(
+        &mut *tx,
+        space,
+        path,
+        (now_ns(), lock_now),
+        content.reservation.as_deref(),
+    )
+    .await?;
     match (&pre, &existing) {
         (_, Some(n)) if n.is_folder() => return Err(StoreError::IsFolder),
         (Precondition::Absent, Some(_)) => return Err(StoreError::PreconditionFailed),
@@ -294,11 +327,21 @@ pub(super) async fn commit_in(
         (Precondition::Etag(e), Some(n)) if n.etag != *e => {
             return Err(StoreError::PreconditionFailed);
         }
+        (Precondition::IfMatch(e), Some(n)) if n.etag != *e && e != "*" => {
+            return Err(StoreError::PreconditionFailed);
+        }
         _ => {}
+    }
+    if let Some(l) = locks
+        && locks_along > 0
+    {
+        refuse_locked_in(&mut *tx, space, path, l.holder, l.owner, l.now).await?;
     }
     let old_size = existing.as_ref().map_or(0, |n| n.size as i64);
     let delta = content.size as i64 - old_size;
-    check_quota(&mut *tx, space, delta, content.reservation.as_deref()).await?;
+    if delta > 0 && !quota.fits(delta as u64) {
+        return Err(StoreError::QuotaExceeded);
+    }
     let mtime = content.mtime.unwrap_or_else(Mtime::now).0;
     let sums = &content.checksums;
     let (node, created) = match &existing {

@@ -16,10 +16,9 @@ use super::db::{DbRow, uuid};
 use super::error::{StoreError, StoreResult};
 use super::ids::{NodeId, UploadId, UserId};
 use super::lock_rules::LockHolder;
-use super::locks::refuse_locked_in;
 use super::model::{Mtime, Role};
 use super::path::SpacePath;
-use super::tree::{Committed, NewContent, Precondition, commit_in};
+use super::tree::{Committed, LockCheck, NewContent, Precondition, commit_in};
 
 /// Whether an upload is part of a concatenation (tus concatenation extension).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -221,7 +220,7 @@ impl Store {
         .bind(parts)
         .bind(s.node.map(|n| n.0.to_string()))
         .bind(s.staging.as_str())
-        .execute(&self.db)
+        .execute(self.writer())
         .await?;
         self.durable().await
     }
@@ -294,7 +293,7 @@ impl Store {
         .bind(length.map(|l| l as i64))
         .bind(s.id.to_string())
         .bind(s.version)
-        .execute(&self.db)
+        .execute(self.writer())
         .await?;
         if done.rows_affected() != 1 {
             return Ok(false);
@@ -311,7 +310,7 @@ impl Store {
         sqlx::query("UPDATE uploads SET reserved = $1 WHERE id = $2")
             .bind(bytes as i64)
             .bind(id.to_string())
-            .execute(&self.db)
+            .execute(self.writer())
             .await?;
         self.durable().await
     }
@@ -338,16 +337,12 @@ impl Store {
     ) -> StoreResult<Committed> {
         let mut tx = self.begin_write_in(&[s.space]).await?;
         let holder = LockHolder::with_tokens(lock_tokens.to_vec());
-        refuse_locked_in(
-            &mut tx,
-            s.space,
-            target,
-            &holder,
-            s.created_by,
-            self.clock.now_ns(),
-        )
-        .await?;
-        let committed = commit_in(&mut tx, s.space, target, content, pre).await?;
+        let locks = LockCheck {
+            holder: &holder,
+            owner: s.created_by,
+            now: self.clock.now_ns(),
+        };
+        let committed = commit_in(&mut tx, s.space, target, content, pre, Some(locks)).await?;
         let done = sqlx::query(
             "UPDATE uploads SET upload_offset = $1, upload_length = $2, state = 'done', \
              node_id = $3, reserved = 0, version = version + 1 \
@@ -376,7 +371,7 @@ impl Store {
         )
         .bind(node.0.to_string())
         .bind(id.to_string())
-        .execute(&self.db)
+        .execute(self.writer())
         .await?;
         self.durable().await
     }
@@ -387,7 +382,7 @@ impl Store {
         self.freeing(|| async {
             sqlx::query("DELETE FROM uploads WHERE id = $1")
                 .bind(id.to_string())
-                .execute(&self.db)
+                .execute(self.writer())
                 .await?;
             self.durable().await
         })

@@ -10,6 +10,8 @@ use super::Store;
 use super::db::{self, DbConn, child, new_etag, node_by_id, now_ns, propagate};
 use super::error::{StoreError, StoreResult};
 use super::ids::NodeId;
+use super::lock_rules::LockHolder;
+use super::locks::refuse_locked_in;
 use super::model::{Mtime, Node, Version};
 use super::quota::check_quota;
 
@@ -94,8 +96,15 @@ impl Store {
 
     /// Make version `id` the content of its file again: the current content becomes a
     /// version, the file keeps its id and gets a new etag, which propagates up. `expect`
-    /// guards against a concurrent change (the file's `version` counter when it was checked).
-    pub async fn restore_version(&self, id: Uuid, expect: Option<i64>) -> StoreResult<Node> {
+    /// guards against a concurrent change (the file's `version` counter when it was checked);
+    /// a WebDAV lock on the file (or a deep one above it) needs its token in `holder`
+    /// (`Locked`), checked in the same transaction as the write.
+    pub async fn restore_version(
+        &self,
+        id: Uuid,
+        expect: Option<i64>,
+        holder: &LockHolder,
+    ) -> StoreResult<Node> {
         let mut tx = self.begin_write().await?;
         let row = sqlx::query(&format!(
             "SELECT {VERSION_COLS} FROM versions WHERE id = $1"
@@ -113,6 +122,16 @@ impl Store {
             return Err(StoreError::Conflict);
         }
         let parent = node.parent.ok_or(StoreError::NotFound)?;
+        let path = super::trash::path_in(&mut tx, &node).await?;
+        refuse_locked_in(
+            &mut tx,
+            node.space,
+            &path,
+            holder,
+            None,
+            self.clock.now_ns(),
+        )
+        .await?;
         let delta = v.size as i64 - node.size as i64;
         check_quota(&mut tx, node.space, delta, None).await?;
         keep(&mut tx, node.id, &node).await?;

@@ -1,9 +1,10 @@
-//! A creation-with-upload that brings a small upload to its length in its own request
-//! (tus-js-client, Uppy and the bench's small files): no session is ever stored. The body is
-//! read into memory (it is at most `storage.inline_max_size`), hashed, and committed by one
-//! core call, [`crate::spaces::Store::commit_staged`], whose single transaction re-checks the
-//! locks, the `If-Match` etag and the quota and stores the bytes inline beside the file: one
-//! transaction and one shared WAL sync for the whole upload, where a session costs a
+//! A creation-with-upload that brings an upload of up to [`WHOLE_MAX`] bytes to its length in
+//! its own request (tus-js-client, Uppy and the bench's small files): no session is ever
+//! stored. The body is read into memory, hashed, and committed by one core call,
+//! [`crate::spaces::Store::commit_staged`], whose single transaction checks the target (folder,
+//! parent, `If-Match`), the locks and the quota, in SPEC §3's order, and points the file at the
+//! bytes: inline beside it within `storage.inline_max_size` (one transaction and one shared WAL
+//! sync for the whole upload), else in a blob sealed first. A session would cost a
 //! reservation, a session row, a staging file with its fsyncs and a closing update.
 //!
 //! A body that breaks off or fails its `Upload-Checksum` takes the ordinary path with what
@@ -22,6 +23,10 @@ use crate::spaces::checksum::SingleHasher;
 use crate::spaces::{
     ConcatRole, FileWrite, IngestPlan, LockHolder, Precondition, StoreError, Upload, UploadId,
 };
+
+/// The largest upload taken whole in its creation request: what one ingest holds in memory
+/// anyway. A larger one streams into a session, which survives a broken connection.
+pub const WHOLE_MAX: u64 = crate::spaces::BATCH as u64;
 
 /// How a body ended when it was read whole.
 enum Read {
@@ -63,7 +68,7 @@ pub struct Whole {
 
 impl TusService {
     /// The length of a creation that [`TusService::create_whole`] can take: a plain upload with
-    /// a target, a known length within the store's inline limit, and a body announced
+    /// a target, a known length of at most [`WHOLE_MAX`], and a body announced
     /// (`Content-Length`) to carry all of it from offset 0.
     pub fn completes_in_request(
         &self,
@@ -73,10 +78,7 @@ impl TusService {
     ) -> Option<u64> {
         match (&req.length, &req.concat, &req.info) {
             (Some(Length::Known(n)), None, Some(_))
-                if *n > 0
-                    && *n <= self.0.store.inline_max()
-                    && offset == 0
-                    && content_length == Some(*n) =>
+                if *n > 0 && *n <= WHOLE_MAX && offset == 0 && content_length == Some(*n) =>
             {
                 Some(*n)
             }
@@ -104,13 +106,18 @@ impl TusService {
             .clone()
             .expect("completes_in_request checked the target");
         let path = creator.folder.join(&info.path);
-        let if_match = match self
-            .check_target(creator, &path, req.if_match.as_deref(), &req.lock_tokens)
-            .await
-        {
-            Ok(etag) => etag,
-            Err(e) => return Whole::refused(e),
-        };
+        if !creator.role.can_write() {
+            // Refused whatever else holds; the creation's checks say which answer comes first.
+            let refusal = self
+                .check_target(creator, &path, req.if_match.as_deref(), &req.lock_tokens)
+                .await
+                .err()
+                .unwrap_or(TusError::Forbidden);
+            return Whole::refused(refusal);
+        }
+        // The target's checks (folder, parent, `If-Match`, locks, quota) are the commit's own,
+        // in its transaction: checking them before the body as well would cost three more
+        // statements for a body that is already on its way (and at most the inline limit).
         let data = match read_whole(body, n).await {
             Read::Whole(data) if chunk_matches(&patch, &data) => data,
             Read::Whole(data) => return self.replay(creator, req, patch, data, None).await,
@@ -141,7 +148,10 @@ impl TusService {
             return Whole::refused(TusError::ChecksumMismatch);
         }
         let write = FileWrite {
-            pre: if_match.map_or(Precondition::None, Precondition::Etag),
+            pre: req
+                .if_match
+                .clone()
+                .map_or(Precondition::None, Precondition::IfMatch),
             holder: LockHolder::with_tokens(patch.lock_tokens.clone()),
             mtime: info.mtime,
             content_type: info.content_type.clone(),
@@ -154,9 +164,9 @@ impl TusService {
                     StoreError::Locked => TusError::Locked,
                     StoreError::PreconditionFailed => TusError::PreconditionFailed,
                     StoreError::QuotaExceeded => TusError::QuotaExceeded,
-                    StoreError::IsFolder | StoreError::ParentMissing | StoreError::NotFolder => {
-                        TusError::Conflict
-                    }
+                    StoreError::IsFolder => TusError::TargetIsFolder,
+                    StoreError::ParentMissing | StoreError::NotFolder => TusError::ParentMissing,
+                    StoreError::Conflict => TusError::Conflict,
                     other => other.into(),
                 });
             }

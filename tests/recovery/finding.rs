@@ -247,3 +247,74 @@ async fn with_web_served_a_private_link_is_webs_own_route() {
     );
     assert!(res.text().await.unwrap().contains("web app"));
 }
+
+#[tokio::test]
+async fn search_and_favorites_cover_spaces_granted_through_a_group_and_skip_disabled_ones() {
+    let s = TestServer::start().await;
+    let gus = s.add_user("gus", PW).await;
+    let store = s.state.store();
+    let crew = store.create_group("crew", "Crew").await.unwrap();
+    store.set_group_member(crew.id, gus.id, true).await.unwrap();
+    let by_group = s.project_space("By group", None).await.id;
+    store
+        .set_group_grant(by_group.space, crew.id, Some(Role::Editor))
+        .await
+        .unwrap();
+    let disabled = project(&s, &[("gus", Role::Viewer)]).await;
+    put(
+        &s,
+        &format!("{}/plan-group.txt", s.space_url(&by_group)),
+        b"g",
+    )
+    .await;
+    put(
+        &s,
+        &format!("{}/plan-disabled.txt", s.space_url(&disabled)),
+        b"d",
+    )
+    .await;
+    let fav = as_user(
+        &s,
+        "gus",
+        "PROPPATCH",
+        &format!("{}/plan-group.txt", s.space_url(&by_group)),
+    )
+    .body(
+        "<?xml version=\"1.0\"?><d:propertyupdate xmlns:d=\"DAV:\" \
+         xmlns:oc=\"http://owncloud.org/ns\"><d:set><d:prop><oc:favorite>1</oc:favorite>\
+         </d:prop></d:set></d:propertyupdate>",
+    )
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(fav.status(), 207);
+    store
+        .set_space_disabled(disabled.space, true)
+        .await
+        .unwrap();
+
+    let res = as_user(&s, "gus", "REPORT", &s.url("/dav/spaces/"))
+        .body(search("plan", "30"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 207);
+    let xml = res.text().await.unwrap();
+    let names: Vec<&str> = responses(&xml)
+        .iter()
+        .map(|b| between(b, "<oc:name>", "<").unwrap())
+        .collect();
+    assert_eq!(names, ["plan-group.txt"], "{xml}");
+    let res = as_user(&s, "gus", "REPORT", &s.url("/dav/files/gus/"))
+        .body(FAV)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 207);
+    let xml = res.text().await.unwrap();
+    assert_eq!(responses(&xml).len(), 1, "{xml}");
+    assert!(
+        href(responses(&xml)[0]).ends_with("/plan-group.txt"),
+        "{xml}"
+    );
+}

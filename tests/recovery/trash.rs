@@ -351,3 +351,171 @@ async fn retention_purges_old_items_and_frees_their_blobs() {
     assert!(item_keys(&trash_list(&s, &sid).await.1).is_empty());
     assert!(store.blobs().list().await.unwrap().is_empty());
 }
+
+#[tokio::test]
+async fn the_sweeper_applies_the_configured_trash_and_version_retention() {
+    const DAY: std::time::Duration = std::time::Duration::from_secs(86_400);
+    // trash.retention stays at its default (30 days); versions.max_count is 2 here.
+    let s = TestServer::start_with(|c| c.retention.versions_max_count = 2).await;
+    let sid = s.admin_space().await;
+    let root = admin_root(&s).await;
+    for body in ["1", "2", "3", "4"] {
+        put(&s, &format!("{root}/v.txt"), body.as_bytes()).await;
+    }
+    let id = file_id(&s, &format!("{root}/v.txt")).await;
+    put(&s, &format!("{root}/f.txt"), b"x").await;
+    req(&s, "DELETE", &format!("{root}/f.txt"))
+        .send()
+        .await
+        .unwrap();
+    let versions = || async {
+        let (st, xml) = propfind(&s, &s.url(&format!("/dav/meta/{id}/v")), "1", "").await;
+        assert_eq!(st, 207);
+        responses(&xml).len() - 1
+    };
+    let trashed = || async { item_keys(&trash_list(&s, &sid).await.1).len() };
+    assert_eq!((versions().await, trashed().await), (3, 1));
+    let sweep = || spacedav::router::maintenance::sweep_once(&s.state);
+
+    sweep().await;
+    assert_eq!(versions().await, 2, "versions.max_count");
+    s.advance(29 * DAY);
+    sweep().await;
+    assert_eq!(trashed().await, 1, "younger than trash.retention");
+    s.advance(2 * DAY);
+    sweep().await;
+    assert_eq!(trashed().await, 0, "older than trash.retention");
+    assert_eq!(versions().await, 2);
+    s.advance(365 * DAY);
+    sweep().await;
+    assert_eq!(versions().await, 0, "older than versions.max_age");
+    let get = req(&s, "GET", &format!("{root}/v.txt"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        get.bytes().await.unwrap().as_ref(),
+        b"4",
+        "the file itself stays"
+    );
+}
+
+#[tokio::test]
+async fn a_restore_onto_or_into_a_locked_resource_needs_its_lock_token() {
+    let s = TestServer::start().await;
+    let sid = s.admin_space().await;
+    let root = admin_root(&s).await;
+    mkcol(&s, &format!("{root}/locked")).await;
+    put(&s, &format!("{root}/f.txt"), b"old").await;
+    put(&s, &format!("{root}/g.txt"), b"g").await;
+    for name in ["f.txt", "g.txt"] {
+        req(&s, "DELETE", &format!("{root}/{name}"))
+            .send()
+            .await
+            .unwrap();
+    }
+    put(&s, &format!("{root}/f.txt"), b"new").await;
+    let (_, xml) = trash_list(&s, &sid).await;
+    let key = |name: &str| {
+        responses(&xml)
+            .iter()
+            .find(|b| b.contains(&format!("<oc:trashbin-original-location>{name}<")))
+            .map(|b| href(b).rsplit('/').next().unwrap().to_string())
+            .unwrap()
+    };
+    let s = &s;
+    let lock = async |url: String| {
+        let res = req(s, "LOCK", &url)
+            .header("Depth", "infinity")
+            .header("Timeout", "Second-600")
+            .body(
+                "<?xml version=\"1.0\"?><d:lockinfo xmlns:d=\"DAV:\"><d:lockscope><d:exclusive/>\
+                 </d:lockscope><d:locktype><d:write/></d:locktype></d:lockinfo>",
+            )
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
+        res.headers()["lock-token"].to_str().unwrap().to_string()
+    };
+    let file_token = lock(format!("{root}/f.txt")).await;
+    let folder_token = lock(format!("{root}/locked")).await;
+    let restore = |name: &str, dest: String, token: Option<&str>| {
+        let mut r = req(s, "MOVE", &format!("{}/{}", trash_url(s, &sid), key(name)))
+            .header("Destination", dest)
+            .header("Overwrite", "T");
+        if let Some(t) = token {
+            r = r.header("If", format!("({t})"));
+        }
+        r.send()
+    };
+    let onto = restore("f.txt", format!("{root}/f.txt"), None)
+        .await
+        .unwrap();
+    assert_eq!(onto.status(), 423);
+    let into = restore("g.txt", format!("{root}/locked/g.txt"), None)
+        .await
+        .unwrap();
+    assert_eq!(into.status(), 423);
+    let get = req(s, "GET", &format!("{root}/f.txt"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        get.bytes().await.unwrap().as_ref(),
+        b"new",
+        "nothing replaced"
+    );
+    assert_eq!(item_keys(&trash_list(s, &sid).await.1).len(), 2);
+    let onto = restore("f.txt", format!("{root}/f.txt"), Some(&file_token))
+        .await
+        .unwrap();
+    assert_eq!(onto.status(), 204);
+    let into = restore("g.txt", format!("{root}/locked/g.txt"), Some(&folder_token))
+        .await
+        .unwrap();
+    assert_eq!(into.status(), 201);
+
+    // Replacing a folder: a lock on something inside it counts too.
+    mkcol(s, &format!("{root}/dir")).await;
+    req(s, "DELETE", &format!("{root}/dir"))
+        .send()
+        .await
+        .unwrap();
+    mkcol(s, &format!("{root}/dir")).await;
+    put(s, &format!("{root}/dir/inner.txt"), b"inner").await;
+    let inner_token = lock(format!("{root}/dir/inner.txt")).await;
+    let (_, listing) = trash_list(s, &sid).await;
+    let dir_key = responses(&listing)
+        .iter()
+        .find(|b| b.contains("<oc:trashbin-original-location>dir<"))
+        .map(|b| {
+            href(b)
+                .trim_end_matches('/')
+                .rsplit('/')
+                .next()
+                .unwrap()
+                .to_string()
+        })
+        .unwrap();
+    let over_dir = |token: Option<String>| {
+        let mut r = req(s, "MOVE", &format!("{}/{dir_key}", trash_url(s, &sid)))
+            .header("Destination", format!("{root}/dir"))
+            .header("Overwrite", "T");
+        if let Some(t) = token {
+            r = r.header("If", format!("({t})"));
+        }
+        r.send()
+    };
+    assert_eq!(over_dir(None).await.unwrap().status(), 423);
+    let get = req(s, "GET", &format!("{root}/dir/inner.txt"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        get.bytes().await.unwrap().as_ref(),
+        b"inner",
+        "not replaced"
+    );
+    assert_eq!(over_dir(Some(inner_token)).await.unwrap().status(), 204);
+}

@@ -252,3 +252,83 @@ async fn graph_sharing_refuses_unreadable_items_and_bad_bodies() {
     .await;
     assert_eq!(listed["value"], json!([]));
 }
+
+#[tokio::test]
+async fn a_recipient_reshares_through_graph_only_within_the_role_received() {
+    let srv = TestServer::start().await;
+    srv.add_user("bob", "bob-pw").await;
+    let carol = srv.add_user("carol", "carol-pw").await;
+    mkcol_admin(&srv, "/r").await;
+    // bob may read and share, nothing more.
+    crate::share_with(&srv, "/r", "bob", "17").await;
+    let item = crate::admin_item(&srv, "/r").await;
+    let bob = ("bob", "bob-pw");
+    let invite = |role: &str| {
+        json!({
+            "recipients": [{"objectId": carol.id.to_string(), "@libre.graph.recipient.type": "user"}],
+            "roles": [role],
+        })
+    };
+    let (status, body) = graph(
+        &srv,
+        bob,
+        Method::POST,
+        &format!("{item}/invite"),
+        Some(invite(EDITOR)),
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    for kind in ["edit", "upload", "createOnly"] {
+        let (status, body) = graph(
+            &srv,
+            bob,
+            Method::POST,
+            &format!("{item}/createLink"),
+            Some(json!({"type": kind})),
+        )
+        .await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{kind}: {body}");
+    }
+    let (status, body) = graph(
+        &srv,
+        bob,
+        Method::POST,
+        &format!("{item}/invite"),
+        Some(invite(VIEWER)),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let pid = body["value"][0]["id"].as_str().unwrap().to_string();
+    let (status, body) = graph(
+        &srv,
+        bob,
+        Method::PATCH,
+        &format!("{item}/permissions/{pid}"),
+        Some(json!({"roles": [EDITOR]})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    let (status, body) = graph(
+        &srv,
+        bob,
+        Method::POST,
+        &format!("{item}/createLink"),
+        Some(json!({"type": "view"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    // What carol got is what bob gave: a viewer's share.
+    let (_, with_me) = graph(
+        &srv,
+        ("carol", "carol-pw"),
+        Method::GET,
+        "/me/drive/sharedWithMe",
+        None,
+    )
+    .await;
+    assert_eq!(
+        with_me["value"][0]["remoteItem"]["permissions"][0]["roles"],
+        json!([VIEWER]),
+        "{with_me}"
+    );
+}

@@ -149,6 +149,35 @@ async fn expired_revoked_and_made_up_tokens_are_not_found() {
         .await
         .expect("expire the link");
     let (revoked, id) = link(&srv, "/e.txt", "1", None).await;
+    // A link revoked through Graph (as Web does) is gone alike.
+    let (by_graph, _) = link(&srv, "/e.txt", "1", None).await;
+    let item = crate::admin_item(&srv, "/e.txt").await;
+    let (_, perms) = crate::graph(
+        &srv,
+        ADMIN,
+        Method::GET,
+        &format!("{item}/permissions"),
+        None,
+    )
+    .await;
+    let pid = perms["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["link"]["webUrl"].as_str().unwrap().ends_with(&by_graph))
+        .expect("the link's permission")["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (status, _) = crate::graph(
+        &srv,
+        ADMIN,
+        Method::DELETE,
+        &format!("{item}/permissions/{pid}"),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
     let c = srv.client();
     let ok = c
         .get(public(&srv, &revoked, "/e.txt"))
@@ -163,8 +192,13 @@ async fn expired_revoked_and_made_up_tokens_are_not_found() {
     for token in [
         expired.as_str(),
         revoked.as_str(),
+        by_graph.as_str(),
         "MadeUpTokenThatNobodyIssued",
     ] {
+        let tus = Client::anonymous()
+            .tus_create(&public(&srv, token, "/"), 1, &[("filename", "t.txt")])
+            .await;
+        assert_eq!(tus.status, StatusCode::NOT_FOUND, "{token}");
         let r = c.get(public(&srv, token, "/e.txt")).send().await.unwrap();
         assert_eq!(r.status(), StatusCode::NOT_FOUND, "{token}");
         let p = c
@@ -247,8 +281,25 @@ async fn a_public_upload_over_the_owners_quota_is_refused_and_stores_nothing() {
         .tus_create(&public(&srv, &token, "/"), 100, &[("filename", "big.bin")])
         .await;
     assert_eq!(tus.status, StatusCode::INSUFFICIENT_STORAGE);
-    let (status, _) = get_admin(&srv, "/q/big.bin").await;
-    assert_eq!(status, StatusCode::NOT_FOUND);
+    // A body of unannounced length (chunked) is refused once it passes the quota.
+    let chunks: Vec<Result<Vec<u8>, std::io::Error>> = (0..4).map(|_| Ok(vec![7u8; 64])).collect();
+    let chunked = c
+        .put(public(&srv, &token, "/chunked.bin"))
+        .body(reqwest::Body::wrap_stream(futures::stream::iter(chunks)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(chunked.status(), StatusCode::INSUFFICIENT_STORAGE);
+    for name in ["big.bin", "chunked.bin"] {
+        let (status, _) = get_admin(&srv, &format!("/q/{name}")).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{name}");
+    }
+    let quota = srv.state.store().quota(admin.id.0).await.unwrap();
+    assert_eq!(quota.used, 0, "nothing counted");
+    assert!(
+        srv.state.store().blobs().list().await.unwrap().is_empty(),
+        "no blob kept"
+    );
 }
 
 #[tokio::test]

@@ -5,6 +5,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod capabilities;
 mod graph;
 mod jail;
 mod links;
@@ -18,7 +19,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::Value;
 
 /// The OCS v2 share collection.
-const SHARES: &str = "/ocs/v2.php/apps/files_sharing/api/v1/shares";
+pub const SHARES: &str = "/ocs/v2.php/apps/files_sharing/api/v1/shares";
 
 /// `GET` the OCS v2 share list as `who` with `query` (`shared_with_me=true`, `path=…`); returns
 /// the whole JSON answer.

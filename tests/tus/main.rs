@@ -16,4 +16,5 @@ mod inline;
 mod public_crash;
 mod resource;
 mod support;
+mod whole;
 mod writes;

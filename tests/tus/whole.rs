@@ -1,0 +1,143 @@
+//! Uploads that finish in their creation request (issue 13): every one is a single commit
+//! that needs no session. Many at once into one folder all land, with their checksums, and
+//! the folder's size and etag account for each; the commit itself refuses what SPEC §3's
+//! checks refuse, in SPEC's order; and an upload above the inline limit that arrives whole
+//! leaves no session behind either.
+
+use reqwest::StatusCode;
+use reqwest::header::{ETAG, IF_MATCH};
+
+use crate::common::TestServer;
+use crate::support::*;
+
+#[tokio::test]
+async fn many_concurrent_one_request_uploads_into_one_folder_all_land_and_the_folder_counts_each() {
+    let env = Env::start().await;
+    let folder = format!("{}burst/", env.root());
+    assert_eq!(env.client.mkcol(&folder).await, StatusCode::CREATED);
+    let before = env.node("burst").await.unwrap();
+    const N: usize = 48;
+    let uploads = (0..N).map(|i| {
+        let env = &env;
+        let folder = folder.clone();
+        async move {
+            let data = bytes(1000 + i * 97, i as u8);
+            let res = env
+                .client
+                .tus_upload_request(&folder, data.clone(), &[("filename", &format!("f{i}.bin"))])
+                .send()
+                .await
+                .unwrap();
+            (res.status(), offset(&res), data)
+        }
+    });
+    let results = futures::future::join_all(uploads).await;
+    let mut total = 0;
+    for (i, (status, acked, data)) in results.iter().enumerate() {
+        assert_eq!(*status, StatusCode::CREATED, "upload {i}");
+        assert_eq!(*acked, data.len() as u64);
+        let node = env.node(&format!("burst/f{i}.bin")).await.expect("landed");
+        assert_eq!(
+            node.checksums.sha1.as_deref(),
+            Some(sha1_hex(data).as_str())
+        );
+        assert_eq!(node.checksums.md5.as_deref(), Some(md5_hex(data).as_str()));
+        let (got, body) = env.client.get(&format!("{folder}f{i}.bin")).await;
+        assert_eq!((got, &body), (StatusCode::OK, data));
+        total += data.len() as u64;
+    }
+    let after = env.node("burst").await.unwrap();
+    assert_eq!(after.size, total, "the folder's size counts every file");
+    assert_ne!(after.etag, before.etag);
+    assert_eq!(
+        env.node("").await.unwrap().size,
+        total,
+        "and so does the root's"
+    );
+    let store = env.srv.state.store();
+    assert!(store.uploads().await.unwrap().is_empty(), "no session row");
+    assert!(store.fsck().await.unwrap().problems.is_empty());
+}
+
+#[tokio::test]
+async fn a_one_request_upload_is_refused_by_the_commit_as_the_creation_checks_refuse() {
+    let srv = TestServer::start().await;
+    let sid = srv.shared_project_space().await;
+    let mut env = Env::with(srv).await;
+    env.sid = sid;
+    let root = env.root();
+    assert_eq!(
+        env.client.mkcol(&format!("{root}docs/sub")).await,
+        StatusCode::CREATED
+    );
+    let send = |name: &'static str, if_match: Option<&'static str>| {
+        let env = &env;
+        async move {
+            let mut req =
+                env.client
+                    .tus_upload_request(&env.root(), b"new".to_vec(), &[("filename", name)]);
+            if let Some(etag) = if_match {
+                req = req.header(IF_MATCH, etag);
+            }
+            req.send().await.unwrap().status()
+        }
+    };
+    assert_eq!(
+        send("docs/sub", None).await,
+        StatusCode::CONFLICT,
+        "a folder"
+    );
+    assert_eq!(
+        send("nowhere/f.txt", None).await,
+        StatusCode::PRECONDITION_FAILED,
+        "no parent"
+    );
+    let first = env.upload("docs/f.txt", b"old").await;
+    assert_eq!(first.status(), StatusCode::CREATED);
+    let etag = header(&first, ETAG).unwrap();
+    assert_eq!(
+        send("docs/f.txt", Some("\"0000\"")).await,
+        StatusCode::PRECONDITION_FAILED,
+        "a changed etag"
+    );
+    assert_eq!(
+        send("docs/g.txt", Some("\"0000\"")).await,
+        StatusCode::CREATED,
+        "If-Match names no file that is not there"
+    );
+    let bob = env.srv.client_as("bob", "bob-pw");
+    bob.lock(&format!("{root}docs/f.txt")).await;
+    assert_eq!(send("docs/f.txt", None).await, StatusCode::LOCKED);
+    assert_eq!(env.content("docs/f.txt").await.unwrap(), b"old");
+    assert_eq!(
+        format!("\"{}\"", env.node("docs/f.txt").await.unwrap().etag),
+        etag,
+        "nothing committed"
+    );
+    assert!(env.srv.state.store().uploads().await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn an_upload_above_the_inline_limit_that_arrives_whole_leaves_no_session() {
+    let env = Env::with(TestServer::start_with(|c| c.inline_max_size = 1024).await).await;
+    let data = bytes(256 << 10, 5);
+    let res = env.upload("big.bin", &data).await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    assert_eq!(offset(&res), data.len() as u64);
+    assert!(header(&res, ETAG).is_some(), "completion headers");
+    let node = env.node("big.bin").await.expect("committed");
+    assert!(!node.blob.as_ref().unwrap().as_str().starts_with("inline:"));
+    assert_eq!(
+        node.checksums.sha1.as_deref(),
+        Some(sha1_hex(&data).as_str())
+    );
+    assert_eq!(env.content("big.bin").await.unwrap(), data);
+    // The Location names no session: like a finished upload that was cleaned up.
+    assert_eq!(
+        env.head(&location(&res)).await.status(),
+        StatusCode::NOT_FOUND
+    );
+    let store = env.srv.state.store();
+    assert!(store.uploads().await.unwrap().is_empty(), "no session row");
+    assert!(store.fsck().await.unwrap().problems.is_empty());
+}
