@@ -20,6 +20,7 @@ use super::locks::refuse_locked_in;
 use super::model::{Mtime, Role};
 use super::path::SpacePath;
 use super::tree::{Committed, NewContent, Precondition, commit_in};
+use super::upload_grant::{GrantVerdict, UploadGrant, grant_verdict_on};
 
 /// Whether an upload is part of a concatenation (tus concatenation extension).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -77,6 +78,8 @@ pub struct Upload {
     pub concat: ConcatRole,
     /// The committed node, once done.
     pub node: Option<NodeId>,
+    /// The link, share or membership the upload was created through (migration 0015).
+    pub grant: UploadGrant,
 }
 
 impl Upload {
@@ -111,7 +114,7 @@ impl Upload {
 
 const COLS: &str = "id, space_id, blob, expires_at, version, state, created_at, created_by, role, \
     target_path, upload_length, upload_offset, metadata, content_type, mtime, checksum, reserved, \
-    if_match, concat, parts, node_id, staging";
+    if_match, concat, parts, node_id, staging, grant_link, grant_node, grant_need";
 
 /// The stored `checksum` column: `<OC algorithm name> <hex>` (see [`Store::insert_upload`]).
 fn parse_checksum(s: &str) -> Option<(Algorithm, String)> {
@@ -172,6 +175,11 @@ fn from_row(row: &DbRow) -> StoreResult<Upload> {
         concat,
         node: opt_uuid("node_id")?.map(NodeId),
         staging: StagingState::new(row.try_get::<String, _>("staging")?),
+        grant: UploadGrant::from_columns(
+            row.try_get("grant_link")?,
+            row.try_get("grant_node")?,
+            row.try_get("grant_need")?,
+        ),
     })
 }
 
@@ -191,9 +199,10 @@ impl Store {
                 ),
             ),
         };
+        let (grant_link, grant_node, grant_need) = s.grant.columns();
         sqlx::query(&format!(
             "INSERT INTO uploads ({COLS}) VALUES \
-             ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22)"
+             ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,$24,$25)"
         ))
         .bind(s.id.to_string())
         .bind(s.space.to_string())
@@ -221,6 +230,9 @@ impl Store {
         .bind(parts)
         .bind(s.node.map(|n| n.0.to_string()))
         .bind(s.staging.as_str())
+        .bind(grant_link)
+        .bind(grant_node)
+        .bind(grant_need)
         .execute(&self.db)
         .await?;
         self.durable().await
@@ -326,6 +338,10 @@ impl Store {
     /// completing request names in `lock_tokens`, or one the upload's creator took, is held;
     /// any other answers `Locked` and commits nothing (the session stays where it was).
     ///
+    /// The grant the upload was created through is checked again in the same transaction
+    /// (`upload_grant`): a deleted or expired link, a revoked share or a lost membership
+    /// answers `GrantRevoked` and commits nothing.
+    ///
     /// Fails with `Conflict` when the session moved since `s` was read (compare-and-set on
     /// its `version`); nothing is committed then.
     pub async fn commit_upload(
@@ -347,6 +363,11 @@ impl Store {
             self.clock.now_ns(),
         )
         .await?;
+        match grant_verdict_on(&mut *tx, s, self.clock.now_ns()).await? {
+            GrantVerdict::Holds => {}
+            GrantVerdict::ReadOnly => return Err(StoreError::GrantRevoked { hidden: false }),
+            GrantVerdict::Gone => return Err(StoreError::GrantRevoked { hidden: true }),
+        }
         let committed = commit_in(&mut tx, s.space, target, content, pre).await?;
         let done = sqlx::query(
             "UPDATE uploads SET upload_offset = $1, upload_length = $2, state = 'done', \

@@ -9,6 +9,7 @@
 
 mod complete;
 pub mod error;
+mod grant;
 mod handlers;
 pub mod headers;
 mod hold;
