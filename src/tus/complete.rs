@@ -112,7 +112,8 @@ impl TusService {
                 e @ (TusError::ChecksumMismatch
                 | TusError::PreconditionFailed
                 | TusError::QuotaExceeded
-                | TusError::Conflict),
+                | TusError::Conflict
+                | TusError::Forbidden),
             ) => {
                 tracing::warn!(upload = %s.id, error = %e, "removed a stranded upload");
                 Err(TusError::UploadNotFound)

@@ -295,3 +295,43 @@ async fn uploads_whose_link_share_or_membership_holds_complete() {
     assert_eq!(node.size, 6);
     assert_eq!(admin_usage(&srv).await.1, 0);
 }
+
+/// The commit checks the grant again inside its transaction: an upload found at its full
+/// length after its link was deleted (what a crash between the last bytes and the commit
+/// leaves) is removed by the sweep, not committed.
+#[tokio::test]
+async fn the_sweep_does_not_commit_a_stranded_upload_whose_link_is_gone() {
+    let srv = TestServer::start().await;
+    mkcol_admin(&srv, "/drop").await;
+    let (token, id) = link(&srv, "/drop", "4", None).await;
+    let created = Client::anonymous()
+        .tus_create(&public(&srv, &token), 3, &[("filename", "s.txt")])
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED);
+    let store = srv.state.store();
+    let mut s = store.uploads().await.unwrap().pop().unwrap();
+    let mut sink = store.append_staging(&s, 0).await.unwrap();
+    sink.write_bytes(bytes::Bytes::from_static(b"abc"))
+        .await
+        .unwrap();
+    let staged = sink.sync().await.unwrap();
+    assert!(
+        store
+            .advance_staged(&mut s, 3, Some(3), staged)
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        ocs_delete(&srv, ADMIN, &id.to_string()).await,
+        StatusCode::OK
+    );
+
+    let swept = spacedav::router::maintenance::sweep_once(&srv.state).await;
+    assert_eq!(swept.committed, 0);
+    assert_eq!(
+        get_admin(&srv, "/drop/s.txt").await.0,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(admin_usage(&srv).await.1, 0);
+    assert_eq!(sessions(&srv).await, 0);
+}
