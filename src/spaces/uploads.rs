@@ -1,5 +1,5 @@
-//! Resumable upload sessions (table `uploads`, migrations 0001 + 0002): the one place that reads
-//! and writes them. The offset only moves by compare-and-set on `version`, so a slow or
+//! Resumable upload sessions (table `uploads`, migrations 0001, 0002, 0015): the one place that
+//! reads and writes them. The offset only moves by compare-and-set on `version`, so a slow or
 //! duplicate request can never move an upload backwards or fork it (DESIGN.md). Every change
 //! is durable before the call returns, because clients are told about it right after.
 //!
