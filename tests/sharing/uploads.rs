@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use reqwest::StatusCode;
+use reqwest::{Method, StatusCode};
 use spacedav::spaces::{Role, SpacePath};
 
 use crate::common::TestServer;
@@ -69,26 +69,57 @@ async fn ocs_update(srv: &TestServer, id: &str, form: &[(&str, &str)]) -> Status
 }
 
 #[tokio::test]
-async fn a_link_upload_ends_when_its_link_is_deleted_and_stores_nothing() {
+async fn a_link_upload_ends_when_its_link_is_deleted_over_ocs_or_graph_and_stores_nothing() {
     let srv = TestServer::start().await;
     mkcol_admin(&srv, "/drop").await;
     let (token, id) = link(&srv, "/drop", "4", None).await;
+    let (by_graph, _) = link(&srv, "/drop", "4", None).await;
     let anonymous = Client::anonymous();
     let location = cut_upload(&anonymous, &public(&srv, &token), "d.txt").await;
+    let graph_location = cut_upload(&anonymous, &public(&srv, &by_graph), "g.txt").await;
     let (used, reserved) = admin_usage(&srv).await;
-    assert_eq!(reserved, 6, "the upload holds its reservation");
+    assert_eq!(reserved, 12, "the uploads hold their reservations");
     assert_eq!(
         ocs_delete(&srv, ADMIN, &id.to_string()).await,
         StatusCode::OK
     );
+    // The other one is deleted through Graph, as ownCloud Web does.
+    let item = crate::admin_item(&srv, "/drop").await;
+    let permissions = format!("{item}/permissions");
+    let (_, perms) = crate::graph(&srv, ADMIN, Method::GET, &permissions, None).await;
+    let pid = perms["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["link"]["webUrl"].as_str().unwrap().ends_with(&by_graph))
+        .expect("the link's permission")["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (status, _) = crate::graph(
+        &srv,
+        ADMIN,
+        Method::DELETE,
+        &format!("{permissions}/{pid}"),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
 
-    let (patch, head) = resume(&anonymous, &location).await;
-    assert_eq!(patch, StatusCode::NOT_FOUND);
-    assert_eq!(head, StatusCode::NOT_FOUND);
-    assert_eq!(
-        get_admin(&srv, "/drop/d.txt").await.0,
-        StatusCode::NOT_FOUND
-    );
+    for (location, name) in [(&location, "d.txt"), (&graph_location, "g.txt")] {
+        let (patch, head) = resume(&anonymous, location).await;
+        assert_eq!(
+            (patch, head),
+            (StatusCode::NOT_FOUND, StatusCode::NOT_FOUND),
+            "{name}"
+        );
+        let path = format!("/drop/{name}");
+        assert_eq!(
+            get_admin(&srv, &path).await.0,
+            StatusCode::NOT_FOUND,
+            "{name}"
+        );
+    }
     assert_eq!(
         admin_usage(&srv).await,
         (used, 0),
@@ -205,7 +236,7 @@ async fn a_revoked_share_ends_its_recipients_upload_and_a_narrowed_one_forbids_i
 }
 
 #[tokio::test]
-async fn a_member_removed_from_a_space_cannot_finish_an_upload_there() {
+async fn a_member_removed_from_a_space_or_its_group_cannot_finish_an_upload_there() {
     let srv = TestServer::start().await;
     let sid = srv.shared_project_space().await;
     let carol = srv.add_user("carol", "carol-pw").await;
@@ -214,15 +245,32 @@ async fn a_member_removed_from_a_space_cannot_finish_an_upload_there() {
         .set_member(sid.space, carol.id, Some(Role::Editor))
         .await
         .unwrap();
+    // Dave edits through a group.
+    let dave = srv.add_user("dave", "dave-pw").await;
+    let team = store.create_group("team", "Team").await.unwrap();
+    store
+        .set_group_member(team.id, dave.id, true)
+        .await
+        .unwrap();
+    store
+        .set_group_grant(sid.space, team.id, Some(Role::Editor))
+        .await
+        .unwrap();
     let folder = format!("{}/docs/", srv.space_url(&sid));
     let bob = srv.client_as(BOB.0, BOB.1);
     let carol_client = srv.client_as("carol", "carol-pw");
+    let dave_client = srv.client_as("dave", "dave-pw");
     let removed = cut_upload(&bob, &folder, "b.txt").await;
     let demoted = cut_upload(&carol_client, &folder, "c.txt").await;
+    let left_group = cut_upload(&dave_client, &folder, "d.txt").await;
     let bob_id = store.user_by_name(BOB.0).await.unwrap().id;
     store.set_member(sid.space, bob_id, None).await.unwrap();
     store
         .set_member(sid.space, carol.id, Some(Role::Viewer))
+        .await
+        .unwrap();
+    store
+        .set_group_member(team.id, dave.id, false)
         .await
         .unwrap();
 
@@ -236,7 +284,12 @@ async fn a_member_removed_from_a_space_cannot_finish_an_upload_there() {
         (patch, head),
         (StatusCode::FORBIDDEN, StatusCode::NOT_FOUND)
     );
-    for name in ["b.txt", "c.txt"] {
+    let (patch, head) = resume(&dave_client, &left_group).await;
+    assert_eq!(
+        (patch, head),
+        (StatusCode::NOT_FOUND, StatusCode::NOT_FOUND)
+    );
+    for name in ["b.txt", "c.txt", "d.txt"] {
         let path = SpacePath::parse(&format!("docs/{name}")).unwrap();
         assert!(store.resolve(sid.space, &path).await.is_err(), "{name}");
     }
