@@ -57,6 +57,13 @@ async fn resume(client: &Client, location: &str) -> (StatusCode, StatusCode) {
     (patch, head)
 }
 
+/// The WebDAV URL of the admin's folder `path` by its resource id.
+async fn by_rid(srv: &TestServer, path: &str) -> String {
+    let (_, rid) = crate::admin_ids(srv, path).await;
+    let rid = rid.replace('$', "%24").replace('!', "%21");
+    srv.url(&format!("/remote.php/dav/spaces/{rid}/"))
+}
+
 async fn ocs_update(srv: &TestServer, id: &str, form: &[(&str, &str)]) -> StatusCode {
     srv.client()
         .put(srv.url(&format!("{}/{id}?format=json", crate::SHARES)))
@@ -195,6 +202,7 @@ async fn a_revoked_share_ends_its_recipients_upload_and_a_narrowed_one_forbids_i
     let srv = TestServer::start().await;
     srv.add_user(BOB.0, BOB.1).await;
     mkcol_admin(&srv, "/gone").await;
+    mkcol_admin(&srv, "/gone/sub").await;
     mkcol_admin(&srv, "/ro").await;
     let gone = share_with(&srv, "/gone", BOB.0, "15").await;
     let narrowed = share_with(&srv, "/ro", BOB.0, "15").await;
@@ -205,6 +213,8 @@ async fn a_revoked_share_ends_its_recipients_upload_and_a_narrowed_one_forbids_i
     ));
     let revoked_upload = cut_upload(&bob, &format!("{jail}/gone/"), "r.txt").await;
     let narrowed_upload = cut_upload(&bob, &format!("{jail}/ro/"), "v.txt").await;
+    // Through a folder below the shared one, by resource id (as ownCloud Web opens it).
+    let deep_upload = cut_upload(&bob, &by_rid(&srv, "/gone/sub").await, "deep.txt").await;
 
     let id = |v: &serde_json::Value| v["id"].as_str().unwrap().to_string();
     assert_eq!(ocs_delete(&srv, ADMIN, &id(&gone)).await, StatusCode::OK);
@@ -213,18 +223,20 @@ async fn a_revoked_share_ends_its_recipients_upload_and_a_narrowed_one_forbids_i
         StatusCode::OK
     );
 
-    let (patch, head) = resume(&bob, &revoked_upload).await;
-    assert_eq!(
-        (patch, head),
-        (StatusCode::NOT_FOUND, StatusCode::NOT_FOUND)
-    );
+    for upload in [&revoked_upload, &deep_upload] {
+        let (patch, head) = resume(&bob, upload).await;
+        assert_eq!(
+            (patch, head),
+            (StatusCode::NOT_FOUND, StatusCode::NOT_FOUND)
+        );
+    }
     // Bob still reads the folder: he is told he may not write there, and the upload is gone.
     let (patch, head) = resume(&bob, &narrowed_upload).await;
     assert_eq!(
         (patch, head),
         (StatusCode::FORBIDDEN, StatusCode::NOT_FOUND)
     );
-    for path in ["/gone/r.txt", "/ro/v.txt"] {
+    for path in ["/gone/r.txt", "/gone/sub/deep.txt", "/ro/v.txt"] {
         assert_eq!(
             get_admin(&srv, path).await.0,
             StatusCode::NOT_FOUND,
@@ -304,6 +316,7 @@ async fn uploads_whose_link_share_or_membership_holds_complete() {
     let sid = srv.shared_project_space().await;
     mkcol_admin(&srv, "/drop").await;
     mkcol_admin(&srv, "/shared").await;
+    mkcol_admin(&srv, "/shared/sub").await;
     let (token, _) = link(&srv, "/drop", "4", None).await;
     share_with(&srv, "/shared", BOB.0, "15").await;
     let anonymous = Client::anonymous();
@@ -320,6 +333,10 @@ async fn uploads_whose_link_share_or_membership_holds_complete() {
         (
             &bob,
             cut_upload(&bob, &format!("{jail}/shared/"), "s.txt").await,
+        ),
+        (
+            &bob,
+            cut_upload(&bob, &by_rid(&srv, "/shared/sub").await, "deep.txt").await,
         ),
         (
             &bob,
@@ -343,6 +360,7 @@ async fn uploads_whose_link_share_or_membership_holds_complete() {
     }
     assert_eq!(get_admin(&srv, "/drop/l.txt").await.1, b"abcdef");
     assert_eq!(get_admin(&srv, "/shared/s.txt").await.1, b"abcdef");
+    assert_eq!(get_admin(&srv, "/shared/sub/deep.txt").await.1, b"abcdef");
     let path = SpacePath::parse("docs/m.txt").unwrap();
     let node = srv.state.store().resolve(sid.space, &path).await.unwrap();
     assert_eq!(node.size, 6);
