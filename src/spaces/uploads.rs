@@ -363,11 +363,6 @@ impl Store {
             self.clock.now_ns(),
         )
         .await?;
-        match grant_verdict_on(&mut *tx, s, self.clock.now_ns()).await? {
-            GrantVerdict::Holds => {}
-            GrantVerdict::ReadOnly => return Err(StoreError::GrantRevoked { hidden: false }),
-            GrantVerdict::Gone => return Err(StoreError::GrantRevoked { hidden: true }),
-        }
         let committed = commit_in(&mut tx, s.space, target, content, pre).await?;
         let done = sqlx::query(
             "UPDATE uploads SET upload_offset = $1, upload_length = $2, state = 'done', \
@@ -383,6 +378,12 @@ impl Store {
         .await?;
         if done.rows_affected() != 1 {
             return Err(StoreError::Conflict);
+        }
+        // Last, so that the other checks stay as they were; a refusal rolls all of it back.
+        match grant_verdict_on(&mut *tx, s, self.clock.now_ns()).await? {
+            GrantVerdict::Holds => {}
+            GrantVerdict::ReadOnly => return Err(StoreError::GrantRevoked { hidden: false }),
+            GrantVerdict::Gone => return Err(StoreError::GrantRevoked { hidden: true }),
         }
         tx.commit().await?;
         self.durable().await?;
