@@ -20,7 +20,6 @@ use super::locks::refuse_locked_in;
 use super::model::{Mtime, Role};
 use super::path::SpacePath;
 use super::tree::{Committed, NewContent, Precondition, commit_in};
-use super::upload_grant::{GrantVerdict, UploadGrant, grant_verdict_on};
 
 /// Whether an upload is part of a concatenation (tus concatenation extension).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -79,7 +78,7 @@ pub struct Upload {
     /// The committed node, once done.
     pub node: Option<NodeId>,
     /// The link, share or membership the upload was created through (migration 0015).
-    pub grant: UploadGrant,
+    pub grant: super::upload_grant::UploadGrant,
 }
 
 impl Upload {
@@ -113,8 +112,9 @@ impl Upload {
 }
 
 const COLS: &str = "id, space_id, blob, expires_at, version, state, created_at, created_by, role, \
+    grant_link, grant_node, grant_need, \
     target_path, upload_length, upload_offset, metadata, content_type, mtime, checksum, reserved, \
-    if_match, concat, parts, node_id, staging, grant_link, grant_node, grant_need";
+    if_match, concat, parts, node_id, staging";
 
 /// The stored `checksum` column: `<OC algorithm name> <hex>` (see [`Store::insert_upload`]).
 fn parse_checksum(s: &str) -> Option<(Algorithm, String)> {
@@ -175,7 +175,7 @@ fn from_row(row: &DbRow) -> StoreResult<Upload> {
         concat,
         node: opt_uuid("node_id")?.map(NodeId),
         staging: StagingState::new(row.try_get::<String, _>("staging")?),
-        grant: UploadGrant::from_columns(
+        grant: super::upload_grant::UploadGrant::from_columns(
             row.try_get("grant_link")?,
             row.try_get("grant_node")?,
             row.try_get("grant_need")?,
@@ -213,6 +213,9 @@ impl Store {
         .bind(s.created_at)
         .bind(s.created_by.map(|u| u.0.to_string()))
         .bind(s.role.map(|r| r.as_str()))
+        .bind(grant_link)
+        .bind(grant_node)
+        .bind(grant_need)
         .bind(s.target.as_ref().map(ToString::to_string))
         .bind(s.length.map(|l| l as i64))
         .bind(s.offset as i64)
@@ -230,9 +233,6 @@ impl Store {
         .bind(parts)
         .bind(s.node.map(|n| n.0.to_string()))
         .bind(s.staging.as_str())
-        .bind(grant_link)
-        .bind(grant_node)
-        .bind(grant_need)
         .execute(&self.db)
         .await?;
         self.durable().await
@@ -380,6 +380,7 @@ impl Store {
             return Err(StoreError::Conflict);
         }
         // Last, so that the other checks stay as they were; a refusal rolls all of it back.
+        use super::upload_grant::{GrantVerdict, grant_verdict_on};
         match grant_verdict_on(&mut *tx, s, self.clock.now_ns()).await? {
             GrantVerdict::Holds => {}
             GrantVerdict::ReadOnly => return Err(StoreError::GrantRevoked { hidden: false }),
