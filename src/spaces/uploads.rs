@@ -202,7 +202,8 @@ impl Store {
         let (grant_link, grant_node, grant_need) = s.grant.columns();
         sqlx::query(&format!(
             "INSERT INTO uploads ({COLS}) VALUES \
-             ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,$24,$25)"
+             ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,\
+             $23,$24,$25)"
         ))
         .bind(s.id.to_string())
         .bind(s.space.to_string())
