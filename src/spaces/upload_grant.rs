@@ -1,5 +1,5 @@
 //! The grant an upload session was created through, and whether it still holds (migration
-//! 0015, issue 12: "an expired or deleted link → 404 at once"). A `/data/` URL is a capability
+//! 0014, issue 12: "an expired or deleted link → 404 at once"). A `/data/` URL is a capability
 //! handed out at creation; without this check it would outlive the link, share or membership
 //! that allowed the creation for the session's whole life (oCIS works that way: its data
 //! gateway checks only the transfer token, README "Uploads through links and shares").
@@ -26,7 +26,7 @@ use super::uploads::Upload;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum UploadGrant {
     /// The creator's own role in the space, directly or through a group (also every session
-    /// stored before migration 0015).
+    /// stored before migration 0014).
     #[default]
     Member,
     /// A public link: its share id, and the OCS bit the creation needed.

@@ -1,4 +1,4 @@
-//! Resumable upload sessions (table `uploads`, migrations 0001, 0002, 0015): the one place that
+//! Resumable upload sessions (table `uploads`, migrations 0001, 0002, 0014): the one place that
 //! reads and writes them. The offset only moves by compare-and-set on `version`, so a slow or
 //! duplicate request can never move an upload backwards or fork it (DESIGN.md). Every change
 //! is durable before the call returns, because clients are told about it right after.
@@ -76,7 +76,7 @@ pub struct Upload {
     pub concat: ConcatRole,
     /// The committed node, once done.
     pub node: Option<NodeId>,
-    /// The link, share or membership the upload was created through (migration 0015).
+    /// The link, share or membership the upload was created through (migration 0014).
     pub grant: super::upload_grant::UploadGrant,
 }
 
