@@ -31,13 +31,40 @@ use super::resolve::{SHARE_JAIL, Target, resolve};
 use super::url_parse::{destination_path, parse_url};
 use super::whole_tree;
 use crate::auth::{Principal, authenticate};
-use crate::spaces::{SpacePath, User};
+use crate::spaces::{SpacePath, UploadGrant, User};
 use crate::state::AppState;
 use crate::tus::{self, TusState};
 
 /// dav-server's read buffer: 1 MiB makes GET about 45 % faster than its 16 KiB default
 /// (research/dav-server.md §4).
 const READ_BUF: usize = 1 << 20;
+
+/// What a tus creation on `target` is allowed through, for the upload to honour on every
+/// later request (`spaces::upload_grant`): the link, the received shares on the folder (or
+/// shared file) it went through, or the requester's role.
+async fn upload_grant(
+    state: &AppState,
+    target: &Target,
+    need: u32,
+) -> Result<UploadGrant, DavError> {
+    if let Some(share) = target.link {
+        return Ok(UploadGrant::Link { share, need });
+    }
+    if target.access.is_none() {
+        return Ok(UploadGrant::Member);
+    }
+    let node = match target.only {
+        Some(file) => file,
+        None => {
+            state
+                .store()
+                .resolve(target.space_uuid(), &target.base)
+                .await?
+                .id
+        }
+    };
+    Ok(UploadGrant::Share { node, need })
+}
 
 /// The handler of every WebDAV route.
 pub async fn dispatch(State(state): State<TusState>, req: Request) -> Response {
@@ -93,7 +120,7 @@ async fn serve(state: &TusState, req: Request) -> Result<Response, DavError> {
         resolve(state, &principal.user, url).await?
     };
     let method = parts.method.clone();
-    public::narrow(state, &target, &method, &mut parts.headers, &mut parts.uri).await?;
+    let need = public::narrow(state, &target, &method, &mut parts.headers, &mut parts.uri).await?;
     let mut req = Request::from_parts(parts, body);
     if req.method() != Method::POST {
         // dav-server ignores an `If` it cannot parse; a conditional request must not run
@@ -107,6 +134,7 @@ async fn serve(state: &TusState, req: Request) -> Result<Response, DavError> {
                 space: target.space.clone(),
                 folder: target.path(),
                 role: target.role,
+                grant: upload_grant(state, &target, need).await?,
             };
             return Ok(tus::create_upload(state, &principal, t, req).await);
         }

@@ -143,6 +143,8 @@ impl From<StoreError> for DavError {
             | StoreError::IntoItself
             | StoreError::NameTaken(_) => DavError::Conflict,
             StoreError::RootImmutable => DavError::ReadOnly,
+            StoreError::GrantRevoked { hidden: true } => DavError::NotFound,
+            StoreError::GrantRevoked { hidden: false } => DavError::ReadOnly,
             StoreError::Locked => DavError::Locked,
             StoreError::QuotaExceeded => DavError::QuotaExceeded,
             StoreError::InvalidPath(p) => DavError::InvalidPath(p.to_string()),

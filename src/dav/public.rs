@@ -13,6 +13,7 @@ use super::url_parse::DavUrl;
 use crate::auth::BasicCredentials;
 use crate::sharing::access::Denied;
 use crate::sharing::public::LinkError;
+use crate::sharing::{CREATE, UPDATE};
 use crate::spaces::{SpacePath, StoreError, User};
 use crate::state::AppState;
 
@@ -56,16 +57,18 @@ pub async fn open(
 }
 
 /// Narrow a request to what the share or link of `target` allows, adjusting it where a file
-/// drop must not reveal more (Depth, free names).
+/// drop must not reveal more (Depth, free names). Returns the OCS bit the request needs
+/// through the share (create, or update to replace a file; 0 without a share): a tus upload
+/// needs it for its whole life (`spaces::upload_grant`).
 pub async fn narrow(
     state: &AppState,
     target: &Target,
     method: &Method,
     headers: &mut HeaderMap,
     uri: &mut http::Uri,
-) -> Result<(), DavError> {
+) -> Result<u32, DavError> {
     let Some(access) = target.access else {
-        return Ok(());
+        return Ok(0);
     };
     let at_root = target.url.rest.components().is_empty();
     if target.only.is_some()
@@ -118,10 +121,10 @@ pub async fn narrow(
         *uri = new_path
             .parse()
             .map_err(|_| DavError::InvalidPath(new_path))?;
-        return Ok(());
+        return Ok(CREATE);
     }
     match access.check(method, exists) {
-        Ok(()) => Ok(()),
+        Ok(()) => Ok(if exists { UPDATE } else { CREATE }),
         Err(Denied::Forbidden) => Err(DavError::ReadOnly),
         Err(Denied::Hidden) => Err(DavError::NotFound),
     }

@@ -26,6 +26,9 @@ pub struct Target {
     /// For a shared file (a file link or a received file share): the file, the one thing
     /// below `base` the request may see or change.
     pub only: Option<NodeId>,
+    /// For a public link: its share id (a tus upload made through it honours it for its
+    /// whole life, `spaces::upload_grant`).
+    pub link: Option<i64>,
 }
 
 impl Target {
@@ -132,6 +135,7 @@ pub async fn resolve(state: &AppState, user: &User, url: DavUrl) -> Result<Targe
         url,
         access,
         only: None,
+        link: None,
     })
 }
 
@@ -195,6 +199,7 @@ async fn jail_target(state: &AppState, user: &User, url: DavUrl) -> Result<Targe
         url,
         access: Some(Access(mount.bits)),
         only,
+        link: None,
     })
 }
 
@@ -225,5 +230,6 @@ pub async fn public_target(
         url,
         access: Some(Access(link.permissions)),
         only,
+        link: Some(link.id),
     })
 }

@@ -44,6 +44,8 @@ pub fn store_status(e: &StoreError) -> StatusCode {
             StatusCode::INSUFFICIENT_STORAGE
         }
         StoreError::Locked => StatusCode::LOCKED,
+        StoreError::GrantRevoked { hidden: true } => StatusCode::NOT_FOUND,
+        StoreError::GrantRevoked { hidden: false } => StatusCode::FORBIDDEN,
         StoreError::NotFound
         | StoreError::ParentMissing
         | StoreError::AlreadyExists

@@ -57,6 +57,13 @@ pub enum StoreError {
     /// A user or alias name collides.
     #[error("name taken: {0}")]
     NameTaken(String),
+    /// The link, share or membership an upload was created through no longer allows it
+    /// (`upload_grant`); `hidden`: answer as if nothing were there (404) rather than 403.
+    #[error("the upload's link or share no longer allows it")]
+    GrantRevoked {
+        /// Whether the uploader no longer sees the target at all.
+        hidden: bool,
+    },
     /// The disk (or the file-system quota) holding the data root has no room for the write.
     /// Nothing was half-written: the operation failed as a whole.
     #[error("storage full: {0}")]

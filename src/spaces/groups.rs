@@ -234,24 +234,7 @@ impl Store {
         user: UserId,
         enabled_only: bool,
     ) -> StoreResult<Option<Role>> {
-        let rows = sqlx::query(
-            "SELECT m.role FROM members m JOIN spaces s ON s.id = m.space_id \
-             WHERE m.space_id = $1 AND m.user_id = $2 AND ($3 = 0 OR s.disabled_at IS NULL) \
-             UNION ALL SELECT g.role FROM group_grants g \
-             JOIN group_members gm ON gm.group_id = g.group_id \
-             JOIN spaces s ON s.id = g.space_id \
-             WHERE g.space_id = $1 AND gm.user_id = $2 AND ($3 = 0 OR s.disabled_at IS NULL)",
-        )
-        .bind(space.to_string())
-        .bind(user.to_string())
-        .bind(i64::from(enabled_only))
-        .fetch_all(&self.db)
-        .await?;
-        let mut best = None;
-        for row in &rows {
-            best = best.max(Some(role_of(row)?));
-        }
-        Ok(best)
+        effective_role_on(&self.db, space, user, enabled_only).await
     }
 
     /// A user's effective role in a space, whether or not it is disabled (`None`: no role).
@@ -326,6 +309,37 @@ impl Store {
         .await?;
         self.durable().await
     }
+}
+
+/// [`Store::role`]'s query on any executor (the pool, or an open transaction: an upload's
+/// commit re-checks its creator's role inside it, `upload_grant`).
+pub(crate) async fn effective_role_on<'e, E>(
+    ex: E,
+    space: Uuid,
+    user: UserId,
+    enabled_only: bool,
+) -> StoreResult<Option<Role>>
+where
+    E: sqlx::Executor<'e, Database = super::db::Db>,
+{
+    let rows = sqlx::query(
+        "SELECT m.role FROM members m JOIN spaces s ON s.id = m.space_id \
+         WHERE m.space_id = $1 AND m.user_id = $2 AND ($3 = 0 OR s.disabled_at IS NULL) \
+         UNION ALL SELECT g.role FROM group_grants g \
+         JOIN group_members gm ON gm.group_id = g.group_id \
+         JOIN spaces s ON s.id = g.space_id \
+         WHERE g.space_id = $1 AND gm.user_id = $2 AND ($3 = 0 OR s.disabled_at IS NULL)",
+    )
+    .bind(space.to_string())
+    .bind(user.to_string())
+    .bind(i64::from(enabled_only))
+    .fetch_all(ex)
+    .await?;
+    let mut best = None;
+    for row in &rows {
+        best = best.max(Some(role_of(row)?));
+    }
+    Ok(best)
 }
 
 #[cfg(test)]

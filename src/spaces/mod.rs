@@ -43,6 +43,7 @@ mod staging;
 mod target;
 mod trash;
 mod tree;
+mod upload_grant;
 mod uploads;
 mod versions;
 mod wire;
@@ -84,6 +85,7 @@ pub use secrets::{SecretError, SecretOrigin};
 pub use shares::{NewShare, Share, ShareKind, ShareUpdate, share_bits};
 pub use trash::{RestoreTo, Restored, TrashItem};
 pub use tree::{Committed, NewContent, Precondition};
+pub use upload_grant::{GrantVerdict, UploadGrant};
 pub use uploads::{ConcatRole, Upload};
 pub use wire::decode_digest;
 

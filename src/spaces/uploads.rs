@@ -1,5 +1,5 @@
-//! Resumable upload sessions (table `uploads`, migrations 0001 + 0002): the one place that reads
-//! and writes them. The offset only moves by compare-and-set on `version`, so a slow or
+//! Resumable upload sessions (table `uploads`, migrations 0001, 0002, 0014): the one place that
+//! reads and writes them. The offset only moves by compare-and-set on `version`, so a slow or
 //! duplicate request can never move an upload backwards or fork it (DESIGN.md). Every change
 //! is durable before the call returns, because clients are told about it right after.
 //!
@@ -76,6 +76,8 @@ pub struct Upload {
     pub concat: ConcatRole,
     /// The committed node, once done.
     pub node: Option<NodeId>,
+    /// The link, share or membership the upload was created through (migration 0014).
+    pub grant: super::upload_grant::UploadGrant,
 }
 
 impl Upload {
@@ -109,6 +111,7 @@ impl Upload {
 }
 
 const COLS: &str = "id, space_id, blob, expires_at, version, state, created_at, created_by, role, \
+    grant_link, grant_node, grant_need, \
     target_path, upload_length, upload_offset, metadata, content_type, mtime, checksum, reserved, \
     if_match, concat, parts, node_id, staging";
 
@@ -171,6 +174,11 @@ fn from_row(row: &DbRow) -> StoreResult<Upload> {
         concat,
         node: opt_uuid("node_id")?.map(NodeId),
         staging: StagingState::new(row.try_get::<String, _>("staging")?),
+        grant: super::upload_grant::UploadGrant::from_columns(
+            row.try_get("grant_link")?,
+            row.try_get("grant_node")?,
+            row.try_get("grant_need")?,
+        ),
     })
 }
 
@@ -190,9 +198,11 @@ impl Store {
                 ),
             ),
         };
+        let (grant_link, grant_node, grant_need) = s.grant.columns();
         sqlx::query(&format!(
             "INSERT INTO uploads ({COLS}) VALUES \
-             ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22)"
+             ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,\
+             $23,$24,$25)"
         ))
         .bind(s.id.to_string())
         .bind(s.space.to_string())
@@ -203,6 +213,9 @@ impl Store {
         .bind(s.created_at)
         .bind(s.created_by.map(|u| u.0.to_string()))
         .bind(s.role.map(|r| r.as_str()))
+        .bind(grant_link)
+        .bind(grant_node)
+        .bind(grant_need)
         .bind(s.target.as_ref().map(ToString::to_string))
         .bind(s.length.map(|l| l as i64))
         .bind(s.offset as i64)
@@ -325,6 +338,10 @@ impl Store {
     /// completing request names in `lock_tokens`, or one the upload's creator took, is held;
     /// any other answers `Locked` and commits nothing (the session stays where it was).
     ///
+    /// The grant the upload was created through is checked again in the same transaction
+    /// (`upload_grant`): a deleted or expired link, a revoked share or a lost membership
+    /// answers `GrantRevoked` and commits nothing.
+    ///
     /// Fails with `Conflict` when the session moved since `s` was read (compare-and-set on
     /// its `version`); nothing is committed then.
     pub async fn commit_upload(
@@ -357,6 +374,13 @@ impl Store {
         .await?;
         if done.rows_affected() != 1 {
             return Err(StoreError::Conflict);
+        }
+        // Last, so that the other checks stay as they were; a refusal rolls all of it back.
+        use super::upload_grant::{GrantVerdict, grant_verdict_on};
+        match grant_verdict_on(&mut *tx, s, self.clock.now_ns()).await? {
+            GrantVerdict::Holds => {}
+            GrantVerdict::ReadOnly => return Err(StoreError::GrantRevoked { hidden: false }),
+            GrantVerdict::Gone => return Err(StoreError::GrantRevoked { hidden: true }),
         }
         tx.commit().await?;
         self.durable().await?;

@@ -75,6 +75,7 @@ impl TusService {
                     StoreError::IsFolder | StoreError::ParentMissing | StoreError::NotFolder => {
                         TusError::Conflict
                     }
+                    StoreError::GrantRevoked { hidden } => super::grant::refusal(hidden),
                     other => return Err(other.into()),
                 };
                 self.discard(session).await?;
@@ -111,7 +112,8 @@ impl TusService {
                 e @ (TusError::ChecksumMismatch
                 | TusError::PreconditionFailed
                 | TusError::QuotaExceeded
-                | TusError::Conflict),
+                | TusError::Conflict
+                | TusError::Forbidden),
             ) => {
                 tracing::warn!(upload = %s.id, error = %e, "removed a stranded upload");
                 Err(TusError::UploadNotFound)
@@ -232,6 +234,7 @@ impl TusService {
             if_match,
             concat: ConcatRole::Final(parts.iter().map(|p| p.id).collect()),
             node: None,
+            grant: creator.grant,
         };
         self.0.store.insert_upload(&session).await?;
         metrics().upload(UploadEvent::Created);

@@ -27,7 +27,7 @@ use super::state::TusState;
 use crate::auth::Principal;
 use crate::http::headers::{CORS_EXPOSE_HEADERS, OC_ETAG, OC_FILEID, OC_PERM, X_OC_MTIME};
 use crate::http::if_header::submitted_tokens;
-use crate::spaces::{ConcatRole, Role, Space, SpacePath, Upload};
+use crate::spaces::{ConcatRole, Role, Space, SpacePath, Upload, UploadGrant};
 
 /// Where a tus creation goes: resolved by the dav dispatcher from the POSTed folder URL.
 #[derive(Debug, Clone)]
@@ -38,6 +38,8 @@ pub struct CreateTarget {
     pub folder: SpacePath,
     /// The requesting user's role in the space.
     pub role: Role,
+    /// What allows the upload (a link, received shares, or the role).
+    pub grant: UploadGrant,
 }
 
 /// The upload resource routes.
@@ -342,6 +344,7 @@ async fn create(
         space: target.space,
         folder: target.folder,
         role: target.role,
+        grant: target.grant,
     };
     let svc = state.tus();
     if with_upload {

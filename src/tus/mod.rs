@@ -3,12 +3,14 @@
 //!
 //! Layout: `headers` (protocol constants), `parse` and `metadata` (pure header parsers),
 //! `error` (the status table), `service` + `receive` + `complete` + `whole` (protocol logic over the
-//! storage core's upload sessions, [`crate::spaces::Upload`]; no axum, no SQL), `handlers`
+//! storage core's upload sessions, [`crate::spaces::Upload`]; no axum, no SQL), `grant` (the
+//! re-check of the link, share or role an upload was made through), `handlers`
 //! (axum glue). The advertised extension set is computed once here ([`extensions`]) and feeds
 //! `Tus-Extension` everywhere and the capabilities' `files.tus_support`.
 
 mod complete;
 pub mod error;
+mod grant;
 mod handlers;
 pub mod headers;
 mod hold;

@@ -85,6 +85,7 @@ impl TusService {
         E: std::fmt::Display,
     {
         let session = self.live_session(id, space).await?;
+        self.honour_grant(&session).await?;
         if matches!(session.concat, ConcatRole::Final(_)) {
             return Err(TusError::PatchOnFinal);
         }

@@ -17,14 +17,15 @@ use std::time::Duration;
 use uuid::Uuid;
 
 use super::error::TusError;
+use super::grant;
 use super::metadata::{Metadata, UploadInfo};
 use super::parse::{Concat, Length};
 use crate::auth::transfer::{TransferError, TransferKeys};
 use crate::config::Config;
 use crate::metrics::{UploadEvent, metrics};
 use crate::spaces::{
-    Algorithm, ConcatRole, Hasher, LockHolder, Node, Role, Space, SpacePath, StagingPlan, Store,
-    StoreError, Upload, UploadId, UserId,
+    Algorithm, ConcatRole, GrantVerdict, Hasher, LockHolder, Node, Role, Space, SpacePath,
+    StagingPlan, Store, StoreError, Upload, UploadGrant, UploadId, UserId,
 };
 
 /// What the service needs from the configuration.
@@ -82,6 +83,8 @@ pub struct Creator {
     pub folder: SpacePath,
     /// The user's role in the space.
     pub role: Role,
+    /// What allows the user to upload there (re-checked on every later request).
+    pub grant: UploadGrant,
 }
 
 /// A committed file, for the completion headers of SPEC §4.
@@ -188,6 +191,7 @@ impl TusService {
     pub async fn head(&self, token: &str) -> Result<Upload, TusError> {
         let (id, space) = self.verify_token(token)?;
         let s = self.live_session(id, space).await?;
+        self.honour_grant(&s).await?;
         if s.is_stranded() {
             return self.finish_stranded(s, true).await;
         }
@@ -331,6 +335,7 @@ impl TusService {
                 _ => ConcatRole::None,
             },
             node: None,
+            grant: creator.grant,
         };
         self.0.store.insert_upload(&session).await?;
         metrics().upload(UploadEvent::Created);
@@ -355,8 +360,15 @@ impl TusService {
         if session.done {
             return Err(TusError::UploadNotFound);
         }
+        // The session goes either way; a grant that no longer holds changes the answer.
+        let verdict = self.0.store.upload_grant(&session).await?;
         self.discard(&session).await?;
         held.release().await;
+        match verdict {
+            GrantVerdict::Holds => {}
+            GrantVerdict::ReadOnly => return Err(grant::refusal(false)),
+            GrantVerdict::Gone => return Err(grant::refusal(true)),
+        }
         metrics().upload(UploadEvent::Terminated);
         Ok(())
     }

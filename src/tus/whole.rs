@@ -194,6 +194,7 @@ impl TusService {
             if_match: None,
             concat: ConcatRole::None,
             node: Some(committed.node.id),
+            grant: creator.grant,
         };
         let completion = self.completion(&session, committed.node);
         Whole {

@@ -13,6 +13,7 @@ mod mounts;
 mod policy;
 mod roles;
 mod shares;
+mod uploads;
 
 use common::{ADMIN_PASSWORD, TestServer};
 use reqwest::{Method, StatusCode};

@@ -73,7 +73,7 @@ pub struct Metric {
 }
 
 /// Every metric name a workload reports, with its direction (to read JSON lines back).
-pub const METRICS: [(&str, Better); 13] = [
+pub const METRICS: [(&str, Better); 14] = [
     ("MiB/s", Better::Higher),
     ("aggregate MiB/s", Better::Higher),
     ("uploads/s", Better::Higher),
@@ -81,6 +81,7 @@ pub const METRICS: [(&str, Better); 13] = [
     ("PATCH ms", Better::Lower),
     ("p50 ms", Better::Lower),
     ("p99 ms", Better::Lower),
+    ("server CPU ms/upload", Better::Lower),
     ("total ms", Better::Lower),
     ("first byte ms", Better::Lower),
     ("body MB", Better::Neither),

@@ -55,6 +55,12 @@ impl Probe {
     }
 }
 
+/// CPU seconds `root` and its descendants have used so far, without touching the peaks: for
+/// a workload that times only part of its window (its clean-up is untimed).
+pub fn tree_cpu_s(root: u32) -> f64 {
+    tree(root).iter().map(|&p| cpu_ticks(p)).sum::<u64>() as f64 / TICKS_PER_SECOND
+}
+
 /// CPU seconds this process (the load client) has used so far.
 pub fn own_cpu_s() -> f64 {
     cpu_ticks_of("/proc/self/stat") as f64 / TICKS_PER_SECOND

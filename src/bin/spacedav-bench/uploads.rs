@@ -10,7 +10,8 @@ use tokio::task::JoinSet;
 use url::Url;
 
 use crate::dav;
-use crate::measure::{Ctx, Metric, rate, time_ms};
+use crate::measure::{Better, Ctx, Metric, rate, time_ms};
+use crate::procstat;
 use crate::servers::{Kind, Running};
 use crate::sink;
 use crate::tus::{self, TusTarget, Upload};
@@ -97,10 +98,14 @@ pub async fn parallel(t: &TusTarget, ctx: &Ctx, tag: &str) -> Result<Duration> {
     Ok(elapsed)
 }
 
-/// Many small uploads from `small_workers` connections: uploads/s, p50 and p99 latency.
-pub async fn small(t: &TusTarget, ctx: &Ctx, tag: &str) -> Result<Vec<Metric>> {
+/// Many small uploads from `small_workers` connections: uploads/s, p50 and p99 latency, and
+/// the server's CPU per upload over the timed part alone (the workload's own CPU column also
+/// counts the untimed clean-up, which is a WebDAV DELETE into the trash on spacedav but a
+/// bare tus termination elsewhere).
+pub async fn small(t: &TusTarget, server_pid: u32, ctx: &Ctx, tag: &str) -> Result<Vec<Metric>> {
     let s = &ctx.sizes;
     let next = Arc::new(AtomicU64::new(0));
+    let cpu_before = procstat::tree_cpu_s(server_pid);
     let start = Instant::now();
     let mut tasks = JoinSet::new();
     for _ in 0..s.small_workers {
@@ -134,6 +139,7 @@ pub async fn small(t: &TusTarget, ctx: &Ctx, tag: &str) -> Result<Vec<Metric>> {
         done.extend(r??);
     }
     let elapsed = start.elapsed();
+    let cpu_s = procstat::tree_cpu_s(server_pid) - cpu_before;
     let mut lat: Vec<Duration> = done.iter().map(|(d, _)| *d).collect();
     lat.sort();
     let pct = |p: f64| lat[((lat.len() as f64 * p).ceil() as usize).clamp(1, lat.len()) - 1];
@@ -141,6 +147,11 @@ pub async fn small(t: &TusTarget, ctx: &Ctx, tag: &str) -> Result<Vec<Metric>> {
         rate("uploads/s", done.len() as f64 / elapsed.as_secs_f64()),
         time_ms("p50 ms", pct(0.50)),
         time_ms("p99 ms", pct(0.99)),
+        Metric {
+            name: "server CPU ms/upload",
+            value: cpu_s * 1e3 / done.len() as f64,
+            better: Better::Lower,
+        },
     ];
     remove_all(
         t,

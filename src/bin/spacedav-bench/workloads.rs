@@ -179,7 +179,7 @@ pub async fn run(w: Workload, server: &Running, ctx: &Ctx, round: usize) -> Resu
         }
         Workload::TusSmall => {
             let t = server.tus.as_ref().expect("applies() checked tus");
-            uploads::small(t, ctx, &tag).await
+            uploads::small(t, server.pid, ctx, &tag).await
         }
         Workload::DavPut => {
             let d = server.dav.as_ref().expect("applies() checked dav");
