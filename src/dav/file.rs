@@ -340,7 +340,13 @@ impl DavFile for PutFile {
     }
 
     fn write_bytes(&mut self, buf: Bytes) -> FsFuture<'_, ()> {
-        async move { self.write(&buf).await }.boxed()
+        async move {
+            // Owned frames: a large one reaches the blob and the hash workers uncopied.
+            let ingest = self.ingest.as_mut().ok_or(FsError::GeneralFailure)?;
+            let written = ingest.write_bytes(buf).await;
+            written.map_err(|e| write_failure(&self.ctx, e))
+        }
+        .boxed()
     }
 
     fn read_bytes(&mut self, _count: usize) -> FsFuture<'_, Bytes> {

@@ -6,6 +6,7 @@
 use md5::{Digest, Md5};
 use sha1::Sha1;
 use sha2::Sha256;
+use simd_adler32::Adler32;
 
 /// A checksum algorithm spacedav can compute.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -133,7 +134,7 @@ impl Digests {
 pub struct Hasher {
     sha1: Sha1,
     md5: Md5,
-    adler: adler::Adler32,
+    adler: Adler32,
     sha256: Option<Sha256>,
     /// It missed the bytes before it: staged bytes that a blob store cannot read back before
     /// they are sealed (an S3 multipart upload). It hashes nothing; the digests are taken
@@ -153,7 +154,7 @@ impl Hasher {
         Hasher {
             sha1: Sha1::new(),
             md5: Md5::new(),
-            adler: adler::Adler32::new(),
+            adler: Adler32::new(),
             sha256: with_sha256.then(Sha256::new),
             blind: false,
         }
@@ -179,7 +180,7 @@ impl Hasher {
         }
         self.sha1.update(data);
         self.md5.update(data);
-        self.adler.write_slice(data);
+        self.adler.write(data);
         if let Some(s) = &mut self.sha256 {
             s.update(data);
         }
@@ -191,7 +192,7 @@ impl Hasher {
             recorded: Checksums {
                 sha1: Some(hex::encode(self.sha1.finalize())),
                 md5: Some(hex::encode(self.md5.finalize())),
-                adler32: Some(format!("{:08x}", self.adler.checksum())),
+                adler32: Some(format!("{:08x}", self.adler.finish())),
             },
             sha256: self.sha256.map(|s| hex::encode(s.finalize())),
         }
@@ -213,19 +214,27 @@ enum Pipe {
         md5_tx: tokio::sync::mpsc::Sender<bytes::Bytes>,
         rest_tx: tokio::sync::mpsc::Sender<bytes::Bytes>,
         md5_job: tokio::task::JoinHandle<Md5>,
-        rest_job: tokio::task::JoinHandle<(Sha1, adler::Adler32, Option<Sha256>)>,
+        rest_job: tokio::task::JoinHandle<(Sha1, Adler32, Option<Sha256>)>,
     },
     /// Hashing on the caller's task: for small bodies the thread hand-offs cost more than
     /// the hashing.
     Inline(Box<Hasher>),
 }
 
+/// Bytes a writer gathers before it feeds them to a [`HashPipe`] (and to its blob writer,
+/// which writes in larger batches of its own): hyper delivers frames of 16–400 KiB, and
+/// hashing a piece while the next one arrives keeps the hashing left at a body's end short
+/// (the final PATCH waits for it) without waking the workers per frame.
+pub const PIECE: usize = 256 << 10;
+
 /// Bodies below this size are hashed inline by [`HashPipe::for_length`].
 pub const INLINE_HASH_LIMIT: u64 = 1 << 20;
 
-/// Chunks in flight per worker before `feed` waits. Writers feed ~1 MiB batches, so this
-/// bounds a stream's memory at a few MiB while keeping both workers busy.
-const PIPE_DEPTH: usize = 4;
+/// Pieces in flight per worker before `feed` waits. Writers feed pieces of about [`PIECE`]
+/// (256 KiB), so at most ~512 KiB wait per worker: that bounds a stream's memory and what is
+/// left to hash when a body ends (~1 ms of MD5 here, which the final PATCH waits for), and
+/// is still enough to keep both workers busy (the feeder is faster than MD5).
+const PIPE_DEPTH: usize = 2;
 
 impl HashPipe {
     /// Start hashing on from `hasher`'s state.
@@ -253,7 +262,7 @@ impl HashPipe {
             let (mut sha1, mut adler, mut sha256) = (sha1, adler, sha256);
             while let Some(b) = rest_rx.blocking_recv() {
                 sha1.update(&b);
-                adler.write_slice(&b);
+                adler.write(&b);
                 if let Some(s) = &mut sha256 {
                     s.update(&b);
                 }
@@ -326,7 +335,7 @@ pub fn digest(alg: Algorithm, data: &[u8]) -> Vec<u8> {
         Algorithm::Sha1 => Sha1::digest(data).to_vec(),
         Algorithm::Md5 => Md5::digest(data).to_vec(),
         Algorithm::Sha256 => Sha256::digest(data).to_vec(),
-        Algorithm::Adler32 => adler::adler32_slice(data).to_be_bytes().to_vec(),
+        Algorithm::Adler32 => simd_adler32::adler32(&data).to_be_bytes().to_vec(),
     }
 }
 
@@ -338,7 +347,7 @@ pub enum SingleHasher {
     /// MD5.
     Md5(Md5),
     /// Adler-32.
-    Adler32(adler::Adler32),
+    Adler32(Adler32),
     /// SHA-256.
     Sha256(Sha256),
 }
@@ -349,7 +358,7 @@ impl SingleHasher {
         match alg {
             Algorithm::Sha1 => SingleHasher::Sha1(Sha1::new()),
             Algorithm::Md5 => SingleHasher::Md5(Md5::new()),
-            Algorithm::Adler32 => SingleHasher::Adler32(adler::Adler32::new()),
+            Algorithm::Adler32 => SingleHasher::Adler32(Adler32::new()),
             Algorithm::Sha256 => SingleHasher::Sha256(Sha256::new()),
         }
     }
@@ -359,7 +368,7 @@ impl SingleHasher {
         match self {
             SingleHasher::Sha1(h) => h.update(data),
             SingleHasher::Md5(h) => h.update(data),
-            SingleHasher::Adler32(h) => h.write_slice(data),
+            SingleHasher::Adler32(h) => h.write(data),
             SingleHasher::Sha256(h) => h.update(data),
         }
     }
@@ -369,7 +378,7 @@ impl SingleHasher {
         match self {
             SingleHasher::Sha1(h) => h.finalize().to_vec(),
             SingleHasher::Md5(h) => h.finalize().to_vec(),
-            SingleHasher::Adler32(h) => h.checksum().to_be_bytes().to_vec(),
+            SingleHasher::Adler32(h) => h.finish().to_be_bytes().to_vec(),
             SingleHasher::Sha256(h) => h.finalize().to_vec(),
         }
     }

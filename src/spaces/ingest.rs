@@ -20,9 +20,8 @@ use super::model::Mtime;
 use super::path::SpacePath;
 use super::tree::{Committed, LockCheck, NewContent, Precondition, commit_in};
 
-/// Bytes gathered before they are hashed and written: hyper delivers ~16 KiB frames, and the
-/// hash workers and the blob writer work best on large batches. One batch is all the memory
-/// an ingest holds besides the hash pipe's bounded queue.
+/// The most an ingest (or a tus request) holds in memory of its own, and the size of the
+/// batches stored bytes are re-read in. Also the upper bound of the inline limit.
 pub const BATCH: usize = 1 << 20;
 
 /// What the caller knows about a stream before it starts.
@@ -104,20 +103,29 @@ pub struct FileWrite {
 }
 
 impl Ingest {
-    /// Append bytes (batched: nothing is guaranteed durable before [`Ingest::seal`]).
+    /// Append bytes (batched: nothing is guaranteed durable before [`Ingest::seal`]). Until a
+    /// body outgrows the inline limit it only gathers, since it may never need a blob.
     pub async fn write(&mut self, data: &[u8]) -> StoreResult<()> {
-        if self.batch.len() + data.len() > BATCH {
-            self.drain().await?;
-        }
-        if self.batch.is_empty() {
-            // One allocation per batch, sized to the announced body when that is smaller.
+        let spilled = self.sink.get_mut().map_or(true, |s| s.is_some());
+        let gathering = !spilled && self.written + data.len() as u64 <= self.inline_max;
+        if self.batch.capacity() - self.batch.len() < data.len() {
+            if !gathering {
+                self.drain().await?;
+            }
+            // One allocation per piece (or for what may stay inline), sized to the announced
+            // body when that is smaller.
             let left = self.size.map_or(u64::MAX, |n| n - self.written.min(n));
+            let want = if gathering {
+                self.inline_max
+            } else {
+                super::checksum::PIECE as u64
+            };
             self.batch
-                .reserve(BATCH.min(left.max(data.len() as u64) as usize));
+                .reserve(want.min(left).max(data.len() as u64) as usize);
         }
         self.batch.extend_from_slice(data);
         self.written += data.len() as u64;
-        if self.batch.len() >= BATCH {
+        if !gathering && self.batch.len() >= super::checksum::PIECE {
             self.drain().await?;
         }
         Ok(())
@@ -128,12 +136,28 @@ impl Ingest {
         self.written
     }
 
+    /// Append owned bytes: like [`Ingest::write`], but a large frame that arrives with
+    /// nothing gathered before it goes to the hash workers and the blob as it is, uncopied.
+    pub async fn write_bytes(&mut self, data: Bytes) -> StoreResult<()> {
+        let spilled = self.sink.get_mut().map_or(true, |s| s.is_some());
+        if !self.batch.is_empty() || data.len() < super::checksum::PIECE || !spilled {
+            return self.write(&data).await;
+        }
+        self.written += data.len() as u64;
+        self.send(data).await
+    }
+
     /// Hash and write the gathered batch.
     async fn drain(&mut self) -> StoreResult<()> {
         if self.batch.is_empty() {
             return Ok(());
         }
         let data: Bytes = self.batch.split().freeze();
+        self.send(data).await
+    }
+
+    /// Hash and write `data`, creating the blob on the first call.
+    async fn send(&mut self, data: Bytes) -> StoreResult<()> {
         let slot = self.sink.get_mut().unwrap_or_else(|e| e.into_inner());
         let sink = match slot {
             Some(sink) => sink,

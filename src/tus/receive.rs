@@ -9,9 +9,8 @@ use super::error::TusError;
 use super::hold::Held;
 use super::parse::ChunkChecksum;
 use super::service::{HashState, Progress, TusService};
-use crate::spaces::checksum::HashPipe;
-use crate::spaces::checksum::SingleHasher;
-use crate::spaces::{BATCH, ConcatRole, StagingSink, Upload};
+use crate::spaces::checksum::{HashPipe, PIECE, SingleHasher};
+use crate::spaces::{ConcatRole, StagingSink, Upload};
 
 /// Without a per-request checksum, a long body is made durable and acknowledged in the session
 /// every this many bytes, so an interrupted request (or a crash) keeps what arrived.
@@ -200,6 +199,35 @@ impl TusService {
         })
     }
 
+    /// Make the bytes up to `written` durable and acknowledge them in the session mid-request
+    /// (see [`CHECKPOINT`]), with the hasher state at that offset for a resumption.
+    async fn checkpoint(
+        &self,
+        session: &mut Upload,
+        state: &mut HashState,
+        sink: &mut Box<dyn StagingSink>,
+        pipe: &mut HashPipe,
+        written: u64,
+    ) -> Result<(), TusError> {
+        let running = std::mem::replace(pipe, HashPipe::inline(Default::default()));
+        let (staged, hasher) = tokio::join!(sink.sync(), running.finish());
+        let length = session.length;
+        if !self
+            .0
+            .store
+            .advance_staged(session, written, length, staged?)
+            .await?
+        {
+            return Err(TusError::OffsetMismatch);
+        }
+        *pipe = HashPipe::start(hasher.clone());
+        *state = HashState {
+            offset: written,
+            hasher: Some(hasher),
+        };
+        Ok(())
+    }
+
     /// Stream `body` into the staging blob up to `end`. On success the bytes are durable and
     /// the session's offset moved; on failure the hasher state matches the recorded offset.
     async fn receive<S, E>(
@@ -222,44 +250,45 @@ impl TusService {
         let mut chunk = check.as_ref().map(|c| SingleHasher::new(c.algorithm));
         let mut sink = self.0.store.append_staging(session, start).await?;
         let mut written = start;
-        // Sized to what can still arrive: a 16 KiB upload must not cost a 1 MiB buffer (under
-        // many concurrent small uploads such buffers fragment the allocator's heap, and the
-        // resident memory does not come back).
-        let room = content_length.unwrap_or(end - start).min(end - start);
-        let mut buf = BytesMut::with_capacity(BATCH.min(room as usize));
+        let mut buf = BytesMut::new();
         let outcome = loop {
             match body.next().await {
-                Some(Ok(bytes)) => {
+                Some(Ok(mut bytes)) => {
                     if written + (buf.len() + bytes.len()) as u64 > end {
                         break End::TooLong;
                     }
-                    buf.extend_from_slice(&bytes);
-                    if buf.len() < BATCH {
-                        continue;
-                    }
-                    let data = buf.split().freeze();
-                    written += data.len() as u64;
-                    write_batch(&mut sink, &mut pipe, &mut chunk, data).await?;
-                    if check.is_none()
-                        && written - session.offset >= CHECKPOINT
-                        && !session.commits_at(written)
-                    {
-                        let staged = sink.sync().await?;
-                        let length = session.length;
-                        if !self
-                            .0
-                            .store
-                            .advance_staged(session, written, length, staged)
-                            .await?
-                        {
-                            return Err(TusError::OffsetMismatch);
-                        }
-                        let hasher = pipe.finish().await;
-                        pipe = HashPipe::start(hasher.clone());
-                        *state = HashState {
-                            offset: written,
-                            hasher: Some(hasher),
+                    while !bytes.is_empty() {
+                        let data = if buf.is_empty() && bytes.len() >= PIECE {
+                            // A large frame goes on as it is, without a copy.
+                            std::mem::take(&mut bytes)
+                        } else {
+                            if buf.capacity() == 0 {
+                                // Sized to what can still arrive: a 16 KiB upload must not
+                                // cost a 256 KiB buffer (under many concurrent small uploads
+                                // such buffers fragment the allocator's heap).
+                                let left = end - written;
+                                let room = content_length
+                                    .map_or(left, |n| n.saturating_sub(written - start).min(left));
+                                buf.reserve((PIECE as u64).min(room).max(1) as usize);
+                            }
+                            // Fill the piece's buffer without ever growing it (a copy); what
+                            // does not fit starts the next one.
+                            let fits = bytes.len().min(buf.capacity() - buf.len());
+                            buf.extend_from_slice(&bytes.split_to(fits));
+                            if buf.len() < buf.capacity() {
+                                continue;
+                            }
+                            buf.split().freeze()
                         };
+                        written += data.len() as u64;
+                        write_batch(&mut sink, &mut pipe, &mut chunk, data).await?;
+                        if check.is_none()
+                            && written - session.offset >= CHECKPOINT
+                            && !session.commits_at(written)
+                        {
+                            self.checkpoint(session, state, &mut sink, &mut pipe, written)
+                                .await?;
+                        }
                     }
                 }
                 Some(Err(e)) => break End::Interrupted(e.to_string()),
@@ -293,7 +322,6 @@ impl TusService {
             written += data.len() as u64;
             write_batch(&mut sink, &mut pipe, &mut chunk, data).await?;
         }
-        let whole = pipe.finish().await;
         if let (Some(c), Some(h)) = (&check, chunk)
             && h.finish() != c.digest
         {
@@ -303,7 +331,10 @@ impl TusService {
             };
             return Err(TusError::ChecksumMismatch);
         }
-        let staged = sink.sync().await?;
+        // The hash workers finish the last pieces while the tail is synced: a final PATCH
+        // waits for the slower of the two, not for both in turn.
+        let (staged, whole) = tokio::join!(sink.sync(), pipe.finish());
+        let staged = staged?;
         drop(sink);
         let length = session.length;
         if session.commits_at(written) {

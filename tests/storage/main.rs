@@ -5,6 +5,7 @@
 mod common;
 
 mod blobs;
+mod streams;
 mod tree;
 
 use spacedav::auth::hash_password;
