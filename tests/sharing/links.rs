@@ -151,33 +151,7 @@ async fn expired_revoked_and_made_up_tokens_are_not_found() {
     let (revoked, id) = link(&srv, "/e.txt", "1", None).await;
     // A link revoked through Graph (as Web does) is gone alike.
     let (by_graph, _) = link(&srv, "/e.txt", "1", None).await;
-    let item = crate::admin_item(&srv, "/e.txt").await;
-    let (_, perms) = crate::graph(
-        &srv,
-        ADMIN,
-        Method::GET,
-        &format!("{item}/permissions"),
-        None,
-    )
-    .await;
-    let pid = perms["value"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|p| p["link"]["webUrl"].as_str().unwrap().ends_with(&by_graph))
-        .expect("the link's permission")["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let (status, _) = crate::graph(
-        &srv,
-        ADMIN,
-        Method::DELETE,
-        &format!("{item}/permissions/{pid}"),
-        None,
-    )
-    .await;
-    assert_eq!(status, StatusCode::NO_CONTENT);
+    crate::delete_link_through_graph(&srv, "/e.txt", &by_graph).await;
     let c = srv.client();
     let ok = c
         .get(public(&srv, &revoked, "/e.txt"))

@@ -103,6 +103,24 @@ pub async fn admin_item(srv: &TestServer, path: &str) -> String {
     format!("/drives/{sid}/items/{rid}")
 }
 
+/// Delete, through Graph as ownCloud Web does, the admin's link with `token` on `path`.
+pub async fn delete_link_through_graph(srv: &TestServer, path: &str, token: &str) {
+    let permissions = format!("{}/permissions", admin_item(srv, path).await);
+    let (_, perms) = graph(srv, ADMIN, Method::GET, &permissions, None).await;
+    let pid = perms["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["link"]["webUrl"].as_str().unwrap().ends_with(token))
+        .expect("the link's permission")["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let path = format!("{permissions}/{pid}");
+    let (status, _) = graph(srv, ADMIN, Method::DELETE, &path, None).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+}
+
 /// `POST` an OCS user share of the admin's `path` with `user` and OCS `perms`; returns its
 /// `ocs.data`.
 pub async fn share_with(srv: &TestServer, path: &str, user: &str, perms: &str) -> Value {

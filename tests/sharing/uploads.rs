@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use reqwest::{Method, StatusCode};
+use reqwest::StatusCode;
 use spacedav::spaces::{Role, SpacePath};
 
 use crate::common::TestServer;
@@ -91,27 +91,7 @@ async fn a_link_upload_ends_when_its_link_is_deleted_over_ocs_or_graph_and_store
         StatusCode::OK
     );
     // The other one is deleted through Graph, as ownCloud Web does.
-    let item = crate::admin_item(&srv, "/drop").await;
-    let permissions = format!("{item}/permissions");
-    let (_, perms) = crate::graph(&srv, ADMIN, Method::GET, &permissions, None).await;
-    let pid = perms["value"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|p| p["link"]["webUrl"].as_str().unwrap().ends_with(&by_graph))
-        .expect("the link's permission")["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let (status, _) = crate::graph(
-        &srv,
-        ADMIN,
-        Method::DELETE,
-        &format!("{permissions}/{pid}"),
-        None,
-    )
-    .await;
-    assert_eq!(status, StatusCode::NO_CONTENT);
+    crate::delete_link_through_graph(&srv, "/drop", &by_graph).await;
 
     for (location, name) in [(&location, "d.txt"), (&graph_location, "g.txt")] {
         let (patch, head) = resume(&anonymous, location).await;
