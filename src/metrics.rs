@@ -184,6 +184,7 @@ pub struct Metrics {
     store_errors: Family<ComponentLabels, Counter>,
     commit_batch: Histogram,
     sweeps: Family<EventLabels, Counter>,
+    password_checks: Counter,
 }
 
 fn latency_histogram() -> Histogram {
@@ -205,6 +206,7 @@ impl Metrics {
             // Powers of two up to 256 concurrent committers.
             commit_batch: Histogram::new(exponential_buckets(1.0, 2.0, 9)),
             sweeps: Family::default(),
+            password_checks: Counter::default(),
         };
         m.registry.register(
             "http_requests",
@@ -251,6 +253,12 @@ impl Metrics {
             "Housekeeping rounds: run (this node holds the sweeper lease) or skipped (another \
              node does)",
             m.sweeps.clone(),
+        );
+        m.registry.register(
+            "auth_password_checks",
+            "Password hashes computed (argon2) for Basic credentials and sign-ins the cache did \
+             not know",
+            m.password_checks.clone(),
         );
         // Series with known label values start at 0, so alerts on them see a value from the
         // first scrape on.
@@ -324,6 +332,11 @@ impl Metrics {
     pub fn sweep(&self, run: bool) {
         let event = if run { "run" } else { "skipped" };
         self.sweeps.get_or_create(&EventLabels { event }).inc();
+    }
+
+    /// Counts one argon2 password verification.
+    pub fn password_check(&self) {
+        self.password_checks.inc();
     }
 
     /// Records how many commits one WAL fsync made durable.

@@ -202,6 +202,24 @@ async fn metrics_count_every_family_after_mixed_traffic() {
         assert!(total(&m, batches, &[]) >= 1.0, "{text}");
     }
 
+    // A burst of requests with credentials the cache does not know yet (a client opening 16
+    // upload connections) computes the password hash once: the others wait for that result
+    // instead of each holding argon2's 19 MiB at the same time.
+    env.srv.add_user("carol", "carol-pw").await;
+    let checks = "spacedav_auth_password_checks_total";
+    let before = total(&m, checks, &[]);
+    let burst = (0..16).map(|_| {
+        env.http
+            .get(env.srv.url("/ocs/v2.php/cloud/user?format=json"))
+            .basic_auth("carol", Some("carol-pw"))
+            .send()
+    });
+    for res in futures::future::join_all(burst).await {
+        assert_eq!(res.unwrap().status(), StatusCode::OK);
+    }
+    let (text, m) = scrape(&env).await;
+    assert_eq!(total(&m, checks, &[]) - before, 1.0, "{text}");
+
     // A database that is gone: requests fail, and the failures are counted.
     let before = total(&m, errors, &[("component", "database")]);
     env.srv.state.store().close().await;

@@ -3,8 +3,7 @@
 //! every chunk of an upload.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
-use std::sync::OnceLock;
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use base64::Engine;
@@ -14,6 +13,7 @@ use sha2::{Digest, Sha256};
 use super::AuthError;
 use super::password::{hash_password, verify_password};
 use crate::auth::Auth;
+use crate::metrics::metrics;
 use crate::spaces::{StoreError, User};
 
 /// How long a verified user/password pair is trusted without running argon2 again.
@@ -56,6 +56,8 @@ impl BasicCredentials {
 pub struct CredentialCache {
     salt: [u8; 32],
     verified: Mutex<HashMap<[u8; 32], Instant>>,
+    /// Credentials being verified now, each with the lock its other requests wait on.
+    gates: Mutex<HashMap<[u8; 32], Arc<tokio::sync::Mutex<()>>>>,
 }
 
 impl Default for CredentialCache {
@@ -63,6 +65,7 @@ impl Default for CredentialCache {
         CredentialCache {
             salt: rand::random(),
             verified: Mutex::new(HashMap::new()),
+            gates: Mutex::new(HashMap::new()),
         }
     }
 }
@@ -81,6 +84,21 @@ impl CredentialCache {
     fn hit(&self, key: &[u8; 32]) -> bool {
         let map = self.verified.lock().expect("credential cache lock");
         map.get(key).is_some_and(|t| t.elapsed() < CACHE_TTL)
+    }
+
+    /// The lock that requests verifying `key` take in turn.
+    fn gate(&self, key: [u8; 32]) -> Arc<tokio::sync::Mutex<()>> {
+        let mut gates = self.gates.lock().expect("credential gates lock");
+        gates.entry(key).or_default().clone()
+    }
+
+    /// Forget `key`'s lock once no other request holds or waits for it (`gate` is the
+    /// caller's own handle; the map holds the other one).
+    fn ungate(&self, key: &[u8; 32], gate: &Arc<tokio::sync::Mutex<()>>) {
+        let mut gates = self.gates.lock().expect("credential gates lock");
+        if Arc::strong_count(gate) <= 2 {
+            gates.remove(key);
+        }
     }
 
     fn insert(&self, key: [u8; 32]) {
@@ -102,7 +120,26 @@ fn decoy_hash() -> &'static str {
     DECOY.get_or_init(|| hash_password("spacedav decoy password"))
 }
 
+/// The slots argon2 runs in, one per core. Each verification holds argon2's working memory
+/// (19 MiB with the default parameters) for about 10 ms: without a bound, a burst of requests
+/// whose credentials are not cached (16 upload connections once the cache entry expired, or a
+/// flood of wrong passwords) held 19 MiB per request at once (a 300 MiB peak for 16), and
+/// more cores than the machine has bring no answer sooner.
+async fn argon2_slot() -> tokio::sync::SemaphorePermit<'static> {
+    static SLOTS: OnceLock<tokio::sync::Semaphore> = OnceLock::new();
+    SLOTS
+        .get_or_init(|| {
+            let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+            tokio::sync::Semaphore::new(cores)
+        })
+        .acquire()
+        .await
+        .expect("the argon2 slots are never closed")
+}
+
+/// Runs argon2 on the blocking pool; the caller holds an [`argon2_slot`].
 async fn argon2_verify(hash: String, password: String) -> bool {
+    metrics().password_check();
     tokio::task::spawn_blocking(move || verify_password(&hash, &password))
         .await
         .unwrap_or(false)
@@ -113,6 +150,7 @@ async fn lookup(state: &Auth, name: &str, password: &str) -> Result<User, AuthEr
     match state.store().user_by_name(name).await {
         Ok(u) => Ok(u),
         Err(StoreError::NotFound) => {
+            let _slot = argon2_slot().await;
             argon2_verify(decoy_hash().to_string(), password.to_string()).await;
             Err(AuthError::UnknownUser)
         }
@@ -127,7 +165,20 @@ async fn password_matches(state: &Auth, user: &User, password: &str) -> Result<(
     if cache.hit(&key) {
         return Ok(());
     }
-    if argon2_verify(user.password_hash.clone(), password.to_string()).await {
+    // Requests with the same credentials queue behind the one verifying them and find its
+    // result in the cache: one argon2 run for a burst, not one per request.
+    let gate = cache.gate(key);
+    let _turn = gate.lock().await;
+    if cache.hit(&key) {
+        cache.ungate(&key, &gate);
+        return Ok(());
+    }
+    let ok = {
+        let _slot = argon2_slot().await;
+        argon2_verify(user.password_hash.clone(), password.to_string()).await
+    };
+    cache.ungate(&key, &gate);
+    if ok {
         cache.insert(key);
         Ok(())
     } else {
