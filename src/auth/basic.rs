@@ -86,18 +86,14 @@ impl CredentialCache {
         map.get(key).is_some_and(|t| t.elapsed() < CACHE_TTL)
     }
 
-    /// The lock that requests verifying `key` take in turn.
-    fn gate(&self, key: [u8; 32]) -> Arc<tokio::sync::Mutex<()>> {
+    /// A request's place among those verifying `key`: they take its lock in turn.
+    fn turn(&self, key: [u8; 32]) -> Turn<'_> {
         let mut gates = self.gates.lock().expect("credential gates lock");
-        gates.entry(key).or_default().clone()
-    }
-
-    /// Forget `key`'s lock once no other request holds or waits for it (`gate` is the
-    /// caller's own handle; the map holds the other one).
-    fn ungate(&self, key: &[u8; 32], gate: &Arc<tokio::sync::Mutex<()>>) {
-        let mut gates = self.gates.lock().expect("credential gates lock");
-        if Arc::strong_count(gate) <= 2 {
-            gates.remove(key);
+        let gate = gates.entry(key).or_default().clone();
+        Turn {
+            cache: self,
+            key,
+            gate,
         }
     }
 
@@ -110,6 +106,24 @@ impl CredentialCache {
             }
         }
         map.insert(key, Instant::now());
+    }
+}
+
+/// See [`CredentialCache::turn`]. Dropped (answered, or cancelled by a client that went away
+/// while waiting), the last one forgets the key's lock, so the map holds only keys in flight.
+struct Turn<'a> {
+    cache: &'a CredentialCache,
+    key: [u8; 32],
+    gate: Arc<tokio::sync::Mutex<()>>,
+}
+
+impl Drop for Turn<'_> {
+    fn drop(&mut self) {
+        let mut gates = self.cache.gates.lock().expect("credential gates lock");
+        // The map's handle and this one: no other request holds or waits for the lock.
+        if Arc::strong_count(&self.gate) <= 2 {
+            gates.remove(&self.key);
+        }
     }
 }
 
@@ -167,18 +181,13 @@ async fn password_matches(state: &Auth, user: &User, password: &str) -> Result<(
     }
     // Requests with the same credentials queue behind the one verifying them and find its
     // result in the cache: one argon2 run for a burst, not one per request.
-    let gate = cache.gate(key);
-    let _turn = gate.lock().await;
+    let turn = cache.turn(key);
+    let _held = turn.gate.lock().await;
     if cache.hit(&key) {
-        cache.ungate(&key, &gate);
         return Ok(());
     }
-    let ok = {
-        let _slot = argon2_slot().await;
-        argon2_verify(user.password_hash.clone(), password.to_string()).await
-    };
-    cache.ungate(&key, &gate);
-    if ok {
+    let _slot = argon2_slot().await;
+    if argon2_verify(user.password_hash.clone(), password.to_string()).await {
         cache.insert(key);
         Ok(())
     } else {
@@ -240,6 +249,21 @@ mod tests {
         for (input, want) in rows {
             assert_eq!(BasicCredentials::parse(&input).ok(), want, "{input}");
         }
+    }
+
+    #[test]
+    fn the_last_turn_of_a_key_forgets_its_lock_even_when_it_never_held_it() {
+        let cache = CredentialCache::default();
+        let in_flight = |c: &CredentialCache| c.gates.lock().unwrap().len();
+        let holder = cache.turn([1; 32]);
+        let waiter = cache.turn([1; 32]);
+        let _other = cache.turn([2; 32]);
+        assert_eq!(in_flight(&cache), 2);
+        // A waiter whose client went away (its future dropped) leaves the lock to the holder.
+        drop(waiter);
+        assert_eq!(in_flight(&cache), 2);
+        drop(holder);
+        assert_eq!(in_flight(&cache), 1);
     }
 
     #[test]
