@@ -424,22 +424,8 @@ async fn a_restore_onto_or_into_a_locked_resource_needs_its_lock_token() {
             .unwrap()
     };
     let s = &s;
-    let lock = async |url: String| {
-        let res = req(s, "LOCK", &url)
-            .header("Depth", "infinity")
-            .header("Timeout", "Second-600")
-            .body(
-                "<?xml version=\"1.0\"?><d:lockinfo xmlns:d=\"DAV:\"><d:lockscope><d:exclusive/>\
-                 </d:lockscope><d:locktype><d:write/></d:locktype></d:lockinfo>",
-            )
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(res.status(), 200);
-        res.headers()["lock-token"].to_str().unwrap().to_string()
-    };
-    let file_token = lock(format!("{root}/f.txt")).await;
-    let folder_token = lock(format!("{root}/locked")).await;
+    let file_token = s.admin().lock(&format!("{root}/f.txt")).await;
+    let folder_token = s.admin().lock(&format!("{root}/locked")).await;
     let restore = |name: &str, dest: String, token: Option<&str>| {
         let mut r = req(s, "MOVE", &format!("{}/{}", trash_url(s, &sid), key(name)))
             .header("Destination", dest)
@@ -484,7 +470,7 @@ async fn a_restore_onto_or_into_a_locked_resource_needs_its_lock_token() {
         .unwrap();
     mkcol(s, &format!("{root}/dir")).await;
     put(s, &format!("{root}/dir/inner.txt"), b"inner").await;
-    let inner_token = lock(format!("{root}/dir/inner.txt")).await;
+    let inner_token = s.admin().lock(&format!("{root}/dir/inner.txt")).await;
     let (_, listing) = trash_list(s, &sid).await;
     let dir_key = responses(&listing)
         .iter()

@@ -131,17 +131,7 @@ async fn a_locked_file_is_not_restored_without_its_token() {
     let root = admin_root(&s).await;
     let id = three_versions(&s, &root).await;
     let (_, k) = keys(&s, &id).await;
-    let lock = req(&s, "LOCK", &format!("{root}/v.txt"))
-        .header("Timeout", "Second-600")
-        .body(
-            "<?xml version=\"1.0\"?><d:lockinfo xmlns:d=\"DAV:\"><d:lockscope><d:exclusive/>\
-             </d:lockscope><d:locktype><d:write/></d:locktype></d:lockinfo>",
-        )
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(lock.status(), 200);
-    let token = lock.headers()["lock-token"].to_str().unwrap().to_string();
+    let token = s.admin().lock(&format!("{root}/v.txt")).await;
     let copy = || req(&s, "COPY", &s.url(&format!("/dav/meta/{id}/v/{}", k[0])));
     assert_eq!(copy().send().await.unwrap().status(), 423);
     let get = req(&s, "GET", &format!("{root}/v.txt"))
