@@ -8,7 +8,8 @@ use std::time::Duration;
 use reqwest::{Method, StatusCode};
 
 use crate::binary::{ADMIN_PASSWORD, Server, personal_space_id, run, stdout};
-use crate::common::dav::{between, href, responses};
+use crate::common::dav::responses;
+use crate::key_of;
 
 /// Files in each folder: the purge deletes this many rows (and frees as many blobs).
 const FILES: usize = 640;
@@ -57,21 +58,6 @@ async fn folder_of_files(root: &str, name: &str) {
         }
         groups *= 2;
     }
-}
-
-/// The trash item key of the item whose original location is `location`, if it is there.
-fn key_of(trash: &str, location: &str) -> Option<String> {
-    responses(trash)
-        .into_iter()
-        .find(|b| between(b, "<oc:trashbin-original-location>", "<") == Some(location))
-        .map(|b| {
-            href(b)
-                .trim_end_matches('/')
-                .rsplit('/')
-                .next()
-                .unwrap()
-                .to_string()
-        })
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

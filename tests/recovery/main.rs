@@ -65,18 +65,25 @@ pub async fn trash_list(s: &TestServer, sid: &SpaceId) -> (u16, String) {
 
 /// The item keys (href basenames) of a trash listing, without the bin itself.
 pub fn item_keys(xml: &str) -> Vec<String> {
-    responses(xml)
-        .iter()
-        .skip(1)
-        .map(|b| {
-            href(b)
-                .trim_end_matches('/')
-                .rsplit('/')
-                .next()
-                .unwrap()
-                .to_string()
-        })
-        .collect()
+    responses(xml).iter().skip(1).map(|b| item_key(b)).collect()
+}
+
+/// The trash item key of the item whose original location is `location`, if it is there.
+pub fn key_of(trash: &str, location: &str) -> Option<String> {
+    responses(trash)
+        .into_iter()
+        .find(|b| between(b, "<oc:trashbin-original-location>", "<") == Some(location))
+        .map(item_key)
+}
+
+/// The key (href basename) of one `response` of a trash listing.
+fn item_key(response: &str) -> String {
+    href(response)
+        .trim_end_matches('/')
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .to_string()
 }
 
 /// The `oc:fileid` of the resource at `url`.

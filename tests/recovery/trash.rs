@@ -416,13 +416,7 @@ async fn a_restore_onto_or_into_a_locked_resource_needs_its_lock_token() {
     }
     put(&s, &format!("{root}/f.txt"), b"new").await;
     let (_, xml) = trash_list(&s, &sid).await;
-    let key = |name: &str| {
-        responses(&xml)
-            .iter()
-            .find(|b| b.contains(&format!("<oc:trashbin-original-location>{name}<")))
-            .map(|b| href(b).rsplit('/').next().unwrap().to_string())
-            .unwrap()
-    };
+    let key = |name: &str| key_of(&xml, name).unwrap();
     let s = &s;
     let file_token = s.admin().lock(&format!("{root}/f.txt")).await;
     let folder_token = s.admin().lock(&format!("{root}/locked")).await;
@@ -472,18 +466,7 @@ async fn a_restore_onto_or_into_a_locked_resource_needs_its_lock_token() {
     put(s, &format!("{root}/dir/inner.txt"), b"inner").await;
     let inner_token = s.admin().lock(&format!("{root}/dir/inner.txt")).await;
     let (_, listing) = trash_list(s, &sid).await;
-    let dir_key = responses(&listing)
-        .iter()
-        .find(|b| b.contains("<oc:trashbin-original-location>dir<"))
-        .map(|b| {
-            href(b)
-                .trim_end_matches('/')
-                .rsplit('/')
-                .next()
-                .unwrap()
-                .to_string()
-        })
-        .unwrap();
+    let dir_key = key_of(&listing, "dir").unwrap();
     let over_dir = |token: Option<String>| {
         let mut r = req(s, "MOVE", &format!("{}/{dir_key}", trash_url(s, &sid)))
             .header("Destination", format!("{root}/dir"))
