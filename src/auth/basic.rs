@@ -151,8 +151,9 @@ async fn argon2_slot() -> tokio::sync::SemaphorePermit<'static> {
         .expect("the argon2 slots are never closed")
 }
 
-/// Runs argon2 on the blocking pool; the caller holds an [`argon2_slot`].
+/// Runs argon2 on the blocking pool, in an [`argon2_slot`].
 async fn argon2_verify(hash: String, password: String) -> bool {
+    let _slot = argon2_slot().await;
     metrics().password_check();
     tokio::task::spawn_blocking(move || verify_password(&hash, &password))
         .await
@@ -164,7 +165,6 @@ async fn lookup(state: &Auth, name: &str, password: &str) -> Result<User, AuthEr
     match state.store().user_by_name(name).await {
         Ok(u) => Ok(u),
         Err(StoreError::NotFound) => {
-            let _slot = argon2_slot().await;
             argon2_verify(decoy_hash().to_string(), password.to_string()).await;
             Err(AuthError::UnknownUser)
         }
@@ -186,7 +186,6 @@ async fn password_matches(state: &Auth, user: &User, password: &str) -> Result<(
     if cache.hit(&key) {
         return Ok(());
     }
-    let _slot = argon2_slot().await;
     if argon2_verify(user.password_hash.clone(), password.to_string()).await {
         cache.insert(key);
         Ok(())
