@@ -71,7 +71,7 @@ pub async fn resolve(state: &AppState, user: &User, url: DavUrl) -> Result<Targe
     {
         return jail_target(state, user, url).await;
     }
-    let (space, base, node) = match (url.root, url.key.as_deref()) {
+    let (space_id, base, node) = match (url.root, url.key.as_deref()) {
         (Root::Spaces, Some(key)) if key.contains('!') => {
             let rid: ResourceId = key.parse().map_err(|_| DavError::NotFound)?;
             if rid.space.storage != store.storage_id() {
@@ -82,19 +82,18 @@ pub async fn resolve(state: &AppState, user: &User, url: DavUrl) -> Result<Targe
                 return Err(DavError::NotFound);
             }
             let base = store.path_of(&node).await?;
-            (
-                store.space(rid.space.space).await.map_err(not_found)?,
-                base,
-                Some(node.id),
-            )
+            (rid.space.space, base, Some(node.id))
         }
         (Root::Spaces, Some(key)) => {
             let sid: SpaceId = key.parse().map_err(|_| DavError::NotFound)?;
             if sid.storage != store.storage_id() {
                 return Err(DavError::NotFound);
             }
-            let space = store.space(sid.space).await.map_err(not_found)?;
-            (space, SpacePath::root(), None)
+            (sid.space, SpacePath::root(), None)
+        }
+        // The signed-in user's own files (what clients address nearly always) need no lookup.
+        (Root::Files, Some(name)) if name.to_lowercase() == user.name.to_lowercase() => {
+            (user.id.0, SpacePath::root(), None)
         }
         (Root::Files, Some(name)) => {
             let owner = match store.user_by_name(name).await {
@@ -105,19 +104,15 @@ pub async fn resolve(state: &AppState, user: &User, url: DavUrl) -> Result<Targe
                 },
                 Err(e) => return Err(e.into()),
             };
-            (
-                store.space(owner.id.0).await.map_err(not_found)?,
-                SpacePath::root(),
-                None,
-            )
+            (owner.id.0, SpacePath::root(), None)
         }
-        _ => (
-            store.space(user.id.0).await.map_err(not_found)?,
-            SpacePath::root(),
-            None,
-        ),
+        _ => (user.id.0, SpacePath::root(), None),
     };
-    let (role, access) = match store.role(space.id.space, user.id).await? {
+    let (space, role) = store
+        .space_with_role(space_id, user.id)
+        .await
+        .map_err(not_found)?;
+    let (role, access) = match role {
         Some(role) => (role, None),
         None => {
             let node = node.ok_or(DavError::NotFound)?;

@@ -248,6 +248,36 @@ impl Store {
         self.effective_role(space, user, true).await
     }
 
+    /// A space with the user's role for access to its content (as [`Store::role`]), read in
+    /// one statement: every WebDAV request needs both.
+    pub async fn space_with_role(
+        &self,
+        space: Uuid,
+        user: UserId,
+    ) -> StoreResult<(Space, Option<Role>)> {
+        let rows = sqlx::query(&format!(
+            "SELECT {SPACE_COLS}, r.role AS granted FROM spaces \
+             LEFT JOIN (SELECT m.role FROM members m WHERE m.space_id = $1 AND m.user_id = $2 \
+                 UNION ALL SELECT g.role FROM group_grants g \
+                 JOIN group_members gm ON gm.group_id = g.group_id \
+                 WHERE g.space_id = $1 AND gm.user_id = $2) r ON 1 = 1 \
+             WHERE id = $1"
+        ))
+        .bind(space.to_string())
+        .bind(user.to_string())
+        .fetch_all(&self.db)
+        .await?;
+        let first = rows.first().ok_or(StoreError::NotFound)?;
+        let space = space_from_row(self.storage_id, first)?;
+        let mut best = None;
+        for row in &rows {
+            let granted: Option<String> = row.try_get("granted")?;
+            best = best.max(granted.map(|r| Role::parse(&r).unwrap_or(Role::Viewer)));
+        }
+        let role = best.filter(|_| !space.disabled);
+        Ok((space, role))
+    }
+
     /// The users granted a role in a space directly, by name (group grants not expanded).
     pub async fn members(&self, space: Uuid) -> StoreResult<Vec<(User, Role)>> {
         let rows = sqlx::query(

@@ -1,9 +1,9 @@
 //! New content, the core's way (DESIGN.md "The storage core owns whole writes"): a protocol
 //! hands the core a byte stream through an [`Ingest`], which batches, hashes and writes it
 //! into a fresh blob; [`Ingest::seal`] makes the bytes durable and returns a [`StagedBlob`],
-//! which only this module can make. [`Store::commit_staged`] then re-checks the preconditions
-//! and points the file at it in one transaction with one durable wait, or frees the blob when
-//! it refuses. Protocol code never sees a blob key or the blob store.
+//! which only this module can make. [`Store::commit_staged`] (`commit_batch.rs`) then re-checks
+//! the preconditions and points the file at it in one transaction with one durable wait, or
+//! frees the blob when it refuses. Protocol code never sees a blob key or the blob store.
 //!
 //! The seal is an explicit step so that a backend whose writes become durable only when they
 //! are completed (an S3 multipart upload, issue 14) plugs in behind [`Ingest`] unchanged.
@@ -14,11 +14,9 @@ use super::Store;
 use super::blob::{BlobKey, BlobSink};
 use super::checksum::{Digests, HashPipe, Hasher};
 use super::error::StoreResult;
-use super::inline::insert_in;
 use super::lock_rules::LockHolder;
 use super::model::Mtime;
-use super::path::SpacePath;
-use super::tree::{Committed, LockCheck, NewContent, Precondition, commit_in};
+use super::tree::Precondition;
 
 /// The most an ingest (or a tus request) holds in memory of its own, and the size of the
 /// batches stored bytes are re-read in. Also the upper bound of the inline limit.
@@ -62,14 +60,14 @@ impl std::fmt::Debug for Ingest {
 /// dropped is garbage the blob sweep collects.
 #[derive(Debug)]
 pub struct StagedBlob {
-    content: Staged,
-    size: u64,
-    digests: Digests,
+    pub(super) content: Staged,
+    pub(super) size: u64,
+    pub(super) digests: Digests,
 }
 
 /// Where staged bytes wait for their commit.
 #[derive(Debug)]
-enum Staged {
+pub(super) enum Staged {
     /// In a sealed blob of this key.
     Blob(BlobKey),
     /// In memory, to be stored inline by the commit's own transaction.
@@ -241,54 +239,6 @@ impl Store {
             && let Err(e) = self.blobs.delete(key).await
         {
             tracing::warn!(blob = %key, error = %e, "staged blob left for the sweep");
-        }
-    }
-
-    /// Make `staged` the content of the file at `path` in one transaction with one durable
-    /// wait: check the locks and `write.pre` and the quota, keep the old content as a
-    /// version, record checksums, size and mtime, propagate etags and sizes. A refusal
-    /// commits nothing and frees the staged blob.
-    pub async fn commit_staged(
-        &self,
-        space: uuid::Uuid,
-        path: &SpacePath,
-        staged: StagedBlob,
-        write: FileWrite,
-    ) -> StoreResult<Committed> {
-        let result = async {
-            let mut tx = self.begin_write_in(&[space]).await?;
-            let blob = match &staged.content {
-                Staged::Blob(key) => key.clone(),
-                Staged::Inline(data) => insert_in(&mut tx, data).await?,
-            };
-            let content = NewContent {
-                blob,
-                size: staged.size,
-                checksums: staged.digests.recorded.clone(),
-                mtime: write.mtime,
-                content_type: write.content_type,
-                reservation: None,
-            };
-            let locks = LockCheck {
-                holder: &write.holder,
-                owner: None,
-                now: self.clock.now_ns(),
-            };
-            let committed =
-                commit_in(&mut tx, space, path, content, write.pre, Some(locks)).await?;
-            tx.commit().await?;
-            Ok(committed)
-        }
-        .await;
-        match result {
-            Ok(committed) => {
-                self.durable().await?;
-                Ok(committed)
-            }
-            Err(e) => {
-                self.discard_staged(staged).await;
-                Err(e)
-            }
         }
     }
 }

@@ -15,6 +15,7 @@ mod backend;
 pub mod blob;
 pub mod checksum;
 mod cluster;
+mod commit_batch;
 mod db;
 mod error;
 mod fsck;
@@ -99,6 +100,8 @@ pub struct Store {
     clock: crate::clock::Clock,
     /// Contents up to this many bytes are stored inline (`inline.rs`).
     inline_max: u64,
+    /// Staged contents waiting for their shared commit (`commit_batch.rs`).
+    commits: Arc<commit_batch::CommitQueue>,
 }
 
 impl Store {
@@ -117,6 +120,7 @@ impl Store {
             storage_id,
             clock: crate::clock::Clock::system(),
             inline_max: inline::DEFAULT_INLINE_MAX,
+            commits: Arc::default(),
         })
     }
 

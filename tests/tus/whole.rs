@@ -59,6 +59,63 @@ async fn many_concurrent_one_request_uploads_into_one_folder_all_land_and_the_fo
     assert!(store.fsck().await.unwrap().problems.is_empty());
 }
 
+/// Concurrent commits share a transaction; each must still see the ones before it. A space
+/// with room for 10 of 24 concurrent uploads (each fits on its own when its creation is
+/// checked) takes exactly 10, refuses the others with 507 at their commit, and counts only
+/// what landed. A refusal inside a shared transaction answers only its own upload.
+#[tokio::test]
+async fn concurrent_uploads_beyond_the_quota_land_exactly_as_many_as_fit_and_the_rest_get_507() {
+    const SIZE: usize = 1000;
+    const FIT: usize = 10;
+    const N: usize = 24;
+    let srv = TestServer::start().await;
+    let space = srv
+        .project_space("Tight", Some((FIT * SIZE + SIZE / 2) as u64))
+        .await;
+    let mut env = Env::with(srv).await;
+    env.sid = space.id;
+    let root = env.root();
+    let uploads = (0..N).map(|i| {
+        let env = &env;
+        let root = root.clone();
+        async move {
+            let data = bytes(SIZE, i as u8);
+            let res = env
+                .client
+                .tus_upload_request(&root, data.clone(), &[("filename", &format!("f{i}.bin"))])
+                .send()
+                .await
+                .unwrap();
+            (res.status(), data)
+        }
+    });
+    let results = futures::future::join_all(uploads).await;
+    let mut landed = 0;
+    for (i, (status, data)) in results.iter().enumerate() {
+        let node = env.node(&format!("f{i}.bin")).await;
+        match *status {
+            StatusCode::CREATED => {
+                landed += 1;
+                let node = node.expect("a created upload is there");
+                assert_eq!(
+                    node.checksums.sha1.as_deref(),
+                    Some(sha1_hex(data).as_str())
+                );
+                assert_eq!(env.content(&format!("f{i}.bin")).await.unwrap(), *data);
+            }
+            StatusCode::INSUFFICIENT_STORAGE => {
+                assert!(node.is_none(), "a refused upload {i} is not there")
+            }
+            other => panic!("upload {i}: {other}"),
+        }
+    }
+    assert_eq!(landed, FIT, "exactly as many as fit");
+    assert_eq!(env.node("").await.unwrap().size, (FIT * SIZE) as u64);
+    let store = env.srv.state.store();
+    assert!(store.uploads().await.unwrap().is_empty(), "no session row");
+    assert!(store.fsck().await.unwrap().problems.is_empty());
+}
+
 #[tokio::test]
 async fn a_one_request_upload_is_refused_by_the_commit_as_the_creation_checks_refuse() {
     let srv = TestServer::start().await;
