@@ -18,18 +18,21 @@
 //! The batch runs in a task of its own: a caller that goes away (its client disconnected) while
 //! its commit is queued or being written cancels nobody else's commit.
 
+use std::collections::HashMap;
 use std::sync::Mutex;
 
 use tokio::sync::oneshot;
 use uuid::Uuid;
 
 use super::Store;
+use super::blob::BlobKey;
 use super::db::DbConn;
+use super::db::propagate;
 use super::error::{StoreError, StoreResult};
 use super::ingest::{FileWrite, Staged, StagedBlob};
-use super::inline::insert_in;
+use super::inline::{insert_all_in, new_key};
 use super::path::SpacePath;
-use super::tree::{Committed, LockCheck, NewContent, commit_in};
+use super::tree::{Committed, Growth, LockCheck, NewContent, commit_node_in};
 
 /// The most commits one transaction takes: bounds how long one batch keeps the writer and
 /// how much a batch that must be replayed one by one costs.
@@ -164,10 +167,7 @@ impl Store {
     async fn commit_together(&self, jobs: &[Job]) -> StoreResult<Vec<Committed>> {
         let spaces: Vec<Uuid> = jobs.iter().map(|j| j.space).collect();
         let mut tx = self.begin_write_in(&spaces).await?;
-        let mut out = Vec::with_capacity(jobs.len());
-        for job in jobs {
-            out.push(commit_job_in(&mut tx, job).await?);
-        }
+        let out = commit_jobs_in(&mut tx, jobs).await?;
         tx.commit().await?;
         Ok(out)
     }
@@ -175,39 +175,66 @@ impl Store {
     /// `job` in a transaction of its own.
     async fn commit_alone(&self, job: &Job) -> StoreResult<Committed> {
         let mut tx = self.begin_write_in(&[job.space]).await?;
-        let committed = commit_job_in(&mut tx, job).await?;
+        let mut out = commit_jobs_in(&mut tx, std::slice::from_ref(job)).await?;
         tx.commit().await?;
-        Ok(committed)
+        Ok(out.remove(0))
     }
 }
 
-/// `job`'s statements inside the caller's transaction.
-async fn commit_job_in(tx: &mut DbConn, job: &Job) -> StoreResult<Committed> {
-    let staged = &job.staged;
-    let blob = match &staged.content {
-        Staged::Blob(key) => key.clone(),
-        Staged::Inline(data) => insert_in(&mut *tx, data).await?,
-    };
-    let content = NewContent {
-        blob,
-        size: staged.size,
-        checksums: staged.digests.recorded.clone(),
-        mtime: job.write.mtime,
-        content_type: job.write.content_type.clone(),
-        reservation: None,
-    };
-    let locks = LockCheck {
-        holder: &job.write.holder,
-        owner: None,
-        now: job.now,
-    };
-    commit_in(
-        tx,
-        job.space,
-        &job.path,
-        content,
-        job.write.pre.clone(),
-        Some(locks),
-    )
-    .await
+/// `jobs`' statements inside the caller's transaction. Per commit: its target and its node
+/// (two statements); per batch: the inline contents in one statement, and one propagation per
+/// folder written into, carrying the sum of its commits' growth. Until then each commit's
+/// quota check counts what the earlier ones added to their space.
+async fn commit_jobs_in(tx: &mut DbConn, jobs: &[Job]) -> StoreResult<Vec<Committed>> {
+    let mut out = Vec::with_capacity(jobs.len());
+    let mut inline: Vec<(BlobKey, &[u8])> = Vec::new();
+    let mut grown: Vec<Growth> = Vec::new();
+    let mut unpropagated: HashMap<Uuid, i64> = HashMap::new();
+    for job in jobs {
+        let staged = &job.staged;
+        let blob = match &staged.content {
+            Staged::Blob(key) => key.clone(),
+            Staged::Inline(data) => {
+                let key = new_key();
+                inline.push((key.clone(), data));
+                key
+            }
+        };
+        let content = NewContent {
+            blob,
+            size: staged.size,
+            checksums: staged.digests.recorded.clone(),
+            mtime: job.write.mtime,
+            content_type: job.write.content_type.clone(),
+            reservation: None,
+        };
+        let locks = LockCheck {
+            holder: &job.write.holder,
+            owner: None,
+            now: job.now,
+        };
+        let pending = unpropagated.entry(job.space).or_default();
+        let (committed, growth) = commit_node_in(
+            &mut *tx,
+            job.space,
+            &job.path,
+            content,
+            job.write.pre.clone(),
+            Some(locks),
+            *pending,
+        )
+        .await?;
+        *pending += growth.delta;
+        match grown.iter_mut().find(|g| g.folder == growth.folder) {
+            Some(g) => g.delta += growth.delta,
+            None => grown.push(growth),
+        }
+        out.push(committed);
+    }
+    let contents: Vec<(&BlobKey, &[u8])> = inline.iter().map(|(k, d)| (k, *d)).collect();
+    insert_all_in(&mut *tx, &contents).await?;
+    for g in grown {
+        propagate(&mut *tx, g.folder, g.delta).await?;
+    }
+    Ok(out)
 }

@@ -31,15 +31,33 @@ pub(crate) fn is_inline(key: &str) -> bool {
     key.starts_with(PREFIX)
 }
 
-/// Store `data` as a new inline content inside the caller's write transaction; returns its key.
-pub(super) async fn insert_in(conn: &mut DbConn, data: &[u8]) -> StoreResult<BlobKey> {
-    let key = format!("{PREFIX}{}", uuid::Uuid::new_v4().simple());
-    sqlx::query("INSERT INTO inline_contents (key, data) VALUES ($1, $2)")
-        .bind(&key)
-        .bind(data)
-        .execute(&mut *conn)
-        .await?;
-    Ok(BlobKey::new(key))
+/// A fresh key for an inline content.
+pub(super) fn new_key() -> BlobKey {
+    BlobKey::new(format!("{PREFIX}{}", uuid::Uuid::new_v4().simple()))
+}
+
+/// Store each `(key, data)` as an inline content inside the caller's write transaction, in
+/// one statement.
+pub(super) async fn insert_all_in(
+    conn: &mut DbConn,
+    contents: &[(&BlobKey, &[u8])],
+) -> StoreResult<()> {
+    if contents.is_empty() {
+        return Ok(());
+    }
+    let rows: Vec<String> = (0..contents.len())
+        .map(|i| format!("(${}, ${})", 2 * i + 1, 2 * i + 2))
+        .collect();
+    let sql = format!(
+        "INSERT INTO inline_contents (key, data) VALUES {}",
+        rows.join(", ")
+    );
+    let mut q = sqlx::query(&sql);
+    for (key, data) in contents {
+        q = q.bind(key.as_str()).bind(*data);
+    }
+    q.execute(&mut *conn).await?;
+    Ok(())
 }
 
 /// `range` of `data`, clamped to its length (as a blob read past its end is).

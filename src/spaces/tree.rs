@@ -300,6 +300,29 @@ pub(super) async fn commit_in(
     pre: Precondition,
     locks: Option<LockCheck<'_>>,
 ) -> StoreResult<Committed> {
+    let (committed, grown) = commit_node_in(tx, space, path, content, pre, locks, 0).await?;
+    propagate(&mut *tx, grown.folder, grown.delta).await?;
+    Ok(committed)
+}
+
+/// How a commit changed its folder's subtree: what [`propagate`] must carry up from `folder`.
+pub(super) struct Growth {
+    pub folder: NodeId,
+    pub delta: i64,
+}
+
+/// [`commit_in`] without the propagation to the ancestors, which the caller owes (once per
+/// folder for many commits: `commit_batch.rs`). `unpropagated` is what earlier commits of the
+/// same transaction added to the space and did not propagate yet: the quota counts it.
+pub(super) async fn commit_node_in(
+    tx: &mut DbConn,
+    space: Uuid,
+    path: &SpacePath,
+    content: NewContent,
+    pre: Precondition,
+    locks: Option<LockCheck<'_>>,
+    unpropagated: i64,
+) -> StoreResult<(Committed, Growth)> {
     // Without a lock check, no lock makes a difference: the clock's reading is moot.
     let lock_now = locks.map_or(0, |l| l.now);
     let Target {
@@ -339,7 +362,7 @@ pub(super) async fn commit_in(
     }
     let old_size = existing.as_ref().map_or(0, |n| n.size as i64);
     let delta = content.size as i64 - old_size;
-    if delta > 0 && !quota.fits(delta as u64) {
+    if delta > 0 && !quota.fits((delta + unpropagated).max(0) as u64) {
         return Err(StoreError::QuotaExceeded);
     }
     let mtime = content.mtime.unwrap_or_else(Mtime::now).0;
@@ -409,12 +432,15 @@ pub(super) async fn commit_in(
             (node_from_row(&row)?, true)
         }
     };
-    propagate(&mut *tx, parent.id, delta).await?;
     if let Some(r) = &content.reservation {
         sqlx::query("DELETE FROM reservations WHERE id = $1")
             .bind(r)
             .execute(&mut *tx)
             .await?;
     }
-    Ok(Committed { node, created })
+    let grown = Growth {
+        folder: parent.id,
+        delta,
+    };
+    Ok((Committed { node, created }, grown))
 }
