@@ -16,7 +16,7 @@ use uuid::Uuid;
 
 use super::db::{Db, DbPool};
 use super::error::{StoreError, StoreResult};
-use super::group_commit::WalSync;
+use super::group_commit::{Checkpointer, WalSync};
 use super::reserve::Reserve;
 
 /// What one SQL database needs beyond the shared queries.
@@ -179,9 +179,10 @@ struct Sqlite {
     wal: WalSync,
     /// Room for deletions on a full disk.
     reserve: Reserve,
-    /// A connection held open for the life of the store: SQLite deletes the WAL when its last
-    /// connection closes, and `wal` must keep syncing the file the pool writes to.
-    _keeper: std::sync::Mutex<sqlx::SqliteConnection>,
+    /// Checkpoints the WAL beside the writers, on a connection held open for the life of the
+    /// store: SQLite deletes the WAL when its last connection closes, and `wal` must keep
+    /// syncing the file the pool writes to.
+    checkpoints: Checkpointer,
 }
 
 impl Sqlite {
@@ -202,7 +203,7 @@ impl Sqlite {
             writer,
             wal: WalSync::open(sqlite.get_filename())?,
             reserve: Reserve::beside(sqlite.get_filename()),
-            _keeper: std::sync::Mutex::new(keeper),
+            checkpoints: Checkpointer::new(keeper),
         };
         backend.reserve.restore().await;
         Ok((pool, Arc::new(backend)))
@@ -218,7 +219,7 @@ impl Sqlite {
                 // (another process on the file, such as `spacedav fsck`).
                 conn.execute(
                     "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; \
-                     PRAGMA busy_timeout = 30000",
+                     PRAGMA busy_timeout = 30000; PRAGMA wal_autocheckpoint = 0",
                 )
                 .await?;
                 Ok(())
@@ -241,7 +242,11 @@ impl MetaBackend for Sqlite {
     }
 
     async fn durable(&self) -> StoreResult<()> {
-        Ok(self.wal.sync().await?)
+        self.wal.sync().await?;
+        if self.wal.wants_checkpoint() {
+            self.checkpoints.start();
+        }
+        Ok(())
     }
 
     async fn hold(&self, _key: i64, _wait: bool) -> StoreResult<Option<Hold>> {

@@ -198,3 +198,74 @@ async fn an_upload_above_the_inline_limit_that_arrives_whole_leaves_no_session()
     assert!(store.uploads().await.unwrap().is_empty(), "no session row");
     assert!(store.fsck().await.unwrap().problems.is_empty());
 }
+
+/// SQLite's WAL is checkpointed beside the writers, not inside one of their commits (README
+/// "Durability"), and still started over: during and after a burst of small uploads the
+/// checkpointer copies what it wrote into the database file, and a second burst of the same
+/// size rewrites the WAL from its beginning instead of adding to it.
+#[tokio::test]
+async fn bursts_of_small_uploads_are_checkpointed_beside_the_writers_and_reuse_the_wal() {
+    let env = Env::start().await;
+    let Some(db) = env
+        .srv
+        .state
+        .config()
+        .metadata_url
+        .strip_prefix("sqlite://")
+        .map(std::path::PathBuf::from)
+    else {
+        eprintln!("PostgreSQL metadata: no WAL of ours to look at");
+        return;
+    };
+    let wal = std::path::PathBuf::from(format!("{}-wal", db.display()));
+    let size = |p: &std::path::Path| std::fs::metadata(p).map_or(0, |m| m.len());
+    const FILES: usize = 96;
+    const SIZE: usize = 60 << 10;
+    let burst = |round: usize| {
+        let env = &env;
+        async move {
+            for chunk in (0..FILES).collect::<Vec<_>>().chunks(16) {
+                let sends = chunk.iter().map(|i| async move {
+                    let data = bytes(SIZE, (round * FILES + i) as u8);
+                    let res = env.upload(&format!("r{round}-{i}.bin"), &data).await;
+                    assert_eq!(res.status(), StatusCode::CREATED);
+                });
+                futures::future::join_all(sends).await;
+            }
+        }
+    };
+    let volume = (FILES * SIZE) as u64;
+    burst(1).await;
+    let mut waited = 0;
+    while size(&db) < volume / 2 {
+        assert!(
+            waited < 200,
+            "the database file never received the burst: db {} B, WAL {} B",
+            size(&db),
+            size(&wal)
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        waited += 1;
+    }
+    let first = size(&wal);
+    burst(2).await;
+    let second = size(&wal);
+    assert!(
+        second < first + volume / 2,
+        "the second burst started the WAL over: {first} B after the first, {second} B after the second"
+    );
+    for round in 1..=2 {
+        let data = bytes(SIZE, (round * FILES + 7) as u8);
+        assert_eq!(env.content(&format!("r{round}-7.bin")).await.unwrap(), data);
+    }
+    assert!(
+        env.srv
+            .state
+            .store()
+            .fsck()
+            .await
+            .unwrap()
+            .problems
+            .is_empty()
+    );
+}
