@@ -215,10 +215,12 @@ impl Sqlite {
                 // NORMAL: commits do not fsync; `durable` syncs the WAL for groups of
                 // concurrent commits before anything is acknowledged (see `group_commit.rs`).
                 // The busy timeout remains for writes that do not come through `writer`
-                // (another process on the file, such as `spacedav fsck`).
+                // (another process on the file, such as `spacedav fsck`). The page cache is
+                // 1 MiB per connection (SQLite's default is 2 MiB), so the 9 connections hold
+                // at most 9 MiB; a page beyond it is a read from the OS's file cache.
                 conn.execute(
                     "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; \
-                     PRAGMA busy_timeout = 30000",
+                     PRAGMA busy_timeout = 30000; PRAGMA cache_size = -1024",
                 )
                 .await?;
                 Ok(())
