@@ -23,7 +23,20 @@ const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
 fn main() -> std::process::ExitCode {
     no_huge_pages();
     purge_sooner();
-    spacedav::cli::run()
+    spacedav::cli::run_with_idle(collect)
+}
+
+/// Lets mimalloc collect what the calling thread freed and return memory freed longer than
+/// [`PURGE_DELAY_MS`] ago: called by a runtime worker that ran out of work (at most once a
+/// second per worker). Without it an idle server kept what its last burst freed: 17 MiB more
+/// than after start-up, 15 s after four parallel 256 MiB uploads had ended (issue 13).
+fn collect() {
+    // SAFETY: `mi_collect` takes no pointers; it works on the calling thread's own heap and
+    // on mimalloc's shared arenas under their own synchronisation.
+    #[allow(unsafe_code)]
+    unsafe {
+        libmimalloc_sys::mi_collect(false);
+    }
 }
 
 /// Sets mimalloc's purge delay to [`PURGE_DELAY_MS`] unless the environment chose one.
