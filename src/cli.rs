@@ -314,6 +314,16 @@ impl Global {
 
 /// Parses the process arguments, runs the command and returns the exit code.
 pub fn run() -> ExitCode {
+    run_with_idle(|| {})
+}
+
+/// How often a runtime worker that runs out of work calls the `idle` of [`run_with_idle`].
+const IDLE_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// [`run`], calling `idle` on a runtime worker thread when it runs out of work, at most once
+/// per [`IDLE_EVERY`] per thread. The binary passes its allocator's collection (`main.rs`):
+/// a worker that goes idle otherwise keeps the memory it freed until its next allocation.
+pub fn run_with_idle(idle: fn()) -> ExitCode {
     let cli = Cli::parse();
     let sources = Sources::from_process(cli.global.config.as_deref(), cli.global.overrides());
     if matches!(cli.command, Some(Command::CheckConfig)) {
@@ -327,7 +337,24 @@ pub fn run() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let runtime = match tokio::runtime::Runtime::new() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .on_thread_park(move || {
+            thread_local! {
+                static LAST: std::cell::Cell<Option<std::time::Instant>> =
+                    const { std::cell::Cell::new(None) };
+            }
+            let now = std::time::Instant::now();
+            if LAST
+                .get()
+                .is_none_or(|at| now.duration_since(at) >= IDLE_EVERY)
+            {
+                LAST.set(Some(now));
+                idle();
+            }
+        })
+        .build();
+    let runtime = match runtime {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("spacedav: cannot start the async runtime: {e}");

@@ -11,6 +11,10 @@
 //! it. `.ci/deps` prints which module imports which, and `.ci/deps --check` fails on a cycle
 //! between them.
 
+// The library has no unsafe code at all; only the binary's `main.rs` makes two audited calls
+// into its allocator (Cargo.toml denies unsafe code, this forbids it here).
+#![forbid(unsafe_code)]
+
 pub mod auth;
 pub mod capabilities;
 pub mod cli;
