@@ -44,13 +44,14 @@ pub const INLINE_HASH_LIMIT: u64 = 1 << 20;
 
 /// Pieces in flight per worker before `feed` waits. Writers feed pieces of [`PIECE`] (256 KiB)
 /// or hyper's frames as they are (at most its 408 KiB read buffer), and both workers share
-/// the same pieces, so at most ~1.5 MiB (2.4 MiB of whole frames) waits per stream: the bound
-/// of a stream's hashing memory. That is ~3 ms of MD5 here: enough that a 1 MiB body (a final
-/// PATCH) is received and written without ever waiting for the hashing, which then overlaps
-/// the sync, and that MD5 keeps working through the stalls of the receive and write path (the
-/// depth of 2 it replaces let a 1 MiB PATCH's write wait ~2.7 ms behind MD5, and its sync
-/// behind that).
-const PIPE_DEPTH: usize = 6;
+/// the same pieces, so at most ~1 MiB (1.6 MiB of whole frames) waits per pipe, twice that
+/// while a PATCH's pipe queues behind the previous one's last pieces: the bound of a stream's
+/// hashing memory (the write batch holds some of the same pieces). That is ~2 ms of MD5 here:
+/// enough that a 1 MiB body (a final PATCH, 3-5 pieces) is received and written without
+/// waiting long for the hashing, which then overlaps the sync, and that MD5 keeps working
+/// through the stalls of the receive and write path (the depth of 2 it replaces let a 1 MiB
+/// PATCH's write wait ~2.7 ms behind MD5, and its sync behind that).
+const PIPE_DEPTH: usize = 4;
 
 /// What the SHA1 worker carries: SHA1, ADLER32 (too cheap for a thread of its own: ~0.03 CPU
 /// s/GiB against SHA1's ~0.6 and MD5's ~2) and SHA256 when asked for.
