@@ -1,10 +1,11 @@
 //! The writer of the local blob store: gathers what it is given into writes of at least
 //! [`WRITE_BUF`] (owned pieces without copying them, in one `writev`), hands every written
-//! range to the kernel's writeback at once, so that the sync that ends a blob (or a tus
-//! PATCH) finds little left to write, and removes an unfinished new blob.
+//! range to the kernel's writeback in the background, so that the sync that ends a blob (or a
+//! tus PATCH) finds little left to write, and removes an unfinished new blob.
 
 use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use bytes::{Bytes, BytesMut};
@@ -67,6 +68,10 @@ pub(super) struct LocalSink {
     on_disk: u64,
     /// Where the pages not yet handed to writeback start (a page boundary).
     kicked: u64,
+    /// A second handle of the file for [`LocalSink::kick`], made on the first kick.
+    kick_handle: Option<Arc<std::fs::File>>,
+    /// The kick under way, if any.
+    kicker: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl LocalSink {
@@ -88,6 +93,8 @@ impl LocalSink {
             len,
             on_disk: len,
             kicked: len - len % PAGE,
+            kick_handle: None,
+            kicker: None,
         }
     }
 
@@ -164,15 +171,35 @@ impl LocalSink {
             return Ok(());
         }
         let (pieces, _, to) = self.take_pending();
-        let kick_from = self.kicked;
-        let kick_to = to - to % PAGE;
-        self.kicked = kick_to.max(kick_from);
-        self.with_file(move |f| {
-            write_all_vectored(f, &pieces)?;
-            start_writeback(f, kick_from, kick_to);
-            Ok(())
-        })
-        .await
+        self.with_file(move |f| write_all_vectored(f, &pieces))
+            .await?;
+        self.kick(to)
+    }
+
+    /// Hand the whole pages below `to` that were not handed yet to writeback, on a task of
+    /// its own: starting writeback allocates blocks and may wait for a journal commit under
+    /// way (p99 5 ms, max 7 ms under load when it ran in the write's own trip), which must
+    /// not stall the writes. While one kick runs, the next write's kick covers both ranges.
+    fn kick(&mut self, to: u64) -> io::Result<()> {
+        let to = to - to % PAGE;
+        let busy = self.kicker.as_ref().is_some_and(|k| !k.is_finished());
+        if busy || to <= self.kicked {
+            return Ok(());
+        }
+        let handle = match &self.kick_handle {
+            Some(h) => h.clone(),
+            None => {
+                let Some(file) = self.file.as_ref() else {
+                    return Ok(());
+                };
+                self.kick_handle.insert(Arc::new(file.try_clone()?)).clone()
+            }
+        };
+        let from = std::mem::replace(&mut self.kicked, to);
+        self.kicker = Some(tokio::task::spawn_blocking(move || {
+            start_writeback(&handle, from, to)
+        }));
+        Ok(())
     }
 }
 
