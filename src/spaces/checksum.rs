@@ -2,11 +2,15 @@
 //!
 //! spacedav records SHA1, MD5 and ADLER32 for every file (the ownCloud clients and rclone
 //! compare them); SHA256 is computed only when a client asks for it (tus `checksum` metadata).
+//! A stream is hashed on worker threads by the pipe of `checksum/pipe.rs`.
 
 use md5::{Digest, Md5};
 use sha1::Sha1;
 use sha2::Sha256;
 use simd_adler32::Adler32;
+
+mod pipe;
+pub use pipe::{HashPipe, INLINE_HASH_LIMIT, PIECE, PendingHasher};
 
 /// A checksum algorithm spacedav can compute.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -199,136 +203,6 @@ impl Hasher {
     }
 }
 
-/// Hashes a stream on two helper threads (MD5 on one; SHA1, ADLER32 and SHA256 on the other)
-/// while the caller receives and writes the bytes. MD5 is the slowest digest we record
-/// (~720 MiB/s on one core here); off the I/O path and beside the others, a single stream is
-/// bounded by MD5 alone instead of by the sum of all digests.
-///
-/// A pipe borrows a [`Hasher`]'s state and hands it back at [`HashPipe::finish`], so an upload
-/// can hash request after request (tus PATCHes) into one whole-file digest.
-pub struct HashPipe(Pipe);
-
-enum Pipe {
-    /// Hashing on two helper threads.
-    Threads {
-        md5_tx: tokio::sync::mpsc::Sender<bytes::Bytes>,
-        rest_tx: tokio::sync::mpsc::Sender<bytes::Bytes>,
-        md5_job: tokio::task::JoinHandle<Md5>,
-        rest_job: tokio::task::JoinHandle<(Sha1, Adler32, Option<Sha256>)>,
-    },
-    /// Hashing on the caller's task: for small bodies the thread hand-offs cost more than
-    /// the hashing.
-    Inline(Box<Hasher>),
-}
-
-/// Bytes a writer gathers before it feeds them to a [`HashPipe`] (and to its blob writer,
-/// which writes in larger batches of its own): hyper delivers frames of 16–400 KiB, and
-/// hashing a piece while the next one arrives keeps the hashing left at a body's end short
-/// (the final PATCH waits for it) without waking the workers per frame.
-pub const PIECE: usize = 256 << 10;
-
-/// Bodies below this size are hashed inline by [`HashPipe::for_length`].
-pub const INLINE_HASH_LIMIT: u64 = 1 << 20;
-
-/// Pieces in flight per worker before `feed` waits. Writers feed pieces of about [`PIECE`]
-/// (256 KiB), so at most ~512 KiB wait per worker: that bounds a stream's memory and what is
-/// left to hash when a body ends (~1 ms of MD5 here, which the final PATCH waits for), and
-/// is still enough to keep both workers busy (the feeder is faster than MD5).
-const PIPE_DEPTH: usize = 2;
-
-impl HashPipe {
-    /// Start hashing on from `hasher`'s state.
-    pub fn start(hasher: Hasher) -> HashPipe {
-        if hasher.blind {
-            return Self::inline(hasher);
-        }
-        let (md5_tx, mut md5_rx) = tokio::sync::mpsc::channel::<bytes::Bytes>(PIPE_DEPTH);
-        let (rest_tx, mut rest_rx) = tokio::sync::mpsc::channel::<bytes::Bytes>(PIPE_DEPTH);
-        let Hasher {
-            sha1,
-            md5,
-            adler,
-            sha256,
-            blind: _,
-        } = hasher;
-        let md5_job = tokio::task::spawn_blocking(move || {
-            let mut md5 = md5;
-            while let Some(b) = md5_rx.blocking_recv() {
-                md5.update(&b);
-            }
-            md5
-        });
-        let rest_job = tokio::task::spawn_blocking(move || {
-            let (mut sha1, mut adler, mut sha256) = (sha1, adler, sha256);
-            while let Some(b) = rest_rx.blocking_recv() {
-                sha1.update(&b);
-                adler.write(&b);
-                if let Some(s) = &mut sha256 {
-                    s.update(&b);
-                }
-            }
-            (sha1, adler, sha256)
-        });
-        HashPipe(Pipe::Threads {
-            md5_tx,
-            rest_tx,
-            md5_job,
-            rest_job,
-        })
-    }
-
-    /// Hash on the caller's task (no helper threads).
-    pub fn inline(hasher: Hasher) -> HashPipe {
-        HashPipe(Pipe::Inline(Box::new(hasher)))
-    }
-
-    /// Inline for a body known to be smaller than [`INLINE_HASH_LIMIT`], else on threads.
-    pub fn for_length(hasher: Hasher, length: Option<u64>) -> HashPipe {
-        match length {
-            Some(n) if n < INLINE_HASH_LIMIT => Self::inline(hasher),
-            _ => Self::start(hasher),
-        }
-    }
-
-    /// Hash `data` (after everything fed before). Waits only when the workers fall behind.
-    pub async fn feed(&mut self, data: bytes::Bytes) {
-        match &mut self.0 {
-            Pipe::Threads {
-                md5_tx, rest_tx, ..
-            } => {
-                // The workers only stop when the senders are dropped, so sending cannot fail.
-                let _ = md5_tx.send(data.clone()).await;
-                let _ = rest_tx.send(data).await;
-            }
-            Pipe::Inline(h) => h.update(&data),
-        }
-    }
-
-    /// Wait for the workers and return the hasher with everything fed so far.
-    pub async fn finish(self) -> Hasher {
-        let (md5_tx, rest_tx, md5_job, rest_job) = match self.0 {
-            Pipe::Inline(h) => return *h,
-            Pipe::Threads {
-                md5_tx,
-                rest_tx,
-                md5_job,
-                rest_job,
-            } => (md5_tx, rest_tx, md5_job, rest_job),
-        };
-        drop(md5_tx);
-        drop(rest_tx);
-        let md5 = md5_job.await.expect("md5 worker does not panic");
-        let (sha1, adler, sha256) = rest_job.await.expect("hash worker does not panic");
-        Hasher {
-            sha1,
-            md5,
-            adler,
-            sha256,
-            blind: false,
-        }
-    }
-}
-
 /// One-shot digest of a single algorithm (for per-chunk verification), as raw bytes.
 pub fn digest(alg: Algorithm, data: &[u8]) -> Vec<u8> {
     match alg {
@@ -387,26 +261,6 @@ impl SingleHasher {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[tokio::test]
-    async fn pipe_continues_a_hasher_and_matches_the_serial_digests() {
-        let data: Vec<u8> = (0..3_000_000u32).map(|i| (i % 251) as u8).collect();
-        let mut serial = Hasher::new(true);
-        serial.update(&data);
-        let want = serial.finish();
-
-        let mut first = Hasher::new(true);
-        first.update(&data[..1000]);
-        let mut pipe = HashPipe::start(first);
-        for chunk in data[1000..2_000_000].chunks(65536) {
-            pipe.feed(bytes::Bytes::copy_from_slice(chunk)).await;
-        }
-        let resumed = pipe.finish().await;
-        let mut pipe = HashPipe::start(resumed);
-        pipe.feed(bytes::Bytes::copy_from_slice(&data[2_000_000..]))
-            .await;
-        assert_eq!(pipe.finish().await.finish(), want);
-    }
 
     #[test]
     fn known_vectors() {

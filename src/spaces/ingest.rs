@@ -166,13 +166,14 @@ impl Ingest {
     }
 
     /// Make every byte durable and seal the blob; content within the inline limit that never
-    /// needed a blob stays in memory for the commit to store.
+    /// needed a blob stays in memory for the commit to store. The hash workers finish the
+    /// last pieces while the blob is synced: the seal waits for the slower of the two.
     pub async fn seal(mut self) -> StoreResult<StagedBlob> {
         let never_spilled = self.sink.get_mut().map_or(true, |s| s.is_none());
-        let content = if never_spilled && self.written <= self.inline_max {
+        let (content, hasher) = if never_spilled && self.written <= self.inline_max {
             let data = self.batch.split().freeze();
             self.pipe.feed(data.clone()).await;
-            Staged::Inline(data)
+            (Staged::Inline(data), self.pipe.finish().await)
         } else {
             self.drain().await?;
             let sink = self.sink.into_inner().unwrap_or_else(|e| e.into_inner());
@@ -181,13 +182,13 @@ impl Ingest {
                 // An empty content over an inline limit of 0: still a blob of its own.
                 None => self.blobs.create(self.size).await?,
             };
-            Staged::Blob(sink.finish().await?)
+            let (key, hasher) = tokio::join!(sink.finish(), self.pipe.finish());
+            (Staged::Blob(key?), hasher)
         };
-        let digests = self.pipe.finish().await.finish();
         Ok(StagedBlob {
             content,
             size: self.written,
-            digests,
+            digests: hasher.finish(),
         })
     }
 }

@@ -172,7 +172,7 @@ impl TusService {
             let hasher = self.hash_blob(&session, session.offset).await?;
             *state = HashState {
                 offset: session.offset,
-                hasher: Some(hasher),
+                hasher: Some(hasher.into()),
             };
         }
         self.receive(
@@ -184,7 +184,8 @@ impl TusService {
         )
         .await?;
         let completion = if session.is_complete() {
-            let hasher = state.hasher.clone().expect("hasher is positioned");
+            let pending = state.hasher.clone().expect("hasher is positioned");
+            let hasher = pending.hasher().await;
             let done = self
                 .complete(&mut session, hasher, &req.lock_tokens)
                 .await?;
@@ -209,18 +210,20 @@ impl TusService {
         pipe: &mut HashPipe,
         written: u64,
     ) -> Result<(), TusError> {
+        // The workers hash on meanwhile; the new pipe's continue from them.
         let running = std::mem::replace(pipe, HashPipe::inline(Default::default()));
-        let (staged, hasher) = tokio::join!(sink.sync(), running.finish());
+        let hasher = running.finish_later();
+        *pipe = HashPipe::start_after(hasher.clone());
+        let staged = sink.sync().await?;
         let length = session.length;
         if !self
             .0
             .store
-            .advance_staged(session, written, length, staged?)
+            .advance_staged(session, written, length, staged)
             .await?
         {
             return Err(TusError::OffsetMismatch);
         }
-        *pipe = HashPipe::start(hasher.clone());
         *state = HashState {
             offset: written,
             hasher: Some(hasher),
@@ -243,10 +246,9 @@ impl TusService {
         E: std::fmt::Display,
     {
         let start = session.offset;
-        let before = state.hasher.clone().expect("hasher is positioned");
         // Until the request ends well, a failure leaves no usable hasher (rebuilt next time).
-        let hasher = state.hasher.take().expect("hasher is positioned");
-        let mut pipe = HashPipe::for_length(hasher, content_length);
+        let before = state.hasher.take().expect("hasher is positioned");
+        let mut pipe = HashPipe::for_length_after(before.clone(), content_length).await;
         let mut chunk = check.as_ref().map(|c| SingleHasher::new(c.algorithm));
         let mut sink = self.0.store.append_staging(session, start).await?;
         let mut written = start;
@@ -331,13 +333,29 @@ impl TusService {
             };
             return Err(TusError::ChecksumMismatch);
         }
-        // The hash workers finish the last pieces while the tail is synced: a final PATCH
-        // waits for the slower of the two, not for both in turn.
-        let (staged, whole) = tokio::join!(sink.sync(), pipe.finish());
-        let staged = staged?;
+        let commits = session.commits_at(written);
+        let (staged, next) = if commits {
+            // The hash workers finish the last pieces while the tail is synced: a final
+            // PATCH waits for the slower of the two, not for both in turn.
+            let (staged, whole) = tokio::join!(sink.sync(), pipe.finish());
+            let next = HashState {
+                offset: written,
+                hasher: Some(whole.into()),
+            };
+            (staged?, next)
+        } else {
+            // Any other PATCH answers once its bytes are durable: the workers finish the
+            // last pieces meanwhile (MD5 keeps working while the answer travels and the next
+            // PATCH arrives), and the next PATCH's workers continue from them.
+            let next = HashState {
+                offset: written,
+                hasher: Some(pipe.finish_later()),
+            };
+            (sink.sync().await?, next)
+        };
         drop(sink);
         let length = session.length;
-        if session.commits_at(written) {
+        if commits {
             // The final offset becomes visible with the file, in the commit's transaction
             // (`complete`): a crash before it leaves the last acknowledged offset, never a
             // "complete" upload without its file. A body broken off right at the end counts
@@ -356,10 +374,7 @@ impl TusService {
         {
             return Err(TusError::OffsetMismatch);
         }
-        *state = HashState {
-            offset: written,
-            hasher: Some(whole),
-        };
+        *state = next;
         match outcome {
             End::Interrupted(e) => Err(TusError::Interrupted(e)),
             End::Complete | End::TooLong => Ok(()),

@@ -109,11 +109,12 @@ pub struct Progress {
     pub completion: Option<Completion>,
 }
 
-/// The in-process part of an upload: the whole-file hasher at `offset`.
+/// The in-process part of an upload: the whole-file hasher at `offset` (its workers may still
+/// be hashing the last pieces of the PATCH that reached it: `receive.rs`).
 #[derive(Default)]
 pub(crate) struct HashState {
     pub(crate) offset: u64,
-    pub(crate) hasher: Option<Hasher>,
+    pub(crate) hasher: Option<crate::spaces::checksum::PendingHasher>,
 }
 
 pub(crate) type Slot = Arc<tokio::sync::Mutex<HashState>>;

@@ -11,6 +11,7 @@ mod common;
 #[path = "../tus/support.rs"]
 mod support;
 
+mod answered;
 mod connections;
 mod disk_full;
 mod final_patch;
