@@ -57,7 +57,7 @@ async fn a_small_creation_with_upload_is_one_inline_file_readable_by_ranges_and_
     // The Location names no session: like a finished upload that was cleaned up.
     let head = env.head(&location(&res)).await;
     assert_eq!(head.status(), StatusCode::NOT_FOUND);
-    assert!(store.fsck().await.unwrap().problems.is_empty());
+    env.assert_fsck_clean().await;
 }
 
 #[tokio::test]
@@ -91,7 +91,7 @@ async fn a_small_put_is_inline_and_a_copy_shares_it_past_the_originals_deletion(
     let (status, body) = env.client.get(&format!("{root}b.txt")).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(body, data, "the copy keeps the shared content");
-    assert!(store.fsck().await.unwrap().problems.is_empty());
+    env.assert_fsck_clean().await;
 }
 
 #[tokio::test]
@@ -154,16 +154,7 @@ async fn versions_and_the_trash_restore_inline_contents() {
         1,
         "the versions came back too"
     );
-    assert!(
-        env.srv
-            .state
-            .store()
-            .fsck()
-            .await
-            .unwrap()
-            .problems
-            .is_empty()
-    );
+    env.assert_fsck_clean().await;
 }
 
 #[tokio::test]

@@ -87,6 +87,12 @@ impl Env {
             .ok()
     }
 
+    /// Assert that `spacedav fsck`'s checks find nothing wrong in the store.
+    pub async fn assert_fsck_clean(&self) {
+        let report = self.srv.state.store().fsck().await.unwrap();
+        assert!(report.problems.is_empty(), "{:?}", report.problems);
+    }
+
     /// The content of the file at `path`.
     pub async fn content(&self, path: &str) -> Option<Vec<u8>> {
         use tokio::io::AsyncReadExt;

@@ -56,7 +56,7 @@ async fn many_concurrent_one_request_uploads_into_one_folder_all_land_and_the_fo
     );
     let store = env.srv.state.store();
     assert!(store.uploads().await.unwrap().is_empty(), "no session row");
-    assert!(store.fsck().await.unwrap().problems.is_empty());
+    env.assert_fsck_clean().await;
 }
 
 /// Concurrent commits share a transaction; each must still see the ones before it. A space
@@ -113,7 +113,7 @@ async fn concurrent_uploads_beyond_the_quota_land_exactly_as_many_as_fit_and_the
     assert_eq!(env.node("").await.unwrap().size, (FIT * SIZE) as u64);
     let store = env.srv.state.store();
     assert!(store.uploads().await.unwrap().is_empty(), "no session row");
-    assert!(store.fsck().await.unwrap().problems.is_empty());
+    env.assert_fsck_clean().await;
 }
 
 #[tokio::test]
@@ -196,7 +196,7 @@ async fn an_upload_above_the_inline_limit_that_arrives_whole_leaves_no_session()
     );
     let store = env.srv.state.store();
     assert!(store.uploads().await.unwrap().is_empty(), "no session row");
-    assert!(store.fsck().await.unwrap().problems.is_empty());
+    env.assert_fsck_clean().await;
 }
 
 /// SQLite's WAL is checkpointed beside the writers, not inside one of their commits (README
@@ -258,14 +258,5 @@ async fn bursts_of_small_uploads_are_checkpointed_beside_the_writers_and_reuse_t
         let data = bytes(SIZE, (round * FILES + 7) as u8);
         assert_eq!(env.content(&format!("r{round}-7.bin")).await.unwrap(), data);
     }
-    assert!(
-        env.srv
-            .state
-            .store()
-            .fsck()
-            .await
-            .unwrap()
-            .problems
-            .is_empty()
-    );
+    env.assert_fsck_clean().await;
 }
