@@ -197,7 +197,7 @@ impl Sqlite {
         // keeps while open; a closing connection deletes the WAL only when no one holds it.
         keeper.execute("SELECT count(*) FROM sqlite_master").await?;
         let any = url.parse::<AnyConnectOptions>()?;
-        let pool = Self::pool(8).connect_with(any.clone()).await?;
+        let pool = Self::pool(readers()).connect_with(any.clone()).await?;
         let writer = Self::pool(1).connect_lazy_with(any);
         let backend = Sqlite {
             writer,
@@ -217,8 +217,9 @@ impl Sqlite {
                 // concurrent commits before anything is acknowledged (see `group_commit.rs`).
                 // The busy timeout remains for writes that do not come through `writer`
                 // (another process on the file, such as `spacedav fsck`). The page cache is
-                // 512 KiB per connection (SQLite's default is 2 MiB), so the 9 connections hold
-                // at most 4.5 MiB of pages; a page beyond it is a read from the OS's file cache
+                // 512 KiB per connection (SQLite's default is 2 MiB), so the 5 connections of a
+                // 2-core machine hold at most 2.5 MiB of pages ([`readers`] and the writer); a
+                // page beyond it is a read from the OS's file cache
                 // (PROPFIND of 10,000 files: same server CPU as with 1 MiB, peak 2-3 MiB lower).
                 // No automatic checkpoints: they run beside the writers (`group_commit.rs`).
                 conn.execute(
@@ -231,6 +232,17 @@ impl Sqlite {
             })
         })
     }
+}
+
+/// How many connections read beside the writer: two per core, at least 4, at most 16. A
+/// SQLite read is CPU work on its connection's own thread, so more readers than that only
+/// wait for a core; and each reader keeps its page cache and what its thread's malloc arena
+/// kept of its largest listing (issue 13: with 8 readers on 2 cores the peaks of a full
+/// benchmark run were 3-5 MiB higher than with 4, and PROPFIND of 10,000 files and name
+/// search were no faster).
+fn readers() -> u32 {
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get()) as u32;
+    (2 * cores).clamp(4, 16)
 }
 
 #[async_trait]
