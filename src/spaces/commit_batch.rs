@@ -141,7 +141,7 @@ impl Store {
             for (job, c) in done {
                 let answer = match &durable {
                     Ok(()) => Ok(c),
-                    Err(e) => Err(StoreError::Io(std::io::Error::other(e.to_string()))),
+                    Err(e) => Err(copy_of(e)),
                 };
                 let _ = job.reply.send(answer);
             }
@@ -152,8 +152,8 @@ impl Store {
     /// staged content freed) at once; the commits are added to `done`.
     async fn commit_each(&self, jobs: Vec<Job>, done: &mut Vec<(Job, Committed)>) {
         for job in jobs {
-            match self.commit_alone(&job).await {
-                Ok(c) => done.push((job, c)),
+            match self.commit_together(std::slice::from_ref(&job)).await {
+                Ok(mut c) => done.push((job, c.remove(0))),
                 Err(e) => {
                     let Job { staged, reply, .. } = job;
                     self.discard_staged(staged).await;
@@ -171,13 +171,16 @@ impl Store {
         tx.commit().await?;
         Ok(out)
     }
+}
 
-    /// `job` in a transaction of its own.
-    async fn commit_alone(&self, job: &Job) -> StoreResult<Committed> {
-        let mut tx = self.begin_write_in(&[job.space]).await?;
-        let mut out = commit_jobs_in(&mut tx, std::slice::from_ref(job)).await?;
-        tx.commit().await?;
-        Ok(out.remove(0))
+/// A failed WAL sync's error for each commit it leaves unconfirmed, of the same kind (a full
+/// disk stays `StorageFull`, a 507).
+fn copy_of(e: &StoreError) -> StoreError {
+    match e {
+        StoreError::StorageFull(cause) => StoreError::StorageFull(cause.clone()),
+        StoreError::ReadOnly(cause) => StoreError::ReadOnly(cause.clone()),
+        StoreError::Io(io) => StoreError::Io(std::io::Error::new(io.kind(), io.to_string())),
+        other => StoreError::Io(std::io::Error::other(other.to_string())),
     }
 }
 
