@@ -259,8 +259,7 @@ impl MetaBackend for Sqlite {
     }
 
     async fn durable(&self) -> StoreResult<()> {
-        self.wal.sync().await?;
-        if self.wal.wants_checkpoint() {
+        if self.wal.sync().await? {
             self.checkpoints.start();
         }
         Ok(())

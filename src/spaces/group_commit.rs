@@ -18,7 +18,7 @@
 //! queued behind it, waiting: under a burst of small uploads 19–25 of ~210 batch commits took
 //! over 3 ms (up to 137 ms while other processes wrote GiBs), 0–3 with checkpoints beside them.
 //! So every connection runs with `wal_autocheckpoint = 0`, and [`Checkpointer`] starts a passive
-//! checkpoint on a connection of its own once a sync finds one due ([`WalSync::wants_checkpoint`]).
+//! checkpoint on a connection of its own once an fsync finds one due ([`WalSync::sync`]).
 //! A passive checkpoint neither waits for nor blocks readers and the writer; the writer starts
 //! the WAL over from its beginning once a checkpoint has copied all of it, so the checkpointer
 //! goes on until one has.
@@ -78,14 +78,15 @@ impl WalSync {
         })
     }
 
-    /// Return once every transaction committed before this call is on stable storage.
-    pub(crate) async fn sync(&self) -> io::Result<()> {
+    /// Return once every transaction committed before this call is on stable storage; `true`
+    /// when this call ran an fsync after which a checkpoint is due ([`Self::checkpoint_due`]).
+    pub(crate) async fn sync(&self) -> io::Result<bool> {
         self.arrived.fetch_add(1, Ordering::AcqRel);
         // Any fsync that starts after this point covers our commit.
         let needed = self.started.load(Ordering::Acquire) + 1;
         let _leader = self.leader.lock().await;
         if self.finished.load(Ordering::Acquire) >= needed {
-            return Ok(());
+            return Ok(false);
         }
         metrics().group_commit(self.arrived.swap(0, Ordering::AcqRel));
         self.started.fetch_add(1, Ordering::AcqRel);
@@ -94,17 +95,15 @@ impl WalSync {
             .await
             .map_err(io::Error::other)??;
         self.finished.fetch_add(1, Ordering::AcqRel);
-        Ok(())
+        Ok(self.checkpoint_due())
     }
-}
 
-impl WalSync {
     /// Whether a checkpoint is due after this sync: the WAL file grew past
     /// [`CHECKPOINT_BYTES`] and beyond any size seen before (frames pile up faster than
     /// checkpoints copy them), or [`CHECKPOINT_SYNCS`] syncs passed since the last one (once
     /// started over, the WAL is rewritten inside its old size, which says nothing of how much
     /// of it waits for a copy).
-    pub(crate) fn wants_checkpoint(&self) -> bool {
+    fn checkpoint_due(&self) -> bool {
         let syncs = self.since_checkpoint.fetch_add(1, Ordering::AcqRel) + 1;
         let len = self.wal.metadata().map_or(0, |m| m.len());
         let grew = len > CHECKPOINT_BYTES && len > self.high_water.load(Ordering::Acquire);
