@@ -256,11 +256,7 @@ impl Store {
         user: UserId,
     ) -> StoreResult<(Space, Option<Role>)> {
         let rows = sqlx::query(&format!(
-            "SELECT {SPACE_COLS}, r.role AS granted FROM spaces \
-             LEFT JOIN (SELECT m.role FROM members m WHERE m.space_id = $1 AND m.user_id = $2 \
-                 UNION ALL SELECT g.role FROM group_grants g \
-                 JOIN group_members gm ON gm.group_id = g.group_id \
-                 WHERE g.space_id = $1 AND gm.user_id = $2) r ON 1 = 1 \
+            "SELECT {SPACE_COLS}, r.role FROM spaces LEFT JOIN ({GRANTED_ROLES}) r ON 1 = 1 \
              WHERE id = $1"
         ))
         .bind(space.to_string())
@@ -269,11 +265,7 @@ impl Store {
         .await?;
         let first = rows.first().ok_or(StoreError::NotFound)?;
         let space = space_from_row(self.storage_id, first)?;
-        let mut best = None;
-        for row in &rows {
-            let granted: Option<String> = row.try_get("granted")?;
-            best = best.max(granted.map(|r| Role::parse(&r).unwrap_or(Role::Viewer)));
-        }
+        let best = best_role(&rows)?;
         let role = best.filter(|_| !space.disabled);
         Ok((space, role))
     }
@@ -352,22 +344,29 @@ pub(crate) async fn effective_role_on<'e, E>(
 where
     E: sqlx::Executor<'e, Database = super::db::Db>,
 {
-    let rows = sqlx::query(
-        "SELECT m.role FROM members m JOIN spaces s ON s.id = m.space_id \
-         WHERE m.space_id = $1 AND m.user_id = $2 AND ($3 = 0 OR s.disabled_at IS NULL) \
-         UNION ALL SELECT g.role FROM group_grants g \
-         JOIN group_members gm ON gm.group_id = g.group_id \
-         JOIN spaces s ON s.id = g.space_id \
-         WHERE g.space_id = $1 AND gm.user_id = $2 AND ($3 = 0 OR s.disabled_at IS NULL)",
-    )
+    let rows = sqlx::query(&format!(
+        "SELECT r.role FROM ({GRANTED_ROLES}) r JOIN spaces s ON s.id = $1 \
+         WHERE $3 = 0 OR s.disabled_at IS NULL"
+    ))
     .bind(space.to_string())
     .bind(user.to_string())
     .bind(i64::from(enabled_only))
     .fetch_all(ex)
     .await?;
+    best_role(&rows)
+}
+
+/// The roles granted to user `$2` in space `$1`: directly, and through each of their groups.
+const GRANTED_ROLES: &str = "SELECT m.role FROM members m WHERE m.space_id = $1 AND m.user_id = $2 \
+     UNION ALL SELECT g.role FROM group_grants g JOIN group_members gm ON gm.group_id = g.group_id \
+     WHERE g.space_id = $1 AND gm.user_id = $2";
+
+/// The highest of the roles in the rows' `role` column (`None`: no row, or only NULLs).
+fn best_role(rows: &[super::db::DbRow]) -> StoreResult<Option<Role>> {
     let mut best = None;
-    for row in &rows {
-        best = best.max(Some(role_of(row)?));
+    for row in rows {
+        let role: Option<String> = row.try_get("role")?;
+        best = best.max(role.map(|r| Role::parse(&r).unwrap_or(Role::Viewer)));
     }
     Ok(best)
 }
