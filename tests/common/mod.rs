@@ -177,6 +177,18 @@ impl TestServer {
         format!("{}{}", self.base, path)
     }
 
+    /// The `capabilities` object of OCS's capabilities, as an anonymous client reads it.
+    pub async fn capabilities(&self) -> serde_json::Value {
+        let res = self
+            .client()
+            .get(self.url("/ocs/v2.php/cloud/capabilities?format=json"))
+            .send()
+            .await
+            .unwrap();
+        let mut v: serde_json::Value = res.json().await.unwrap();
+        v["ocs"]["data"]["capabilities"].take()
+    }
+
     /// The admin's personal space id.
     pub async fn admin_space(&self) -> SpaceId {
         self.admin_sid
@@ -275,4 +287,25 @@ impl Drop for TestServer {
             let _ = tx.send(());
         }
     }
+}
+
+/// Write `data` into upload `session`'s staging from its start and advance the session to
+/// the end of it, as a final PATCH does up to its commit, without committing the file.
+pub async fn stage_without_committing(
+    store: &spacedav::spaces::Store,
+    session: &mut spacedav::spaces::Upload,
+    data: &[u8],
+) {
+    let mut sink = store.append_staging(session, 0).await.unwrap();
+    sink.write_bytes(bytes::Bytes::copy_from_slice(data))
+        .await
+        .unwrap();
+    let staged = sink.sync().await.unwrap();
+    let end = data.len() as u64;
+    assert!(
+        store
+            .advance_staged(session, end, Some(end), staged)
+            .await
+            .unwrap()
+    );
 }

@@ -9,18 +9,7 @@ use crate::*;
 #[tokio::test]
 async fn each_recovery_capability_is_backed_by_a_working_endpoint() {
     let s = TestServer::start().await;
-    let caps: Value = req(
-        &s,
-        "GET",
-        &s.url("/ocs/v2.php/cloud/capabilities?format=json"),
-    )
-    .send()
-    .await
-    .unwrap()
-    .json()
-    .await
-    .unwrap();
-    let c = &caps["ocs"]["data"]["capabilities"];
+    let c = &s.capabilities().await;
     let sid = s.admin_space().await;
     let root = admin_root(&s).await;
     put(&s, &format!("{root}/f.txt"), b"1").await;

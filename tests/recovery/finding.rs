@@ -10,6 +10,11 @@ const FAV: &str = "<?xml version=\"1.0\"?><oc:filter-files xmlns:d=\"DAV:\" \
     xmlns:oc=\"http://owncloud.org/ns\"><d:prop><oc:fileid/><oc:favorite/><d:getetag/></d:prop>\
     <oc:filter-rules><oc:favorite>1</oc:favorite></oc:filter-rules></oc:filter-files>";
 
+/// The PROPPATCH body that marks a resource a favorite, as ownCloud Web sends it.
+const MARK_FAVORITE: &str = "<?xml version=\"1.0\"?><d:propertyupdate xmlns:d=\"DAV:\" \
+    xmlns:oc=\"http://owncloud.org/ns\"><d:set><d:prop><oc:favorite>1</oc:favorite>\
+    </d:prop></d:set></d:propertyupdate>";
+
 fn search(pattern: &str, limit: &str) -> String {
     format!(
         "<?xml version=\"1.0\"?><oc:search-files xmlns:d=\"DAV:\" \
@@ -89,11 +94,7 @@ async fn the_favorites_report_lists_the_users_favorites_across_spaces() {
         format!("{root}/gone.txt"),
     ] {
         let r = req(&s, "PROPPATCH", &url)
-            .body(
-                "<?xml version=\"1.0\"?><d:propertyupdate xmlns:d=\"DAV:\" \
-                 xmlns:oc=\"http://owncloud.org/ns\"><d:set><d:prop><oc:favorite>1</oc:favorite>\
-                 </d:prop></d:set></d:propertyupdate>",
-            )
+            .body(MARK_FAVORITE)
             .send()
             .await
             .unwrap();
@@ -279,11 +280,7 @@ async fn search_and_favorites_cover_spaces_granted_through_a_group_and_skip_disa
         "PROPPATCH",
         &format!("{}/plan-group.txt", s.space_url(&by_group)),
     )
-    .body(
-        "<?xml version=\"1.0\"?><d:propertyupdate xmlns:d=\"DAV:\" \
-         xmlns:oc=\"http://owncloud.org/ns\"><d:set><d:prop><oc:favorite>1</oc:favorite>\
-         </d:prop></d:set></d:propertyupdate>",
-    )
+    .body(MARK_FAVORITE)
     .send()
     .await
     .unwrap();

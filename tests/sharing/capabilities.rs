@@ -2,7 +2,6 @@
 //! exactly when the behaviour behind it is there.
 
 use reqwest::StatusCode;
-use serde_json::Value;
 
 use crate::common::TestServer;
 use crate::{ADMIN, mkcol_admin, ocs_list, ocs_share, put_admin, share_with};
@@ -10,16 +9,8 @@ use crate::{ADMIN, mkcol_admin, ocs_list, ocs_share, put_admin, share_with};
 #[tokio::test]
 async fn each_sharing_capability_is_backed_by_what_the_server_does() {
     let srv = TestServer::start().await;
-    let caps: Value = srv
-        .client()
-        .get(srv.url("/ocs/v1.php/cloud/capabilities?format=json"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let c = &caps["ocs"]["data"]["capabilities"]["files_sharing"];
+    let caps = srv.capabilities().await;
+    let c = &caps["files_sharing"];
     srv.add_user("bob", "bob-pw").await;
     srv.add_user("carol", "carol-pw").await;
     let store = srv.state.store();

@@ -2,7 +2,6 @@
 //! same way in WebDAV, Graph and OCS, and the capabilities announce the jail.
 
 use reqwest::{Method, StatusCode};
-use serde_json::Value;
 
 use crate::common::TestServer;
 use crate::jail::{BOB, JAIL, as_bob, bob_drives, share_with_bob};
@@ -11,19 +10,8 @@ use crate::{mkcol_admin, ocs_list, ocs_share, put_admin};
 #[tokio::test]
 async fn the_capabilities_announce_the_share_jail() {
     let srv = TestServer::start().await;
-    let caps: Value = srv
-        .client()
-        .get(srv.url("/ocs/v2.php/cloud/capabilities?format=json"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(
-        caps["ocs"]["data"]["capabilities"]["spaces"]["share_jail"],
-        true
-    );
+    let caps = srv.capabilities().await;
+    assert_eq!(caps["spaces"]["share_jail"], true);
 }
 
 #[tokio::test]

@@ -18,16 +18,7 @@ fn days_ahead(days: i64) -> String {
 }
 
 async fn sharing_caps(srv: &TestServer) -> Value {
-    let caps: Value = srv
-        .client()
-        .get(srv.url("/ocs/v2.php/cloud/capabilities?format=json"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    caps["ocs"]["data"]["capabilities"]["files_sharing"].clone()
+    srv.capabilities().await["files_sharing"].take()
 }
 
 /// A Graph request as the admin: (status, JSON body).

@@ -361,17 +361,7 @@ async fn the_sweep_does_not_commit_a_stranded_upload_whose_link_is_gone() {
     assert_eq!(created.status, StatusCode::CREATED);
     let store = srv.state.store();
     let mut s = store.uploads().await.unwrap().pop().unwrap();
-    let mut sink = store.append_staging(&s, 0).await.unwrap();
-    sink.write_bytes(bytes::Bytes::from_static(b"abc"))
-        .await
-        .unwrap();
-    let staged = sink.sync().await.unwrap();
-    assert!(
-        store
-            .advance_staged(&mut s, 3, Some(3), staged)
-            .await
-            .unwrap()
-    );
+    crate::common::stage_without_committing(store, &mut s, b"abc").await;
     assert_eq!(
         ocs_delete(&srv, ADMIN, &id.to_string()).await,
         StatusCode::OK

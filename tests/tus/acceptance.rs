@@ -371,19 +371,8 @@ async fn project_space_uploads_for_editors_and_quota() {
 #[tokio::test]
 async fn capabilities_and_every_tus_extension_header_agree() {
     let env = Env::start().await;
-    let caps: serde_json::Value = env
-        .http
-        .get(format!(
-            "{}/ocs/v2.php/cloud/capabilities?format=json",
-            env.srv.base
-        ))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let tus = &caps["ocs"]["data"]["capabilities"]["files"]["tus_support"];
+    let caps = env.srv.capabilities().await;
+    let tus = &caps["files"]["tus_support"];
     let advertised = tus["extension"].as_str().unwrap().to_string();
     for e in [
         "creation",

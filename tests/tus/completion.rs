@@ -226,18 +226,7 @@ async fn completing_a_session_whose_bytes_were_already_committed_commits_once() 
     let env = Env::start().await;
     let loc = env.create("r.txt", 3).await;
     let store = env.srv.state.store();
-    let mut s = store.uploads().await.unwrap().pop().unwrap();
-    let mut sink = store.append_staging(&s, 0).await.unwrap();
-    sink.write_bytes(bytes::Bytes::from_static(b"abc"))
-        .await
-        .unwrap();
-    let staged = sink.sync().await.unwrap();
-    assert!(
-        store
-            .advance_staged(&mut s, 3, Some(3), staged)
-            .await
-            .unwrap()
-    );
+    let s = strand(&env, b"abc").await;
     let content = NewContent {
         blob: s.blob.clone(),
         size: 3,
@@ -264,18 +253,7 @@ async fn completing_a_session_whose_bytes_were_already_committed_commits_once() 
 async fn strand(env: &Env, data: &[u8]) -> spacedav::spaces::Upload {
     let store = env.srv.state.store();
     let mut s = store.uploads().await.unwrap().pop().unwrap();
-    let mut sink = store.append_staging(&s, 0).await.unwrap();
-    sink.write_bytes(bytes::Bytes::copy_from_slice(data))
-        .await
-        .unwrap();
-    let staged = sink.sync().await.unwrap();
-    let len = data.len() as u64;
-    assert!(
-        store
-            .advance_staged(&mut s, len, Some(len), staged)
-            .await
-            .unwrap()
-    );
+    crate::common::stage_without_committing(store, &mut s, data).await;
     s
 }
 
