@@ -117,20 +117,17 @@ impl LocalSink {
         result
     }
 
-    /// Take what is queued for the next write, with the file range it will fill.
-    fn take_pending(&mut self) -> (Vec<Bytes>, u64, u64) {
+    /// Take what is queued for the next write; `on_disk` moves to where it will end.
+    fn take_pending(&mut self) -> Vec<Bytes> {
         self.seal_gather();
-        let pieces = std::mem::take(&mut self.pending);
-        let n = std::mem::take(&mut self.pending_len) as u64;
-        let from = self.on_disk;
-        self.on_disk += n;
-        (pieces, from, self.on_disk)
+        self.on_disk += std::mem::take(&mut self.pending_len) as u64;
+        std::mem::take(&mut self.pending)
     }
 
     /// Make everything accepted so far durable, in one trip to the blocking pool: the last
     /// write and the sync. Returns the length.
     async fn sync_all(&mut self) -> io::Result<u64> {
-        let (pieces, _, _) = self.take_pending();
+        let pieces = self.take_pending();
         self.with_file(move |f| {
             write_all_vectored(f, &pieces)?;
             f.sync_data()
@@ -170,10 +167,10 @@ impl LocalSink {
         if self.pending.is_empty() && self.gather.is_empty() {
             return Ok(());
         }
-        let (pieces, _, to) = self.take_pending();
+        let pieces = self.take_pending();
         self.with_file(move |f| write_all_vectored(f, &pieces))
             .await?;
-        self.kick(to)
+        self.kick(self.on_disk)
     }
 
     /// Hand the whole pages below `to` that were not handed yet to writeback, on a task of
@@ -270,7 +267,7 @@ impl BlobSink for LocalSink {
             self.sync_all().await?;
             return Ok(self.key.clone());
         };
-        let (pieces, _, _) = self.take_pending();
+        let pieces = self.take_pending();
         let final_path = self.final_path.clone();
         let sealed = self
             .with_file(move |f| seal_new(f, &pieces, &temp, &final_path))
