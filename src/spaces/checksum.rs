@@ -2,7 +2,8 @@
 //!
 //! spacedav records SHA1, MD5 and ADLER32 for every file (the ownCloud clients and rclone
 //! compare them); SHA256 is computed only when a client asks for it (tus `checksum` metadata).
-//! A stream is hashed on worker threads by the pipe of `checksum/pipe.rs`.
+//! A stream is hashed on worker threads by the pipe of `checksum/pipe.rs`, on threads of
+//! idle priority (`checksum/workers.rs`).
 
 use md5::{Digest, Md5};
 use sha1::Sha1;
@@ -10,6 +11,7 @@ use sha2::Sha256;
 use simd_adler32::Adler32;
 
 mod pipe;
+mod workers;
 pub use pipe::{HashPipe, INLINE_HASH_LIMIT, PIECE, PendingHasher};
 
 /// A checksum algorithm spacedav can compute.

@@ -1,6 +1,6 @@
-//! The hash pipe: SHA1 (with ADLER32) and MD5 of one stream on worker threads of their own,
-//! fed by the receive and write path through bounded queues, and the hand-over of their
-//! state from one request's pipe to the next.
+//! The hash pipe: SHA1 (with ADLER32) and MD5 of one stream on worker threads of their own
+//! (at idle priority: `checksum/workers.rs`), fed by the receive and write path through
+//! bounded queues, and the hand-over of their state from one request's pipe to the next.
 
 use futures::FutureExt;
 use futures::future::{BoxFuture, Shared};
@@ -118,14 +118,14 @@ impl HashPipe {
         let (md5_tx, mut md5_rx) = tokio::sync::mpsc::channel::<bytes::Bytes>(PIPE_DEPTH);
         let (rest_tx, mut rest_rx) = tokio::sync::mpsc::channel::<bytes::Bytes>(PIPE_DEPTH);
         let PendingHasher { md5, rest, .. } = prev;
-        let md5_job = tokio::task::spawn_blocking(move || {
+        let md5_job = super::workers::spawn(move || {
             let mut md5 = futures::executor::block_on(md5);
             while let Some(b) = md5_rx.blocking_recv() {
                 md5.update(&b);
             }
             md5
         });
-        let rest_job = tokio::task::spawn_blocking(move || {
+        let rest_job = super::workers::spawn(move || {
             let (mut sha1, mut adler, mut sha256) = futures::executor::block_on(rest);
             while let Some(b) = rest_rx.blocking_recv() {
                 sha1.update(&b);
