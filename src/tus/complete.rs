@@ -26,15 +26,6 @@ impl TusService {
             return Ok(None);
         };
         let store = &self.0.store;
-        // Versions before `commit_upload` marked the session done after the commit: a crash
-        // in between left a session whose blob is already the file's. Finish the bookkeeping
-        // instead of committing twice.
-        if store.blob_in_use(&session.blob, Some(session.id)).await? {
-            let node = store.resolve(session.space, &target).await?;
-            store.mark_upload_done(session.id, node.id).await?;
-            session.done = true;
-            return Ok(Some(self.completion(session, node)));
-        }
         let digests = match store.seal_upload(session, hasher).await {
             Ok(d) => d,
             Err(StoreError::Conflict) => return Err(TusError::OffsetMismatch),
@@ -88,6 +79,28 @@ impl TusService {
         Ok(Some(self.completion(session, committed.node)))
     }
 
+    /// [`TusService::complete`] for a session that reached its length before this request
+    /// (stranded, [`Upload::is_stranded`]). Versions before `commit_upload` marked the session
+    /// done after the commit: a crash in between left a session whose blob is already the
+    /// file's. This finishes the bookkeeping instead of committing twice.
+    pub(crate) async fn complete_stranded(
+        &self,
+        session: &mut Upload,
+        hasher: Hasher,
+        lock_tokens: &[String],
+    ) -> Result<Option<Completion>, TusError> {
+        let store = &self.0.store;
+        if let Some(target) = &session.target
+            && store.blob_in_use(&session.blob, Some(session.id)).await?
+        {
+            let node = store.resolve(session.space, target).await?;
+            store.mark_upload_done(session.id, node.id).await?;
+            session.done = true;
+            return Ok(Some(self.completion(session, node)));
+        }
+        self.complete(session, hasher, lock_tokens).await
+    }
+
     /// Commit a stranded upload ([`Upload::is_stranded`]) before anyone is told it is
     /// complete (HEAD, and the sweep at start-up and after). `wait`: wait for the upload's
     /// slot instead of answering `Busy`. Returns the session as it now stands; a session that
@@ -100,7 +113,7 @@ impl TusService {
             return Ok(s);
         }
         let hasher = self.hash_blob(&s, s.offset).await?;
-        let result = self.complete(&mut s, hasher, &[]).await;
+        let result = self.complete_stranded(&mut s, hasher, &[]).await;
         held.release().await;
         self.drop_hash_state(s.id);
         match result {

@@ -84,18 +84,26 @@ impl TusService {
         S: Stream<Item = Result<Bytes, E>> + Send + Unpin,
         E: std::fmt::Display,
     {
-        let session = self.live_session(id, space).await?;
-        self.honour_grant(&session).await?;
-        if matches!(session.concat, ConcatRole::Final(_)) {
-            return Err(TusError::PatchOnFinal);
+        let mut held = self.hold(id, false).await?;
+        // Read under the hold: another request or node may have moved the upload before.
+        let result = async {
+            let session = self.live_session(id, space).await?;
+            self.honour_grant_held(&session).await?;
+            if matches!(session.concat, ConcatRole::Final(_)) {
+                return Err(TusError::PatchOnFinal);
+            }
+            if session.done {
+                return Err(TusError::UploadNotFound);
+            }
+            self.append_held(session, req, body, &mut held).await
         }
-        if session.done {
-            return Err(TusError::UploadNotFound);
-        }
-        self.append(session, req, body).await
+        .await;
+        held.release().await;
+        result
     }
 
-    /// The PATCH logic for a known session (also used by creation-with-upload).
+    /// The PATCH logic for a session this request just created (creation-with-upload): no
+    /// other request knows it yet, so it is as `session` says.
     pub(crate) async fn append<S, E>(
         &self,
         session: Upload,
@@ -112,7 +120,7 @@ impl TusService {
         result
     }
 
-    /// [`TusService::append`] with the upload held.
+    /// Append to `session`, read while `held`.
     async fn append_held<S, E>(
         &self,
         session: Upload,
@@ -125,11 +133,7 @@ impl TusService {
         E: std::fmt::Display,
     {
         let state: &mut HashState = held;
-        // Re-read under the lock: another process may have moved the upload meanwhile.
-        let mut session = self.live_session(session.id, session.space).await?;
-        if session.done {
-            return Err(TusError::UploadNotFound);
-        }
+        let mut session = session;
         let settings = self.settings();
         let length = match (session.length, req.length) {
             (Some(known), Some(sent)) if known != sent => return Err(TusError::LengthChange),
@@ -175,6 +179,7 @@ impl TusService {
                 hasher: Some(hasher.into()),
             };
         }
+        let stranded = session.is_stranded();
         self.receive(
             &mut session,
             state,
@@ -186,9 +191,13 @@ impl TusService {
         let completion = if session.is_complete() {
             let pending = state.hasher.clone().expect("hasher is positioned");
             let hasher = pending.hasher().await;
-            let done = self
-                .complete(&mut session, hasher, &req.lock_tokens)
-                .await?;
+            let done = if stranded {
+                self.complete_stranded(&mut session, hasher, &req.lock_tokens)
+                    .await?
+            } else {
+                self.complete(&mut session, hasher, &req.lock_tokens)
+                    .await?
+            };
             self.drop_hash_state(session.id);
             done
         } else {
