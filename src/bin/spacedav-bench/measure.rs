@@ -73,8 +73,9 @@ pub struct Metric {
 }
 
 /// Every metric name a workload reports, with its direction (to read JSON lines back).
-pub const METRICS: [(&str, Better); 14] = [
+pub const METRICS: [(&str, Better); 15] = [
     ("MiB/s", Better::Higher),
+    ("files/s", Better::Higher),
     ("aggregate MiB/s", Better::Higher),
     ("uploads/s", Better::Higher),
     ("last PATCH ms", Better::Lower),

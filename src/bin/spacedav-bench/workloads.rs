@@ -30,6 +30,8 @@ pub enum Workload {
     TusSmall,
     /// WebDAV PUT of the large file.
     DavPut,
+    /// WebDAV PUT of small files (the listing's size), one after another on one connection.
+    DavSmall,
     /// WebDAV GET of the large file.
     DavGet,
     /// PROPFIND Depth 1 of the listing folder, five named properties.
@@ -44,13 +46,14 @@ pub enum Workload {
 
 impl Workload {
     /// Every workload, in the order a round runs them.
-    pub const ALL: [Workload; 11] = [
+    pub const ALL: [Workload; 12] = [
         Workload::TusSingle,
         Workload::TusCwu,
         Workload::TusFinish,
         Workload::TusParallel,
         Workload::TusSmall,
         Workload::DavPut,
+        Workload::DavSmall,
         Workload::DavGet,
         Workload::PropfindNamed,
         Workload::PropfindAllprop,
@@ -67,6 +70,7 @@ impl Workload {
             Workload::TusParallel => "tus-parallel",
             Workload::TusSmall => "tus-small",
             Workload::DavPut => "dav-put",
+            Workload::DavSmall => "dav-small",
             Workload::DavGet => "dav-get",
             Workload::PropfindNamed => "propfind-named",
             Workload::PropfindAllprop => "propfind-allprop",
@@ -84,7 +88,8 @@ impl Workload {
             | Workload::TusParallel
             | Workload::TusSmall => server.tus.is_some(),
             Workload::DavPut | Workload::DavGet => server.dav.is_some(),
-            Workload::PropfindNamed | Workload::PropfindAllprop => {
+            // Folders: the sinks only take and give single files.
+            Workload::DavSmall | Workload::PropfindNamed | Workload::PropfindAllprop => {
                 server.dav.as_ref().is_some_and(|d| d.propfind)
             }
             // The oCIS trash bin and REPORT search are spacedav's own.
@@ -197,6 +202,10 @@ pub async fn run(w: Workload, server: &Running, ctx: &Ctx, round: usize) -> Resu
                 s.large as f64 / MIB / elapsed.as_secs_f64(),
             )])
         }
+        Workload::DavSmall => {
+            let d = server.dav.as_ref().expect("applies() checked dav");
+            small_puts(d, ctx, &tag).await
+        }
         Workload::DavGet => {
             let d = server.dav.as_ref().expect("applies() checked dav");
             let url = d.base.join(GET_FILE)?;
@@ -219,6 +228,37 @@ pub async fn run(w: Workload, server: &Running, ctx: &Ctx, round: usize) -> Resu
             crate::recovery::search(d, s.listing_files).await
         }
     }
+}
+
+/// `small_count` PUTs of `listing_file_size` bytes into a new folder, each sent once the
+/// previous one was answered (a sync client's or a script's pattern: every answer waits for
+/// its own durable commit); the folder is deleted afterwards, untimed.
+async fn small_puts(d: &DavTarget, ctx: &Ctx, tag: &str) -> Result<Vec<Metric>> {
+    let s = &ctx.sizes;
+    let dir = d.base.join(&format!("{tag}/"))?;
+    let mut conn = d.ep.conn();
+    dav::mkcol(&mut conn, &dir).await?;
+    let mut times = Vec::with_capacity(s.small_count as usize);
+    let start = Instant::now();
+    for i in 0..s.small_count {
+        let url = dir.join(&format!("f{i:05}.bin"))?;
+        let one = Instant::now();
+        dav::put(&mut conn, &url, &ctx.pattern, s.listing_file_size).await?;
+        times.push(one.elapsed());
+    }
+    let elapsed = start.elapsed();
+    if ctx.verify {
+        let url = dir.join(&format!("f{:05}.bin", s.small_count - 1))?;
+        dav::get(&mut conn, &url, &ctx.pattern, s.listing_file_size, true).await?;
+    }
+    dav::delete(&mut conn, &dir).await?;
+    times.sort();
+    let at = |q: f64| times[((times.len() - 1) as f64 * q) as usize];
+    Ok(vec![
+        rate("files/s", s.small_count as f64 / elapsed.as_secs_f64()),
+        time_ms("p50 ms", at(0.5)),
+        time_ms("p99 ms", at(0.99)),
+    ])
 }
 
 async fn listing(d: &DavTarget, ctx: &Ctx, allprop: bool) -> Result<Vec<Metric>> {
