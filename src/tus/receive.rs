@@ -123,7 +123,7 @@ impl TusService {
     /// Append to `session`, read while `held`.
     async fn append_held<S, E>(
         &self,
-        session: Upload,
+        mut session: Upload,
         req: PatchRequest,
         body: S,
         held: &mut Held,
@@ -133,7 +133,6 @@ impl TusService {
         E: std::fmt::Display,
     {
         let state: &mut HashState = held;
-        let mut session = session;
         let settings = self.settings();
         let length = match (session.length, req.length) {
             (Some(known), Some(sent)) if known != sent => return Err(TusError::LengthChange),

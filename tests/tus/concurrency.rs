@@ -127,6 +127,10 @@ fn patch_stream(
 /// upload is idle and 423 while another request is in progress. False when `first` ended
 /// instead (a probe can itself hold the upload for a moment and make `first` fail with 423).
 async fn wait_busy<T>(env: &Env, loc: &str, first: &tokio::task::JoinHandle<T>) -> bool {
+    // A PATCH holds its upload from its first step, probes too: the first probe would often
+    // reach the server before the spawned request (it is sent from this task's first poll)
+    // and hold the upload while it reads the session, so the request under test met 423.
+    tokio::time::sleep(Duration::from_millis(50)).await;
     // Generous: debug builds on a loaded CI machine are slow; this is a wait, not a timing test.
     for _ in 0..6000 {
         if first.is_finished() {
