@@ -2,8 +2,7 @@
 //!
 //! spacedav records SHA1, MD5 and ADLER32 for every file (the ownCloud clients and rclone
 //! compare them); SHA256 is computed only when a client asks for it (tus `checksum` metadata).
-//! A stream is hashed on worker threads by the pipe of `checksum/pipe.rs`, on threads of
-//! idle priority (`checksum/workers.rs`).
+//! A stream is hashed on worker threads by the pipe of `checksum/pipe.rs`.
 
 use md5::{Digest, Md5};
 use sha1::Sha1;
@@ -11,7 +10,6 @@ use sha2::Sha256;
 use simd_adler32::Adler32;
 
 mod pipe;
-mod workers;
 pub use pipe::{HashPipe, INLINE_HASH_LIMIT, PIECE, PendingHasher};
 
 /// A checksum algorithm spacedav can compute.
