@@ -234,8 +234,7 @@ async fn commit_jobs_in(tx: &mut DbConn, jobs: &[Job]) -> StoreResult<Vec<Commit
         }
         out.push(committed);
     }
-    let contents: Vec<(&BlobKey, &[u8])> = inline.iter().map(|(k, d)| (k, *d)).collect();
-    insert_all_in(&mut *tx, &contents).await?;
+    insert_all_in(&mut *tx, &inline).await?;
     for g in grown {
         propagate(&mut *tx, g.folder, g.delta).await?;
     }

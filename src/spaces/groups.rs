@@ -25,7 +25,12 @@ fn group_from_row(row: &super::db::DbRow) -> StoreResult<Group> {
 
 fn role_of(row: &super::db::DbRow) -> StoreResult<Role> {
     let role: String = row.try_get("role")?;
-    Ok(Role::parse(&role).unwrap_or(Role::Viewer))
+    Ok(parse_role(&role))
+}
+
+/// A stored role name; one this version does not know reads as the least role.
+fn parse_role(name: &str) -> Role {
+    Role::parse(name).unwrap_or(Role::Viewer)
 }
 
 /// `%text%` for a case-insensitive `LIKE`, with the pattern characters of `text` escaped.
@@ -366,7 +371,7 @@ fn best_role(rows: &[super::db::DbRow]) -> StoreResult<Option<Role>> {
     let mut best = None;
     for row in rows {
         let role: Option<String> = row.try_get("role")?;
-        best = best.max(role.map(|r| Role::parse(&r).unwrap_or(Role::Viewer)));
+        best = best.max(role.as_deref().map(parse_role));
     }
     Ok(best)
 }

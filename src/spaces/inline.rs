@@ -40,7 +40,7 @@ pub(super) fn new_key() -> BlobKey {
 /// one statement.
 pub(super) async fn insert_all_in(
     conn: &mut DbConn,
-    contents: &[(&BlobKey, &[u8])],
+    contents: &[(BlobKey, &[u8])],
 ) -> StoreResult<()> {
     if contents.is_empty() {
         return Ok(());

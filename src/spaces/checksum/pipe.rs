@@ -64,7 +64,7 @@ const PIPE_DEPTH: usize = 4;
 /// CPU-bound processes a 1 GiB upload ran at 115 MiB/s (163 without the yields; a slice of
 /// 64 KiB gave 39, and the idle scheduling class, as fast as this when the machine is idle,
 /// stopped uploads altogether). A higher `nice` value did not help the latency at all.
-pub const SLICE: usize = 256 << 10;
+const SLICE: usize = 256 << 10;
 
 /// Feed `data` to `hash` slice by slice, giving way after each ([`SLICE`]).
 fn in_slices(data: &[u8], mut hash: impl FnMut(&[u8])) {
