@@ -36,8 +36,12 @@ use crate::metrics::metrics;
 const CHECKPOINT_BYTES: u64 = 4 << 20;
 
 /// Syncs after which a checkpoint starts whatever the WAL's size: the frames a sync covers
-/// (one or a batch of commits) are few, so what waits for the next checkpoint stays small.
-const CHECKPOINT_SYNCS: u64 = 32;
+/// (one or a batch of commits) are few, so what waits for the next checkpoint stays small
+/// (sequential 1 KiB PUTs add ~5 pages per sync: ~5 MB). Every checkpoint pays a sync of the
+/// database file, which the WAL syncs of the commits beside it then queue behind: with a
+/// checkpoint every 32 syncs, sequential small PUTs had a p99 of 3.4-4.4 ms, with 256 of
+/// 1.7-2.4 ms (and 3% more of them per second).
+const CHECKPOINT_SYNCS: u64 = 256;
 
 /// The most checkpoints one start runs before it leaves the rest to the next start, and the
 /// pause between them.

@@ -10,6 +10,7 @@ mod dav;
 mod measure;
 mod pattern;
 mod procstat;
+mod quiet;
 mod recovery;
 mod report;
 mod runner;

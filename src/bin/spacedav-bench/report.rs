@@ -24,6 +24,8 @@ pub struct Record {
     pub peak_reset: bool,
     pub client_cpu_s: f64,
     pub wall_s: f64,
+    /// How long the disk took to go quiet before the workload (`quiet.rs`), untimed.
+    pub settle_s: Option<f64>,
     pub error: Option<String>,
 }
 
@@ -41,7 +43,7 @@ impl Record {
             "server_cpu_s": self.server_cpu_s, "server_peak_rss_mib": self.server_peak_rss_mib,
             "server_rss_start_mib": self.server_rss_start_mib,
             "peak_reset": self.peak_reset, "client_cpu_s": self.client_cpu_s,
-            "wall_s": self.wall_s, "error": self.error,
+            "wall_s": self.wall_s, "settle_s": self.settle_s, "error": self.error,
         })
     }
 }
@@ -86,6 +88,7 @@ pub fn from_jsonl(text: &str) -> anyhow::Result<Vec<Record>> {
             peak_reset: v["peak_reset"].as_bool().unwrap_or(false),
             client_cpu_s: f("client_cpu_s"),
             wall_s: f("wall_s"),
+            settle_s: v["settle_s"].as_f64(),
             error: v["error"].as_str().map(str::to_owned),
         });
     }
@@ -343,6 +346,7 @@ mod tests {
             peak_reset: true,
             client_cpu_s: 0.1,
             wall_s: 2.0,
+            settle_s: Some(0.4),
             error: None,
         };
         let back = from_jsonl(&format!("{}\n{{\"workload\":\"setup\"}}\n", rec.to_json())).unwrap();

@@ -112,7 +112,9 @@ pub async fn run(plan: Plan, tools: Tools, ctx: Ctx) -> Result<bool> {
 }
 
 async fn measure(w: Workload, server: &Running, ctx: &Ctx, round: usize) -> Record {
-    sync().await;
+    let settle_s = crate::quiet::settle(server.dir())
+        .await
+        .map(|d| d.as_secs_f64());
     let probe = Probe::start(server.pid);
     let client_before = procstat::own_cpu_s();
     let start = Instant::now();
@@ -135,14 +137,9 @@ async fn measure(w: Workload, server: &Running, ctx: &Ctx, round: usize) -> Reco
         peak_reset: probe.peak_reset,
         client_cpu_s: procstat::own_cpu_s() - client_before,
         wall_s,
+        settle_s,
         error,
     }
-}
-
-/// Flushes dirty pages before each measurement so one server's writeback is not billed to the
-/// next (untimed).
-async fn sync() {
-    let _ = tokio::process::Command::new("sync").status().await;
 }
 
 fn describe(r: &Running) -> String {

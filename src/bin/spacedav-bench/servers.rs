@@ -317,6 +317,11 @@ impl Running {
         drop(self.dir);
     }
 
+    /// The server's directory (its data and log).
+    pub fn dir(&self) -> &std::path::Path {
+        self.dir.path()
+    }
+
     /// The server's log file (stderr and stdout after start-up).
     pub fn log_path(&self) -> PathBuf {
         self.dir.path().join("server.log")
