@@ -179,6 +179,34 @@ async fn content_range_put_is_501_and_missing_parent_409() {
     assert_eq!(r.status(), 409);
 }
 
+/// A PUT onto a folder is refused whatever its size: a small body is read before the commit
+/// refuses it, a large one before it is read; either way the folder keeps its contents.
+#[tokio::test]
+async fn put_onto_a_folder_is_403_and_the_folder_stays() {
+    let s = TestServer::start().await;
+    let root = admin_root(&s).await;
+    assert_eq!(mkcol(&s, &format!("{root}/d")).await.status(), 201);
+    assert_eq!(
+        put(&s, &format!("{root}/d/in.txt"), b"in").await.status(),
+        201
+    );
+    for size in [3, 4 << 20] {
+        let r = req(&s, "PUT", &format!("{root}/d"))
+            .body(vec![b'x'; size])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 403, "a PUT of {size} bytes onto a folder");
+    }
+    let (_, xml) = propfind(&s, &format!("{root}/d/"), "1", "<d:resourcetype/>").await;
+    assert!(xml.contains("<d:collection/>"), "{xml}");
+    let got = req(&s, "GET", &format!("{root}/d/in.txt"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(got.text().await.unwrap(), "in");
+}
+
 #[tokio::test]
 async fn put_over_quota_is_507() {
     let s = TestServer::start().await;

