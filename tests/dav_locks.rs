@@ -85,6 +85,61 @@ async fn a_lock_survives_a_restart_and_unlocks_with_a_bare_token() {
     assert_eq!(put(&s, &url, b"v3").await.status(), 204);
 }
 
+/// A small PUT without conditions leaves every check to its commit (dav-server looks up
+/// neither the target nor its locks): the commit must refuse what dav-server's check refused.
+#[tokio::test]
+async fn a_small_put_into_a_locked_tree_is_423_and_stores_nothing_but_writes_with_the_token() {
+    let s = TestServer::start().await;
+    let root = admin_root(&s).await;
+    mkcol(&s, &format!("{root}/deep")).await;
+    mkcol(&s, &format!("{root}/shared")).await;
+    put(&s, &format!("{root}/deep/old.txt"), b"old").await;
+    let deep = req(&s, "LOCK", &format!("{root}/deep"))
+        .header("Depth", "infinity")
+        .body(LOCKINFO)
+        .send()
+        .await
+        .unwrap();
+    let deep = deep.headers()["lock-token"].to_str().unwrap().to_string();
+    let shared = req(&s, "LOCK", &format!("{root}/shared/f.txt"))
+        .header("Depth", "0")
+        .body(LOCKINFO.replace("<d:exclusive/>", "<d:shared/>"))
+        .send()
+        .await
+        .unwrap();
+    assert!(shared.status().is_success(), "{}", shared.status());
+    let shared = shared.headers()["lock-token"].to_str().unwrap().to_string();
+    for (url, token) in [
+        (format!("{root}/deep/new.txt"), &deep),
+        (format!("{root}/deep/old.txt"), &deep),
+        (format!("{root}/shared/f.txt"), &shared),
+    ] {
+        let before = s.admin().get(&url).await;
+        let r = put(&s, &url, b"intruder").await;
+        assert_eq!(r.status(), 423, "{url}");
+        assert_eq!(s.admin().get(&url).await, before, "{url}");
+        let with = req(&s, "PUT", &url)
+            .header("If", format!("({token})"))
+            .body("holder")
+            .send()
+            .await
+            .unwrap();
+        assert!(with.status().is_success(), "{url}: {}", with.status());
+        assert_eq!(s.admin().get(&url).await.1, b"holder", "{url}");
+    }
+    // Outside the locked trees the same PUT writes, 201 new and 204 replaced (no length).
+    let free = format!("{root}/free.txt");
+    assert_eq!(put(&s, &free, b"a").await.status(), 201);
+    let again = put(&s, &free, b"b").await;
+    assert_eq!(again.status(), 204);
+    assert!(
+        again.headers().get("content-length").is_none(),
+        "{:?}",
+        again.headers()
+    );
+    assert!(again.headers().contains_key("oc-fileid"));
+}
+
 #[tokio::test]
 async fn is_locked_for_reports_locks_the_request_does_not_hold() {
     let s = TestServer::start().await;

@@ -67,9 +67,14 @@ pub async fn decorate(
     let outcome = ctx.take_outcome();
     let status = res.status();
     if status.is_success() {
-        let h = res.headers_mut();
         match method.as_str() {
             "PUT" | "MKCOL" => {
+                if ctx.put.commit_checks_only && outcome.replaced {
+                    // dav-server was told there was no file (it answered 201 with a length).
+                    *res.status_mut() = StatusCode::NO_CONTENT;
+                    res.headers_mut().remove(header::CONTENT_LENGTH);
+                }
+                let h = res.headers_mut();
                 if let Some(n) = &outcome.node {
                     node_headers(h, target, n);
                     insert(h, header::LAST_MODIFIED, &n.mtime.http_date());
@@ -79,6 +84,7 @@ pub async fn decorate(
                 }
             }
             "GET" | "HEAD" => {
+                let h = res.headers_mut();
                 if let Some(n) = &extra.node {
                     node_headers(h, target, n);
                     if let Some(sha1) = &n.checksums.sha1 {

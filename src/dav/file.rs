@@ -292,10 +292,11 @@ impl PutFile {
             // dav-server checked the locks (token and principal) before it opened the file;
             // the core's check, in the commit's transaction, closes the race with a LOCK
             // taken meanwhile by someone else. The user's own locks count as held: a LOCK of
-            // an unmapped URL creates its empty file after it stored the lock.
+            // an unmapped URL creates its empty file after it stored the lock. When the
+            // commit's check is the only one, it is dav-server's: no token, no exception.
             holder: LockHolder {
                 tokens: self.ctx.put.lock_tokens.clone(),
-                owner: Some(self.ctx.user.name.clone()),
+                owner: (!self.ctx.put.commit_checks_only).then(|| self.ctx.user.name.clone()),
             },
             mtime: self.ctx.put.mtime,
             content_type: None,
@@ -306,7 +307,7 @@ impl PutFile {
             .await
         {
             Ok(c) => {
-                self.ctx.set_node(c.node.clone());
+                self.ctx.set_committed(c.node.clone(), !c.created);
                 self.committed = Some(c.node);
                 Ok(())
             }

@@ -165,6 +165,9 @@ impl GuardedFileSystem<ReqCtx> for SpacesFs {
         ctx: &'a ReqCtx,
     ) -> FsFuture<'a, Box<dyn DavMetaData>> {
         async move {
+            if ctx.put.commit_checks_only {
+                return Err(FsError::NotFound);
+            }
             let meta: Box<dyn DavMetaData> = Box::new(NodeMeta(self.resolve(ctx, path).await?));
             Ok(meta)
         }

@@ -24,6 +24,10 @@ pub struct PutParams {
     pub checksum: Option<ExpectedChecksum>,
     /// The lock tokens the request submits, which the core's commit checks again.
     pub lock_tokens: Vec<String>,
+    /// The commit's checks are the only ones (see `dispatch::commit_checks_only`): dav-server
+    /// is told the target does not exist and holds no lock, so it looks neither up, and the
+    /// decorator gives the status of what the commit did (201 created, 204 replaced).
+    pub commit_checks_only: bool,
 }
 
 /// What the filesystem learnt while serving the request, read back by the response decorator.
@@ -31,6 +35,8 @@ pub struct PutParams {
 pub struct Outcome {
     /// The node a PUT committed or a MKCOL created.
     pub node: Option<Node>,
+    /// Whether the PUT's commit replaced a file (else it created one).
+    pub replaced: bool,
     /// The precise reason for a failure dav-server can only report as a fixed status.
     pub error: Option<DavError>,
 }
@@ -61,6 +67,13 @@ impl ReqCtx {
     /// Record the node a write produced.
     pub fn set_node(&self, node: Node) {
         self.outcome.lock().unwrap_or_else(|e| e.into_inner()).node = Some(node);
+    }
+
+    /// Record the file a PUT committed, and whether it replaced one.
+    pub fn set_committed(&self, node: Node, replaced: bool) {
+        let mut o = self.outcome.lock().unwrap_or_else(|e| e.into_inner());
+        o.node = Some(node);
+        o.replaced = replaced;
     }
 
     /// Record why the request failed.
