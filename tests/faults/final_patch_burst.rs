@@ -18,6 +18,11 @@ const ROUNDS: usize = 20;
 const WRITERS: usize = 8;
 /// Size of each upload.
 const SIZE: usize = 16 << 10;
+/// The longest the test waits for the next acknowledgement, or for the writers to end after
+/// the kill: a stall fails the round instead of hanging the test.
+const STALL: std::time::Duration = std::time::Duration::from_secs(120);
+/// The longest a writer's request may take (a loaded CI machine answers in well under a second).
+const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
 fn content(name: &str) -> Vec<u8> {
     let seed = name
@@ -48,7 +53,14 @@ async fn writer(
         let checksum = format!("sha1 {}", sha1_hex(&data));
         let meta = [("filename", name.as_str()), ("checksum", checksum.as_str())];
         log.lock().unwrap().sent.push(name.clone());
-        let res = admin.tus_upload_request(&folder, data, &meta).send().await;
+        // A bound on each request: once in a CI run a writer never returned after the kill
+        // (no socket left, nothing pending in the runtime), and the test hung instead of
+        // going on to the restart. A request cut off here counts as unacknowledged.
+        let res = admin
+            .tus_upload_request(&folder, data, &meta)
+            .timeout(REQUEST_TIMEOUT)
+            .send()
+            .await;
         match res {
             Ok(r) if r.status() == StatusCode::CREATED && r.headers().contains_key("oc-fileid") => {
                 log.lock().unwrap().acked.push(name);
@@ -89,13 +101,19 @@ async fn sigkill_during_a_burst_of_small_uploads_keeps_every_acknowledged_one_wh
         // uploads are in flight at every one of them.
         let kill_after = 1 + round * 3;
         for _ in 0..kill_after {
-            if acks.recv().await.is_none() {
+            let ack = tokio::time::timeout(STALL, acks.recv()).await;
+            if ack
+                .expect("an acknowledgement or the writers' end")
+                .is_none()
+            {
                 break;
             }
         }
         drop(server); // SIGKILL
         for w in writers {
-            let _ = w.await;
+            let _ = tokio::time::timeout(STALL, w)
+                .await
+                .expect("writers end once their server is killed");
         }
         let Log { sent, acked } = std::mem::take(&mut *log.lock().unwrap());
         acked_total += acked.len();
