@@ -12,12 +12,12 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 /// (1000 ms) kept 10 MiB more at the peaks of the benchmark's workloads (freed buffers of the
 /// last second stacking on top of the next workload's); purging at once (0) makes every reused
 /// buffer fault its pages in again: a 1 GiB GET takes 2.5× the CPU (0.88 instead of 0.35 s)
-/// and runs at 1,100–1,240 MiB/s instead of 2,640–3,000. What was freed within the delay before
-/// a burst ends stays resident while the server idles (no later allocation runs the purge), and
-/// the next burst's peak comes on top of it: at 100 ms the peaks of 4 × 1 GiB tus uploads were
-/// 57–59 MiB, at 10 ms 52–53 (0 ms: 45–49), with the GET (2,690–2,880 MiB/s, 0.34 s of CPU)
-/// and every other workload within noise (issue 13). `MIMALLOC_PURGE_DELAY` in the environment
-/// still wins.
+/// and runs at 1,100–1,240 MiB/s instead of 2,640–3,000. The delay also sets what an idle
+/// server keeps between bursts, under the next burst's peak: at the start of each workload the
+/// server was 8–12 MiB larger at 100 ms than at 0 (the idle collection in `collect` does not
+/// reach it), and the peaks of 4 × 1 GiB tus uploads were 57–59 MiB at 100 ms, 52–53 at 10 ms
+/// and 45–49 at 0, with the GET at 10 ms (2,690–2,880 MiB/s, 0.34 s of CPU) and every other
+/// workload within noise (issue 13). `MIMALLOC_PURGE_DELAY` in the environment still wins.
 const PURGE_DELAY_MS: std::ffi::c_long = 10;
 
 /// `mi_option_purge_delay` in mimalloc's `mi_option_t` (the 16th entry of `mi_option_e` in
