@@ -9,14 +9,30 @@ const LOCKINFO: &str = "<?xml version=\"1.0\"?><d:lockinfo xmlns:d=\"DAV:\"><d:l
     <d:exclusive/></d:lockscope><d:locktype><d:write/></d:locktype><d:owner>me</d:owner>\
     </d:lockinfo>";
 
+/// An exclusive lock of `url` itself (depth 0) for `timeout`; its token.
 async fn lock(s: &TestServer, url: &str, timeout: &str) -> String {
-    let r = req(s, "LOCK", url)
-        .header("Timeout", timeout)
-        .header("Depth", "0")
-        .body(LOCKINFO)
-        .send()
-        .await
-        .unwrap();
+    lock_with(s, url, "0", false, Some(timeout)).await
+}
+
+/// A lock of `url` with `depth`, shared or exclusive, for `timeout` (else the server's
+/// default); its token.
+async fn lock_with(
+    s: &TestServer,
+    url: &str,
+    depth: &str,
+    shared: bool,
+    timeout: Option<&str>,
+) -> String {
+    let mut r = req(s, "LOCK", url).header("Depth", depth);
+    if let Some(t) = timeout {
+        r = r.header("Timeout", t);
+    }
+    let body = if shared {
+        LOCKINFO.replace("<d:exclusive/>", "<d:shared/>")
+    } else {
+        LOCKINFO.to_string()
+    };
+    let r = r.body(body).send().await.unwrap();
     assert!(r.status().is_success(), "{}", r.status());
     r.headers()["lock-token"].to_str().unwrap().to_string()
 }
@@ -94,21 +110,8 @@ async fn a_small_put_into_a_locked_tree_is_423_and_stores_nothing_but_writes_wit
     mkcol(&s, &format!("{root}/deep")).await;
     mkcol(&s, &format!("{root}/shared")).await;
     put(&s, &format!("{root}/deep/old.txt"), b"old").await;
-    let deep = req(&s, "LOCK", &format!("{root}/deep"))
-        .header("Depth", "infinity")
-        .body(LOCKINFO)
-        .send()
-        .await
-        .unwrap();
-    let deep = deep.headers()["lock-token"].to_str().unwrap().to_string();
-    let shared = req(&s, "LOCK", &format!("{root}/shared/f.txt"))
-        .header("Depth", "0")
-        .body(LOCKINFO.replace("<d:exclusive/>", "<d:shared/>"))
-        .send()
-        .await
-        .unwrap();
-    assert!(shared.status().is_success(), "{}", shared.status());
-    let shared = shared.headers()["lock-token"].to_str().unwrap().to_string();
+    let deep = lock_with(&s, &format!("{root}/deep"), "infinity", false, None).await;
+    let shared = lock_with(&s, &format!("{root}/shared/f.txt"), "0", true, None).await;
     for (url, token) in [
         (format!("{root}/deep/new.txt"), &deep),
         (format!("{root}/deep/old.txt"), &deep),
@@ -146,13 +149,7 @@ async fn is_locked_for_reports_locks_the_request_does_not_hold() {
     let sid = s.admin_space().await;
     let root = s.space_url(&sid);
     mkcol(&s, &format!("{root}/d")).await;
-    let r = req(&s, "LOCK", &format!("{root}/d"))
-        .header("Depth", "infinity")
-        .body(LOCKINFO)
-        .send()
-        .await
-        .unwrap();
-    let token = r.headers()["lock-token"].to_str().unwrap().to_string();
+    let token = lock_with(&s, &format!("{root}/d"), "infinity", false, None).await;
     let path = spacedav::spaces::SpacePath::parse("d/new.txt").unwrap();
     let mut headers = http::HeaderMap::new();
     assert!(
