@@ -30,6 +30,16 @@ pub(crate) trait MetaBackend: Send + Sync + 'static {
         scope: WriteScope<'_>,
     ) -> StoreResult<sqlx::Transaction<'static, Db>>;
 
+    /// [`MetaBackend::begin_write`] when no other writer would have to wait for this one:
+    /// `None` when the write would queue. For a transaction that then waits for something
+    /// else before it commits (the bytes a completion names), which must not keep other
+    /// writers waiting too.
+    async fn try_begin_write(
+        &self,
+        pool: &DbPool,
+        scope: WriteScope<'_>,
+    ) -> StoreResult<Option<sqlx::Transaction<'static, Db>>>;
+
     /// Return once every transaction this process committed before the call is on stable
     /// storage.
     async fn durable(&self) -> StoreResult<()>;
@@ -258,6 +268,16 @@ impl MetaBackend for Sqlite {
         Ok(self.writer.begin_with("BEGIN IMMEDIATE").await?)
     }
 
+    async fn try_begin_write(
+        &self,
+        _pool: &DbPool,
+        _scope: WriteScope<'_>,
+    ) -> StoreResult<Option<sqlx::Transaction<'static, Db>>> {
+        // The writer's one connection is idle and nobody queues for it (sqlx's `try_acquire`
+        // yields to waiters): the transaction delays a writer only if one comes meanwhile.
+        Ok(self.writer.try_begin_with("BEGIN IMMEDIATE").await?)
+    }
+
     async fn durable(&self) -> StoreResult<()> {
         if self.wal.sync().await? {
             self.checkpoints.start();
@@ -363,6 +383,16 @@ impl MetaBackend for Postgres {
             }
         }
         Ok(tx)
+    }
+
+    async fn try_begin_write(
+        &self,
+        _pool: &DbPool,
+        _scope: WriteScope<'_>,
+    ) -> StoreResult<Option<sqlx::Transaction<'static, Db>>> {
+        // Whether a space's advisory lock is free cannot be known without taking it, and a
+        // transaction kept open across nodes is not worth the statements it would hide.
+        Ok(None)
     }
 
     async fn durable(&self) -> StoreResult<()> {

@@ -157,6 +157,12 @@ pub trait BlobStore: Send + Sync + 'static {
         state: &StagingState,
         parts: Arc<dyn PartNumbers>,
     ) -> io::Result<StagingState>;
+    /// Whether [`BlobStore::seal`] never changes anything (the staged bytes are the blob
+    /// already, as on local disk): a completion can then commit without waiting for the
+    /// seal, and only the bytes' sync stands between its statements and its commit.
+    fn seals_in_place(&self) -> bool {
+        false
+    }
     /// Free staged bytes that will never become a file (S3: abort the multipart upload,
     /// delete the tail, and the object once sealed).
     async fn discard_staging(&self, key: &BlobKey, state: &StagingState) -> io::Result<()>;

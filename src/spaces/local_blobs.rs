@@ -163,6 +163,10 @@ impl BlobStore for LocalBlobs {
         self.open(key, Some(0..len)).await.map(Some)
     }
 
+    fn seals_in_place(&self) -> bool {
+        true
+    }
+
     async fn seal(
         &self,
         _key: &BlobKey,

@@ -84,6 +84,7 @@ pub use props::{DeadProp, NodeScope, PropChange};
 pub use search::{Found, SearchResult};
 pub use secrets::{SecretError, SecretOrigin};
 pub use shares::{NewShare, Share, ShareKind, ShareUpdate, share_bits};
+pub use staging::Settling;
 pub use trash::{RestoreTo, Restored, TrashItem};
 pub use tree::{Committed, NewContent, Precondition};
 pub use upload_grant::{GrantVerdict, UploadGrant};
@@ -224,6 +225,17 @@ impl Store {
     ) -> StoreResult<sqlx::Transaction<'static, Db>> {
         self.backend
             .begin_write(&self.db, backend::WriteScope::Spaces(spaces))
+            .await
+    }
+
+    /// [`Store::begin_write_in`] unless the write would have to wait for another
+    /// ([`backend::MetaBackend::try_begin_write`]).
+    pub(crate) async fn try_begin_write_in(
+        &self,
+        spaces: &[Uuid],
+    ) -> StoreResult<Option<sqlx::Transaction<'static, Db>>> {
+        self.backend
+            .try_begin_write(&self.db, backend::WriteScope::Spaces(spaces))
             .await
     }
 

@@ -1,6 +1,7 @@
 //! The bytes of upload sessions (tus): staged bytes per session that grow by appends, whose
 //! backend record ([`StagingState`]) moves with the offset by compare-and-set, that are sealed
-//! into the file's blob explicitly before the commit, re-read to rebuild a hasher after a
+//! into the file's blob explicitly before the commit (or, where sealing changes nothing, synced
+//! beside the commit's statements: [`Settling`]), re-read to rebuild a hasher after a
 //! restart where the backend can read them, joined with others for a concatenation, and freed
 //! with their session unless a file took them over. The protocol layer names a session; only
 //! the core sees the blob store.
@@ -39,7 +40,33 @@ impl PartNumbers for RowParts {
     }
 }
 
+/// An upload's last bytes on their way to stable storage: the sync of its staged bytes,
+/// running on a task of its own ([`Store::settle_staging`]) while the completion's commit runs
+/// its statements. The commit waits for it before it commits ([`Store::commit_upload`]), so
+/// the bytes are durable before the commit that names them (DESIGN.md).
+pub struct Settling(tokio::task::JoinHandle<std::io::Result<StagingState>>);
+
+impl Settling {
+    /// Wait for the sync: the staging state that records the bytes.
+    pub async fn wait(self) -> StoreResult<StagingState> {
+        Ok(self.0.await.map_err(std::io::Error::other)??)
+    }
+}
+
 impl Store {
+    /// Start making everything written to `sink` durable, without waiting
+    /// ([`StagingSink::sync`] on a task of its own).
+    pub fn settle_staging(&self, mut sink: Box<dyn StagingSink>) -> Settling {
+        Settling(tokio::spawn(async move { sink.sync().await }))
+    }
+
+    /// Whether a completion may commit while its last bytes are still syncing
+    /// ([`Settling`]): where sealing changes nothing ([`super::blob::BlobStore::seals_in_place`]).
+    /// Elsewhere the sync's staging state must be sealed first.
+    pub fn commits_beside_sync(&self) -> bool {
+        self.blobs.seals_in_place()
+    }
+
     /// Allocate the (empty) staged bytes of a new session planned as `plan`; returns their
     /// key and state, which the session row keeps.
     pub async fn new_staging(&self, plan: StagingPlan) -> StoreResult<(BlobKey, StagingState)> {
@@ -214,4 +241,127 @@ async fn hash_reader(mut reader: BlobReader, len: u64, mut hasher: Hasher) -> St
         .map_err(std::io::Error::other)?;
     }
     Ok(hasher)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::spaces::locks::tests::fixture;
+    use crate::spaces::{ConcatRole, NewContent, Precondition, SpacePath, StoreError, UploadId};
+
+    /// A session of `len` bytes for `target` whose bytes are all written and durable.
+    async fn written_session(store: &Store, space: uuid::Uuid, target: &str, len: usize) -> Upload {
+        let (blob, staging) = store
+            .new_staging(StagingPlan {
+                length: Some(len as u64),
+                max_length: len as u64,
+            })
+            .await
+            .unwrap();
+        let mut s = Upload {
+            id: UploadId::new(),
+            space,
+            blob,
+            staging,
+            expires_at: i64::MAX,
+            version: 1,
+            done: false,
+            created_at: 0,
+            created_by: None,
+            role: None,
+            target: Some(SpacePath::parse(target).unwrap()),
+            length: Some(len as u64),
+            offset: 0,
+            metadata: String::new(),
+            content_type: None,
+            mtime: None,
+            checksum: None,
+            reserved: 0,
+            if_match: None,
+            concat: ConcatRole::None,
+            node: None,
+            grant: Default::default(),
+        };
+        store.insert_upload(&s).await.unwrap();
+        let mut sink = store.append_staging(&s, 0).await.unwrap();
+        sink.write_bytes(bytes::Bytes::from(vec![7u8; len]))
+            .await
+            .unwrap();
+        store.settle_staging(sink).wait().await.unwrap();
+        s.offset = len as u64;
+        s
+    }
+
+    fn content(s: &Upload) -> NewContent {
+        NewContent {
+            blob: s.blob.clone(),
+            size: s.offset,
+            checksums: Default::default(),
+            mtime: None,
+            content_type: None,
+            reservation: None,
+        }
+    }
+
+    /// The commit runs beside the sync of the last bytes but commits only after it: until
+    /// the bytes are durable nobody sees the file or the finished session, and a sync that
+    /// fails commits nothing.
+    #[tokio::test]
+    async fn a_completion_commits_only_once_its_bytes_are_durable() {
+        let (store, user, _dir) = fixture().await;
+        let space = user.id.0;
+        let target = SpacePath::parse("/f.bin").unwrap();
+        let s = written_session(&store, space, "/f.bin", 1000).await;
+
+        let (release, wait) = tokio::sync::oneshot::channel::<std::io::Result<StagingState>>();
+        let settling = Settling(tokio::spawn(async move { wait.await.unwrap() }));
+        let commit = tokio::spawn({
+            let (store, s, target, content) =
+                (store.clone(), s.clone(), target.clone(), content(&s));
+            async move {
+                store
+                    .commit_upload(
+                        &s,
+                        &target,
+                        content,
+                        Precondition::None,
+                        &[],
+                        Some(settling),
+                    )
+                    .await
+            }
+        });
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        assert!(
+            !commit.is_finished(),
+            "committed before its bytes were durable"
+        );
+        assert!(store.resolve(space, &target).await.is_err());
+        assert!(!store.upload(s.id).await.unwrap().unwrap().done);
+        release.send(Ok(s.staging.clone())).unwrap();
+        commit.await.unwrap().unwrap();
+        assert_eq!(store.resolve(space, &target).await.unwrap().size, 1000);
+        assert!(store.upload(s.id).await.unwrap().unwrap().done);
+
+        // A sync that fails: nothing is committed, the session stays where it was.
+        let target = SpacePath::parse("/g.bin").unwrap();
+        let s = written_session(&store, space, "/g.bin", 10).await;
+        let failed = Settling(tokio::spawn(async {
+            Err(std::io::Error::other("device gone"))
+        }));
+        let refused = store
+            .commit_upload(
+                &s,
+                &target,
+                content(&s),
+                Precondition::None,
+                &[],
+                Some(failed),
+            )
+            .await;
+        assert!(matches!(refused, Err(StoreError::Io(_))), "{refused:?}");
+        assert!(store.resolve(space, &target).await.is_err());
+        let kept = store.upload(s.id).await.unwrap().unwrap();
+        assert!(!kept.done && kept.offset == 0);
+    }
 }

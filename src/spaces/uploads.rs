@@ -18,6 +18,7 @@ use super::ids::{NodeId, UploadId, UserId};
 use super::lock_rules::LockHolder;
 use super::model::{Mtime, Role};
 use super::path::SpacePath;
+use super::staging::Settling;
 use super::tree::{Committed, LockCheck, NewContent, Precondition, commit_in};
 
 /// Whether an upload is part of a concatenation (tus concatenation extension).
@@ -342,6 +343,11 @@ impl Store {
     /// (`upload_grant`): a deleted or expired link, a revoked share or a lost membership
     /// answers `GrantRevoked` and commits nothing.
     ///
+    /// `settling`: the upload's last bytes, still being made durable ([`Settling`]; only where
+    /// the blob store seals in place, [`Store::commits_beside_sync`]). When the writer is free
+    /// the transaction runs its statements meanwhile and commits once the bytes are durable;
+    /// otherwise it waits for them first, and does not keep the writer while they sync.
+    ///
     /// Fails with `Conflict` when the session moved since `s` was read (compare-and-set on
     /// its `version`); nothing is committed then.
     pub async fn commit_upload(
@@ -351,8 +357,18 @@ impl Store {
         content: NewContent,
         pre: Precondition,
         lock_tokens: &[String],
+        settling: Option<Settling>,
     ) -> StoreResult<Committed> {
-        let mut tx = self.begin_write_in(&[s.space]).await?;
+        let (mut tx, settling) = match settling {
+            None => (self.begin_write_in(&[s.space]).await?, None),
+            Some(bytes) => match self.try_begin_write_in(&[s.space]).await? {
+                Some(tx) => (tx, Some(bytes)),
+                None => {
+                    bytes.wait().await?;
+                    (self.begin_write_in(&[s.space]).await?, None)
+                }
+            },
+        };
         let holder = LockHolder::with_tokens(lock_tokens.to_vec());
         let locks = LockCheck {
             holder: &holder,
@@ -381,6 +397,10 @@ impl Store {
             GrantVerdict::Holds => {}
             GrantVerdict::ReadOnly => return Err(StoreError::GrantRevoked { hidden: false }),
             GrantVerdict::Gone => return Err(StoreError::GrantRevoked { hidden: true }),
+        }
+        if let Some(bytes) = settling {
+            // A failed sync rolls the transaction back with the rest.
+            bytes.wait().await?;
         }
         tx.commit().await?;
         self.durable().await?;

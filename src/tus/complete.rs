@@ -10,22 +10,34 @@ use super::error::TusError;
 use super::service::{Completion, Creation, Creator, Progress, TusService, file_permissions};
 use crate::auth::transfer::TransferError;
 use crate::metrics::{UploadEvent, metrics};
-use crate::spaces::{ConcatRole, Hasher, NewContent, Precondition, StoreError, Upload, UploadId};
+use crate::spaces::{
+    ConcatRole, Hasher, NewContent, Precondition, Settling, StoreError, Upload, UploadId,
+};
 
 impl TusService {
     /// Commit a complete upload. A partial upload of a concatenation has nothing to commit.
     /// A definitive refusal (checksum, precondition, target, quota) removes the session: it
-    /// can never complete.
+    /// can never complete. `settling`: the completing request's bytes, still being made
+    /// durable ([`Settling`]); the commit waits for them.
     pub(crate) async fn complete(
         &self,
         session: &mut Upload,
         hasher: Hasher,
         lock_tokens: &[String],
+        settling: Option<Settling>,
     ) -> Result<Option<Completion>, TusError> {
+        let store = &self.0.store;
+        let settling = match settling {
+            // Sealing where it is not in place needs the state the sync recorded.
+            Some(bytes) if session.target.is_none() || !store.commits_beside_sync() => {
+                session.staging = bytes.wait().await?;
+                None
+            }
+            other => other,
+        };
         let Some(target) = session.target.clone() else {
             return Ok(None);
         };
-        let store = &self.0.store;
         let digests = match store.seal_upload(session, hasher).await {
             Ok(d) => d,
             Err(StoreError::Conflict) => return Err(TusError::OffsetMismatch),
@@ -34,6 +46,10 @@ impl TusService {
         if let Some((alg, want)) = &session.checksum
             && digests.hex(*alg) != Some(want.as_str())
         {
+            if let Some(bytes) = settling {
+                // Removed below either way; only what is left of the sync is awaited.
+                let _ = bytes.wait().await;
+            }
             self.discard(session).await?;
             return Err(TusError::ChecksumMismatch);
         }
@@ -50,7 +66,7 @@ impl TusService {
             reservation: Some(session.id.to_string()),
         };
         let committed = match store
-            .commit_upload(session, &target, content, pre, lock_tokens)
+            .commit_upload(session, &target, content, pre, lock_tokens, settling)
             .await
         {
             Ok(c) => c,
@@ -88,17 +104,21 @@ impl TusService {
         session: &mut Upload,
         hasher: Hasher,
         lock_tokens: &[String],
+        settling: Option<Settling>,
     ) -> Result<Option<Completion>, TusError> {
         let store = &self.0.store;
         if let Some(target) = &session.target
             && store.blob_in_use(&session.blob, Some(session.id)).await?
         {
+            if let Some(bytes) = settling {
+                bytes.wait().await?;
+            }
             let node = store.resolve(session.space, target).await?;
             store.mark_upload_done(session.id, node.id).await?;
             session.done = true;
             return Ok(Some(self.completion(session, node)));
         }
-        self.complete(session, hasher, lock_tokens).await
+        self.complete(session, hasher, lock_tokens, settling).await
     }
 
     /// Commit a stranded upload ([`Upload::is_stranded`]) before anyone is told it is
@@ -113,7 +133,7 @@ impl TusService {
             return Ok(s);
         }
         let hasher = self.hash_blob(&s, s.offset).await?;
-        let result = self.complete_stranded(&mut s, hasher, &[]).await;
+        let result = self.complete_stranded(&mut s, hasher, &[], None).await;
         held.release().await;
         self.drop_hash_state(s.id);
         match result {
@@ -253,7 +273,7 @@ impl TusService {
         metrics().upload(UploadEvent::Created);
         let hasher = self.hash_blob(&session, total).await?;
         let completion = self
-            .complete(&mut session, hasher, &req.lock_tokens)
+            .complete(&mut session, hasher, &req.lock_tokens, None)
             .await?;
         for p in &parts {
             self.discard(p).await?;

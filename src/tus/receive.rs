@@ -10,7 +10,7 @@ use super::hold::Held;
 use super::parse::ChunkChecksum;
 use super::service::{HashState, Progress, TusService};
 use crate::spaces::checksum::{HashPipe, PIECE, SingleHasher};
-use crate::spaces::{ConcatRole, StagingSink, Upload};
+use crate::spaces::{ConcatRole, Settling, StagingSink, Upload};
 
 /// Without a per-request checksum, a long body is made durable and acknowledged in the session
 /// every this many bytes, so an interrupted request (or a crash) keeps what arrived.
@@ -179,22 +179,23 @@ impl TusService {
             };
         }
         let stranded = session.is_stranded();
-        self.receive(
-            &mut session,
-            state,
-            end,
-            (req.checksum, req.content_length),
-            body,
-        )
-        .await?;
+        let settling = self
+            .receive(
+                &mut session,
+                state,
+                end,
+                (req.checksum, req.content_length),
+                body,
+            )
+            .await?;
         let completion = if session.is_complete() {
             let pending = state.hasher.clone().expect("hasher is positioned");
             let hasher = pending.hasher().await;
             let done = if stranded {
-                self.complete_stranded(&mut session, hasher, &req.lock_tokens)
+                self.complete_stranded(&mut session, hasher, &req.lock_tokens, settling)
                     .await?
             } else {
-                self.complete(&mut session, hasher, &req.lock_tokens)
+                self.complete(&mut session, hasher, &req.lock_tokens, settling)
                     .await?
             };
             self.drop_hash_state(session.id);
@@ -240,7 +241,9 @@ impl TusService {
     }
 
     /// Stream `body` into the staging blob up to `end`. On success the bytes are durable and
-    /// the session's offset moved; on failure the hasher state matches the recorded offset.
+    /// the session's offset moved, or, when they complete the upload, they are still being
+    /// made durable (the returned [`Settling`], for the commit to wait on) and the offset
+    /// moved only in `session`; on failure the hasher state matches the recorded offset.
     async fn receive<S, E>(
         &self,
         session: &mut Upload,
@@ -248,7 +251,7 @@ impl TusService {
         end: u64,
         (check, content_length): (Option<ChunkChecksum>, Option<u64>),
         mut body: S,
-    ) -> Result<(), TusError>
+    ) -> Result<Option<Settling>, TusError>
     where
         S: Stream<Item = Result<Bytes, E>> + Send + Unpin,
         E: std::fmt::Display,
@@ -341,16 +344,25 @@ impl TusService {
             };
             return Err(TusError::ChecksumMismatch);
         }
-        let commits = session.commits_at(written);
-        let (staged, next) = if commits {
-            // The hash workers finish the last pieces while the tail is synced: a final
-            // PATCH waits for the slower of the two, not for both in turn.
-            let (staged, whole) = tokio::join!(sink.sync(), pipe.finish());
-            let next = HashState {
+        let mut settling = None;
+        if session.commits_at(written) {
+            // The tail syncs on while the hash workers finish the last pieces and the commit
+            // runs its statements (`complete`): a final PATCH waits for the slowest of the
+            // three, not for each in turn.
+            let tail = self.0.store.settle_staging(sink);
+            let whole = pipe.finish().await;
+            // The final offset becomes visible with the file, in the commit's transaction
+            // (`complete`): a crash before it leaves the last acknowledged offset, never a
+            // "complete" upload without its file. A body broken off right at the end counts
+            // for nothing; the client sends the rest again.
+            if matches!(outcome, End::Complete) {
+                session.offset = written;
+                settling = Some(tail);
+            }
+            *state = HashState {
                 offset: written,
                 hasher: Some(whole.into()),
             };
-            (staged?, next)
         } else {
             // Any other PATCH answers once its bytes are durable: the workers finish the
             // last pieces meanwhile (MD5 keeps working while the answer travels and the next
@@ -359,33 +371,23 @@ impl TusService {
                 offset: written,
                 hasher: Some(pipe.finish_later()),
             };
-            (sink.sync().await?, next)
-        };
-        drop(sink);
-        let length = session.length;
-        if commits {
-            // The final offset becomes visible with the file, in the commit's transaction
-            // (`complete`): a crash before it leaves the last acknowledged offset, never a
-            // "complete" upload without its file. A body broken off right at the end counts
-            // for nothing; the client sends the rest again.
-            if matches!(outcome, End::Complete) {
-                session.offset = written;
-                // Sealed and recorded by the commit (`complete`).
-                session.staging = staged;
+            let staged = sink.sync().await?;
+            drop(sink);
+            let length = session.length;
+            if written != session.offset
+                && !self
+                    .0
+                    .store
+                    .advance_staged(session, written, length, staged)
+                    .await?
+            {
+                return Err(TusError::OffsetMismatch);
             }
-        } else if written != session.offset
-            && !self
-                .0
-                .store
-                .advance_staged(session, written, length, staged)
-                .await?
-        {
-            return Err(TusError::OffsetMismatch);
+            *state = next;
         }
-        *state = next;
         match outcome {
             End::Interrupted(e) => Err(TusError::Interrupted(e)),
-            End::Complete | End::TooLong => Ok(()),
+            End::Complete | End::TooLong => Ok(settling),
         }
     }
 }

@@ -342,7 +342,7 @@ impl TusService {
         metrics().upload(UploadEvent::Created);
         let completion = if session.is_complete() {
             let hasher = Hasher::new(session.wants_sha256());
-            self.complete(&mut session, hasher, &req.lock_tokens)
+            self.complete(&mut session, hasher, &req.lock_tokens, None)
                 .await?
         } else {
             None
