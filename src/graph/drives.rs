@@ -22,7 +22,7 @@ use crate::state::AppState;
 /// Free bytes the blob store reports (`remaining` of unlimited spaces); a store without a
 /// known bound (S3) reports none, and a failure is logged and shown as none.
 async fn free_space(state: &AppState) -> u64 {
-    match state.store().blobs().capacity().await {
+    match state.store().free_bytes().await {
         Ok(free) => free.unwrap_or(0),
         Err(e) => {
             tracing::warn!(error = %e, "blob store capacity unknown");

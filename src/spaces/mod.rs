@@ -170,9 +170,16 @@ impl Store {
         }
     }
 
-    /// The blob store.
+    /// The blob store, for tests that inspect or break it; the protocol layer goes through
+    /// the core's own calls.
     pub fn blobs(&self) -> &Arc<dyn BlobStore> {
         &self.blobs
+    }
+
+    /// Free bytes where the blobs are kept, when the store has a bound (a file system);
+    /// `None` for a store without one known (S3).
+    pub async fn free_bytes(&self) -> StoreResult<Option<u64>> {
+        Ok(self.blobs.capacity().await?)
     }
 
     /// Return once every transaction this process committed before the call is on stable
