@@ -5,6 +5,12 @@
 /// resident memory after 4 × 1 GiB uploads stayed ~45 MiB above the start and grew by every
 /// such burst; mimalloc returns freed pages to the system (issue 13), [`PURGE_DELAY_MS`] after
 /// the free.
+///
+/// It serves SQLite's `malloc` and `free` too (libmimalloc-sys's `override`: the binary defines
+/// them). SQLite copies every column of every row it hands to sqlx into memory of its own, and
+/// under glibc's allocator a PROPFIND of 10,000 files spent about a sixth of its CPU in
+/// `malloc` and `free`: 56.0 / 56.5 ms with glibc, 47.4 / 47.6 ms with mimalloc (2 A/B pairs of
+/// 3 rounds); small PUTs, small uploads and the peaks of a whole run stayed within noise.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
