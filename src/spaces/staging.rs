@@ -60,11 +60,24 @@ impl Store {
         Settling(tokio::spawn(async move { sink.sync().await }))
     }
 
-    /// Whether a completion may commit while its last bytes are still syncing
-    /// ([`Settling`]): where sealing changes nothing ([`super::blob::BlobStore::seals_in_place`]).
-    /// Elsewhere the sync's staging state must be sealed first.
-    pub fn commits_beside_sync(&self) -> bool {
-        self.blobs.seals_in_place()
+    /// Get a completing session `s` ready for [`Store::seal_upload`] while its last bytes
+    /// may still be settling. Where sealing changes nothing
+    /// ([`super::blob::BlobStore::seals_in_place`]) the settling bytes are handed back for
+    /// the commit to wait on ([`Store::commit_upload`]); elsewhere (and for a session with
+    /// nothing to commit) the sync is awaited here and the state it recorded goes into `s`,
+    /// since the seal needs it.
+    pub async fn prepare_seal(
+        &self,
+        s: &mut Upload,
+        settling: Option<Settling>,
+    ) -> StoreResult<Option<Settling>> {
+        match settling {
+            Some(bytes) if s.target.is_none() || !self.blobs.seals_in_place() => {
+                s.staging = bytes.wait().await?;
+                Ok(None)
+            }
+            other => Ok(other),
+        }
     }
 
     /// Allocate the (empty) staged bytes of a new session planned as `plan`; returns their

@@ -343,8 +343,8 @@ impl Store {
     /// (`upload_grant`): a deleted or expired link, a revoked share or a lost membership
     /// answers `GrantRevoked` and commits nothing.
     ///
-    /// `settling`: the upload's last bytes, still being made durable ([`Settling`]; only where
-    /// the blob store seals in place, [`Store::commits_beside_sync`]). When the writer is free
+    /// `settling`: the upload's last bytes, still being made durable ([`Settling`], as
+    /// [`Store::prepare_seal`] handed them on). When the writer is free
     /// the transaction runs its statements meanwhile and commits once the bytes are durable;
     /// otherwise it waits for them first, and does not keep the writer while they sync.
     ///

@@ -27,14 +27,7 @@ impl TusService {
         settling: Option<Settling>,
     ) -> Result<Option<Completion>, TusError> {
         let store = &self.0.store;
-        let settling = match settling {
-            // Sealing where it is not in place needs the state the sync recorded.
-            Some(bytes) if session.target.is_none() || !store.commits_beside_sync() => {
-                session.staging = bytes.wait().await?;
-                None
-            }
-            other => other,
-        };
+        let settling = store.prepare_seal(session, settling).await?;
         let Some(target) = session.target.clone() else {
             return Ok(None);
         };
