@@ -279,9 +279,8 @@ impl MetaBackend for Sqlite {
     }
 
     async fn durable(&self) -> StoreResult<()> {
-        if self.wal.sync().await? {
-            self.checkpoints.start();
-        }
+        let due = self.wal.sync().await?;
+        self.checkpoints.committed(due);
         Ok(())
     }
 

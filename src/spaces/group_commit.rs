@@ -21,13 +21,15 @@
 //! checkpoint on a connection of its own once an fsync finds one due ([`WalSync::sync`]).
 //! A passive checkpoint neither waits for nor blocks readers and the writer; the writer starts
 //! the WAL over from its beginning once a checkpoint has copied all of it, so the checkpointer
-//! goes on until one has.
+//! goes on until one has. The frames written after that wait for the next due checkpoint while
+//! writers go on; once they have been quiet for a moment, a checkpoint copies them too, so a
+//! pause leaves the WAL all copied and the next burst starts it over instead of adding to it.
 
 use std::fs::File;
 use std::io;
 use std::path::Path;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use crate::metrics::metrics;
 
@@ -47,6 +49,11 @@ const CHECKPOINT_SYNCS: u64 = 256;
 /// pause between them.
 const CHECKPOINT_ROUNDS: usize = 50;
 const CHECKPOINT_PAUSE: std::time::Duration = std::time::Duration::from_millis(20);
+
+/// How long no commit must come before what is left in the WAL is copied. A burst's last
+/// frames are then in the database file a moment after it, and the next burst starts the WAL
+/// over; writers that pause for less keep the sync-driven schedule above.
+const CHECKPOINT_QUIET: std::time::Duration = std::time::Duration::from_millis(200);
 
 /// Coalesces WAL fsyncs across concurrent committers.
 pub(crate) struct WalSync {
@@ -120,53 +127,103 @@ impl WalSync {
     }
 }
 
-/// Runs passive checkpoints on a connection of its own, one at a time.
+/// Runs passive checkpoints on a connection of its own, one at a time: while the writers are
+/// busy when a sync finds one due, and once they have been quiet for [`CHECKPOINT_QUIET`].
 pub(crate) struct Checkpointer {
-    conn: Arc<tokio::sync::Mutex<sqlx::SqliteConnection>>,
-    running: Arc<std::sync::atomic::AtomicBool>,
+    inner: Arc<CheckpointerInner>,
+}
+
+struct CheckpointerInner {
+    conn: tokio::sync::Mutex<sqlx::SqliteConnection>,
+    /// Checkpoints that a sync found due run.
+    running: AtomicBool,
+    /// A task waits for the writers to go quiet.
+    watching: AtomicBool,
+    /// Commits made durable so far; the quiet watcher's clock.
+    commits: AtomicU64,
 }
 
 impl Checkpointer {
     /// Checkpoint through `conn` (a connection kept open for the life of the store).
     pub(crate) fn new(conn: sqlx::SqliteConnection) -> Checkpointer {
         Checkpointer {
-            conn: Arc::new(tokio::sync::Mutex::new(conn)),
-            running: Arc::default(),
+            inner: Arc::new(CheckpointerInner {
+                conn: tokio::sync::Mutex::new(conn),
+                running: AtomicBool::new(false),
+                watching: AtomicBool::new(false),
+                commits: AtomicU64::new(0),
+            }),
         }
     }
 
-    /// Start checkpointing in the background unless it runs already: passive checkpoints
-    /// until one has copied every frame of the WAL (so the writer can start it over), with a
-    /// pause between them while writers keep adding frames.
-    pub(crate) fn start(&self) {
-        if self.running.swap(true, Ordering::AcqRel) {
-            return;
+    /// A commit is durable; `due` when its sync found a checkpoint due ([`WalSync::sync`]).
+    /// A due checkpoint starts in the background unless one runs already. Every commit also
+    /// makes sure a task waits for the writers to go quiet and then copies what is left: the
+    /// frames written after a busy time's last checkpoint would otherwise wait in the WAL for
+    /// the next due one, and the next burst could not start the WAL over but would add to it.
+    pub(crate) fn committed(&self, due: bool) {
+        let inner = &self.inner;
+        inner.commits.fetch_add(1, Ordering::AcqRel);
+        if due && !inner.running.swap(true, Ordering::AcqRel) {
+            let inner = inner.clone();
+            tokio::spawn(async move {
+                inner.copy().await;
+                inner.running.store(false, Ordering::Release);
+            });
         }
-        let conn = self.conn.clone();
-        let running = self.running.clone();
-        tokio::spawn(async move {
-            let mut conn = conn.lock().await;
-            for _ in 0..CHECKPOINT_ROUNDS {
-                let done: Result<(i64, i64, i64), _> =
-                    sqlx::query_as("PRAGMA wal_checkpoint(PASSIVE)")
-                        .fetch_one(&mut *conn)
-                        .await;
-                match done {
-                    Ok((_, frames, copied)) => {
-                        metrics().wal_checkpoint();
-                        if copied >= frames {
-                            break;
-                        }
-                    }
-                    Err(e) => {
-                        // The next sync that finds a checkpoint due tries again.
-                        tracing::warn!(error = %e, "WAL checkpoint failed");
-                        break;
+        if !inner.watching.swap(true, Ordering::AcqRel) {
+            tokio::spawn(inner.clone().watch());
+        }
+    }
+}
+
+impl CheckpointerInner {
+    /// Passive checkpoints until one has copied every frame of the WAL (so the writer can start
+    /// it over), with a pause between them while writers keep adding frames, at most
+    /// [`CHECKPOINT_ROUNDS`].
+    async fn copy(&self) {
+        let mut conn = self.conn.lock().await;
+        for _ in 0..CHECKPOINT_ROUNDS {
+            let done: Result<(i64, i64, i64), _> = sqlx::query_as("PRAGMA wal_checkpoint(PASSIVE)")
+                .fetch_one(&mut *conn)
+                .await;
+            match done {
+                Ok((_, frames, copied)) => {
+                    metrics().wal_checkpoint();
+                    if copied >= frames {
+                        return;
                     }
                 }
-                tokio::time::sleep(CHECKPOINT_PAUSE).await;
+                Err(e) => {
+                    // The next due sync or quiet time tries again.
+                    tracing::warn!(error = %e, "WAL checkpoint failed");
+                    return;
+                }
             }
-            running.store(false, Ordering::Release);
-        });
+            tokio::time::sleep(CHECKPOINT_PAUSE).await;
+        }
+    }
+
+    /// Wait until no commit came for [`CHECKPOINT_QUIET`], then copy the WAL; go on watching
+    /// if commits came meanwhile.
+    async fn watch(self: Arc<Self>) {
+        let mut seen = self.commits.load(Ordering::Acquire);
+        loop {
+            tokio::time::sleep(CHECKPOINT_QUIET).await;
+            let now = self.commits.load(Ordering::Acquire);
+            if now != seen {
+                seen = now;
+                continue;
+            }
+            self.copy().await;
+            self.watching.store(false, Ordering::Release);
+            // A commit that came during the copy found this task watching and started none:
+            // watch for it, unless a commit after the store above started a watcher already.
+            if self.commits.load(Ordering::Acquire) == now
+                || self.watching.swap(true, Ordering::AcqRel)
+            {
+                return;
+            }
+        }
     }
 }
